@@ -1,0 +1,46 @@
+"""The ``iliopsoas`` command: one Typer app; each subcommand is thin over the library.
+
+Subcommand groups live in :mod:`iliopsoas.commands` and import their libraries lazily, so
+``iliopsoas --help`` and ``iliopsoas ask`` start fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from iliopsoas import __version__
+from iliopsoas.commands import atlas
+
+app = typer.Typer(
+    name="iliopsoas",
+    help="The hip-flexor complex (psoas major, psoas minor, iliacus), made computable.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"iliopsoas {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """The hip-flexor complex (psoas major, psoas minor, iliacus), made computable."""
+
+
+app.add_typer(atlas.app, name="atlas")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Typer sub-apps of the ``iliopsoas`` command, one module per group."""
