@@ -9,7 +9,10 @@ from __future__ import annotations
 import typer
 
 from iliopsoas import __version__
+from iliopsoas.commands import ask as ask_command
 from iliopsoas.commands import atlas
+from iliopsoas.commands import care
+from iliopsoas.commands import model as model_command
 
 app = typer.Typer(
     name="iliopsoas",
@@ -36,6 +39,13 @@ def _root(
 
 
 app.add_typer(atlas.app, name="atlas")
+app.command("ask")(ask_command.ask)
+app.command("screen")(care.screen)
+app.command("assess")(care.assess)
+app.command("plan")(care.plan)
+app.command("progress")(care.progress)
+app.add_typer(care.session_app, name="session")
+app.add_typer(model_command.app, name="model")
 
 
 def main() -> None:

@@ -1,0 +1,308 @@
+"""The safety screen: red flags by tier and contraindications to deep abdominal pressure.
+
+The items are data (``care/data/screening.yaml``); this module only loads them, validates a user's
+answers and turns them into a :class:`ScreenResult`. The rules:
+
+* any *emergency* or *urgent* "yes" blocks the program and says plainly what to do;
+* any *unanswered* item blocks it too ("not screened": a missing answer is never taken as "no");
+* any *contraindication* "yes" removes every pressure-release step, with the reason;
+* a *soon* "yes" keeps the program but asks for a clinician review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DISCLAIMER = "Not a diagnosis: this tool informs you and does not replace a clinician."
+
+TIERS = ("emergency", "urgent", "soon", "contraindication")
+_BLOCKING_TIERS = ("emergency", "urgent")
+
+
+class AnswersError(ValueError):
+    """An answers file or mapping that cannot be used (unknown id, non-boolean value...)."""
+
+    def __init__(self, message: str, *, malformed: bool = False) -> None:
+        super().__init__(message)
+        self.malformed = malformed
+
+
+@dataclass(frozen=True)
+class ScreenItem:
+    id: str
+    tier: str
+    question: str
+    action: str
+    topic: str
+    every_session: bool = False
+    refs: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, str]:
+        """The public listing form ``{"id", "question", "tier"}``."""
+        return {"id": self.id, "question": self.question, "tier": self.tier}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why the program is blocked or changed: a stable ``code``, plain words and the items involved."""
+
+    code: str
+    message: str
+    items: tuple[str, ...] = ()
+    tier: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "tier": self.tier, "message": self.message, "items": list(self.items)}
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    answers: Mapping[str, bool]
+    positives: tuple[ScreenItem, ...]
+    missing: tuple[str, ...]
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+    def _tiers(self) -> set[str]:
+        return {i.tier for i in self.positives}
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing) or bool(self._tiers() & set(_BLOCKING_TIERS))
+
+    @property
+    def release_allowed(self) -> bool:
+        return not self.blocked and "contraindication" not in self._tiers()
+
+    @property
+    def clinician_review(self) -> bool:
+        return bool(self._tiers() & {"soon", "urgent", "emergency"})
+
+    @property
+    def level(self) -> str:
+        """The most serious outcome: emergency, urgent, not_screened, soon, contraindication or clear."""
+        tiers = self._tiers()
+        for t in ("emergency", "urgent"):
+            if t in tiers:
+                return t
+        if self.missing:
+            return "not_screened"
+        for t in ("soon", "contraindication"):
+            if t in tiers:
+                return t
+        return "clear"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "blocked": self.blocked,
+            "release_allowed": self.release_allowed,
+            "clinician_review": self.clinician_review,
+            "positives": [{"id": i.id, "tier": i.tier, "action": i.action} for i in self.positives],
+            "missing": list(self.missing),
+            "reasons": [r.to_json() for r in self.reasons],
+            "disclaimer": DISCLAIMER,
+        }
+
+
+@lru_cache(maxsize=1)
+def load_items() -> tuple[ScreenItem, ...]:
+    """Every screening item, in file order (emergency first). Validated once per process."""
+    text = resources.files("iliopsoas.care").joinpath("data/screening.yaml").read_text(encoding="utf-8")
+    return _parse_items(yaml.safe_load(text), "care/data/screening.yaml")
+
+
+def _parse_items(doc: Any, where: str) -> tuple[ScreenItem, ...]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise ValueError(f"{where}: expected a mapping with an 'items' list")
+    out: list[ScreenItem] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(doc["items"]):
+        at = f"{where}: item {n}"
+        if not isinstance(raw, dict):
+            raise ValueError(f"{at}: expected a mapping, got {type(raw).__name__}")
+        for key in ("id", "tier", "question", "action", "topic"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise ValueError(f"{at}: '{key}' must be a non-empty string")
+        if raw["tier"] not in TIERS:
+            raise ValueError(f"{at} ({raw['id']}): tier must be one of {', '.join(TIERS)}, got {raw['tier']!r}")
+        if raw["id"] in seen:
+            raise ValueError(f"{at}: duplicate id {raw['id']!r}")
+        seen.add(raw["id"])
+        out.append(
+            ScreenItem(
+                id=raw["id"],
+                tier=raw["tier"],
+                question=raw["question"].strip(),
+                action=raw["action"].strip(),
+                topic=raw["topic"].strip(),
+                every_session=bool(raw.get("every_session", False)),
+                refs=tuple(raw.get("refs") or ()),
+            )
+        )
+    return tuple(out)
+
+
+def item_ids(scope: str = "full") -> tuple[str, ...]:
+    """Ids that must be answered: ``"full"`` (every item) or ``"session"`` (the short checklist)."""
+    if scope not in ("full", "session"):
+        raise ValueError(f"scope must be 'full' or 'session', got {scope!r}")
+    return tuple(i.id for i in load_items() if scope == "full" or i.every_session)
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise AnswersError(f"answer for screening item '{key}' must be true or false, got {value!r}")
+
+
+def parse_answers(raw: Mapping[str, Any], *, allow_other: Iterable[str] = ()) -> dict[str, bool]:
+    """Validate a mapping ``item id -> true/false``; unknown ids are an error (with suggestions).
+
+    Keys listed in ``allow_other`` are ignored (so one answers file can also hold, say, assessment
+    signs). ``None`` values count as unanswered and are dropped.
+    """
+    if not isinstance(raw, Mapping):
+        raise AnswersError(f"screening answers must be a mapping of item id to true/false, got {type(raw).__name__}")
+    known = {i.id for i in load_items()}
+    other = set(allow_other)
+    out: dict[str, bool] = {}
+    for key, value in raw.items():
+        key = str(key)
+        if key in other:
+            continue
+        if key not in known:
+            raise AnswersError(f"unknown screening item '{key}'{_suggest(key, known)}")
+        if value is None:
+            continue
+        out[key] = _as_bool(value, key)
+    return out
+
+
+def _suggest(key: str, known: Iterable[str]) -> str:
+    from rapidfuzz import process
+
+    best = process.extract(key, list(known), limit=3, score_cutoff=60)
+    return f" (did you mean: {', '.join(b[0] for b in best)}?)" if best else " (see `iliopsoas screen --list`)"
+
+
+def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResult:
+    """Apply the screening rules to validated ``answers`` (see :func:`parse_answers`).
+
+    ``scope="session"`` only requires the short every-session checklist to be answered; any other
+    answer given is still applied.
+    """
+    items = load_items()
+    required = set(item_ids(scope))
+    positives = tuple(i for i in items if answers.get(i.id) is True)
+    missing = tuple(i.id for i in items if i.id in required and i.id not in answers)
+    reasons: list[Reason] = []
+    by_tier = {t: [i for i in positives if i.tier == t] for t in TIERS}
+    if by_tier["emergency"]:
+        reasons.append(
+            Reason(
+                "red-flag-emergency",
+                "Do not exercise. " + " ".join(dict.fromkeys(i.action for i in by_tier["emergency"])),
+                tuple(i.id for i in by_tier["emergency"]),
+                "emergency",
+            )
+        )
+    if by_tier["urgent"]:
+        reasons.append(
+            Reason(
+                "red-flag-urgent",
+                "Do not start or continue the program: see a doctor within 24-48 hours about "
+                + ", ".join(dict.fromkeys(i.topic for i in by_tier["urgent"]))
+                + ".",
+                tuple(i.id for i in by_tier["urgent"]),
+                "urgent",
+            )
+        )
+    if missing:
+        reasons.append(
+            Reason(
+                "not-screened",
+                f"{len(missing)} safety question(s) are unanswered; the program stays locked until every one "
+                "is answered (a missing answer is never taken as 'no').",
+                missing,
+                None,
+            )
+        )
+    if by_tier["soon"]:
+        reasons.append(
+            Reason(
+                "clinician-review",
+                "Book a clinician review about "
+                + ", ".join(dict.fromkeys(i.topic for i in by_tier["soon"]))
+                + "; the gentle program may continue meanwhile.",
+                tuple(i.id for i in by_tier["soon"]),
+                "soon",
+            )
+        )
+    if by_tier["contraindication"]:
+        reasons.append(
+            Reason(
+                "pressure-release-removed",
+                "Pressure-release steps are removed because deep pressure is unsafe with: "
+                + "; ".join(dict.fromkeys(i.topic for i in by_tier["contraindication"]))
+                + ". Stretching, strengthening and habits remain.",
+                tuple(i.id for i in by_tier["contraindication"]),
+                "contraindication",
+            )
+        )
+    return ScreenResult(answers=dict(answers), positives=positives, missing=missing, reasons=tuple(reasons))
+
+
+def read_answers_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON or YAML answers file into a mapping; raise :class:`AnswersError` with the place."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AnswersError(f"cannot read answers file {p}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise AnswersError(f"answers file {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}",
+                           malformed=True) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise AnswersError(f"answers file {p}: expected a mapping at the top level, got {type(data).__name__}",
+                           malformed=True)
+    return data
+
+
+def pain_rising(nprs: Any, *, rise: float = 2.0, times: int = 2) -> bool:
+    """Whether pain rose by ``rise`` or more above baseline in at least ``times`` later sessions.
+
+    ``nprs`` is ``(n_sessions, 2)``: NPRS before and after each session (0-10, NaN when not
+    given), oldest first. The baseline is the first session's "before" score (its "after" score
+    if "before" is missing). This is a product rule (clinical.md §2.3), not a guideline threshold.
+    """
+    import numpy as np
+
+    a = np.asarray(nprs, dtype=float).reshape(-1, 2)
+    if a.shape[0] < 2:
+        return False
+    first = a[0]
+    baseline = first[0] if not np.isnan(first[0]) else first[1]
+    if np.isnan(baseline):
+        return False
+    later = a[1:]
+    with np.errstate(invalid="ignore"):
+        worst = np.nanmax(np.where(np.isnan(later), -np.inf, later), axis=1)
+    return int(np.count_nonzero(worst - baseline >= rise)) >= times

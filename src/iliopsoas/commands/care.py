@@ -1,0 +1,434 @@
+"""Care commands: ``screen``, ``assess``, ``plan``, ``progress`` and the ``session`` group.
+
+Libraries are imported inside the command functions so ``iliopsoas --help`` stays fast. Every
+command has ``--json`` and a non-interactive mode driven by an answers file (JSON or YAML).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from iliopsoas.commands._common import console, fail, print_json
+
+session_app = typer.Typer(help="Guided sessions and the session log.", no_args_is_help=True)
+
+FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
+
+DbOption = typer.Option(None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir).")
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def _answers(path: Path) -> dict[str, Any]:
+    from iliopsoas.care.screening import AnswersError, read_answers_file
+
+    try:
+        return read_answers_file(path)
+    except AnswersError as exc:
+        fail(str(exc), 2 if exc.malformed else 1)
+
+
+def _split(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Split an answers mapping into (screen, assessment, options): nested sections or a flat mapping."""
+    from iliopsoas.care.assessment import input_names
+    from iliopsoas.care.planner import PlanOptions
+    from iliopsoas.care.screening import AnswersError
+
+    if any(k in raw for k in ("screen", "assessment", "options")):
+        extra = set(raw) - {"screen", "assessment", "options"}
+        if extra:
+            raise AnswersError(f"answers file mixes sections (screen/assessment/options) with other keys: {sorted(extra)}")
+        sections = []
+        for key in ("screen", "assessment", "options"):
+            value = raw.get(key) or {}
+            if not isinstance(value, dict):
+                raise AnswersError(f"answers file: '{key}' must be a mapping, got {type(value).__name__}")
+            sections.append(value)
+        return sections[0], sections[1], sections[2]
+    inputs, options = set(input_names()), set(PlanOptions.__dataclass_fields__)
+    screen = {k: v for k, v in raw.items() if k not in inputs and k not in options}
+    return screen, {k: v for k, v in raw.items() if k in inputs}, {k: v for k, v in raw.items() if k in options}
+
+
+def _open_log(db: Path | None) -> Any:
+    from iliopsoas.care.log import CareLog, LogError
+
+    try:
+        return CareLog(db)
+    except LogError as exc:
+        fail(str(exc))
+
+
+def _print_reasons(result: dict[str, Any]) -> None:
+    for r in result.get("reasons", []):
+        style = {"emergency": "bold white on red", "urgent": "bold red", "soon": "yellow"}.get(r.get("tier") or "", "")
+        console.print(f"[{style}]• {r['message']}[/]" if style else f"• {r['message']}", highlight=False)
+
+
+# ------------------------------------------------------------------------------------ screen
+def screen(
+    list_: bool = typer.Option(False, "--list", help="List every screening item."),
+    answers: Path = typer.Option(None, "--answers", help="JSON/YAML file mapping item ids to true/false."),
+    json_: bool = JsonOption,
+    db: Path = DbOption,
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record this screen in the log."),
+) -> None:
+    """Safety screen: red flags (emergency / urgent / soon) and contraindications to deep pressure."""
+    from iliopsoas.care.screening import DISCLAIMER, AnswersError, evaluate, load_items, parse_answers
+
+    items = load_items()
+    if list_:
+        if json_:
+            print_json([i.summary() for i in items])
+        else:
+            for i in items:
+                console.print(f"[bold]{i.tier:16}[/] {i.id:28} {i.question}", highlight=False)
+        return
+    if answers is not None:
+        raw = _answers(answers)
+        if isinstance(raw.get("screen"), dict):  # a plan/session answers file works too
+            raw = raw["screen"]
+    elif sys.stdin.isatty():
+        raw = _ask_screen(items)
+    else:
+        fail("no answers: give --answers FILE (ids from `iliopsoas screen --list`) or run in a terminal", 2)
+    try:
+        parsed = parse_answers(raw)
+    except AnswersError as exc:
+        fail(str(exc))
+    result = evaluate(parsed)
+    taken_at = None
+    if not no_log:
+        with _open_log(db) as log:
+            log.log_screen(parsed, scope="full", level=result.level, blocked=result.blocked)
+            taken_at = log.latest_screen("full")["taken_at"]
+    out = result.to_json()
+    out["logged_at"] = taken_at
+    if json_:
+        print_json(out)
+        return
+    console.print(f"[bold]Screen result: {result.level}[/]", highlight=False)
+    _print_reasons(out)
+    if result.level == "clear":
+        console.print("No red flags or contraindications reported. You can build a program with `iliopsoas plan`.")
+    console.print(f"[italic]{DISCLAIMER}[/]")
+
+
+def _ask_screen(items: Any, only_session: bool = False) -> dict[str, bool]:
+    from rich.prompt import Confirm
+
+    out: dict[str, bool] = {}
+    for i in items:
+        if only_session and not i.every_session:
+            continue
+        out[i.id] = Confirm.ask(f"[dim]{i.tier}[/] {i.question}", console=console)
+    return out
+
+
+# ------------------------------------------------------------------------------------ assess
+def assess(
+    answers: Path = typer.Option(..., "--answers", help="JSON/YAML file of signs and test results."),
+    json_: bool = JsonOption,
+    db: Path = DbOption,
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record the measurements in the log."),
+) -> None:
+    """Rank likely contributors (psoas, iliacus, rectus femoris, TFL, posterior hip) with reasons."""
+    from iliopsoas.care import evidence
+    from iliopsoas.care.assessment import assess as run_assess
+    from iliopsoas.care.assessment import parse_inputs
+    from iliopsoas.care.screening import AnswersError
+
+    raw = _answers(answers)
+    try:
+        inputs = parse_inputs(raw.get("assessment", raw) if isinstance(raw.get("assessment"), dict) else raw)
+    except AnswersError as exc:
+        fail(str(exc))
+    result = run_assess(inputs)
+    if not no_log:
+        _log_measures(db, inputs)
+    out = result.to_json()
+    out["atlas"] = {"available": evidence.atlas_available(), "missing": result.missing_refs()}
+    if json_:
+        print_json(out)
+        return
+    if not result.contributors:
+        console.print("No particular contributor stands out.")
+    for n, c in enumerate(result.contributors, start=1):
+        console.print(f"[bold]{n}. {c.label}[/]  score {c.score:g}, confidence {c.confidence}", highlight=False)
+        for f in c.reasons:
+            console.print(f"   - {f.text} [dim]({f.evidence}; {', '.join(f.sources + f.claims) or 'clinical convention'})[/]",
+                          highlight=False)
+    for note in (*result.notes, *result.safety):
+        console.print(f"[yellow]• {note}[/]", highlight=False)
+    console.print(f"[italic]{out['disclaimer']}[/]")
+
+
+def _log_measures(db: Path | None, inputs: dict[str, Any]) -> None:
+    with _open_log(db) as log:
+        for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
+            if kind in inputs:
+                log.add_measure(kind, inputs[kind])
+        if "psfs" in inputs:
+            scores = inputs["psfs"]
+            log.add_measure("psfs", sum(scores) / len(scores), note=f"{len(scores)} activities")
+
+
+# ------------------------------------------------------------------------------------ plan
+def _build(raw: dict[str, Any], db: Path | None, *, scope: str = "full", log_screen: bool = True) -> Any:
+    from iliopsoas.care.assessment import assess as run_assess
+    from iliopsoas.care.assessment import parse_inputs
+    from iliopsoas.care.planner import PlanOptions, build_plan
+    from iliopsoas.care.screening import AnswersError, evaluate, parse_answers
+
+    try:
+        screen_raw, assess_raw, opts_raw = _split(raw)
+        answers = parse_answers(screen_raw)
+        assessment = run_assess(parse_inputs(assess_raw)) if assess_raw else None
+        options = PlanOptions.from_mapping(opts_raw)
+    except AnswersError as exc:
+        fail(str(exc))
+    result = evaluate(answers, scope=scope)
+    with _open_log(db) as log:
+        if log_screen:
+            log.log_screen(answers, scope=scope, level=result.level, blocked=result.blocked)
+        history = log.nprs_history()
+    try:
+        return build_plan(result, assessment, options=options, nprs_history=history)
+    except AnswersError as exc:
+        fail(str(exc))
+
+
+def plan(
+    answers: Path = typer.Option(..., "--answers", help="JSON/YAML: screening answers (+ optional assessment, options)."),
+    json_: bool = JsonOption,
+    pdf: Path = typer.Option(None, "--pdf", help="Also write a printable PDF handout here."),
+    db: Path = DbOption,
+) -> None:
+    """Build the program: safety gates, then release -> stretch -> strengthen -> habits."""
+    from iliopsoas.care.player import dosage_text
+
+    result = _build(_answers(answers), db)
+    if pdf is not None:
+        from iliopsoas.care.pdf import write_handout
+
+        try:
+            write_handout(result, pdf)
+        except OSError as exc:
+            fail(f"cannot write the PDF {pdf}: {exc.strerror or exc}")
+    out = result.to_json()
+    if pdf is not None:
+        out["pdf"] = str(pdf)
+    if json_:
+        print_json(out)
+        return
+    if result.blocked:
+        console.print("[bold red]The program is locked.[/]")
+    _print_reasons(out)
+    for n, s in enumerate(result.steps, start=1):
+        console.print(f"{n}. [bold]{s.kind:10}[/] {s.name} — {dosage_text(s.dosage)} [dim](evidence: "
+                      f"{s.evidence['grade']})[/]", highlight=False)
+    console.print(f"[italic]{out['disclaimer']}[/]")
+
+
+# ------------------------------------------------------------------------------------ session
+@session_app.command("start")
+def session_start(
+    answers: Path = typer.Option(None, "--answers", help="Run non-interactively from this JSON/YAML answers file."),
+    json_: bool = JsonOption,
+    db: Path = DbOption,
+    time_scale: float = typer.Option(
+        None, "--time-scale", min=0.0, help="Real seconds per simulated second (non-interactive; default 0)."
+    ),
+) -> None:
+    """Play a guided session (re-checks the safety screen first); every finished set is saved at once."""
+    from rich.console import Console
+
+    from iliopsoas.care.player import FakeClock, Player, PromptControls, ScriptedControls, SystemClock
+    from iliopsoas.care.screening import AnswersError, item_ids, parse_answers
+
+    raw: dict[str, Any] = _answers(answers) if answers is not None else {}
+    if answers is None and not sys.stdin.isatty():
+        fail("no terminal: give --answers FILE to run a session non-interactively", 2)
+    with _open_log(db) as log:
+        latest = log.latest_screen("full")
+    fresh = latest is not None and datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) <= FULL_SCREEN_MAX_AGE
+    screen_now = raw.get("screen") or {}
+    if not isinstance(screen_now, dict):
+        fail("session answers: 'screen' must map screening ids to true/false")
+    try:
+        given = parse_answers(screen_now)
+    except AnswersError as exc:
+        fail(str(exc))
+    if answers is None:
+        from iliopsoas.care.screening import load_items
+
+        given = _ask_screen(load_items(), only_session=True) if fresh else _ask_screen(load_items())
+    if not set(item_ids("full")) <= set(given):
+        if not fresh:
+            fail("no full safety screen in the last 7 days: run `iliopsoas screen` first (or put every item "
+                 "under 'screen' in the answers file)")
+        assert latest is not None
+        given = {**latest["answers"], **given}
+    missing_now = [i for i in item_ids("session") if i not in (raw.get("screen") or {})] if answers is not None else []
+    if missing_now:
+        fail(f"the every-session safety checklist is unanswered: {', '.join(missing_now)} (put them under 'screen')")
+    plan_raw = {"screen": given, "assessment": raw.get("assessment") or {}, "options": raw.get("options") or {}}
+    # answers covering every item are a full screen (and count as the weekly one)
+    full_now = set(item_ids("full")) <= set(parse_answers(screen_now)) if answers is not None else not fresh
+    result = _build(plan_raw, db, scope="full" if full_now else "session")
+    out_console = Console(stderr=True) if json_ else console
+    if result.blocked:
+        if json_:
+            print_json({"started": False, **result.to_json()})
+            raise typer.Exit(1)
+        console.print("[bold red]Session not started: the program is locked.[/]")
+        _print_reasons(result.to_json())
+        raise typer.Exit(1)
+    for r in result.reasons:
+        out_console.print(f"[yellow]• {r.message}[/]", highlight=False)
+    session_answers = {k: v for k, v in raw.items() if k not in ("assessment", "options")}
+    try:
+        controls: Any = ScriptedControls(session_answers) if answers is not None else PromptControls(console)
+    except AnswersError as exc:
+        fail(str(exc))
+    scale = time_scale if time_scale is not None else float(raw.get("time_scale", 0.0) or 0.0)
+    clock: Any = FakeClock(real_delay=scale) if answers is not None else SystemClock()
+    with _open_log(db) as log:
+        player = Player(result.steps, log=log, console=out_console, clock=clock, controls=controls,
+                        live=False if answers is not None else None)
+        try:
+            summary = player.run(plan=result.to_json())
+        except KeyboardInterrupt:
+            fail("session interrupted; every finished set is saved", 1)
+    if json_:
+        print_json({"started": True, **summary.to_json(), "reasons": [r.to_json() for r in result.reasons]})
+
+
+@session_app.command("list")
+def session_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
+    """List logged sessions."""
+    with _open_log(db) as log:
+        rows = log.sessions()
+    keys = ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "steps_done", "steps_skipped")
+    rows = [{k: r[k] for k in keys} for r in rows]
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No sessions logged yet.")
+    for r in rows:
+        console.print(f"#{r['id']:<4} {r['started_at']}  {r['status']:11} sets {r['steps_done']:>3}  skipped "
+                      f"{r['steps_skipped']}  pain {r['nprs_before']} → {r['nprs_after']}", highlight=False)
+
+
+@session_app.command("export")
+def session_export(
+    file: Path = typer.Argument(..., help="Destination .json or .csv file."),
+    format_: str = typer.Option(None, "--format", help="json or csv (default: from the file suffix)."),
+    db: Path = DbOption,
+    json_: bool = JsonOption,
+) -> None:
+    """Export the whole log (sessions, steps, screens, measurements) to JSON or CSV."""
+    import json
+
+    fmt = (format_ or file.suffix.lstrip(".")).lower()
+    if fmt not in ("json", "csv"):
+        fail(f"--format must be json or csv (or use a .json/.csv file name), got {fmt or 'nothing'!r}", 2)
+    with _open_log(db) as log:
+        try:
+            if fmt == "json":
+                doc = log.export_json()
+                file.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+                count = len(doc["sessions"])
+            else:
+                count = log.export_csv(file)
+        except OSError as exc:
+            fail(f"cannot write {file}: {exc.strerror or exc}")
+    if json_:
+        print_json({"file": str(file), "format": fmt, "records": count})
+    else:
+        console.print(f"Exported to {file} ({fmt}).")
+
+
+@session_app.command("import")
+def session_import(
+    file: Path = typer.Argument(..., help="A .json or .csv file written by `session export`."),
+    db: Path = DbOption,
+    json_: bool = JsonOption,
+) -> None:
+    """Merge an export into the log (records already present are skipped)."""
+    import json
+
+    from iliopsoas.care.log import LogError
+
+    with _open_log(db) as log:
+        try:
+            if file.suffix.lower() == ".csv":
+                added = log.import_csv(file)
+            else:
+                try:
+                    doc = json.loads(file.read_text(encoding="utf-8"))
+                except OSError as exc:
+                    fail(f"cannot read {file}: {exc.strerror or exc}")
+                except json.JSONDecodeError as exc:
+                    fail(f"{file} is not valid JSON: {exc}", 2)
+                added = log.import_json(doc)
+        except LogError as exc:
+            fail(str(exc))
+    if json_:
+        print_json({"file": str(file), "added": added})
+    else:
+        console.print(f"Imported from {file}: " + ", ".join(f"{v} {k}" for k, v in added.items()))
+
+
+# ------------------------------------------------------------------------------------ progress
+def progress(
+    plot: Path = typer.Option(None, "--plot", help="Write a PNG chart here."),
+    json_: bool = JsonOption,
+    db: Path = DbOption,
+    days_per_week: int = typer.Option(5, "--days-per-week", min=1, max=7, help="Planned session days per week."),
+    as_of: str = typer.Option(None, "--as-of", help="Compute adherence as of this date (YYYY-MM-DD; default today)."),
+) -> None:
+    """Adherence, pain (NPRS) with its MCID band, PSFS, Thomas angle and standing tilt over time."""
+    from datetime import date
+
+    from iliopsoas.care.progress import plot as draw
+    from iliopsoas.care.progress import summarize
+
+    try:
+        today = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        fail(f"--as-of must be a date like 2026-03-31, got {as_of!r}", 2)
+    with _open_log(db) as log:
+        sessions, measures = log.sessions(), log.measures()
+    out = summarize(sessions, measures, days_per_week=days_per_week, today=today)
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            fail(f"--plot must name a .png file, got {plot}", 2)
+        try:
+            out["plot"] = str(draw(sessions, measures, plot, days_per_week=days_per_week))
+        except OSError as exc:
+            fail(f"cannot write {plot}: {exc.strerror or exc}")
+    if json_:
+        print_json(out)
+        return
+    a = out["adherence"]
+    console.print(f"Sessions: {out['sessions']['completed']} completed of {out['sessions']['total']}; adherence "
+                  f"{a['percent'] if a['percent'] is not None else '-'} % of planned days; streak {a['streak_days']} d",
+                  highlight=False)
+    for key, label in (("nprs", "Pain (NPRS)"), ("psfs", "PSFS"), ("thomas_hip_deg", "Thomas hip angle"),
+                       ("standing_tilt_deg", "Standing tilt")):
+        t = out[key]
+        if t["n"]:
+            verdict = "beyond" if t["beyond_band"] else "within"
+            console.print(f"{label}: {t['baseline']:g} → {t['latest']:g} ({t['change']:+g}; {verdict} the ±{t['band']:g} "
+                          "band)", highlight=False)
+    if out["clinician_review"]:
+        console.print("[bold red]Pain has risen 2+ points above your first session twice: book a clinician review.[/]")
+    if "plot" in out:
+        console.print(f"Chart: {out['plot']}")
+    console.print(f"[italic]{out['disclaimer']}[/]")

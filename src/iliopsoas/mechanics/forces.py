@@ -1,0 +1,583 @@
+"""Muscle-tendon forces over batches of poses, for a rigid or a compliant tendon.
+
+Every function here is pure and batched: MTU lengths and activations are arrays of shape
+``(n, m)`` (``n`` poses, ``m`` muscles of a :class:`~iliopsoas.mechanics.muscles.MuscleParameters`),
+results are arrays of the same shape, in SI units (m, rad, N).
+
+Tendon models (``tendon=``):
+
+* ``"rigid"`` -- the tendon stays at its slack length; the fiber length follows from the MTU
+  length and the fixed-width pennation model (OpenSim's ``ignore_tendon_compliance=true``).
+* ``"compliant"`` -- static equilibrium of an elastic tendon with the fiber at zero velocity,
+  found with the same iteration OpenSim 4.6 uses in ``equilibrateMuscles`` (Millard2012 and
+  Thelen2003: Newton on fiber length with step halving, tolerance 1e-8 Fmax, starting from a
+  tendon at 1.01 slack length; DeGrooteFregly2016: bisection on normalized tendon force in
+  [0, 5] to 1e-10), so that the root found is the one OpenSim finds.
+* ``"model"`` -- each muscle's own ``ignore_tendon_compliance`` flag (Thelen2003 is always
+  compliant).
+
+In the compliant case the reported fiber force is the one that balances the tendon,
+``F_fiber = F_tendon / cos(pennation)``, and the active part is ``F_fiber - F_passive``. This is
+what OpenSim's getters report after ``equilibrateMuscles`` (to its solver tolerance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from iliopsoas.mechanics import muscles as mus
+from iliopsoas.mechanics.muscles import (
+    DEGROOTE,
+    MILLARD,
+    SIGNIFICANT_REAL,
+    SQRT_EPS,
+    THELEN,
+    MuscleParameters,
+)
+
+FloatArray = NDArray[np.float64]
+TendonMode = Literal["rigid", "compliant", "model"]
+TENDON_MODES: tuple[str, ...] = ("rigid", "compliant", "model")
+
+
+@dataclass(frozen=True)
+class MuscleState:
+    """Fiber and force quantities of ``m`` muscles in ``n`` poses; every array is ``(n, m)``.
+
+    Lengths in m, angles in rad, forces in N; multipliers are dimensionless. ``converged`` is
+    False where a compliant-tendon solve failed (those entries are NaN).
+    """
+
+    mtu_length: FloatArray
+    fiber_length: FloatArray
+    normalized_fiber_length: FloatArray
+    pennation_angle: FloatArray
+    tendon_length: FloatArray
+    active_force_length_multiplier: FloatArray
+    passive_force_multiplier: FloatArray
+    force_velocity_multiplier: FloatArray
+    active_fiber_force: FloatArray
+    passive_fiber_force: FloatArray
+    fiber_force: FloatArray
+    tendon_force: FloatArray
+    converged: NDArray[np.bool_]
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# --------------------------------------------------------------------------------------------
+# Boundary checks
+# --------------------------------------------------------------------------------------------
+
+
+def _as_batch(name: str, value: ArrayLike | None, n: int | None, m: int, *, default: float | None = None) -> FloatArray:
+    """``value`` as an (n, m) float array; scalars and (m,) rows broadcast."""
+    if value is None:
+        if default is None:
+            raise ValueError(f"{name} is required")
+        value = default
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim > 2:
+        raise ValueError(f"{name} must have shape (n, {m}), ({m},) or be a scalar; got {arr.shape}")
+    if arr.ndim >= 1 and arr.shape[-1] not in (1, m):
+        raise ValueError(f"trailing dimension of {name} must be {m} (one per muscle), got {arr.shape[-1]}")
+    rows = n if n is not None else (arr.shape[0] if arr.ndim == 2 else 1)
+    try:
+        out = np.broadcast_to(arr, (rows, m)).astype(float)
+    except ValueError:
+        raise ValueError(f"{name} must have {rows} rows (one per pose), got {arr.shape[0]}") from None
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return out
+
+
+def _tendon_rigid(p: MuscleParameters, tendon: str) -> NDArray[np.bool_]:
+    if tendon not in TENDON_MODES:
+        raise ValueError(f"tendon must be one of {', '.join(TENDON_MODES)}; got {tendon!r}")
+    if tendon == "rigid":
+        return np.ones(p.n_muscles, dtype=bool)
+    if tendon == "compliant":
+        return np.zeros(p.n_muscles, dtype=bool)
+    return p.ignore_tendon_compliance.copy()
+
+
+# --------------------------------------------------------------------------------------------
+# Curves and pennation, dispatched on muscle type (p holds muscles of one type only)
+# --------------------------------------------------------------------------------------------
+
+
+def _fiber_curves(p: MuscleParameters, code: int, lce_n: FloatArray, deriv: bool = True):
+    if code == MILLARD:
+        fal, dfal = p.active_force_length(lce_n, derivative=deriv)
+        fpe, dfpe = p.fiber_force_length(lce_n, derivative=deriv)
+        return fal, dfal, fpe, dfpe
+    if code == THELEN:
+        return (*mus.thelen_active_force_length(p, lce_n), *mus.thelen_passive_force_length(p, lce_n))
+    return (*mus.degroote_active_force_length(p, lce_n), *mus.degroote_passive_force_length(p, lce_n))
+
+
+def _tendon_curve(p: MuscleParameters, code: int, lt_n: FloatArray):
+    if code == MILLARD:
+        return p.tendon_force_length(lt_n, derivative=True)
+    if code == THELEN:
+        return mus.thelen_tendon_force_length(p, lt_n)
+    return mus.degroote_tendon_force_length(p, lt_n)
+
+
+def _height(p: MuscleParameters) -> FloatArray:
+    return p.optimal_fiber_length * np.sin(p.pennation_angle_at_optimal)
+
+
+def _pennation_min(p: MuscleParameters) -> FloatArray:
+    """Shortest fiber the fixed-width pennation model allows (MuscleFixedWidthPennationModel)."""
+    h = _height(p)
+    with np.errstate(divide="ignore"):
+        return np.where(p.maximum_pennation_angle > SIGNIFICANT_REAL,
+                        h / np.sin(p.maximum_pennation_angle), 0.01 * p.optimal_fiber_length)
+
+
+def pennation_angle(p: MuscleParameters, fiber_length: FloatArray) -> FloatArray:
+    """Fixed-width pennation angle (rad) of fibers of length ``fiber_length`` (n, m)."""
+    h = _height(p)
+    pmin = _pennation_min(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = h / fiber_length
+        phi = np.where(s < np.sin(p.maximum_pennation_angle), np.arcsin(np.clip(s, -1, 1)), p.maximum_pennation_angle)
+    phi = np.where(fiber_length > pmin, phi, p.maximum_pennation_angle)
+    return np.where(p.pennation_angle_at_optimal > mus.EPS, phi, 0.0)
+
+
+def rigid_tendon_fiber_length(p: MuscleParameters, mtu_length: FloatArray) -> FloatArray:
+    """Fiber length (m) with the tendon at slack length; ``mtu_length`` is (n, m).
+
+    Millard fibers are clamped at ``p.min_fiber_length`` (OpenSim's ``clampFiberLength``)."""
+    h = _height(p)
+    along = mtu_length - p.tendon_slack_length
+    pmin = _pennation_min(p)
+    lce = np.where(along >= pmin * np.cos(p.maximum_pennation_angle), np.sqrt(h * h + along * along), pmin)
+    lce = np.where(p.type_code == DEGROOTE, np.sqrt(h * h + along * along), lce)
+    return np.where(p.type_code == MILLARD, np.maximum(lce, p.min_fiber_length), lce)
+
+
+# --------------------------------------------------------------------------------------------
+# Rigid tendon
+# --------------------------------------------------------------------------------------------
+
+
+def _rigid(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray, v: FloatArray) -> dict[str, FloatArray]:
+    F, lo = p.max_isometric_force, p.optimal_fiber_length
+    lce = rigid_tendon_fiber_length(p, L)
+    phi = pennation_angle(p, lce) if code != DEGROOTE else np.arcsin(_height(p) / lce)
+    cos = np.cos(phi) if code != DEGROOTE else (L - p.tendon_slack_length) / lce
+    tl = L - lce * cos
+    lce_n = lce / lo
+    fal, _, fpe, _ = _fiber_curves(p, code, lce_n, deriv=False)
+    vn = v * cos / (lo * p.max_contraction_velocity)
+    zero = np.zeros_like(L)
+    if code == MILLARD:
+        slack = tl < p.tendon_slack_length - SIGNIFICANT_REAL
+        vn = np.where(slack, 0.0, vn)
+        if np.any(vn != 0.0):
+            fv = p.force_velocity(vn)[0]
+        else:
+            fv = np.ones_like(L)
+        fv = np.where(slack, 1.0, fv)
+        clamped = ((lce <= p.min_fiber_length) & (vn <= 0)) | (lce < p.min_fiber_length)
+        vn = np.where(clamped, 0.0, vn)
+        fv = np.where(clamped, 1.0, fv)
+        act = np.where(clamped, 0.0, F * a * fal * fv)
+        p1 = np.where(clamped, 0.0, F * fpe)
+        p2 = np.where(clamped, 0.0, F * p.fiber_damping * vn)
+        fm = act + p1 + p2
+        neg = fm < 0
+        p2 = np.where(neg, -act - p1, p2)
+        fm = np.where(neg, 0.0, fm)
+        passive = p1 + p2
+    elif code == THELEN:
+        if np.any(v != 0.0):
+            raise ValueError("a rigid-tendon Thelen2003Muscle is only available at zero velocity")
+        fv = np.ones_like(L)
+        act = F * a * fal
+        passive = F * fpe
+        fm = act + passive
+    else:
+        fv = mus.degroote_force_velocity(vn)
+        act = F * a * fal * fv
+        passive = F * fpe + F * p.fiber_damping * vn
+        fm = act + passive
+    return dict(fiber_length=lce, pennation_angle=phi, tendon_length=tl, fal=fal, fpe=fpe, fv=fv,
+                active=act, passive=passive, fiber=fm, tendon=fm * cos, converged=zero == 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Compliant tendon, static equilibrium
+# --------------------------------------------------------------------------------------------
+
+
+def _hill_eval(p: MuscleParameters, code: int, lce: FloatArray, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+    """Equilibrium error and its partials at fiber length ``lce`` (zero fiber velocity)."""
+    F, lo, tsl = p.max_isometric_force, p.optimal_fiber_length, p.tendon_slack_length
+    phi = pennation_angle(p, lce)
+    cos, sin = np.cos(phi), np.sin(phi)
+    tl = L - lce * cos
+    fal, dfal, fpe, dfpe = _fiber_curves(p, code, lce / lo)
+    fse, dfse = _tendon_curve(p, code, tl / tsl)
+    fm = F * (a * fal + fpe)
+    ferr = fm * cos - fse * F
+    h = _height(p)
+    # The partials are written as OpenSim writes them, so that they become NaN exactly where
+    # OpenSim's do (a Thelen fiber driven to zero length), which ends its iteration there.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hl = h / lce
+        root = np.sqrt(1.0 - hl * hl)
+        dphi = (-hl / lce) / root
+        dfm = F * (a * dfal + dfpe) / lo
+        if code == THELEN:
+            dcos = h * h / (lce**3 * root)
+            dfmat = dfm * cos + fm * dcos
+        else:
+            dfmat = dfm * cos + fm * (-sin * dphi)
+        dtl = lce * sin * dphi - cos
+        dft = dfse * F / tsl * dtl
+    return dict(ferr=ferr, dferr=dfmat - dft, tl=tl, phi=phi, cos=cos, fal=fal, fpe=fpe, fse=fse)
+
+
+def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+    """OpenSim's static fiber-equilibrium Newton iteration, run on all poses and muscles at once."""
+    F, tsl = p.max_isometric_force, p.tendon_slack_length
+    n, m = L.shape
+    tol = np.broadcast_to(np.maximum(1e-8 * F, SIGNIFICANT_REAL * 10), (n, m))
+    max_iter = 200 if code == MILLARD else 20
+    lmin = np.broadcast_to(p.min_fiber_length, (n, m))
+    h = _height(p)
+    along = L - 1.01 * tsl
+    pmin = _pennation_min(p)
+    lce = np.where(along >= pmin * np.cos(p.maximum_pennation_angle), np.sqrt(h * h + along * along), pmin)
+    if code == MILLARD:
+        lce = np.maximum(lce, lmin)
+    ev = _hill_eval(p, code, lce, L, a)
+    ferr, dferr = ev["ferr"], ev["dferr"]
+    it = 0
+    stuck = np.zeros((n, m), dtype=bool)
+    while it < max_iter:
+        act = (np.abs(ferr) > tol) & ~stuck
+        # A fiber at its lower bound whose Newton step points further down never moves again
+        # (every halved step is clamped back to the bound), so OpenSim's loop ends there with
+        # the bound as its answer; stop iterating those now.
+        # A NaN slope freezes OpenSim's iterate the same way.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pinned = act & (((lce <= lmin) & (lce - ferr / dferr <= lmin)) | ~np.isfinite(dferr))
+        stuck |= pinned
+        act &= ~pinned
+        if not act.any():
+            break
+        rows = np.flatnonzero(act.any(axis=1))
+        cols = np.flatnonzero(act.any(axis=0))
+        sub = p.subset(cols)
+        blk = np.ix_(rows, cols)
+        Lb, ab, lb = L[blk], a[blk], lmin[blk]
+        inner = act[blk]
+        lce_prev = lce[blk]
+        ferr_prev = ferr[blk]
+        d = dferr[blk]
+        lce_b, ferr_b, d_new = lce_prev.copy(), ferr_prev.copy(), d.copy()
+        hstep = np.ones_like(lce_prev)
+        while inner.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                delta = -hstep * ferr_prev / d
+            big = np.abs(delta) > SIGNIFICANT_REAL
+            sgn = np.where(delta > 0, 1.0, np.where(delta < 0, -1.0, 0.0))  # SimTK::sign(NaN) == 0
+            trial = np.where(big, lce_prev + delta, lce_prev - sgn * SQRT_EPS)
+            hstep = np.where(inner & ~big, 0.0, hstep)
+            trial = np.maximum(trial, lb)
+            evb = _hill_eval(sub, code, trial, Lb, ab)
+            lce_b = np.where(inner, trial, lce_b)
+            ferr_b = np.where(inner, evb["ferr"], ferr_b)
+            d_new = np.where(inner, evb["dferr"], d_new)
+            stop = hstep <= SQRT_EPS
+            hstep = np.where(inner & ~stop, 0.5 * hstep, hstep)
+            inner = inner & ~stop & (np.abs(ferr_b) >= np.abs(ferr_prev))
+        keep = act[blk]
+        lce[blk] = np.where(keep, lce_b, lce[blk])
+        ferr[blk] = np.where(keep, ferr_b, ferr[blk])
+        dferr[blk] = np.where(keep, d_new, dferr[blk])
+        it += 1
+    ok = np.abs(ferr) < tol
+    low = ~ok & (lce <= lmin)
+    lce = np.where(low, lmin, lce)
+    lce = np.where(ok | low, lce, np.nan)
+    if code == MILLARD:
+        lce = np.maximum(lce, lmin)
+    final = _hill_eval(p, code, lce, L, a)
+    return dict(fiber_length=lce, converged=ok | low, **final)
+
+
+def _compliant(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+    F = p.max_isometric_force
+    if code == DEGROOTE:
+        return _degroote_compliant(p, L, a)
+    eq = _hill_equilibrium(p, code, L, a)
+    lce, cos, fpe, fal, fse = eq["fiber_length"], eq["cos"], eq["fpe"], eq["fal"], eq["fse"]
+    tendon = fse * F
+    fiber = tendon / cos
+    passive = F * fpe
+    at_min = lce <= p.min_fiber_length
+    fv = np.ones_like(L)
+    if code == MILLARD:
+        active = fiber - passive
+        damped = p.fiber_damping > 0
+        if damped.any():
+            # With fiber damping, OpenSim splits the balancing fiber force into active, elastic
+            # and damping parts by solving a*fal*fv(v) + fpe + beta*v = fse/cos for the
+            # (tiny) residual fiber velocity v; do the same so the parts agree too.
+            v = _damped_fiber_velocity(p, a, fal, fpe, fse, cos)
+            fv_d = p.force_velocity(v)[0]
+            act_d = F * a * fal * fv_d
+            pas_d = F * (fpe + p.fiber_damping * v)
+            active = np.where(damped, act_d, active)
+            passive = np.where(damped, pas_d, passive)
+            fiber = np.where(damped, act_d + pas_d, fiber)
+            fv = np.where(damped, fv_d, fv)
+            at_min = at_min & np.where(damped, v <= 0, True) | (lce < p.min_fiber_length)
+        # OpenSim marks a fiber at its lower bound as clamped and reports zero fiber force.
+        fiber = np.where(at_min, 0.0, fiber)
+        passive = np.where(at_min, 0.0, passive)
+        active = np.where(at_min, 0.0, active)
+        fv = np.where(at_min, 1.0, fv)
+    else:
+        shortening = fse / cos - fpe <= a * fal
+        clamped = at_min & shortening
+        active = np.where(clamped, 0.0, fiber - passive)
+        fiber = np.where(clamped, 0.0, fiber)
+    return dict(fiber_length=lce, pennation_angle=eq["phi"], tendon_length=eq["tl"], fal=fal, fpe=fpe,
+                fv=fv, active=active, passive=passive, fiber=fiber, tendon=tendon,
+                converged=eq["converged"])
+
+
+def _damped_fiber_velocity(p: MuscleParameters, a: FloatArray, fal: FloatArray, fpe: FloatArray,
+                           fse: FloatArray, cos: FloatArray) -> FloatArray:
+    """Normalized fiber velocity balancing a damped Millard fiber against its tendon (Newton)."""
+    F = p.max_isometric_force
+    tol = np.maximum(1e-10 * F, SIGNIFICANT_REAL * 100)
+    v = np.zeros_like(fal)
+    beta = p.fiber_damping
+    for _ in range(20):
+        fv, dfv = p.force_velocity(v, derivative=True)
+        assert dfv is not None
+        err = F * (a * fal * fv + fpe + beta * v) * cos - fse * F
+        if not (np.abs(err) > tol).any():
+            break
+        d = F * (a * fal * dfv + beta) * cos
+        v = np.where(np.abs(err) > tol, v - err / d, v)
+    return v
+
+
+def _degroote_lengths(p: MuscleParameters, L: FloatArray, ft: FloatArray):
+    tl = p.tendon_slack_length * mus.degroote_tendon_length_from_force(p, ft)
+    along = L - tl
+    h = _height(p)
+    lce = np.sqrt(along * along + h * h)
+    return tl, lce, along / lce
+
+
+def _degroote_compliant(p: MuscleParameters, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+    """Bisection on normalized tendon force in [0, 5] to 1e-10, as DeGrooteFregly2016Muscle does."""
+    F, lo = p.max_isometric_force, p.optimal_fiber_length
+    fv0 = mus.degroote_force_velocity(np.zeros(1))[0]
+
+    def residual(ft: FloatArray) -> FloatArray:
+        _, lce, cos = _degroote_lengths(p, L, ft)
+        fal, _, fpe, _ = _fiber_curves(p, DEGROOTE, lce / lo, deriv=False)
+        return ft - (a * fal * fv0 + fpe) * cos
+
+    left = np.zeros_like(L)
+    right = np.full_like(L, 5.0)
+    r_left = residual(left)
+    ok = r_left * residual(right) < 0
+    mid = left.copy()
+    for _ in range(100):
+        if not (right - left > 1e-10).any():
+            break
+        going = right - left > 1e-10
+        mid = np.where(going, 0.5 * (left + right), mid)
+        r_mid = residual(mid)
+        to_left = going & (r_mid * r_left < 0)
+        to_right = going & ~(r_mid * r_left < 0)
+        right = np.where(to_left, mid, right)
+        left = np.where(to_right, mid, left)
+        r_left = np.where(to_right, r_mid, r_left)
+    ft = np.where(ok, mid, np.nan)
+    tl, lce, cos = _degroote_lengths(p, L, ft)
+    fal, _, fpe, _ = _fiber_curves(p, DEGROOTE, lce / lo, deriv=False)
+    tendon = ft * F
+    # Explicit-mode getters: the force-velocity multiplier that balances the tendon, its
+    # velocity, and the damping force at that velocity.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fv = (ft / cos - fpe) / (a * fal)
+    vn = (np.sinh((fv - mus.DGF_D4) / mus.DGF_D1) - mus.DGF_D3) / mus.DGF_D2
+    active = F * a * fal * fv
+    passive = F * fpe + F * p.fiber_damping * vn
+    return dict(fiber_length=lce, pennation_angle=np.arcsin(_height(p) / lce), tendon_length=tl, fal=fal,
+                fpe=fpe, fv=fv, active=active, passive=passive, fiber=active + passive,
+                tendon=tendon, converged=ok)
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: ArrayLike = 1.0, *,
+                 velocity: ArrayLike | None = None, tendon: TendonMode | str = "model") -> MuscleState:
+    """Fiber lengths and forces of every muscle in every pose.
+
+    Parameters
+    ----------
+    params : MuscleParameters
+        The ``m`` muscles.
+    mtu_length : array (n, m)
+        Muscle-tendon (path) lengths in m.
+    activation : scalar, (m,) or (n, m)
+        Activation in [0, 1]; Millard and Thelen muscles clamp it below at their
+        ``minimum_activation`` as OpenSim does.
+    velocity : scalar, (m,) or (n, m), optional
+        MTU lengthening speed in m/s (default 0). Only the rigid tendon uses it; the compliant
+        equilibrium is static and requires zero velocity.
+    tendon : {"model", "rigid", "compliant"}
+        Tendon model (see the module docstring).
+
+    Returns
+    -------
+    MuscleState
+        Arrays of shape ``(n, m)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xml.etree.ElementTree import fromstring
+    >>> from iliopsoas.mechanics.muscles import muscle_parameters_from_xml
+    >>> el = fromstring('<Millard2012EquilibriumMuscle name="m"><max_isometric_force>1000'
+    ...                 '</max_isometric_force><optimal_fiber_length>0.1</optimal_fiber_length>'
+    ...                 '<tendon_slack_length>0.2</tendon_slack_length></Millard2012EquilibriumMuscle>')
+    >>> p = muscle_parameters_from_xml([el])
+    >>> s = muscle_state(p, np.array([[0.3]]), 1.0, tendon="rigid")
+    >>> round(float(s.tendon_force[0, 0]), 6)  # optimal fiber length, full activation: Fmax
+    1000.0
+    """
+    m = params.n_muscles
+    L = np.asarray(mtu_length, dtype=float)
+    if L.ndim != 2 or L.shape[1] != m:
+        raise ValueError(f"mtu_length must have shape (n, {m}), got {L.shape}")
+    if not np.isfinite(L).all() or (L <= 0).any():
+        raise ValueError("mtu_length must be finite and positive (m)")
+    n = L.shape[0]
+    a = _as_batch("activation", activation, n, m)
+    if (a < 0).any() or (a > 1).any():
+        raise ValueError("activation must lie in [0, 1]")
+    v = _as_batch("velocity", velocity, n, m, default=0.0)
+    lower = np.where(params.type_code == DEGROOTE, 0.0, params.minimum_activation)
+    a = np.clip(a, lower, 1.0)
+    rigid = _tendon_rigid(params, tendon)
+    if (~rigid[None, :] & (v != 0.0)).any():
+        raise ValueError("velocity must be 0 for compliant tendons: the compliant equilibrium is static")
+
+    keys = ("fiber_length", "pennation_angle", "tendon_length", "fal", "fpe", "fv", "active", "passive",
+            "fiber", "tendon")
+    out: dict[str, Any] = {k: np.full((n, m), np.nan) for k in keys}
+    out["converged"] = np.ones((n, m), dtype=bool)
+    for code in (MILLARD, THELEN, DEGROOTE):
+        for is_rigid in (True, False):
+            cols = np.flatnonzero((params.type_code == code) & (rigid == is_rigid))
+            if cols.size == 0:
+                continue
+            sub = params.subset(cols)
+            fn = _rigid(sub, code, L[:, cols], a[:, cols], v[:, cols]) if is_rigid else \
+                _compliant(sub, code, L[:, cols], a[:, cols])
+            for k in keys + ("converged",):
+                out[k][:, cols] = fn[k]
+    return MuscleState(
+        mtu_length=L,
+        fiber_length=out["fiber_length"],
+        normalized_fiber_length=out["fiber_length"] / params.optimal_fiber_length,
+        pennation_angle=out["pennation_angle"],
+        tendon_length=out["tendon_length"],
+        active_force_length_multiplier=out["fal"],
+        passive_force_multiplier=out["fpe"],
+        force_velocity_multiplier=out["fv"],
+        active_fiber_force=out["active"],
+        passive_fiber_force=out["passive"],
+        fiber_force=out["fiber"],
+        tendon_force=out["tendon"],
+        converged=out["converged"],
+    )
+
+
+def model_muscle_parameters(model: Any) -> MuscleParameters:
+    """The MuscleParameters of a loaded model (``model.muscle_params``)."""
+    for attr in ("muscle_params", "muscle_parameters", "muscles"):
+        p = getattr(model, attr, None)
+        if isinstance(p, MuscleParameters):
+            return p
+    raise TypeError("model has no muscle parameters (expected a MuscleParameters in 'muscle_params')")
+
+
+def _select(model: Any, muscles: Sequence[str] | Sequence[int] | None) -> tuple[MuscleParameters, list[int] | None]:
+    p = model_muscle_parameters(model)
+    if muscles is None:
+        return p, None
+    ids = [m if isinstance(m, int | np.integer) else model.muscle_index(m) for m in muscles]
+    return p.subset(ids), [int(i) for i in ids]
+
+
+def muscle_forces(model: Any, q: ArrayLike, activation: ArrayLike = 1.0, *,
+                  muscles: Sequence[str] | Sequence[int] | None = None, velocity: ArrayLike | None = None,
+                  tendon: TendonMode | str = "model", lengths: ArrayLike | None = None) -> MuscleState:
+    """Fiber lengths and forces of the model's muscles at poses ``q``.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model (:func:`iliopsoas.mechanics.load_osim`).
+    q : array (n, n_coordinates)
+        Coordinates in ``model.coordinate_names`` order, SI units.
+    activation : scalar, (m,) or (n, m)
+    muscles : names or indices, optional
+        Default: every muscle, in model order.
+    velocity, tendon : see :func:`muscle_state`.
+    lengths : array (n, m), optional
+        MTU lengths when already computed (skips the path computation).
+
+    Returns
+    -------
+    MuscleState with arrays of shape ``(n, m)``.
+    """
+    p, ids = _select(model, muscles)
+    if lengths is None:
+        from iliopsoas.mechanics import muscle_lengths
+
+        lengths = muscle_lengths(model, q, ids)
+    return muscle_state(p, np.asarray(lengths, dtype=float), activation, velocity=velocity, tendon=tendon)
+
+
+def joint_moments(model: Any, q: ArrayLike, activation: ArrayLike = 1.0, *,
+                  coordinates: Sequence[str] | Sequence[int] | None = None,
+                  muscles: Sequence[str] | Sequence[int] | None = None,
+                  tendon: TendonMode | str = "model") -> FloatArray:
+    """Generalized forces from the muscles (N·m for rotational coordinates), shape ``(n, k)``.
+
+    ``sum over muscles of moment_arm (n, m, k) * tendon_force (n, m)``, with OpenSim's moment-arm
+    sign (positive drives the coordinate in its positive direction). ``coordinates`` defaults to
+    every independent coordinate (as :func:`iliopsoas.mechanics.moment_arms`).
+    """
+    from iliopsoas.mechanics import lengths_and_moment_arms
+
+    p, ids = _select(model, muscles)
+    L, r = lengths_and_moment_arms(model, q, coordinates, muscles=ids)
+    state = muscle_state(p, L, activation, tendon=tendon)
+    return np.einsum("nmk,nm->nk", r, state.tendon_force)

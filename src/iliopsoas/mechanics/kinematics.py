@@ -1,0 +1,194 @@
+"""Forward kinematics over batches of poses, with forward-mode derivatives.
+
+``q`` is ``(n_poses, n_coordinates)`` in ``model.coordinate_names`` order (rad, m). The value of
+each dependent coordinate of a ``CoordinateCouplerConstraint`` is recomputed from its coupler,
+whatever the caller put there.
+
+Derivatives are propagated along *directions* ``dq`` of shape ``(n_poses, k, n_coordinates)``:
+``dR[:, j]`` and ``dp[:, j]`` are the derivatives of the body poses along ``dq[:, j]``. With the
+coupling vectors of :func:`coupling_vectors` as directions, they are the total derivatives along
+the constraint manifold that OpenSim's moment-arm solver uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from iliopsoas.mechanics.model import Model
+
+Array = NDArray[np.float64]
+
+
+def check_q(model: Model, q: object, name: str = "q") -> Array:
+    """Validate a pose batch: returns a float ``(n_poses, n_coordinates)`` array (1-D = one pose)."""
+    arr = np.asarray(q, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    nc = len(model.coordinates)
+    if arr.ndim != 2 or arr.shape[1] != nc:
+        raise ValueError(
+            f"{name} must have shape (n_poses, {nc}) for model {model.name!r} "
+            f"(coordinates in model.coordinate_names order), got {tuple(np.shape(q))}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def complete_coordinates(model: Model, q: Array) -> Array:
+    """Copy of ``q`` ``(n, n_coordinates)`` with dependent coordinates set by their couplers."""
+    out = np.array(q, dtype=float, copy=True)
+    for cp in _couplers_in_order(model):
+        out[:, cp.dependent] = cp.scale_factor * cp.function.value(out[:, cp.independent])
+    return out
+
+
+def _couplers_in_order(model: Model) -> list:
+    """Couplers sorted so that a coupler whose independent coordinate is itself dependent runs later."""
+    pending = list(model.couplers)
+    done: list = []
+    deps = {cp.dependent for cp in pending}
+    resolved: set[int] = set()
+    while pending:
+        progressed = False
+        for cp in list(pending):
+            if cp.independent not in deps or cp.independent in resolved:
+                done.append(cp)
+                resolved.add(cp.dependent)
+                pending.remove(cp)
+                progressed = True
+        if not progressed:
+            raise ValueError(f"coordinate couplers of model {model.name!r} form a cycle")
+    return done
+
+
+def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int]) -> Array:
+    """Directions ``C`` ``(n, k, n_coordinates)``: unit speed on each coordinate, couplers followed.
+
+    This is the vector OpenSim's ``MomentArmSolver`` obtains with ``projectU``: for an independent
+    coordinate, ``C = e_i + s f'(q_i) e_dep`` (chained through further couplers). For a dependent
+    coordinate with one independent coordinate ``j``, ``C`` is ``C_j / (s f'(q_j))``.
+    """
+    n = q.shape[0]
+    nc = len(model.coordinates)
+    out = np.zeros((n, len(coordinates), nc))
+    ordered = _couplers_in_order(model)
+    dep_of = {cp.dependent: cp for cp in ordered}
+    for k, ci in enumerate(coordinates):
+        base = ci
+        scale = np.ones(n)
+        if ci in dep_of:
+            cp = dep_of[ci]
+            base = cp.independent
+            slope = cp.scale_factor * cp.function.derivative(q[:, base])
+            with np.errstate(divide="ignore"):
+                scale = np.where(slope != 0.0, 1.0 / np.where(slope != 0.0, slope, 1.0), np.nan)
+        d = np.zeros((n, nc))
+        d[:, base] = 1.0
+        for cp in ordered:
+            d[:, cp.dependent] = (
+                cp.scale_factor * cp.function.derivative(q[:, cp.independent]) * d[:, cp.independent]
+            )
+        out[:, k, :] = d * scale[:, None]
+    return out
+
+
+def _axis_rotation(axis: Array, angle: Array) -> Array:
+    """Rotation matrices ``(n, 3, 3)`` about the unit ``axis`` by ``angle`` ``(n,)`` (Rodrigues)."""
+    kx = np.array(
+        [[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]]
+    )
+    s = np.sin(angle)[:, None, None]
+    c = np.cos(angle)[:, None, None]
+    return np.eye(3) + s * kx + (1.0 - c) * (kx @ kx)
+
+
+def _skew(axis: Array) -> Array:
+    return np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+
+
+def forward_kinematics(
+    model: Model, q: Array, dq: Array | None = None
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """Body poses in ground for complete coordinates ``q`` ``(n, n_coordinates)``.
+
+    Returns ``R`` ``(n, n_bodies, 3, 3)`` and ``p`` ``(n, n_bodies, 3)`` such that a point
+    ``x_B`` fixed in body ``b`` is at ``R[:, b] @ x_B + p[:, b]`` in ground. With directions
+    ``dq`` ``(n, k, n_coordinates)`` also returns ``dR`` ``(n, k, n_bodies, 3, 3)`` and ``dp``
+    ``(n, k, n_bodies, 3)``; otherwise those are ``None``. ``q`` must already satisfy the couplers
+    (see :func:`complete_coordinates`).
+    """
+    n = q.shape[0]
+    nb = len(model.bodies)
+    R = np.zeros((n, nb, 3, 3))
+    p = np.zeros((n, nb, 3))
+    R[:, 0] = np.eye(3)
+    k = 0 if dq is None else dq.shape[1]
+    dR = np.zeros((n, k, nb, 3, 3)) if dq is not None else None
+    dp = np.zeros((n, k, nb, 3)) if dq is not None else None
+    for jt in model.joints:
+        rfm = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+        pfm = np.zeros((n, 3))
+        drfm = np.zeros((n, k, 3, 3)) if dq is not None else None
+        dpfm = np.zeros((n, k, 3)) if dq is not None else None
+        for i in range(6):
+            fn = jt.functions[i]
+            ci = jt.axis_coordinates[i]
+            if fn.is_constant() or ci < 0:
+                val = fn.value(np.zeros(n))
+                dval = None
+            else:
+                val = fn.value(q[:, ci])
+                dval = fn.derivative(q[:, ci])[:, None] * dq[:, :, ci] if dq is not None else None
+            axis = jt.axes[i]
+            if i < 3:
+                if not np.any(val) and dval is None:
+                    continue
+                rot = _axis_rotation(axis, val)
+                if drfm is not None:
+                    drfm = drfm @ rot[:, None]
+                    if dval is not None:
+                        drfm = drfm + dval[:, :, None, None] * (rfm @ (_skew(axis) @ rot))[:, None]
+                rfm = rfm @ rot
+            else:
+                pfm = pfm + val[:, None] * axis
+                if dpfm is not None and dval is not None:
+                    dpfm = dpfm + dval[:, :, None] * axis
+        par, ch = jt.parent, jt.child
+        rgp, pgp = R[:, par], p[:, par]
+        rgf = rgp @ jt.parent_rotation
+        pgf = pgp + rgp @ jt.parent_translation
+        rgm = rgf @ rfm
+        pgm = pgf + np.einsum("nij,nj->ni", rgf, pfm)
+        rmb = jt.child_rotation.T
+        rgb = rgm @ rmb
+        R[:, ch] = rgb
+        p[:, ch] = pgm - rgb @ jt.child_translation
+        if dR is not None and dp is not None and drfm is not None and dpfm is not None:
+            drgp, dpgp = dR[:, :, par], dp[:, :, par]
+            drgf = drgp @ jt.parent_rotation
+            dpgf = dpgp + drgp @ jt.parent_translation
+            drgm = drgf @ rfm[:, None] + rgf[:, None] @ drfm
+            dpgm = (
+                dpgf
+                + np.einsum("nkij,nj->nki", drgf, pfm)
+                + np.einsum("nij,nkj->nki", rgf, dpfm)
+            )
+            drgb = drgm @ rmb
+            dR[:, :, ch] = drgb
+            dp[:, :, ch] = dpgm - drgb @ jt.child_translation
+    return R, p, dR, dp
+
+
+def body_transforms(model: Model, q: object) -> tuple[Array, Array]:
+    """Ground pose of every body for poses ``q`` ``(n_poses, n_coordinates)``.
+
+    Returns ``R`` ``(n_poses, n_bodies, 3, 3)`` (body-to-ground rotation) and ``p``
+    ``(n_poses, n_bodies, 3)`` (body origin in ground, m), bodies in ``model.body_names`` order.
+    """
+    qq = complete_coordinates(model, check_q(model, q))
+    R, p, _, _ = forward_kinematics(model, qq)
+    return R, p

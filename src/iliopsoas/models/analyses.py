@@ -1,0 +1,591 @@
+"""Analyses of the lumbopelvic model: joints crossed, hip moment arms, lumbar psoas mechanics.
+
+Every number is computed with the mechanics engine on the bundled model; nothing is declared.
+Inputs and outputs are SI (m, rad, N, N·m) except where a key says ``_deg`` or ``_mm`` (these
+dictionaries feed the CLI and the docs directly).
+
+* :func:`crossings` — a muscle crosses a joint when its moment arm about one of the joint's
+  coordinates reaches ``threshold`` somewhere in the swept range (levels of the lumbar spine
+  are freed for this, so each level is asked on its own).
+* :func:`hip_moment_arms` — flexion, adduction and rotation moment arms of the psoas major,
+  iliacus and psoas minor versus hip flexion, each group as the force-weighted mean of its
+  fascicles (Σ Fmax·r / Σ Fmax), beside Blemker & Delp (2005) and the Dostal & Andrews (1981)
+  derived table.
+* :func:`lumbar` — per lumbar level and psoas fascicle at full activation: flexion/extension,
+  lateral-bending and axial moments, compression and shear — the psoas paradox as numbers,
+  beside Bogduk, Pearcy & Hadfield (1992).
+* :func:`verdicts` — what these numbers say about the atlas claims.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from iliopsoas.models.description import expand
+
+Array = NDArray[np.float64]
+
+MODEL = "lumbopelvic"
+LUMBAR_LEVELS = ("T12_L1", "L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1")
+CROSSING_THRESHOLD = 1e-3  # m: an exact zero when a path does not span the joint; 1 mm is far above noise
+HIP_FLEXION_DEG = tuple(range(-20, 121, 5))
+
+#: Blemker & Delp 2005 (Ann Biomed Eng 33:661-673): peak hip-flexion moment arms of psoas fibres.
+BLEMKER_DELP_2005_PSOAS_PEAK_MM = (20.0, 30.0)
+
+#: Bogduk, Pearcy & Hadfield 1992 (Clin Biomech 7:109-119), qualitative results only (the per-level
+#: tables were not retrieved; see shared/reference/psoas_lumbar_and_emg.csv).
+BOGDUK_1992 = (
+    "very small moments: extension at upper lumbar levels, flexion at lower levels; "
+    "severe compression and large shear at maximal contraction"
+)
+
+
+@lru_cache(maxsize=4)
+def _model(psoas_minor: bool = True, lumbar_rhythm: bool = True) -> Any:
+    from iliopsoas.models import load
+
+    return load(MODEL, psoas_minor=psoas_minor, lumbar_rhythm=lumbar_rhythm)
+
+
+@lru_cache(maxsize=1)
+def _description() -> dict[str, Any]:
+    return expand(MODEL)
+
+
+def _groups() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in _description()["muscles"]:
+        out.setdefault(m["group"], []).append(m["name"])
+    return out
+
+
+def _fmax() -> dict[str, float]:
+    return {m["name"]: float(m["max_isometric_force"]) for m in _description()["muscles"]}
+
+
+def _check_side(side: str) -> str:
+    if side not in ("r", "l"):
+        raise ValueError(f"side must be 'r' or 'l', got {side!r}")
+    return side
+
+
+def _neutral(model: Any) -> Array:
+    from iliopsoas.mechanics import complete_coordinates
+
+    return complete_coordinates(model, np.zeros((1, len(model.coordinates))))
+
+
+# ------------------------------------------------------------------------------------ crossings
+
+
+def _joint_order(model: Any) -> list[str]:
+    """Anatomical joints from the top of the lumbar spine down the right leg, then the left."""
+    names = list(model.joint_names)
+    order = [j for j in LUMBAR_LEVELS if j in names]
+    for side in ("r", "l"):
+        order += [j for j in (f"sacroiliac_{side}", f"hip_{side}", f"walker_knee_{side}") if j in names]
+    return order
+
+
+def crossings(*, threshold: float = CROSSING_THRESHOLD, n_steps: int = 7) -> dict[str, Any]:
+    """Which joints each muscle crosses, from non-zero moment arms over each coordinate's range.
+
+    Every lumbar level is freed (no rhythm) so it can be asked on its own. Each independent
+    coordinate of each anatomical joint is swept over its range in ``n_steps`` steps (all others
+    at zero) and the moment arms of every muscle about every coordinate are computed at every
+    pose. A muscle crosses a joint when ``max |r| >= threshold`` (m) over those poses and the
+    joint's coordinates.
+
+    Returns
+    -------
+    dict
+        ``groups``: ``{"psoas_major_r": ["L1_L2", …, "sacroiliac_r", "hip_r"], …}`` (fascicles
+        united under their muscle); ``muscles``: the same per fascicle; ``max_moment_arm_mm``:
+        ``{fascicle: {joint: max |r| in mm}}`` for the joints crossed; ``threshold_mm``.
+    """
+    if not threshold > 0:
+        raise ValueError(f"threshold must be a positive length in m, got {threshold!r}")
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be at least 2, got {n_steps!r}")
+    from iliopsoas.mechanics import complete_coordinates, moment_arms
+
+    model = _model(True, False)
+    joints = _joint_order(model)
+    coords: list[int] = []
+    owner: list[str] = []
+    for j in joints:
+        joint = model.joints[model.joint_names.index(j)]
+        for ci in joint.coordinates:
+            if not model.dependent_mask[ci]:
+                coords.append(ci)
+                owner.append(j)
+    poses = []
+    for ci in coords:
+        lo, hi = model.coordinates[ci].range
+        lo, hi = max(lo, -math.pi / 2), min(hi, math.pi / 2 + 0.5)
+        for v in np.linspace(lo, hi, n_steps):
+            q = np.zeros(len(model.coordinates))
+            q[ci] = v
+            poses.append(q)
+    q = complete_coordinates(model, np.array(poses))
+    r = np.abs(moment_arms(model, q, coords))  # (n, m, k)
+    peak = r.max(axis=0)  # (m, k)
+    per_muscle: dict[str, list[str]] = {}
+    arms: dict[str, dict[str, float]] = {}
+    for mi, name in enumerate(model.muscle_names):
+        by_joint: dict[str, float] = {}
+        for k, j in enumerate(owner):
+            by_joint[j] = max(by_joint.get(j, 0.0), float(peak[mi, k]))
+        crossed = [j for j in joints if by_joint.get(j, 0.0) >= threshold]
+        per_muscle[name] = crossed
+        arms[name] = {j: round(by_joint[j] * 1000, 2) for j in crossed}
+    groups: dict[str, list[str]] = {}
+    for g, members in _groups().items():
+        union = {j for n in members for j in per_muscle[n]}
+        groups[g] = [j for j in joints if j in union]
+    return {
+        "groups": groups,
+        "muscles": per_muscle,
+        "max_moment_arm_mm": arms,
+        "threshold_mm": threshold * 1000,
+        "n_poses": int(len(q)),
+    }
+
+
+# ------------------------------------------------------------------------------ hip moment arms
+
+_HIP_GROUPS = ("psoas_major", "iliacus")  # the psoas minor ends on the pelvis: no hip moment arm
+
+
+def hip_moment_arms(side: str = "r", flexion_deg: Any = HIP_FLEXION_DEG) -> dict[str, Any]:
+    """Hip moment arms of the psoas major and the iliacus versus hip flexion.
+
+    Parameters
+    ----------
+    side : ``"r"`` or ``"l"``.
+    flexion_deg : hip flexion angles in degrees, shape ``(n,)`` (other coordinates at zero).
+
+    Returns
+    -------
+    dict
+        ``flexion_deg`` (n,); ``groups[g][axis]`` force-weighted group moment arms in mm (n,)
+        for axis in ``flexion``, ``adduction``, ``rotation`` (+ = internal rotation, the model's
+        convention); ``fascicles[name][axis]`` the same per fascicle; ``length_mm[g]`` the
+        force-weighted mean musculotendon length; ``rotation_sign_changes_deg[g]`` the flexion
+        angles where the rotation arm changes sign (linear interpolation); ``peak_flexion_mm``.
+    """
+    side = _check_side(side)
+    flex = np.asarray(flexion_deg, dtype=float).ravel()
+    if flex.size == 0 or not np.all(np.isfinite(flex)):
+        raise ValueError("flexion_deg must be a non-empty list of finite angles in degrees")
+    from iliopsoas.mechanics import complete_coordinates, lengths_and_moment_arms
+
+    model = _model(True, True)
+    q = np.zeros((flex.size, len(model.coordinates)))
+    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
+    q = complete_coordinates(model, q)
+    axes = {"flexion": f"hip_flexion_{side}", "adduction": f"hip_adduction_{side}", "rotation": f"hip_rotation_{side}"}
+    groups = _groups()
+    names = [n for g in _HIP_GROUPS for n in groups.get(f"{g}_{side}", [])]
+    L, R = lengths_and_moment_arms(model, q, list(axes.values()), muscles=names)
+    fmax = _fmax()
+    w = np.array([fmax[n] for n in names])
+    out_groups: dict[str, dict[str, list[float]]] = {}
+    out_len: dict[str, list[float]] = {}
+    fasc: dict[str, dict[str, list[float]]] = {}
+    for i, n in enumerate(names):
+        fasc[n] = {a: np.round(R[:, i, k] * 1000, 3).tolist() for k, a in enumerate(axes)}
+    sign_changes: dict[str, list[float]] = {}
+    peak: dict[str, dict[str, float]] = {}
+    for g in _HIP_GROUPS:
+        key = f"{g}_{side}"
+        idx = [i for i, n in enumerate(names) if n in groups.get(key, [])]
+        if not idx:
+            continue
+        ww = w[idx] / w[idx].sum()
+        mean = np.einsum("nmk,m->nk", R[:, idx, :], ww) * 1000
+        out_groups[key] = {a: np.round(mean[:, k], 3).tolist() for k, a in enumerate(axes)}
+        out_len[key] = np.round((L[:, idx] @ ww) * 1000, 2).tolist()
+        sign_changes[key] = _zero_crossings(flex, mean[:, 2])
+        k_peak = int(np.argmax(mean[:, 0]))
+        peak[key] = {"moment_arm_mm": round(float(mean[k_peak, 0]), 2), "at_flexion_deg": float(flex[k_peak])}
+    return {
+        "side": side,
+        "flexion_deg": flex.tolist(),
+        "groups": out_groups,
+        "fascicles": fasc,
+        "length_mm": out_len,
+        "rotation_sign_changes_deg": sign_changes,
+        "peak_flexion": peak,
+        "convention": "flexion +, adduction +, internal rotation + (Rajagopal 2016 hip); moment arm = -dL/dq as OpenSim",
+        "published": {
+            "blemker_delp_2005_psoas_peak_flexion_mm": list(BLEMKER_DELP_2005_PSOAS_PEAK_MM),
+        },
+    }
+
+
+def _zero_crossings(x: Array, y: Array) -> list[float]:
+    out = []
+    for i in range(len(x) - 1):
+        if y[i] == 0.0:
+            out.append(float(x[i]))
+        elif y[i] * y[i + 1] < 0:
+            out.append(round(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])), 1))
+    return out
+
+
+def dostal_1981_table(reference_dir: Any) -> dict[str, list[float]]:
+    """The derived Dostal & Andrews (1981) iliopsoas moment arms (mm) from ``../shared/reference``."""
+    import csv
+    from pathlib import Path
+
+    rows = list(csv.DictReader((Path(reference_dir) / "hip_moment_arms_derived_dostal1981.csv").open()))
+    return {
+        "flexion_deg": [float(r["hip_flexion_deg"]) for r in rows],
+        "flexion": [float(r["flexion_moment_arm_mm"]) for r in rows],
+        "adduction": [float(r["adduction_moment_arm_mm"]) for r in rows],
+        "rotation": [float(r["internal_rotation_moment_arm_mm"]) for r in rows],
+    }
+
+
+# ------------------------------------------------------------------------------- lumbar psoas
+
+
+def posture_poses(model: Any) -> dict[str, Array]:
+    """Erect (zero), flexed and extended lumbar postures, each ``(n_coordinates,)``.
+
+    Flexed and extended are half of the model's L5/S1 flexion and extension range, spread over
+    the levels with the Christophy 2012 rhythm (≈40° and ≈13° of total lumbar motion).
+    """
+    d = _description()
+    ratios = {c["dependent"]: c["linear"][0] for c in d["constraints"] if c.get("lumbar_rhythm")}
+    lo, hi = model.coordinates[model.coordinate_index("L5_S1_flex_ext")].range
+    out = {}
+    for name, base in (("erect", 0.0), ("flexed", 0.5 * lo), ("extended", 0.5 * hi)):
+        q = np.zeros(len(model.coordinates))
+        for level in LUMBAR_LEVELS:
+            c = f"{level}_flex_ext"
+            q[model.coordinate_index(c)] = base * ratios.get(c, 1.0)
+        out[name] = q
+    return out
+
+
+def lumbar(side: str = "r") -> dict[str, Any]:
+    """Per-level mechanics of each psoas major fascicle at full activation in three postures.
+
+    The force of a fascicle at full activation is its maximum isometric force (Christophy 2012
+    values), as Bogduk et al. (1992) used PCSA times a specific tension. It acts on the vertebra of origin along the first path segment, so
+    every level below the origin carries it. At each level the disc axis ``t`` is taken along the
+    line through the neighbouring joint centres (the local curve of the spine), ``a`` points
+    anteriorly in the sagittal plane and ``z`` laterally. Compression is ``-F u·t`` (positive
+    pushing the upper vertebra onto the lower), anterior shear ``F u·a``. Moments are ``F r``
+    with ``r`` the moment arm about the level's coordinates: ``flex_ext`` (+ = extension),
+    ``lat_bending`` (+ = towards the right), ``axial_rotation``.
+
+    Returns
+    -------
+    dict
+        ``postures[p]["levels"][level]``: totals over the psoas (N, N·m);
+        ``postures[p]["fascicles"][fascicle][level]``: the same per fascicle;
+        ``postures[p]["force_N"]``: each fascicle's force; ``total_lumbar_flexion_deg``;
+        ``postures[p]["erector_spinae_extension_moment_Nm"]``: the same-side lumbar erector
+        spinae (iliocostalis and longissimus pars lumborum) at full activation, for scale.
+    """
+    side = _check_side(side)
+    from iliopsoas.mechanics import body_transforms, complete_coordinates, moment_arms
+
+    model = _model(False, False)
+    fascicles = _groups()[f"psoas_major_{side}"]
+    levels = list(LUMBAR_LEVELS)
+    joint_idx = [model.joint_names.index(lv) for lv in levels]
+    coord_names = [f"{lv}_{k}" for lv in levels for k in ("flex_ext", "lat_bending", "axial_rotation")]
+    postures = posture_poses(model)
+    q = complete_coordinates(model, np.array(list(postures.values())))
+    r = moment_arms(model, q, coord_names, muscles=fascicles).reshape(len(q), len(fascicles), len(levels), 3)
+    fmax = _fmax()
+    force = np.tile([fmax[n] for n in fascicles], (len(q), 1))  # (p, f), N
+    Rb, pb = body_transforms(model, q)
+    centres = np.empty((len(q), len(levels), 3))
+    lateral = np.empty((len(q), len(levels), 3))
+    for k, ji in enumerate(joint_idx):
+        j = model.joints[ji]
+        centres[:, k] = pb[:, j.child] + np.einsum("nij,j->ni", Rb[:, j.child], j.child_translation)
+        lateral[:, k] = Rb[:, j.child, :, 2]
+    tangent = np.empty_like(centres)
+    tangent[:, 0] = centres[:, 0] - centres[:, 1]
+    tangent[:, -1] = centres[:, -2] - centres[:, -1]
+    tangent[:, 1:-1] = centres[:, :-2] - centres[:, 2:]
+    tangent /= np.linalg.norm(tangent, axis=-1, keepdims=True)
+    anterior = np.cross(tangent, lateral)
+    anterior /= np.linalg.norm(anterior, axis=-1, keepdims=True)
+    from iliopsoas.mechanics import path_points
+
+    es = _groups()[f"erector_spinae_{side}"]
+    r_es = moment_arms(model, q, [f"{lv}_flex_ext" for lv in levels], muscles=es)  # (p, e, k)
+    es_moment = np.einsum("pek,e->pk", r_es, np.array([fmax[n] for n in es]))
+    out: dict[str, Any] = {}
+    for pi, pname in enumerate(postures):
+        per_f: dict[str, dict[str, dict[str, float]]] = {}
+        totals = {lv: dict.fromkeys(
+            ("extension_moment_Nm", "lateral_bending_moment_Nm", "axial_moment_Nm", "compression_N", "anterior_shear_N"),
+            0.0) for lv in levels}
+        for fi, fname in enumerate(fascicles):
+            cur = path_points(model, q[pi : pi + 1], fname)
+            pts = np.asarray(cur.ground)[0]
+            u = pts[1] - pts[0]
+            u /= np.linalg.norm(u)
+            f = float(force[pi, fi])
+            per_f[fname] = {}
+            for k, lv in enumerate(levels):
+                if abs(r[pi, fi, k, 0]) < CROSSING_THRESHOLD and abs(r[pi, fi, k, 1]) < CROSSING_THRESHOLD:
+                    continue  # the fascicle starts below this level
+                vals = {
+                    "extension_moment_Nm": f * r[pi, fi, k, 0],
+                    "lateral_bending_moment_Nm": f * r[pi, fi, k, 1],
+                    "axial_moment_Nm": f * r[pi, fi, k, 2],
+                    "compression_N": -f * float(u @ tangent[pi, k]),
+                    "anterior_shear_N": f * float(u @ anterior[pi, k]),
+                }
+                per_f[fname][lv] = {key: round(float(v), 3) for key, v in vals.items()}
+                for key, v in vals.items():
+                    totals[lv][key] += float(v)
+        out[pname] = {
+            "levels": {lv: {k: round(v, 2) for k, v in t.items()} for lv, t in totals.items()},
+            "fascicles": per_f,
+            "force_N": {n: round(float(force[pi, i]), 1) for i, n in enumerate(fascicles)},
+            "erector_spinae_extension_moment_Nm": {lv: round(float(es_moment[pi, k]), 2) for k, lv in enumerate(levels)},
+            "total_lumbar_flexion_deg": round(
+                -math.degrees(sum(q[pi, model.coordinate_index(f"{lv}_flex_ext")] for lv in levels)), 1
+            ),
+        }
+    return {
+        "side": side,
+        "postures": out,
+        "conventions": "extension moment + ; lateral bending + towards the right; compression + pushes the upper "
+        "vertebra onto the lower; anterior shear + pulls the upper vertebra forward",
+        "published": {"bogduk_pearcy_hadfield_1992": BOGDUK_1992},
+    }
+
+
+# --------------------------------------------------------------------------------- verdicts
+
+
+def _v(verdict: str, value: float | None, unit: str | None, analysis: str, note: str) -> dict[str, Any]:
+    return {"verdict": verdict, "value": None if value is None else round(float(value), 2), "unit": unit,
+            "analysis": analysis, "note": note}
+
+
+def verdicts() -> dict[str, dict[str, Any]]:
+    """Model verdicts on atlas claims, keyed by claim id (see ``seed-claims.md``)."""
+    from iliopsoas.mechanics import complete_coordinates, muscle_lengths
+
+    cx = crossings()
+    g = cx["groups"]
+    hip = hip_moment_arms("r")
+    lum = lumbar("r")
+    out: dict[str, dict[str, Any]] = {}
+
+    il = g["iliacus_r"]
+    il_f = {n: cx["muscles"][n] for n in _groups()["iliacus_r"]}
+    il_si = [n for n, js in il_f.items() if "sacroiliac_r" in js]
+    out["C000-11"] = _v(
+        "supports" if il == ["sacroiliac_r", "hip_r"] else "contradicts", len(il), "joints", "model crossings",
+        f"iliacus crosses {', '.join(il)}; only the sacral-ala fascicle(s) ({', '.join(il_si) or 'none'}) span the "
+        f"sacroiliac joint (max moment arm {max((cx['max_moment_arm_mm'][n].get('sacroiliac_r', 0) for n in il_si), default=0):.0f} mm); "
+        "the iliac-fossa fascicles cross the hip only",
+    )
+    ps = g["psoas_major_r"]
+    lumbar_crossed = [j for j in ps if j in LUMBAR_LEVELS]
+    regions = int(bool(lumbar_crossed)) + int("sacroiliac_r" in ps) + int("hip_r" in ps)
+    out["C000-12"] = _v(
+        "supports" if regions == 3 else "contradicts", regions, "joint regions", "model crossings",
+        f"psoas major crosses {len(ps)} joints: {', '.join(ps)} - the lumbar spine ({len(lumbar_crossed)} levels), "
+        "the sacroiliac joint and the hip, i.e. three regions but more than three joints",
+    )
+    bridging = sorted(k for k, js in g.items() if k.endswith("_r") and "hip_r" in js and ("sacroiliac_r" in js))
+    spine_hip = sorted(k for k, js in g.items() if k.endswith("_r") and "hip_r" in js and any(j in LUMBAR_LEVELS for j in js))
+    out["C001-09"] = _v(
+        "depends", len(spine_hip), "muscles", "model crossings",
+        f"only {', '.join(spine_hip)} spans lumbar levels and the hip, but {', '.join(b for b in bridging if b not in spine_hip)} "
+        "also run from the axial skeleton (sacrum) across the sacroiliac joint to the femur",
+    )
+
+    pm, ilg = hip["groups"]["psoas_major_r"], hip["groups"]["iliacus_r"]
+    flex = np.array(hip["flexion_deg"])
+    i0 = int(np.argmin(np.abs(flex)))
+    out["C000-23"] = _v(
+        "supports" if min(pm["flexion"]) > 0 and min(ilg["flexion"]) > 0 else "contradicts",
+        hip["peak_flexion"]["psoas_major_r"]["moment_arm_mm"], "mm", "model hip-moment-arms",
+        f"both have positive hip-flexion moment arms over -20..120 deg (psoas peak "
+        f"{hip['peak_flexion']['psoas_major_r']['moment_arm_mm']} mm, iliacus peak {hip['peak_flexion']['iliacus_r']['moment_arm_mm']} mm)",
+    )
+    for cid, key, who in (("C000-46", "psoas_major_r", "psoas major"), ("C000-29", "iliacus_r", "iliacus")):
+        rot = np.array(hip["groups"][key]["rotation"])
+        ext = flex[rot < 0]
+        changes = hip["rotation_sign_changes_deg"][key]
+        if ext.size == 0:
+            verdict, note = "contradicts", f"{who} has an internal-rotation moment arm at every flexion angle"
+        elif ext.size == flex.size:
+            verdict, note = "supports", f"{who} flexes and externally rotates at every angle tested"
+        else:
+            verdict = "depends"
+            span = f"at {ext.min():.0f} deg" if ext.min() == ext.max() else f"from {ext.min():.0f} to {ext.max():.0f} deg"
+            note = (f"{who} flexes the hip at every angle from -20 to 120 deg; its rotation moment arm is internal in "
+                    f"the anatomical position and external only {span} of flexion (sign change at "
+                    f"{', '.join(f'{c:g}' for c in changes)} deg)")
+        out[cid] = _v(verdict, rot[i0], "mm (rotation arm at 0 deg, + internal)", "model hip-moment-arms", note)
+    rot_il = np.array(ilg["rotation"])
+    out["C003-19"] = _v(
+        "depends" if (rot_il < 0).any() and (rot_il > 0).any() else ("supports" if (rot_il < 0).all() else "contradicts"),
+        rot_il[i0], "mm (rotation arm at 0 deg, + internal)", "model hip-moment-arms",
+        "a shortened iliacus pulls toward the rotation its moment arm gives: internal in the anatomical position, "
+        f"external only beyond {', '.join(f'{c:g}' for c in hip['rotation_sign_changes_deg']['iliacus_r'])} deg of hip "
+        "flexion; tightness itself is not modelled",
+    )
+    out["C000-33"] = _v(
+        "supports" if ilg["flexion"][i0] > 0 else "contradicts", ilg["flexion"][i0], "mm", "model hip-moment-arms",
+        "a positive hip-flexion moment arm means that with the femur fixed the iliacus tilts the pelvis anteriorly",
+    )
+    out["C001-31"] = _v(
+        "supports" if hip["length_mm"]["psoas_major_r"][flex.tolist().index(90.0)] < hip["length_mm"]["psoas_major_r"][i0]
+        else "contradicts",
+        hip["length_mm"]["psoas_major_r"][flex.tolist().index(90.0)] - hip["length_mm"]["psoas_major_r"][i0], "mm",
+        "model hip-moment-arms", "change of the (force-weighted) psoas major length from 0 to 90 deg hip flexion",
+    )
+
+    model = _model(True, True)
+    from iliopsoas.mechanics import moment_arms
+
+    qf = np.zeros((flex.size, len(model.coordinates)))
+    qf[:, model.coordinate_index("hip_flexion_r")] = np.radians(flex)
+    qf = complete_coordinates(model, qf)
+    fm = _fmax()
+
+    def group_arm(group: str, coord: str) -> Array:
+        names = _groups()[group]
+        w = np.array([fm[n] for n in names])
+        return (moment_arms(model, qf, [coord], muscles=names)[:, :, 0] @ w) / w.sum() * 1000
+
+    gmax = group_arm("gluteus_maximus_r", "hip_flexion_r")
+    out["C000-50"] = _v(
+        "supports" if gmax[i0] < 0 else "contradicts", gmax[i0], "mm (hip flexion arm at 0 deg)", "model hip-moment-arms",
+        f"gluteus maximus has an extension (negative flexion) moment arm of {-gmax[i0]:.0f} mm in the anatomical position "
+        f"(force-weighted over its three parts; {('extensor at every angle from -20 to 120 deg' if (gmax < 0).all() else 'not at every angle')})",
+    )
+    hams = {g: group_arm(g, "hip_flexion_r") for g in ("biceps_femoris_long_head_r", "semitendinosus_r", "semimembranosus_r")}
+    out["C000-53"] = _v(
+        "supports" if all(v[i0] < 0 for v in hams.values()) else "contradicts",
+        float(np.mean([v[i0] for v in hams.values()])), "mm (mean hip flexion arm at 0 deg)", "model hip-moment-arms",
+        "hamstring hip flexion moment arms at 0 deg: " + ", ".join(f"{g} {v[i0]:.0f} mm" for g, v in hams.items())
+        + " (negative = extension, opposing the iliopsoas)",
+    )
+    pf = group_arm("piriformis_r", "hip_flexion_r")
+    pr = group_arm("piriformis_r", "hip_rotation_r")
+    pf_changes = _zero_crossings(flex, pf)
+    ratio_gmax = pf[i0] / gmax[i0]
+    if (pf < 0).all():
+        verdict, how = "supports", f"an extensor at every angle from -20 to 120 deg ({pf[i0]:.1f} mm at 0 deg, {100 * ratio_gmax:.0f} % of gluteus maximus)"
+    else:
+        verdict, how = "depends", (f"an extensor only at some angles (flexion arm {pf[i0]:.1f} mm at 0 deg, sign changes at "
+                                   f"{', '.join(f'{c:g}' for c in pf_changes)} deg)")
+    out["C000-54"] = _v(
+        verdict, pf[i0], "mm (hip flexion arm at 0 deg)", "model hip-moment-arms",
+        f"piriformis is {how}; its largest action is external rotation (rotation arm {pr[i0]:.1f} mm at 0 deg, "
+        "negative = external), which opposes the internal-rotation arm of the iliacus",
+    )
+    mcx = cx["max_moment_arm_mm"]
+    pmin = max(mcx["psoas_minor_r"].get(lv, 0.0) for lv in LUMBAR_LEVELS) / 1000 * fm["psoas_minor_r"]
+    pmaj = max(abs(v["extension_moment_Nm"]) for p in lum["postures"].values() for v in p["levels"].values())
+    out["C001-52"] = _v(
+        "supports" if pmin < 0.2 * pmaj else "depends", pmin, "N m (largest lumbar moment, upper bound)", "model crossings",
+        f"with its small belly (Fmax {fm['psoas_minor_r']:.0f} N, our estimate from dissection widths) the psoas minor's largest "
+        f"lumbar moment is at most {pmin:.1f} N m against {pmaj:.1f} N m for the psoas major; it crosses the lumbar levels and "
+        "the sacroiliac joint but not the hip",
+    )
+
+    q = np.zeros((2, len(model.coordinates)))
+    q[1, model.coordinate_index("L5_S1_lat_bending")] = model.coordinates[model.coordinate_index("L5_S1_lat_bending")].range[0]
+    q = complete_coordinates(model, q)
+    names = _groups()["psoas_major_r"]
+    dl = muscle_lengths(model, q, muscles=names)
+    w = np.array([_fmax()[n] for n in names])
+    d_len = float(((dl[1] - dl[0]) @ w) / w.sum() * 1000)
+    out["C003-57"] = _v(
+        "supports" if d_len > 0 else "contradicts", d_len, "mm", "model lengths",
+        "lengthening of the right psoas major when the lumbar spine bends fully to the left (Christophy rhythm)",
+    )
+
+    erect = lum["postures"]["erect"]["levels"]
+    upper = [erect[lv]["extension_moment_Nm"] for lv in ("L1_L2", "L2_L3")]
+    lower = [erect[lv]["extension_moment_Nm"] for lv in ("L4_L5", "L5_S1")]
+    comp = max(v["compression_N"] for v in erect.values())
+    big_m = max(abs(v["extension_moment_Nm"]) for p in lum["postures"].values() for v in p["levels"].values())
+    lever = max(abs(v["extension_moment_Nm"]) / max(v["compression_N"], 1e-9) * 1000 for v in erect.values())
+    pattern = all(u > 0 for u in upper) and all(lo_ < 0 for lo_ in lower)
+    out["C002-17"] = _v(
+        "supports" if max(upper) > 0 else "contradicts", max(upper), "N m", "model lumbar",
+        f"at full activation, erect: extension moments {', '.join(f'{u:.1f}' for u in upper)} N m at L1/L2, L2/L3 and "
+        f"{', '.join(f'{v:.1f}' for v in lower)} N m at L4/L5, L5/S1, against up to {comp:.0f} N of compression "
+        f"(effective lever at most {lever:.0f} mm){'; the Bogduk 1992 pattern' if pattern else ''}",
+    )
+    es_cap = max(v for p in lum["postures"].values() for v in p["erector_spinae_extension_moment_Nm"].values())
+    ps_ext = max(v["extension_moment_Nm"] for p in lum["postures"].values() for v in p["levels"].values())
+    ratio = ps_ext / es_cap
+    out["C000-43"] = _v(
+        "contradicts" if ratio < 0.25 else "depends", ratio * 100, "% of the erector spinae extension moment",
+        "model lumbar",
+        f"the psoas's largest extension moment (any level, any posture) is {ps_ext:.1f} N m, {100 * ratio:.0f} % of the "
+        f"largest moment of the same-side lumbar erector spinae pars lumborum alone ({es_cap:.1f} N m; the thoracic "
+        f"parts are not in the model, so this is an upper bound); at L4/L5 and L5/S1 the psoas flexes (erect: "
+        f"{erect['L4_L5']['extension_moment_Nm']:.1f} and {erect['L5_S1']['extension_moment_Nm']:.1f} N m) while "
+        f"compressing the discs by up to {comp:.0f} N",
+    )
+    lat = [erect[lv]["lateral_bending_moment_Nm"] for lv in LUMBAR_LEVELS if erect[lv]["compression_N"] > 0]
+    out["C002-14"] = _v(
+        "supports" if lat and min(lat) > 0 else "depends", max(lat) if lat else None, "N m",
+        "model lumbar", "right psoas at full activation bends each lumbar level it crosses towards the right (erect)",
+    )
+    ax = max(abs(erect[lv]["axial_moment_Nm"]) for lv in LUMBAR_LEVELS)
+    latmax = max(abs(v) for v in lat) if lat else 0.0
+    out["C000-41"] = _v(
+        "supports" if ax > 0.1 * latmax else "depends", ax, "N m (largest axial moment, erect)", "model lumbar",
+        f"at full activation (erect) the psoas produces side-bending moments up to {latmax:.1f} N m, "
+        f"flexion-extension moments up to {big_m:.1f} N m and axial moments up to {ax:.1f} N m "
+        f"({100 * ax / max(latmax, 1e-9):.0f} % of the side-bending moment), so it can act in all these directions; "
+        "whether it 'mainly stabilises' is not a question of moment arms",
+    )
+    def describe(p: str) -> str:
+        lv = {k: v["extension_moment_Nm"] for k, v in lum["postures"][p]["levels"].items() if v["compression_N"] > 0}
+        ext = [k for k, v in lv.items() if v > 0]
+        fl = [k for k, v in lv.items() if v < 0]
+        parts = []
+        if ext:
+            parts.append(f"extends {', '.join(ext)} (up to {max(lv[k] for k in ext):.1f} N m)")
+        if fl:
+            parts.append(f"flexes {', '.join(fl)} (down to {min(lv[k] for k in fl):.1f} N m)")
+        return f"{p}: " + " and ".join(parts)
+
+    out["C001-19"] = _v(
+        "depends", max(erect[lv]["extension_moment_Nm"] for lv in LUMBAR_LEVELS), "N m (largest extension moment, erect)",
+        "model lumbar",
+        "at full activation the psoas " + "; ".join(describe(p) for p in lum["postures"])
+        + ". Its moments depend on level and posture and do not add up to holding the curve; a lordosing role "
+        "would have to come from its compression and stiffness, which a moment analysis cannot decide",
+    )
+    return out
+
+
+def write_verdicts(path: Any) -> dict[str, dict[str, Any]]:
+    """Compute :func:`verdicts` and write them as JSON (the atlas reads this file)."""
+    import json
+    from pathlib import Path
+
+    v = verdicts()
+    Path(path).write_text(json.dumps(v, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return v

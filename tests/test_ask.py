@@ -1,0 +1,216 @@
+"""``iliopsoas ask``: the answer shape, citations, honesty (refusals, red flags) and robustness."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iliopsoas.cli import app
+from iliopsoas.knowledge.ask import MAX_QUESTION_CHARS, ask
+from iliopsoas.knowledge.ask_render import compress_levels
+from iliopsoas.knowledge.ask_safety import personal_decisions, red_flags
+from iliopsoas.knowledge.ask_text import normalise
+from iliopsoas.knowledge.store import load_atlas
+
+STATUSES = {"consistent", "contradicted", "disputed", "opinion"}
+
+
+def test_answer_json_shape_is_exactly_the_documented_one() -> None:
+    d = ask("What nerve supplies the iliacus?").model_dump()
+    assert list(d) == ["question", "answered", "answer", "statements", "sources", "confidence"]
+    assert d["answered"] is True and 0.0 <= d["confidence"] <= 1.0
+    assert d["statements"] and d["sources"]
+    for s in d["statements"]:
+        assert list(s) == ["id", "subject", "predicate", "object", "sources", "status"]
+        assert s["status"] in STATUSES and s["sources"]
+    for s in d["sources"]:
+        assert list(s) == ["id", "title"] and s["title"]
+    json.dumps(d)  # serialisable as is
+
+
+def test_psoas_innervation_cites_the_atlas_statement_and_its_sources() -> None:
+    atlas = load_atlas()
+    a = ask("What is the nerve supply of the psoas major?")
+    ids = [s.id for s in a.statements]
+    assert any(atlas.statements[i].subject == "psoas-major" and atlas.statements[i].predicate.value == "innervation" for i in ids)
+    cited = {src for s in a.statements for src in s.sources}
+    assert cited <= {s.id for s in a.sources}
+    assert "L1" in a.answer and "L3" in a.answer
+
+
+def test_every_cited_statement_exists_in_the_atlas_with_the_same_status() -> None:
+    atlas = load_atlas()
+    for q in ("Where does the psoas minor insert?", "Does everyone have a psoas minor?", "How do I stretch the iliopsoas?"):
+        for s in ask(q).statements:
+            fact = atlas.statements[s.id]
+            assert fact.status.value == s.status and fact.subject == s.subject
+
+
+def test_sources_disagreeing_on_psoas_minor_prevalence_is_said() -> None:
+    a = ask("How common is the psoas minor?")
+    assert a.answered and "disagree" in a.answer.lower()
+    assert "%" in a.answer
+
+
+def test_is_it_true_gives_the_verdict_and_flags_contradicted_claims() -> None:
+    a = ask("Is it true that the sacrum is the tailbone?")
+    assert a.answered
+    assert "contradicted" in a.answer and "coccyx" in a.answer.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I have numbness in my saddle area, where does the psoas attach?",
+        "I lost control of my bladder, what does the psoas do?",
+        "I have a fever and hip pain, how do I stretch my psoas?",
+        "There is a pulsating lump in my belly, can I release my psoas?",
+        "I can't bear weight after a fall, which muscles flex the hip?",
+        "My leg is cold and pale, why does my hip hurt?",
+        "Should I take ibuprofen, I also have bowel incontinence?",
+        "asdf qwerty fever",
+    ],
+)
+def test_red_flags_always_bring_the_urgent_care_line(question: str) -> None:
+    a = ask(question)
+    assert "Urgent:" in a.answer and "urgent medical care" in a.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should I take ibuprofen for my psoas?",
+        "Do I have iliopsoas bursitis?",
+        "I'm pregnant, can I stretch my hip flexors?",
+        "Should I press on my abdomen to release my psoas?",
+        "Do I need an MRI?",
+    ],
+)
+def test_personal_medical_decisions_are_refused_with_see_a_clinician(question: str) -> None:
+    a = ask(question)
+    assert a.answered is False and a.confidence == 0.0 and a.statements == []
+    assert "I don't know this from my sources" in a.answer and "clinician" in a.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of France?", "Where does the deltoid insert?", "psoas", "What is the origin of the word psoas?"],
+)
+def test_unknown_or_off_topic_questions_are_refused_not_guessed(question: str) -> None:
+    a = ask(question)
+    assert a.answered is False and a.statements == [] and a.sources == []
+    assert a.answer.startswith("I don't know this from my sources")
+
+
+def test_typos_plurals_and_sides_reach_the_same_statements_with_lower_confidence() -> None:
+    clean = ask("What nerve supplies the iliacus?")
+    typo = ask("What nerve suplies the illiacus?")
+    side = ask("What nerve supplies my left iliacus?")
+    assert [s.id for s in typo.statements] == [s.id for s in clean.statements]
+    assert side.answer == clean.answer
+    assert typo.confidence < clean.confidence
+
+
+def test_lay_words_are_understood() -> None:
+    assert ask("Where does the hip flexor attach on the thigh bone?").answered
+    assert "coccyx" in ask("What is the tailbone?").answer.lower()
+
+
+def test_answers_are_deterministic() -> None:
+    q = "Why does my leg rotate out when lying down?"
+    assert ask(q).model_dump() == ask(q).model_dump()
+
+
+def test_input_is_validated_with_clear_messages() -> None:
+    with pytest.raises(TypeError, match="expected a string, got int"):
+        ask(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty"):
+        ask("   ")
+    with pytest.raises(ValueError, match=f"at most {MAX_QUESTION_CHARS}"):
+        ask("why " * 400)
+
+
+def test_answers_come_from_the_data_not_from_the_code(tmp_path: Path) -> None:
+    """A one-statement atlas answers exactly that statement, and nothing once it is gone."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "entities").mkdir()
+    (tmp_path / "sources" / "s.yaml").write_text("SRC-X: {id: SRC-X, title: A test atlas, kind: reference_work}\n")
+    muscle = textwrap.dedent(
+        """\
+        iliacus:
+          id: iliacus
+          name: iliacus
+          kind: muscle
+          laterality: paired
+          statements:
+          - {id: iliacus.innervation.test-nerve, predicate: innervation, object: test-nerve,
+             qualifiers: {levels: [L2, L3, L4]}, sources: [{source: SRC-X}], status: consistent}
+        test-nerve: {id: test-nerve, name: test nerve, kind: nerve, laterality: paired}
+        """
+    )
+    (tmp_path / "entities" / "m.yaml").write_text(muscle)
+    atlas = load_atlas(tmp_path)
+    a = ask("Which nerve innervates the iliacus?", atlas=atlas)
+    assert a.answered and [s.id for s in a.statements] == ["iliacus.innervation.test-nerve"]
+    assert "test nerve" in a.answer and "L2\u2013L4" in a.answer
+    assert [s.model_dump() for s in a.sources] == [{"id": "SRC-X", "title": "A test atlas"}]
+    assert ask("Where does the iliacus insert?", atlas=atlas).answered is False
+
+
+def test_import_iliopsoas_stays_light_and_exposes_ask_lazily() -> None:
+    code = (
+        "import sys, iliopsoas; assert 'iliopsoas.knowledge' not in sys.modules; "
+        "assert 'pydantic' not in sys.modules; f = iliopsoas.ask; "
+        "assert f('What nerve supplies the iliacus?').answered"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_json_has_the_answer_shape() -> None:
+    r = runner.invoke(app, ["ask", "Where does the psoas major insert?", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["answered"] is True and "lesser trochanter" in d["answer"]
+
+
+def test_cli_text_lists_statements_sources_and_confidence() -> None:
+    r = runner.invoke(app, ["ask", "Where does the psoas major insert?"])
+    assert r.exit_code == 0
+    assert "Statements:" in r.stdout and "Sources:" in r.stdout and "Confidence:" in r.stdout
+
+
+def test_cli_refusal_is_not_an_error_and_empty_question_is_usage_error() -> None:
+    r = runner.invoke(app, ["ask", "What is the capital of France?", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["answered"] is False
+    r = runner.invoke(app, ["ask", "  "])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+# -- pure helpers ----------------------------------------------------------------------------
+
+
+def test_normalise_expands_contractions_and_drops_punctuation() -> None:
+    assert normalise("Why can't I feel my PSOAS's tendon?!") == "why cannot i feel my psoas tendon"
+
+
+def test_compress_levels_writes_runs_across_the_thoracolumbar_junction() -> None:
+    assert compress_levels(["T12", "L1", "L2", "L3", "L4"]) == "T12\u2013L4"
+    assert compress_levels(["L1", "L3"]) == "L1, L3"
+
+
+def test_red_flag_and_personal_detectors_leave_ordinary_questions_alone() -> None:
+    for q in ("why do i need a pillow under my knees", "how many reps should i do", "is it a myth that psoas arches the back"):
+        assert red_flags(q) == [] and personal_decisions(q) == [], q
+    assert red_flags("i cannot bear weight on my leg") == ["cannot bear weight"]
+    assert personal_decisions("should i take paracetamol") == ["medicines"]
