@@ -98,8 +98,16 @@ def test_every_rule_cites_its_basis_and_atlas_refs_are_reported():
             assert {"sources", "claims", "kind", "text"} <= set(r)
             assert all("found" in ref for ref in r["sources"] + r["claims"])
     missing = a.missing_refs()
+    from iliopsoas.care.planner import load_exercises
+
+    ex_sources = sorted({s for e in load_exercises() for s in e.evidence["sources"]})
+    ex_claims = sorted({c for e in load_exercises() for c in e.evidence.get("claims") or ()})
+    missing_ex = evidence.missing_refs(ex_sources, ex_claims)
     # the atlas is built in parallel: say which cited ids it does not (yet) hold
-    print(f"atlas available: {evidence.atlas_available()}; ids cited by care rules but missing: {missing}")
+    print(
+        f"\natlas available: {evidence.atlas_available()}; ids cited by assessment rules but missing: {missing}; "
+        f"by exercises: {missing_ex}"
+    )
     if evidence.atlas_available():
         assert evidence.source_ref("seed-003")["found"]
 
@@ -110,9 +118,14 @@ def test_reasons_carry_statement_status_and_model_verdicts_from_the_atlas(monkey
 
     from iliopsoas.knowledge.schema import Claim, ModelVerdict, Status
 
-    claim = Claim(id="C000-30", article="000", text="x", verdict="disputed",
-                  statements=["seed-000.iliacus.x", "missing.statement"],
-                  model_verdict=ModelVerdict(verdict="depends", value=0.4, unit="mm", analysis="rotation-arms"))
+    claim = Claim(
+        id="C000-30",
+        article="000",
+        text="x",
+        verdict="disputed",
+        statements=["seed-000.iliacus.x", "missing.statement"],
+        model_verdict=ModelVerdict(verdict="depends", value=0.4, unit="mm", analysis="rotation-arms"),
+    )
     fake = SimpleNamespace(
         claims={"C000-30": claim},
         statements={"seed-000.iliacus.x": SimpleNamespace(status=Status.disputed)},
@@ -123,9 +136,13 @@ def test_reasons_carry_statement_status_and_model_verdicts_from_the_atlas(monkey
     reason = a.to_json()["contributors"][0]["reasons"][0]
     ref = next(c for c in reason["claims"] if c["id"] == "C000-30")
     assert ref["verdict"] == "disputed"
-    assert ref["statements"] == [{"id": "seed-000.iliacus.x", "found": True, "status": "disputed"},
-                                 {"id": "missing.statement", "found": False}]
-    assert ref["model_verdict"]["verdict"] == "depends" and ref["model_verdict"]["analysis"] == "rotation-arms"
+    assert ref["statements"] == [
+        {"id": "seed-000.iliacus.x", "found": True, "status": "disputed"},
+        {"id": "missing.statement", "found": False},
+    ]
+    assert (
+        ref["model_verdict"]["verdict"] == "depends" and ref["model_verdict"]["analysis"] == "rotation-arms"
+    )
     assert {"id": "seed-000", "found": True, "title": "Seed 000"} in reason["sources"]
     assert "statement:missing.statement" in a.missing_refs()
     assert "claim:C003-19" in a.missing_refs()

@@ -62,8 +62,11 @@ def test_screen_with_answers_is_logged_with_its_time(db, tmp_path):
 
 
 def test_plan_json_shape_and_a_sample_plan(db, tmp_path):
-    answers = {"screen": all_no(), "assessment": {"thomas_hip_deg": 6, "thomas_knee_deg": 58},
-               "options": {"strengthen_reps": 20}}
+    answers = {
+        "screen": all_no(),
+        "assessment": {"thomas_hip_deg": 6, "thomas_knee_deg": 58},
+        "options": {"strengthen_reps": 20},
+    }
     r = run("plan", "--answers", write(tmp_path, "p.yaml", answers), "--json")
     assert r.exit_code == 0, r.output
     plan = json.loads(r.stdout)
@@ -127,7 +130,9 @@ def test_malformed_answers_file_exits_2(db, tmp_path):
 
 
 def test_assess_json_reports_contributors_and_atlas_refs(db, tmp_path):
-    r = run("assess", "--answers", write(tmp_path, "a.yaml", {"thomas_hip_deg": 5, "psfs": [4, 6, 5]}), "--json")
+    r = run(
+        "assess", "--answers", write(tmp_path, "a.yaml", {"thomas_hip_deg": 5, "psfs": [4, 6, 5]}), "--json"
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert [c["id"] for c in out["contributors"]] == ["psoas-major", "iliacus"]
@@ -145,8 +150,13 @@ def test_session_end_to_end_list_export_import_progress(db, tmp_path):
     assert summary["started"] and summary["status"] == "completed" and summary["skipped"] == ["psoas-release"]
     # a second session may rely on the logged full screen and answer only the short checklist
     short = {i.id: False for i in load_items() if i.every_session}
-    r = run("session", "start", "--answers", write(tmp_path, "s2.json", {"screen": short, "nprs_before": 3}),
-            "--json")
+    r = run(
+        "session",
+        "start",
+        "--answers",
+        write(tmp_path, "s2.json", {"screen": short, "nprs_before": 3}),
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     r = run("session", "list", "--json")
     rows = json.loads(r.stdout)
@@ -176,3 +186,16 @@ def test_session_refuses_without_a_screen_and_when_blocked(db, tmp_path):
     out = json.loads(r.stdout)
     assert out["started"] is False and out["blocked"] is True
     assert run("session", "list", "--json").stdout.strip() == "[]"
+
+
+def test_rising_pain_in_the_log_asks_for_a_clinician_review(db, tmp_path):
+    with CareLog(db) as log:
+        for day, (before, after) in enumerate([(2, 2), (4, 5), (5, 4)], start=1):
+            sid = log.start_session(nprs_before=before, started_at=f"2026-04-0{day}T07:00:00.000+00:00")
+            log.finish_session(sid, nprs_after=after)
+    for args in (["screen"], ["plan"]):
+        r = run(*args, "--answers", write(tmp_path, "a.json", all_no()), "--json")
+        out = json.loads(r.stdout)
+        assert out["clinician_review"] is True and not out.get("blocked")
+        assert [x["code"] for x in out["reasons"]] == ["pain-rising"]
+        assert "book a clinician review" in out["reasons"][0]["message"]

@@ -34,8 +34,11 @@ def make_v1(path: Path) -> None:
     con.execute("INSERT INTO sessions VALUES (2, '2026-01-06T08:00:00+00:00', 3, NULL)")
     con.executemany(
         "INSERT INTO steps (session_id, step_id, completed_at) VALUES (?, ?, ?)",
-        [(1, "psoas-release", "2026-01-05T08:02:00+00:00"), (1, "kneeling-lunge-stretch", "2026-01-05T08:05:00+00:00"),
-         (2, "straight-leg-raise", "2026-01-06T08:03:00+00:00")],
+        [
+            (1, "psoas-release", "2026-01-05T08:02:00+00:00"),
+            (1, "kneeling-lunge-stretch", "2026-01-05T08:05:00+00:00"),
+            (2, "straight-leg-raise", "2026-01-06T08:03:00+00:00"),
+        ],
     )
     con.commit()
     con.close()
@@ -57,7 +60,11 @@ def test_a_v1_database_is_migrated_and_nothing_is_lost(tmp_path):
         sessions = log.sessions()
         assert [(s["nprs_before"], s["nprs_after"]) for s in sessions] == [(4, 3), (3, None)]
         assert [s["status"] for s in sessions] == ["completed", "incomplete"]
-        assert [t["step_id"] for t in log.steps()] == ["psoas-release", "kneeling-lunge-stretch", "straight-leg-raise"]
+        assert [t["step_id"] for t in log.steps()] == [
+            "psoas-release",
+            "kneeling-lunge-stretch",
+            "straight-leg-raise",
+        ]
         assert all(t["status"] == "done" for t in log.steps())
         # the migrated file takes new records too
         sid = log.start_session(nprs_before=2)
@@ -101,8 +108,13 @@ def fill(log: CareLog) -> None:
     log.log_step(sid, "straight-leg-raise", kind="strengthen", set_index=1, side="right", reps=15, hold_s=1.0)
     log.finish_session(sid, nprs_after=3)
     log.start_session(nprs_before=4, started_at="2026-02-02T07:00:00.000+00:00")
-    log.log_screen({"pregnancy": True}, scope="full", level="contraindication", blocked=False,
-                   taken_at="2026-02-01T06:59:00.000+00:00")
+    log.log_screen(
+        {"pregnancy": True},
+        scope="full",
+        level="contraindication",
+        blocked=False,
+        taken_at="2026-02-01T06:59:00.000+00:00",
+    )
     log.add_measure("thomas_hip_deg", 6.5, taken_at="2026-02-01T06:58:00.000+00:00", side="left")
     log.add_measure("psfs", 5.0, taken_at="2026-02-01T06:58:30.000+00:00", note="3 activities")
 
@@ -142,7 +154,10 @@ def test_import_rejects_foreign_or_malformed_files_without_partial_writes(tmp_pa
     with CareLog(tmp_path / "c.db") as log:
         with pytest.raises(LogError, match="not an iliopsoas care-log export"):
             log.import_json({"sessions": []})
-        doc = {"format": "iliopsoas-care-log", "sessions": [{"started_at": "2026-01-01T00:00:00+00:00", "steps": [{}]}]}
+        doc = {
+            "format": "iliopsoas-care-log",
+            "sessions": [{"started_at": "2026-01-01T00:00:00+00:00", "steps": [{}]}],
+        }
         with pytest.raises(LogError, match="nothing was imported"):
             log.import_json(doc)
         assert log.sessions() == []
@@ -177,9 +192,22 @@ def test_kill_minus_9_loses_no_completed_step(tmp_path):
     errors = tmp_path / "stderr.txt"
     with open(errors, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "iliopsoas.cli", "session", "start", "--answers", str(answers), "--db", str(db),
-             "--time-scale", "0.004"],
-            stdout=subprocess.DEVNULL, stderr=err, env=env,
+            [
+                sys.executable,
+                "-m",
+                "iliopsoas.cli",
+                "session",
+                "start",
+                "--answers",
+                str(answers),
+                "--db",
+                str(db),
+                "--time-scale",
+                "0.004",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
         )
     try:
         seen: list[tuple] = []

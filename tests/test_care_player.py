@@ -67,8 +67,14 @@ def test_full_scripted_session_logs_every_set_and_times_holds_with_the_clock(tmp
     clock = FakeClock()
     bells = []
     with CareLog(tmp_path / "s.db") as log:
-        player = Player(plan.steps, log=log, console=recorder(), clock=clock,
-                        controls=ScriptedControls({"nprs_before": 4, "nprs_after": 2}), bell=lambda: bells.append(1))
+        player = Player(
+            plan.steps,
+            log=log,
+            console=recorder(),
+            clock=clock,
+            controls=ScriptedControls({"nprs_before": 4, "nprs_after": 2}),
+            bell=lambda: bells.append(1),
+        )
         summary = player.run(plan=plan.to_json())
         rows = log.steps()
         session = log.sessions()[0]
@@ -86,12 +92,23 @@ def test_full_scripted_session_logs_every_set_and_times_holds_with_the_clock(tmp
 
 def test_skip_restart_pause_and_quit(tmp_path):
     plan = clear_plan()
-    script = {"nprs_before": 5, "skip": ["psoas-release"], "restart": {"iliacus-release": 1},
-              "pause": ["posterior-hip-release"], "quit_after_sets": 6}
+    script = {
+        "nprs_before": 5,
+        "skip": ["psoas-release"],
+        "restart": {"iliacus-release": 1},
+        "pause": ["posterior-hip-release"],
+        "quit_after_sets": 6,
+    }
     c = recorder()
     with CareLog(tmp_path / "q.db") as log:
-        summary = Player(plan.steps, log=log, console=c, clock=FakeClock(), controls=ScriptedControls(script),
-                         bell=lambda: None).run()
+        summary = Player(
+            plan.steps,
+            log=log,
+            console=c,
+            clock=FakeClock(),
+            controls=ScriptedControls(script),
+            bell=lambda: None,
+        ).run()
         rows = log.steps()
         session = log.sessions()[0]
     assert summary.skipped == ["psoas-release"]
@@ -100,7 +117,9 @@ def test_skip_restart_pause_and_quit(tmp_path):
     done = [(r["step_id"], r["set_index"], r["side"]) for r in rows if r["status"] == "done"]
     # iliacus twice (restarted set) then posterior-hip set 1 both sides: 6 sets started, then quit
     assert done == [("iliacus-release", 1, "left"), ("iliacus-release", 1, "right")] * 2 + [
-        ("posterior-hip-release", 1, "left"), ("posterior-hip-release", 1, "right")]
+        ("posterior-hip-release", 1, "left"),
+        ("posterior-hip-release", 1, "right"),
+    ]
     assert [r["step_id"] for r in rows if r["status"] == "skipped"] == ["psoas-release"]
     text = c.export_text()
     assert "PAUSED" in text and "restarting set 1 of iliacus-release" in text and "Session summary" in text
@@ -108,7 +127,11 @@ def test_skip_restart_pause_and_quit(tmp_path):
 
 @pytest.mark.parametrize(
     "script, match",
-    [({"nprs_before": 11}, "0-10"), ({"skip": "psoas-release"}, "list"), ({"jump": 1}, "unknown session answer")],
+    [
+        ({"nprs_before": 11}, "0-10"),
+        ({"skip": "psoas-release"}, "list"),
+        ({"jump": 1}, "unknown session answer"),
+    ],
 )
 def test_bad_session_scripts_are_rejected(script, match):
     with pytest.raises(AnswersError, match=match):
@@ -116,7 +139,10 @@ def test_bad_session_scripts_are_rejected(script, match):
 
 
 def test_dosage_text_for_habits():
-    assert dosage_text(exercise("sitting-breaks").dosage) == "every 45 min of sitting, 2 min up, 8x/day, 7 d/week"
+    assert (
+        dosage_text(exercise("sitting-breaks").dosage)
+        == "every 45 min of sitting, 2 min up, 8x/day, 7 d/week"
+    )
 
 
 class InterruptingClock(FakeClock):
@@ -139,13 +165,45 @@ def test_interactive_controls_read_from_an_injected_stream_and_ctrl_c_pauses_a_h
     # NPRS 3; start left hold; Ctrl-C at tick 5 -> pause menu "r" (restart set); start left and right
     # again; "Enter" after the set; SLR: start set 1 left, then "s" skips it; NPRS after 1
     stream = io.StringIO("3\n\nr\n\n\n\n\ns\n1\n")
-    player = Player(steps, log=None, console=c, clock=InterruptingClock(5), controls=PromptControls(c, stream=stream),
-                    live=True, bell=lambda: None)
+    player = Player(
+        steps,
+        log=None,
+        console=c,
+        clock=InterruptingClock(5),
+        controls=PromptControls(c, stream=stream),
+        live=True,
+        bell=lambda: None,
+    )
     s = player.run()
     assert (s.nprs_before, s.nprs_after, s.restarts, s.pauses) == (3, 1, 1, 1)
     assert s.skipped == ["straight-leg-raise"]
     assert [(d["id"], d["side"]) for d in s.steps if d["status"] == "done"] == [
-        ("kneeling-lunge-stretch", "left"), ("kneeling-lunge-stretch", "right"), ("straight-leg-raise", "left")]
+        ("kneeling-lunge-stretch", "left"),
+        ("kneeling-lunge-stretch", "right"),
+        ("straight-leg-raise", "left"),
+    ]
     # 4 s lost before the pause, then 2 x 30 s holds and 15 reps x 3 s
     assert s.elapsed_s == pytest.approx(4 + 60 + 45)
     assert "Paused. Enter resume" in c.export_text()
+
+
+def test_ctrl_c_at_a_prompt_stops_the_session_and_keeps_what_was_done(tmp_path):
+    class CtrlCAfterTwoSets(ScriptedControls):
+        def before_set(self, step, set_index, side):
+            if self._sets == 2:
+                raise KeyboardInterrupt
+            return super().before_set(step, set_index, side)
+
+    plan = clear_plan()
+    with CareLog(tmp_path / "c.db") as log:
+        s = Player(
+            plan.steps,
+            log=log,
+            console=recorder(),
+            clock=FakeClock(),
+            controls=CtrlCAfterTwoSets({"nprs_before": 2, "nprs_after": 2}),
+            bell=lambda: None,
+        ).run()
+        assert log.sessions()[0]["status"] == "stopped"
+        assert [r["side"] for r in log.steps()] == ["left", "right"]
+    assert s.status == "stopped" and s.sets_done == 2

@@ -10,12 +10,23 @@ from iliopsoas.care.progress import NPRS_MCID, adherence, plot, summarize
 
 
 def session(day: str, before=None, after=None, status="completed"):
-    return {"started_at": f"2026-03-{day}T07:30:00.000+00:00", "status": status, "nprs_before": before,
-            "nprs_after": after}
+    return {
+        "started_at": f"2026-03-{day}T07:30:00.000+00:00",
+        "status": status,
+        "nprs_before": before,
+        "nprs_after": after,
+    }
 
 
 def test_adherence_counts_days_not_sessions_and_only_completed_ones():
-    s = [session("02"), session("02"), session("03"), session("04", status="stopped"), session("05"), session("06")]
+    s = [
+        session("02"),
+        session("02"),
+        session("03"),
+        session("04", status="stopped"),
+        session("05"),
+        session("06"),
+    ]
     a = adherence(s, days_per_week=5, today=date(2026, 3, 8))
     # 7 days since the first session at 5 per week = 5 planned; 4 distinct completed days
     assert (a["planned"], a["done"], a["percent"]) == (5, 4, 80.0)
@@ -48,8 +59,10 @@ def test_summary_flags_changes_beyond_the_published_bands():
 
 def test_plot_writes_a_png(tmp_path):
     sessions = [session(f"{d:02d}", 5 - d % 3, 4 - d % 3) for d in range(2, 20, 2)]
-    measures = [{"taken_at": f"2026-03-{d:02d}T07:00:00+00:00", "kind": k, "value": v}
-                for d, k, v in [(2, "standing_tilt_deg", 16.0), (16, "standing_tilt_deg", 14.5), (2, "psfs", 4.0)]]
+    measures = [
+        {"taken_at": f"2026-03-{d:02d}T07:00:00+00:00", "kind": k, "value": v}
+        for d, k, v in [(2, "standing_tilt_deg", 16.0), (16, "standing_tilt_deg", 14.5), (2, "psfs", 4.0)]
+    ]
     out = plot(sessions, measures, tmp_path / "deep" / "p.png")
     assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 20_000
     empty = plot([], [], tmp_path / "empty.png")  # a new user gets empty axes, not an error

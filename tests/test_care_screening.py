@@ -100,7 +100,10 @@ def test_answers_are_validated_with_suggestions():
         parse_answers({"pregnancyy": True})
     with pytest.raises(AnswersError, match="true or false"):
         parse_answers({"pregnancy": 3})
-    assert parse_answers({"pregnancy": "yes", "hernia": "no", "clots": None}) == {"pregnancy": True, "hernia": False}
+    assert parse_answers({"pregnancy": "yes", "hernia": "no", "clots": None}) == {
+        "pregnancy": True,
+        "hernia": False,
+    }
 
 
 def test_pain_rising_needs_two_sessions_two_points_above_baseline():

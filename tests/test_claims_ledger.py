@@ -183,6 +183,15 @@ def test_contradicted_claims_all_have_statements(atlas):
     assert not bare
 
 
+def test_every_contradicted_seed_statement_names_what_contradicts_it(atlas):
+    silent = [
+        f.id
+        for f in atlas.statements.values()
+        if f.id.startswith("seed-") and f.status.value == "contradicted" and not f.conflicts_with
+    ]
+    assert not silent, f"contradicted statements with no conflicts_with: {silent}"
+
+
 def test_psoas_minor_prevalence_of_001_and_002_conflict(atlas):
     s1 = atlas.statements["seed-001.psoas-minor.variant.prevalence"]
     s2 = atlas.statements["seed-002.psoas-minor.variant.prevalence"]

@@ -107,9 +107,11 @@ def test_group_arm_is_the_force_weighted_mean_of_fascicles(hip):
     assert np.allclose(w @ per / w.sum(), hip["groups"]["iliacus_r"]["flexion"], atol=2e-3)
 
 
-def test_hip_analysis_rejects_bad_side():
+def test_hip_analysis_rejects_bad_side_and_angles_outside_the_range():
     with pytest.raises(ValueError, match="side must be 'r' or 'l'"):
         analyses.hip_moment_arms("x")
+    with pytest.raises(ValueError, match=r"flexion_deg must lie within .* -30\.\.120 deg, got -40\.\.10"):
+        analyses.hip_moment_arms("r", [-40, 10])
 
 
 # ------------------------------------------------------------------------------- lumbar psoas
@@ -236,6 +238,7 @@ def test_cli_lumbar_one_posture(cli):
         (["hip-moment-arms", "--step", "0"], "--step"),
         (["crossings", "--threshold-mm", "-1"], "--threshold-mm"),
         (["crossings", "--plot", "out.jpg"], "--plot"),
+        (["hip-moment-arms", "--to", "170"], "hip flexion range -30..120 deg"),
     ],
 )
 def test_cli_bad_values_exit_1_without_traceback(cli, args, message):
@@ -243,3 +246,20 @@ def test_cli_bad_values_exit_1_without_traceback(cli, args, message):
     assert res.exit_code == 1
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+def test_commands_are_registered_on_the_model_group():
+    from iliopsoas.cli import app
+
+    res = CliRunner().invoke(app, ["model", "crossings", "--fascicles", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["muscles"]["iliacus_sacral_l"] == ["sacroiliac_l", "hip_l"]
+
+
+def test_rectus_femoris_loses_hip_flexion_moment_as_the_hip_flexes_with_the_knee_straight():
+    res = analyses.hip_flexion_moments("r", [0.0, 45.0, 90.0])
+    rf = res["moments_Nm"]["rectus_femoris_r"]
+    ps = res["moments_Nm"]["psoas_major_r"]
+    assert rf[0] > 20 and rf[2] < 0.25 * rf[0]  # active insufficiency of a two-joint muscle
+    assert all(m > 0 for m in ps)

@@ -99,3 +99,31 @@ def test_engine_and_opensim_agree_on_lengths_and_moment_arms(model, tmp_path):
                 worst_r = max(worst_r, abs(mu.computeMomentArm(s, cs.get(cname)) - R[i, k, c]))
     assert worst_l < 1e-9
     assert worst_r < 1e-9
+
+
+@pytest.mark.opensim
+def test_write_osim_export_loads_in_opensim_with_the_same_lengths(model, tmp_path):
+    osim = pytest.importorskip("opensim")
+    from iliopsoas.mechanics import load_osim
+    from iliopsoas.mechanics.osim import write_osim
+
+    osim.Logger.removeFileSink()
+    osim.Logger.setLevelString("error")
+    path = tmp_path / "exported.osim"
+    write_osim(model, path)
+    rng = np.random.default_rng(3)
+    lo = np.maximum(model.coordinate_ranges[:, 0], -1.0)
+    hi = np.minimum(model.coordinate_ranges[:, 1], 1.0)
+    q = complete_coordinates(model, rng.uniform(lo, hi, size=(4, len(lo))))
+    L = muscle_lengths(model, q)
+    assert np.abs(muscle_lengths(load_osim(path), q) - L).max() < 1e-12
+    om = osim.Model(str(path))
+    s = om.initSystem()
+    cs, ms = om.getCoordinateSet(), om.getMuscles()
+    worst = 0.0
+    for i in range(len(q)):
+        for j, name in enumerate(model.coordinate_names):
+            cs.get(name).setValue(s, float(q[i, j]), False)
+        om.realizePosition(s)
+        worst = max(worst, max(abs(ms.get(n).getLength(s) - L[i, k]) for k, n in enumerate(model.muscle_names)))
+    assert worst < 1e-9

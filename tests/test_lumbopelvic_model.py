@@ -281,3 +281,14 @@ def test_no_muscle_path_passes_through_bone_at_neutral(osim_pair, desc):
                 (local[:, 1] > cyl["y_range"][0]) & (local[:, 1] < cyl["y_range"][1])
             )
             assert not inside.any(), (mu["name"], cyl["name"])
+
+
+def test_docs_list_every_muscle_group_and_figure():
+    from iliopsoas.paths import REPO_DIR
+
+    doc = (REPO_DIR / "docs" / "model.md").read_text(encoding="utf-8")
+    for group in models.groups("lumbopelvic"):
+        if group.endswith("_r"):
+            assert f"| {group} |" in doc, group
+    for img in ("model_crossings.png", "model_hip_moment_arms.png", "model_lumbar.png"):
+        assert f"img/{img}" in doc and (REPO_DIR / "docs" / "img" / img).is_file()

@@ -39,7 +39,8 @@ CASES = {
                                     "lumbar_extension", "lumbar_bending"]),
     "gait2392_thelen2003muscle": ("opensim-models/gait2392_thelen2003muscle.osim", 8,
                                   ["hip_flexion_l", "knee_angle_l", "lumbar_rotation"]),
-    "Model_Pose2Sim_muscles_flex": ("pose2sim/Model_Pose2Sim_muscles_flex.osim", 4,
+    "arm26": ("opensim-models/arm26.osim", 40, ["r_shoulder_elev", "r_elbow_flex"]),
+    "Model_Pose2Sim_muscles_flex": ("pose2sim/Model_Pose2Sim_muscles_flex.osim", 6,
                                     ["hip_flexion_r", "knee_angle_r", "L5_S1_Flex_Ext", "L5_S1_Lat_Bending"]),
 }
 

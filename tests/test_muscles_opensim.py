@@ -141,14 +141,14 @@ def test_forces_match_live_opensim(models_dir: Path, degroote_model: Path, model
     ok = ~failed
     for ours, key in ((st.fiber_length, "lce"), (st.tendon_length, "tl")):
         np.testing.assert_allclose(ours[ok], ref[key][ok], rtol=0, atol=1e-7, err_msg=msg)
-    np.testing.assert_allclose(st.pennation_angle[ok], ref["phi"][ok], rtol=0, atol=1e-9, err_msg=msg)
+    np.testing.assert_allclose(st.pennation_angle[ok], ref["phi"][ok], rtol=0, atol=1e-7, err_msg=msg)
     fmax = np.broadcast_to(p.max_isometric_force, ok.shape)
     _close_forces(st.tendon_force, ref["ft"], fmax, ok, msg)
     _close_forces(st.active_fiber_force, ref["fa"], fmax, ok, msg)
     _close_forces(st.passive_fiber_force, ref["fp"], fmax, ok, msg)
-    np.testing.assert_allclose(st.active_force_length_multiplier[ok], ref["fal"][ok], rtol=1e-9, atol=1e-12,
+    np.testing.assert_allclose(st.active_force_length_multiplier[ok], ref["fal"][ok], rtol=0, atol=1e-9,
                                err_msg=msg)
-    np.testing.assert_allclose(st.passive_force_multiplier[ok], ref["fpe"][ok], rtol=1e-9, atol=1e-12,
+    np.testing.assert_allclose(st.passive_force_multiplier[ok], ref["fpe"][ok], rtol=0, atol=1e-9,
                                err_msg=msg)
 
 
@@ -178,12 +178,18 @@ def test_millard_curves_match_opensim_curve_objects() -> None:
     for spec, nseg, ref, (lo, hi) in cases:
         curve = mus.BezierCurves.stack([spec], nseg)
         x = rng.uniform(lo, hi, 400)
-        y, dydx = curve(x[:, None], derivative=True)
-        assert dydx is not None
         y_ref = np.array([ref.calcValue(float(v)) for v in x])
         d_ref = np.array([ref.calcDerivative(float(v), 1) for v in x])
+        # exact evaluation (Newton on the Bezier parameter): round-off agreement
+        y, dydx = curve.exact(x[:, None], derivative=True)
+        assert dydx is not None
         np.testing.assert_allclose(y[:, 0], y_ref, rtol=0, atol=1e-12)
         np.testing.assert_allclose(dydx[:, 0], d_ref, rtol=1e-9, atol=1e-9)
+        # fast evaluation (Hermite tables): documented bounds, 1e-9 in value, 1e-6 in slope
+        y, dydx = curve(x[:, None], derivative=True)
+        assert dydx is not None
+        np.testing.assert_allclose(y[:, 0], y_ref, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(dydx[:, 0], d_ref, rtol=1e-6, atol=1e-6)
 
 
 def test_parameters_in_use_match_opensim_after_finalize(models_dir: Path) -> None:
@@ -223,8 +229,9 @@ def test_rigid_tendon_forces_match_oracle(reference_dir: Path, models_dir: Path,
     np.testing.assert_allclose(st.tendon_length, d["tendon_length"], rtol=0, atol=1e-7)
     np.testing.assert_allclose(st.pennation_angle, d["pennation_angle"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(st.normalized_fiber_length, d["normalized_fiber_length"], rtol=1e-12)
-    np.testing.assert_allclose(st.active_force_length_multiplier, d["active_force_length_multiplier"], atol=1e-12)
-    np.testing.assert_allclose(st.passive_force_multiplier, d["passive_force_multiplier"], atol=1e-12)
+    np.testing.assert_allclose(st.active_force_length_multiplier, d["active_force_length_multiplier"], rtol=0,
+                               atol=1e-9)
+    np.testing.assert_allclose(st.passive_force_multiplier, d["passive_force_multiplier"], rtol=0, atol=1e-9)
     ok = np.ones(st.tendon_force.shape, dtype=bool)
     for ours, key in ((st.tendon_force, "tendon_force"), (st.active_fiber_force, "active_fiber_force"),
                       (st.passive_fiber_force, "passive_fiber_force"), (st.fiber_force, "fiber_force")):

@@ -13,6 +13,7 @@ from iliopsoas.commands import ask as ask_command
 from iliopsoas.commands import atlas
 from iliopsoas.commands import care
 from iliopsoas.commands import model as model_command
+from iliopsoas.commands import serve as serve_command
 
 app = typer.Typer(
     name="iliopsoas",
@@ -46,6 +47,7 @@ app.command("plan")(care.plan)
 app.command("progress")(care.progress)
 app.add_typer(care.session_app, name="session")
 app.add_typer(model_command.app, name="model")
+app.command("serve")(serve_command.serve)
 
 
 def main() -> None:

@@ -49,9 +49,13 @@ def load_rules() -> Rules:
     for r in rules.rules:
         unknown = set(r["adds"]) - set(rules.contributors)
         if unknown:
-            raise ValueError(f"care/data/assessment.yaml rule {r['id']}: unknown contributor(s) {sorted(unknown)}")
+            raise ValueError(
+                f"care/data/assessment.yaml rule {r['id']}: unknown contributor(s) {sorted(unknown)}"
+            )
         if r["evidence"] not in CONFIDENCE:
-            raise ValueError(f"care/data/assessment.yaml rule {r['id']}: evidence must be one of {sorted(CONFIDENCE)}")
+            raise ValueError(
+                f"care/data/assessment.yaml rule {r['id']}: evidence must be one of {sorted(CONFIDENCE)}"
+            )
         for cond in _conditions(r["when"]):
             if cond["input"] not in rules.inputs:
                 raise ValueError(f"care/data/assessment.yaml rule {r['id']}: unknown input {cond['input']!r}")
@@ -103,7 +107,9 @@ def _angle(key: str, value: Any) -> float:
     if isinstance(value, Mapping):
         sides = {k: _number(f"{key}.{k}", v) for k, v in value.items() if k in ("left", "right")}
         if not sides or set(value) - {"left", "right"}:
-            raise AnswersError(f"assessment input '{key}' as a mapping needs only 'left' and/or 'right', got {list(value)}")
+            raise AnswersError(
+                f"assessment input '{key}' as a mapping needs only 'left' and/or 'right', got {list(value)}"
+            )
         return max(sides.values())
     return _number(key, value)
 
@@ -215,8 +221,14 @@ def assess(inputs: Mapping[str, Any]) -> Assessment:
         if all(_holds(c, inputs) for c in _conditions(r["when"])):
             for cid, w in r["adds"].items():
                 found[cid].append(
-                    Finding(r["id"], r["text"].strip(), float(w), r["evidence"], tuple(r.get("sources") or ()),
-                            tuple(r.get("claims") or ()))
+                    Finding(
+                        r["id"],
+                        r["text"].strip(),
+                        float(w),
+                        r["evidence"],
+                        tuple(r.get("sources") or ()),
+                        tuple(r.get("claims") or ()),
+                    )
                 )
     contributors = []
     for cid, fs in found.items():
@@ -225,7 +237,14 @@ def assess(inputs: Mapping[str, Any]) -> Assessment:
         best = max(fs, key=lambda f: _RANK[f.evidence]).evidence
         meta = rules.contributors[cid]
         contributors.append(
-            Contributor(cid, meta["label"], meta["muscle"], round(sum(f.weight for f in fs), 2), CONFIDENCE[best], tuple(fs))
+            Contributor(
+                cid,
+                meta["label"],
+                meta["muscle"],
+                round(sum(f.weight for f in fs), 2),
+                CONFIDENCE[best],
+                tuple(fs),
+            )
         )
     order = list(rules.contributors)
     contributors.sort(key=lambda c: (-c.score, order.index(c.id)))

@@ -7,8 +7,10 @@ by :func:`missing_refs`) instead of raising, so the care rules keep working on t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 
@@ -36,17 +38,41 @@ def source_ref(source_id: str) -> dict[str, Any]:
     return {"id": source_id, "found": True, "title": src.title}
 
 
+@lru_cache(maxsize=1)
+def _model_verdict_files() -> dict[str, Any]:
+    """Model verdicts read straight from ``knowledge/data/model_verdicts/*.json`` (used without an atlas)."""
+    folder = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "model_verdicts"
+    out: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(doc, dict):
+            out.update({k: v for k, v in doc.items() if isinstance(v, dict) and "verdict" in v})
+    return out
+
+
 def claim_ref(claim_id: str) -> dict[str, Any]:
-    """A ledger claim with its verdict, linked statements (id + status) and model verdict, if known."""
+    """A ledger claim with its verdict, linked statements (id + status) and model verdict, if known.
+
+    Without an atlas, a model verdict is still attached when a posture/mechanics analysis left one.
+    """
     atlas = _atlas()
     claim = atlas.claims.get(claim_id) if atlas is not None else None
     if atlas is None or claim is None:
-        return {"id": claim_id, "found": False}
+        ref: dict[str, Any] = {"id": claim_id, "found": False}
+        mv_raw = _model_verdict_files().get(claim_id)
+        if mv_raw is not None:
+            ref["model_verdict"] = mv_raw
+        return ref
     statements = []
     for sid in claim.statements:
         fact = atlas.statements.get(sid)
         statements.append(
-            {"id": sid, "found": True, "status": fact.status.value} if fact is not None else {"id": sid, "found": False}
+            {"id": sid, "found": True, "status": fact.status.value}
+            if fact is not None
+            else {"id": sid, "found": False}
         )
     mv = claim.model_verdict
     return {

@@ -169,16 +169,28 @@ class CareLog:
         return self._con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # ------------------------------------------------------------------ writes (each one commits)
-    def log_screen(self, answers: Mapping[str, bool], *, scope: str, level: str, blocked: bool,
-                   taken_at: str | None = None) -> int:
+    def log_screen(
+        self,
+        answers: Mapping[str, bool],
+        *,
+        scope: str,
+        level: str,
+        blocked: bool,
+        taken_at: str | None = None,
+    ) -> int:
         cur = self._con.execute(
             "INSERT INTO screens (taken_at, scope, answers_json, level, blocked) VALUES (?, ?, ?, ?, ?)",
             (taken_at or now_iso(), scope, json.dumps(dict(answers), sort_keys=True), level, int(blocked)),
         )
         return int(cur.lastrowid or 0)
 
-    def start_session(self, *, plan: Mapping[str, Any] | None = None, nprs_before: int | None = None,
-                      started_at: str | None = None) -> int:
+    def start_session(
+        self,
+        *,
+        plan: Mapping[str, Any] | None = None,
+        nprs_before: int | None = None,
+        started_at: str | None = None,
+    ) -> int:
         _check_nprs(nprs_before, "nprs_before")
         with self._tx() as con:
             con.execute("UPDATE sessions SET status = 'interrupted' WHERE status = 'running'")
@@ -188,9 +200,19 @@ class CareLog:
             )
         return int(cur.lastrowid or 0)
 
-    def log_step(self, session_id: int, step_id: str, *, kind: str | None = None, set_index: int | None = None,
-                 side: str | None = None, reps: int | None = None, hold_s: float | None = None,
-                 status: str = "done", completed_at: str | None = None) -> int:
+    def log_step(
+        self,
+        session_id: int,
+        step_id: str,
+        *,
+        kind: str | None = None,
+        set_index: int | None = None,
+        side: str | None = None,
+        reps: int | None = None,
+        hold_s: float | None = None,
+        status: str = "done",
+        completed_at: str | None = None,
+    ) -> int:
         if status not in STEP_STATUSES:
             raise ValueError(f"step status must be one of {STEP_STATUSES}, got {status!r}")
         cur = self._con.execute(
@@ -200,8 +222,15 @@ class CareLog:
         )
         return int(cur.lastrowid or 0)
 
-    def finish_session(self, session_id: int, *, nprs_after: int | None, status: str = "completed",
-                       finished_at: str | None = None, note: str | None = None) -> None:
+    def finish_session(
+        self,
+        session_id: int,
+        *,
+        nprs_after: int | None,
+        status: str = "completed",
+        finished_at: str | None = None,
+        note: str | None = None,
+    ) -> None:
         _check_nprs(nprs_after, "nprs_after")
         if status not in SESSION_STATUSES:
             raise ValueError(f"session status must be one of {SESSION_STATUSES}, got {status!r}")
@@ -210,8 +239,15 @@ class CareLog:
             (nprs_after, status, finished_at or now_iso(), note, session_id),
         )
 
-    def add_measure(self, kind: str, value: float, *, taken_at: str | None = None, side: str | None = None,
-                    note: str | None = None) -> int:
+    def add_measure(
+        self,
+        kind: str,
+        value: float,
+        *,
+        taken_at: str | None = None,
+        side: str | None = None,
+        note: str | None = None,
+    ) -> int:
         if kind not in MEASURE_KINDS:
             raise ValueError(f"measure kind must be one of {MEASURE_KINDS}, got {kind!r}")
         if not math.isfinite(float(value)):
@@ -235,12 +271,16 @@ class CareLog:
         if session_id is None:
             rows = self._con.execute("SELECT * FROM steps ORDER BY id").fetchall()
         else:
-            rows = self._con.execute("SELECT * FROM steps WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+            rows = self._con.execute(
+                "SELECT * FROM steps WHERE session_id = ? ORDER BY id", (session_id,)
+            ).fetchall()
         return [dict(r) for r in rows]
 
     def screens(self) -> list[dict[str, Any]]:
         rows = self._con.execute("SELECT * FROM screens ORDER BY taken_at, id").fetchall()
-        return [{**dict(r), "answers": json.loads(r["answers_json"]), "blocked": bool(r["blocked"])} for r in rows]
+        return [
+            {**dict(r), "answers": json.loads(r["answers_json"]), "blocked": bool(r["blocked"])} for r in rows
+        ]
 
     def latest_screen(self, scope: str = "full") -> dict[str, Any] | None:
         found = [s for s in self.screens() if s["scope"] == scope]
@@ -250,15 +290,19 @@ class CareLog:
         if kind is None:
             rows = self._con.execute("SELECT * FROM measures ORDER BY taken_at, id").fetchall()
         else:
-            rows = self._con.execute("SELECT * FROM measures WHERE kind = ? ORDER BY taken_at, id", (kind,)).fetchall()
+            rows = self._con.execute(
+                "SELECT * FROM measures WHERE kind = ? ORDER BY taken_at, id", (kind,)
+            ).fetchall()
         return [dict(r) for r in rows]
 
     def nprs_history(self) -> list[tuple[float, float]]:
         """``(n_sessions, 2)`` NPRS before/after (NaN when missing) of sessions that ran, oldest first."""
         nan = float("nan")
         return [
-            (nan if s["nprs_before"] is None else float(s["nprs_before"]),
-             nan if s["nprs_after"] is None else float(s["nprs_after"]))
+            (
+                nan if s["nprs_before"] is None else float(s["nprs_before"]),
+                nan if s["nprs_after"] is None else float(s["nprs_after"]),
+            )
             for s in self.sessions()
             if s["nprs_before"] is not None or s["nprs_after"] is not None
         ]
@@ -267,10 +311,25 @@ class CareLog:
     def export_json(self) -> dict[str, Any]:
         sessions = []
         for s in self.sessions():
-            d = {k: s[k] for k in ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "note")}
+            d = {
+                k: s[k]
+                for k in ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "note")
+            }
             d["plan"] = json.loads(s["plan_json"]) if s["plan_json"] else None
             d["steps"] = [
-                {k: t[k] for k in ("step_id", "kind", "set_index", "side", "reps", "hold_s", "status", "completed_at")}
+                {
+                    k: t[k]
+                    for k in (
+                        "step_id",
+                        "kind",
+                        "set_index",
+                        "side",
+                        "reps",
+                        "hold_s",
+                        "status",
+                        "completed_at",
+                    )
+                }
                 for t in self.steps(s["id"])
             ]
             sessions.append(d)
@@ -280,9 +339,12 @@ class CareLog:
             "exported_at": now_iso(),
             "sessions": sessions,
             "screens": [
-                {k: s[k] for k in ("taken_at", "scope", "level", "blocked", "answers")} for s in self.screens()
+                {k: s[k] for k in ("taken_at", "scope", "level", "blocked", "answers")}
+                for s in self.screens()
             ],
-            "measures": [{k: m[k] for k in ("taken_at", "kind", "value", "side", "note")} for m in self.measures()],
+            "measures": [
+                {k: m[k] for k in ("taken_at", "kind", "value", "side", "note")} for m in self.measures()
+            ],
         }
 
     def import_json(self, doc: Mapping[str, Any]) -> dict[str, int]:
@@ -291,46 +353,79 @@ class CareLog:
         Returns counts of what was added: ``{"sessions", "steps", "screens", "measures"}``.
         """
         if not isinstance(doc, Mapping) or doc.get("format") != "iliopsoas-care-log":
-            raise LogError("import: not an iliopsoas care-log export (missing \"format\": \"iliopsoas-care-log\")")
+            raise LogError(
+                'import: not an iliopsoas care-log export (missing "format": "iliopsoas-care-log")'
+            )
         added = {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
         try:
             with self._tx() as con:
                 for n, s in enumerate(doc.get("sessions") or ()):
-                    if con.execute("SELECT 1 FROM sessions WHERE started_at = ?", (s["started_at"],)).fetchone():
+                    if con.execute(
+                        "SELECT 1 FROM sessions WHERE started_at = ?", (s["started_at"],)
+                    ).fetchone():
                         continue
                     status = s.get("status") or "completed"
                     if status not in SESSION_STATUSES:
-                        raise LogError(f"import: sessions[{n}].status must be one of {SESSION_STATUSES}, got {status!r}")
+                        raise LogError(
+                            f"import: sessions[{n}].status must be one of {SESSION_STATUSES}, got {status!r}"
+                        )
                     cur = con.execute(
                         "INSERT INTO sessions (started_at, finished_at, status, nprs_before, nprs_after, note, plan_json) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (s["started_at"], s.get("finished_at"), status, s.get("nprs_before"), s.get("nprs_after"),
-                         s.get("note"), json.dumps(s["plan"]) if s.get("plan") is not None else None),
+                        (
+                            s["started_at"],
+                            s.get("finished_at"),
+                            status,
+                            s.get("nprs_before"),
+                            s.get("nprs_after"),
+                            s.get("note"),
+                            json.dumps(s["plan"]) if s.get("plan") is not None else None,
+                        ),
                     )
                     added["sessions"] += 1
                     for t in s.get("steps") or ():
                         con.execute(
                             "INSERT INTO steps (session_id, step_id, kind, set_index, side, reps, hold_s, status, "
                             "completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (cur.lastrowid, t["step_id"], t.get("kind"), t.get("set_index"), t.get("side"),
-                             t.get("reps"), t.get("hold_s"), t.get("status") or "done", t["completed_at"]),
+                            (
+                                cur.lastrowid,
+                                t["step_id"],
+                                t.get("kind"),
+                                t.get("set_index"),
+                                t.get("side"),
+                                t.get("reps"),
+                                t.get("hold_s"),
+                                t.get("status") or "done",
+                                t["completed_at"],
+                            ),
                         )
                         added["steps"] += 1
                 for sc in doc.get("screens") or ():
-                    if con.execute("SELECT 1 FROM screens WHERE taken_at = ? AND scope = ?",
-                                   (sc["taken_at"], sc["scope"])).fetchone():
+                    if con.execute(
+                        "SELECT 1 FROM screens WHERE taken_at = ? AND scope = ?",
+                        (sc["taken_at"], sc["scope"]),
+                    ).fetchone():
                         continue
                     con.execute(
                         "INSERT INTO screens (taken_at, scope, answers_json, level, blocked) VALUES (?, ?, ?, ?, ?)",
-                        (sc["taken_at"], sc["scope"], json.dumps(sc["answers"], sort_keys=True), sc["level"],
-                         int(bool(sc["blocked"]))),
+                        (
+                            sc["taken_at"],
+                            sc["scope"],
+                            json.dumps(sc["answers"], sort_keys=True),
+                            sc["level"],
+                            int(bool(sc["blocked"])),
+                        ),
                     )
                     added["screens"] += 1
                 for m in doc.get("measures") or ():
                     if m["kind"] not in MEASURE_KINDS:
-                        raise LogError(f"import: measure kind must be one of {MEASURE_KINDS}, got {m['kind']!r}")
-                    if con.execute("SELECT 1 FROM measures WHERE taken_at = ? AND kind = ? AND value = ?",
-                                   (m["taken_at"], m["kind"], m["value"])).fetchone():
+                        raise LogError(
+                            f"import: measure kind must be one of {MEASURE_KINDS}, got {m['kind']!r}"
+                        )
+                    if con.execute(
+                        "SELECT 1 FROM measures WHERE taken_at = ? AND kind = ? AND value = ?",
+                        (m["taken_at"], m["kind"], m["value"]),
+                    ).fetchone():
                         continue
                     con.execute(
                         "INSERT INTO measures (taken_at, kind, value, side, note) VALUES (?, ?, ?, ?, ?)",
@@ -338,7 +433,9 @@ class CareLog:
                     )
                     added["measures"] += 1
         except (KeyError, TypeError, ValueError) as exc:
-            raise LogError(f"import: malformed record ({type(exc).__name__}: {exc}); nothing was imported") from exc
+            raise LogError(
+                f"import: malformed record ({type(exc).__name__}: {exc}); nothing was imported"
+            ) from exc
         return added
 
     def export_csv(self, path: str | Path) -> int:
@@ -346,21 +443,59 @@ class CareLog:
         rows: list[dict[str, Any]] = []
         doc = self.export_json()
         for s in doc["sessions"]:
-            base = {"session_id": s["id"], "started_at": s["started_at"], "finished_at": s["finished_at"],
-                    "session_status": s["status"], "nprs_before": s["nprs_before"], "nprs_after": s["nprs_after"],
-                    "note": s["note"]}
+            base = {
+                "session_id": s["id"],
+                "started_at": s["started_at"],
+                "finished_at": s["finished_at"],
+                "session_status": s["status"],
+                "nprs_before": s["nprs_before"],
+                "nprs_after": s["nprs_after"],
+                "note": s["note"],
+            }
             if not s["steps"]:
                 rows.append({"record": "session", **base})
             for t in s["steps"]:
-                rows.append({"record": "step", **base, **{k: t[k] for k in
-                             ("step_id", "kind", "set_index", "side", "reps", "hold_s", "completed_at")},
-                             "step_status": t["status"]})
+                rows.append(
+                    {
+                        "record": "step",
+                        **base,
+                        **{
+                            k: t[k]
+                            for k in (
+                                "step_id",
+                                "kind",
+                                "set_index",
+                                "side",
+                                "reps",
+                                "hold_s",
+                                "completed_at",
+                            )
+                        },
+                        "step_status": t["status"],
+                    }
+                )
         for sc in doc["screens"]:
-            rows.append({"record": "screen", "taken_at": sc["taken_at"], "scope": sc["scope"], "level": sc["level"],
-                         "blocked": int(sc["blocked"]), "answers_json": json.dumps(sc["answers"], sort_keys=True)})
+            rows.append(
+                {
+                    "record": "screen",
+                    "taken_at": sc["taken_at"],
+                    "scope": sc["scope"],
+                    "level": sc["level"],
+                    "blocked": int(sc["blocked"]),
+                    "answers_json": json.dumps(sc["answers"], sort_keys=True),
+                }
+            )
         for m in doc["measures"]:
-            rows.append({"record": "measure", "taken_at": m["taken_at"], "measure": m["kind"], "value": m["value"],
-                         "side": m["side"], "note": m["note"]})
+            rows.append(
+                {
+                    "record": "measure",
+                    "taken_at": m["taken_at"],
+                    "measure": m["kind"],
+                    "value": m["value"],
+                    "side": m["side"],
+                    "note": m["note"],
+                }
+            )
         with open(path, "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
             w.writeheader()
@@ -384,25 +519,63 @@ class CareLog:
         for n, r in enumerate(table, start=2):
             kind = r["record"]
             if kind in ("step", "session"):
-                s = sessions.setdefault(r["session_id"], {
-                    "started_at": r["started_at"], "finished_at": r["finished_at"] or None,
-                    "status": r["session_status"] or "completed", "nprs_before": _int(r["nprs_before"]),
-                    "nprs_after": _int(r["nprs_after"]), "note": r["note"] or None, "steps": []})
+                s = sessions.setdefault(
+                    r["session_id"],
+                    {
+                        "started_at": r["started_at"],
+                        "finished_at": r["finished_at"] or None,
+                        "status": r["session_status"] or "completed",
+                        "nprs_before": _int(r["nprs_before"]),
+                        "nprs_after": _int(r["nprs_after"]),
+                        "note": r["note"] or None,
+                        "steps": [],
+                    },
+                )
                 if kind == "step":
-                    s["steps"].append({"step_id": r["step_id"], "kind": r["kind"] or None,
-                                       "set_index": _int(r["set_index"]), "side": r["side"] or None,
-                                       "reps": _int(r["reps"]), "hold_s": _float(r["hold_s"]),
-                                       "status": r["step_status"] or "done", "completed_at": r["completed_at"]})
+                    s["steps"].append(
+                        {
+                            "step_id": r["step_id"],
+                            "kind": r["kind"] or None,
+                            "set_index": _int(r["set_index"]),
+                            "side": r["side"] or None,
+                            "reps": _int(r["reps"]),
+                            "hold_s": _float(r["hold_s"]),
+                            "status": r["step_status"] or "done",
+                            "completed_at": r["completed_at"],
+                        }
+                    )
             elif kind == "screen":
-                screens.append({"taken_at": r["taken_at"], "scope": r["scope"], "level": r["level"],
-                                "blocked": r["blocked"] in ("1", "True", "true"), "answers": json.loads(r["answers_json"])})
+                screens.append(
+                    {
+                        "taken_at": r["taken_at"],
+                        "scope": r["scope"],
+                        "level": r["level"],
+                        "blocked": r["blocked"] in ("1", "True", "true"),
+                        "answers": json.loads(r["answers_json"]),
+                    }
+                )
             elif kind == "measure":
-                measures.append({"taken_at": r["taken_at"], "kind": r["measure"], "value": float(r["value"]),
-                                 "side": r["side"] or None, "note": r["note"] or None})
+                measures.append(
+                    {
+                        "taken_at": r["taken_at"],
+                        "kind": r["measure"],
+                        "value": float(r["value"]),
+                        "side": r["side"] or None,
+                        "note": r["note"] or None,
+                    }
+                )
             else:
-                raise LogError(f"import: {path} line {n}: record must be step, session, screen or measure, got {kind!r}")
-        return self.import_json({"format": "iliopsoas-care-log", "sessions": list(sessions.values()),
-                                 "screens": screens, "measures": measures})
+                raise LogError(
+                    f"import: {path} line {n}: record must be step, session, screen or measure, got {kind!r}"
+                )
+        return self.import_json(
+            {
+                "format": "iliopsoas-care-log",
+                "sessions": list(sessions.values()),
+                "screens": screens,
+                "measures": measures,
+            }
+        )
 
 
 def _int(text: str) -> int | None:

@@ -11,19 +11,38 @@ from iliopsoas.care.planner import Plan
 from iliopsoas.care.player import dosage_text
 from iliopsoas.care.screening import DISCLAIMER
 
-_FOLD = str.maketrans({"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "→": "->", "×": "x",
-                       "≥": ">=", "≤": "<=", "✓": "v", "·": "-", "…": "...", "±": "+/-"})
+_FOLD = str.maketrans(
+    {
+        "–": "-",
+        "—": "-",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "→": "->",
+        "×": "x",
+        "≥": ">=",
+        "≤": "<=",
+        "✓": "v",
+        "·": "-",
+        "…": "...",
+        "±": "+/-",
+    }
+)
 
 
 def _latin1(text: str) -> str:
     return text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
-def write_handout(plan: Plan, path: str | Path, *, title: str = "Hip-flexor program") -> Path:
-    """Write ``plan`` as a PDF handout at ``path`` and return the path."""
+def write_handout(
+    plan: Plan, path: str | Path, *, title: str = "Hip-flexor program", compress: bool = True
+) -> Path:
+    """Write ``plan`` as a PDF handout at ``path`` and return the path (``compress=False``: readable bytes)."""
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
+    pdf.set_compression(compress)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -44,8 +63,11 @@ def write_handout(plan: Plan, path: str | Path, *, title: str = "Hip-flexor prog
         return out
     for r in plan.reasons:
         para(f"Note: {r.message}", 10, "B")
-    para("Before every session: skip anything that hurts, stop if pain rises, and re-check the short safety "
-         "list. Pain at least 2 points above your first session, twice: book a clinician review.", 10)
+    para(
+        "Before every session: skip anything that hurts, stop if pain rises, and re-check the short safety "
+        "list. Pain at least 2 points above your first session, twice: book a clinician review.",
+        10,
+    )
     kinds_seen: set[str] = set()
     for n, step in enumerate(plan.steps, start=1):
         if step.kind not in kinds_seen:
@@ -59,7 +81,9 @@ def write_handout(plan: Plan, path: str | Path, *, title: str = "Hip-flexor prog
         para(f"Feel it: {step.feel}", 10, gap=0.5)
         para("Stop if: " + "; ".join(step.stop_if), 10, gap=0.5)
         ev = step.evidence
-        para(f"Evidence ({ev['grade']}): {ev['summary']} [{', '.join(ev.get('sources') or ())}]", 9, "I", gap=3)
+        para(
+            f"Evidence ({ev['grade']}): {ev['summary']} [{', '.join(ev.get('sources') or ())}]", 9, "I", gap=3
+        )
     if plan.removed:
         para("Left out: " + ", ".join(f"{i} ({why})" for i, why in plan.removed), 9, "I")
     out = Path(path)

@@ -137,12 +137,20 @@ class PlanOptions:
         known = set(cls.__dataclass_fields__)
         unknown = set(raw) - known
         if unknown:
-            raise AnswersError(f"unknown plan option(s) {sorted(unknown)} (known: {', '.join(sorted(known))})")
+            raise AnswersError(
+                f"unknown plan option(s) {sorted(unknown)} (known: {', '.join(sorted(known))})"
+            )
         opts = cls(**dict(raw))
         for name in ("band", "release"):
             if not isinstance(getattr(opts, name), bool):
                 raise AnswersError(f"plan option '{name}' must be true or false, got {getattr(opts, name)!r}")
-        for name in ("release_hold_s", "stretch_hold_s", "strengthen_sets", "strengthen_reps", "max_strengthen"):
+        for name in (
+            "release_hold_s",
+            "stretch_hold_s",
+            "strengthen_sets",
+            "strengthen_reps",
+            "max_strengthen",
+        ):
             v = getattr(opts, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                 raise AnswersError(f"plan option '{name}' must be a number, got {v!r}")

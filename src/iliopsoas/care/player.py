@@ -73,11 +73,11 @@ class Controls(Protocol):
         ...
 
     def before_set(self, step: Exercise, set_index: int, side: str | None) -> str:
-        """"go", "skip" (skip this exercise: "skip if it hurts"), "pause" or "quit"."""
+        """ "go", "skip" (skip this exercise: "skip if it hurts"), "pause" or "quit"."""
         ...
 
     def after_set(self, step: Exercise, set_index: int, side: str | None) -> str:
-        """"next" or "restart" (repeat this set)."""
+        """ "next" or "restart" (repeat this set)."""
         ...
 
     def paused(self) -> str:
@@ -89,12 +89,12 @@ class Controls(Protocol):
 class ScriptedControls:
     """Replays an answers mapping::
 
-        nprs_before: 3            # 0-10 or null
-        nprs_after: 2
-        skip: [psoas-release]     # exercises skipped at their first set
-        restart: {straight-leg-raise: 1}   # restart the first set once
-        pause: [kneeling-lunge-stretch]    # pause once before the first set, then resume
-        quit_after_sets: 5        # stop the session after this many sets (per side) were started
+    nprs_before: 3            # 0-10 or null
+    nprs_after: 2
+    skip: [psoas-release]     # exercises skipped at their first set
+    restart: {straight-leg-raise: 1}   # restart the first set once
+    pause: [kneeling-lunge-stretch]    # pause once before the first set, then resume
+    quit_after_sets: 5        # stop the session after this many sets (per side) were started
     """
 
     answers: Mapping[str, Any] = field(default_factory=dict)
@@ -102,7 +102,16 @@ class ScriptedControls:
     _paused: set[str] = field(default_factory=set)
     _sets: int = 0
 
-    KEYS = ("nprs_before", "nprs_after", "skip", "restart", "pause", "quit_after_sets", "time_scale", "screen")
+    KEYS = (
+        "nprs_before",
+        "nprs_after",
+        "skip",
+        "restart",
+        "pause",
+        "quit_after_sets",
+        "time_scale",
+        "screen",
+    )
 
     def __post_init__(self) -> None:
         unknown = set(self.answers) - set(self.KEYS)
@@ -157,8 +166,9 @@ class PromptControls:
 
     def nprs(self, when: str) -> int | None:
         while True:
-            text = self._ask(f"Pain {when} the session, 0 (none) to 10 (worst imaginable); Enter to skip",
-                             default="")
+            text = self._ask(
+                f"Pain {when} the session, 0 (none) to 10 (worst imaginable); Enter to skip", default=""
+            )
             if text.strip() == "":
                 return None
             if text.strip().isdigit() and 0 <= int(text) <= 10:
@@ -166,18 +176,31 @@ class PromptControls:
             self.console.print("[red]Please type a whole number from 0 to 10.[/]")
 
     def before_set(self, step: Exercise, set_index: int, side: str | None) -> str:
-        choice = self._ask("[bold]Enter[/] start · [bold]s[/] skip (skip if it hurts) · [bold]p[/] pause · "
-                           "[bold]q[/] quit", choices=["", "s", "p", "q"], default="", show_choices=False)
+        choice = self._ask(
+            "[bold]Enter[/] start · [bold]s[/] skip (skip if it hurts) · [bold]p[/] pause · [bold]q[/] quit",
+            choices=["", "s", "p", "q"],
+            default="",
+            show_choices=False,
+        )
         return {"": "go", "s": "skip", "p": "pause", "q": "quit"}[choice]
 
     def after_set(self, step: Exercise, set_index: int, side: str | None) -> str:
-        choice = self._ask("[bold]Enter[/] next · [bold]r[/] restart this set", choices=["", "r"], default="",
-                           show_choices=False)
+        choice = self._ask(
+            "[bold]Enter[/] next · [bold]r[/] restart this set",
+            choices=["", "r"],
+            default="",
+            show_choices=False,
+        )
         return "restart" if choice == "r" else "next"
 
     def paused(self) -> str:
-        choice = self._ask("Paused. [bold]Enter[/] resume · [bold]r[/] restart set · [bold]s[/] skip exercise · "
-                           "[bold]q[/] quit", choices=["", "r", "s", "q"], default="", show_choices=False)
+        choice = self._ask(
+            "Paused. [bold]Enter[/] resume · [bold]r[/] restart set · [bold]s[/] skip exercise · "
+            "[bold]q[/] quit",
+            choices=["", "r", "s", "q"],
+            default="",
+            show_choices=False,
+        )
         return {"": "resume", "r": "restart", "s": "skip", "q": "quit"}[choice]
 
 
@@ -245,20 +268,28 @@ def render_step(
     if phase == "hold" and remaining_s is not None:
         total_s = float(d.get("hold_s", 0)) or 1.0
         filled = int(round(20 * (1 - remaining_s / total_s)))
-        status = Text.assemble(("HOLD ", "bold"), (f"{remaining_s:4.0f} s ", "bold cyan"),
-                               ("█" * filled + "░" * (20 - filled), "cyan"))
+        status = Text.assemble(
+            ("HOLD ", "bold"),
+            (f"{remaining_s:4.0f} s ", "bold cyan"),
+            ("█" * filled + "░" * (20 - filled), "cyan"),
+        )
     elif phase == "reps" and rep is not None:
-        status = Text.assemble(("REPS ", "bold"), (f"{rep}/{d.get('reps')}", "bold green"),
-                               f"   set {set_index}/{n_sets}")
+        status = Text.assemble(
+            ("REPS ", "bold"), (f"{rep}/{d.get('reps')}", "bold green"), f"   set {set_index}/{n_sets}"
+        )
     elif phase == "rest" and remaining_s is not None:
-        status = Text.assemble(("REST ", "bold"), (f"{remaining_s:4.0f} s", "bold yellow"), "  breathe, shake out")
+        status = Text.assemble(
+            ("REST ", "bold"), (f"{remaining_s:4.0f} s", "bold yellow"), "  breathe, shake out"
+        )
     elif phase == "paused":
         status = Text("PAUSED", style="bold red")
     elif phase == "done":
         status = Text("done ✓", style="bold green")
     else:
         status = Text("ready: press Enter to start, s to skip if it hurts", style="italic")
-    return Panel(Group(grid, Text(""), status), title=head, subtitle=DISCLAIMER, border_style=PHASE_STYLE[step.kind])
+    return Panel(
+        Group(grid, Text(""), status), title=head, subtitle=DISCLAIMER, border_style=PHASE_STYLE[step.kind]
+    )
 
 
 # ---------------------------------------------------------------------------- the player
@@ -372,8 +403,16 @@ class Player:
         total = len(self.steps)
 
         def frame(phase: str, **kw: Any) -> Callable[[float], Panel]:
-            return lambda rem: render_step(step, index=index, total=total, set_index=set_index, side=side,
-                                           phase=phase, remaining_s=rem, **kw)
+            return lambda rem: render_step(
+                step,
+                index=index,
+                total=total,
+                set_index=set_index,
+                side=side,
+                phase=phase,
+                remaining_s=rem,
+                **kw,
+            )
 
         if d.get("reps"):
             n = int(d["reps"])
@@ -393,8 +432,12 @@ class Player:
     def run(self, *, plan: Mapping[str, Any] | None = None) -> SessionSummary:
         self.pauses = 0
         t0 = self.clock.now()
-        self.console.print(Panel(Text(DISCLAIMER + " Skip anything that hurts; stop if pain rises.", style="bold"),
-                                 title="Guided session"))
+        self.console.print(
+            Panel(
+                Text(DISCLAIMER + " Skip anything that hurts; stop if pain rises.", style="bold"),
+                title="Guided session",
+            )
+        )
         before = self.controls.nprs("before")
         session_id = self.log.start_session(plan=plan, nprs_before=before) if self.log else 0
         sets_done, restarts, skipped, status = 0, 0, [], "completed"
@@ -418,8 +461,16 @@ class Player:
                             for side in sides_of(step):
                                 action = self.controls.before_set(step, set_index, side)
                                 while action == "pause":
-                                    self.console.print(render_step(step, index=index, total=len(self.steps),
-                                                                   set_index=set_index, side=side, phase="paused"))
+                                    self.console.print(
+                                        render_step(
+                                            step,
+                                            index=index,
+                                            total=len(self.steps),
+                                            set_index=set_index,
+                                            side=side,
+                                            phase="paused",
+                                        )
+                                    )
                                     self._pause_menu()
                                     action = self.controls.before_set(step, set_index, side)
                                 if action == "skip":
@@ -445,30 +496,65 @@ class Player:
                     self._record(session_id, step, None, None, {}, "skipped")
                     done.append({"id": step.id, "set": None, "side": None, "status": "skipped"})
                     self.console.print(f"  ⤼ skipped {step.id}")
-        except _Quit:
+        except (_Quit, KeyboardInterrupt):  # Ctrl-C at a prompt ends the session like "q"
             status = "stopped"
-        after = self.controls.nprs("after")
+        try:
+            after = self.controls.nprs("after")
+        except KeyboardInterrupt:
+            after = None
         if self.log:
             self.log.finish_session(session_id, nprs_after=after, status=status)
-        summary = SessionSummary(session_id, status, before, after, sets_done, skipped, restarts, self.pauses,
-                                 self.bells, self.clock.now() - t0, done)
+        summary = SessionSummary(
+            session_id,
+            status,
+            before,
+            after,
+            sets_done,
+            skipped,
+            restarts,
+            self.pauses,
+            self.bells,
+            self.clock.now() - t0,
+            done,
+        )
         self.console.print(render_summary(summary))
         return summary
 
     def _rest(self, step: Exercise, index: int, set_index: int) -> None:
         def frame(remaining: float) -> Panel:
-            return render_step(step, index=index, total=len(self.steps), set_index=set_index, phase="rest",
-                               remaining_s=remaining)
+            return render_step(
+                step,
+                index=index,
+                total=len(self.steps),
+                set_index=set_index,
+                phase="rest",
+                remaining_s=remaining,
+            )
 
         self._countdown(float(step.dosage["rest_s"]), frame)
         self.bell()
 
-    def _record(self, session_id: int, step: Exercise, set_index: int | None, side: str | None,
-                info: Mapping[str, Any], status: str) -> None:
+    def _record(
+        self,
+        session_id: int,
+        step: Exercise,
+        set_index: int | None,
+        side: str | None,
+        info: Mapping[str, Any],
+        status: str,
+    ) -> None:
         if self.log is None:
             return
-        self.log.log_step(session_id, step.id, kind=step.kind, set_index=set_index, side=side,
-                          reps=info.get("reps"), hold_s=info.get("hold_s"), status=status)
+        self.log.log_step(
+            session_id,
+            step.id,
+            kind=step.kind,
+            set_index=set_index,
+            side=side,
+            reps=info.get("reps"),
+            hold_s=info.get("hold_s"),
+            status=status,
+        )
 
 
 def render_summary(s: SessionSummary) -> Panel:
@@ -485,6 +571,11 @@ def render_summary(s: SessionSummary) -> Panel:
         meaning = "a meaningful change" if abs(change) >= 2 else "within day-to-day noise (under 2 points)"
         grid.add_row("pain", f"{s.nprs_before} → {s.nprs_after} ({change:+d}: {meaning})")
         if change >= 2:
-            grid.add_row("", Text("Pain rose by 2 or more: rest, and book a clinician review if it happens again.",
-                                  style="bold red"))
+            grid.add_row(
+                "",
+                Text(
+                    "Pain rose by 2 or more: rest, and book a clinician review if it happens again.",
+                    style="bold red",
+                ),
+            )
     return Panel(grid, title="Session summary", subtitle=DISCLAIMER)

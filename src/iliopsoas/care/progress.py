@@ -27,8 +27,12 @@ PSFS_MDC = 2.0  # Stratford 1995
 THOMAS_HIP_SEM_DEG = 11.0  # Peeler & Anderson 2007
 STANDING_TILT_SEM_DEG = 3.6  # Hagins 1998
 
-BANDS = {"nprs": NPRS_MCID, "psfs": PSFS_MDC, "thomas_hip_deg": THOMAS_HIP_SEM_DEG,
-         "standing_tilt_deg": STANDING_TILT_SEM_DEG}
+BANDS = {
+    "nprs": NPRS_MCID,
+    "psfs": PSFS_MDC,
+    "thomas_hip_deg": THOMAS_HIP_SEM_DEG,
+    "standing_tilt_deg": STANDING_TILT_SEM_DEG,
+}
 
 
 def _day(iso: str) -> date:
@@ -37,7 +41,11 @@ def _day(iso: str) -> date:
 
 
 def adherence(
-    sessions: Sequence[Mapping[str, Any]], *, days_per_week: int = 5, today: date | None = None, window_days: int = 28
+    sessions: Sequence[Mapping[str, Any]],
+    *,
+    days_per_week: int = 5,
+    today: date | None = None,
+    window_days: int = 28,
 ) -> dict[str, Any]:
     """Share of planned session days done in the last ``window_days`` (or since the first session).
 
@@ -49,8 +57,14 @@ def adherence(
     done_days = sorted({_day(s["started_at"]) for s in sessions if s.get("status") == "completed"})
     today = today or datetime.now(UTC).date()
     if not done_days:
-        return {"planned": 0, "done": 0, "percent": None, "streak_days": 0, "window_days": window_days,
-                "days_per_week": days_per_week}
+        return {
+            "planned": 0,
+            "done": 0,
+            "percent": None,
+            "streak_days": 0,
+            "window_days": window_days,
+            "days_per_week": days_per_week,
+        }
     start = max(today - timedelta(days=window_days - 1), min(done_days))
     span = (today - start).days + 1
     planned = max(1, round(span * days_per_week / 7))
@@ -61,8 +75,14 @@ def adherence(
     while day in days:
         streak += 1
         day -= timedelta(days=1)
-    return {"planned": planned, "done": done, "percent": round(100.0 * min(done, planned) / planned, 1),
-            "streak_days": streak, "window_days": span, "days_per_week": days_per_week}
+    return {
+        "planned": planned,
+        "done": done,
+        "percent": round(100.0 * min(done, planned) / planned, 1),
+        "streak_days": streak,
+        "window_days": span,
+        "days_per_week": days_per_week,
+    }
 
 
 def _trend(values: Sequence[float], band: float) -> dict[str, Any]:
@@ -70,8 +90,14 @@ def _trend(values: Sequence[float], band: float) -> dict[str, Any]:
     if a.size == 0:
         return {"n": 0}
     change = float(a[-1] - a[0])
-    return {"n": int(a.size), "baseline": float(a[0]), "latest": float(a[-1]), "change": round(change, 2),
-            "band": band, "beyond_band": bool(abs(change) >= band)}
+    return {
+        "n": int(a.size),
+        "baseline": float(a[0]),
+        "latest": float(a[-1]),
+        "change": round(change, 2),
+        "band": band,
+        "beyond_band": bool(abs(change) >= band),
+    }
 
 
 def summarize(
@@ -83,15 +109,20 @@ def summarize(
 ) -> dict[str, Any]:
     """Numbers behind the progress view (and ``iliopsoas progress --json``)."""
     ran = [s for s in sessions if s.get("nprs_before") is not None or s.get("nprs_after") is not None]
-    nprs = np.array([[np.nan if s.get(k) is None else float(s[k]) for k in ("nprs_before", "nprs_after")]
-                     for s in ran], dtype=float).reshape(-1, 2)
+    nprs = np.array(
+        [[np.nan if s.get(k) is None else float(s[k]) for k in ("nprs_before", "nprs_after")] for s in ran],
+        dtype=float,
+    ).reshape(-1, 2)
     # the trend compares like with like: each session's "before" score (its "after" if "before" is missing)
     resting = np.where(np.isnan(nprs[:, 0]), nprs[:, 1], nprs[:, 0])
     nprs_trend = _trend(resting[~np.isnan(resting)].tolist(), NPRS_MCID)
     both = nprs[~np.isnan(nprs).any(axis=1)]
     nprs_trend["last_session_change"] = float(both[-1, 1] - both[-1, 0]) if both.size else None
     out: dict[str, Any] = {
-        "sessions": {"total": len(sessions), "completed": sum(1 for s in sessions if s.get("status") == "completed")},
+        "sessions": {
+            "total": len(sessions),
+            "completed": sum(1 for s in sessions if s.get("status") == "completed"),
+        },
         "adherence": adherence(sessions, days_per_week=days_per_week, today=today),
         "nprs": nprs_trend,
         "clinician_review": pain_rising(nprs),
@@ -102,8 +133,13 @@ def summarize(
     return out
 
 
-def plot(sessions: Sequence[Mapping[str, Any]], measures: Sequence[Mapping[str, Any]], path: str | Path, *,
-         days_per_week: int = 5) -> Path:
+def plot(
+    sessions: Sequence[Mapping[str, Any]],
+    measures: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    days_per_week: int = 5,
+) -> Path:
     """Write a 2x2 PNG: NPRS (MCID band), PSFS (MDC band), Thomas angle and tilt (SEM bands), adherence."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
@@ -117,7 +153,9 @@ def plot(sessions: Sequence[Mapping[str, Any]], measures: Sequence[Mapping[str, 
     ran = [s for s in sessions if s.get("nprs_before") is not None or s.get("nprs_after") is not None]
     if ran:
         t = [when(s["started_at"]) for s in ran]
-        before = np.array([np.nan if s["nprs_before"] is None else s["nprs_before"] for s in ran], dtype=float)
+        before = np.array(
+            [np.nan if s["nprs_before"] is None else s["nprs_before"] for s in ran], dtype=float
+        )
         after = np.array([np.nan if s["nprs_after"] is None else s["nprs_after"] for s in ran], dtype=float)
         base = before[0] if not np.isnan(before[0]) else after[0]
         ax_pain.axhspan(base - NPRS_MCID, base + NPRS_MCID, color="0.9", label="baseline ± 2 (MCID)")
@@ -127,7 +165,9 @@ def plot(sessions: Sequence[Mapping[str, Any]], measures: Sequence[Mapping[str, 
     ax_pain.set(title="Pain (NPRS 0-10)", ylim=(-0.5, 10.5), ylabel="NPRS")
 
     _measure_panel(ax_psfs, measures, "psfs", "PSFS (0-10, higher is better)", "MDC", (-0.5, 10.5))
-    _measure_panel(ax_deg, measures, "thomas_hip_deg", "Thomas hip angle and standing tilt (deg)", "SEM", None)
+    _measure_panel(
+        ax_deg, measures, "thomas_hip_deg", "Thomas hip angle and standing tilt (deg)", "SEM", None
+    )
     _measure_panel(ax_deg, measures, "standing_tilt_deg", None, "SEM", None)
 
     done = sorted(_day(s["started_at"]) for s in sessions if s.get("status") == "completed")
@@ -151,16 +191,27 @@ def plot(sessions: Sequence[Mapping[str, Any]], measures: Sequence[Mapping[str, 
     return out
 
 
-def _measure_panel(ax: Any, measures: Sequence[Mapping[str, Any]], kind: str, title: str | None, band_name: str,
-                   ylim: tuple[float, float] | None) -> None:
+def _measure_panel(
+    ax: Any,
+    measures: Sequence[Mapping[str, Any]],
+    kind: str,
+    title: str | None,
+    band_name: str,
+    ylim: tuple[float, float] | None,
+) -> None:
     rows = [m for m in measures if m["kind"] == kind]
     if rows:
         t = [datetime.fromisoformat(m["taken_at"]) for m in rows]
         v = np.array([m["value"] for m in rows], dtype=float)
         band = BANDS[kind]
         line = ax.plot(t, v, "o-", label=kind.replace("_deg", "").replace("_", " "))[0]
-        ax.axhspan(v[0] - band, v[0] + band, color=line.get_color(), alpha=0.12,
-                   label=f"baseline ± {band:g} ({band_name})")
+        ax.axhspan(
+            v[0] - band,
+            v[0] + band,
+            color=line.get_color(),
+            alpha=0.12,
+            label=f"baseline ± {band:g} ({band_name})",
+        )
         ax.legend(fontsize=8)
     if title:
         ax.set_title(title)

@@ -132,7 +132,9 @@ def _parse_items(doc: Any, where: str) -> tuple[ScreenItem, ...]:
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 raise ValueError(f"{at}: '{key}' must be a non-empty string")
         if raw["tier"] not in TIERS:
-            raise ValueError(f"{at} ({raw['id']}): tier must be one of {', '.join(TIERS)}, got {raw['tier']!r}")
+            raise ValueError(
+                f"{at} ({raw['id']}): tier must be one of {', '.join(TIERS)}, got {raw['tier']!r}"
+            )
         if raw["id"] in seen:
             raise ValueError(f"{at}: duplicate id {raw['id']!r}")
         seen.add(raw["id"])
@@ -176,7 +178,9 @@ def parse_answers(raw: Mapping[str, Any], *, allow_other: Iterable[str] = ()) ->
     signs). ``None`` values count as unanswered and are dropped.
     """
     if not isinstance(raw, Mapping):
-        raise AnswersError(f"screening answers must be a mapping of item id to true/false, got {type(raw).__name__}")
+        raise AnswersError(
+            f"screening answers must be a mapping of item id to true/false, got {type(raw).__name__}"
+        )
     known = {i.id for i in load_items()}
     other = set(allow_other)
     out: dict[str, bool] = {}
@@ -196,7 +200,9 @@ def _suggest(key: str, known: Iterable[str]) -> str:
     from rapidfuzz import process
 
     best = process.extract(key, list(known), limit=3, score_cutoff=60)
-    return f" (did you mean: {', '.join(b[0] for b in best)}?)" if best else " (see `iliopsoas screen --list`)"
+    return (
+        f" (did you mean: {', '.join(b[0] for b in best)}?)" if best else " (see `iliopsoas screen --list`)"
+    )
 
 
 def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResult:
@@ -276,13 +282,17 @@ def read_answers_file(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise AnswersError(f"answers file {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}",
-                           malformed=True) from exc
+        raise AnswersError(
+            f"answers file {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}",
+            malformed=True,
+        ) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise AnswersError(f"answers file {p}: expected a mapping at the top level, got {type(data).__name__}",
-                           malformed=True)
+        raise AnswersError(
+            f"answers file {p}: expected a mapping at the top level, got {type(data).__name__}",
+            malformed=True,
+        )
     return data
 
 

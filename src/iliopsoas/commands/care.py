@@ -19,7 +19,9 @@ session_app = typer.Typer(help="Guided sessions and the session log.", no_args_i
 
 FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
 
-DbOption = typer.Option(None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir).")
+DbOption = typer.Option(
+    None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir)."
+)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
@@ -41,7 +43,9 @@ def _split(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[st
     if any(k in raw for k in ("screen", "assessment", "options")):
         extra = set(raw) - {"screen", "assessment", "options"}
         if extra:
-            raise AnswersError(f"answers file mixes sections (screen/assessment/options) with other keys: {sorted(extra)}")
+            raise AnswersError(
+                f"answers file mixes sections (screen/assessment/options) with other keys: {sorted(extra)}"
+            )
         sections = []
         for key in ("screen", "assessment", "options"):
             value = raw.get(key) or {}
@@ -51,7 +55,11 @@ def _split(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[st
         return sections[0], sections[1], sections[2]
     inputs, options = set(input_names()), set(PlanOptions.__dataclass_fields__)
     screen = {k: v for k, v in raw.items() if k not in inputs and k not in options}
-    return screen, {k: v for k, v in raw.items() if k in inputs}, {k: v for k, v in raw.items() if k in options}
+    return (
+        screen,
+        {k: v for k, v in raw.items() if k in inputs},
+        {k: v for k, v in raw.items() if k in options},
+    )
 
 
 def _open_log(db: Path | None) -> Any:
@@ -65,7 +73,9 @@ def _open_log(db: Path | None) -> Any:
 
 def _print_reasons(result: dict[str, Any]) -> None:
     for r in result.get("reasons", []):
-        style = {"emergency": "bold white on red", "urgent": "bold red", "soon": "yellow"}.get(r.get("tier") or "", "")
+        style = {"emergency": "bold white on red", "urgent": "bold red", "soon": "yellow"}.get(
+            r.get("tier") or "", ""
+        )
         console.print(f"[{style}]• {r['message']}[/]" if style else f"• {r['message']}", highlight=False)
 
 
@@ -78,7 +88,14 @@ def screen(
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this screen in the log."),
 ) -> None:
     """Safety screen: red flags (emergency / urgent / soon) and contraindications to deep pressure."""
-    from iliopsoas.care.screening import DISCLAIMER, AnswersError, evaluate, load_items, parse_answers
+    from iliopsoas.care.screening import (
+        DISCLAIMER,
+        AnswersError,
+        evaluate,
+        load_items,
+        pain_rising,
+        parse_answers,
+    )
 
     items = load_items()
     if list_:
@@ -101,20 +118,36 @@ def screen(
     except AnswersError as exc:
         fail(str(exc))
     result = evaluate(parsed)
-    taken_at = None
+    taken_at, rising = None, False
     if not no_log:
         with _open_log(db) as log:
             log.log_screen(parsed, scope="full", level=result.level, blocked=result.blocked)
             taken_at = log.latest_screen("full")["taken_at"]
+            rising = pain_rising(log.nprs_history())
     out = result.to_json()
     out["logged_at"] = taken_at
+    if rising:
+        out["clinician_review"] = True
+        out["reasons"].append(
+            {
+                "code": "pain-rising",
+                "tier": "soon",
+                "items": [],
+                "message": (
+                    "Your pain has risen by 2 points or more above your first session on two sessions: book a "
+                    "clinician review."
+                ),
+            }
+        )
     if json_:
         print_json(out)
         return
     console.print(f"[bold]Screen result: {result.level}[/]", highlight=False)
     _print_reasons(out)
     if result.level == "clear":
-        console.print("No red flags or contraindications reported. You can build a program with `iliopsoas plan`.")
+        console.print(
+            "No red flags or contraindications reported. You can build a program with `iliopsoas plan`."
+        )
     console.print(f"[italic]{DISCLAIMER}[/]")
 
 
@@ -158,10 +191,20 @@ def assess(
     if not result.contributors:
         console.print("No particular contributor stands out.")
     for n, c in enumerate(result.contributors, start=1):
-        console.print(f"[bold]{n}. {c.label}[/]  score {c.score:g}, confidence {c.confidence}", highlight=False)
+        console.print(
+            f"[bold]{n}. {c.label}[/]  score {c.score:g}, confidence {c.confidence}", highlight=False
+        )
         for f in c.reasons:
-            console.print(f"   - {f.text} [dim]({f.evidence}; {', '.join(f.sources + f.claims) or 'clinical convention'})[/]",
-                          highlight=False)
+            console.print(
+                f"   - {f.text} [dim]({f.evidence}; {', '.join(f.sources) or 'clinical convention'})[/]",
+                highlight=False,
+            )
+            for cid in f.claims:
+                ref = evidence.claim_ref(cid)
+                verdict = ref.get("verdict", "not in the atlas yet")
+                mv = ref.get("model_verdict")
+                model = f"; our model {mv['verdict']}: {mv.get('note') or ''}" if mv else ""
+                console.print(f"     [dim]{cid} ledger: {verdict}{model}[/]", highlight=False)
     for note in (*result.notes, *result.safety):
         console.print(f"[yellow]• {note}[/]", highlight=False)
     console.print(f"[italic]{out['disclaimer']}[/]")
@@ -203,7 +246,9 @@ def _build(raw: dict[str, Any], db: Path | None, *, scope: str = "full", log_scr
 
 
 def plan(
-    answers: Path = typer.Option(..., "--answers", help="JSON/YAML: screening answers (+ optional assessment, options)."),
+    answers: Path = typer.Option(
+        ..., "--answers", help="JSON/YAML: screening answers (+ optional assessment, options)."
+    ),
     json_: bool = JsonOption,
     pdf: Path = typer.Option(None, "--pdf", help="Also write a printable PDF handout here."),
     db: Path = DbOption,
@@ -229,15 +274,20 @@ def plan(
         console.print("[bold red]The program is locked.[/]")
     _print_reasons(out)
     for n, s in enumerate(result.steps, start=1):
-        console.print(f"{n}. [bold]{s.kind:10}[/] {s.name} — {dosage_text(s.dosage)} [dim](evidence: "
-                      f"{s.evidence['grade']})[/]", highlight=False)
+        console.print(
+            f"{n}. [bold]{s.kind:10}[/] {s.name} — {dosage_text(s.dosage)} [dim](evidence: "
+            f"{s.evidence['grade']})[/]",
+            highlight=False,
+        )
     console.print(f"[italic]{out['disclaimer']}[/]")
 
 
 # ------------------------------------------------------------------------------------ session
 @session_app.command("start")
 def session_start(
-    answers: Path = typer.Option(None, "--answers", help="Run non-interactively from this JSON/YAML answers file."),
+    answers: Path = typer.Option(
+        None, "--answers", help="Run non-interactively from this JSON/YAML answers file."
+    ),
     json_: bool = JsonOption,
     db: Path = DbOption,
     time_scale: float = typer.Option(
@@ -255,7 +305,10 @@ def session_start(
         fail("no terminal: give --answers FILE to run a session non-interactively", 2)
     with _open_log(db) as log:
         latest = log.latest_screen("full")
-    fresh = latest is not None and datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) <= FULL_SCREEN_MAX_AGE
+    fresh = (
+        latest is not None
+        and datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) <= FULL_SCREEN_MAX_AGE
+    )
     screen_now = raw.get("screen") or {}
     if not isinstance(screen_now, dict):
         fail("session answers: 'screen' must map screening ids to true/false")
@@ -269,14 +322,24 @@ def session_start(
         given = _ask_screen(load_items(), only_session=True) if fresh else _ask_screen(load_items())
     if not set(item_ids("full")) <= set(given):
         if not fresh:
-            fail("no full safety screen in the last 7 days: run `iliopsoas screen` first (or put every item "
-                 "under 'screen' in the answers file)")
+            fail(
+                "no full safety screen in the last 7 days: run `iliopsoas screen` first (or put every item "
+                "under 'screen' in the answers file)"
+            )
         assert latest is not None
         given = {**latest["answers"], **given}
-    missing_now = [i for i in item_ids("session") if i not in (raw.get("screen") or {})] if answers is not None else []
+    missing_now = (
+        [i for i in item_ids("session") if i not in (raw.get("screen") or {})] if answers is not None else []
+    )
     if missing_now:
-        fail(f"the every-session safety checklist is unanswered: {', '.join(missing_now)} (put them under 'screen')")
-    plan_raw = {"screen": given, "assessment": raw.get("assessment") or {}, "options": raw.get("options") or {}}
+        fail(
+            f"the every-session safety checklist is unanswered: {', '.join(missing_now)} (put them under 'screen')"
+        )
+    plan_raw = {
+        "screen": given,
+        "assessment": raw.get("assessment") or {},
+        "options": raw.get("options") or {},
+    }
     # answers covering every item are a full screen (and count as the weekly one)
     full_now = set(item_ids("full")) <= set(parse_answers(screen_now)) if answers is not None else not fresh
     result = _build(plan_raw, db, scope="full" if full_now else "session")
@@ -298,8 +361,14 @@ def session_start(
     scale = time_scale if time_scale is not None else float(raw.get("time_scale", 0.0) or 0.0)
     clock: Any = FakeClock(real_delay=scale) if answers is not None else SystemClock()
     with _open_log(db) as log:
-        player = Player(result.steps, log=log, console=out_console, clock=clock, controls=controls,
-                        live=False if answers is not None else None)
+        player = Player(
+            result.steps,
+            log=log,
+            console=out_console,
+            clock=clock,
+            controls=controls,
+            live=False if answers is not None else None,
+        )
         try:
             summary = player.run(plan=result.to_json())
         except KeyboardInterrupt:
@@ -313,7 +382,16 @@ def session_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
     """List logged sessions."""
     with _open_log(db) as log:
         rows = log.sessions()
-    keys = ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "steps_done", "steps_skipped")
+    keys = (
+        "id",
+        "started_at",
+        "finished_at",
+        "status",
+        "nprs_before",
+        "nprs_after",
+        "steps_done",
+        "steps_skipped",
+    )
     rows = [{k: r[k] for k in keys} for r in rows]
     if json_:
         print_json(rows)
@@ -321,8 +399,11 @@ def session_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
     if not rows:
         console.print("No sessions logged yet.")
     for r in rows:
-        console.print(f"#{r['id']:<4} {r['started_at']}  {r['status']:11} sets {r['steps_done']:>3}  skipped "
-                      f"{r['steps_skipped']}  pain {r['nprs_before']} → {r['nprs_after']}", highlight=False)
+        console.print(
+            f"#{r['id']:<4} {r['started_at']}  {r['status']:11} sets {r['steps_done']:>3}  skipped "
+            f"{r['steps_skipped']}  pain {r['nprs_before']} → {r['nprs_after']}",
+            highlight=False,
+        )
 
 
 @session_app.command("export")
@@ -390,8 +471,12 @@ def progress(
     plot: Path = typer.Option(None, "--plot", help="Write a PNG chart here."),
     json_: bool = JsonOption,
     db: Path = DbOption,
-    days_per_week: int = typer.Option(5, "--days-per-week", min=1, max=7, help="Planned session days per week."),
-    as_of: str = typer.Option(None, "--as-of", help="Compute adherence as of this date (YYYY-MM-DD; default today)."),
+    days_per_week: int = typer.Option(
+        5, "--days-per-week", min=1, max=7, help="Planned session days per week."
+    ),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Compute adherence as of this date (YYYY-MM-DD; default today)."
+    ),
 ) -> None:
     """Adherence, pain (NPRS) with its MCID band, PSFS, Thomas angle and standing tilt over time."""
     from datetime import date
@@ -417,18 +502,29 @@ def progress(
         print_json(out)
         return
     a = out["adherence"]
-    console.print(f"Sessions: {out['sessions']['completed']} completed of {out['sessions']['total']}; adherence "
-                  f"{a['percent'] if a['percent'] is not None else '-'} % of planned days; streak {a['streak_days']} d",
-                  highlight=False)
-    for key, label in (("nprs", "Pain (NPRS)"), ("psfs", "PSFS"), ("thomas_hip_deg", "Thomas hip angle"),
-                       ("standing_tilt_deg", "Standing tilt")):
+    console.print(
+        f"Sessions: {out['sessions']['completed']} completed of {out['sessions']['total']}; adherence "
+        f"{a['percent'] if a['percent'] is not None else '-'} % of planned days; streak {a['streak_days']} d",
+        highlight=False,
+    )
+    for key, label in (
+        ("nprs", "Pain (NPRS)"),
+        ("psfs", "PSFS"),
+        ("thomas_hip_deg", "Thomas hip angle"),
+        ("standing_tilt_deg", "Standing tilt"),
+    ):
         t = out[key]
         if t["n"]:
             verdict = "beyond" if t["beyond_band"] else "within"
-            console.print(f"{label}: {t['baseline']:g} → {t['latest']:g} ({t['change']:+g}; {verdict} the ±{t['band']:g} "
-                          "band)", highlight=False)
+            console.print(
+                f"{label}: {t['baseline']:g} → {t['latest']:g} ({t['change']:+g}; {verdict} the ±{t['band']:g} "
+                "band)",
+                highlight=False,
+            )
     if out["clinician_review"]:
-        console.print("[bold red]Pain has risen 2+ points above your first session twice: book a clinician review.[/]")
+        console.print(
+            "[bold red]Pain has risen 2+ points above your first session twice: book a clinician review.[/]"
+        )
     if "plot" in out:
         console.print(f"Chart: {out['plot']}")
     console.print(f"[italic]{out['disclaimer']}[/]")

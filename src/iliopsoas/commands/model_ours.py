@@ -9,16 +9,22 @@ value.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
-from iliopsoas.commands._common import console, fail, print_json
+from iliopsoas.commands._common import console, err_console, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 PLOT_OPT = typer.Option(None, "--plot", help="Also write a PNG figure to this path.", dir_okay=False)
 SIDE_OPT = typer.Option("r", "--side", help="Body side: r or l.")
 POSTURES = ("erect", "flexed", "extended")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Like ``_common.fail`` but keeps each message on one line (no wrapping at the terminal width)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def _plot(kind: str, result: dict[str, Any], path: Path | None, **kw: Any) -> None:
@@ -80,14 +86,15 @@ def hip_moment_arms(
     side = _side(side)
     if not step > 0 or stop < start:
         fail(f"--from/--to/--step: expected from <= to and a positive step, got {start}, {stop}, {step}")
-    if start < -60 or stop > 150:
-        fail(f"--from/--to: hip flexion must stay within -60..150 deg, got {start}..{stop}")
     import numpy as np
 
     from iliopsoas.models import analyses
 
     angles = np.arange(start, stop + step / 2, step)
-    result = analyses.hip_moment_arms(side, angles)
+    try:
+        result = analyses.hip_moment_arms(side, angles)
+    except ValueError as e:
+        fail(f"--from/--to: {e}")
     if json_out:
         out = {k: v for k, v in result.items() if k != "fascicles"}
         print_json(out)

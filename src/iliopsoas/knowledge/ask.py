@@ -38,7 +38,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
-from iliopsoas.knowledge.ask_render import capitalise, claim_sentence, entity_name, fact_sentence
+from iliopsoas.knowledge.ask_render import (
+    capitalise,
+    claim_sentence,
+    entity_name,
+    fact_sentence,
+    literal_text,
+)
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
     FAMILY,
@@ -52,6 +58,7 @@ from iliopsoas.knowledge.ask_text import (
     repair,
     strip_sides,
 )
+from iliopsoas.knowledge.ask_topics import TOPICS, Topic
 from iliopsoas.knowledge.schema import Claim, Conflict
 
 MAX_QUESTION_CHARS = 1000
@@ -93,166 +100,6 @@ class Answer(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Topics: questions about symptoms, posture and self-care. Each selects facts by predicate and a
-# pattern over the fact's words, claims by a pattern over their paraphrase, and named conflicts.
-# The lead and closing lines are framing only; the substance comes from the records.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    lead: str
-    entities: tuple[str, ...] = FAMILY
-    predicates: tuple[str, ...] = ()
-    fact_pattern: str = ""
-    claim_pattern: str = ""
-    conflicts: tuple[str, ...] = ()
-    closing: str = ""
-    needs_family: bool = False
-    claims_name_family: bool = True  # keep only claims that name the muscle asked about, when any do
-
-
-_ROTATORS = ("piriformis", "obturator-internus", "deep-lateral-rotators-of-hip", "gluteus-maximus")
-_CLINICIAN_IF_PERSISTS = (
-    "If it keeps happening, hurts, or limits you, a clinician (doctor or physiotherapist) can "
-    "examine you; this answer describes anatomy and evidence, not your body."
-)
-# Safety framing for pressure techniques follows the contraindications gathered in the shared
-# clinical conventions (clinical.md §2.4: aortic aneurysm, pregnancy, recent abdominal surgery,
-# hernia, blood thinners, acute abdominal illness; femoral nerve and vessels in the groin fold).
-_PRESSURE_SAFETY = (
-    "Deep pressure into the belly or groin is not safe for everyone (for example in pregnancy, "
-    "after abdominal surgery, with a hernia or aneurysm, or on blood thinners): if you feel a pulse "
-    "under your fingers or tool, or sharp, shooting or tingling pain into the thigh, stop."
-)
-
-TOPICS: dict[str, Topic] = {
-    "why_turn_out": Topic(
-        "why_turn_out",
-        "Why a leg turns out (rotates outward) is not settled by the sources. What they record about "
-        "the iliopsoas and the other rotators of the hip:",
-        entities=(*FAMILY, *_ROTATORS),
-        predicates=("action", "property", "function"),
-        fact_pattern=r"rotat|turn",
-        claim_pattern=r"rotat|turns? out|turn outward|foot turns",
-        conflicts=("K9",),
-        closing=_CLINICIAN_IF_PERSISTS,
-    ),
-    "why_arch": Topic(
-        "why_arch",
-        "What the sources say about the hip flexors, pelvic tilt and the arch (lordosis) of the lower back:",
-        predicates=("action", "function", "property", "associated_condition"),
-        fact_pattern=r"lordos|arch|lumbar (spine )?(extension|flexion)|extension of the lumbar|pelvi\w* tilt|anterior tilt|paradox|tilts the pelvis",
-        claim_pattern=r"\barch|lordos|lumbar curve|pelvic tilt|anterior tilt",
-        conflicts=("K5", "K10"),
-        closing=_CLINICIAN_IF_PERSISTS,
-    ),
-    "why_hip_out": Topic(
-        "why_hip_out",
-        "\u201cMy hip goes out\u201d or \u201cmy pelvis is rotated\u201d is not a defined diagnosis in the "
-        "sources. What they record about how the hip flexors move the pelvis:",
-        predicates=("action", "function", "property"),
-        fact_pattern=r"pelvi|tilt",
-        claim_pattern=r"pelvi\w* (forward|rotat|tilt|into)|anterior (pelvic )?tilt|twisted pelvis|rotates the pelvi|pelvis forward",
-        conflicts=("K10",),
-        closing=_CLINICIAN_IF_PERSISTS,
-    ),
-    "why_pillow": Topic(
-        "why_pillow",
-        "What the sources say about needing a pillow under the knees when lying down:",
-        predicates=("associated_condition", "property", "function"),
-        fact_pattern=r"pillow|thomas|contracture",
-        claim_pattern=r"pillow|lying down|tight when lying",
-        closing=_CLINICIAN_IF_PERSISTS,
-    ),
-    "why_tight": Topic(
-        "why_tight",
-        "What the sources say about why hip flexors feel tight:",
-        predicates=("associated_condition", "property", "function", "intervention", "action"),
-        fact_pattern=r"sitting|sedentary|sit\b|inactivity",
-        claim_pattern=r"sitting|\bsit\b|causes of tight|tight hip flexors",
-        closing=_CLINICIAN_IF_PERSISTS,
-    ),
-    "pain": Topic(
-        "pain",
-        "What the sources say about pain from the iliopsoas (this describes possibilities, it is not a diagnosis):",
-        entities=(*FAMILY, "iliopsoas-bursa", "iliopsoas-tendon"),
-        predicates=("associated_condition",),
-        claim_pattern=r"\bpain|hurt|injur|mimic|labral|impingement|arthritis",
-        closing="For pain that persists, is severe, or makes walking hard, see a clinician.",
-    ),
-    "stretch": Topic(
-        "stretch",
-        "How the sources describe stretching the hip flexors:",
-        predicates=("intervention",),
-        fact_pattern=r"stretch|lunge|kneeling|thomas|edge of",
-        claim_pattern=r"stretch|lunge",
-        conflicts=("K7",),
-        closing="Stop if the stretch is felt anywhere other than the front of the hip and thigh, or if pain increases.",
-        needs_family=True,
-    ),
-    "strengthen": Topic(
-        "strengthen",
-        "How the sources describe strengthening the hip flexors:",
-        predicates=("intervention",),
-        fact_pattern=r"strength|raise|march|repetition|\breps?\b|\bsets?\b|band|resist",
-        claim_pattern=r"strength|straight.leg|marching|repetition|reps\b|banded|hold 3",
-        closing="Stop if pain increases.",
-        needs_family=True,
-    ),
-    "release": Topic(
-        "release",
-        "What the sources say about pressure \u201crelease\u201d and massage of the psoas and iliacus:",
-        entities=(*FAMILY, "iliac-fossa"),
-        predicates=("intervention", "property", "located_in", "adjacent_to"),
-        fact_pattern=r"release|pressure|massage|compression|roller|trigger|deep|retroperitoneal|behind|navel|reach|palpat",
-        claim_pattern=r"release|pressure|massage|roller|hip hook|\btool|navel|reach|rubb|ball",
-        conflicts=("K7",),
-        closing=_PRESSURE_SAFETY,
-        needs_family=True,
-    ),
-    "why_pressure": Topic(
-        "why_pressure",
-        "Why sustained pressure is said to help, and what the evidence says:",
-        predicates=("intervention",),
-        fact_pattern=r"pressure|compression|receptor|trigger",
-        claim_pattern=r"receptor|alarm|pressure relax|relax\w* (first )?(through|with) pressure",
-        conflicts=("K7",),
-        closing=_PRESSURE_SAFETY,
-        needs_family=True,
-        claims_name_family=False,
-    ),
-    "what_to_do": Topic(
-        "what_to_do",
-        "What the sources offer for tight hip flexors:",
-        predicates=("intervention", "associated_condition"),
-        fact_pattern=r"stretch|strength|sitting|break|move|rest|lunge",
-        claim_pattern=r"stretch|strength|sitting|rest a few days|physical therap",
-        conflicts=("K7",),
-        closing=_CLINICIAN_IF_PERSISTS,
-        needs_family=True,
-    ),
-    "which_muscle": Topic(
-        "which_muscle",
-        "Can you tell whether the psoas or the iliacus is the problem? What the sources record:",
-        predicates=(),
-        claim_pattern=r"arch.*psoas|psoas.*arch|tilt.*iliacus|iliacus.*tilt|work on both|independent|own release",
-        conflicts=("K10",),
-        closing="Symptoms are not a validated way to single out one muscle; a clinician's examination is the way to check.",
-    ),
-    "breathing": Topic(
-        "breathing",
-        "What the sources say about the psoas, the diaphragm and breathing:",
-        entities=(*FAMILY, "diaphragm", "medial-arcuate-ligament"),
-        predicates=("fascial_connection", "adjacent_to", "function", "property", "part_of"),
-        fact_pattern=r"diaphragm|arcuate|breath|psoas|fascia",
-        claim_pattern=r"breath|diaphragm",
-        conflicts=("K11",),
-    ),
-}
-
 _STRUCTURAL = ("origin", "insertion", "attachment", "innervation", "blood_supply", "crosses_joint",
                "antagonist", "synergist", "action", "supply")
 _PREDICATES = {
@@ -284,7 +131,7 @@ GENERIC_WORDS = frozenset(
     "nerve nerves artery arteries vessel fascia ligament joint bone spine hip thigh knee foot leg skin trunk "
     "abdomen belly back body organ organs muscle tendon pelvis groin buttock".split()
 )
-_Q_WORDS = COMMON_WORDS | {
+_Q_WORDS = (COMMON_WORDS - {"only"}) | {
     "true", "myth", "correct", "article", "claim", "claims", "said", "says", "read", "heard", "ever",
     "mean", "means", "actually", "really", "muscle", "muscles", "body",
 }
@@ -293,7 +140,12 @@ _Q_WORDS = COMMON_WORDS | {
 # Everyday words and the anatomical words the claim paraphrases use for the same idea.
 _CANON = {"front": "anterior", "back": "posterior", "rear": "posterior", "behind": "posterior",
           "outward": "lateral", "outside": "lateral", "inside": "medial", "inner": "medial",
-          "primary": "main", "principal": "main", "job": "task", "role": "task", "duty": "task"}
+          "primary": "main", "principal": "main", "job": "task", "role": "task", "duty": "task",
+          "felt": "feel", "touch": "feel", "touched": "feel", "palpate": "feel", "palpated": "feel",
+          "bridge": "connect", "bridges": "connect", "link": "connect", "links": "connect", "linking": "connect",
+          "linked": "connect", "join": "connect", "joins": "connect", "sense": "detect", "senses": "detect",
+          "noise": "sound", "noises": "sound", "sideways": "lateral", "bend": "flexion", "bends": "flexion",
+          "bending": "flexion"}
 
 
 def _stems(words: Iterable[str]) -> set[str]:
@@ -303,6 +155,21 @@ def _stems(words: Iterable[str]) -> set[str]:
         if len(w) >= 3 and w not in _Q_WORDS:
             out.add(w[:5])
     return out
+
+
+_CLAIM_LEAD = re.compile(r"^.*?\b(true that|myth that|read that|heard that|correct that|true or false)\b")
+
+
+def _keys(tokens: Sequence[str], mentions: Sequence[Mention], *, claim_words: bool = False) -> set[str]:
+    """Match keys of a text: word stems outside the names, plus '@entity' for every name in it.
+
+    With ``claim_words`` a leading "is it true that" (and the like) is dropped first.
+    """
+    skip = {j for m in mentions for j in range(m.start, m.end)}
+    words = [t for j, t in enumerate(tokens) if j not in skip]
+    if claim_words:
+        words = _CLAIM_LEAD.sub("", " ".join(words)).split()
+    return _stems(words) | _entity_keys(m.entity for m in mentions)
 
 
 def _entity_keys(entities: Iterable[str]) -> set[str]:
@@ -359,8 +226,7 @@ class _Engine:
             text = normalise(claim.text)
             # Claim paraphrases are written carefully: plurals only, no typo repair (and it is faster).
             toks, _ = repair(text.split(), self.index, fuzzy=False)
-            ents = _entity_keys(m.entity for m in find_mentions(toks, self.index, fuzzy=False))
-            self.claim_keys[cid] = _stems(toks) | ents
+            self.claim_keys[cid] = _keys(toks, find_mentions(toks, self.index, fuzzy=False))
             self.claim_norm[cid] = text
         df = Counter(k for keys in self.claim_keys.values() for k in keys)
         n = len(self.claim_keys)
@@ -399,7 +265,11 @@ class _Engine:
         bare = " ".join(t for j, t in enumerate(tokens) if j not in named_spans)
         intents = [i for i in detect_intents(rtext) if i not in _STRUCTURAL]
         intents += [i for i in detect_intents(bare) if i in _STRUCTURAL]
-        draft = self._route(rtext, intents, mentions)
+        symptom = any(i.startswith("why_") or i in ("pain", "what_to_do") for i in intents)
+        if flags and symptom and not set(intents) & set(_STRUCTURAL):
+            # A symptom question that carries a red flag is for a doctor today, not for an atlas.
+            return self._refuse(question, flags)
+        draft = self._route(rtext, intents, mentions, _keys(tokens, mentions, claim_words=True))
         if draft is None or draft.empty:
             return self._refuse(question, flags)
         entity_quality = min((m.score for m in mentions), default=1.0)
@@ -417,12 +287,11 @@ class _Engine:
                 out.append(m.entity)
         return out
 
-    def _route(self, text: str, intents: list[str], mentions: list[Mention]) -> _Draft | None:
+    def _route(self, text: str, intents: list[str], mentions: list[Mention], qkeys: set[str]) -> _Draft | None:
         ents = self._entities(mentions)
-        named = list(dict.fromkeys(m.entity for m in mentions))  # generic words too, for claims
         family = [e for e in ents if e in FAMILY]
         if "claim" in intents:
-            d = self._claim_check(text, named)
+            d = self._claim_check(qkeys)
             if d is not None:
                 return d
         for name in ("why_turn_out", "why_hip_out", "why_pillow", "which_muscle"):
@@ -480,7 +349,7 @@ class _Engine:
         if re.search(r"\b(which|what) muscles?\b", text) and structural and not (set(ents) & set(FAMILY)):
             return self._muscles_acting(text, structural, ents)
         if structural:
-            return self._structural(structural, ents, text, named)
+            return self._structural(structural, ents, text, qkeys)
         if "property" in intents and not structural:
             return self._property(ents[0], text)
         if "location" in intents:
@@ -489,7 +358,7 @@ class _Engine:
             return self._definition(mentions[0].entity)
         # A yes/no statement about named structures ("is the tailbone the sacrum?"): a claim check.
         if re.match(r"^(is|are|does|do|did|can|was|were) ", text):
-            return self._claim_check(text, named, minimum=0.7)
+            return self._claim_check(qkeys, minimum=0.7, about=True)
         return None
 
     # -- handlers ---------------------------------------------------------------------------
@@ -512,7 +381,7 @@ class _Engine:
         chain += self.parts.get(entity, [])
         return [c for c in chain if c in self.atlas.entities]
 
-    def _structural(self, intents: list[str], ents: list[str], text: str, named: list[str]) -> _Draft:
+    def _structural(self, intents: list[str], ents: list[str], text: str, qkeys: set[str]) -> _Draft:
         d = _Draft()
         subject = next((e for e in ents if self._kind(e) in _MUSCLE_KINDS), ents[0])
         others = [e for e in ents if e != subject]
@@ -555,10 +424,15 @@ class _Engine:
                         alt_facts += self.atlas.facts_mentioning(alt, preds[0])
                     if alt_facts:
                         facts = alt_facts + facts
-                        d.lines.append(
-                            f"The atlas records this for the {entity_name(self.atlas.entities, alt)}"
-                            f" as a whole (the {entity_name(self.atlas.entities, subject)} is part of it):"
-                        )
+                        alt_name = entity_name(self.atlas.entities, alt)
+                        sub_name = entity_name(self.atlas.entities, subject)
+                        if alt in self.parts.get(subject, []) or subject == "iliopsoas":
+                            where = f"the {alt_name}, one of the parts of the {sub_name}"
+                        elif alt == "iliopsoas":
+                            where = f"the {alt_name} as a whole (the {sub_name} is part of it)"
+                        else:
+                            where = f"the {alt_name}"
+                        d.lines.append(f"The atlas records this for {where}:")
                         break
             prefer = _stems(text.split()) - {"flexi", "flex", "hip"} if intent == "action" else None
             d.add_facts(self._reference_first(facts, limit=10 if len(intents) == 1 else 5, prefer=prefer))
@@ -567,13 +441,23 @@ class _Engine:
                 f for p in ("adjacent_to", "located_in") for f in self.atlas.facts_mentioning(subject, p)
             ]
             d.add_facts(f for f in near if "nerve" in self._kind(f.object or "") + self._kind(f.subject))
-        if others and set(intents) & {"antagonist", "synergist"}:
-            # Both ends of the pair matter: what the other muscle does and which joints it crosses.
-            for o in others:
-                if self._kind(o) in _MUSCLE_KINDS:
-                    d.add_facts(self._reference_first(self._facts(o, ("action", "crosses_joint")), limit=4))
+        relation = [i for i in intents if i in ("antagonist", "synergist")]
+        muscles = [o for o in others if self._kind(o) in _MUSCLE_KINDS]
+        if relation and muscles:
+            # A pair question: say when nothing links the two, then what each one does.
+            linking = {_PREDICATES[i][0] for i in relation}
+            if not any(f.predicate.value in linking for f in pair):
+                role = "an antagonist" if relation[0] == "antagonist" else "a synergist"
+                d.lines.append(
+                    f"No statement in the atlas makes the {entity_name(self.atlas.entities, subject)} {role} "
+                    f"of the {entity_name(self.atlas.entities, muscles[0])}. What each of them does:"
+                )
+            for e in [subject, *muscles]:
+                own = self._facts(e, ("action", "crosses_joint"))
+                own += [f for f in self._facts(e, ("property",)) if re.search(r"antagonist|synergist|cross|oppos", self.fact_words[f.id])]
+                d.add_facts(self._reference_first(own, limit=6))
         if others or re.match(r"^(is|are|does|do) ", text):
-            for c in self._matching_claims(text, named, minimum=0.7, shared=3)[:3]:
+            for c in self._matching_claims(qkeys, minimum=0.7, shared=3)[:3]:
                 d.add_claims([c])
         if d.facts:
             for f in d.facts:
@@ -748,9 +632,9 @@ class _Engine:
             self._add_conflict(d, "K11")
         return d
 
-    def _claim_check(self, text: str, ents: list[str], *, minimum: float = 0.5) -> _Draft | None:
+    def _claim_check(self, q: set[str], *, minimum: float = 0.5, about: bool = False) -> _Draft | None:
         """The closest article claim with its verdict (``minimum``: weighted share of the question covered)."""
-        hits = self._matching_claims(text, ents, minimum=minimum, shared=2)
+        hits = self._matching_claims(q, minimum=minimum, shared=2, about=about)
         if not hits:
             return None
         best = hits[0]
@@ -764,40 +648,35 @@ class _Engine:
         for kid, conflict in self.atlas.conflicts.items():
             if best.id in conflict.claims:
                 self._add_conflict(d, kid)
-        d.quality *= self._score(text, ents, best)[0]
+        d.quality *= self._score(q, best)[0]
         return d
 
     def _overlap(self, a: Claim, b: Claim) -> float:
         ka, kb = self.claim_keys.get(a.id, set()), self.claim_keys.get(b.id, set())
         return len(ka & kb) / max(len(ka | kb), 1)
 
-    def _score(self, text: str, ents: list[str], claim: Claim) -> tuple[float, int]:
+    def _score(self, q: set[str], claim: Claim) -> tuple[float, int]:
         """How much of the question ``claim`` covers (rare words weigh more), and how many keys it shares."""
-        q = self._question_keys(text, ents)
         keys = self.claim_keys.get(claim.id, set())
         return self._weight(q & keys) / max(self._weight(q), 1e-9), len(q & keys)
 
     def _weight(self, keys: Iterable[str]) -> float:
         return sum(self.idf.get(k, self.idf_max) for k in keys)
 
-    def _question_keys(self, text: str, ents: list[str]) -> set[str]:
-        body = re.sub(r"^.*?\b(true that|myth that|read that|heard that|correct that)\b", "", text)
-        return _stems(body.split()) | _entity_keys(ents)
+    def _matching_claims(self, q: set[str], *, minimum: float, shared: int, about: bool = True) -> list[Claim]:
+        """Claims covering at least ``minimum`` of the question keys ``q`` (IDF-weighted), best first.
 
-    def _matching_claims(self, text: str, ents: list[str], *, minimum: float, shared: int) -> list[Claim]:
-        """Claims covering at least ``minimum`` of the question's (IDF-weighted) words, best first."""
-        q = self._question_keys(text, ents)
+        With ``about`` a claim must also share a key that is not a name: "is psoas minor important"
+        must not be answered by a claim that merely names psoas minor.
+        """
         q_weight = max(self._weight(q), 1e-9)
-        # The words that are not names: a claim must match some of what is said about the names.
-        name_words = {w for e in ents if e in self.atlas.entities for w in normalise(self.atlas.entities[e].name).split()}
-        content = {k for k in q if not k.startswith("@")} - _stems(name_words)
-        c_weight = self._weight(content)
+        content = {k for k in q if not k.startswith("@")}
         scored = []
         for cid, keys in self.claim_keys.items():
             common = q & keys
             if len(common) < shared:
                 continue
-            if content and self._weight(common & content) < c_weight / 3:
+            if about and content and not common & content:
                 continue
             coverage = self._weight(common) / q_weight
             if coverage >= minimum:
@@ -904,7 +783,7 @@ class _Engine:
             for f in cited
         ]
         support = len(cited) + len(d.claims)
-        confidence = d.quality * min(1.0, 0.55 + 0.15 * support)
+        confidence = d.quality * min(1.0, 0.75 + 0.125 * support)
         return Answer(
             question=question,
             answered=True,
@@ -959,8 +838,6 @@ def _seed_only(f: Any) -> bool:
 
 
 def _literal_str(f: Any) -> str | None:
-    from iliopsoas.knowledge.ask_render import literal_text
-
     return literal_text(f.literal) if f.literal is not None else None
 
 

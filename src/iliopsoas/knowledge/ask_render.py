@@ -146,10 +146,24 @@ def fact_object_text(fact: Any, entities: Mapping[str, Entity]) -> str:
     return literal_text(fact.literal) if fact.literal is not None else ""
 
 
+# Literals that read as a verb phrase ("tilts the pelvis forward") follow the subject directly.
+VERB_TEMPLATES = {"action": "{s} {o}", "function": "{s} {o}", "property": "{s} {o}"}
+
+
+def verb_like(text: str) -> bool:
+    """True when ``text`` starts like a third-person verb ("helps", "tilts", "does not")."""
+    first = text.split(" ", 1)[0].lower() if text else ""
+    if first in ("does", "is", "has", "can", "may", "acts", "runs", "lies"):
+        return True
+    return len(first) > 3 and first.endswith("s") and not first.endswith(("ss", "is", "us", "as", "ics", "ous"))
+
+
 def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool = True) -> str:
     """One sentence for one fact, with qualifiers, sources and (when not consistent) its status."""
     pred = fact.predicate.value if hasattr(fact.predicate, "value") else str(fact.predicate)
     template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    if fact.object is None and pred in VERB_TEMPLATES and verb_like(fact_object_text(fact, entities)):
+        template = VERB_TEMPLATES[pred]
     body = template.format(s=entity_name(entities, fact.subject), o=fact_object_text(fact, entities))
     body += qualifier_text(fact.qualifiers, entities)
     sources = [s.source for s in fact.sources]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -248,74 +248,97 @@ def _hill_eval(p: MuscleParameters, code: int, lce: FloatArray, L: FloatArray, a
     return dict(ferr=ferr, dferr=dfmat - dft, tl=tl, phi=phi, cos=cos, fal=fal, fpe=fpe, fse=fse)
 
 
+class _PerElement:
+    """MuscleParameters seen element by element: each attribute gathered at ``muscle`` (N,).
+
+    Lets the equilibrium iteration work on a flat, shrinking set of (pose, muscle) entries
+    while reusing the same curve and pennation code; curves evaluate with
+    :meth:`BezierCurves.eval_at`.
+    """
+
+    def __init__(self, params: MuscleParameters, muscle: NDArray[np.intp]) -> None:
+        self._params = params
+        self._muscle = muscle
+        self._seen: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        seen = self.__dict__["_seen"]
+        if name not in seen:
+            value = getattr(self._params, name)
+            if isinstance(value, mus.BezierCurves):
+                mi = self._muscle
+                seen[name] = lambda x, derivative=False, _c=value: _c.eval_at(x, mi, derivative=derivative)
+            else:
+                seen[name] = np.asarray(value)[self._muscle]
+        return seen[name]
+
+
+def _elements(p: MuscleParameters, muscle: NDArray[np.intp]) -> MuscleParameters:
+    return cast(MuscleParameters, _PerElement(p, muscle))
+
+
 def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
-    """OpenSim's static fiber-equilibrium Newton iteration, run on all poses and muscles at once."""
-    F, tsl = p.max_isometric_force, p.tendon_slack_length
+    """OpenSim's static fiber-equilibrium Newton iteration, run on all poses and muscles at once.
+
+    The entries are flattened; each outer iteration works only on the entries not yet
+    converged, and each step-halving pass only on the entries still halving.
+    """
     n, m = L.shape
-    tol = np.broadcast_to(np.maximum(1e-8 * F, SIGNIFICANT_REAL * 10), (n, m))
+    mi = np.broadcast_to(np.arange(m), (n, m)).reshape(-1)
+    E = _elements(p, mi)
+    Lf, af = L.reshape(-1), a.reshape(-1)
+    tol = np.maximum(1e-8 * E.max_isometric_force, SIGNIFICANT_REAL * 10)
     max_iter = 200 if code == MILLARD else 20
-    lmin = np.broadcast_to(p.min_fiber_length, (n, m))
-    h = _height(p)
-    along = L - 1.01 * tsl
-    pmin = _pennation_min(p)
-    lce = np.where(along >= pmin * np.cos(p.maximum_pennation_angle), np.sqrt(h * h + along * along), pmin)
+    lmin = E.min_fiber_length
+    h = _height(E)
+    along = Lf - 1.01 * E.tendon_slack_length
+    pmin = _pennation_min(E)
+    lce = np.where(along >= pmin * np.cos(E.maximum_pennation_angle), np.sqrt(h * h + along * along), pmin)
     if code == MILLARD:
         lce = np.maximum(lce, lmin)
-    ev = _hill_eval(p, code, lce, L, a)
+    ev = _hill_eval(E, code, lce, Lf, af)
     ferr, dferr = ev["ferr"], ev["dferr"]
-    it = 0
-    stuck = np.zeros((n, m), dtype=bool)
-    while it < max_iter:
-        act = (np.abs(ferr) > tol) & ~stuck
+    live = np.arange(lce.size)
+    for _ in range(max_iter):
+        live = live[np.abs(ferr[live]) > tol[live]]
         # A fiber at its lower bound whose Newton step points further down never moves again
-        # (every halved step is clamped back to the bound), so OpenSim's loop ends there with
-        # the bound as its answer; stop iterating those now.
-        # A NaN slope freezes OpenSim's iterate the same way.
+        # (every halved step is clamped back to the bound), and a NaN slope freezes the iterate
+        # too: OpenSim's loop ends with that state, so stop iterating those entries now.
         with np.errstate(divide="ignore", invalid="ignore"):
-            pinned = act & (((lce <= lmin) & (lce - ferr / dferr <= lmin)) | ~np.isfinite(dferr))
-        stuck |= pinned
-        act &= ~pinned
-        if not act.any():
+            lv, fv_, dv = lce[live], ferr[live], dferr[live]
+            pinned = ((lv <= lmin[live]) & (lv - fv_ / dv <= lmin[live])) | ~np.isfinite(dv)
+        live = live[~pinned]
+        if live.size == 0:
             break
-        rows = np.flatnonzero(act.any(axis=1))
-        cols = np.flatnonzero(act.any(axis=0))
-        sub = p.subset(cols)
-        blk = np.ix_(rows, cols)
-        Lb, ab, lb = L[blk], a[blk], lmin[blk]
-        inner = act[blk]
-        lce_prev = lce[blk]
-        ferr_prev = ferr[blk]
-        d = dferr[blk]
-        lce_b, ferr_b, d_new = lce_prev.copy(), ferr_prev.copy(), d.copy()
-        hstep = np.ones_like(lce_prev)
-        while inner.any():
+        lce_prev, ferr_prev, d_prev = lce[live], ferr[live], dferr[live]
+        hstep = np.ones(live.size)
+        halving = np.arange(live.size)  # positions (within live) still in the step-halving loop
+        while halving.size:
+            k = live[halving]
             with np.errstate(divide="ignore", invalid="ignore"):
-                delta = -hstep * ferr_prev / d
+                delta = -hstep[halving] * ferr_prev[halving] / d_prev[halving]
             big = np.abs(delta) > SIGNIFICANT_REAL
             sgn = np.where(delta > 0, 1.0, np.where(delta < 0, -1.0, 0.0))  # SimTK::sign(NaN) == 0
-            trial = np.where(big, lce_prev + delta, lce_prev - sgn * SQRT_EPS)
-            hstep = np.where(inner & ~big, 0.0, hstep)
-            trial = np.maximum(trial, lb)
-            evb = _hill_eval(sub, code, trial, Lb, ab)
-            lce_b = np.where(inner, trial, lce_b)
-            ferr_b = np.where(inner, evb["ferr"], ferr_b)
-            d_new = np.where(inner, evb["dferr"], d_new)
-            stop = hstep <= SQRT_EPS
-            hstep = np.where(inner & ~stop, 0.5 * hstep, hstep)
-            inner = inner & ~stop & (np.abs(ferr_b) >= np.abs(ferr_prev))
-        keep = act[blk]
-        lce[blk] = np.where(keep, lce_b, lce[blk])
-        ferr[blk] = np.where(keep, ferr_b, ferr[blk])
-        dferr[blk] = np.where(keep, d_new, dferr[blk])
-        it += 1
+            trial = np.where(big, lce_prev[halving] + delta, lce_prev[halving] - sgn * SQRT_EPS)
+            hstep[halving] = np.where(big, hstep[halving], 0.0)
+            trial = np.maximum(trial, lmin[k])
+            evk = _hill_eval(_elements(p, mi[k]), code, trial, Lf[k], af[k])
+            lce[k], ferr[k], dferr[k] = trial, evk["ferr"], evk["dferr"]
+            stop = hstep[halving] <= SQRT_EPS
+            hstep[halving] = np.where(stop, hstep[halving], 0.5 * hstep[halving])
+            again = ~stop & (np.abs(evk["ferr"]) >= np.abs(ferr_prev[halving]))
+            halving = halving[again]
     ok = np.abs(ferr) < tol
     low = ~ok & (lce <= lmin)
     lce = np.where(low, lmin, lce)
     lce = np.where(ok | low, lce, np.nan)
     if code == MILLARD:
         lce = np.maximum(lce, lmin)
-    final = _hill_eval(p, code, lce, L, a)
-    return dict(fiber_length=lce, converged=ok | low, **final)
+    final = _hill_eval(E, code, lce, Lf, af)
+    out = {k: v.reshape(n, m) for k, v in final.items()}
+    return dict(fiber_length=lce.reshape(n, m), converged=(ok | low).reshape(n, m), **out)
 
 
 def _compliant(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:

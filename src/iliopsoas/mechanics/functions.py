@@ -139,7 +139,7 @@ class SimmSpline(Function):
         object.__setattr__(self, "c", _frozen(c))
         object.__setattr__(self, "d", _frozen(d))
 
-    def _segment(self, x: Array) -> tuple[Array, Array]:
+    def _segment(self, x: Array) -> tuple[NDArray[np.intp], Array]:
         n = self.x.size
         k = np.searchsorted(self.x, x, side="left") - 1
         k = np.clip(k, 0, n - 2)

@@ -5,9 +5,10 @@ each dependent coordinate of a ``CoordinateCouplerConstraint`` is recomputed fro
 whatever the caller put there.
 
 Derivatives are propagated along *directions* ``dq`` of shape ``(n_poses, k, n_coordinates)``:
-``dR[:, j]`` and ``dp[:, j]`` are the derivatives of the body poses along ``dq[:, j]``. With the
-coupling vectors of :func:`coupling_vectors` as directions, they are the total derivatives along
-the constraint manifold that OpenSim's moment-arm solver uses.
+each body's angular velocity ``W[:, j]`` and origin velocity ``V[:, j]`` (ground frame) when the
+coordinates move with speed ``dq[:, j]``. With the coupling vectors of :func:`coupling_vectors`
+as directions, these are the total derivatives along the constraint manifold that OpenSim's
+moment-arm solver uses.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def check_q(model: Model, q: object, name: str = "q") -> Array:
     if arr.ndim != 2 or arr.shape[1] != nc:
         raise ValueError(
             f"{name} must have shape (n_poses, {nc}) for model {model.name!r} "
-            f"(coordinates in model.coordinate_names order), got {tuple(np.shape(q))}"
+            f"(coordinates in model.coordinate_names order), got {arr.shape}"
         )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -117,8 +118,10 @@ def forward_kinematics(
 
     Returns ``R`` ``(n, n_bodies, 3, 3)`` and ``p`` ``(n, n_bodies, 3)`` such that a point
     ``x_B`` fixed in body ``b`` is at ``R[:, b] @ x_B + p[:, b]`` in ground. With directions
-    ``dq`` ``(n, k, n_coordinates)`` also returns ``dR`` ``(n, k, n_bodies, 3, 3)`` and ``dp``
-    ``(n, k, n_bodies, 3)``; otherwise those are ``None``. ``q`` must already satisfy the couplers
+    ``dq`` ``(n, k, n_coordinates)`` also returns, per direction, each body's angular velocity
+    ``W`` ``(n, k, n_bodies, 3)`` and origin velocity ``V`` ``(n, k, n_bodies, 3)`` in ground,
+    so that a body-fixed point at ground position ``g`` moves with ``V + W x (g - p)``;
+    otherwise those are ``None``. ``q`` must already satisfy the couplers
     (see :func:`complete_coordinates`).
     """
     n = q.shape[0]
@@ -127,13 +130,13 @@ def forward_kinematics(
     p = np.zeros((n, nb, 3))
     R[:, 0] = np.eye(3)
     k = 0 if dq is None else dq.shape[1]
-    dR = np.zeros((n, k, nb, 3, 3)) if dq is not None else None
-    dp = np.zeros((n, k, nb, 3)) if dq is not None else None
+    W = np.zeros((n, k, nb, 3)) if dq is not None else None
+    V = np.zeros((n, k, nb, 3)) if dq is not None else None
     for jt in model.joints:
         rfm = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
         pfm = np.zeros((n, 3))
-        drfm = np.zeros((n, k, 3, 3)) if dq is not None else None
-        dpfm = np.zeros((n, k, 3)) if dq is not None else None
+        wfm = np.zeros((n, k, 3)) if dq is not None else None  # angular velocity of M in F
+        vfm = np.zeros((n, k, 3)) if dq is not None else None  # d p_FM, in F
         for i in range(6):
             fn = jt.functions[i]
             ci = jt.axis_coordinates[i]
@@ -145,42 +148,31 @@ def forward_kinematics(
                 dval = fn.derivative(q[:, ci])[:, None] * dq[:, :, ci] if dq is not None else None
             axis = jt.axes[i]
             if i < 3:
-                if not np.any(val) and dval is None:
+                if wfm is not None and dval is not None:
+                    wfm = wfm + dval[:, :, None] * (rfm @ axis)[:, None, :]
+                if not np.any(val):
                     continue
-                rot = _axis_rotation(axis, val)
-                if drfm is not None:
-                    drfm = drfm @ rot[:, None]
-                    if dval is not None:
-                        drfm = drfm + dval[:, :, None, None] * (rfm @ (_skew(axis) @ rot))[:, None]
-                rfm = rfm @ rot
+                rfm = rfm @ _axis_rotation(axis, val)
             else:
                 pfm = pfm + val[:, None] * axis
-                if dpfm is not None and dval is not None:
-                    dpfm = dpfm + dval[:, :, None] * axis
+                if vfm is not None and dval is not None:
+                    vfm = vfm + dval[:, :, None] * axis
         par, ch = jt.parent, jt.child
         rgp, pgp = R[:, par], p[:, par]
         rgf = rgp @ jt.parent_rotation
         pgf = pgp + rgp @ jt.parent_translation
         rgm = rgf @ rfm
         pgm = pgf + np.einsum("nij,nj->ni", rgf, pfm)
-        rmb = jt.child_rotation.T
-        rgb = rgm @ rmb
+        rgb = rgm @ jt.child_rotation.T
         R[:, ch] = rgb
         p[:, ch] = pgm - rgb @ jt.child_translation
-        if dR is not None and dp is not None and drfm is not None and dpfm is not None:
-            drgp, dpgp = dR[:, :, par], dp[:, :, par]
-            drgf = drgp @ jt.parent_rotation
-            dpgf = dpgp + drgp @ jt.parent_translation
-            drgm = drgf @ rfm[:, None] + rgf[:, None] @ drfm
-            dpgm = (
-                dpgf
-                + np.einsum("nkij,nj->nki", drgf, pfm)
-                + np.einsum("nij,nkj->nki", rgf, dpfm)
-            )
-            drgb = drgm @ rmb
-            dR[:, :, ch] = drgb
-            dp[:, :, ch] = dpgm - drgb @ jt.child_translation
-    return R, p, dR, dp
+        if W is not None and V is not None and wfm is not None and vfm is not None:
+            wp, vp = W[:, :, par], V[:, :, par]
+            wc = wp + np.einsum("nij,nkj->nki", rgf, wfm)
+            vgm = vp + np.cross(wp, (pgm - pgp)[:, None, :]) + np.einsum("nij,nkj->nki", rgf, vfm)
+            W[:, :, ch] = wc
+            V[:, :, ch] = vgm - np.cross(wc, (pgm - p[:, ch])[:, None, :])
+    return R, p, W, V
 
 
 def body_transforms(model: Model, q: object) -> tuple[Array, Array]:

@@ -118,11 +118,11 @@ def moment_arms(
         if exact:
             out[sl] = _fd_moment_arms(model, qc, C, mids)
             continue
-        R, p, dR, dp = forward_kinematics(model, qc, C)
-        assert dR is not None and dp is not None
+        R, p, W, V = forward_kinematics(model, qc, C)
+        assert W is not None and V is not None
         for k, mi in enumerate(mids):
             st = compute_path(model, model.muscles[mi], qc, R, p)
-            out[sl, k, :] = path_moment_arms(st, qc, dR, dp, C)
+            out[sl, k, :] = path_moment_arms(st, qc, W, V, C)
     return out
 
 
@@ -143,12 +143,12 @@ def lengths_and_moment_arms(
     for sl in _chunks(qq.shape[0], chunk_size):
         qc = complete_coordinates(model, qq[sl])
         C = coupling_vectors(model, qc, cids)
-        R, p, dR, dp = forward_kinematics(model, qc, C)
-        assert dR is not None and dp is not None
+        R, p, W, V = forward_kinematics(model, qc, C)
+        assert W is not None and V is not None
         for k, mi in enumerate(mids):
             st = compute_path(model, model.muscles[mi], qc, R, p)
             L[sl, k] = st.length()
-            r[sl, k, :] = path_moment_arms(st, qc, dR, dp, C)
+            r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
     return L, r
 
 
@@ -174,7 +174,7 @@ def path_points(model: Model, q: object, muscle: str | int) -> CurrentPath:
     ordinary points carry their PathPointSet index. See :class:`~iliopsoas.mechanics.path.CurrentPath`.
     """
     qq = check_q(model, q)
-    mi = _muscle_ids(model, [muscle])[0]  # type: ignore[list-item]
+    mi = model.muscle_index(muscle) if isinstance(muscle, str) else _muscle_ids(model, [int(muscle)])[0]
     qc = complete_coordinates(model, qq)
     R, p, _, _ = forward_kinematics(model, qc)
     return current_path(compute_path(model, model.muscles[mi], qc, R, p))

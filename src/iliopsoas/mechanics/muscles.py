@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -208,6 +208,7 @@ def force_velocity_curve(fmax_e: float, dydx_c: float, dydx_near_c: float, dydx_
 
 
 _TABLE = 129  # points of the per-segment table that seeds the inversion of x(u)
+_NODES = 1025  # points per segment of the Hermite tables used by the fast evaluation
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ class BezierCurves:
     starts: FloatArray
     u_table: FloatArray
     ends: FloatArray
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @staticmethod
     def stack(curves: Sequence[dict[str, Any] | None], n_segments: int) -> BezierCurves:
@@ -257,12 +259,93 @@ class BezierCurves:
                 table[i, k] = np.interp(grid, t, us)
         return BezierCurves(x_coef=xc, y_coef=yc, starts=cx[..., 0].copy(), u_table=table, ends=ends)
 
+    def _tables(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Hermite tables, built on first use and kept: segment widths (m, s), and the exact
+        value and slope (m, s, K) on a uniform x grid inside each segment (where the curve is an
+        analytic function of x)."""
+        if "tables" not in self._cache:
+            widths = self.x_coef.sum(axis=0) - self.x_coef[0]  # x(1) - x(0) per (m, s)
+            frac = np.linspace(0.0, 1.0, _NODES)
+            xn = self.starts[..., None] + widths[..., None] * frac
+            xn = np.where(np.isfinite(xn), xn, 0.0)
+            y, d = self._exact_in_segments(xn)
+            self._cache["tables"] = (widths, y, d)
+        return self._cache["tables"]
+
     def subset(self, idx: NDArray[np.intp]) -> BezierCurves:
-        return BezierCurves(self.x_coef[:, idx], self.y_coef[:, idx], self.starts[idx], self.u_table[idx],
-                            self.ends[idx])
+        widths, y, d = self._tables()
+        out = BezierCurves(self.x_coef[:, idx], self.y_coef[:, idx], self.starts[idx], self.u_table[idx],
+                           self.ends[idx])
+        out._cache["tables"] = (widths[idx], y[idx], d[idx])
+        return out
 
     def __call__(self, x: FloatArray, *, derivative: bool = False) -> tuple[FloatArray, FloatArray | None]:
-        """Evaluate the curves at ``x`` of shape ``(..., m)``; returns (value, dvalue/dx or None)."""
+        """Evaluate the curves at ``x`` of shape ``(..., m)``; returns (value, dvalue/dx or None).
+
+        Fast path: cubic Hermite interpolation of exact values and slopes tabulated at 1025
+        points per Bezier segment. Each interval lies inside one segment, where the curve is a
+        smooth function of x; for OpenSim's curves the error is below 1e-9 in value and 1e-6
+        (relative) in slope, checked against :meth:`exact` in the tests.
+        """
+        x = np.asarray(x, dtype=float)
+        m = self.starts.shape[0]
+        if x.ndim == 0 or x.shape[-1] != m:
+            raise ValueError(f"trailing dimension of x must be {m} (one per muscle), got {x.shape}")
+        mi = np.broadcast_to(np.arange(m), x.shape).reshape(-1)
+        y, d = self.eval_at(x.reshape(-1), mi, derivative=derivative)
+        return y.reshape(x.shape), (None if d is None else d.reshape(x.shape))
+
+    def eval_at(self, x: FloatArray, muscle: NDArray[np.intp], *,
+                derivative: bool = False) -> tuple[FloatArray, FloatArray | None]:
+        """Evaluate at points ``x`` (N,) of the curves of muscles ``muscle`` (N,) (fast path)."""
+        widths, y_nodes, dydx_nodes = self._tables()
+        nseg = self.starts.shape[1]
+        x0, x1 = self.ends[:, 0][muscle], self.ends[:, 1][muscle]
+        seg = np.zeros(x.shape, dtype=np.intp)
+        for k in range(1, nseg):
+            seg += x >= self.starts[muscle, k]
+        base = muscle * nseg + seg
+        start = self.starts.reshape(-1)[base]
+        width = widths.reshape(-1)[base]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = (np.clip(x, x0, x1) - start) / width * (_NODES - 1)
+        t = np.where(np.isfinite(t), t, 0.0)
+        j = np.clip(t.astype(np.intp), 0, _NODES - 2)
+        f = t - j
+        node = base * _NODES + j
+        yt, dt = y_nodes.reshape(-1), dydx_nodes.reshape(-1)
+        ya, yb, da, db = yt[node], yt[node + 1], dt[node], dt[node + 1]
+        h = width / (_NODES - 1)
+        f2 = f * f
+        f3 = f2 * f
+        y = (2 * f3 - 3 * f2 + 1) * ya + (f3 - 2 * f2 + f) * h * da + (3 * f2 - 2 * f3) * yb + (f3 - f2) * h * db
+        dydx = None
+        if derivative:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dydx = (6 * (f2 - f) * (ya - yb) / h + (3 * f2 - 4 * f + 1) * da + (3 * f2 - 2 * f) * db)
+        # outside the curve's domain: straight lines with the end slopes
+        for out, xe, ye, se in ((x < x0, x0, 2, 4), (x > x1, x1, 3, 5)):
+            if out.any():
+                k = np.flatnonzero(out)
+                mk = muscle[k]
+                y[k] = self.ends[mk, ye] + self.ends[mk, se] * (x[k] - xe[k])
+                if dydx is not None:
+                    dydx[k] = self.ends[mk, se]
+        return y, dydx
+
+    def _exact_in_segments(self, xn: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Exact value and slope at points ``xn`` (m, s, K), where ``xn[:, s]`` lies in segment s."""
+        m, nseg, k = xn.shape
+        flat = np.moveaxis(xn, 0, -1).reshape(nseg * k, m)  # rows: segment-major
+        # Nudge each segment's last node inside it so the segment search keeps it there.
+        inside = np.moveaxis(np.broadcast_to(np.arange(k) == k - 1, (m, nseg, k)), 0, -1).reshape(nseg * k, m)
+        y, d = self.exact(np.where(inside, np.nextafter(flat, -np.inf), flat), derivative=True)
+        assert d is not None
+        back = (nseg, k, m)
+        return np.moveaxis(y.reshape(back), -1, 0).copy(), np.moveaxis(d.reshape(back), -1, 0).copy()
+
+    def exact(self, x: FloatArray, *, derivative: bool = False) -> tuple[FloatArray, FloatArray | None]:
+        """Evaluate exactly (x(u) = x solved by Newton to round-off, as OpenSim does)."""
         x = np.asarray(x, dtype=float)
         x0, x1, y0, y1, s0, s1 = (self.ends[:, k] for k in range(6))
         shape = x.shape

@@ -7,7 +7,7 @@ records the line of every element, so errors name the element, its ``name`` and 
 and ``PhysicalOffsetFrame``s; ``CustomJoint`` (SpatialTransform with Constant, LinearFunction,
 SimmSpline, PolynomialFunction, MultiplierFunction), ``PinJoint``, ``UniversalJoint``,
 ``WeldJoint``, ``SliderJoint``, ``GimbalJoint``, ``PlanarJoint``; ``CoordinateCouplerConstraint``;
-``PathPoint``, ``ConditionalPathPoint``, ``MovingPathPoint``; ``WrapCylinder``, ``WrapSphere``,
+``PathPoint``, ``ConditionalPathPoint``, ``MovingPathPoint``; ``WrapCylinder``,
 ``WrapEllipsoid``; the path geometry of ``Millard2012EquilibriumMuscle``, ``Thelen2003Muscle``
 and ``DeGrooteFregly2016Muscle``. Anything else that changes kinematics or paths makes strict
 mode fail; lenient mode (``strict=False``) drops it and lists it in ``Model.skipped``.
@@ -45,8 +45,8 @@ from iliopsoas.mechanics.model import (
     PathPoint,
     PathWrap,
     WrapObject,
-    frozen_array,
     body_xyz_from_rotation,
+    frozen_array,
     rotation_body_xyz,
 )
 
@@ -60,7 +60,7 @@ SUPPORTED_JOINTS = (
     "GimbalJoint",
     "PlanarJoint",
 )
-SUPPORTED_WRAPS = ("WrapCylinder", "WrapSphere", "WrapEllipsoid")
+SUPPORTED_WRAPS = ("WrapCylinder", "WrapEllipsoid")
 SUPPORTED_FUNCTIONS = (
     "Constant",
     "LinearFunction",

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.mechanics import wrap as wrapmod
-from iliopsoas.mechanics.model import Model, Muscle
+from iliopsoas.mechanics.model import Model, Muscle, WrapObject
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int_]
@@ -262,7 +262,7 @@ def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -
         # ground -> wrap body -> wrap frame
         a_w = np.einsum("ji,nj->ni", Rw, np.einsum("nji,nj->ni", Rb, ga - pb) - pw_)
         b_w = np.einsum("ji,nj->ni", Rw, np.einsum("nji,nj->ni", Rb, gb - pb) - pw_)
-        code, r1, r2, wl = _wrap_line(wo, a_w, b_w, single)
+        code, r1, r2, wl = _wrap_line(wo, a_w, b_w, single, pw.method)
         result[rows] = code
         l1 = r1 @ Rw.T + pw_
         l2 = r2 @ Rw.T + pw_
@@ -290,11 +290,11 @@ def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -
     return result
 
 
-def _wrap_line(wo, a: Array, b: Array, single: bool) -> tuple[IntArray, Array, Array, Array]:
+def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) -> tuple[IntArray, Array, Array, Array]:
     if wo.type == "WrapCylinder":
         return wrapmod.wrap_cylinder(a, b, wo.radius, wo.length, wo.wrap_axis, wo.wrap_sign, single)
-    if wo.type == "WrapSphere":
-        return wrapmod.wrap_sphere(a, b, wo.radius, wo.wrap_axis, wo.wrap_sign)
+    if wo.type == "WrapEllipsoid":
+        return wrapmod.wrap_ellipsoid(a, b, wo.dimensions, wo.wrap_axis, wo.wrap_sign, method.strip().lower())
     raise NotImplementedWrap(f"wrap object {wo.name!r} of type {wo.type} cannot be computed yet")
 
 
@@ -343,18 +343,20 @@ def current_path(st: _PathState) -> CurrentPath:
     return CurrentPath(ground, st.body, st.local, np.where(used, st.ids, -99), st.wlen, st.count, st.length())
 
 
-def path_moment_arms(st: _PathState, q: Array, dR: Array, dp: Array, C: Array) -> Array:
+def path_moment_arms(st: _PathState, q: Array, W: Array, V: Array, C: Array) -> Array:
     """OpenSim moment arms ``(n, k)`` of one muscle along coupling vectors ``C`` ``(n, k, nc)``.
 
     Unit tension applied at the current-path points of consecutive pairs on different bodies,
-    projected with the derivatives ``dR``, ``dp`` ``(n, k, n_bodies, ...)`` of the body poses
-    along ``C``; MovingPathPoints add their ``R dP/dq`` term on their own coordinate.
+    projected with the body velocities ``W``, ``V`` ``(n, k, n_bodies, 3)`` along ``C`` (see
+    :func:`~iliopsoas.mechanics.kinematics.forward_kinematics`); MovingPathPoints add their
+    ``R dP/dq`` term on their own coordinate.
     """
     n, S = st.body.shape
     rows = np.arange(n)[:, None]
-    dRb = dR[rows, :, st.body]  # (n, S, k, 3, 3)
-    dpb = dp[rows, :, st.body]  # (n, S, k, 3)
-    D = np.einsum("nskij,nsj->nski", dRb, st.local) + dpb
+    Wb = W[rows, :, st.body]  # (n, S, k, 3)
+    Vb = V[rows, :, st.body]
+    arm = st.ground - st.p[rows, st.body]  # (n, S, 3): latest (not cached) positions
+    D = Vb + np.cross(Wb, arm[:, :, None, :])
     muscle = st.muscle
     for i, pt in enumerate(muscle.points):
         if pt.kind != "moving":

@@ -128,7 +128,6 @@ def crossings(*, threshold: float = CROSSING_THRESHOLD, n_steps: int = 7) -> dic
     poses = []
     for ci in coords:
         lo, hi = model.coordinates[ci].range
-        lo, hi = max(lo, -math.pi / 2), min(hi, math.pi / 2 + 0.5)
         for v in np.linspace(lo, hi, n_steps):
             q = np.zeros(len(model.coordinates))
             q[ci] = v
@@ -187,6 +186,12 @@ def hip_moment_arms(side: str = "r", flexion_deg: Any = HIP_FLEXION_DEG) -> dict
     from iliopsoas.mechanics import complete_coordinates, lengths_and_moment_arms
 
     model = _model(True, True)
+    lo, hi = np.degrees(model.coordinates[model.coordinate_index(f"hip_flexion_{side}")].range)
+    if flex.min() < lo - 0.01 or flex.max() > hi + 0.01:
+        raise ValueError(
+            f"flexion_deg must lie within the model's hip flexion range {lo:.0f}..{hi:.0f} deg, "
+            f"got {flex.min():g}..{flex.max():g}"
+        )
     q = np.zeros((flex.size, len(model.coordinates)))
     q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
     q = complete_coordinates(model, q)
@@ -381,6 +386,55 @@ def _v(verdict: str, value: float | None, unit: str | None, analysis: str, note:
             "analysis": analysis, "note": note}
 
 
+HIP_FLEXORS = ("psoas_major", "iliacus", "rectus_femoris", "sartorius", "tensor_fasciae_latae", "pectineus",
+               "gluteus_medius_anterior")
+
+
+def hip_flexion_moments(side: str = "r", flexion_deg: Any = (0.0, 45.0, 90.0)) -> dict[str, Any]:
+    """Hip-flexion moment (N·m) of each hip-flexor group at full activation, knee straight.
+
+    Forces are the engine's static muscle forces at activation 1 (``muscle_forces``: force-length
+    and pennation included, each muscle's own tendon model); moment = force × hip-flexion moment
+    arm, summed over the group's fascicles. Returns ``{"flexion_deg": [...], "moments_Nm": {group: [...]}}``.
+    """
+    side = _check_side(side)
+    from iliopsoas.mechanics import complete_coordinates, moment_arms
+    from iliopsoas.mechanics.forces import muscle_forces
+
+    model = _model(True, True)
+    flex = np.asarray(flexion_deg, dtype=float).ravel()
+    q = np.zeros((flex.size, len(model.coordinates)))
+    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
+    q = complete_coordinates(model, q)
+    force = muscle_forces(model, q, 1.0).tendon_force
+    r = moment_arms(model, q, [f"hip_flexion_{side}"])[:, :, 0]
+    groups = _groups()
+    out = {}
+    for g in HIP_FLEXORS:
+        idx = [model.muscle_index(n) for n in groups[f"{g}_{side}"]]
+        out[f"{g}_{side}"] = np.round((force[:, idx] * r[:, idx]).sum(axis=1), 1).tolist()
+    return {"flexion_deg": flex.tolist(), "moments_Nm": out}
+
+
+def _hip_flexor_strength(model: Any) -> dict[str, Any]:
+    res = hip_flexion_moments("r")
+    mom = res["moments_Nm"]
+    best = [max(mom, key=lambda g: mom[g][i]) for i in range(len(res["flexion_deg"]))]
+    angles = res["flexion_deg"]
+    psoas_best = [a for a, b in zip(angles, best, strict=True) if b == "psoas_major_r"]
+    verdict = "supports" if len(psoas_best) == len(angles) else ("contradicts" if not psoas_best else "depends")
+    detail = "; ".join(
+        f"{a:g} deg: psoas major {mom['psoas_major_r'][i]:.0f}, iliacus {mom['iliacus_r'][i]:.0f}, "
+        f"rectus femoris {mom['rectus_femoris_r'][i]:.0f} N m" for i, a in enumerate(angles)
+    )
+    return _v(
+        verdict, mom["psoas_major_r"][0], "N m (psoas major hip-flexion moment at 0 deg, full activation)",
+        "model hip-flexion-moments",
+        f"strongest flexor by angle (knee straight): {', '.join(f'{a:g} deg {b}' for a, b in zip(angles, best, strict=True))} "
+        f"({detail}); forces from the Rajagopal/Christophy parameters with force-length",
+    )
+
+
 def verdicts() -> dict[str, dict[str, Any]]:
     """Model verdicts on atlas claims, keyed by claim id (see ``seed-claims.md``)."""
     from iliopsoas.mechanics import complete_coordinates, muscle_lengths
@@ -499,6 +553,22 @@ def verdicts() -> dict[str, dict[str, Any]]:
         f"piriformis is {how}; its largest action is external rotation (rotation arm {pr[i0]:.1f} mm at 0 deg, "
         "negative = external), which opposes the internal-rotation arm of the iliacus",
     )
+    out["C001-16"] = _hip_flexor_strength(model)
+    syn = hip_flexion_moments("r", [0.0, 30.0, 60.0, 90.0])
+    names = ("pectineus_r", "sartorius_r", "rectus_femoris_r", "tensor_fasciae_latae_r", "gluteus_medius_anterior_r")
+    flexing = {g: [a for a, m in zip(syn["flexion_deg"], syn["moments_Nm"][g], strict=True) if m > 0.5] for g in names}
+    some = [g for g in names if flexing[g]]
+    partial = [f"{g} only at {', '.join(f'{a:g}' for a in flexing[g])} deg" for g in some
+               if len(flexing[g]) < len(syn["flexion_deg"])]
+    out["C000-66"] = _v(
+        "supports" if len(some) == len(names) and not partial else "depends", len(some),
+        "of the 5 named synergists flex the hip at some angle", "model hip-flexion-moments",
+        (f"all {len(some)} can flex the hip, but {'; '.join(partial)} (knee straight; two-joint muscles lose force "
+         "when short). " if partial else "")
+        +         "hip-flexion moment at full activation, knee straight, at 0/30/60/90 deg: "
+        + "; ".join(f"{g} {', '.join(f'{m:.0f}' for m in syn['moments_Nm'][g])} N m" for g in names)
+        + " (negative = extension)",
+    )
     mcx = cx["max_moment_arm_mm"]
     pmin = max(mcx["psoas_minor_r"].get(lv, 0.0) for lv in LUMBAR_LEVELS) / 1000 * fm["psoas_minor_r"]
     pmaj = max(abs(v["extension_moment_Nm"]) for p in lum["postures"].values() for v in p["levels"].values())
@@ -569,12 +639,12 @@ def verdicts() -> dict[str, dict[str, Any]]:
             parts.append(f"extends {', '.join(ext)} (up to {max(lv[k] for k in ext):.1f} N m)")
         if fl:
             parts.append(f"flexes {', '.join(fl)} (down to {min(lv[k] for k in fl):.1f} N m)")
-        return f"{p}: " + " and ".join(parts)
+        return f"in the {p} posture it " + " and ".join(parts)
 
     out["C001-19"] = _v(
         "depends", max(erect[lv]["extension_moment_Nm"] for lv in LUMBAR_LEVELS), "N m (largest extension moment, erect)",
         "model lumbar",
-        "at full activation the psoas " + "; ".join(describe(p) for p in lum["postures"])
+        "At full activation, " + "; ".join(describe(p) for p in lum["postures"])
         + ". Its moments depend on level and posture and do not add up to holding the curve; a lordosing role "
         "would have to come from its compression and stiffness, which a moment analysis cannot decide",
     )

@@ -1,0 +1,121 @@
+"""``/api/atlas``: search and browse the atlas; every fact with its sources, status and conflicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from iliopsoas.web.schemas import ConflictOut, EntityBrief, EntityOut, FactOut, SourceBrief
+
+router = APIRouter(prefix="/api/atlas", tags=["atlas"])
+
+KINDS_DOC = "an entity kind, e.g. muscle, bone, joint, nerve"
+
+
+def _atlas(request: Request) -> Any:
+    from iliopsoas.knowledge import DataError
+
+    try:
+        return request.app.state.settings.atlas()
+    except DataError as exc:
+        raise HTTPException(503, f"the atlas data is broken ({len(exc.problems)} problem(s)): {exc.problems[0]}") from None
+
+
+def _literal_text(lit: Any) -> str:
+    unit = f" {lit.unit}" if lit.unit else ""
+    if lit.min is not None or lit.max is not None:
+        lo = "…" if lit.min is None else f"{lit.min:g}"
+        hi = "…" if lit.max is None else f"{lit.max:g}"
+        rng = f"{lo}–{hi}{unit}"
+        return f"{lit.value} ({rng})" if lit.value is not None else rng
+    v = lit.value
+    return f"{v:g}{unit}" if isinstance(v, float) else f"{v}{unit}"
+
+
+def fact_out(atlas: Any, f: Any) -> FactOut:
+    from iliopsoas.knowledge.store import fact_to_dict
+
+    d = fact_to_dict(f, with_subject=True)
+    subj = atlas.entities.get(f.subject)
+    obj = atlas.entities.get(f.object) if f.object else None
+    text = obj.name if obj is not None else (f.object or (_literal_text(f.literal) if f.literal else ""))
+    sources = []
+    for s in d["sources"]:
+        src = atlas.sources.get(s["source"])
+        sources.append({**s, "title": src.title if src else None})
+    return FactOut(
+        id=d["id"], subject=d["subject"], subject_name=subj.name if subj else f.subject, predicate=d["predicate"],
+        object=d["object"], object_name=obj.name if obj else None, text=text, qualifiers=d["qualifiers"],
+        sources=sources, status=d["status"], note=d["note"], conflicts_with=d["conflicts_with"],
+        conflicts=d["conflicts"],
+    )
+
+
+def _conflict_out(atlas: Any, cid: str) -> ConflictOut:
+    c = atlas.conflicts[cid]
+    facts = [fact_out(atlas, atlas.statements[s]) for s in c.statements if s in atlas.statements]
+    return ConflictOut(id=c.id, title=c.title, resolution=c.resolution, claims=list(c.claims), statements=facts)
+
+
+@router.get("/search", response_model=list[EntityBrief])
+def search(request: Request, q: str = Query(..., min_length=1, max_length=200, description="words to look for"),
+           limit: int = Query(10, ge=1, le=100)) -> list[EntityBrief]:
+    """Entities ranked by how well ``q`` matches their names, synonyms, Latin name or summary."""
+    atlas = _atlas(request)
+    return [EntityBrief(id=e.id, name=e.name, kind=e.kind.value, score=s) for e, s in atlas.search(q, limit=limit)]
+
+
+@router.get("/entities", response_model=list[EntityBrief])
+def entities(request: Request, kind: str | None = Query(None, max_length=50, description=KINDS_DOC)) -> list[EntityBrief]:
+    """Every entity (optionally of one kind), sorted by name."""
+    from iliopsoas.knowledge.schema import Kind
+
+    atlas = _atlas(request)
+    if kind is not None and kind not in {k.value for k in Kind}:
+        raise HTTPException(422, f"kind: unknown kind {kind!r}; expected one of {', '.join(k.value for k in Kind)}")
+    return [EntityBrief(id=e.id, name=e.name, kind=e.kind.value) for e in atlas.entities_of_kind(kind)]
+
+
+@router.get("/entities/{name}", response_model=EntityOut, responses={404: {"description": "unknown name"}})
+def entity(request: Request, name: str) -> EntityOut:
+    """One entity by id, name or synonym (typo tolerant): its facts, the facts that mention it, conflicts."""
+    from iliopsoas.knowledge import UnknownName
+
+    atlas = _atlas(request)
+    if not name.strip() or len(name) > 200:
+        raise HTTPException(422, "name: expected 1-200 characters")
+    try:
+        e = atlas.resolve(name)
+    except UnknownName as exc:
+        hint = f"; closest: {', '.join(exc.suggestions)}" if exc.suggestions else ""
+        raise HTTPException(404, f"unknown name {name!r}{hint}") from None
+    about = atlas.facts_about(e.id)
+    mentioning = atlas.facts_mentioning(e.id)
+    conflict_ids = sorted({c for f in (*about, *mentioning) for c in f.conflicts}, key=lambda c: int(c[1:]))
+    facts = [fact_out(atlas, f) for f in about]
+    mentioned = [fact_out(atlas, f) for f in mentioning]
+    conflicts = [_conflict_out(atlas, c) for c in conflict_ids if c in atlas.conflicts]
+    src_ids = {s["source"] for f in (*facts, *mentioned) for s in f.sources}
+    src_ids |= {s["source"] for c in conflicts for f in c.statements for s in f.sources}
+    sources = {
+        sid: SourceBrief(id=sid, title=src.title, kind=src.kind.value, year=src.year, url=src.url)
+        for sid in sorted(src_ids) if (src := atlas.sources.get(sid)) is not None
+    }
+    return EntityOut(id=e.id, name=e.name, kind=e.kind.value, latin=e.latin, summary=e.summary,
+                     synonyms=list(e.synonyms), laterality=e.laterality.value, facts=facts, mentioned_by=mentioned,
+                     conflicts=conflicts, sources=sources)
+
+
+@router.get("/conflicts", response_model=list[ConflictOut])
+def conflicts(request: Request) -> list[ConflictOut]:
+    """Every group of statements that disagree, with the resolution we adopted."""
+    atlas = _atlas(request)
+    return [_conflict_out(atlas, c) for c in sorted(atlas.conflicts, key=lambda c: int(c[1:]))]
+
+
+@router.get("/counts")
+def counts(request: Request) -> dict[str, Any]:
+    """Sizes of the atlas (entities, statements, sources, claims by verdict, conflicts)."""
+    result: dict[str, Any] = _atlas(request).counts()
+    return result

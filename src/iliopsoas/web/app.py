@@ -1,0 +1,187 @@
+"""The local web app: a FastAPI application over the atlas, questions, the model and care.
+
+``create_app`` builds a new application (no global state); ``iliopsoas serve`` runs it with
+uvicorn. Pages are plain HTML with one small script each; they talk to the JSON API under
+``/api`` (schema at ``/openapi.json``, browsable at ``/api/docs``). Nothing is fetched from the
+network: plotly.js is served from the plotly wheel installed with the package.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from iliopsoas import __version__
+
+WEB_DIR = Path(__file__).resolve().parent
+PAGES = ("atlas", "ask", "model", "care")
+
+
+@dataclass
+class Settings:
+    """What one app instance serves. ``db`` None = the CLI's default care database."""
+
+    db: Path | None = None
+    token: str | None = None
+    osim: Path | None = None
+    geometry: Path | None = None
+    atlas_dir: Path | None = None
+    _view: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def atlas(self) -> Any:
+        from iliopsoas.knowledge import load_atlas
+
+        return load_atlas(self.atlas_dir)
+
+    def view(self) -> Any:
+        """The model view, built once (the model takes about a second to build)."""
+        with self._lock:
+            if self._view is None:
+                self._view = _build_view(self)
+            return self._view
+
+
+def _build_view(s: Settings) -> Any:
+    from iliopsoas.web.scene import make_view
+    from iliopsoas.web.vtp import body_meshes
+
+    groups: dict[str, list[str]] | None = None
+    if s.osim is not None:
+        from iliopsoas.mechanics import load_osim
+
+        model = load_osim(s.osim, strict=False)
+    else:
+        from iliopsoas import models
+
+        model = models.load("lumbopelvic")
+        groups = models.groups("lumbopelvic")
+    meshes = body_meshes(model.body_names, s.geometry, osim_path=s.osim) if s.geometry is not None else {}
+    return make_view(model, groups, meshes)
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js as shipped inside the plotly wheel (no CDN)."""
+    spec = find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the plotly package is not installed")
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in errors:
+        loc = ".".join(str(x) for x in e.get("loc", ()))
+        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _page(name: str) -> str:
+    return resources.files("iliopsoas.web").joinpath(f"templates/{name}.html").read_text(encoding="utf-8")
+
+
+def create_app(
+    *,
+    db: str | Path | None = None,
+    token: str | None = None,
+    osim: str | Path | None = None,
+    geometry: str | Path | None = None,
+    atlas_dir: str | Path | None = None,
+) -> FastAPI:
+    """Build the web app.
+
+    Parameters
+    ----------
+    db : the care SQLite file (default: ``$ILIOPSOAS_DB`` or the user data dir, as the CLI).
+    token : when set, every ``/api`` request must carry it (``Authorization: Bearer …`` or ``?token=``).
+    osim : an OpenSim model for the Model page (default: the bundled lumbopelvic model).
+    geometry : a folder of ``.vtp`` bone meshes (an OpenSim ``Geometry`` folder).
+    atlas_dir : another atlas data folder (tests).
+    """
+    from iliopsoas.web import api_ask, api_atlas, api_care, api_model
+
+    settings = Settings(
+        db=Path(db) if db is not None else None,
+        token=token or None,
+        osim=Path(osim) if osim is not None else None,
+        geometry=Path(geometry) if geometry is not None else None,
+        atlas_dir=Path(atlas_dir) if atlas_dir is not None else None,
+    )
+    app = FastAPI(
+        title="iliopsoas",
+        version=__version__,
+        description="A local app over the hip-flexor atlas, questions, the musculoskeletal model and care. "
+        "Informs, never diagnoses.",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def _token_check(request: Request, call_next: Any) -> Response:
+        if settings.token and request.url.path.startswith("/api/") and not request.url.path.startswith("/api/docs"):
+            given = request.query_params.get("token", "")
+            auth = request.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                given = auth[7:].strip()
+            if not secrets.compare_digest(given.encode(), settings.token.encode()):
+                return JSONResponse(
+                    {"detail": "missing or wrong token: send 'Authorization: Bearer TOKEN' or add ?token=TOKEN"},
+                    status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = jsonable_encoder(exc.errors(), custom_encoder={BaseException: str})
+        for e in errors:
+            e.pop("ctx", None)
+            e.pop("input", None)
+        return JSONResponse({"detail": errors, "message": _validation_message(errors)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:  # never a traceback to the user
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500)
+
+    app.include_router(api_atlas.router)
+    app.include_router(api_ask.router)
+    app.include_router(api_model.router)
+    app.include_router(api_care.router)
+
+    @app.get("/api/health", tags=["app"])
+    def health() -> dict[str, Any]:
+        """Liveness and what this instance serves."""
+        return {"ok": True, "version": __version__, "pages": list(PAGES), "token_required": bool(settings.token)}
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(plotly_js_path(), media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(_page("index"))
+
+    def _page_route(name: str) -> Any:
+        def page() -> HTMLResponse:
+            return HTMLResponse(_page(name))
+
+        page.__name__ = f"page_{name}"
+        return page
+
+    for name in PAGES:
+        app.get(f"/{name}", include_in_schema=False)(_page_route(name))
+    app.get("/favicon.ico", include_in_schema=False)(lambda: RedirectResponse("/static/favicon.svg"))
+    return app

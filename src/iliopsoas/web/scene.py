@@ -1,0 +1,159 @@
+"""What the Model page draws: a stick skeleton, muscle paths and moment-arm curves for one pose.
+
+Pure functions over an immutable :class:`~iliopsoas.mechanics.Model`; they only call the engine's
+public functions (``body_transforms``, ``path_points``, ``moment_arms``). Angles are in radians
+here; the API converts degrees at its edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from iliopsoas.web.vtp import Mesh
+
+Array = NDArray[np.float64]
+
+#: Coordinates offered as sliders: hip, lumbar and pelvic tilt (rotational, independent).
+SLIDER_PATTERN = re.compile(r"^(hip_(flexion|adduction|rotation)_[rl]|lumbar_\w+|L\d_[LS]\d_\w+|T12_L1_\w+|pelvis_tilt)$")
+MAX_SWEEP_POINTS = 121
+
+
+@dataclass(frozen=True)
+class View:
+    """The model as the page sees it: which coordinates are sliders, muscles grouped by name."""
+
+    model: Any
+    sliders: tuple[int, ...]
+    groups: Mapping[str, tuple[str, ...]]
+    meshes: Mapping[str, list[Mesh]] = field(default_factory=dict)
+
+
+def muscle_groups(model: Any, groups: Mapping[str, Sequence[str]] | None = None) -> dict[str, tuple[str, ...]]:
+    """Groups of fascicles by muscle; without a mapping every muscle is its own group."""
+    if groups:
+        known = set(model.muscle_names)
+        return {g: tuple(f for f in fs if f in known) for g, fs in groups.items() if any(f in known for f in fs)}
+    return {m: (m,) for m in model.muscle_names}
+
+
+def make_view(model: Any, groups: Mapping[str, Sequence[str]] | None = None,
+              meshes: Mapping[str, list[Mesh]] | None = None) -> View:
+    sliders = tuple(
+        i for i, c in enumerate(model.coordinates)
+        if SLIDER_PATTERN.match(c.name) and not model.dependent_mask[i] and c.motion_type == "rotational"
+    )
+    return View(model, sliders, muscle_groups(model, groups), dict(meshes or {}))
+
+
+def pose_vector(view: View, values: Mapping[str, float]) -> Array:
+    """``(n_coordinates,)`` pose: the model's defaults with ``values`` (rad) on slider coordinates.
+
+    Raises ``KeyError`` for a name that is not a slider, ``ValueError`` for a value out of range
+    (both messages name the coordinate and what was expected).
+    """
+    model = view.model
+    q = np.array(model.coordinate_defaults, dtype=float)
+    names = {model.coordinates[i].name: i for i in view.sliders}
+    for name, value in values.items():
+        if name not in names:
+            raise KeyError(f"coordinate {name!r} is not adjustable here; expected one of {', '.join(names)}")
+        i = names[name]
+        lo, hi = model.coordinates[i].range
+        v = float(value)
+        if not np.isfinite(v) or not lo - 1e-9 <= v <= hi + 1e-9:
+            raise ValueError(
+                f"coordinate {name!r} = {np.degrees(v):.4g} deg is outside its range "
+                f"{np.degrees(lo):.4g} to {np.degrees(hi):.4g} deg"
+            )
+        q[i] = v
+    return q
+
+
+def skeleton(view: View, q: Array) -> dict[str, Any]:
+    """Bones as segments from each parent body's origin to its child's (the joint centres), in m.
+
+    Returns ``{"segments": [{"parent", "child", "from" (3,), "to" (3,)}], "origins": {body: (3,)}}``
+    for the single pose ``q`` ``(n_coordinates,)``.
+    """
+    from iliopsoas.mechanics import body_transforms
+
+    _, p = body_transforms(view.model, q[None, :])
+    origins = p[0]
+    segs = []
+    for j in view.model.joints:
+        if j.parent == 0:
+            continue
+        segs.append({"parent": view.model.bodies[j.parent].name, "child": view.model.bodies[j.child].name,
+                     "from": origins[j.parent].tolist(), "to": origins[j.child].tolist()})
+    return {"segments": segs,
+            "origins": {b.name: origins[k].tolist() for k, b in enumerate(view.model.bodies) if k}}
+
+
+def muscle_paths(view: View, q: Array, groups: Sequence[str]) -> list[dict[str, Any]]:
+    """The current path (ground, m) of every fascicle of ``groups``: ``[{"group", "name", "points" (k, 3)}]``."""
+    # One forward-kinematics pass shared by every path (``path_points`` would redo it per muscle).
+    from iliopsoas.mechanics.kinematics import check_q, complete_coordinates, forward_kinematics
+    from iliopsoas.mechanics.path import compute_path, current_path
+
+    model = view.model
+    qc = complete_coordinates(model, check_q(model, q[None, :]))
+    R, p, _, _ = forward_kinematics(model, qc)
+    out = []
+    for g in groups:
+        for name in view.groups[g]:
+            cp = current_path(compute_path(model, model.muscles[model.muscle_index(name)], qc, R, p))
+            pts = cp.ground[0, : int(cp.count[0])]
+            out.append({"group": g, "name": name, "points": np.round(pts, 5).tolist()})
+    return out
+
+
+def posed_meshes(view: View, q: Array) -> list[dict[str, Any]]:
+    """Every mesh moved to the pose ``q``: ``[{"body", "vertices" (n, 3), "faces" (m, 3)}]`` in ground, m."""
+    if not view.meshes:
+        return []
+    from iliopsoas.mechanics import body_transforms
+
+    R, p = body_transforms(view.model, q[None, :])
+    out = []
+    for body, meshes in view.meshes.items():
+        k = view.model.body_index(body)
+        for mesh in meshes:
+            v = mesh.vertices @ R[0, k].T + p[0, k]
+            out.append({"body": body, "vertices": np.round(v, 5).tolist(), "faces": mesh.faces.tolist()})
+    return out
+
+
+def moment_arm_sweep(view: View, q: Array, group: str, coordinate: str, *, sweep: str | None = None,
+                     n_points: int = 41) -> dict[str, Any]:
+    """Moment arms (m) of ``group``'s fascicles about ``coordinate`` while ``sweep`` runs over its range.
+
+    ``sweep`` defaults to ``coordinate``; every other coordinate stays at ``q``. Returns
+    ``{"sweep_values" (n_points,) rad, "fascicles": names, "moment_arms" (n_points, n_fascicles) m,
+    "current_value" rad, "current" (n_fascicles,) m}``.
+    """
+    from iliopsoas.mechanics import moment_arms
+
+    model = view.model
+    if group not in view.groups:
+        raise KeyError(f"unknown muscle {group!r}; expected one of {', '.join(view.groups)}")
+    slider_names = [model.coordinates[i].name for i in view.sliders]
+    for label, name in (("coordinate", coordinate), ("sweep", sweep or coordinate)):
+        if name not in slider_names:
+            raise KeyError(f"{label} {name!r} is not one of the model's sliders ({', '.join(slider_names)})")
+    if not 2 <= n_points <= MAX_SWEEP_POINTS:
+        raise ValueError(f"points must be 2-{MAX_SWEEP_POINTS}, got {n_points}")
+    s = model.coordinate_index(sweep or coordinate)
+    lo, hi = model.coordinates[s].range
+    xs = np.linspace(lo, hi, n_points)
+    Q = np.repeat(q[None, :], n_points + 1, axis=0)
+    Q[:n_points, s] = xs
+    fascicles = list(view.groups[group])
+    r = moment_arms(model, Q, [coordinate], muscles=fascicles)[:, :, 0]
+    return {"sweep_values": xs.tolist(), "fascicles": fascicles, "moment_arms": r[:n_points].tolist(),
+            "current_value": float(q[s]), "current": r[n_points].tolist()}

@@ -1,0 +1,218 @@
+"""Request and response bodies of the JSON API (pydantic; they make the OpenAPI schema).
+
+Angles cross this edge in degrees and lengths in centimetres where people read them; the
+libraries behind the API work in SI units.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------------------------------ atlas
+class EntityBrief(BaseModel):
+    id: str
+    name: str
+    kind: str
+    score: float | None = None
+
+
+class SourceBrief(BaseModel):
+    id: str
+    title: str
+    kind: str | None = None
+    year: int | None = None
+    url: str | None = None
+
+
+class FactOut(BaseModel):
+    id: str
+    subject: str
+    subject_name: str
+    predicate: str
+    object: str | None
+    object_name: str | None
+    text: str = Field(description="the object or literal, as words")
+    qualifiers: dict[str, Any]
+    sources: list[dict[str, Any]]
+    status: str
+    note: str | None
+    conflicts_with: list[str]
+    conflicts: list[str]
+
+
+class ConflictOut(BaseModel):
+    id: str
+    title: str
+    resolution: str
+    claims: list[str]
+    statements: list[FactOut]
+
+
+class EntityOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    latin: str | None
+    summary: str | None
+    synonyms: list[str]
+    laterality: str
+    facts: list[FactOut]
+    mentioned_by: list[FactOut]
+    conflicts: list[ConflictOut]
+    sources: dict[str, SourceBrief]
+
+
+# ------------------------------------------------------------------------------------------ ask
+class AskIn(_In):
+    question: str = Field(min_length=1, max_length=1000, description="a question in English")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the question is blank; expected a question in words")
+        return v
+
+
+# ------------------------------------------------------------------------------------------ model
+class CoordinateOut(BaseModel):
+    name: str
+    min_deg: float
+    max_deg: float
+    default_deg: float
+
+
+class MuscleGroupOut(BaseModel):
+    name: str
+    fascicles: list[str]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    source: str
+    coordinates: list[CoordinateOut]
+    muscles: list[MuscleGroupOut]
+    default_muscle: str
+    default_coordinate: str
+    meshes: int = Field(description="number of bone meshes loaded from the Geometry folder")
+
+
+Degrees = dict[str, float]
+
+
+class PoseIn(_In):
+    coordinates: Degrees = Field(default_factory=dict, description="slider coordinate -> angle in degrees")
+    muscles: list[str] | None = Field(None, max_length=200, description="muscle groups to draw (default: all)")
+    meshes: bool = True
+
+
+class PoseOut(BaseModel):
+    segments: list[dict[str, Any]]
+    origins: dict[str, list[float]]
+    muscles: list[dict[str, Any]]
+    meshes: list[dict[str, Any]]
+
+
+class MomentArmIn(_In):
+    muscle: str = Field(min_length=1, max_length=200, description="a muscle group from GET /api/model")
+    coordinate: str = Field(min_length=1, max_length=200, description="the coordinate the moment arm is about")
+    sweep: str | None = Field(None, max_length=200, description="the coordinate swept on the x axis (default: coordinate)")
+    coordinates: Degrees = Field(default_factory=dict, description="the rest of the pose, degrees")
+    points: int = Field(41, ge=2, le=121)
+
+
+class MomentArmOut(BaseModel):
+    muscle: str
+    coordinate: str
+    sweep: str
+    sweep_deg: list[float]
+    fascicles: list[str]
+    moment_arm_cm: list[list[float]] = Field(description="(points, fascicles), cm; positive = flexion/extension per OpenSim sign")
+    current_deg: float
+    current_cm: list[float]
+    mean_current_cm: float
+
+
+# ------------------------------------------------------------------------------------------ care
+class ScreenIn(_In):
+    answers: dict[str, bool | None] = Field(description="screening item id -> true/false")
+    log: bool = True
+
+
+class AssessIn(_In):
+    inputs: dict[str, Any] = Field(description="assessment input -> value (see GET /api/care/assess/inputs)")
+    log: bool = True
+
+
+class PlanOptionsIn(_In):
+    band: bool = True
+    release: bool = True
+    release_hold_s: float | None = Field(None, ge=0, le=3600)
+    stretch_hold_s: float | None = Field(None, ge=0, le=3600)
+    strengthen_sets: int | None = Field(None, ge=1, le=20)
+    strengthen_reps: int | None = Field(None, ge=1, le=200)
+    max_strengthen: int = Field(2, ge=1, le=3)
+
+
+class PlanIn(_In):
+    screen: dict[str, bool | None] = Field(description="screening item id -> true/false")
+    assessment: dict[str, Any] = Field(default_factory=dict)
+    options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
+
+
+class SessionStartIn(PlanIn):
+    nprs_before: int | None = Field(None, ge=0, le=10, description="pain now, 0-10")
+
+
+class SessionSet(BaseModel):
+    step_id: str
+    name: str
+    kind: str
+    set_index: int
+    sets: int
+    side: str | None
+    hold_s: float | None
+    reps: int | None
+    rest_s: float | None
+    cue: str
+
+
+class SessionStartOut(BaseModel):
+    session_id: int
+    plan: dict[str, Any]
+    sets: list[SessionSet]
+
+
+class StepIn(_In):
+    step_id: str = Field(min_length=1, max_length=200)
+    set_index: int | None = Field(None, ge=1, le=100)
+    side: Literal["left", "right"] | None = None
+    reps: int | None = Field(None, ge=0, le=1000)
+    hold_s: float | None = Field(None, ge=0, le=3600)
+    status: Literal["done", "skipped"] = "done"
+
+
+class StepOut(BaseModel):
+    id: int
+    session_id: int
+    steps_done: int
+    steps_skipped: int
+
+
+class FinishIn(_In):
+    nprs_after: int | None = Field(None, ge=0, le=10)
+    status: Literal["completed", "stopped"] = "completed"
+
+
+class MeasureIn(_In):
+    kind: Literal["nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"]
+    value: float = Field(ge=-180, le=180)
+    side: Literal["left", "right"] | None = None
+    note: str | None = Field(None, max_length=500)

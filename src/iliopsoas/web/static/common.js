@@ -1,0 +1,66 @@
+// Shared by every page: the API token, JSON requests with readable errors, small DOM helpers.
+"use strict";
+(function () {
+  const KEY = "iliopsoas-token";
+  const params = new URLSearchParams(location.search);
+  if (params.get("token")) sessionStorage.setItem(KEY, params.get("token"));
+
+  function headers(extra) {
+    const h = Object.assign({}, extra || {});
+    const t = sessionStorage.getItem(KEY);
+    if (t) h["Authorization"] = "Bearer " + t;
+    return h;
+  }
+
+  function errorText(status, data) {
+    if (data && typeof data.message === "string") return data.message;
+    if (data && typeof data.detail === "string") return data.detail;
+    if (data && data.detail && typeof data.detail.message === "string") return data.detail.message;
+    return "request failed (HTTP " + status + ")";
+  }
+
+  async function api(path, body, method) {
+    const opts = { method: method || (body === undefined ? "GET" : "POST"), headers: headers() };
+    if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+    const resp = await fetch(path, opts);
+    const type = resp.headers.get("content-type") || "";
+    const data = type.includes("json") ? await resp.json() : await resp.blob();
+    if (!resp.ok) { const e = new Error(errorText(resp.status, data)); e.status = resp.status; e.data = data; throw e; }
+    return data;
+  }
+
+  // el("div", {class: "x", onclick: fn}, "text", child): never parses HTML, so data stays text.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "class") node.className = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat(Infinity)) {
+      if (c === null || c === undefined || c === false) continue;
+      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    }
+    return node;
+  }
+
+  function show(target, ...children) {
+    const node = typeof target === "string" ? document.getElementById(target) : target;
+    node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
+    return node;
+  }
+
+  function fail(target, err) { show(target, el("p", { class: "error" }, err.message || String(err))); }
+
+  function badge(status) { return el("span", { class: "badge " + status }, status); }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const page = document.body.dataset.page;
+    for (const a of document.querySelectorAll("header nav a")) {
+      if (a.dataset.page === page) a.classList.add("active");
+    }
+  });
+
+  window.ilio = { api, el, show, fail, badge };
+})();

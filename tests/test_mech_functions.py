@@ -1,0 +1,67 @@
+"""OpenSim functions, kinematics and cylinder wrapping on cases whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iliopsoas.mechanics.functions import (
+    Constant,
+    LinearFunction,
+    MultiplierFunction,
+    PolynomialFunction,
+    SimmSpline,
+)
+from iliopsoas.mechanics.wrap import MANDATORY_WRAP, NO_WRAP, WRAPPED, wrap_cylinder
+
+
+def test_simm_spline_interpolates_its_knots_and_extrapolates_linearly() -> None:
+    x = np.array([-2.0, -1.0, 0.0, 0.5, 2.0])
+    y = np.sin(x)
+    s = SimmSpline(x, y)
+    assert np.allclose(s.value(x), y, atol=1e-15)
+    h = 1e-6
+    xs = np.linspace(-1.9, 1.9, 50)
+    fd = (s.value(xs + h) - s.value(xs - h)) / (2 * h)
+    assert np.allclose(s.derivative(xs), fd, atol=1e-7)
+    assert np.isclose(s.value(3.0), y[-1] + 1.0 * s.derivative(np.array([2.0]))[0])
+    assert np.isclose(s.derivative(np.array([-5.0]))[0], s.b[0])
+
+
+def test_simm_spline_reproduces_a_cubic_exactly() -> None:
+    # SimmSpline's end conditions match third derivatives, so a cubic is reproduced exactly
+    x = np.linspace(-1, 1, 7)
+    s = SimmSpline(x, x**3 - 2 * x)
+    xs = np.linspace(-1, 1, 101)
+    assert np.allclose(s.value(xs), xs**3 - 2 * xs, atol=1e-12)
+
+
+def test_simple_functions() -> None:
+    x = np.array([0.0, 1.0, 2.0])
+    assert np.array_equal(Constant(3.0).value(x), [3.0, 3.0, 3.0])
+    assert np.array_equal(LinearFunction(2.0, 1.0).value(x), [1.0, 3.0, 5.0])
+    p = PolynomialFunction(np.array([1.0, 0.0, -1.0]))  # x^2 - 1
+    assert np.array_equal(p.value(x), [-1.0, 0.0, 3.0])
+    assert np.array_equal(p.derivative(x), [0.0, 2.0, 4.0])
+    m = MultiplierFunction(p, 0.5)
+    assert np.array_equal(m.value(x), [-0.5, 0.0, 1.5])
+
+
+def test_a_line_through_a_cylinder_wraps_with_tangent_points_on_the_surface() -> None:
+    p1 = np.array([[-0.2, 0.01, 0.0], [-0.2, 0.3, 0.0]])
+    p2 = np.array([[0.2, 0.01, 0.0], [0.2, 0.3, 0.0]])
+    code, r1, r2, wl = wrap_cylinder(p1, p2, radius=0.05, length=0.2, wrap_axis=0, wrap_sign=0)
+    assert code[0] == MANDATORY_WRAP and code[1] == NO_WRAP
+    assert np.allclose(np.hypot(r1[0, 0], r1[0, 1]), 0.05)
+    assert np.allclose(np.hypot(r2[0, 0], r2[0, 1]), 0.05)
+    # the wrapped path is longer than the chord and shorter than going around half the cylinder
+    total = np.linalg.norm(r1[0] - p1[0]) + wl[0] + np.linalg.norm(p2[0] - r2[0])
+    assert 0.4 < total < 0.4 + np.pi * 0.05
+
+
+def test_a_constrained_cylinder_only_wraps_on_its_active_side() -> None:
+    # both endpoints on the -y side of a +y quadrant cylinder: the path is forced round +y
+    p1 = np.array([[-0.2, -0.1, 0.0]])
+    p2 = np.array([[0.2, -0.1, 0.0]])
+    code, r1, r2, _ = wrap_cylinder(p1, p2, radius=0.05, length=0.2, wrap_axis=1, wrap_sign=1)
+    assert code[0] == WRAPPED
+    assert r1[0, 1] > 0 or r2[0, 1] > 0
