@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from iliopsoas import models
-from iliopsoas.models import analyses
+from iliopsoas.models import analyses, verdicts
 from iliopsoas.paths import PACKAGE_DIR
 
 VERDICT_FILE = PACKAGE_DIR / "knowledge" / "data" / "model_verdicts" / "lumbopelvic.json"
@@ -168,7 +168,7 @@ def test_flexing_the_spine_turns_psoas_moments_towards_flexion(lum):
 
 def test_verdict_file_is_what_the_model_computes_now():
     on_disk = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
-    fresh = analyses.verdicts()
+    fresh = verdicts.model_verdicts()
     assert on_disk.keys() == fresh.keys()
     for cid, v in fresh.items():
         assert on_disk[cid]["verdict"] == v["verdict"], cid
@@ -263,3 +263,16 @@ def test_rectus_femoris_loses_hip_flexion_moment_as_the_hip_flexes_with_the_knee
     ps = res["moments_Nm"]["psoas_major_r"]
     assert rf[0] > 20 and rf[2] < 0.25 * rf[0]  # active insufficiency of a two-joint muscle
     assert all(m > 0 for m in ps)
+
+
+def test_left_side_analyses_mirror_the_right(hip, lum):
+    left = analyses.hip_moment_arms("l")
+    for g in ("psoas_major", "iliacus"):
+        for axis in ("flexion", "adduction", "rotation"):
+            assert np.allclose(left["groups"][f"{g}_l"][axis], hip["groups"][f"{g}_r"][axis], atol=1e-3)
+    lum_l = analyses.lumbar("l")["postures"]["erect"]["levels"]
+    for level, v in lum["postures"]["erect"]["levels"].items():
+        assert lum_l[level]["compression_N"] == pytest.approx(v["compression_N"], abs=0.01)
+        assert lum_l[level]["extension_moment_Nm"] == pytest.approx(v["extension_moment_Nm"], abs=0.01)
+        # + lateral bending is towards the right: the left psoas bends to the left
+        assert lum_l[level]["lateral_bending_moment_Nm"] == pytest.approx(-v["lateral_bending_moment_Nm"], abs=0.01)

@@ -292,3 +292,16 @@ def test_docs_list_every_muscle_group_and_figure():
             assert f"| {group} |" in doc, group
     for img in ("model_crossings.png", "model_hip_moment_arms.png", "model_lumbar.png"):
         assert f"img/{img}" in doc and (REPO_DIR / "docs" / "img" / img).is_file()
+
+
+def test_broken_cross_references_are_reported_with_their_place():
+    from iliopsoas.models.description import _check
+
+    d = models.expand("lumbopelvic")
+    d["muscles"][0]["path"][1]["body"] = "pelvis"
+    with pytest.raises(ModelDescriptionError, match=r"muscle psoas_major_L1_VB_r point 2 is on unknown body 'pelvis'"):
+        _check("lumbopelvic", d)
+    d = models.expand("lumbopelvic")
+    d["muscles"][3]["tendon_slack_length"] = None
+    with pytest.raises(ModelDescriptionError, match="needs a number for tendon_slack_length"):
+        _check("lumbopelvic", d)

@@ -61,6 +61,14 @@ def test_bad_properties_name_muscle_property_and_expectation(tag: str, props: di
     assert "'psoas_r'" in str(e.value)
 
 
+def test_partial_optional_curve_properties_are_refused_like_opensim() -> None:
+    el = fromstring('<Millard2012EquilibriumMuscle name="psoas_r"><FiberForceLengthCurve>'
+                    '<stiffness_at_low_force>0.3</stiffness_at_low_force></FiberForceLengthCurve>'
+                    '</Millard2012EquilibriumMuscle>')
+    with pytest.raises(mus.MuscleModelError, match="must all be given or all be absent"):
+        mus.muscle_parameters_from_xml([el])
+
+
 def test_bad_curve_property_names_the_curve() -> None:
     el = fromstring('<Millard2012EquilibriumMuscle name="iliacus_r"><FiberForceLengthCurve>'
                     '<strain_at_one_norm_force>-0.1</strain_at_one_norm_force></FiberForceLengthCurve>'

@@ -56,7 +56,7 @@ def _sample(path: Path, rigid: bool, seed: int) -> dict[str, np.ndarray]:
     coords = model.getCoordinateSet()
     rng = np.random.default_rng(seed)
     act = rng.uniform(0.0, 1.0, (N_POSES, m))
-    keys = ("L", "lce", "tl", "phi", "ft", "fa", "fp", "fal", "fpe")
+    keys = ("L", "V", "lce", "tl", "phi", "ft", "fa", "fp", "fal", "fpe")
     out = {k: np.full((N_POSES, m), np.nan) for k in keys}
     failed = np.zeros((N_POSES, m), dtype=bool)
     names = [coords.get(j).getName() for j in range(coords.getSize())]
@@ -69,6 +69,13 @@ def _sample(path: Path, rigid: bool, seed: int) -> dict[str, np.ndarray]:
         for name in names:
             if name.endswith("_beta"):  # patella follows the knee (coupler: scale 1, identity)
                 coords.get(name).setValue(state, coords.get(name[: -len("_beta")]).getValue(state), False)
+        if rigid:  # rigid tendons also get random joint speeds: fiber velocity, f-v curve, damping
+            for j, name in enumerate(names):
+                if not name.startswith("pelvis_"):
+                    coords.get(j).setSpeedValue(state, float(rng.uniform(-2.0, 2.0)))
+            for name in names:
+                if name.endswith("_beta"):
+                    coords.get(name).setSpeedValue(state, coords.get(name[: -len("_beta")]).getSpeedValue(state))
         for i in range(m):
             muscles.get(i).setActivation(state, float(act[k, i]))
         model.realizeVelocity(state)
@@ -85,6 +92,7 @@ def _sample(path: Path, rigid: bool, seed: int) -> dict[str, np.ndarray]:
         for i in range(m):
             mu = muscles.get(i)
             out["L"][k, i] = mu.getLength(state)
+            out["V"][k, i] = mu.getLengtheningSpeed(state)
             if failed[k, i]:
                 continue
             out["lce"][k, i] = mu.getFiberLength(state)
@@ -135,7 +143,10 @@ def test_forces_match_live_opensim(models_dir: Path, degroote_model: Path, model
     failed = ref["failed"]
     assert failed.mean() < 0.05, "OpenSim failed to equilibrate many muscles"
     msg = f"seed={seed}"
-    st = fz.muscle_state(p, ref["L"], ref["act"], tendon="rigid" if rigid else "model")
+    st = fz.muscle_state(p, ref["L"], ref["act"], velocity=ref["V"] if rigid else None,
+                         tendon="rigid" if rigid else "model")
+    if rigid:
+        assert np.abs(ref["V"]).max() > 0.1  # the velocity path is exercised
     # Where OpenSim finds no equilibrium, neither do we (and we say so instead of guessing).
     np.testing.assert_array_equal(st.converged, ~failed, err_msg=msg)
     ok = ~failed

@@ -85,8 +85,8 @@ class Xref(_Strict):
 
 
 class Xrefs(_Strict):
-    uberon: Xref = Xref()
-    fma: Xref = Xref()
+    uberon: Xref = Field(default_factory=lambda: Xref(id=None))
+    fma: Xref = Field(default_factory=lambda: Xref(id=None))
 
 
 class Predicate(StrEnum):
@@ -173,7 +173,7 @@ class Entity(_Strict):
     kind: Kind
     synonyms: list[str] = Field(default_factory=list)
     laterality: Laterality
-    xrefs: Xrefs = Xrefs()
+    xrefs: Xrefs = Field(default_factory=Xrefs)
     latin: str | None = None
     summary: str | None = Field(None, description="one or two sentences in our own words")
     mentioned_in: list[str] = Field(default_factory=list, description="seed keys: '000'..'003'")

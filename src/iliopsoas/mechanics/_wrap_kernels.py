@@ -125,15 +125,25 @@ def _rotz(v, ang):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o, r2o, wlo):  # type: ignore[no-untyped-def]
-    n = p1a.shape[0]
+    for k in range(p1a.shape[0]):
+        c, r1, r2, wl = cyl_one(
+            (p1a[k, 0], p1a[k, 1], p1a[k, 2]), (p2a[k, 0], p2a[k, 1], p2a[k, 2]),
+            R, length, wrap_axis, wrap_sign, single,
+        )
+        code[k] = c
+        r1o[k, 0], r1o[k, 1], r1o[k, 2] = r1[0], r1[1], r1[2]
+        r2o[k, 0], r2o[k, 1], r2o[k, 2] = r2[0], r2[1], r2[2]
+        wlo[k] = wl
+
+
+@njit(cache=True)
+def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no-untyped-def]
+    """One segment: (status, r1, r2, wrap length), as WrapCylinder::wrapLine."""
+    zero = (0.0, 0.0, 0.0)
     r2_ = R * R
-    for k in range(n):
-        p1 = (p1a[k, 0], p1a[k, 1], p1a[k, 2])
-        p2 = (p2a[k, 0], p2a[k, 1], p2a[k, 2])
-        wlo[k] = 0.0
+    if True:
         if p1[0] ** 2 + p1[1] ** 2 < r2_ or p2[0] ** 2 + p2[1] ** 2 < r2_:
-            code[k] = 1
-            continue
+            return 1, zero, zero, 0.0
         near12, t12, near00, _, _ = _intersect_lines(p1, p2, (0.0, 0.0, -0.5 * length), (0.0, 0.0, 0.5 * length))
         ddx, ddy, ddz = near12[0] - near00[0], near12[1] - near00[1], near12[2] - near00[2]
         hit = (ddx * ddx + ddy * ddy + ddz * ddz < r2_) and (t12 > 0.0) and (t12 < 1.0)
@@ -142,8 +152,7 @@ def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o
             if hit:
                 status = 3
             else:
-                code[k] = 0
-                continue
+                return 0, zero, zero, 0.0
         p11 = _closest_on_line(p1[0], p1[1], p1[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
         p22 = _closest_on_line(p2[0], p2[1], p2[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
         # candidates
@@ -173,8 +182,7 @@ def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o
                 elif s1 != s2 and _sign(near12[ax]) != sg:
                     status = 2
                 else:
-                    code[k] = 0
-                    continue
+                    return 0, zero, zero, 0.0
             m1a = (r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
             m1b = (r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
             m2a = (r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
@@ -279,8 +287,7 @@ def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o
                 r2 = r2p
         half = length / 2.0
         if (r1[2] < -half or r1[2] > half) and (r2[2] < -half or r2[2] > half):
-            code[k] = 0
-            continue
+            return 0, zero, zero, 0.0
         wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
         if not single:
             sense = -1.0 if long_wrap else 1.0
@@ -301,7 +308,264 @@ def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o
                 if not (adj1 or adj2):
                     break
                 wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
-        code[k] = status
-        r1o[k, 0], r1o[k, 1], r1o[k, 2] = r1[0], r1[1], r1[2]
-        r2o[k, 0], r2o[k, 1], r2o[k, 2] = r2[0], r2[1], r2[2]
-        wlo[k] = wl
+        return status, r1, r2, wl
+    return 0, zero, zero, 0.0
+
+
+# ------------------------------------------------------------------ whole path, one muscle
+@njit(cache=True, inline="always")
+def _mul(Rm, x):  # type: ignore[no-untyped-def]
+    return (
+        Rm[0, 0] * x[0] + Rm[0, 1] * x[1] + Rm[0, 2] * x[2],
+        Rm[1, 0] * x[0] + Rm[1, 1] * x[1] + Rm[1, 2] * x[2],
+        Rm[2, 0] * x[0] + Rm[2, 1] * x[1] + Rm[2, 2] * x[2],
+    )
+
+
+@njit(cache=True, inline="always")
+def _mul_t(Rm, x):  # type: ignore[no-untyped-def]
+    return (
+        Rm[0, 0] * x[0] + Rm[1, 0] * x[1] + Rm[2, 0] * x[2],
+        Rm[0, 1] * x[0] + Rm[1, 1] * x[1] + Rm[2, 1] * x[2],
+        Rm[0, 2] * x[0] + Rm[1, 2] * x[1] + Rm[2, 2] * x[2],
+    )
+
+
+@njit(cache=True)
+def _remove(w, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
+    for s in range(cnt):
+        if ids[s] == -1 - 2 * w:
+            for t in range(s, cnt - 2):
+                ids[t] = ids[t + 2]
+                body[t] = body[t + 2]
+                wl[t] = wl[t + 2]
+                for c in range(3):
+                    loc[t, c] = loc[t + 2, c]
+                    g[t, c] = g[t + 2, c]
+            return cnt - 2
+    return cnt
+
+
+@njit(cache=True)
+def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
+    i = ids[s]
+    if i < 0:
+        w = (-i - 1) // 2
+        e = (-i - 1) % 2
+        if not cache_ok[w, e]:
+            cache_ok[w, e] = True
+            for c in range(3):
+                cache_g[w, e, c] = g[s, c]
+        return (cache_g[w, e, 0], cache_g[w, e, 1], cache_g[w, e, 2])
+    return (g[s, 0], g[s, 1], g[s, 2])
+
+
+@njit(cache=True)
+def _length(ids, g, wl, cnt, wobj, cache_g, cache_ok):  # type: ignore[no-untyped-def]
+    total = 0.0
+    prev = _query(0, ids, g, cache_g, cache_ok)
+    for s in range(1, cnt):
+        cur = _query(s, ids, g, cache_g, cache_ok)
+        a, b = ids[s - 1], ids[s]
+        if a < 0 and b < 0 and wobj[(-a - 1) // 2] == wobj[(-b - 1) // 2]:
+            total += wl[s]
+        else:
+            total += math.sqrt((cur[0] - prev[0]) ** 2 + (cur[1] - prev[1]) ** 2 + (cur[2] - prev[2]) ** 2)
+        prev = cur
+    return total
+
+
+@njit(cache=True)
+def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact):
+    cnt = _remove(w, ids, body, loc, g, wl, cnt)
+    if not wact[w]:
+        return 0, cnt
+    ws = 0 if wstart[w] < 1 else wstart[w] - 1
+    we = m - 1 if wend[w] < 1 else wend[w] - 1
+    ws = min(ws, m - 1)
+    we = min(we, m - 1)
+    jf = -1
+    for j in range(ws, we + 1):
+        if active[j]:
+            jf = j
+            break
+    jr = -1
+    for j in range(we, ws - 1, -1):
+        if active[j]:
+            jr = j
+            break
+    if jf < 0 or jr < 0:
+        return 0, cnt
+    start = -1
+    end = -1
+    for s in range(cnt):
+        if ids[s] == jf:
+            start = s
+        if ids[s] == jr:
+            end = s
+    if start < 0 or end < 0:
+        return 0, cnt
+    b = wbody[w]
+    Rb = R[k, b]
+    pb = (p[k, b, 0], p[k, b, 1], p[k, b, 2])
+    Rw = wR[w]
+    pw = (wp[w, 0], wp[w, 1], wp[w, 2])
+    result = 0
+    best = -1
+    min_change = math.inf
+    br1 = (0.0, 0.0, 0.0)
+    br2 = (0.0, 0.0, 0.0)
+    bwl = 0.0
+    for j in range(start, end):
+        a_, b_ = ids[j], ids[j + 1]
+        if a_ < 0 and b_ < 0 and wobj[(-a_ - 1) // 2] == wobj[(-b_ - 1) // 2]:
+            continue
+        xa = _mul_t(Rb, (g[j, 0] - pb[0], g[j, 1] - pb[1], g[j, 2] - pb[2]))
+        ea = _mul_t(Rw, (xa[0] - pw[0], xa[1] - pw[1], xa[2] - pw[2]))
+        xb = _mul_t(Rb, (g[j + 1, 0] - pb[0], g[j + 1, 1] - pb[1], g[j + 1, 2] - pb[2]))
+        eb = _mul_t(Rw, (xb[0] - pw[0], xb[1] - pw[1], xb[2] - pw[2]))
+        code, r1, r2, wlj = cyl_one(ea, eb, wrad[w], wlen[w], waxis[w], wsign[w], single)
+        result = code
+        if code < 2:
+            continue
+        l1 = _mul(Rw, r1)
+        l1 = (l1[0] + pw[0], l1[1] + pw[1], l1[2] + pw[2])
+        l2 = _mul(Rw, r2)
+        l2 = (l2[0] + pw[0], l2[1] + pw[1], l2[2] + pw[2])
+        if code == 3:
+            best, br1, br2, bwl = j, l1, l2, wlj
+            break
+        ca = _query(j, ids, g, cache_g, cache_ok)
+        cb = _query(j + 1, ids, g, cache_g, cache_ok)
+        g1 = _mul(Rb, l1)
+        g1 = (g1[0] + pb[0], g1[1] + pb[1], g1[2] + pb[2])
+        g2 = _mul(Rb, l2)
+        g2 = (g2[0] + pb[0], g2[1] + pb[1], g2[2] + pb[2])
+        change = (
+            math.sqrt((g1[0] - ca[0]) ** 2 + (g1[1] - ca[1]) ** 2 + (g1[2] - ca[2]) ** 2)
+            + wlj
+            + math.sqrt((cb[0] - g2[0]) ** 2 + (cb[1] - g2[1]) ** 2 + (cb[2] - g2[2]) ** 2)
+            - math.sqrt((cb[0] - ca[0]) ** 2 + (cb[1] - ca[1]) ** 2 + (cb[2] - ca[2]) ** 2)
+        )
+        if change < min_change:
+            best, br1, br2, bwl = j, l1, l2, wlj
+            min_change = change
+    if best >= 0:
+        at = best + 1
+        for t in range(cnt + 1, at + 1, -1):
+            ids[t] = ids[t - 2]
+            body[t] = body[t - 2]
+            wl[t] = wl[t - 2]
+            for c in range(3):
+                loc[t, c] = loc[t - 2, c]
+                g[t, c] = g[t - 2, c]
+        for e in range(2):
+            lv = br1 if e == 0 else br2
+            s = at + e
+            ids[s] = -1 - 2 * w - e
+            body[s] = b
+            wl[s] = bwl if e == 1 else 0.0
+            gv = _mul(Rb, lv)
+            for c in range(3):
+                loc[s, c] = lv[c]
+                g[s, c] = gv[c] + pb[c]
+        cnt += 2
+    return result, cnt
+
+
+@njit(cache=True)
+def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
+                L, r, out_ids, out_g, out_cnt, out_wl):
+    """Length ``L`` (n,) and, when ``W`` has k > 0 directions, moment arms ``r`` (n, k) of one
+    muscle made of fixed/conditional points and cylinder wraps (see path.py for the semantics)."""
+    n = R.shape[0]
+    m = pbody.shape[0]
+    nw = wbody.shape[0]
+    S = m + 2 * nw
+    kdir = W.shape[1]
+    ids = np.empty(S + 2, dtype=np.int64)
+    body = np.empty(S + 2, dtype=np.int64)
+    loc = np.empty((S + 2, 3))
+    g = np.empty((S + 2, 3))
+    wl = np.empty(S + 2)
+    active = np.empty(m, dtype=np.bool_)
+    cache_g = np.empty((max(nw, 1), 2, 3))
+    cache_ok = np.empty((max(nw, 1), 2), dtype=np.bool_)
+    results = np.zeros(max(nw, 1), dtype=np.int64)
+    order = np.arange(max(nw, 1))
+    for k in range(n):
+        cnt = 0
+        cache_ok[:, :] = False
+        for i in range(m):
+            c = pcoord[i]
+            act = True
+            if c >= 0:
+                v = q[k, c]
+                act = (v >= prange[i, 0] - 1e-5) and (v <= prange[i, 1] + 1e-5)
+            active[i] = act
+            if act:
+                b = pbody[i]
+                gv = _mul(R[k, b], (ploc[i, 0], ploc[i, 1], ploc[i, 2]))
+                ids[cnt] = i
+                body[cnt] = b
+                wl[cnt] = 0.0
+                for cc in range(3):
+                    loc[cnt, cc] = ploc[i, cc]
+                    g[cnt, cc] = gv[cc] + p[k, b, cc]
+                cnt += 1
+        if nw == 1:
+            _, cnt = _apply_wrap(k, 0, True, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+                                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact)
+            length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
+        elif nw > 1:
+            for i in range(nw):
+                order[i] = i
+            last = math.inf
+            length = 0.0
+            for kk in range(8):
+                for i in range(nw):
+                    res, cnt = _apply_wrap(k, order[i], False, R, p, active, m, ids, body, loc, g, wl, cnt,
+                                           cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
+                                           wend, wobj, wact)
+                    results[i] = res
+                length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
+                if abs(length - last) < 0.0005:
+                    break
+                last = length
+                if kk == 0 and results[0] == 0 and results[1] == 1:
+                    order[0] = 1
+                    order[1] = 0
+                    cnt = _remove(0, ids, body, loc, g, wl, cnt)
+        else:
+            length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
+        L[k] = length
+        for s in range(cnt - 1):
+            if body[s] == body[s + 1] or kdir == 0:
+                continue
+            ga = _query(s, ids, g, cache_g, cache_ok)
+            gb = _query(s + 1, ids, g, cache_g, cache_ok)
+            dx, dy, dz = gb[0] - ga[0], gb[1] - ga[1], gb[2] - ga[2]
+            dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+            ux, uy, uz = dx / dist, dy / dist, dz / dist
+            ba, bb = body[s], body[s + 1]
+            for j in range(kdir):
+                aa = (g[s, 0] - p[k, ba, 0], g[s, 1] - p[k, ba, 1], g[s, 2] - p[k, ba, 2])
+                ab = (g[s + 1, 0] - p[k, bb, 0], g[s + 1, 1] - p[k, bb, 1], g[s + 1, 2] - p[k, bb, 2])
+                wa = (W[k, j, ba, 0], W[k, j, ba, 1], W[k, j, ba, 2])
+                wb = (W[k, j, bb, 0], W[k, j, bb, 1], W[k, j, bb, 2])
+                ca = _cross(wa[0], wa[1], wa[2], aa[0], aa[1], aa[2])
+                cb = _cross(wb[0], wb[1], wb[2], ab[0], ab[1], ab[2])
+                Dx = V[k, j, ba, 0] + ca[0] - V[k, j, bb, 0] - cb[0]
+                Dy = V[k, j, ba, 1] + ca[1] - V[k, j, bb, 1] - cb[1]
+                Dz = V[k, j, ba, 2] + ca[2] - V[k, j, bb, 2] - cb[2]
+                r[k, j] += ux * Dx + uy * Dy + uz * Dz
+        if out_ids.shape[0] > 0:
+            out_cnt[k] = cnt
+            for s in range(cnt):
+                out_ids[k, s] = ids[s]
+                out_wl[k, s] = wl[s]
+                cg = _query(s, ids, g, cache_g, cache_ok)
+                for c in range(3):
+                    out_g[k, s, c] = cg[c]

@@ -131,15 +131,12 @@ def _tendon_curve(p: MuscleParameters, code: int, lt_n: FloatArray):
 
 
 def _height(p: MuscleParameters) -> FloatArray:
-    return p.optimal_fiber_length * np.sin(p.pennation_angle_at_optimal)
+    return p.parallelogram_height
 
 
 def _pennation_min(p: MuscleParameters) -> FloatArray:
     """Shortest fiber the fixed-width pennation model allows (MuscleFixedWidthPennationModel)."""
-    h = _height(p)
-    with np.errstate(divide="ignore"):
-        return np.where(p.maximum_pennation_angle > SIGNIFICANT_REAL,
-                        h / np.sin(p.maximum_pennation_angle), 0.01 * p.optimal_fiber_length)
+    return p.pennation_min_fiber_length
 
 
 def pennation_angle(p: MuscleParameters, fiber_length: FloatArray) -> FloatArray:
@@ -148,7 +145,7 @@ def pennation_angle(p: MuscleParameters, fiber_length: FloatArray) -> FloatArray
     pmin = _pennation_min(p)
     with np.errstate(divide="ignore", invalid="ignore"):
         s = h / fiber_length
-        phi = np.where(s < np.sin(p.maximum_pennation_angle), np.arcsin(np.clip(s, -1, 1)), p.maximum_pennation_angle)
+        phi = np.where(s < p.max_sin_pennation, np.arcsin(np.clip(s, -1, 1)), p.maximum_pennation_angle)
     phi = np.where(fiber_length > pmin, phi, p.maximum_pennation_angle)
     return np.where(p.pennation_angle_at_optimal > mus.EPS, phi, 0.0)
 
@@ -179,7 +176,6 @@ def _rigid(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray, v: Floa
     lce_n = lce / lo
     fal, _, fpe, _ = _fiber_curves(p, code, lce_n, deriv=False)
     vn = v * cos / (lo * p.max_contraction_velocity)
-    zero = np.zeros_like(L)
     if code == MILLARD:
         slack = tl < p.tendon_slack_length - SIGNIFICANT_REAL
         vn = np.where(slack, 0.0, vn)
@@ -212,7 +208,7 @@ def _rigid(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray, v: Floa
         passive = F * fpe + F * p.fiber_damping * vn
         fm = act + passive
     return dict(fiber_length=lce, pennation_angle=phi, tendon_length=tl, fal=fal, fpe=fpe, fv=fv,
-                active=act, passive=passive, fiber=fm, tendon=fm * cos, converged=zero == 0)
+                active=act, passive=passive, fiber=fm, tendon=fm * cos, converged=np.ones(L.shape, dtype=bool))
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,14 @@ from iliopsoas.mechanics.kinematics import (
     forward_kinematics,
 )
 from iliopsoas.mechanics.model import Model
-from iliopsoas.mechanics.path import CurrentPath, compute_path, current_path, path_moment_arms
+from iliopsoas.mechanics.path import (
+    CurrentPath,
+    compiled_path,
+    compute_path,
+    current_path,
+    kernel_eligible,
+    path_moment_arms,
+)
 
 Array = NDArray[np.float64]
 
@@ -69,6 +76,7 @@ def muscle_lengths(
     muscles: Sequence[str] | Sequence[int] | None = None,
     *,
     chunk_size: int = DEFAULT_CHUNK,
+    use_kernel: bool = True,
 ) -> Array:
     """Musculotendon path lengths (m), shape ``(n_poses, n_muscles)``.
 
@@ -85,7 +93,11 @@ def muscle_lengths(
         qc = complete_coordinates(model, qq[sl])
         R, p, _, _ = forward_kinematics(model, qc)
         for k, mi in enumerate(mids):
-            out[sl, k] = compute_path(model, model.muscles[mi], qc, R, p).length()
+            mu = model.muscles[mi]
+            if use_kernel and kernel_eligible(model, mu):
+                out[sl, k] = compiled_path(model, mu, qc, R, p)[0]
+            else:
+                out[sl, k] = compute_path(model, mu, qc, R, p).length()
     return out
 
 
@@ -97,6 +109,7 @@ def moment_arms(
     *,
     muscles: Sequence[str] | Sequence[int] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    use_kernel: bool = True,
 ) -> Array:
     """Moment arms (m), shape ``(n_poses, n_muscles, n_coords)``.
 
@@ -121,8 +134,11 @@ def moment_arms(
         R, p, W, V = forward_kinematics(model, qc, C)
         assert W is not None and V is not None
         for k, mi in enumerate(mids):
-            st = compute_path(model, model.muscles[mi], qc, R, p)
-            out[sl, k, :] = path_moment_arms(st, qc, W, V, C)
+            mu = model.muscles[mi]
+            if use_kernel and kernel_eligible(model, mu):
+                out[sl, k, :] = compiled_path(model, mu, qc, R, p, W, V)[1]
+            else:
+                out[sl, k, :] = path_moment_arms(compute_path(model, mu, qc, R, p), qc, W, V, C)
     return out
 
 
@@ -133,6 +149,7 @@ def lengths_and_moment_arms(
     *,
     muscles: Sequence[str] | Sequence[int] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    use_kernel: bool = True,
 ) -> tuple[Array, Array]:
     """Both at once (one path computation): ``(n, n_muscles)`` and ``(n, n_muscles, n_coords)``."""
     qq = check_q(model, q)
@@ -146,9 +163,13 @@ def lengths_and_moment_arms(
         R, p, W, V = forward_kinematics(model, qc, C)
         assert W is not None and V is not None
         for k, mi in enumerate(mids):
-            st = compute_path(model, model.muscles[mi], qc, R, p)
-            L[sl, k] = st.length()
-            r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
+            mu = model.muscles[mi]
+            if use_kernel and kernel_eligible(model, mu):
+                L[sl, k], r[sl, k, :], _ = compiled_path(model, mu, qc, R, p, W, V)
+            else:
+                st = compute_path(model, mu, qc, R, p)
+                L[sl, k] = st.length()
+                r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
     return L, r
 
 
@@ -164,7 +185,14 @@ def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int]) -> Array
 
 def _lengths_of(model: Model, qc: Array, mids: list[int]) -> Array:
     R, p, _, _ = forward_kinematics(model, qc)
-    return np.stack([compute_path(model, model.muscles[mi], qc, R, p).length() for mi in mids], axis=1)
+    out = np.zeros((qc.shape[0], len(mids)))
+    for k, mi in enumerate(mids):
+        mu = model.muscles[mi]
+        if kernel_eligible(model, mu):
+            out[:, k] = compiled_path(model, mu, qc, R, p)[0]
+        else:
+            out[:, k] = compute_path(model, mu, qc, R, p).length()
+    return out
 
 
 def path_points(model: Model, q: object, muscle: str | int) -> CurrentPath:

@@ -326,11 +326,11 @@ class BezierCurves:
         # outside the curve's domain: straight lines with the end slopes
         for out, xe, ye, se in ((x < x0, x0, 2, 4), (x > x1, x1, 3, 5)):
             if out.any():
-                k = np.flatnonzero(out)
-                mk = muscle[k]
-                y[k] = self.ends[mk, ye] + self.ends[mk, se] * (x[k] - xe[k])
+                where = np.flatnonzero(out)
+                mk = muscle[where]
+                y[where] = self.ends[mk, ye] + self.ends[mk, se] * (x[where] - xe[where])
                 if dydx is not None:
-                    dydx[k] = self.ends[mk, se]
+                    dydx[where] = self.ends[mk, se]
         return y, dydx
 
     def _exact_in_segments(self, xn: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -484,6 +484,22 @@ class MuscleParameters:
         return len(self.names)
 
     @property
+    def parallelogram_height(self) -> FloatArray:
+        """Fixed fiber 'width' ``l_o sin(alpha_o)`` of the pennation model (m,), m."""
+        return self.optimal_fiber_length * np.sin(self.pennation_angle_at_optimal)
+
+    @property
+    def max_sin_pennation(self) -> FloatArray:
+        return np.sin(self.maximum_pennation_angle)
+
+    @property
+    def pennation_min_fiber_length(self) -> FloatArray:
+        """Shortest fiber the fixed-width pennation model allows (m,), m."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.maximum_pennation_angle > SIGNIFICANT_REAL,
+                            self.parallelogram_height / self.max_sin_pennation, 0.01 * self.optimal_fiber_length)
+
+    @property
     def type_names(self) -> tuple[str, ...]:
         return tuple(SUPPORTED_MUSCLE_TYPES[int(c)] for c in self.type_code)
 
@@ -629,8 +645,8 @@ def _millard(el: Element, dflt: Element | None, where: str, base: dict[str, Any]
     elif all(v is None for v in opt):
         k_low, k_iso, fpe_c = 0.2, 2.0 / (e1 - e0), 0.75
     else:
-        # OpenSim keeps its previous (default-fitted) values when only some are given.
-        k_low, k_iso, fpe_c = 0.2, 2.0 / (e1 - e0), 0.75
+        raise MuscleModelError(f"{w}: stiffness_at_low_force, stiffness_at_one_norm_force and curviness "
+                               "must all be given or all be absent (as OpenSim requires)")
 
     tfl, tfl_d = sub("TendonForceLengthCurve")
     w = f"{where} TendonForceLengthCurve"
@@ -638,8 +654,11 @@ def _millard(el: Element, dflt: Element | None, where: str, base: dict[str, Any]
     topt = [_float(tfl, t, None, w, tfl_d) for t in ("stiffness_at_one_norm_force", "norm_force_at_toe_end", "curviness")]
     if all(v is not None for v in topt):
         t_k, t_ftoe, t_c = (float(v) for v in topt)  # type: ignore[arg-type]
-    else:
+    elif all(v is None for v in topt):
         t_k, t_ftoe, t_c = 1.375 / t_e, 2.0 / 3.0, 0.5
+    else:
+        raise MuscleModelError(f"{w}: stiffness_at_one_norm_force, norm_force_at_toe_end and curviness "
+                               "must all be given or all be absent (as OpenSim requires)")
 
     # Same validity checks as SmoothSegmentedFunctionFactory (so curve construction is defined).
     w = f"{where} ActiveForceLengthCurve"

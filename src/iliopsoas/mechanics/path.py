@@ -15,6 +15,7 @@ unit tension projected through the body Jacobians along the coupling vector.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -296,6 +297,85 @@ def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) ->
     if wo.type == "WrapEllipsoid":
         return wrapmod.wrap_ellipsoid(a, b, wo.dimensions, wo.wrap_axis, wo.wrap_sign, method.strip().lower())
     raise NotImplementedWrap(f"wrap object {wo.name!r} of type {wo.type} cannot be computed yet")
+
+
+try:  # optional compiled kernel for the common case (fixed/conditional points, cylinder wraps)
+    from iliopsoas.mechanics._wrap_kernels import path_kernel as _PATH_KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _PATH_KERNEL = None
+
+_KERNEL_DATA: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kernel_eligible(model: Model, muscle: Muscle) -> bool:
+    """True when the compiled path kernel handles this muscle (no moving points, cylinders only)."""
+    if _PATH_KERNEL is None:
+        return False
+    if any(pt.kind == "moving" for pt in muscle.points):
+        return False
+    return all(model.wrap_objects[w.wrap_object].type == "WrapCylinder" for w in muscle.wraps)
+
+
+def _kernel_data(model: Model, muscle: Muscle) -> tuple:
+    data = _KERNEL_DATA.get(muscle)
+    if data is None:
+        pts = muscle.points
+        wos = [model.wrap_objects[w.wrap_object] for w in muscle.wraps]
+        data = (
+            np.array([pt.body for pt in pts], dtype=np.int64),
+            np.array([pt.location for pt in pts], dtype=float).reshape(-1, 3),
+            np.array([pt.coordinate if pt.kind == "conditional" else -1 for pt in pts], dtype=np.int64),
+            np.array([pt.range for pt in pts], dtype=float).reshape(-1, 2),
+            np.array([wo.body for wo in wos], dtype=np.int64),
+            np.array([wo.rotation for wo in wos], dtype=float).reshape(-1, 3, 3),
+            np.array([wo.translation for wo in wos], dtype=float).reshape(-1, 3),
+            np.array([wo.radius for wo in wos], dtype=float),
+            np.array([wo.length for wo in wos], dtype=float),
+            np.array([wo.wrap_axis for wo in wos], dtype=np.int64),
+            np.array([wo.wrap_sign for wo in wos], dtype=np.int64),
+            np.array([w.start for w in muscle.wraps], dtype=np.int64),
+            np.array([w.end for w in muscle.wraps], dtype=np.int64),
+            np.array([w.wrap_object for w in muscle.wraps], dtype=np.int64),
+            np.array([wo.active for wo in wos], dtype=np.bool_),
+        )
+        _KERNEL_DATA[muscle] = data
+    return data
+
+
+def compiled_path(
+    model: Model, muscle: Muscle, q: Array, R: Array, p: Array,
+    W: Array | None = None, V: Array | None = None, *, points: bool = False,
+) -> tuple[Array, Array, CurrentPath | None]:
+    """Length ``(n,)``, moment arms ``(n, k)`` (k = 0 without ``W``) and optionally the current path,
+    from the compiled kernel (only for :func:`kernel_eligible` muscles)."""
+    assert _PATH_KERNEL is not None
+    n = q.shape[0]
+    nb = len(model.bodies)
+    if W is None or V is None:
+        W = np.zeros((n, 0, nb, 3))
+        V = W
+    k = W.shape[1]
+    S = len(muscle.points) + 2 * len(muscle.wraps)
+    L = np.zeros(n)
+    r = np.zeros((n, k))
+    if points:
+        ids = np.full((n, S), -99, dtype=np.int64)
+        g = np.full((n, S, 3), np.nan)
+        cnt = np.zeros(n, dtype=np.int64)
+        wl = np.zeros((n, S))
+    else:
+        ids = np.zeros((0, 0), dtype=np.int64)
+        g = np.zeros((0, 0, 3))
+        cnt = np.zeros(0, dtype=np.int64)
+        wl = np.zeros((0, 0))
+    _PATH_KERNEL(np.ascontiguousarray(R), np.ascontiguousarray(p), np.ascontiguousarray(W),
+                 np.ascontiguousarray(V), np.ascontiguousarray(q), *_kernel_data(model, muscle),
+                 L, r, ids, g, cnt, wl)
+    cp = None
+    if points:
+        body = np.zeros((n, S), dtype=int)
+        cp = CurrentPath(g, body, np.full((n, S, 3), np.nan), ids.astype(int), wl, cnt.astype(int), L)
+    return L, r, cp
 
 
 class NotImplementedWrap(ValueError):

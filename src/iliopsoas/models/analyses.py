@@ -14,7 +14,9 @@ dictionaries feed the CLI and the docs directly).
 * :func:`lumbar` — per lumbar level and psoas fascicle at full activation: flexion/extension,
   lateral-bending and axial moments, compression and shear — the psoas paradox as numbers,
   beside Bogduk, Pearcy & Hadfield (1992).
-* :func:`verdicts` — what these numbers say about the atlas claims.
+* :func:`hip_flexion_moments` — hip-flexion moment of each hip flexor at full activation.
+
+What these numbers say about the atlas claims is in :mod:`iliopsoas.models.verdicts`.
 """
 
 from __future__ import annotations
@@ -73,12 +75,6 @@ def _check_side(side: str) -> str:
     if side not in ("r", "l"):
         raise ValueError(f"side must be 'r' or 'l', got {side!r}")
     return side
-
-
-def _neutral(model: Any) -> Array:
-    from iliopsoas.mechanics import complete_coordinates
-
-    return complete_coordinates(model, np.zeros((1, len(model.coordinates))))
 
 
 # ------------------------------------------------------------------------------------ crossings
@@ -381,11 +377,6 @@ def lumbar(side: str = "r") -> dict[str, Any]:
 # --------------------------------------------------------------------------------- verdicts
 
 
-def _v(verdict: str, value: float | None, unit: str | None, analysis: str, note: str) -> dict[str, Any]:
-    return {"verdict": verdict, "value": None if value is None else round(float(value), 2), "unit": unit,
-            "analysis": analysis, "note": note}
-
-
 HIP_FLEXORS = ("psoas_major", "iliacus", "rectus_femoris", "sartorius", "tensor_fasciae_latae", "pectineus",
                "gluteus_medius_anterior")
 
@@ -416,246 +407,19 @@ def hip_flexion_moments(side: str = "r", flexion_deg: Any = (0.0, 45.0, 90.0)) -
     return {"flexion_deg": flex.tolist(), "moments_Nm": out}
 
 
-def _hip_flexor_strength(model: Any) -> dict[str, Any]:
-    res = hip_flexion_moments("r")
-    mom = res["moments_Nm"]
-    best = [max(mom, key=lambda g: mom[g][i]) for i in range(len(res["flexion_deg"]))]
-    angles = res["flexion_deg"]
-    psoas_best = [a for a, b in zip(angles, best, strict=True) if b == "psoas_major_r"]
-    verdict = "supports" if len(psoas_best) == len(angles) else ("contradicts" if not psoas_best else "depends")
-    detail = "; ".join(
-        f"{a:g} deg: psoas major {mom['psoas_major_r'][i]:.0f}, iliacus {mom['iliacus_r'][i]:.0f}, "
-        f"rectus femoris {mom['rectus_femoris_r'][i]:.0f} N m" for i, a in enumerate(angles)
-    )
-    return _v(
-        verdict, mom["psoas_major_r"][0], "N m (psoas major hip-flexion moment at 0 deg, full activation)",
-        "model hip-flexion-moments",
-        f"strongest flexor by angle (knee straight): {', '.join(f'{a:g} deg {b}' for a, b in zip(angles, best, strict=True))} "
-        f"({detail}); forces from the Rajagopal/Christophy parameters with force-length",
-    )
+def group_moment_arm(group: str, coordinate: str, flexion_deg: Any = HIP_FLEXION_DEG, side: str = "r") -> Array:
+    """Force-weighted moment arm (mm) of a muscle group about ``coordinate`` versus hip flexion.
 
-
-def verdicts() -> dict[str, dict[str, Any]]:
-    """Model verdicts on atlas claims, keyed by claim id (see ``seed-claims.md``)."""
-    from iliopsoas.mechanics import complete_coordinates, muscle_lengths
-
-    cx = crossings()
-    g = cx["groups"]
-    hip = hip_moment_arms("r")
-    lum = lumbar("r")
-    out: dict[str, dict[str, Any]] = {}
-
-    il = g["iliacus_r"]
-    il_f = {n: cx["muscles"][n] for n in _groups()["iliacus_r"]}
-    il_si = [n for n, js in il_f.items() if "sacroiliac_r" in js]
-    out["C000-11"] = _v(
-        "supports" if il == ["sacroiliac_r", "hip_r"] else "contradicts", len(il), "joints", "model crossings",
-        f"iliacus crosses {', '.join(il)}; only the sacral-ala fascicle(s) ({', '.join(il_si) or 'none'}) span the "
-        f"sacroiliac joint (max moment arm {max((cx['max_moment_arm_mm'][n].get('sacroiliac_r', 0) for n in il_si), default=0):.0f} mm); "
-        "the iliac-fossa fascicles cross the hip only",
-    )
-    ps = g["psoas_major_r"]
-    lumbar_crossed = [j for j in ps if j in LUMBAR_LEVELS]
-    regions = int(bool(lumbar_crossed)) + int("sacroiliac_r" in ps) + int("hip_r" in ps)
-    out["C000-12"] = _v(
-        "supports" if regions == 3 else "contradicts", regions, "joint regions", "model crossings",
-        f"psoas major crosses {len(ps)} joints: {', '.join(ps)} - the lumbar spine ({len(lumbar_crossed)} levels), "
-        "the sacroiliac joint and the hip, i.e. three regions but more than three joints",
-    )
-    bridging = sorted(k for k, js in g.items() if k.endswith("_r") and "hip_r" in js and ("sacroiliac_r" in js))
-    spine_hip = sorted(k for k, js in g.items() if k.endswith("_r") and "hip_r" in js and any(j in LUMBAR_LEVELS for j in js))
-    out["C001-09"] = _v(
-        "depends", len(spine_hip), "muscles", "model crossings",
-        f"only {', '.join(spine_hip)} spans lumbar levels and the hip, but {', '.join(b for b in bridging if b not in spine_hip)} "
-        "also run from the axial skeleton (sacrum) across the sacroiliac joint to the femur",
-    )
-
-    pm, ilg = hip["groups"]["psoas_major_r"], hip["groups"]["iliacus_r"]
-    flex = np.array(hip["flexion_deg"])
-    i0 = int(np.argmin(np.abs(flex)))
-    out["C000-23"] = _v(
-        "supports" if min(pm["flexion"]) > 0 and min(ilg["flexion"]) > 0 else "contradicts",
-        hip["peak_flexion"]["psoas_major_r"]["moment_arm_mm"], "mm", "model hip-moment-arms",
-        f"both have positive hip-flexion moment arms over -20..120 deg (psoas peak "
-        f"{hip['peak_flexion']['psoas_major_r']['moment_arm_mm']} mm, iliacus peak {hip['peak_flexion']['iliacus_r']['moment_arm_mm']} mm)",
-    )
-    for cid, key, who in (("C000-46", "psoas_major_r", "psoas major"), ("C000-29", "iliacus_r", "iliacus")):
-        rot = np.array(hip["groups"][key]["rotation"])
-        ext = flex[rot < 0]
-        changes = hip["rotation_sign_changes_deg"][key]
-        if ext.size == 0:
-            verdict, note = "contradicts", f"{who} has an internal-rotation moment arm at every flexion angle"
-        elif ext.size == flex.size:
-            verdict, note = "supports", f"{who} flexes and externally rotates at every angle tested"
-        else:
-            verdict = "depends"
-            span = f"at {ext.min():.0f} deg" if ext.min() == ext.max() else f"from {ext.min():.0f} to {ext.max():.0f} deg"
-            note = (f"{who} flexes the hip at every angle from -20 to 120 deg; its rotation moment arm is internal in "
-                    f"the anatomical position and external only {span} of flexion (sign change at "
-                    f"{', '.join(f'{c:g}' for c in changes)} deg)")
-        out[cid] = _v(verdict, rot[i0], "mm (rotation arm at 0 deg, + internal)", "model hip-moment-arms", note)
-    rot_il = np.array(ilg["rotation"])
-    out["C003-19"] = _v(
-        "depends" if (rot_il < 0).any() and (rot_il > 0).any() else ("supports" if (rot_il < 0).all() else "contradicts"),
-        rot_il[i0], "mm (rotation arm at 0 deg, + internal)", "model hip-moment-arms",
-        "a shortened iliacus pulls toward the rotation its moment arm gives: internal in the anatomical position, "
-        f"external only beyond {', '.join(f'{c:g}' for c in hip['rotation_sign_changes_deg']['iliacus_r'])} deg of hip "
-        "flexion; tightness itself is not modelled",
-    )
-    out["C000-33"] = _v(
-        "supports" if ilg["flexion"][i0] > 0 else "contradicts", ilg["flexion"][i0], "mm", "model hip-moment-arms",
-        "a positive hip-flexion moment arm means that with the femur fixed the iliacus tilts the pelvis anteriorly",
-    )
-    out["C001-31"] = _v(
-        "supports" if hip["length_mm"]["psoas_major_r"][flex.tolist().index(90.0)] < hip["length_mm"]["psoas_major_r"][i0]
-        else "contradicts",
-        hip["length_mm"]["psoas_major_r"][flex.tolist().index(90.0)] - hip["length_mm"]["psoas_major_r"][i0], "mm",
-        "model hip-moment-arms", "change of the (force-weighted) psoas major length from 0 to 90 deg hip flexion",
-    )
+    ``flexion_deg`` (n,) sets ``hip_flexion_<side>``; everything else is at zero. Shape ``(n,)``.
+    """
+    side = _check_side(side)
+    from iliopsoas.mechanics import complete_coordinates, moment_arms
 
     model = _model(True, True)
-    from iliopsoas.mechanics import moment_arms
-
-    qf = np.zeros((flex.size, len(model.coordinates)))
-    qf[:, model.coordinate_index("hip_flexion_r")] = np.radians(flex)
-    qf = complete_coordinates(model, qf)
-    fm = _fmax()
-
-    def group_arm(group: str, coord: str) -> Array:
-        names = _groups()[group]
-        w = np.array([fm[n] for n in names])
-        return (moment_arms(model, qf, [coord], muscles=names)[:, :, 0] @ w) / w.sum() * 1000
-
-    gmax = group_arm("gluteus_maximus_r", "hip_flexion_r")
-    out["C000-50"] = _v(
-        "supports" if gmax[i0] < 0 else "contradicts", gmax[i0], "mm (hip flexion arm at 0 deg)", "model hip-moment-arms",
-        f"gluteus maximus has an extension (negative flexion) moment arm of {-gmax[i0]:.0f} mm in the anatomical position "
-        f"(force-weighted over its three parts; {('extensor at every angle from -20 to 120 deg' if (gmax < 0).all() else 'not at every angle')})",
-    )
-    hams = {g: group_arm(g, "hip_flexion_r") for g in ("biceps_femoris_long_head_r", "semitendinosus_r", "semimembranosus_r")}
-    out["C000-53"] = _v(
-        "supports" if all(v[i0] < 0 for v in hams.values()) else "contradicts",
-        float(np.mean([v[i0] for v in hams.values()])), "mm (mean hip flexion arm at 0 deg)", "model hip-moment-arms",
-        "hamstring hip flexion moment arms at 0 deg: " + ", ".join(f"{g} {v[i0]:.0f} mm" for g, v in hams.items())
-        + " (negative = extension, opposing the iliopsoas)",
-    )
-    pf = group_arm("piriformis_r", "hip_flexion_r")
-    pr = group_arm("piriformis_r", "hip_rotation_r")
-    pf_changes = _zero_crossings(flex, pf)
-    ratio_gmax = pf[i0] / gmax[i0]
-    if (pf < 0).all():
-        verdict, how = "supports", f"an extensor at every angle from -20 to 120 deg ({pf[i0]:.1f} mm at 0 deg, {100 * ratio_gmax:.0f} % of gluteus maximus)"
-    else:
-        verdict, how = "depends", (f"an extensor only at some angles (flexion arm {pf[i0]:.1f} mm at 0 deg, sign changes at "
-                                   f"{', '.join(f'{c:g}' for c in pf_changes)} deg)")
-    out["C000-54"] = _v(
-        verdict, pf[i0], "mm (hip flexion arm at 0 deg)", "model hip-moment-arms",
-        f"piriformis is {how}; its largest action is external rotation (rotation arm {pr[i0]:.1f} mm at 0 deg, "
-        "negative = external), which opposes the internal-rotation arm of the iliacus",
-    )
-    out["C001-16"] = _hip_flexor_strength(model)
-    syn = hip_flexion_moments("r", [0.0, 30.0, 60.0, 90.0])
-    names = ("pectineus_r", "sartorius_r", "rectus_femoris_r", "tensor_fasciae_latae_r", "gluteus_medius_anterior_r")
-    flexing = {g: [a for a, m in zip(syn["flexion_deg"], syn["moments_Nm"][g], strict=True) if m > 0.5] for g in names}
-    some = [g for g in names if flexing[g]]
-    partial = [f"{g} only at {', '.join(f'{a:g}' for a in flexing[g])} deg" for g in some
-               if len(flexing[g]) < len(syn["flexion_deg"])]
-    out["C000-66"] = _v(
-        "supports" if len(some) == len(names) and not partial else "depends", len(some),
-        "of the 5 named synergists flex the hip at some angle", "model hip-flexion-moments",
-        (f"all {len(some)} can flex the hip, but {'; '.join(partial)} (knee straight; two-joint muscles lose force "
-         "when short). " if partial else "")
-        +         "hip-flexion moment at full activation, knee straight, at 0/30/60/90 deg: "
-        + "; ".join(f"{g} {', '.join(f'{m:.0f}' for m in syn['moments_Nm'][g])} N m" for g in names)
-        + " (negative = extension)",
-    )
-    mcx = cx["max_moment_arm_mm"]
-    pmin = max(mcx["psoas_minor_r"].get(lv, 0.0) for lv in LUMBAR_LEVELS) / 1000 * fm["psoas_minor_r"]
-    pmaj = max(abs(v["extension_moment_Nm"]) for p in lum["postures"].values() for v in p["levels"].values())
-    out["C001-52"] = _v(
-        "supports" if pmin < 0.2 * pmaj else "depends", pmin, "N m (largest lumbar moment, upper bound)", "model crossings",
-        f"with its small belly (Fmax {fm['psoas_minor_r']:.0f} N, our estimate from dissection widths) the psoas minor's largest "
-        f"lumbar moment is at most {pmin:.1f} N m against {pmaj:.1f} N m for the psoas major; it crosses the lumbar levels and "
-        "the sacroiliac joint but not the hip",
-    )
-
-    q = np.zeros((2, len(model.coordinates)))
-    q[1, model.coordinate_index("L5_S1_lat_bending")] = model.coordinates[model.coordinate_index("L5_S1_lat_bending")].range[0]
+    flex = np.asarray(flexion_deg, dtype=float).ravel()
+    q = np.zeros((flex.size, len(model.coordinates)))
+    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
     q = complete_coordinates(model, q)
-    names = _groups()["psoas_major_r"]
-    dl = muscle_lengths(model, q, muscles=names)
+    names = _groups()[group]
     w = np.array([_fmax()[n] for n in names])
-    d_len = float(((dl[1] - dl[0]) @ w) / w.sum() * 1000)
-    out["C003-57"] = _v(
-        "supports" if d_len > 0 else "contradicts", d_len, "mm", "model lengths",
-        "lengthening of the right psoas major when the lumbar spine bends fully to the left (Christophy rhythm)",
-    )
-
-    erect = lum["postures"]["erect"]["levels"]
-    upper = [erect[lv]["extension_moment_Nm"] for lv in ("L1_L2", "L2_L3")]
-    lower = [erect[lv]["extension_moment_Nm"] for lv in ("L4_L5", "L5_S1")]
-    comp = max(v["compression_N"] for v in erect.values())
-    big_m = max(abs(v["extension_moment_Nm"]) for p in lum["postures"].values() for v in p["levels"].values())
-    lever = max(abs(v["extension_moment_Nm"]) / max(v["compression_N"], 1e-9) * 1000 for v in erect.values())
-    pattern = all(u > 0 for u in upper) and all(lo_ < 0 for lo_ in lower)
-    out["C002-17"] = _v(
-        "supports" if max(upper) > 0 else "contradicts", max(upper), "N m", "model lumbar",
-        f"at full activation, erect: extension moments {', '.join(f'{u:.1f}' for u in upper)} N m at L1/L2, L2/L3 and "
-        f"{', '.join(f'{v:.1f}' for v in lower)} N m at L4/L5, L5/S1, against up to {comp:.0f} N of compression "
-        f"(effective lever at most {lever:.0f} mm){'; the Bogduk 1992 pattern' if pattern else ''}",
-    )
-    es_cap = max(v for p in lum["postures"].values() for v in p["erector_spinae_extension_moment_Nm"].values())
-    ps_ext = max(v["extension_moment_Nm"] for p in lum["postures"].values() for v in p["levels"].values())
-    ratio = ps_ext / es_cap
-    out["C000-43"] = _v(
-        "contradicts" if ratio < 0.25 else "depends", ratio * 100, "% of the erector spinae extension moment",
-        "model lumbar",
-        f"the psoas's largest extension moment (any level, any posture) is {ps_ext:.1f} N m, {100 * ratio:.0f} % of the "
-        f"largest moment of the same-side lumbar erector spinae pars lumborum alone ({es_cap:.1f} N m; the thoracic "
-        f"parts are not in the model, so this is an upper bound); at L4/L5 and L5/S1 the psoas flexes (erect: "
-        f"{erect['L4_L5']['extension_moment_Nm']:.1f} and {erect['L5_S1']['extension_moment_Nm']:.1f} N m) while "
-        f"compressing the discs by up to {comp:.0f} N",
-    )
-    lat = [erect[lv]["lateral_bending_moment_Nm"] for lv in LUMBAR_LEVELS if erect[lv]["compression_N"] > 0]
-    out["C002-14"] = _v(
-        "supports" if lat and min(lat) > 0 else "depends", max(lat) if lat else None, "N m",
-        "model lumbar", "right psoas at full activation bends each lumbar level it crosses towards the right (erect)",
-    )
-    ax = max(abs(erect[lv]["axial_moment_Nm"]) for lv in LUMBAR_LEVELS)
-    latmax = max(abs(v) for v in lat) if lat else 0.0
-    out["C000-41"] = _v(
-        "supports" if ax > 0.1 * latmax else "depends", ax, "N m (largest axial moment, erect)", "model lumbar",
-        f"at full activation (erect) the psoas produces side-bending moments up to {latmax:.1f} N m, "
-        f"flexion-extension moments up to {big_m:.1f} N m and axial moments up to {ax:.1f} N m "
-        f"({100 * ax / max(latmax, 1e-9):.0f} % of the side-bending moment), so it can act in all these directions; "
-        "whether it 'mainly stabilises' is not a question of moment arms",
-    )
-    def describe(p: str) -> str:
-        lv = {k: v["extension_moment_Nm"] for k, v in lum["postures"][p]["levels"].items() if v["compression_N"] > 0}
-        ext = [k for k, v in lv.items() if v > 0]
-        fl = [k for k, v in lv.items() if v < 0]
-        parts = []
-        if ext:
-            parts.append(f"extends {', '.join(ext)} (up to {max(lv[k] for k in ext):.1f} N m)")
-        if fl:
-            parts.append(f"flexes {', '.join(fl)} (down to {min(lv[k] for k in fl):.1f} N m)")
-        return f"in the {p} posture it " + " and ".join(parts)
-
-    out["C001-19"] = _v(
-        "depends", max(erect[lv]["extension_moment_Nm"] for lv in LUMBAR_LEVELS), "N m (largest extension moment, erect)",
-        "model lumbar",
-        "At full activation, " + "; ".join(describe(p) for p in lum["postures"])
-        + ". Its moments depend on level and posture and do not add up to holding the curve; a lordosing role "
-        "would have to come from its compression and stiffness, which a moment analysis cannot decide",
-    )
-    return out
-
-
-def write_verdicts(path: Any) -> dict[str, dict[str, Any]]:
-    """Compute :func:`verdicts` and write them as JSON (the atlas reads this file)."""
-    import json
-    from pathlib import Path
-
-    v = verdicts()
-    Path(path).write_text(json.dumps(v, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return v
+    return np.asarray((moment_arms(model, q, [coordinate], muscles=names)[:, :, 0] @ w) / w.sum() * 1000)

@@ -31,6 +31,7 @@ from iliopsoas.web.schemas import (
     SessionStartOut,
     StepIn,
     StepOut,
+    screen_dict,
 )
 
 router = APIRouter(prefix="/api/care", tags=["care"])
@@ -59,11 +60,11 @@ def _bad(exc: Exception) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-def _answers(raw: Mapping[str, Any]) -> dict[str, bool]:
+def _answers(raw: Any) -> dict[str, bool]:
     from iliopsoas.care.screening import AnswersError, parse_answers
 
     try:
-        return parse_answers(raw)
+        return parse_answers(screen_dict(raw))
     except AnswersError as exc:
         raise HTTPException(422, f"screen: {exc}") from None
 

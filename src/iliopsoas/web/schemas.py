@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 
 class _In(BaseModel):
@@ -141,8 +141,33 @@ class MomentArmOut(BaseModel):
 
 
 # ------------------------------------------------------------------------------------------ care
+def _screen_answers_model() -> type[BaseModel]:
+    """One optional true/false field per screening item (ids from care/data/screening.yaml).
+
+    Unknown keys are let through here so that the screening library can name them with a
+    "did you mean" hint; it rejects them with a 422.
+    """
+    from iliopsoas.care.screening import load_items
+
+    fields: dict[str, Any] = {
+        i.id.replace("-", "_"): (bool | None, Field(None, alias=i.id, description=f"[{i.tier}] {i.question}"))
+        for i in load_items()
+    }
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "ScreenAnswers", __config__=ConfigDict(extra="allow", populate_by_name=False), **fields
+    )
+
+
+ScreenAnswers = _screen_answers_model()
+
+
+def screen_dict(answers: BaseModel) -> dict[str, Any]:
+    """The answers keyed by item id (unanswered items left out)."""
+    return {k: v for k, v in answers.model_dump(by_alias=True).items() if v is not None}
+
+
 class ScreenIn(_In):
-    answers: dict[str, bool | None] = Field(description="screening item id -> true/false")
+    answers: ScreenAnswers = Field(description="screening item id -> true/false")  # type: ignore[valid-type]
     log: bool = True
 
 
@@ -162,7 +187,7 @@ class PlanOptionsIn(_In):
 
 
 class PlanIn(_In):
-    screen: dict[str, bool | None] = Field(description="screening item id -> true/false")
+    screen: ScreenAnswers = Field(description="screening item id -> true/false")  # type: ignore[valid-type]
     assessment: dict[str, Any] = Field(default_factory=dict)
     options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
 

@@ -39,9 +39,10 @@
       el("th", {}, "sources"))), el("tbody", {}, facts.map((f) => factRow(f, sources, subjectFirst))));
   }
 
-  function conflictBlock(c, sources) {
-    return el("div", { class: "card", "data-conflict": c.id },
-      el("h3", {}, c.id + ": " + c.title),
+  function conflictBlock(c, sources, open) {
+    return el("details", { class: "conflict", "data-conflict": c.id, open },
+      el("summary", {}, el("span", { class: "badge conflict" }, "⚠ " + c.id), " " + c.title,
+        el("span", { class: "small muted" }, " · " + c.statements.length + " statements")),
       factTable(c.statements, sources, true),
       el("p", { class: "small" }, el("strong", {}, "How we read it: "), c.resolution));
   }
@@ -56,14 +57,14 @@
         el("h2", { id: "entity-name" }, e.name), e.latin ? el("div", { class: "muted" }, el("em", {}, e.latin)) : null,
         el("p", { class: "small muted" }, e.kind.replace("_", " "), e.synonyms.length ? " · also: " + e.synonyms.join(", ") : ""),
         e.summary ? el("p", {}, e.summary) : null,
-        el("h3", {}, "Facts (" + e.facts.length + ")"),
-        e.facts.length ? factTable(e.facts, e.sources, false) : el("p", { class: "muted" }, "No facts recorded."),
-        e.mentioned_by.length ? [el("h3", {}, "Mentioned in other structures' facts (" + e.mentioned_by.length + ")"),
-          factTable(e.mentioned_by, e.sources, true)] : null,
         e.conflicts.length ? [el("h3", {}, "Conflicts between sources (" + e.conflicts.length + ")"),
           e.conflicts.map((c) => conflictBlock(c, e.sources))] : null,
-        el("h3", {}, "Sources"),
-        el("ul", { class: "small" }, Object.values(e.sources).map((s) => el("li", {}, el("strong", {}, s.id), " — ", s.title,
+        el("h3", {}, "Facts (" + e.facts.length + ")"),
+        e.facts.length ? factTable(e.facts, e.sources, false) : el("p", { class: "muted" }, "No facts recorded."),
+        e.mentioned_by.length ? el("details", {}, el("summary", {}, el("strong", {}, "Mentioned in other structures' facts (" +
+          e.mentioned_by.length + ")")), factTable(e.mentioned_by, e.sources, true)) : null,
+        el("h3", {}, "Sources (" + Object.keys(e.sources).length + ")"),
+        el("ul", { class: "small", id: "entity-sources" }, Object.values(e.sources).map((s) => el("li", {}, el("strong", {}, s.id), " — ", s.title,
           s.year ? " (" + s.year + ")" : ""))));
     } catch (err) { fail(box, err); }
   }
@@ -74,7 +75,7 @@
       const cs = await api("/api/atlas/conflicts");
       show(box, el("h2", {}, "Conflicts between sources (" + cs.length + ")"),
         el("p", { class: "small muted" }, "Disagreeing statements are all kept and marked, never silently merged."),
-        cs.map((c) => conflictBlock(c, {})));
+        cs.map((c) => conflictBlock(c, {}, true)));
     } catch (err) { fail(box, err); }
   }
 

@@ -216,6 +216,12 @@
 
   // ----------------------------------------------------------------------------- progress
   function chart(id, title, traces, yTitle) {
+    const empty = !traces.some((t) => (t.y || []).some((v) => v !== null && v !== undefined));
+    if (empty) {
+      document.getElementById("progress-charts").appendChild(el("div", { id, class: "muted small" },
+        el("strong", {}, title), el("p", {}, "No data yet.")));
+      return;
+    }
     const node = el("div", { id, style: "height:260px" });
     document.getElementById("progress-charts").appendChild(node);
     Plotly.newPlot(node, traces, { title: { text: title, font: { size: 13 } }, margin: { l: 45, r: 10, t: 35, b: 35 },

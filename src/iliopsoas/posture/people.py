@@ -1,0 +1,43 @@
+"""Variation between people that the lumbopelvic model can express.
+
+* ``psoas_minor`` -- present or absent (present in roughly a third to two thirds of people; see
+  shared/reference/psoas_minor_prevalence.csv). Absent = the model is built without it.
+* ``muscle_size`` -- every muscle's forces scaled by this factor (0.5 to 2.0), standing in for a
+  larger or smaller physiological cross-section (force is proportional to PCSA).
+* ``pelvic_incidence_offset_deg`` -- the model has no pelvic-incidence parameter, but the
+  sacroiliac nutation coordinate turns the sacrum against the innominates, which changes the
+  sacral slope for a given innominate orientation, i.e. the incidence. It is limited to the
+  model's nutation range (+-4 deg, from RSA studies; see docs/model.md), far narrower than the
+  spread of incidence between people (Vaz 2002: 51.7 +- 11 deg, range 33-85), so only small
+  differences can be represented.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from iliopsoas.posture.tightness import TightnessError
+
+MUSCLE_SIZE_RANGE = (0.5, 2.0)
+PELVIC_INCIDENCE_OFFSET_RANGE_DEG = (-4.0, 4.0)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person's variation (defaults: the model as built)."""
+
+    psoas_minor: bool = True
+    muscle_size: float = 1.0
+    pelvic_incidence_offset_deg: float = 0.0
+
+    def __post_init__(self) -> None:
+        lo, hi = MUSCLE_SIZE_RANGE
+        if not (math.isfinite(self.muscle_size) and lo <= self.muscle_size <= hi):
+            raise TightnessError(f"muscle_size must be between {lo:g} and {hi:g} (force scale); got {self.muscle_size!r}")
+        lo, hi = PELVIC_INCIDENCE_OFFSET_RANGE_DEG
+        if not (math.isfinite(self.pelvic_incidence_offset_deg) and lo <= self.pelvic_incidence_offset_deg <= hi):
+            raise TightnessError(
+                f"pelvic_incidence_offset_deg must be between {lo:g} and {hi:g} (the model's sacroiliac "
+                f"nutation range); got {self.pelvic_incidence_offset_deg!r}"
+            )
