@@ -33,7 +33,7 @@ case "$cmd" in
   run)
     ensure_env ""
     if [ "$#" -gt 0 ]; then exec "$VENV/bin/iliopsoas" "$@"; fi
-    exec "$VENV/bin/iliopsoas" atlas show iliopsoas
+    exec "$VENV/bin/iliopsoas" serve --host 127.0.0.1 --port 8000
     ;;
   test)
     ensure_env test

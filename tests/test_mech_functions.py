@@ -65,3 +65,17 @@ def test_a_constrained_cylinder_only_wraps_on_its_active_side() -> None:
     code, r1, r2, _ = wrap_cylinder(p1, p2, radius=0.05, length=0.2, wrap_axis=1, wrap_sign=1)
     assert code[0] == WRAPPED
     assert r1[0, 1] > 0 or r2[0, 1] > 0
+
+
+def test_compiled_cylinder_kernel_agrees_with_the_numpy_reference() -> None:
+    rng = np.random.default_rng(11)
+    for axis, sign, single in ((0, 0, True), (1, -1, True), (0, 1, False), (2, 1, False)):
+        p1 = rng.normal(size=(3000, 3)) * 0.1
+        p2 = rng.normal(size=(3000, 3)) * 0.1
+        ref = wrap_cylinder(p1, p2, 0.03, 0.1, axis, sign, single, compiled=False)
+        fast = wrap_cylinder(p1, p2, 0.03, 0.1, axis, sign, single, compiled=True)
+        assert np.array_equal(ref[0], fast[0])
+        wrapped = ref[0] >= WRAPPED
+        assert wrapped.mean() > 0.05
+        assert np.abs(ref[1][wrapped] - fast[1][wrapped]).max() < 1e-10
+        assert np.abs(ref[3] - fast[3]).max() < 1e-10

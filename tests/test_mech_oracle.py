@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iliopsoas.mechanics import body_transforms, load_osim, moment_arms, muscle_lengths, path_points
+from iliopsoas.mechanics import (
+    body_transforms,
+    lengths_and_moment_arms,
+    load_osim,
+    moment_arms,
+    muscle_lengths,
+    path_points,
+)
 
 ORACLES = {
     "Rajagopal2016": "opensim-models/Rajagopal2016.osim",
@@ -118,3 +125,13 @@ def test_current_path_points_and_tangent_points_match_opensim(oracle: Oracle) ->
         assert np.abs(cp.ground[:, :width][used] - ref[used]).max() < 1e-9
         wl = np.nansum(np.where(cp.ids < 0, cp.wrap_length, 0.0), axis=1)
         assert np.abs(wl - d["wrap_length"][:n, k]).max() < 1e-9
+
+
+def test_compiled_path_kernel_agrees_with_the_numpy_path(oracle: Oracle) -> None:
+    m = oracle.model
+    q = oracle.q[:300]  # at least KERNEL_MIN_POSES, so that the kernel is used
+    coords = ["hip_flexion_r", "hip_adduction_r", "knee_angle_r"]
+    L1, r1 = lengths_and_moment_arms(m, q, coords, use_kernel=True)
+    L2, r2 = lengths_and_moment_arms(m, q, coords, use_kernel=False)
+    assert np.abs(L1 - L2).max() < 1e-12
+    assert np.abs(r1 - r2).max() < 1e-12

@@ -167,3 +167,22 @@ def test_write_osim_output_loads_in_opensim_with_the_same_numbers(models_dir: Pa
         mu = om.getMuscles().get(name)
         assert abs(mu.getLength(s) - ours_L[k]) < 1e-7
         assert abs(mu.computeMomentArm(s, hip) - ours_r[k]) < 1e-6
+
+
+def test_lenient_mode_lists_what_it_skipped(tmp_path: Path) -> None:
+    model = load_osim(mini(tmp_path, joint="BallJoint"), strict=False)
+    assert any("unsupported joint type BallJoint" in s for s in model.skipped)
+    assert any("muscle 'flexor' attaches to bodies without a joint" in s for s in model.skipped)
+    assert model.muscle_names == ()
+
+
+def test_unsupported_wrap_surface_is_named(tmp_path: Path) -> None:
+    text = MINI.format(joint="PinJoint", insertion_body="/bodyset/thigh").replace(
+        '<Body name="thigh">',
+        '<Body name="thigh"><WrapObjectSet><objects><WrapTorus name="ring"/></objects></WrapObjectSet>',
+    )
+    p = tmp_path / "torus.osim"
+    p.write_text(text)
+    with pytest.raises(OsimError, match=r'<WrapTorus name="ring">: unsupported wrap object type'):
+        load_osim(p)
+    assert any("WrapTorus" in s for s in load_osim(p, strict=False).skipped)

@@ -111,3 +111,37 @@ def test_bad_inputs_fail_cleanly(rajagopal: Path, tmp_path: Path) -> None:
         assert res.exit_code == 1, (args, res.output)
         assert message in res.output.replace("\n", "")
         assert "Traceback" not in res.output
+
+
+@pytest.mark.opensim
+def test_hip_flexion_moment_of_all_muscles_matches_opensim(rajagopal: Path) -> None:
+    """joint_moments = sum over muscles of moment arm x tendon force, as OpenSim computes them."""
+    osim = pytest.importorskip("opensim")
+    from iliopsoas.mechanics import load_osim
+    from iliopsoas.mechanics.forces import joint_moments
+
+    model = load_osim(rajagopal)
+    rng = np.random.default_rng(11)
+    q = np.tile(model.coordinate_defaults, (4, 1))
+    names = ["hip_flexion_r", "hip_adduction_r", "knee_angle_r"]
+    ids = [model.coordinate_index(c) for c in names]
+    q[:, ids] = rng.uniform([-0.3, -0.3, 0.1], [1.5, 0.3, 1.5], (4, 3))
+    ours = joint_moments(model, q, 0.3, coordinates=["hip_flexion_r", "knee_angle_r"])
+
+    om = osim.Model(str(rajagopal))
+    state = om.initSystem()
+    cs = om.getCoordinateSet()
+    ms = om.getMuscles()
+    for k in range(4):
+        for c, i in zip(names, ids, strict=True):
+            cs.get(c).setValue(state, float(q[k, i]), False)
+        cs.get("knee_angle_r_beta").setValue(state, float(q[k, ids[2]]), False)
+        for i in range(ms.getSize()):
+            ms.get(i).setActivation(state, 0.3)
+        om.realizeVelocity(state)
+        om.equilibrateMuscles(state)
+        om.realizeDynamics(state)
+        for j, c in enumerate(["hip_flexion_r", "knee_angle_r"]):
+            ref = sum(ms.get(i).computeMomentArm(state, cs.get(c)) * ms.get(i).getTendonForce(state)
+                      for i in range(ms.getSize()))
+            assert ours[k, j] == pytest.approx(ref, rel=1e-5, abs=1e-3)

@@ -164,3 +164,35 @@ def test_subset_keeps_order_and_values(three: mus.MuscleParameters) -> None:
     assert sub.type_names == ("DeGrooteFregly2016Muscle", "Millard2012EquilibriumMuscle")
     with pytest.raises(KeyError, match="unknown muscle 'x'"):
         three.index(["x"])
+
+
+@pytest.mark.parametrize("tendon_strain", [0.049, 0.1])
+def test_compiled_and_numpy_equilibria_agree(tendon_strain: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numba kernel (when installed) runs the same iteration as the NumPy path."""
+    pytest.importorskip("numba")
+    els = [_muscle("Millard2012EquilibriumMuscle", f"m{i}", max_isometric_force=500 + 300 * i,
+                   optimal_fiber_length=0.05 + 0.02 * i, tendon_slack_length=0.1 + 0.05 * i,
+                   pennation_angle_at_optimal=0.1 * i, fiber_damping=0.1 if i % 2 else 0.0,
+                   TendonForceLengthCurve=f"<strain_at_one_norm_force>{tendon_strain}</strain_at_one_norm_force>")
+           for i in range(4)]
+    p = mus.muscle_parameters_from_xml(els)
+    rng = np.random.default_rng(5)
+    base = p.tendon_slack_length + p.optimal_fiber_length
+    L = base * rng.uniform(0.7, 1.3, (300, 4))
+    a = rng.uniform(0.0, 1.0, (300, 4))
+    compiled = fz.muscle_state(p, L, a, tendon="compliant")
+    monkeypatch.setattr(fz, "_millard_kernel", lambda: None)
+    numpy_path = fz.muscle_state(p, L, a, tendon="compliant")
+    np.testing.assert_array_equal(compiled.converged, numpy_path.converged)
+    np.testing.assert_allclose(compiled.fiber_length, numpy_path.fiber_length, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(compiled.tendon_force, numpy_path.tendon_force, rtol=1e-10, atol=1e-9)
+
+
+def test_chunking_does_not_change_results(three: mus.MuscleParameters) -> None:
+    rng = np.random.default_rng(2)
+    L = rng.uniform(0.27, 0.33, (50, 3))
+    a = rng.uniform(0.05, 1.0, (50, 3))
+    whole = fz.muscle_state(three, L, a, tendon="compliant")
+    parts = fz.muscle_state(three, L, a, tendon="compliant", chunk_size=7)
+    for name, value in whole.as_dict().items():
+        np.testing.assert_array_equal(value, getattr(parts, name), err_msg=name)

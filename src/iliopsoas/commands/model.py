@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from iliopsoas.commands import model_ours
+from iliopsoas.commands import model_analyze, model_ours
 from iliopsoas.commands._common import console, fail, print_json
 
 if TYPE_CHECKING:
@@ -251,3 +251,4 @@ def _plot(path: Path, x: Any, y: Any, title: str, xlabel: str) -> None:
 
 
 model_ours.register(app)  # crossings, hip-moment-arms, lumbar: our lumbopelvic model
+model_analyze.register(app)  # analyze: muscle quantities over a motion

@@ -40,13 +40,13 @@ def serve(
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a web browser."),
 ) -> None:
     """Start the local web app and print its address."""
-    token = token or os.environ.get("ILIOPSOAS_TOKEN") or None
+    secret: str | None = token or os.environ.get("ILIOPSOAS_TOKEN") or None
     if not 1 <= port <= 65535:
         fail(f"--port must be 1-65535, got {port}", 2)
     if not is_loopback(host):
         err_console.print(f"[bold yellow]warning:[/] binding to {host} makes the app reachable from other machines; "
                           "every API request must carry the token.", highlight=False)
-        if not token:
+        if not secret:
             fail(f"--host {host} is not a loopback address: give --token TOKEN (or set ILIOPSOAS_TOKEN)", 2)
     for label, path, want_dir in (("--osim", osim, False), ("--geometry", geometry, True)):
         if path is not None and not (path.is_dir() if want_dir else path.is_file()):
@@ -64,9 +64,9 @@ def serve(
 
     from iliopsoas.web import create_app
 
-    app = create_app(db=db, token=token, osim=osim, geometry=geometry)
+    app = create_app(db=db, token=secret, osim=osim, geometry=geometry, warm=True)
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    url = f"http://{shown}:{port}/" + (f"?token={secret}" if secret else "")
     typer.echo(f"iliopsoas app: {url}  (Ctrl+C to stop)", err=False)
     if not no_browser:
         import threading

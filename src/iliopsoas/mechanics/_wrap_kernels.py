@@ -475,16 +475,22 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
 
 
 @njit(cache=True)
-def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
+def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange_,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
                 L, r, out_ids, out_g, out_cnt, out_wl):
     """Length ``L`` (n,) and, when ``W`` has k > 0 directions, moment arms ``r`` (n, k) of one
     muscle made of fixed/conditional points and cylinder wraps (see path.py for the semantics)."""
-    n = R.shape[0]
     m = pbody.shape[0]
     nw = wbody.shape[0]
-    S = m + 2 * nw
-    kdir = W.shape[1]
+    _path_block(0, R.shape[0], R, p, W, V, q, pbody, ploc, pcoord, prange_,
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
+                L, r, out_ids, out_g, out_cnt, out_wl, m, nw, m + 2 * nw, W.shape[1])
+
+
+@njit(cache=True)
+def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
+                L, r, out_ids, out_g, out_cnt, out_wl, m, nw, S, kdir):
     ids = np.empty(S + 2, dtype=np.int64)
     body = np.empty(S + 2, dtype=np.int64)
     loc = np.empty((S + 2, 3))
@@ -495,7 +501,7 @@ def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-u
     cache_ok = np.empty((max(nw, 1), 2), dtype=np.bool_)
     results = np.zeros(max(nw, 1), dtype=np.int64)
     order = np.arange(max(nw, 1))
-    for k in range(n):
+    for k in range(k0, k1):
         cnt = 0
         cache_ok[:, :] = False
         for i in range(m):

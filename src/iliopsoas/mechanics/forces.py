@@ -43,6 +43,7 @@ from iliopsoas.mechanics.muscles import (
 FloatArray = NDArray[np.float64]
 TendonMode = Literal["rigid", "compliant", "model"]
 TENDON_MODES: tuple[str, ...] = ("rigid", "compliant", "model")
+DEFAULT_CHUNK = 8192  # poses per chunk in muscle_state (bounds the temporaries)
 
 
 @dataclass(frozen=True)
@@ -275,19 +276,41 @@ def _elements(p: MuscleParameters, muscle: NDArray[np.intp]) -> MuscleParameters
     return cast(MuscleParameters, _PerElement(p, muscle))
 
 
-def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+def _millard_kernel() -> Any:
+    try:
+        from iliopsoas.mechanics._muscle_kernels import millard_equilibrium
+    except ImportError:  # numba not installed: the NumPy path below does the same work
+        return None
+    return millard_equilibrium
+
+
+def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray, *,
+                      use_compiled: bool = True) -> dict[str, np.ndarray]:
     """OpenSim's static fiber-equilibrium Newton iteration, run on all poses and muscles at once.
 
     The entries are flattened; each outer iteration works only on the entries not yet
     converged, and each step-halving pass only on the entries still halving.
     """
     n, m = L.shape
-    mi = np.broadcast_to(np.arange(m), (n, m)).reshape(-1)
+    # Entries are taken muscle by muscle, so that one muscle's curve tables stay in cache.
+    mi = np.repeat(np.arange(m), n)
     E = _elements(p, mi)
-    Lf, af = L.reshape(-1), a.reshape(-1)
+    Lf, af = L.T.reshape(-1), a.T.reshape(-1)
     tol = np.maximum(1e-8 * E.max_isometric_force, SIGNIFICANT_REAL * 10)
     max_iter = 200 if code == MILLARD else 20
     lmin = E.min_fiber_length
+    kernel = _millard_kernel() if code == MILLARD and use_compiled else None
+    if kernel is not None:
+        tables = []
+        for c in (p.active_force_length, p.fiber_force_length, p.tendon_force_length):
+            widths, yn, dn = c._tables()
+            tables += [c.starts, widths, c.ends, yn, dn]
+        lce, ferr = kernel(
+            np.ascontiguousarray(Lf), np.ascontiguousarray(af), np.ascontiguousarray(mi),
+            p.max_isometric_force, p.optimal_fiber_length, p.tendon_slack_length, p.parallelogram_height,
+            p.pennation_min_fiber_length, p.maximum_pennation_angle, p.max_sin_pennation,
+            p.pennation_angle_at_optimal, p.min_fiber_length, max_iter, *tables)
+        return _equilibrium_result(E, code, lce, ferr, tol, lmin, Lf, af, n, m)
     h = _height(E)
     along = Lf - 1.01 * E.tendon_slack_length
     pmin = _pennation_min(E)
@@ -326,6 +349,12 @@ def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArr
             hstep[halving] = np.where(stop, hstep[halving], 0.5 * hstep[halving])
             again = ~stop & (np.abs(evk["ferr"]) >= np.abs(ferr_prev[halving]))
             halving = halving[again]
+    return _equilibrium_result(E, code, lce, ferr, tol, lmin, Lf, af, n, m)
+
+
+def _equilibrium_result(E: MuscleParameters, code: int, lce: FloatArray, ferr: FloatArray, tol: FloatArray,
+                        lmin: FloatArray, Lf: FloatArray, af: FloatArray, n: int, m: int) -> dict[str, np.ndarray]:
+    """OpenSim's verdict on the final iterate: converged, at the lower bound, or failed (NaN)."""
     ok = np.abs(ferr) < tol
     low = ~ok & (lce <= lmin)
     lce = np.where(low, lmin, lce)
@@ -333,8 +362,8 @@ def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArr
     if code == MILLARD:
         lce = np.maximum(lce, lmin)
     final = _hill_eval(E, code, lce, Lf, af)
-    out = {k: v.reshape(n, m) for k, v in final.items()}
-    return dict(fiber_length=lce.reshape(n, m), converged=(ok | low).reshape(n, m), **out)
+    out = {k: v.reshape(m, n).T for k, v in final.items()}
+    return dict(fiber_length=lce.reshape(m, n).T, converged=(ok | low).reshape(m, n).T, **out)
 
 
 def _compliant(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
@@ -453,7 +482,8 @@ def _degroote_compliant(p: MuscleParameters, L: FloatArray, a: FloatArray) -> di
 
 
 def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: ArrayLike = 1.0, *,
-                 velocity: ArrayLike | None = None, tendon: TendonMode | str = "model") -> MuscleState:
+                 velocity: ArrayLike | None = None, tendon: TendonMode | str = "model",
+                 chunk_size: int = DEFAULT_CHUNK) -> MuscleState:
     """Fiber lengths and forces of every muscle in every pose.
 
     Parameters
@@ -470,6 +500,8 @@ def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: Ar
         equilibrium is static and requires zero velocity.
     tendon : {"model", "rigid", "compliant"}
         Tendon model (see the module docstring).
+    chunk_size : int
+        Poses per chunk; memory grows with ``chunk_size * m``, not with ``n``.
 
     Returns
     -------
@@ -510,16 +542,21 @@ def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: Ar
             "fiber", "tendon")
     out: dict[str, Any] = {k: np.full((n, m), np.nan) for k in keys}
     out["converged"] = np.ones((n, m), dtype=bool)
+    groups = []
     for code in (MILLARD, THELEN, DEGROOTE):
         for is_rigid in (True, False):
             cols = np.flatnonzero((params.type_code == code) & (rigid == is_rigid))
-            if cols.size == 0:
-                continue
-            sub = params.subset(cols)
-            fn = _rigid(sub, code, L[:, cols], a[:, cols], v[:, cols]) if is_rigid else \
-                _compliant(sub, code, L[:, cols], a[:, cols])
+            if cols.size:
+                groups.append((code, is_rigid, cols, params.subset(cols)))
+    # Poses are processed in chunks so that the temporaries stay bounded for any batch size.
+    step = max(1, int(chunk_size))
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        for code, is_rigid, cols, sub in groups:
+            Lc, ac = L[rows][:, cols], a[rows][:, cols]
+            fn = _rigid(sub, code, Lc, ac, v[rows][:, cols]) if is_rigid else _compliant(sub, code, Lc, ac)
             for k in keys + ("converged",):
-                out[k][:, cols] = fn[k]
+                out[k][rows, cols] = fn[k]
     return MuscleState(
         mtu_length=L,
         fiber_length=out["fiber_length"],

@@ -107,8 +107,13 @@ def _axis_rotation(axis: Array, angle: Array) -> Array:
     return np.eye(3) + s * kx + (1.0 - c) * (kx @ kx)
 
 
-def _skew(axis: Array) -> Array:
-    return np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+def _cross(a: Array, b: Array) -> Array:
+    """Cross product over the last axis (broadcasting), faster than np.cross for small vectors."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
 
 
 def forward_kinematics(
@@ -149,14 +154,14 @@ def forward_kinematics(
             axis = jt.axes[i]
             if i < 3:
                 if wfm is not None and dval is not None:
-                    wfm = wfm + dval[:, :, None] * (rfm @ axis)[:, None, :]
+                    wfm += dval[:, :, None] * (rfm @ axis)[:, None, :]
                 if not np.any(val):
                     continue
                 rfm = rfm @ _axis_rotation(axis, val)
             else:
                 pfm = pfm + val[:, None] * axis
                 if vfm is not None and dval is not None:
-                    vfm = vfm + dval[:, :, None] * axis
+                    vfm += dval[:, :, None] * axis
         par, ch = jt.parent, jt.child
         rgp, pgp = R[:, par], p[:, par]
         rgf = rgp @ jt.parent_rotation
@@ -168,10 +173,11 @@ def forward_kinematics(
         p[:, ch] = pgm - rgb @ jt.child_translation
         if W is not None and V is not None and wfm is not None and vfm is not None:
             wp, vp = W[:, :, par], V[:, :, par]
-            wc = wp + np.einsum("nij,nkj->nki", rgf, wfm)
-            vgm = vp + np.cross(wp, (pgm - pgp)[:, None, :]) + np.einsum("nij,nkj->nki", rgf, vfm)
+            rgf_t = np.swapaxes(rgf, 1, 2)
+            wc = wp + wfm @ rgf_t  # rows: (R_GF w)^T
+            vgm = vp + _cross(wp, (pgm - pgp)[:, None, :]) + vfm @ rgf_t
             W[:, :, ch] = wc
-            V[:, :, ch] = vgm - np.cross(wc, (pgm - p[:, ch])[:, None, :])
+            V[:, :, ch] = vgm - _cross(wc, (pgm - p[:, ch])[:, None, :])
     return R, p, W, V
 
 

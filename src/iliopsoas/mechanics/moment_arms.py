@@ -30,6 +30,7 @@ from iliopsoas.mechanics.path import (
     kernel_eligible,
     path_moment_arms,
 )
+from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
 
 Array = NDArray[np.float64]
 
@@ -87,6 +88,7 @@ def muscle_lengths(
     muscles : names or indices (default: all, in ``model.muscle_names`` order).
     """
     qq = check_q(model, q)
+    big = qq.shape[0] >= KERNEL_MIN_POSES
     mids = _muscle_ids(model, muscles)
     out = np.zeros((qq.shape[0], len(mids)))
     for sl in _chunks(qq.shape[0], chunk_size):
@@ -94,7 +96,7 @@ def muscle_lengths(
         R, p, _, _ = forward_kinematics(model, qc)
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
-            if use_kernel and kernel_eligible(model, mu):
+            if use_kernel and big and kernel_eligible(model, mu):
                 out[sl, k] = compiled_path(model, mu, qc, R, p)[0]
             else:
                 out[sl, k] = compute_path(model, mu, qc, R, p).length()
@@ -122,6 +124,7 @@ def moment_arms(
     ``coordinates`` defaults to every independent coordinate.
     """
     qq = check_q(model, q)
+    big = qq.shape[0] >= KERNEL_MIN_POSES
     mids = _muscle_ids(model, muscles)
     cids = _coord_ids(model, coordinates)
     out = np.zeros((qq.shape[0], len(mids), len(cids)))
@@ -135,7 +138,7 @@ def moment_arms(
         assert W is not None and V is not None
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
-            if use_kernel and kernel_eligible(model, mu):
+            if use_kernel and big and kernel_eligible(model, mu):
                 out[sl, k, :] = compiled_path(model, mu, qc, R, p, W, V)[1]
             else:
                 out[sl, k, :] = path_moment_arms(compute_path(model, mu, qc, R, p), qc, W, V, C)
@@ -153,6 +156,7 @@ def lengths_and_moment_arms(
 ) -> tuple[Array, Array]:
     """Both at once (one path computation): ``(n, n_muscles)`` and ``(n, n_muscles, n_coords)``."""
     qq = check_q(model, q)
+    big = qq.shape[0] >= KERNEL_MIN_POSES
     mids = _muscle_ids(model, muscles)
     cids = _coord_ids(model, coordinates)
     L = np.zeros((qq.shape[0], len(mids)))
@@ -164,7 +168,7 @@ def lengths_and_moment_arms(
         assert W is not None and V is not None
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
-            if use_kernel and kernel_eligible(model, mu):
+            if use_kernel and big and kernel_eligible(model, mu):
                 L[sl, k], r[sl, k, :], _ = compiled_path(model, mu, qc, R, p, W, V)
             else:
                 st = compute_path(model, mu, qc, R, p)
@@ -188,7 +192,7 @@ def _lengths_of(model: Model, qc: Array, mids: list[int]) -> Array:
     out = np.zeros((qc.shape[0], len(mids)))
     for k, mi in enumerate(mids):
         mu = model.muscles[mi]
-        if kernel_eligible(model, mu):
+        if qc.shape[0] >= KERNEL_MIN_POSES and kernel_eligible(model, mu):
             out[:, k] = compiled_path(model, mu, qc, R, p)[0]
         else:
             out[:, k] = compute_path(model, mu, qc, R, p).length()

@@ -687,6 +687,21 @@ def load_osim(path: str | Path, *, strict: bool = True) -> Model:
     couplers = ld.load_couplers()
     wraps = ld.load_wraps()
     muscles, elements = ld.load_muscles(wraps)
+    placed = {0} | {j.child for j in joints}
+    loose = [b.name for i, b in enumerate(ld.bodies) if i not in placed]
+    if loose:
+        if strict:
+            raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
+        keep = []
+        for mu, el in zip(muscles, elements, strict=True):
+            bad = {ld.bodies[pt.body].name for pt in mu.points if pt.body not in placed}
+            bad |= {ld.bodies[wraps[w.wrap_object].body].name for w in mu.wraps if wraps[w.wrap_object].body not in placed}
+            if bad:
+                ld.skipped.append(f"{doc.where(el)}: muscle {mu.name!r} attaches to bodies without a joint: {sorted(bad)}")
+            else:
+                keep.append((mu, el))
+        muscles = [k[0] for k in keep]
+        elements = [k[1] for k in keep]
     gravity_el = ld.model_el.find("gravity")
     gravity = _floats(doc, gravity_el, 3) if gravity_el is not None else np.array([0.0, -9.80665, 0.0])
     defaults_el = ld.model_el.find("defaults")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -299,6 +300,7 @@ def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) ->
     raise NotImplementedWrap(f"wrap object {wo.name!r} of type {wo.type} cannot be computed yet")
 
 
+_PATH_KERNEL: Any
 try:  # optional compiled kernel for the common case (fixed/conditional points, cylinder wraps)
     from iliopsoas.mechanics._wrap_kernels import path_kernel as _PATH_KERNEL
 except ImportError:  # pragma: no cover - numba missing

@@ -16,6 +16,8 @@ Outputs: a status code per pose (:data:`NO_WRAP`, :data:`INSIDE_RADIUS`, :data:`
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,11 +28,13 @@ INSIDE_RADIUS = 1
 WRAPPED = 2
 MANDATORY_WRAP = 3
 
+_KERNEL: Any
 try:  # the compiled kernel is optional: the NumPy code below is the reference
     from iliopsoas.mechanics._wrap_kernels import cylinder_kernel as _KERNEL
 except ImportError:  # pragma: no cover - numba missing
     _KERNEL = None
 
+KERNEL_MIN_POSES = 256  # below this, NumPy is fast enough and no compilation is triggered
 _EPS = np.finfo(float).eps
 _LINE_EPSILON = 1e-5
 _ROUNDOFF = 2e-13
@@ -133,8 +137,8 @@ def wrap_cylinder(
     p1 = np.ascontiguousarray(p1, dtype=float)
     p2 = np.ascontiguousarray(p2, dtype=float)
     n = p1.shape[0]
-    if compiled is None:
-        compiled = _KERNEL is not None
+    if compiled is None:  # small batches: skip the one-off compilation (seconds) of the kernel
+        compiled = _KERNEL is not None and n >= KERNEL_MIN_POSES
     if compiled:
         if _KERNEL is None:
             raise RuntimeError("the compiled cylinder kernel needs numba")
@@ -542,7 +546,6 @@ def _ellipsoid_surface_path(
     r1: Array, r2: Array, a: Array, vs: Array, vs4: Array, far: Array, factor: float
 ) -> tuple[Array, Array, Array, Array]:
     """WrapEllipsoid::CalcDistanceOnEllipsoid: (length, n_points, second point, second-last point)."""
-    K = r1.shape[0]
     length = np.linalg.norm(r1 - r2, axis=1) / factor
     short = length < 0.001
     nseg = np.clip((length / 0.001).astype(int), 1, 499)

@@ -11,7 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from iliopsoas.web.schemas import CoordinateOut, MomentArmIn, MomentArmOut, ModelInfo, MuscleGroupOut, PoseIn, PoseOut
+from iliopsoas.web.schemas import (
+    CoordinateOut,
+    ModelInfo,
+    MomentArmIn,
+    MomentArmOut,
+    MuscleGroupOut,
+    PoseIn,
+    PoseOut,
+)
 
 router = APIRouter(prefix="/api/model", tags=["model"])
 

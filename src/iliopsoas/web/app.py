@@ -2,7 +2,7 @@
 
 ``create_app`` builds a new application (no global state); ``iliopsoas serve`` runs it with
 uvicorn. Pages are plain HTML with one small script each; they talk to the JSON API under
-``/api`` (schema at ``/openapi.json``, browsable at ``/api/docs``). Nothing is fetched from the
+``/api`` (schema at ``/openapi.json``, listed at ``/api/docs`` by a page of our own). Nothing is fetched from the
 network: plotly.js is served from the plotly wheel installed with the package.
 """
 
@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from iliopsoas import __version__
 
 WEB_DIR = Path(__file__).resolve().parent
-PAGES = ("atlas", "ask", "model", "care")
+PAGES = ("atlas", "ask", "model", "posture", "care")
 
 
 @dataclass
@@ -37,7 +37,9 @@ class Settings:
     osim: Path | None = None
     geometry: Path | None = None
     atlas_dir: Path | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _view: Any = field(default=None, repr=False)
+    _posture_view: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def atlas(self) -> Any:
@@ -51,6 +53,28 @@ class Settings:
             if self._view is None:
                 self._view = _build_view(self)
             return self._view
+
+    def posture_view(self) -> Any:
+        """The bundled lumbopelvic model (what the posture library solves), whatever ``--osim`` shows."""
+        if self.osim is None:
+            return self.view()
+        with self._lock:
+            if self._posture_view is None:
+                self._posture_view = _build_view(Settings(geometry=None))
+            return self._posture_view
+
+    def warm_up(self) -> None:
+        """Build the model and run one small moment-arm sweep, so that the engine's compiled
+        kernels are ready before the first page asks (the first call can take several seconds)."""
+        from iliopsoas.web.scene import moment_arm_sweep, pose_vector
+
+        try:
+            view = self.view()
+            if view.groups and view.sliders:
+                coord = view.model.coordinates[view.sliders[0]].name
+                moment_arm_sweep(view, pose_vector(view, {}), next(iter(view.groups)), coord, n_points=2)
+        except Exception:  # the page reports model errors itself; a warm-up never takes the app down
+            return
 
 
 def _build_view(s: Settings) -> Any:
@@ -98,6 +122,7 @@ def create_app(
     osim: str | Path | None = None,
     geometry: str | Path | None = None,
     atlas_dir: str | Path | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """Build the web app.
 
@@ -108,8 +133,9 @@ def create_app(
     osim : an OpenSim model for the Model page (default: the bundled lumbopelvic model).
     geometry : a folder of ``.vtp`` bone meshes (an OpenSim ``Geometry`` folder).
     atlas_dir : another atlas data folder (tests).
+    warm : build the model in a background thread right away (``iliopsoas serve`` does).
     """
-    from iliopsoas.web import api_ask, api_atlas, api_care, api_model
+    from iliopsoas.web import api_ask, api_atlas, api_care, api_model, api_posture
 
     settings = Settings(
         db=Path(db) if db is not None else None,
@@ -123,10 +149,12 @@ def create_app(
         version=__version__,
         description="A local app over the hip-flexor atlas, questions, the musculoskeletal model and care. "
         "Informs, never diagnoses.",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's Swagger page loads its assets from a CDN; /api/docs is our own
         redoc_url=None,
     )
     app.state.settings = settings
+    if warm:
+        threading.Thread(target=settings.warm_up, name="iliopsoas-warm-up", daemon=True).start()
 
     @app.middleware("http")
     async def _token_check(request: Request, call_next: Any) -> Response:
@@ -157,6 +185,7 @@ def create_app(
     app.include_router(api_atlas.router)
     app.include_router(api_ask.router)
     app.include_router(api_model.router)
+    app.include_router(api_posture.router)
     app.include_router(api_care.router)
 
     @app.get("/api/health", tags=["app"])
@@ -183,5 +212,6 @@ def create_app(
 
     for name in PAGES:
         app.get(f"/{name}", include_in_schema=False)(_page_route(name))
+    app.get("/api/docs", include_in_schema=False)(_page_route("api"))
     app.get("/favicon.ico", include_in_schema=False)(lambda: RedirectResponse("/static/favicon.svg"))
     return app

@@ -189,7 +189,7 @@ class PlanOptionsIn(_In):
 class PlanIn(_In):
     screen: ScreenAnswers = Field(description="screening item id -> true/false")  # type: ignore[valid-type]
     assessment: dict[str, Any] = Field(default_factory=dict)
-    options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
+    options: PlanOptionsIn = Field(default_factory=lambda: PlanOptionsIn.model_validate({}))
 
 
 class SessionStartIn(PlanIn):
@@ -241,3 +241,16 @@ class MeasureIn(_In):
     value: float = Field(ge=-180, le=180)
     side: Literal["left", "right"] | None = None
     note: str | None = Field(None, max_length=500)
+
+
+# ------------------------------------------------------------------------------------------ posture
+class TightnessIn(_In):
+    shortening_pct: float = Field(0.0, ge=0, le=40, description="fibre shortening, % of optimal fibre length")
+    stiffness: float = Field(1.0, ge=0.5, le=3.0, description="scale of the passive fibre force")
+
+
+class PostureIn(_In):
+    scenario: Literal["supine", "standing", "sitting", "thomas", "prone"] = "standing"
+    side: Literal["right", "left"] = "right"
+    tightness: dict[str, TightnessIn] = Field(default_factory=dict, max_length=20,
+                                              description="target (psoas, iliacus, rectus_femoris, …) -> tightness")

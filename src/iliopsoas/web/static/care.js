@@ -225,12 +225,18 @@
     const node = el("div", { id, style: "height:260px" });
     document.getElementById("progress-charts").appendChild(node);
     Plotly.newPlot(node, traces, { title: { text: title, font: { size: 13 } }, margin: { l: 45, r: 10, t: 35, b: 35 },
-      yaxis: { title: yTitle }, showlegend: traces.length > 1, legend: { orientation: "h" } }, { displayModeBar: false });
+      xaxis: { type: "category", automargin: true }, yaxis: { title: { text: yTitle } }, showlegend: traces.length > 1, legend: { orientation: "h" } }, { displayModeBar: false });
+  }
+
+  // Category labels ("2 · 21 Nov 14:05"): readable with one point or many, never merged.
+  function labels(times) {
+    return times.map((t, k) => (k + 1) + " · " + new Date(t).toLocaleString("en-GB", { day: "numeric", month: "short",
+      hour: "2-digit", minute: "2-digit" }));
   }
 
   function bandTraces(points, band, name) {
     if (!points.length) return [];
-    const t = points.map((p) => p.t), base = points[0].value;
+    const t = labels(points.map((p) => p.t)), base = points[0].value;
     return [{ x: t, y: t.map(() => base + band), mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
       { x: t, y: t.map(() => base - band), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(120,120,160,0.15)",
         name: "±" + band + " band", hoverinfo: "skip" },
@@ -247,9 +253,9 @@
       show("progress-charts");
       const s = res.series.sessions.filter((x) => x.nprs_before !== null || x.nprs_after !== null);
       chart("chart-nprs", "Pain (NPRS) per session; a 2-point change matters", [
-        { x: s.map((x) => x.t), y: s.map((x) => x.nprs_before), mode: "lines+markers", name: "before" },
-        { x: s.map((x) => x.t), y: s.map((x) => x.nprs_after), mode: "lines+markers", name: "after" }], "0–10");
-      chart("chart-sets", "Sets done per session", [{ type: "bar", x: res.series.sessions.map((x) => x.t),
+        { x: labels(s.map((x) => x.t)), y: s.map((x) => x.nprs_before), mode: "lines+markers", name: "before" },
+        { x: labels(s.map((x) => x.t)), y: s.map((x) => x.nprs_after), mode: "lines+markers", name: "after" }], "0–10");
+      chart("chart-sets", "Sets done per session", [{ type: "bar", x: labels(res.series.sessions.map((x) => x.t)),
         y: res.series.sessions.map((x) => x.steps_done), name: "sets" }], "sets");
       const m = res.series.measures, b = res.series.bands;
       chart("chart-thomas", "Thomas test hip angle (deg)", bandTraces(m.thomas_hip_deg, b.thomas_hip_deg, "hip angle"), "deg");

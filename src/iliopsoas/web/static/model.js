@@ -80,13 +80,13 @@
       ]);
       Plotly.react("scene", sceneTraces(scene), {
         margin: { l: 0, r: 0, t: 0, b: 0 }, uirevision: "keep", legend: { x: 0, y: 1 },
-        scene: { aspectmode: "data", uirevision: "keep", camera: { eye: { x: 1.5, y: 1.9, z: 0.45 } },
-          xaxis: { title: "right (m)" }, yaxis: { title: "forward (m)" }, zaxis: { title: "up (m)" } },
+        scene: { aspectmode: "data", uirevision: "keep", camera: { eye: { x: 0.95, y: 1.2, z: 0.3 } },
+          xaxis: { title: { text: "right (m)" } }, yaxis: { title: { text: "forward (m)" } }, zaxis: { title: { text: "up (m)" } } },
       });
       Plotly.react("ma-plot", maTraces(ma), {
         margin: { l: 55, r: 10, t: 30, b: 45 }, uirevision: muscle + about,
         title: { text: "Moment arm of " + muscle + " about " + about, font: { size: 14 } },
-        xaxis: { title: about + " (deg)" }, yaxis: { title: "moment arm (cm)", zeroline: true },
+        xaxis: { title: { text: about + " (deg)" } }, yaxis: { title: { text: "moment arm (cm)" }, zeroline: true },
       });
       show("ma-readout", "At " + about + " = " + ma.current_deg.toFixed(1) + "°, the mean moment arm of " +
         ma.fascicles.length + " fascicle(s) is ", el("strong", { id: "ma-value" }, ma.mean_current_cm.toFixed(2) + " cm"),

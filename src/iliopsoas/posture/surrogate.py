@@ -1,0 +1,163 @@
+"""Smooth polynomial stand-ins for path lengths and body points over a scenario's few free DOF.
+
+The engine's wrapped paths cost ~0.15 s per call; an equilibrium solve needs hundreds of
+evaluations. Each scenario frees a handful of coordinates, and every muscle length or body
+point depends on only a few of them (a right-leg muscle does not care about the left hip).
+So each function is fitted once, by least squares on engine samples, as a total-degree
+polynomial in just the coordinates it depends on (found by probing), in coordinates scaled to
+[-1, 1]. Values and exact gradients of the polynomial are then cheap for any batch of poses.
+The fit error is measured on separate validation poses and reported by the solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+DEGREE_BY_DIMS = {0: 0, 1: 10, 2: 9, 3: 7, 4: 5}
+DEPENDENCE_TOL = 1e-9
+
+
+def _exponents(d: int, degree: int) -> NDArray[np.intp]:
+    if d == 0:
+        return np.zeros((1, 0), dtype=np.intp)
+    rows = [e for e in product(range(degree + 1), repeat=d) if sum(e) <= degree]
+    return np.asarray(rows, dtype=np.intp)
+
+
+@dataclass(frozen=True)
+class PolyGroup:
+    """Functions sharing the same input dims: ``values = monomials(x) @ coef``.
+
+    ``dims`` index the scenario's varied coordinates; ``lo``/``hi`` their box; ``coef`` is
+    ``(n_terms, n_functions)``; ``columns`` says where each function goes in the output.
+    """
+
+    dims: tuple[int, ...]
+    lo: Array
+    hi: Array
+    exps: NDArray[np.intp]
+    coef: Array
+    columns: NDArray[np.intp]
+
+    def _x(self, u: Array) -> Array:
+        return (2.0 * u[:, self.dims] - (self.lo + self.hi)) / (self.hi - self.lo)
+
+    def design(self, u: Array) -> Array:
+        x = self._x(u)
+        n = x.shape[0]
+        out = np.ones((n, self.exps.shape[0]))
+        for i in range(len(self.dims)):
+            out *= x[:, i, None] ** self.exps[None, :, i]
+        return out
+
+    def evaluate(self, u: Array) -> tuple[Array, Array]:
+        """Values ``(n, F)`` and gradients ``(n, F, len(dims))`` with respect to the raw coordinates."""
+        x = self._x(u)
+        n, d = x.shape
+        if d == 0:
+            return np.broadcast_to(self.coef[0], (n, self.coef.shape[1])).copy(), np.zeros((n, self.coef.shape[1], 0))
+        deg = int(self.exps.max())
+        pw = np.ones((n, d, deg + 1))
+        for p in range(1, deg + 1):
+            pw[:, :, p] = pw[:, :, p - 1] * x
+        per_dim = [pw[:, i, self.exps[:, i]] for i in range(d)]
+        # products over all dims but j, from prefix and suffix products: O(d) array products
+        prefix = [np.ones((n, self.exps.shape[0]))]
+        for i in range(d):
+            prefix.append(prefix[-1] * per_dim[i])
+        suffix = np.ones((n, self.exps.shape[0]))
+        stack = np.empty((d + 1, n, self.exps.shape[0]))
+        stack[0] = prefix[d]
+        scale = 2.0 / (self.hi - self.lo)
+        for j in range(d - 1, -1, -1):
+            e = self.exps[:, j]
+            dpow = np.where(e > 0, e * pw[:, j, np.maximum(e - 1, 0)], 0.0)
+            stack[j + 1] = prefix[j] * dpow * suffix * scale[j]
+            suffix = suffix * per_dim[j]
+        out = stack @ self.coef  # (d + 1, n, F)
+        return out[0], np.moveaxis(out[1:], 0, 2)
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """All fitted functions of one kind (e.g. muscle lengths), ``n_functions`` outputs."""
+
+    n_functions: int
+    n_dims: int
+    groups: tuple[PolyGroup, ...]
+    max_error: float
+
+    def evaluate(self, u: Array) -> tuple[Array, Array]:
+        """Values ``(n, F)`` and gradients ``(n, F, n_dims)`` at varied coordinates ``u`` ``(n, n_dims)``."""
+        n = u.shape[0]
+        vals = np.zeros((n, self.n_functions))
+        grads = np.zeros((n, self.n_functions, self.n_dims))
+        for g in self.groups:
+            v, gr = g.evaluate(u)
+            vals[:, g.columns] = v
+            if g.dims:
+                grads[:, g.columns[:, None], np.asarray(g.dims)[None, :]] = gr
+        return vals, grads
+
+
+def fit(
+    func: Callable[[Array], Array],
+    lo: Array,
+    hi: Array,
+    *,
+    n_samples: int = 400,
+    n_validate: int = 60,
+    seed: int = 0,
+) -> Surrogate:
+    """Fit every output of ``func`` (``(n, d) -> (n, F)``) over the box ``[lo, hi]``.
+
+    One call of ``func`` on all probes, samples and validation poses together.
+    """
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    d = lo.size
+    rng = np.random.default_rng(seed)
+    centre = 0.5 * (lo + hi)
+    probes = [centre]
+    for j in range(d):
+        for frac in (0.0, 1.0):
+            p = centre.copy()
+            p[j] = lo[j] + frac * (hi[j] - lo[j])
+            probes.append(p)
+    samples = lo + (hi - lo) * rng.random((n_samples, d))
+    corners = lo + (hi - lo) * np.array(list(product((0.0, 1.0), repeat=d))) if d <= 6 else np.zeros((0, d))
+    valid = lo + (hi - lo) * rng.random((n_validate, d))
+    allu = np.vstack([np.asarray(probes), samples, corners, valid])
+    y = np.asarray(func(allu), dtype=float)
+    n_probe = len(probes)
+    yp, ys = y[:n_probe], y[n_probe:n_probe + n_samples + len(corners)]
+    yv = y[n_probe + n_samples + len(corners):]
+    us = allu[n_probe:n_probe + n_samples + len(corners)]
+    n_f = y.shape[1]
+    deps = np.zeros((n_f, d), dtype=bool)
+    for j in range(d):
+        deps[:, j] = (np.abs(yp[1 + 2 * j] - yp[0]) > DEPENDENCE_TOL) | (np.abs(yp[2 + 2 * j] - yp[0]) > DEPENDENCE_TOL)
+    groups: list[PolyGroup] = []
+    keys: dict[tuple[int, ...], list[int]] = {}
+    for f in range(n_f):
+        keys.setdefault(tuple(int(j) for j in np.flatnonzero(deps[f])), []).append(f)
+    max_err = 0.0
+    for dims, cols in keys.items():
+        degree = DEGREE_BY_DIMS.get(len(dims), 3)
+        exps = _exponents(len(dims), degree)
+        g0 = PolyGroup(dims, lo[list(dims)], hi[list(dims)], exps, np.zeros((exps.shape[0], len(cols))),
+                       np.asarray(cols, dtype=np.intp))
+        A = g0.design(us)
+        coef, *_ = np.linalg.lstsq(A, ys[:, cols], rcond=None)
+        g = PolyGroup(dims, g0.lo, g0.hi, exps, coef, g0.columns)
+        err = np.abs(g.design(valid) @ coef - yv[:, cols])
+        max_err = max(max_err, float(err.max()) if err.size else 0.0)
+        groups.append(g)
+    return Surrogate(n_f, d, tuple(groups), max_err)
