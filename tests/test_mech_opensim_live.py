@@ -28,19 +28,19 @@ MOMENT_ARM_TOL = 1e-6
 
 # model file, number of poses, coordinates for moment arms
 CASES = {
-    "Rajagopal2016": ("opensim-models/Rajagopal2016.osim", 12,
+    "Rajagopal2016": ("opensim-models/Rajagopal2016.osim", 25,
                       ["hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r", "ankle_angle_r",
                        "hip_flexion_l", "lumbar_extension"]),
-    "RajagopalLaiUhlrich2023": ("opensim-models/RajagopalLaiUhlrich2023.osim", 10,
+    "RajagopalLaiUhlrich2023": ("opensim-models/RajagopalLaiUhlrich2023.osim", 20,
                                 ["hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_angle_r",
                                  "ankle_angle_l"]),
-    "gait2392_millard2012muscle": ("opensim-models/gait2392_millard2012muscle.osim", 12,
+    "gait2392_millard2012muscle": ("opensim-models/gait2392_millard2012muscle.osim", 30,
                                    ["hip_flexion_r", "hip_adduction_r", "knee_angle_r", "ankle_angle_r",
                                     "lumbar_extension", "lumbar_bending"]),
-    "gait2392_thelen2003muscle": ("opensim-models/gait2392_thelen2003muscle.osim", 8,
+    "gait2392_thelen2003muscle": ("opensim-models/gait2392_thelen2003muscle.osim", 15,
                                   ["hip_flexion_l", "knee_angle_l", "lumbar_rotation"]),
     "arm26": ("opensim-models/arm26.osim", 40, ["r_shoulder_elev", "r_elbow_flex"]),
-    "Model_Pose2Sim_muscles_flex": ("pose2sim/Model_Pose2Sim_muscles_flex.osim", 6,
+    "Model_Pose2Sim_muscles_flex": ("pose2sim/Model_Pose2Sim_muscles_flex.osim", 8,
                                     ["hip_flexion_r", "knee_angle_r", "L5_S1_Flex_Ext", "L5_S1_Lat_Bending"]),
 }
 

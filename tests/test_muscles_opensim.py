@@ -63,7 +63,7 @@ def _sample(path: Path, rigid: bool, seed: int) -> dict[str, np.ndarray]:
     for k in range(N_POSES):
         for j, name in enumerate(names):
             c = coords.get(j)
-            if name.startswith("pelvis_") or name.endswith("_beta"):
+            if name.startswith("pelvis_") or name.endswith("_beta") or c.getDefaultLocked():
                 continue
             c.setValue(state, c.getRangeMin() + (c.getRangeMax() - c.getRangeMin()) * rng.random(), False)
         for name in names:
@@ -122,6 +122,7 @@ def degroote_model(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 CASES = [
+    ("pose2sim", False),
     ("gait2392_millard2012muscle.osim", True),
     ("gait2392_millard2012muscle.osim", False),
     ("gait2392_thelen2003muscle.osim", False),
@@ -135,7 +136,12 @@ CASES = [
 
 @pytest.mark.parametrize(("model_file", "rigid"), CASES, ids=[f"{f.split('.')[0]}-{'rigid' if r else 'model'}" for f, r in CASES])
 def test_forces_match_live_opensim(models_dir: Path, degroote_model: Path, model_file: str, rigid: bool) -> None:
-    path = degroote_model if model_file == "DGF" else models_dir / "opensim-models" / model_file
+    if model_file == "DGF":
+        path = degroote_model
+    elif model_file == "pose2sim":  # full body with Christophy lumbar psoas fascicles
+        path = models_dir / "pose2sim" / "Model_Pose2Sim_muscles_flex.osim"
+    else:
+        path = models_dir / "opensim-models" / model_file
     seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh poses each run; reported on failure
     ref = _sample(path, rigid, seed=seed)
     p = _params(path)
@@ -143,12 +149,19 @@ def test_forces_match_live_opensim(models_dir: Path, degroote_model: Path, model
     failed = ref["failed"]
     assert failed.mean() < 0.05, "OpenSim failed to equilibrate many muscles"
     msg = f"seed={seed}"
-    st = fz.muscle_state(p, ref["L"], ref["act"], velocity=ref["V"] if rigid else None,
-                         tendon="rigid" if rigid else "model")
+    # OpenSim itself occasionally returns a NaN path length (pose2sim: 1 entry in ~30,000); those
+    # entries are left out and counted.
+    no_length = ~np.isfinite(ref["L"])
+    assert no_length.mean() < 1e-3, f"{msg}: OpenSim gave {int(no_length.sum())} NaN lengths"
+    L = np.where(no_length, p.tendon_slack_length + p.optimal_fiber_length, ref["L"])
+    V = np.where(no_length, 0.0, ref["V"])
+    st = fz.muscle_state(p, L, ref["act"], velocity=V if rigid else None, tendon="rigid" if rigid else "model")
+    failed = failed | no_length
+    st_converged = np.where(no_length, False, st.converged)
     if rigid:
         assert np.abs(ref["V"]).max() > 0.1  # the velocity path is exercised
     # Where OpenSim finds no equilibrium, neither do we (and we say so instead of guessing).
-    np.testing.assert_array_equal(st.converged, ~failed, err_msg=msg)
+    np.testing.assert_array_equal(st_converged, ~failed, err_msg=msg)
     ok = ~failed
     for ours, key in ((st.fiber_length, "lce"), (st.tendon_length, "tl")):
         np.testing.assert_allclose(ours[ok], ref[key][ok], rtol=0, atol=1e-7, err_msg=msg)

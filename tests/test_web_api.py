@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import warnings
 from pathlib import Path
 
@@ -241,6 +242,19 @@ def test_bone_meshes_from_a_geometry_folder(models_dir):
     knee = np.array(pose["origins"]["tibia_r"])
     assert np.min(np.linalg.norm(v - knee, axis=1)) < 0.06  # the femur mesh reaches the knee of the posed model
     assert max(max(f) for f in femur["faces"]) < len(v)
+
+
+def test_another_opensim_model_with_its_own_mesh_attachments(models_dir):
+    osim = models_dir / "opensim-models" / "Rajagopal2016.osim"
+    with TestClient(create_app(osim=osim, geometry=osim.parent / "Geometry")) as c:
+        info = c.get("/api/model").json()
+        assert info["name"] == "Rajagopal2016" and info["default_muscle"] == "psoas_r"
+        assert {"hip_flexion_r", "lumbar_extension"} <= {x["name"] for x in info["coordinates"]}
+        assert info["meshes"] >= 3  # r_pelvis, l_pelvis and sacrum hang on its pelvis body
+        pose = c.post("/api/model/pose", json={"coordinates": {"hip_flexion_r": 40}, "muscles": ["psoas_r"]}).json()
+        assert {"pelvis", "femur_r"} <= {m["body"] for m in pose["meshes"]}
+        r = c.post("/api/model/moment-arms", json={"muscle": "psoas_r", "coordinate": "hip_flexion_r", "points": 3}).json()
+        assert r["mean_current_cm"] > 0
 
 
 # ----------------------------------------------------------------------------------- posture
@@ -498,6 +512,12 @@ def test_serve_refuses_a_public_host_without_a_token(monkeypatch):
     assert r.exit_code == 2 and "--port" in r.output
     r = CliRunner().invoke(app, ["serve", "--osim", "/nonexistent/x.osim", "--no-browser"])
     assert r.exit_code == 1 and "not an existing file" in r.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = CliRunner().invoke(app, ["serve", "--port", str(port), "--no-browser"])
+    assert r.exit_code == 1 and "cannot listen" in r.output
 
 
 def test_vtp_reader_decimates_and_rejects_bad_files(tmp_path, models_dir):

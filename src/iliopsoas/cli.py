@@ -10,8 +10,7 @@ import typer
 
 from iliopsoas import __version__
 from iliopsoas.commands import ask as ask_command
-from iliopsoas.commands import atlas
-from iliopsoas.commands import care
+from iliopsoas.commands import atlas, care
 from iliopsoas.commands import model as model_command
 from iliopsoas.commands import serve as serve_command
 

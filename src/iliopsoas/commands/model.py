@@ -192,13 +192,13 @@ def moment_arm(
     for i, v in _parse_sets(model, sets).items():
         q[:, i] = v
     q[:, ci] = np.radians(values) if rot else values
-    from iliopsoas.mechanics.path import NotImplementedWrap
+    from iliopsoas.mechanics.path import UnsupportedWrapError
 
     try:
         L, r = lengths_and_moment_arms(model, q, [ci], muscles=[mi])
         if exact:
             r = moment_arms(model, q, [ci], exact=True, muscles=[mi])
-    except NotImplementedWrap as exc:
+    except UnsupportedWrapError as exc:
         fail(str(exc))
     unit = "deg" if rot else "m"
     rows = [

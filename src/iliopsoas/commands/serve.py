@@ -30,6 +30,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _has_display() -> bool:
+    """Whether a graphical browser can open; without one, Python would start a text browser in this terminal."""
+    import sys
+
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (other than loopback needs --token)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -37,7 +44,7 @@ def serve(
     db: Path = typer.Option(None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir)."),
     osim: Path = typer.Option(None, "--osim", help="Show this OpenSim model on the Model page instead of ours."),
     geometry: Path = typer.Option(None, "--geometry", help="An OpenSim Geometry folder of .vtp bone meshes."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a web browser."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a web browser (none is opened without a display)."),
 ) -> None:
     """Start the local web app and print its address."""
     secret: str | None = token or os.environ.get("ILIOPSOAS_TOKEN") or None
@@ -68,7 +75,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={secret}" if secret else "")
     typer.echo(f"iliopsoas app: {url}  (Ctrl+C to stop)", err=False)
-    if not no_browser:
+    if not no_browser and _has_display():
         import threading
         import webbrowser
 

@@ -127,3 +127,4 @@ def millard_equilibrium(L, a, mi, F, lo, tsl, h, pmin, maxpen, maxsin, alpha0, l
         lce_out[e] = lce
         err_out[e] = ferr
     return lce_out, err_out
+

@@ -575,3 +575,108 @@ def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ign
                 cg = _query(s, ids, g, cache_g, cache_ok)
                 for c in range(3):
                     out_g[k, s, c] = cg[c]
+
+
+# ------------------------------------------------------------------------ forward kinematics
+@njit(cache=True)
+def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # type: ignore[no-untyped-def]
+    """Compose joint transforms per pose (see kinematics.forward_kinematics for the conventions).
+
+    S (n, J, 6) transform-axis values, dS (n, k, J, 6) their derivatives along k directions.
+    Writes R (n, B, 3, 3), p (n, B, 3), W and V (n, k, B, 3); R[:, 0] must already be identity.
+    """
+    n, J = S.shape[0], S.shape[1]
+    kd = dS.shape[1]
+    rfm = np.empty((3, 3))
+    rot = np.empty((3, 3))
+    tmp = np.empty((3, 3))
+    rgf = np.empty((3, 3))
+    rgm = np.empty((3, 3))
+    wfm = np.empty((kd, 3))
+    vfm = np.empty((kd, 3))
+    for t in range(n):
+        for j in range(J):
+            for a in range(3):
+                for b in range(3):
+                    rfm[a, b] = 1.0 if a == b else 0.0
+            wfm[:, :] = 0.0
+            vfm[:, :] = 0.0
+            for i in range(3):
+                ax0, ax1, ax2 = axes[j, i, 0], axes[j, i, 1], axes[j, i, 2]
+                ra = (rfm[0, 0] * ax0 + rfm[0, 1] * ax1 + rfm[0, 2] * ax2,
+                      rfm[1, 0] * ax0 + rfm[1, 1] * ax1 + rfm[1, 2] * ax2,
+                      rfm[2, 0] * ax0 + rfm[2, 1] * ax1 + rfm[2, 2] * ax2)
+                for kk in range(kd):
+                    d = dS[t, kk, j, i]
+                    if d != 0.0:
+                        wfm[kk, 0] += d * ra[0]
+                        wfm[kk, 1] += d * ra[1]
+                        wfm[kk, 2] += d * ra[2]
+                ang = S[t, j, i]
+                if ang == 0.0:
+                    continue
+                s, c = math.sin(ang), math.cos(ang)
+                oc = 1.0 - c
+                # Rodrigues: I + s K + (1 - c) K^2 with K the cross-product matrix of the axis
+                rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
+                rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
+                rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
+                rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
+                rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
+                rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
+                rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
+                rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
+                rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
+                for a in range(3):
+                    for b in range(3):
+                        tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
+                rfm[:, :] = tmp
+            pfm0 = pfm1 = pfm2 = 0.0
+            for i in range(3, 6):
+                v = S[t, j, i]
+                pfm0 += v * axes[j, i, 0]
+                pfm1 += v * axes[j, i, 1]
+                pfm2 += v * axes[j, i, 2]
+                for kk in range(kd):
+                    d = dS[t, kk, j, i]
+                    vfm[kk, 0] += d * axes[j, i, 0]
+                    vfm[kk, 1] += d * axes[j, i, 1]
+                    vfm[kk, 2] += d * axes[j, i, 2]
+            pa, ch = parent[j], child[j]
+            for a in range(3):
+                for b in range(3):
+                    rgf[a, b] = R[t, pa, a, 0] * rpf[j, 0, b] + R[t, pa, a, 1] * rpf[j, 1, b] + R[t, pa, a, 2] * rpf[j, 2, b]
+            pgf = (
+                p[t, pa, 0] + R[t, pa, 0, 0] * ppf[j, 0] + R[t, pa, 0, 1] * ppf[j, 1] + R[t, pa, 0, 2] * ppf[j, 2],
+                p[t, pa, 1] + R[t, pa, 1, 0] * ppf[j, 0] + R[t, pa, 1, 1] * ppf[j, 1] + R[t, pa, 1, 2] * ppf[j, 2],
+                p[t, pa, 2] + R[t, pa, 2, 0] * ppf[j, 0] + R[t, pa, 2, 1] * ppf[j, 1] + R[t, pa, 2, 2] * ppf[j, 2],
+            )
+            for a in range(3):
+                for b in range(3):
+                    rgm[a, b] = rgf[a, 0] * rfm[0, b] + rgf[a, 1] * rfm[1, b] + rgf[a, 2] * rfm[2, b]
+            pgm = (
+                pgf[0] + rgf[0, 0] * pfm0 + rgf[0, 1] * pfm1 + rgf[0, 2] * pfm2,
+                pgf[1] + rgf[1, 0] * pfm0 + rgf[1, 1] * pfm1 + rgf[1, 2] * pfm2,
+                pgf[2] + rgf[2, 0] * pfm0 + rgf[2, 1] * pfm1 + rgf[2, 2] * pfm2,
+            )
+            for a in range(3):
+                for b in range(3):
+                    # R_GB = R_GM R_BM^T
+                    R[t, ch, a, b] = rgm[a, 0] * rbm[j, b, 0] + rgm[a, 1] * rbm[j, b, 1] + rgm[a, 2] * rbm[j, b, 2]
+            for a in range(3):
+                p[t, ch, a] = pgm[a] - (R[t, ch, a, 0] * pbm[j, 0] + R[t, ch, a, 1] * pbm[j, 1] + R[t, ch, a, 2] * pbm[j, 2])
+            for kk in range(kd):
+                wp = (W[t, kk, pa, 0], W[t, kk, pa, 1], W[t, kk, pa, 2])
+                wc = (
+                    wp[0] + rgf[0, 0] * wfm[kk, 0] + rgf[0, 1] * wfm[kk, 1] + rgf[0, 2] * wfm[kk, 2],
+                    wp[1] + rgf[1, 0] * wfm[kk, 0] + rgf[1, 1] * wfm[kk, 1] + rgf[1, 2] * wfm[kk, 2],
+                    wp[2] + rgf[2, 0] * wfm[kk, 0] + rgf[2, 1] * wfm[kk, 1] + rgf[2, 2] * wfm[kk, 2],
+                )
+                d1 = (pgm[0] - p[t, pa, 0], pgm[1] - p[t, pa, 1], pgm[2] - p[t, pa, 2])
+                c1 = _cross(wp[0], wp[1], wp[2], d1[0], d1[1], d1[2])
+                d2 = (pgm[0] - p[t, ch, 0], pgm[1] - p[t, ch, 1], pgm[2] - p[t, ch, 2])
+                c2 = _cross(wc[0], wc[1], wc[2], d2[0], d2[1], d2[2])
+                for a in range(3):
+                    vg = V[t, kk, pa, a] + c1[a] + rgf[a, 0] * vfm[kk, 0] + rgf[a, 1] * vfm[kk, 1] + rgf[a, 2] * vfm[kk, 2]
+                    W[t, kk, ch, a] = wc[a]
+                    V[t, kk, ch, a] = vg - c2[a]

@@ -436,7 +436,7 @@ def _degroote_lengths(p: MuscleParameters, L: FloatArray, ft: FloatArray):
 
 def _degroote_compliant(p: MuscleParameters, L: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
     """Bisection on normalized tendon force in [0, 5] to 1e-10, as DeGrooteFregly2016Muscle does."""
-    F, lo = p.max_isometric_force, p.optimal_fiber_length
+    lo = p.optimal_fiber_length
     fv0 = mus.degroote_force_velocity(np.zeros(1))[0]
 
     def residual(ft: FloatArray) -> FloatArray:
@@ -460,7 +460,12 @@ def _degroote_compliant(p: MuscleParameters, L: FloatArray, a: FloatArray) -> di
         right = np.where(to_left, mid, right)
         left = np.where(to_right, mid, left)
         r_left = np.where(to_right, r_mid, r_left)
-    ft = np.where(ok, mid, np.nan)
+    return _degroote_outputs(p, L, a, np.where(ok, mid, np.nan), ok)
+
+
+def _degroote_outputs(p: MuscleParameters, L: FloatArray, a: FloatArray, ft: FloatArray,
+                      ok: NDArray[np.bool_]) -> dict[str, FloatArray]:
+    F, lo = p.max_isometric_force, p.optimal_fiber_length
     tl, lce, cos = _degroote_lengths(p, L, ft)
     fal, _, fpe, _ = _fiber_curves(p, DEGROOTE, lce / lo, deriv=False)
     tendon = ft * F

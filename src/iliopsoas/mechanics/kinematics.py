@@ -13,12 +13,21 @@ moment-arm solver uses.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.mechanics.model import Model
+
+_FK_KERNEL: Any
+try:  # optional compiled kernel; the NumPy code is the reference
+    from iliopsoas.mechanics._wrap_kernels import fk_kernel as _FK_KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _FK_KERNEL = None
+_KERNEL_MIN_POSES = 256
 
 Array = NDArray[np.float64]
 
@@ -117,6 +126,70 @@ def _cross(a: Array, b: Array) -> Array:
 
 
 def forward_kinematics(
+    model: Model, q: Array, dq: Array | None = None
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """Body poses in ground for complete coordinates ``q`` ``(n, n_coordinates)``.
+
+    Returns ``R`` ``(n, n_bodies, 3, 3)`` and ``p`` ``(n, n_bodies, 3)`` such that a point
+    ``x_B`` fixed in body ``b`` is at ``R[:, b] @ x_B + p[:, b]`` in ground. With directions
+    ``dq`` ``(n, k, n_coordinates)`` also returns, per direction, each body's angular velocity
+    ``W`` ``(n, k, n_bodies, 3)`` and origin velocity ``V`` ``(n, k, n_bodies, 3)`` in ground,
+    so that a body-fixed point at ground position ``g`` moves with ``V + W x (g - p)``;
+    otherwise those are ``None``. ``q`` must already satisfy the couplers
+    (see :func:`complete_coordinates`). Uses a compiled kernel for large batches when numba
+    is installed; the NumPy implementation is the reference.
+    """
+    n = q.shape[0]
+    if _FK_KERNEL is None or n < _KERNEL_MIN_POSES or not model.joints:
+        return _forward_kinematics_numpy(model, q, dq)
+    nb = len(model.bodies)
+    J = len(model.joints)
+    k = 0 if dq is None else dq.shape[1]
+    S = np.zeros((n, J, 6))
+    dS = np.zeros((n, k, J, 6))
+    for j, jt in enumerate(model.joints):
+        for i in range(6):
+            fn = jt.functions[i]
+            ci = jt.axis_coordinates[i]
+            if fn.is_constant() or ci < 0:
+                S[:, j, i] = fn.value(np.zeros(n))
+            else:
+                S[:, j, i] = fn.value(q[:, ci])
+                if dq is not None:
+                    dS[:, :, j, i] = fn.derivative(q[:, ci])[:, None] * dq[:, :, ci]
+    data = _joint_arrays(model)
+    R = np.zeros((n, nb, 3, 3))
+    R[:, 0] = np.eye(3)
+    p = np.zeros((n, nb, 3))
+    W = np.zeros((n, k, nb, 3))
+    V = np.zeros((n, k, nb, 3))
+    _FK_KERNEL(S, dS, *data, R, p, W, V)
+    if dq is None:
+        return R, p, None, None
+    return R, p, W, V
+
+
+_JOINT_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _joint_arrays(model: Model) -> tuple:
+    data = _JOINT_ARRAYS.get(model)
+    if data is None:
+        js = model.joints
+        data = (
+            np.array([j.axes for j in js], dtype=float),
+            np.array([j.parent for j in js], dtype=np.int64),
+            np.array([j.child for j in js], dtype=np.int64),
+            np.array([j.parent_rotation for j in js], dtype=float),
+            np.array([j.parent_translation for j in js], dtype=float),
+            np.array([j.child_rotation for j in js], dtype=float),
+            np.array([j.child_translation for j in js], dtype=float),
+        )
+        _JOINT_ARRAYS[model] = data
+    return data
+
+
+def _forward_kinematics_numpy(
     model: Model, q: Array, dq: Array | None = None
 ) -> tuple[Array, Array, Array | None, Array | None]:
     """Body poses in ground for complete coordinates ``q`` ``(n, n_coordinates)``.

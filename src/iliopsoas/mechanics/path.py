@@ -297,7 +297,7 @@ def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) ->
         return wrapmod.wrap_cylinder(a, b, wo.radius, wo.length, wo.wrap_axis, wo.wrap_sign, single)
     if wo.type == "WrapEllipsoid":
         return wrapmod.wrap_ellipsoid(a, b, wo.dimensions, wo.wrap_axis, wo.wrap_sign, method.strip().lower())
-    raise NotImplementedWrap(f"wrap object {wo.name!r} of type {wo.type} cannot be computed yet")
+    raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type} is not supported by this engine")
 
 
 _PATH_KERNEL: Any
@@ -380,7 +380,7 @@ def compiled_path(
     return L, r, cp
 
 
-class NotImplementedWrap(ValueError):
+class UnsupportedWrapError(ValueError):
     """A wrap surface type whose OpenSim algorithm this engine does not reproduce."""
 
 

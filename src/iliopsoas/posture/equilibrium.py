@@ -16,7 +16,7 @@ whose gradient is
   rigid tendon (``iliopsoas.mechanics.forces.muscle_state``), passive part scaled by the
   tightness stiffness, active part only where a resting tone is set;
 * gravity: ``m g dy/dz`` for every body's centre of mass (and a foot point mass, see
-  :data:`FOOT`), in the ground frame;
+  :data:`FOOT_MASS`), in the ground frame;
 * contact (one-sided, penalty): a point of a body at height ``h`` above its support plane
   pushes back with ``k eps log(1 + exp(-h/eps))`` (a smoothed ``k max(0, -h)``: soft tissue of
   stiffness ``k`` = 50 kN/m, smoothing ``eps`` = 1 mm). The support is frictionless, which is
@@ -43,11 +43,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics.forces import _rigid, muscle_state
-from iliopsoas.mechanics.muscles import MILLARD
+from iliopsoas.mechanics import forces as _forces
+from iliopsoas.mechanics.forces import muscle_state
 from iliopsoas.mechanics.kinematics import complete_coordinates, coupling_vectors, forward_kinematics
+from iliopsoas.mechanics.muscles import MILLARD
 from iliopsoas.posture import passive
-from iliopsoas.posture.surrogate import Surrogate, fit
+from iliopsoas.posture.surrogate import Surrogate, cached_fit, source_digest
 from iliopsoas.posture.tightness import MuscleLoads
 
 Array = NDArray[np.float64]
@@ -62,7 +63,8 @@ MAX_STEP_TRANS = 0.02  # m per Newton step
 #: calcaneus + toes (0.1 + 1.25 + 0.2166 kg); position = their centre of mass with the ankle at
 #: 0 deg, in the tibia frame (ankle joint at (-0.01, -0.4, 0), subtalar offset and calcaneus
 #: centre of mass from Rajagopal2016.osim, our sum).
-FOOT = {"mass": 1.5666, "point": (0.041, -0.412, 0.008)}
+FOOT_MASS = 1.5666
+FOOT_POINT = (0.041, -0.412, 0.008)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,11 @@ class Problem:
         self.params = model.muscle_params
         self._subsets: dict[bytes, Any] = {}
         self._z_warm: Array | None = None
+        # the engine's rigid-tendon evaluation on a parameter set prepared once (muscle_state
+        # copies the curve tables on every call); muscle_state is the fallback
+        self._rigid = getattr(_forces, "_rigid", None)
         self._all_millard = (self.params.subset(np.arange(self.params.n_muscles))
-                             if np.all(self.params.type_code == MILLARD) else None)
+                             if self._rigid is not None and np.all(self.params.type_code == MILLARD) else None)
         self._build_kinematic_sets()
         self._build_joint_terms()
 
@@ -168,8 +173,8 @@ class Problem:
             if body.mass > 0:
                 pts.append((m.body_index(b), np.asarray(body.mass_center, dtype=float), float(body.mass)))
         for s in self.setup.feet:
-            x, y, zz = FOOT["point"]
-            pts.append((m.body_index(f"tibia_{s}"), np.array([x, y, zz if s == "r" else -zz]), float(FOOT["mass"])))
+            x, y, zz = FOOT_POINT
+            pts.append((m.body_index(f"tibia_{s}"), np.array([x, y, zz if s == "r" else -zz]), FOOT_MASS))
         self.mass_points = pts
         self.total_mass = float(sum(p[2] for p in pts))
         self.contacts = [(m.body_index(c.body), np.asarray(c.point, dtype=float)) for c in self.setup.contacts]
@@ -222,13 +227,17 @@ class Problem:
 
         return muscle_lengths(self.model, self._q_from_u(u))
 
+    def _key(self, kind: str) -> str:
+        return source_digest(kind, repr(self.setup), repr(self.q0.tolist()), repr(self.model.muscle_names),
+                             repr(self.u_lo.tolist()), repr(self.u_hi.tolist()))
+
     @cached_property
     def kin(self) -> Surrogate:
-        return fit(self._kin_func, self.u_lo, self.u_hi, n_samples=500)
+        return cached_fit(self._key("kin"), self._kin_func, self.u_lo, self.u_hi, n_samples=500)
 
     @cached_property
     def lengths(self) -> Surrogate:
-        return fit(self._muscle_func, self.u_lo, self.u_hi, n_samples=600)
+        return cached_fit(self._key("lengths"), self._muscle_func, self.u_lo, self.u_hi, n_samples=600)
 
     def warm_up(self) -> None:
         """Build the fits and the engine's force-curve tables (once per process), outside timing."""
@@ -245,12 +254,10 @@ class Problem:
         """Tendon forces ``(n, m)`` (N) for path lengths ``L`` ``(n, m)``."""
         Leff = L + loads.length_offset
         act = loads.activation
-        if self._all_millard is not None:
-            # the engine's rigid-tendon Millard evaluation on a parameter set prepared once
-            # (muscle_state would copy the curve tables on every call)
+        if self._all_millard is not None and self._rigid is not None:
             p = self._all_millard
             a = np.clip(act, p.minimum_activation, 1.0)
-            st = _rigid(p, MILLARD, Leff, a, np.zeros_like(Leff))
+            st = self._rigid(p, MILLARD, Leff, a, np.zeros_like(Leff))
             passive, active_f, phi = st["passive"], st["active"], st["pennation_angle"]
         else:
             ms = muscle_state(self.params, Leff, act, tendon="rigid")
@@ -266,12 +273,12 @@ class Problem:
         cols = np.flatnonzero(changed)
         F0 = F.copy()
         key = cols.tobytes()
-        if self._all_millard is not None:
+        if self._all_millard is not None and self._rigid is not None:
             sub = self._subsets.get(key)
             if sub is None:
                 sub = self._subsets[key] = self._all_millard.subset(cols)
             a = np.broadcast_to(sub.minimum_activation, (L.shape[0], cols.size))
-            st = _rigid(sub, MILLARD, L[:, cols], a, np.zeros((L.shape[0], cols.size)))
+            st = self._rigid(sub, MILLARD, L[:, cols], a, np.zeros((L.shape[0], cols.size)))
             F0[:, cols] = st["passive"] * np.cos(st["pennation_angle"]) * loads.force_scale[:, cols]
         else:
             base = MuscleLoads(np.zeros_like(F), np.ones_like(F), np.zeros_like(F), loads.force_scale)
@@ -326,17 +333,17 @@ class Problem:
             dU_joint -= M[:, None] * self.B[ci][None, :]
 
         varied = list(self.varied)
-        need = [(h, kn) for h, kn in self.riener if np.any(self.B[h]) or np.any(self.B[kn])]
+        need = [(hi, kn) for hi, kn in self.riener if np.any(self.B[hi]) or np.any(self.B[kn])]
         if need:
             F0 = self._untightened_forces(L, F, loads)
-            for h, kn in need:
-                hd, kd = np.degrees(q[:, h]), np.degrees(q[:, kn])
-                for ci, total_fn in ((h, passive.riener_edrich_hip_moment(hd, kd)),
+            for hi, kn in need:
+                hd, kd = np.degrees(q[:, hi]), np.degrees(q[:, kn])
+                for cj, total_fn in ((hi, passive.riener_edrich_hip_moment(hd, kd)),
                                      (kn, passive.riener_edrich_knee_moment(hd, kd))):
-                    if not np.any(self.B[ci]) or ci not in varied:
+                    if not np.any(self.B[cj]) or cj not in varied:
                         continue
-                    own = -np.einsum("nm,nm->n", F0, dL[:, :, varied.index(ci)])
-                    dU_joint -= (total_fn - own)[:, None] * self.B[ci][None, :]
+                    own = -np.einsum("nm,nm->n", F0, dL[:, :, varied.index(cj)])
+                    dU_joint -= (total_fn - own)[:, None] * self.B[cj][None, :]
 
         total = dU_muscle + dU_grav + dU_contact + dU_joint
         if not detail:
@@ -369,6 +376,8 @@ class Problem:
         resid = np.full(n, np.inf)
         it = 0
         eye = np.eye(k)
+        w_all = np.ones((n, k))
+        V_all = np.tile(eye, (n, 1, 1))
         for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
             if active.size == 0:
                 break
@@ -376,9 +385,15 @@ class Problem:
             la = loads.rows(active)
             ha = H0[active]
             na = active.size
-            pts = np.concatenate([za[:, None, :], za[:, None, :] + FD_STEP * eye[None]], axis=1).reshape(-1, k)
-            Gall = self.gradient(pts, _repeat(la, k + 1), np.repeat(ha, k + 1, axis=0)).reshape(na, k + 1, k)
-            G = Gall[:, 0]
+            # the Hessian (a forward difference of the gradient, all k + 1 points as one batch)
+            # is refreshed every other iteration and reused in between (chord steps)
+            fresh = it % 2 == 1 or it <= 2
+            if fresh:
+                pts = np.concatenate([za[:, None, :], za[:, None, :] + FD_STEP * eye[None]], axis=1).reshape(-1, k)
+                Gall = self.gradient(pts, _repeat(la, k + 1), np.repeat(ha, k + 1, axis=0)).reshape(na, k + 1, k)
+                G = Gall[:, 0]
+            else:
+                G = self.gradient(za, la, ha)
             ok = np.all(np.abs(G) <= tol, axis=1)
             resid[active] = np.abs(G / tol).max(1)
             if ok.any():
@@ -387,12 +402,16 @@ class Problem:
             if not keep.any():
                 active = active[:0]
                 break
-            active, za, G, Gall, la, ha = active[keep], za[keep], G[keep], Gall[keep], la.rows(np.flatnonzero(keep)), ha[keep]
-            H = (Gall[:, 1:] - G[:, None, :]) / FD_STEP
-            H = 0.5 * (H + np.swapaxes(H, 1, 2))
-            w, V = np.linalg.eigh(H)
-            floor = np.maximum(1e-6, 1e-6 * np.abs(w).max(1, keepdims=True))
-            w = np.maximum(np.abs(w), floor)
+            kidx = np.flatnonzero(keep)
+            active, za, G, la, ha = active[keep], za[keep], G[keep], la.rows(kidx), ha[keep]
+            if fresh:
+                H = (Gall[kidx, 1:] - G[:, None, :]) / FD_STEP
+                H = 0.5 * (H + np.swapaxes(H, 1, 2))
+                w, V = np.linalg.eigh(H)
+                floor = np.maximum(1e-6, 1e-6 * np.abs(w).max(1, keepdims=True))
+                w_all[active] = np.maximum(np.abs(w), floor)
+                V_all[active] = V
+            w, V = w_all[active], V_all[active]
             step = -np.einsum("nij,nj,nkj,nk->ni", V, 1.0 / w, V, G)
             scale = np.max(np.abs(step) / maxstep, axis=1, keepdims=True)
             step = step / np.maximum(scale, 1.0)

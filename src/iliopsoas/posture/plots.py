@@ -65,3 +65,68 @@ def sweep_figure(sweep: dict[str, Any], path: str | Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+#: (scenario, angle, title) panels of the documentation figure
+DOSE_PANELS = (
+    ("standing", "pelvic_tilt_deg", "standing: pelvic tilt (ASIS-PSIS, + anterior)"),
+    ("standing", "lumbar_lordosis_deg", "standing: lumbar angle (L1-L5 axes)"),
+    ("supine", "lumbar_lordosis_deg", "supine: lumbar angle"),
+    ("supine", "hip_rotation_deg", "supine: hip rotation (+ external)"),
+    ("thomas", "thomas_hip_deg", "Thomas: thigh to horizontal"),
+    ("thomas", "thomas_knee_deg", "Thomas: knee flexion"),
+)
+
+
+def dose_response_figure(path: str | Path, *, steps: int = 16, top: float = 0.3) -> Path:
+    """Psoas vs iliacus shortening (0 to ``top``) in the documented scenarios and angles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iliopsoas.posture.sweep import sweep
+
+    cache = {(sc, mu): sweep(sc, mu, 0.0, top, steps) for sc in {p[0] for p in DOSE_PANELS}
+             for mu in ("psoas", "iliacus")}
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6))
+    for ax, (sc, angle, title) in zip(axes.ravel(), DOSE_PANELS, strict=True):
+        for mu, style in (("psoas", "-"), ("iliacus", "--")):
+            out = cache[(sc, mu)]
+            x = [100 * s for s in out["shortening"]]
+            ax.plot(x, out["angles"][angle], style, label=mu)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("shortening (% of optimal fibre length)", fontsize=8)
+        ax.set_ylabel("deg", fontsize=8)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    out_path = Path(path)
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path
+
+
+def knee_support_figure(path: str | Path) -> Path:
+    """Lumbar angle vs height of a support under the knees, for a few tightness values."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iliopsoas.posture.scenarios import knee_support_height
+    from iliopsoas.posture.tightness import Tightness
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for label, tight in (("untightened", {}), ("iliacus 20 %", {"iliacus": Tightness(0.2)}),
+                         ("psoas 20 %", {"psoas": Tightness(0.2)}), ("iliopsoas 30 %", {"iliopsoas": Tightness(0.3)})):
+        ks = knee_support_height(tight)
+        ax.plot([100 * h for h in ks["heights_m"]], ks["lumbar_lordosis_deg"], "o-", ms=3, label=label)
+    ax.set_xlabel("support under the knees (cm)")
+    ax.set_ylabel("lumbar angle (deg)")
+    ax.set_title("supine: a support under the knees lowers the lumbar angle", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    out_path = Path(path)
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path

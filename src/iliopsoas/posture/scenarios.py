@@ -281,8 +281,10 @@ class ScenarioResult:
     muscle_forces_n: dict[str, float]
     contact_forces_n: dict[str, float]
     fit_error_mm: float
+    pose_error_mm: float
     solve_ms: float
     tightness: dict[str, dict[str, float]] = field(default_factory=dict)
+    interpretation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -293,11 +295,13 @@ class ScenarioResult:
             "message": self.message,
             "tightness": self.tightness,
             "angles": self.angles,
+            **({"interpretation": self.interpretation} if self.interpretation else {}),
             "pose": self.pose_deg,
             "contributions": self.contributions,
             "muscle_forces_n": self.muscle_forces_n,
             "contact_forces_n": self.contact_forces_n,
             "surrogate_max_error_mm": self.fit_error_mm,
+            "surrogate_error_at_pose_mm": self.pose_error_mm,
             "solve_ms": self.solve_ms,
         }
 
@@ -399,6 +403,43 @@ def knee_support_height(tight: dict[str, Tightness], side: str = "right", person
     }
 
 
+#: Modified Thomas test criteria (BMC Sports Sci Med Rehabil 2021, s13102-021-00242-y, Table 4, in
+#: shared/reference/thomas_test_norms.csv): thigh above horizontal = short one-joint hip flexors;
+#: knee flexion below 67 deg = short two-joint hip flexors.
+THOMAS_HIP_CRITERION_DEG = 0.0
+THOMAS_KNEE_CRITERION_DEG = 67.0
+THOMAS_CHANGE_DEG = 2.0
+
+
+def thomas_interpretation(tight: dict[str, Tightness], ang: dict[str, Array], *, side: str = "right",
+                          person: Person | None = None) -> dict[str, Any]:
+    """What a Thomas result points to: clinical criteria, and the change from the untightened model.
+
+    The change is what the model can attribute: a thigh that rises points to the one-joint hip
+    flexors (iliopsoas), a knee that straightens to the rectus femoris. Abduction (TFL) is not
+    solved (no adductors in the model), so the TFL cannot be pointed to.
+    """
+    _, _, sol0, ang0 = solve_batch("thomas", [{}], side=side, person=person)
+    hip, knee = float(ang["thomas_hip_deg"][0]), float(ang["thomas_knee_deg"][0])
+    d_hip = hip - float(ang0["thomas_hip_deg"][0])
+    d_knee = knee - float(ang0["thomas_knee_deg"][0])
+    points: list[str] = []
+    if d_hip > THOMAS_CHANGE_DEG:
+        points.append("iliopsoas")
+    if d_knee < -THOMAS_CHANGE_DEG:
+        points.append("rectus_femoris")
+    return {
+        "criteria": {
+            "hip_above_horizontal": hip > THOMAS_HIP_CRITERION_DEG,
+            "knee_below_67_deg": knee < THOMAS_KNEE_CRITERION_DEG,
+            "abduction": "not solved (the model has no adductors)",
+        },
+        "change_from_untightened_deg": {"thomas_hip": round(d_hip, 2), "thomas_knee": round(d_knee, 2)},
+        "points_to": points or ["none (changes below 2 deg)"],
+        "tfl": "not assessable: abduction is not solved",
+    }
+
+
 def simulate(scenario: str, tight: dict[str, Tightness] | None = None, *, side: str = "right",
              person: Person | None = None, knee_support: bool = True) -> ScenarioResult:
     """Solve one scenario for one set of tight muscles (targets as in ``tightness.TARGETS``)."""
@@ -421,15 +462,20 @@ def simulate(scenario: str, tight: dict[str, Tightness] | None = None, *, side: 
                                            for k, v in ang.items()}
     message = sol.messages[0]
     converged = bool(sol.converged[0])
+    interpretation: dict[str, Any] = {}
+    if scenario == "thomas":
+        interpretation = thomas_interpretation(tight, ang, side=side, person=person)
     if scenario == "supine" and knee_support:
         ks = knee_support_height(tight, side=side, person=person)
         angles_out["knee_support_height_m"] = ks["knee_support_height_m"]
     contacts = {c.name: round(float(detail["contact_forces"][0, i]), 2) for i, c in enumerate(prob.setup.contacts)}
     fit_mm = 1000.0 * max(prob.lengths.max_error, prob.kin.max_error)
+    pose_err_mm = 1000.0 * float(np.abs(prob._muscle_func(sol.q[:, prob.varied]) - detail["L"]).max())
     return ScenarioResult(
         scenario=scenario, side=s, converged=converged, stable=bool(sol.stable[0]), message=message,
         pose_deg=pose, angles=angles_out, contributions=contrib, muscle_forces_n=forces,
-        contact_forces_n=contacts, fit_error_mm=round(fit_mm, 3), solve_ms=round(1000 * sol.seconds, 1),
+        contact_forces_n=contacts, fit_error_mm=round(fit_mm, 3), pose_error_mm=round(pose_err_mm, 3),
+        solve_ms=round(1000 * sol.seconds, 1), interpretation=interpretation,
         tightness={k: {"shortening": t.shortening, "tendon_shortening": t.tendon_shortening,
                        "stiffness": t.stiffness, "tone": t.tone} for k, t in tight.items()},
     )

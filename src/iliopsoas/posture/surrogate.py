@@ -11,9 +11,13 @@ The fit error is measured on separate validation poses and reported by the solve
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,6 +111,14 @@ class Surrogate:
         return vals, grads
 
 
+def _least_squares(A: Array, y: Array) -> Array:
+    """Least squares through a QR factorisation (columns are scaled monomials on [-1, 1], well posed)."""
+    from scipy.linalg import qr, solve_triangular
+
+    Q, R = qr(A, mode="economic")
+    return np.asarray(solve_triangular(R, Q.T @ y))
+
+
 def fit(
     func: Callable[[Array], Array],
     lo: Array,
@@ -124,13 +136,17 @@ def fit(
     hi = np.asarray(hi, dtype=float)
     d = lo.size
     rng = np.random.default_rng(seed)
-    centre = 0.5 * (lo + hi)
-    probes = [centre]
-    for j in range(d):
-        for frac in (0.0, 1.0):
-            p = centre.copy()
-            p[j] = lo[j] + frac * (hi[j] - lo[j])
-            probes.append(p)
+    # dependence is probed along each axis from two base points (the centre and an off-centre
+    # point), so that a factor vanishing at one of them cannot hide an input
+    bases = [0.5 * (lo + hi), lo + 0.31 * (hi - lo)]
+    probes = []
+    for base in bases:
+        probes.append(base)
+        for j in range(d):
+            for frac in (0.0, 1.0):
+                p = base.copy()
+                p[j] = lo[j] + frac * (hi[j] - lo[j])
+                probes.append(p)
     samples = lo + (hi - lo) * rng.random((n_samples, d))
     corners = lo + (hi - lo) * np.array(list(product((0.0, 1.0), repeat=d))) if d <= 6 else np.zeros((0, d))
     valid = lo + (hi - lo) * rng.random((n_validate, d))
@@ -142,8 +158,12 @@ def fit(
     us = allu[n_probe:n_probe + n_samples + len(corners)]
     n_f = y.shape[1]
     deps = np.zeros((n_f, d), dtype=bool)
-    for j in range(d):
-        deps[:, j] = (np.abs(yp[1 + 2 * j] - yp[0]) > DEPENDENCE_TOL) | (np.abs(yp[2 + 2 * j] - yp[0]) > DEPENDENCE_TOL)
+    per_base = 1 + 2 * d
+    for b in range(len(bases)):
+        y0 = yp[b * per_base]
+        for j in range(d):
+            for o in (1, 2):
+                deps[:, j] |= np.abs(yp[b * per_base + 2 * j + o] - y0) > DEPENDENCE_TOL
     groups: list[PolyGroup] = []
     keys: dict[tuple[int, ...], list[int]] = {}
     for f in range(n_f):
@@ -155,9 +175,90 @@ def fit(
         g0 = PolyGroup(dims, lo[list(dims)], hi[list(dims)], exps, np.zeros((exps.shape[0], len(cols))),
                        np.asarray(cols, dtype=np.intp))
         A = g0.design(us)
-        coef, *_ = np.linalg.lstsq(A, ys[:, cols], rcond=None)
+        coef = _least_squares(A, ys[:, cols])
         g = PolyGroup(dims, g0.lo, g0.hi, exps, coef, g0.columns)
         err = np.abs(g.design(valid) @ coef - yv[:, cols])
         max_err = max(max_err, float(err.max()) if err.size else 0.0)
         groups.append(g)
     return Surrogate(n_f, d, tuple(groups), max_err)
+
+
+# ---------------------------------------------------------------------------------------------
+# on-disk cache of fits (same convention as the atlas parse cache: ILIOPSOAS_CACHE_DIR, "" = off)
+# ---------------------------------------------------------------------------------------------
+
+_CACHE_VERSION = b"posture-fit-1\0"
+
+
+def cache_dir() -> Path | None:
+    env = os.environ.get("ILIOPSOAS_CACHE_DIR")
+    if env == "":
+        return None
+    try:
+        import platformdirs
+
+        base = Path(env) if env else platformdirs.user_cache_path("iliopsoas")
+    except Exception:  # noqa: BLE001 - no usable home folder: run without the cache
+        return None
+    return base / "posture-fits"
+
+
+def source_digest(*parts: str | bytes) -> str:
+    """A key from the given parts and the source of everything a fit depends on."""
+    import iliopsoas
+
+    root = Path(iliopsoas.__file__).resolve().parent
+    h = hashlib.sha256(_CACHE_VERSION)
+    files = sorted((root / "mechanics").glob("*.py")) + sorted((root / "models").glob("*.py"))
+    files += sorted((root / "models").glob("*.yaml")) + [root / "posture" / "surrogate.py",
+                                                         root / "posture" / "equilibrium.py"]
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else p.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def save(s: Surrogate, path: Path) -> None:
+    arrays: dict[str, Any] = {"meta": np.array([s.n_functions, s.n_dims, len(s.groups)]),
+                              "max_error": np.array([s.max_error])}
+    for i, g in enumerate(s.groups):
+        arrays[f"g{i}_dims"] = np.asarray(g.dims, dtype=np.intp)
+        arrays[f"g{i}_lo"], arrays[f"g{i}_hi"] = g.lo, g.hi
+        arrays[f"g{i}_exps"], arrays[f"g{i}_coef"], arrays[f"g{i}_columns"] = g.exps, g.coef, g.columns
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load(path: Path) -> Surrogate | None:
+    try:
+        with np.load(path) as z:
+            nf, nd, ng = (int(v) for v in z["meta"])
+            groups = tuple(
+                PolyGroup(tuple(int(d) for d in z[f"g{i}_dims"]), z[f"g{i}_lo"], z[f"g{i}_hi"], z[f"g{i}_exps"],
+                          z[f"g{i}_coef"], z[f"g{i}_columns"])
+                for i in range(ng)
+            )
+            return Surrogate(nf, nd, groups, float(z["max_error"][0]))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def cached_fit(key: str, func: Callable[[Array], Array], lo: Array, hi: Array, **kw: Any) -> Surrogate:
+    """:func:`fit`, stored under ``key`` in :func:`cache_dir` and reused when present."""
+    folder = cache_dir()
+    path = None if folder is None else folder / f"{key}.npz"
+    if path is not None and path.exists():
+        s = load(path)
+        if s is not None and s.n_dims == len(lo):
+            return s
+    s = fit(func, lo, hi, **kw)
+    if path is not None:
+        try:
+            save(s, path)
+        except OSError:
+            pass
+    return s

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from iliopsoas import __version__
@@ -213,5 +213,5 @@ def create_app(
     for name in PAGES:
         app.get(f"/{name}", include_in_schema=False)(_page_route(name))
     app.get("/api/docs", include_in_schema=False)(_page_route("api"))
-    app.get("/favicon.ico", include_in_schema=False)(lambda: RedirectResponse("/static/favicon.svg"))
+    app.get("/favicon.ico", include_in_schema=False)(lambda: Response(status_code=204))  # pages carry an inline icon
     return app

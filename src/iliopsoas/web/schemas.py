@@ -108,8 +108,10 @@ Degrees = dict[str, float]
 
 
 class PoseIn(_In):
-    coordinates: Degrees = Field(default_factory=dict, description="slider coordinate -> angle in degrees")
-    muscles: list[str] | None = Field(None, max_length=200, description="muscle groups to draw (default: all)")
+    coordinates: Degrees = Field(default_factory=dict, description="slider coordinate -> angle in degrees",
+                                 examples=[{"hip_flexion_r": 30.0, "L5_S1_flex_ext": -5.0}])
+    muscles: list[str] | None = Field(None, max_length=200, description="muscle groups to draw (default: all)",
+                                      examples=[["psoas_major_r", "iliacus_r"]])
     meshes: bool = True
 
 
@@ -121,10 +123,13 @@ class PoseOut(BaseModel):
 
 
 class MomentArmIn(_In):
-    muscle: str = Field(min_length=1, max_length=200, description="a muscle group from GET /api/model")
-    coordinate: str = Field(min_length=1, max_length=200, description="the coordinate the moment arm is about")
+    muscle: str = Field(min_length=1, max_length=200, description="a muscle group from GET /api/model",
+                        examples=["psoas_major_r"])
+    coordinate: str = Field(min_length=1, max_length=200, description="the coordinate the moment arm is about",
+                            examples=["hip_flexion_r"])
     sweep: str | None = Field(None, max_length=200, description="the coordinate swept on the x axis (default: coordinate)")
-    coordinates: Degrees = Field(default_factory=dict, description="the rest of the pose, degrees")
+    coordinates: Degrees = Field(default_factory=dict, description="the rest of the pose, degrees",
+                                 examples=[{"hip_adduction_r": 10.0}])
     points: int = Field(41, ge=2, le=121)
 
 
@@ -172,7 +177,8 @@ class ScreenIn(_In):
 
 
 class AssessIn(_In):
-    inputs: dict[str, Any] = Field(description="assessment input -> value (see GET /api/care/assess/inputs)")
+    inputs: dict[str, Any] = Field(description="assessment input -> value (see GET /api/care/assess/inputs)",
+                                   examples=[{"thomas_hip_deg": 8, "arched_low_back": True}])
     log: bool = True
 
 
@@ -253,4 +259,5 @@ class PostureIn(_In):
     scenario: Literal["supine", "standing", "sitting", "thomas", "prone"] = "standing"
     side: Literal["right", "left"] = "right"
     tightness: dict[str, TightnessIn] = Field(default_factory=dict, max_length=20,
-                                              description="target (psoas, iliacus, rectus_femoris, …) -> tightness")
+                                              description="target (psoas, iliacus, rectus_femoris, …) -> tightness",
+                                              examples=[{"psoas": {"shortening_pct": 20}}])

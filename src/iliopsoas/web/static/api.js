@@ -9,7 +9,7 @@
       for (const [path, ops] of Object.entries(doc.paths)) {
         for (const [method, op] of Object.entries(ops)) {
           rows.push(el("tr", {}, el("td", {}, el("code", {}, method.toUpperCase())), el("td", {}, el("code", {}, path)),
-            el("td", {}, op.summary || "", op.description ? el("div", { class: "small muted" }, op.description) : null)));
+            el("td", {}, op.summary || "", op.description ? el("div", { class: "small muted" }, op.description.replace(/``/g, "")) : null)));
         }
       }
       show("api-ops", rows);

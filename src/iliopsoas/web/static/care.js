@@ -174,7 +174,9 @@
       document.getElementById("session-log").appendChild(el("li", { "data-step": s.step_id },
         (status === "done" ? "✓ " : "⤼ skipped ") + s.name + " — set " + s.set_index + (s.side ? " " + s.side : "") +
         " (saved as #" + res.id + "; " + res.steps_done + " done so far)"));
-      p.rest = status === "done" && s.rest_s && p.idx + 1 < p.sets.length ? "Rest " + s.rest_s + " s before the next set." : "";
+      const next = p.sets[p.idx + 1];
+      p.rest = status === "done" && s.rest_s && next && next.step_id === s.step_id && next.set_index > s.set_index
+        ? "Rest " + s.rest_s + " s before the next set." : "";
       p.idx += 1;
       renderSet();
     } catch (err) { fail("player", err); }

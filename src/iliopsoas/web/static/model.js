@@ -80,7 +80,7 @@
       ]);
       Plotly.react("scene", sceneTraces(scene), {
         margin: { l: 0, r: 0, t: 0, b: 0 }, uirevision: "keep", legend: { x: 0, y: 1 },
-        scene: { aspectmode: "data", uirevision: "keep", camera: { eye: { x: 0.95, y: 1.2, z: 0.3 } },
+        scene: { aspectmode: "data", uirevision: "keep", camera: { eye: { x: 1.2, y: 1.5, z: 0.35 } },
           xaxis: { title: { text: "right (m)" } }, yaxis: { title: { text: "forward (m)" } }, zaxis: { title: { text: "up (m)" } } },
       });
       Plotly.react("ma-plot", maTraces(ma), {
