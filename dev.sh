@@ -11,10 +11,10 @@ PY=${PYTHON:-python3}
 
 ensure_env() {  # $1: the pip extra to install ("" for none)
   local extra=$1 spec=. stamp hash
-  [ -n "$extra" ] && spec=".[$extra]"
+  if [ -n "$extra" ]; then spec=".[$extra]"; fi
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   stamp="$VENV/.installed${extra:+-$extra}"
-  hash=$(cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
+  hash=$( { cat pyproject.toml; cat constraints.txt 2>/dev/null || true; } | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
     echo "setting up $VENV ($spec)…" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip >&2

@@ -55,7 +55,10 @@ def run(
     else:
         console.print(f"[bold]{scenario}[/] ({data['side']} side): {res.message}")
         for k, v in res.angles.items():
-            console.print(f"  {k:24s} {v if v is None else round(v, 1)}")
+            shown = "-" if v is None else (f"{v:.3f}" if k.endswith("_m") else f"{v:.1f}")
+            console.print(f"  {k:24s} {shown}")
+        if res.interpretation:
+            console.print(f"  points to: {', '.join(res.interpretation['points_to'])}")
     if not res.converged:
         fail(f"the {scenario} equilibrium did not converge: {res.message}", 1)
 

@@ -39,10 +39,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_render import (
+    STATUS_WORDS,
     capitalise,
+    claim_explanation,
     claim_sentence,
     entity_name,
     fact_sentence,
+    group_facts,
+    group_sentence,
+    lead_sentence,
     literal_text,
 )
 from iliopsoas.knowledge.ask_text import (
@@ -190,6 +195,9 @@ class _Draft:
     conflicts: list[Conflict] = field(default_factory=list)
     quality: float = 1.0
     max_facts: int = MAX_FACTS
+    lead: str | None = None  # the direct answer, when a handler knows it
+    judged: str | None = None  # the claim the lead already states in full (not listed again)
+    subject: str | None = None  # whose facts the direct answer summarises, when none is given
 
     def add_facts(self, facts: Iterable[Any]) -> int:
         seen = {f.id for f in self.facts}
@@ -358,8 +366,34 @@ class _Engine:
             return self._definition(mentions[0].entity)
         # A yes/no statement about named structures ("is the tailbone the sacrum?"): a claim check.
         if re.match(r"^(is|are|does|do|did|can|was|were) ", text):
-            return self._claim_check(qkeys, minimum=0.7, about=True)
+            # Two structures that no statement links ("is the psoas a core muscle?"): whatever
+            # claim names both is only loosely related to the question.
+            links = self._links(ents[0], ents[1]) if len(ents) >= 2 else None
+            d = self._claim_check(qkeys, minimum=0.7, about=True, loose=links == [])
+            if d is not None and links:
+                d.add_facts(self._reference_first(links, limit=4))
+            named = [m for m in mentions if m.alias not in GENERIC_WORDS]
+            if d is None and len(named) >= 2 and len({m.entity for m in named}) == 1:
+                # "Is the coccyx the tailbone?": two names the atlas gives to one structure.
+                d = self._definition(named[0].entity)
+                d.lead = (
+                    f"Yes: \u201c{named[0].alias}\u201d and \u201c{named[1].alias}\u201d name the same structure "
+                    f"in the atlas, the {entity_name(self.atlas.entities, named[0].entity)}."
+                )
+            return d
         return None
+
+    def _links(self, a: str, b: str) -> list[Any]:
+        """Statements with one of ``a``, ``b`` as subject and the other as object (family widened)."""
+        side_a = set(FAMILY) if a in FAMILY else {a}
+        side_b = set(FAMILY) if b in FAMILY else {b}
+        if side_a & side_b:
+            return []
+        out = []
+        for x, ys in ((side_a, side_b), (side_b, side_a)):
+            for e in sorted(x):
+                out += [f for f in self.atlas.facts_about(e) if f.object in ys]
+        return out
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -384,6 +418,7 @@ class _Engine:
     def _structural(self, intents: list[str], ents: list[str], text: str, qkeys: set[str]) -> _Draft:
         d = _Draft()
         subject = next((e for e in ents if self._kind(e) in _MUSCLE_KINDS), ents[0])
+        d.subject = subject
         others = [e for e in ents if e != subject]
         # A question about a pair ("does the QL oppose the iliopsoas?"): what links the two first.
         pair: list[Any] = []
@@ -448,10 +483,11 @@ class _Engine:
             linking = {_PREDICATES[i][0] for i in relation}
             if not any(f.predicate.value in linking for f in pair):
                 role = "an antagonist" if relation[0] == "antagonist" else "a synergist"
-                d.lines.append(
+                d.lead = (
                     f"No statement in the atlas makes the {entity_name(self.atlas.entities, subject)} {role} "
-                    f"of the {entity_name(self.atlas.entities, muscles[0])}. What each of them does:"
+                    f"of the {entity_name(self.atlas.entities, muscles[0])}."
                 )
+                d.lines.append("What each of them does:")
             for e in [subject, *muscles]:
                 own = self._facts(e, ("action", "crosses_joint"))
                 own += [f for f in self._facts(e, ("property",)) if re.search(r"antagonist|synergist|cross|oppos", self.fact_words[f.id])]
@@ -568,6 +604,20 @@ class _Engine:
         for e in pair:
             for p in ("origin", "insertion", "innervation", "action"):
                 d.add_facts(self._reference_first(self.atlas.facts_about(e, p), limit=3)[:3])
+        # The direct answer: where each comes from and which nerve supplies it.
+        leads = [
+            lead_sentence([f for f in d.facts if f.predicate.value in ("origin", "innervation")], self.atlas.entities, e, limit=3)
+            for e in pair
+        ]
+        if all(leads):
+            d.lead = "; ".join(x.rstrip(".") if i == 0 else x[:1].lower() + x[1:] for i, x in enumerate(leads) if x)
+            ends = [
+                {f.object for f in d.facts if f.subject == e and f.predicate.value == "insertion" and not _seed_only(f)}
+                for e in pair
+            ]
+            shared = sorted(o for o in ends[0] & ends[1] if o is not None)
+            if shared:
+                d.lead = d.lead.rstrip(".") + f". Both insert on the {entity_name(self.atlas.entities, shared[0])}."
         return d
 
     def _definition(self, entity: str) -> _Draft:
@@ -632,14 +682,33 @@ class _Engine:
             self._add_conflict(d, "K11")
         return d
 
-    def _claim_check(self, q: set[str], *, minimum: float = 0.5, about: bool = False) -> _Draft | None:
-        """The closest article claim with its verdict (``minimum``: weighted share of the question covered)."""
+    def _claim_check(
+        self, q: set[str], *, minimum: float = 0.5, about: bool = False, loose: bool = False
+    ) -> _Draft | None:
+        """The closest article claim with its verdict (``minimum``: weighted share of the question covered).
+
+        With ``loose`` the claim is known to be only loosely related to the question: the answer
+        names the claim it judged, says so, and its confidence is lowered.
+        """
         hits = self._matching_claims(q, minimum=minimum, shared=2, about=about)
         if not hits:
             return None
         best = hits[0]
         d = _Draft()
-        d.lines.append(f"Verdict on the closest article claim ({best.id}): {best.verdict.value}.")
+        verdict = STATUS_WORDS.get(best.verdict.value, best.verdict.value)
+        claim_text = f"\u201c{best.text.rstrip('.')}\u201d ({best.id}, article seed-{best.article})"
+        if loose:
+            d.lead = (
+                f"Nothing in my sources answers this directly. The nearest article claim I could judge, "
+                f"{claim_text}, is only loosely related to the question; that claim is {verdict}."
+            )
+            d.quality *= 0.4
+        else:
+            d.lead = f"The closest article claim, {claim_text}, is {verdict}."
+        why = claim_explanation(best)
+        if why:
+            d.lead += " " + why
+        d.judged = best.id
         d.add_claims([best])
         d.add_claims([c for c in hits[1:3] if self._overlap(c, best) >= 0.8])
         for sid in best.statements:
@@ -725,43 +794,64 @@ class _Engine:
     # -- output -----------------------------------------------------------------------------
 
     def _compose(self, question: str, d: _Draft, flags: list[str]) -> Answer:
+        """Write the answer: the direct answer first, then the details, disagreements and flags.
+
+        Paragraphs are separated by blank lines; detail lines start with "- " (the web page
+        renders them as a list).
+        """
         ents = self.atlas.entities
-        lines: list[str] = []
+        blocks: list[str] = []
         if flags:
-            lines.append(safety.urgent_line(flags))
-        lead, rest = [x for x in d.lines if not x.startswith("\n")], [x[1:] for x in d.lines if x.startswith("\n")]
-        lines += lead
+            blocks.append(safety.urgent_line(flags))
+        intro, rest = [x for x in d.lines if not x.startswith("\n")], [x[1:] for x in d.lines if x.startswith("\n")]
         shown = d.facts[: d.max_facts]
-        lines += [f"- {fact_sentence(f, ents)}" for f in shown]
-        if d.claims:
-            lines.append("What the articles claim, checked against the sources:")
-            lines += [f"- {claim_sentence(c)}" for c in d.claims]
+        lead = d.lead
+        if lead is None and d.subject is not None:
+            # The subject asked about first; else the whole or part the atlas records it for.
+            for subject in dict.fromkeys([d.subject, *(f.subject for f in shown if not _seed_only(f))]):
+                lead = lead_sentence(shown, ents, subject)
+                if lead is not None:
+                    break
+        opening = ([lead] if lead else []) + intro
+        if opening:
+            blocks.append(" ".join(opening))
+        groups = group_facts(shown)
+        if lead and len(groups) == 1 and len(groups[0]) > 1:
+            # One fact told by several sources: the direct answer, then who agrees and on what not.
+            blocks.append(group_sentence(groups[0], ents, restate=False))
+        elif groups:
+            blocks.append("\n".join(f"- {group_sentence(g, ents)}" for g in groups))
+        listed = [c for c in d.claims if c.id != d.judged]
+        if listed:
+            head = "Related claims in the articles" if d.judged else "What the articles claim"
+            blocks.append(f"{head}, checked against the sources:\n" + "\n".join(f"- {claim_sentence(c)}" for c in listed))
         cited = list(shown)
         ids = {f.id for f in cited}
         for conflict in d.conflicts:
-            lines.append(f"Sources disagree ({conflict.id}, {conflict.title}): {conflict.resolution.strip()}")
+            blocks.append(f"Where the sources disagree ({conflict.id}, {conflict.title}): {conflict.resolution.strip()}")
             for sid in conflict.statements:
                 if sid not in ids and sid in self.atlas.statements:
                     cited.append(self.atlas.statements[sid])
                     ids.add(sid)
+        against = []
         for f in shown:
             for other in f.conflicts_with:
                 if other not in ids and other in self.atlas.statements and not f.conflicts:
                     o = self.atlas.statements[other]
-                    lines.append(f"Against this, the sources say: {fact_sentence(o, ents, with_note=False)}")
+                    against.append(f"- {fact_sentence(o, ents, with_note=False)}")
                     cited.append(o)
                     ids.add(other)
+        if against:
+            blocks.append("Against the flagged statements, the sources say:\n" + "\n".join(against))
         for c in d.claims:
             for sid in c.statements:
                 if sid not in ids and sid in self.atlas.statements:
                     cited.append(self.atlas.statements[sid])
                     ids.add(sid)
-        flagged = sum(f.status.value in ("contradicted", "disputed") for f in cited) + sum(
-            c.verdict.value in ("contradicted", "disputed") for c in d.claims
-        )
-        if flagged:
-            lines.append(f"Note: {flagged} of the statements or claims above are contradicted or disputed by the evidence.")
-        lines += rest
+        note = _flag_note(groups, d.claims)
+        if note:
+            blocks.append(note)
+        blocks += rest
         source_ids: list[str] = []
         for f in cited:
             source_ids += [s.source for s in f.sources]
@@ -787,7 +877,7 @@ class _Engine:
         return Answer(
             question=question,
             answered=True,
-            answer="\n".join(lines),
+            answer="\n\n".join(blocks),
             statements=statements,
             sources=sources,
             confidence=round(max(0.05, min(0.99, confidence)), 2),
@@ -825,6 +915,23 @@ def _percent_span(facts: Sequence[Any]) -> tuple[float, float, int] | None:
             values += got
             n += 1
     return (min(values), max(values), n) if n >= 2 else None
+
+
+def _flag_note(groups: Sequence[Sequence[Any]], claims: Sequence[Claim]) -> str | None:
+    """A closing count of the flagged statements and claims shown on their own.
+
+    Grouped statements already say what their sources disagree on, so they are not counted again.
+    """
+    counts: Counter[str] = Counter()
+    for g in groups:
+        if len(g) == 1:
+            counts[g[0].status.value] += 1
+    for c in claims:
+        counts[c.verdict.value] += 1
+    parts = [f"{counts[k]} {STATUS_WORDS[k]}" for k in ("contradicted", "disputed") if counts[k]]
+    if not parts:
+        return None
+    return "Flagged above: " + " and ".join(parts) + "."
 
 
 def _gist(f: Any) -> tuple[str, str, str]:

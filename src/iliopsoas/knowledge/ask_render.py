@@ -8,7 +8,7 @@ paraphrase, its verdict and the basis the claims engineer recorded).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from iliopsoas.knowledge.schema import Claim, Entity, Literal
@@ -164,8 +164,12 @@ def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool 
     template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
     if fact.object is None and pred in VERB_TEMPLATES and verb_like(fact_object_text(fact, entities)):
         template = VERB_TEMPLATES[pred]
-    body = template.format(s=entity_name(entities, fact.subject), o=fact_object_text(fact, entities))
-    body += qualifier_text(fact.qualifiers, entities)
+    subject = entity_name(entities, fact.subject)
+    if pred == "variant" and fact.literal is not None and (fact.literal.unit or "").strip() == "%":
+        body = _share_text(fact, subject, entities)
+    else:
+        body = template.format(s=f"the {subject}" if template.startswith("{s}") else subject, o=fact_object_text(fact, entities))
+        body += qualifier_text(fact.qualifiers, entities)
     sources = [s.source for s in fact.sources]
     seed_only = bool(sources) and all(s.startswith("seed-") for s in sources)
     if seed_only:
@@ -183,6 +187,19 @@ def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool 
     return text + "."
 
 
+def _share_text(fact: Any, subject: str, entities: Mapping[str, Entity]) -> str:
+    """A percentage variant as words: "the psoas minor, presence: 60% — Bulgarian cadavers, 6 of 10"."""
+    q = dict(fact.qualifiers)
+    measure, population = q.pop("measure", "share"), q.pop("population", None)
+    n, present = q.pop("n", None), q.pop("n_present", None)
+    text = f"the {subject}, {measure}: {literal_text(fact.literal).replace(' %', '%')}"
+    if population:
+        text += f" — {population}"
+    if n is not None:
+        text += f", {present} of {n}" if present is not None else f", {n} studied"
+    return text + qualifier_text(q, entities)
+
+
 def claim_sentence(claim: Claim) -> str:
     """One sentence for a seed-ledger claim: what the article says, the verdict and why."""
     verdict = claim.verdict.value
@@ -190,11 +207,203 @@ def claim_sentence(claim: Claim) -> str:
         f"The article seed-{claim.article} claims: \u201c{claim.text.rstrip('.')}\u201d ({claim.id}). "
         f"Verdict: {verdict} ({STATUS_WORDS.get(verdict, verdict)})"
     )
+    why = claim_explanation(claim)
+    return text + (f". {why}" if why else ".")
+
+
+def claim_explanation(claim: Claim) -> str:
+    """Why a claim got its verdict (the ledger's basis) and what our model analysis says, if any."""
+    parts = []
     if claim.basis:
-        text += f". Why: {claim.basis.rstrip('.')}"
+        parts.append(f"Why: {claim.basis.rstrip('.')}.")
     if claim.model_verdict is not None:
         mv = claim.model_verdict
         unit = f" {mv.unit}" if mv.unit else ""
         value = f" ({mv.value:g}{unit})" if mv.value is not None else ""
-        text += f". Our model analysis '{mv.analysis}' {mv.verdict.value.replace('_', ' ')} it{value}"
+        verb = {"depends": "finds that it depends", "not_testable": "cannot test it"}.get(mv.verdict.value, mv.verdict.value.replace("_", " ") + " it")
+        parts.append(f"Our model analysis '{mv.analysis}' {verb}{value}.")
+    return " ".join(parts)
+
+
+# -- composing several facts ----------------------------------------------------------------
+
+# How a differing qualifier is named in "they differ on the ...".
+_KEY_WORDS = {"levels": "spinal levels", "roots": "roots", "segments": "segments", "spinal_levels": "spinal levels"}
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _value_key(value: Any) -> str:
+    return repr(value)
+
+
+def _sources(fact: Any) -> list[str]:
+    return [s.source for s in fact.sources]
+
+
+def _status(fact: Any) -> str:
+    return fact.status.value if hasattr(fact.status, "value") else str(fact.status)
+
+
+def _predicate(fact: Any) -> str:
+    return fact.predicate.value if hasattr(fact.predicate, "value") else str(fact.predicate)
+
+
+def seed_only(fact: Any) -> bool:
+    """True when every source of ``fact`` is one of the seed articles."""
+    sources = _sources(fact)
+    return bool(sources) and all(s.startswith("seed-") for s in sources)
+
+
+def group_facts(facts: Iterable[Any]) -> list[list[Any]]:
+    """Facts that say the same thing (subject, predicate, object) with different details, together.
+
+    Only reference statements that name an object entity are grouped; article statements and
+    literal facts stay on their own. Groups keep the order of their first member.
+    """
+    groups: list[list[Any]] = []
+    by_key: dict[tuple[str, str, str], list[Any]] = {}
+    for f in facts:
+        if f.object is None or seed_only(f):
+            groups.append([f])
+            continue
+        key = (f.subject, _predicate(f), f.object)
+        if key in by_key:
+            by_key[key].append(f)
+        else:
+            by_key[key] = [f]
+            groups.append(by_key[key])
+    return groups
+
+
+def _join(items: Sequence[str], word: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def group_sentence(group: Sequence[Any], entities: Mapping[str, Entity], *, restate: bool = True) -> str:
+    """Sentences for facts that share subject, predicate and object but not their details.
+
+    The shared part is stated once with every source (only the sources when ``restate`` is
+    False), then what differs, side by side, each
+    side with its sources and (when flagged) its status. "Differ" is said only when a side is
+    flagged; details that vary without any flag (e.g. two heads of a muscle) are listed as such.
+
+    >>> # e.g. "The iliacus is supplied by the femoral nerve; all four sources agree on that
+    >>> # (RP-IL, AA-IL, WP-IL, TMA-IL). They differ on the spinal levels: L2–L3 (RP-IL, AA-IL,
+    >>> # WP-IL) or L2–L4 (TMA-IL); the atlas marks both sides as disputed or weakly supported."
+    """
+    if len(group) == 1:
+        return fact_sentence(group[0], entities)
+    first = group[0]
+    pred = _predicate(first)
+    template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    shared_keys = [
+        k for k, v in first.qualifiers.items()
+        if k not in HIDDEN_QUALIFIERS and all(k in f.qualifiers and _value_key(f.qualifiers[k]) == _value_key(v) for f in group)
+    ]
+    subject = entity_name(entities, first.subject)
+    body = template.format(s=f"the {subject}" if template.startswith("{s}") else subject, o=fact_object_text(first, entities))
+    body += qualifier_text({k: first.qualifiers[k] for k in shared_keys}, entities)
+    all_sources = list(dict.fromkeys(s for f in group for s in _sources(f)))
+    n = len(all_sources)
+    agree = f"all {_NUMBER_WORDS.get(n, str(n))} sources agree on that" if n > 1 else "one source"
+    # Without ``restate`` the shared part was just said (as the direct answer): only who agrees.
+    text = f"{capitalise(body)}; {agree} ({', '.join(all_sources)})." if restate else f"{capitalise(agree)} ({', '.join(all_sources)})."
+    # One side per distinct set of remaining details; sources of identical sides are merged.
+    sides: dict[str, tuple[list[str], list[str]]] = {}
+    varying: list[str] = []
+    for f in group:
+        rest = {k: v for k, v in f.qualifiers.items() if k not in shared_keys and k not in HIDDEN_QUALIFIERS}
+        for k in rest:
+            if k not in varying:
+                varying.append(k)
+        label = qualifier_text(rest, entities).strip()[1:-1] or "without further detail"
+        srcs, statuses = sides.setdefault(label, ([], []))
+        srcs += [s for s in _sources(f) if s not in srcs]
+        statuses.append(_status(f))
+    statuses = [st for _, sts in sides.values() for st in sts]
+    flagged = any(st != "consistent" for st in statuses)
+    uniform = len(set(statuses)) == 1
+    parts = []
+    for label, (srcs, sts) in sides.items():
+        side_status = next((st for st in sts if st != "consistent"), "consistent")
+        tag = "" if uniform or side_status == "consistent" else f"; {STATUS_WORDS.get(side_status, side_status)}"
+        parts.append(f"{label} ({', '.join(srcs)}{tag})")
+    what = _join([_KEY_WORDS.get(k, k.replace("_", " ")) for k in varying])
+    if flagged:
+        text += f" They differ on the {what}: {_join(parts, 'or')}"
+        if uniform:
+            both = "both sides" if len(parts) == 2 else "every side"
+            text += f"; the atlas marks {both} as {STATUS_WORDS.get(statuses[0], statuses[0])}"
+    else:
+        text += f" The {what} vary: {_join(parts)}"
     return text + "."
+
+
+def _clause(pred: str, facts: Sequence[Any], entities: Mapping[str, Entity], limit: int) -> str:
+    """'arises from the A, the B and the C' for facts sharing a predicate (at most ``limit`` objects)."""
+    template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    names = list(dict.fromkeys(fact_object_text(f, entities) for f in facts if fact_object_text(f, entities)))
+    more = len(names) > limit
+    names = names[:limit]
+    if not names:
+        return ""
+    if pred in VERB_TEMPLATES and facts[0].object is None and verb_like(names[0]):
+        clause = _join([n for n in names if verb_like(n)])
+    elif "the {o}" in template:
+        clause = template.replace("{s} ", "").replace("the {o}", _join([f"the {n}" for n in names]))
+    else:
+        clause = template.replace("{s} ", "").replace("{o}", _join(names))
+    return clause + (", among others" if more else "")
+
+
+def lead_sentence(facts: Sequence[Any], entities: Mapping[str, Entity], subject: str, *, limit: int = 4) -> str | None:
+    """A one-sentence direct answer from ``subject``'s reference facts: each predicate once.
+
+    Actions with a recorded role are reduced to the primary ones. Returns None when no
+    reference statement about ``subject`` is among ``facts``.
+    """
+    mine = [f for f in facts if f.subject == subject and not seed_only(f) and _status(f) != "contradicted"]
+    if not mine:
+        return _reverse_lead(facts, entities, subject, limit)
+    by_pred: dict[str, list[Any]] = {}
+    for f in mine:
+        by_pred.setdefault(_predicate(f), []).append(f)
+    clauses = []
+    for pred, group in list(by_pred.items())[:3]:
+        primary = [f for f in group if f.qualifiers.get("role") == "primary"]
+        if pred == "action" and primary:
+            clause = _clause(pred, primary, entities, limit).replace("acts in ", "acts mainly in ", 1)
+        else:
+            clause = _clause(pred, group, entities, limit)
+        if clause:
+            clauses.append(clause)
+    if not clauses:
+        return None
+    return f"The {entity_name(entities, subject)} {_join(clauses)}."
+
+
+# "{o} ... by {s}" for relations read from the object's side ("what opposes the iliopsoas?").
+REVERSE_TEMPLATES = {
+    "antagonist_of": "the {o} is opposed by {s}",
+    "synergist_of": "the {o} works with {s}",
+    "origin": "the {o} gives origin to {s}",
+    "insertion": "the {o} receives {s}",
+    "innervation": "the {o} supplies {s}",
+    "blood_supply": "the {o} supplies blood to {s}",
+}
+
+
+def _reverse_lead(facts: Sequence[Any], entities: Mapping[str, Entity], obj: str, limit: int) -> str | None:
+    """The direct answer when ``obj`` is the object of the facts: the subjects, named once."""
+    theirs = [f for f in facts if f.object == obj and not seed_only(f) and _status(f) != "contradicted"]
+    if not theirs:
+        return None
+    pred = _predicate(theirs[0])
+    template = REVERSE_TEMPLATES.get(pred)
+    if template is None:
+        return None
+    names = list(dict.fromkeys(entity_name(entities, f.subject) for f in theirs if _predicate(f) == pred))
+    shown = _join([f"the {n}" for n in names[:limit]]) + (", among others" if len(names) > limit else "")
+    return capitalise(template.format(o=entity_name(entities, obj), s=shown)) + "."

@@ -250,17 +250,9 @@ def find_mentions(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True) -
     """
     taken = [False] * len(tokens)
     found: list[Mention] = []
-    for n in range(min(index.max_words, len(tokens)), 0, -1):
-        for i in range(len(tokens) - n + 1):
-            if tokens[i] not in index.first_words or any(taken[i : i + n]):
-                continue
-            span = " ".join(tokens[i : i + n])
-            entity = index.aliases.get(span)
-            if entity is not None:
-                found.append(Mention(entity, i, i + n, span, 1.0))
-                for j in range(i, i + n):
-                    taken[j] = True
-    # Multi-word names with a typo in one word ("psoas majr", "tensor fascia latte").
+    _exact(tokens, index, range(min(index.max_words, len(tokens)), 1, -1), taken, found)
+    # Multi-word names with a typo in one word ("psoas majr", "tensor fascia latte"), before
+    # one-word names: "glutes maximus" is the gluteus maximus, not the gluteal group + a stray word.
     for n in (3, 2) if fuzzy else ():
         for i in range(len(tokens) - n + 1):
             if any(taken[i : i + n]):
@@ -273,7 +265,22 @@ def find_mentions(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True) -
                 found.append(Mention(index.aliases[hit[0]], i, i + n, hit[0], hit[1] / 100.0))
                 for j in range(i, i + n):
                     taken[j] = True
+    _exact(tokens, index, (1,), taken, found)
     return sorted(found, key=lambda m: m.start)
+
+
+def _exact(tokens: list[str], index: AliasIndex, sizes: Iterable[int], taken: list[bool], found: list[Mention]) -> None:
+    """Add exact alias matches of ``sizes`` words (longest first) over tokens not yet ``taken``."""
+    for n in sizes:
+        for i in range(len(tokens) - n + 1):
+            if tokens[i] not in index.first_words or any(taken[i : i + n]):
+                continue
+            span = " ".join(tokens[i : i + n])
+            entity = index.aliases.get(span)
+            if entity is not None:
+                found.append(Mention(entity, i, i + n, span, 1.0))
+                for j in range(i, i + n):
+                    taken[j] = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +289,7 @@ def find_mentions(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True) -
 
 INTENT_PATTERNS: dict[str, str] = {
     "claim": r"\b(is it true|true that|is it a myth|myth that|true or false|i (read|heard) that|is it correct that|really true)\b",
-    "origin": r"\b(origin|originate|arise|arises|start|starts|come from|comes from|begin|begins|proximal attachment)\b",
+    "origin": r"\b(origin|originate|arise|arises|start|starts|come from|comes from|come off|comes off|begin|begins|proximal attachment)\b",
     "insertion": r"\b(insert|insertion|inserts|distal attachment|end up|join|joins|merge|merges|blend|blends|converge)\b",
     "attachment": r"\b(attach|attached|attachment|anchor|anchored)\b",
     "innervation": r"\b(nerve supply|innervation|innervate|innervates|nerve|spinal level|root|control)\b",
@@ -299,7 +306,7 @@ INTENT_PATTERNS: dict[str, str] = {
     "definition": r"^((what|who) (is|are)|tell me about|describe|explain|what do you know about) (a |an |the |my )?",
     "property": r"\b(length|long|size|big|large|small|weight|heavy|mass|volume|cross sectional|area|pennation|fibre|fiber|thick|strong|force)\b",
     "composition": r"\b(make up|made up|made of|consist|consists|composed|part of)\b",
-    "location": r"\b(where is|where are|located|location|lie|lies|retroperitoneal|behind|in front of|beneath|underneath)\b",
+    "location": r"\b(where is|where are|located|location|lie|lies|retroperitoneal|behind|in front of|beneath|underneath|sits? between)\b",
     "why_turn_out": r"\b(leg|foot|feet|knee|thigh|toe)s? (turn|turns|rotate|rotates|roll|rolls|point|points|fall|falls|flop|flops)( \w+)? out(ward|wards)?\b|\bturn(ed|s)? out(ward|wards)?\b",
     "why_arch": r"\b(back|spine|lumbar)( \w+)? (arch|arches|arched|curve|curves|sway)\b|\b(arch|arched|arches|arching) (my |the |in my )?(lower |low )?back\b|\blordosis\b",
     "why_hip_out": r"\bhip (go|goes|going|went|pop|pops) out\b|\bpelvi(s|c)( \w+)? (rotated|rotate|twisted|tilted|tilt|out)\b|\btwisted pelvi",

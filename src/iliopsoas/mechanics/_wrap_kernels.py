@@ -474,7 +474,7 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
     return result, cnt
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange_,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
                 L, r, out_ids, out_g, out_cnt, out_wl):

@@ -10,7 +10,9 @@ in its positive direction).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -94,12 +96,15 @@ def muscle_lengths(
     for sl in _chunks(qq.shape[0], chunk_size):
         qc = complete_coordinates(model, qq[sl])
         R, p, _, _ = forward_kinematics(model, qc)
+        jobs = []
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
             if use_kernel and big and kernel_eligible(model, mu):
-                out[sl, k] = compiled_path(model, mu, qc, R, p)[0]
+                jobs.append((k, mu))
             else:
                 out[sl, k] = compute_path(model, mu, qc, R, p).length()
+        for k, (Lk, _, _) in _run_compiled(model, jobs, qc, R, p, None, None):
+            out[sl, k] = Lk
     return out
 
 
@@ -136,12 +141,15 @@ def moment_arms(
             continue
         R, p, W, V = forward_kinematics(model, qc, C)
         assert W is not None and V is not None
+        jobs = []
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
             if use_kernel and big and kernel_eligible(model, mu):
-                out[sl, k, :] = compiled_path(model, mu, qc, R, p, W, V)[1]
+                jobs.append((k, mu))
             else:
                 out[sl, k, :] = path_moment_arms(compute_path(model, mu, qc, R, p), qc, W, V, C)
+        for k, (_, rk, _) in _run_compiled(model, jobs, qc, R, p, W, V):
+            out[sl, k, :] = rk
     return out
 
 
@@ -166,15 +174,40 @@ def lengths_and_moment_arms(
         C = coupling_vectors(model, qc, cids)
         R, p, W, V = forward_kinematics(model, qc, C)
         assert W is not None and V is not None
+        jobs = []
         for k, mi in enumerate(mids):
             mu = model.muscles[mi]
             if use_kernel and big and kernel_eligible(model, mu):
-                L[sl, k], r[sl, k, :], _ = compiled_path(model, mu, qc, R, p, W, V)
+                jobs.append((k, mu))
             else:
                 st = compute_path(model, mu, qc, R, p)
                 L[sl, k] = st.length()
                 r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
+        for k, (Lk, rk, _) in _run_compiled(model, jobs, qc, R, p, W, V):
+            L[sl, k], r[sl, k, :] = Lk, rk
     return L, r
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _threads() -> int:
+    env = os.environ.get("ILIOPSOAS_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def _run_compiled(model: Model, jobs: list, qc: Array, R: Array, p: Array,
+                  W: Array | None, V: Array | None) -> list:
+    """Run the compiled path kernel for ``jobs`` [(slot, muscle)], on threads (the kernel releases
+    the GIL; muscles are independent). Returns [(slot, (L, r, None))] in job order."""
+    global _POOL
+    nt = _threads()
+    if nt == 1 or len(jobs) < 2:
+        return [(k, compiled_path(model, mu, qc, R, p, W, V)) for k, mu in jobs]
+    if _POOL is None or _POOL._max_workers != nt:
+        _POOL = ThreadPoolExecutor(max_workers=nt, thread_name_prefix="iliopsoas-path")
+    futures = [(k, _POOL.submit(compiled_path, model, mu, qc, R, p, W, V)) for k, mu in jobs]
+    return [(k, f.result()) for k, f in futures]
 
 
 def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int]) -> Array:

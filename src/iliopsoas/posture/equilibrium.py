@@ -36,7 +36,7 @@ minimum, not a saddle).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -108,7 +108,6 @@ class Solution:
     iterations: int
     messages: list[str]
     seconds: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class Problem:
@@ -352,6 +351,16 @@ class Problem:
                        "joint_limits": -dU_joint, "contact_forces": fn}
 
     # -- solver -------------------------------------------------------------------------------
+    def rest_pose(self) -> Array:
+        """The untightened resting pose ``(k,)``, solved once from ``setup.z_init``: the warm start."""
+        if self._z_warm is None:
+            m = self.params.n_muscles
+            zero = np.zeros((1, m))
+            sol = self.solve(MuscleLoads(zero, zero + 1.0, zero, zero + 1.0),
+                             z0=np.asarray(self.setup.z_init, dtype=float)[None, :])
+            self._z_warm = sol.z[0].copy() if sol.converged[0] else np.asarray(self.setup.z_init, dtype=float)
+        return self._z_warm
+
     def _tol(self) -> Array:
         return np.where(self.trans, 1e-2, 1e-3)
 
@@ -361,18 +370,14 @@ class Problem:
         import time
 
         self.warm_up()
-        t0 = time.perf_counter()
         n, k = loads.n, self.k
-        if z0 is not None:
-            z = np.array(z0, dtype=float)
-        else:  # warm start from the last resting pose found for this scenario, if any
-            start = self._z_warm if self._z_warm is not None else np.asarray(self.setup.z_init, dtype=float)
-            z = np.tile(start, (n, 1))
+        # warm start from the untightened resting pose (solved once, the same start for every call)
+        z = np.array(z0, dtype=float) if z0 is not None else np.tile(self.rest_pose(), (n, 1))
+        t0 = time.perf_counter()
         H0 = np.tile(self.heights0, (n, 1)) if heights is None else np.asarray(heights, dtype=float)
         tol = self._tol()
         maxstep = np.where(self.trans, MAX_STEP_TRANS, MAX_STEP_ROT)
         active = np.arange(n)
-        done = np.zeros(n, dtype=bool)
         resid = np.full(n, np.inf)
         it = 0
         eye = np.eye(k)
@@ -396,8 +401,6 @@ class Problem:
                 G = self.gradient(za, la, ha)
             ok = np.all(np.abs(G) <= tol, axis=1)
             resid[active] = np.abs(G / tol).max(1)
-            if ok.any():
-                done[active[ok]] = True
             keep = ~ok
             if not keep.any():
                 active = active[:0]
@@ -430,7 +433,6 @@ class Problem:
                 if todo.size == 0:
                     break
             z[active] = znew
-        stable = np.zeros(n, dtype=bool)
         Gf = self.gradient(z, loads, H0)
         pts = np.concatenate([z[:, None, :], z[:, None, :] + FD_STEP * eye[None]], axis=1).reshape(-1, k)
         Gall = self.gradient(pts, _repeat(loads, k + 1), np.repeat(H0, k + 1, axis=0)).reshape(n, k + 1, k)
@@ -451,8 +453,6 @@ class Problem:
             else:
                 msgs.append(f"did not converge in {max_iter} iterations (largest gradient {resid[i]:.3g} x tolerance)")
         conv &= stable
-        if conv.any() and self._z_warm is None:
-            self._z_warm = z[int(np.flatnonzero(conv)[0])].copy()
         return Solution(z=z, q=self.q_of(z), converged=conv, stable=stable, residual=resid, iterations=it,
                         messages=msgs, seconds=time.perf_counter() - t0)
 

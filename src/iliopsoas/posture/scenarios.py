@@ -250,6 +250,10 @@ def angles(model: Any, q: Array, scenario: str, side: str = "r") -> dict[str, Ar
     }
     if scenario == "supine":
         out["hip_rotation_deg"] = -np.degrees(q[:, ci(f"hip_rotation_{side}")])
+        hip = _joint_centre(model, Rm, p, f"hip_{side}")
+        knee = _joint_centre(model, Rm, p, f"walker_knee_{side}")
+        d = knee - hip  # ground frame: y is up from the table
+        out["thigh_lift_deg"] = np.degrees(np.arcsin(d[:, 1] / np.linalg.norm(d, axis=1)))
     if scenario == "thomas":
         hip = _joint_centre(model, Rm, p, f"hip_{side}")
         knee = _joint_centre(model, Rm, p, f"walker_knee_{side}")

@@ -53,6 +53,8 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
     d_lord_il = st["iliacus"]["lumbar_lordosis_deg"] - st["baseline"]["lumbar_lordosis_deg"]
     d_lord_ps_su = su["psoas"]["lumbar_lordosis_deg"] - su["baseline"]["lumbar_lordosis_deg"]
     d_lord_il_su = su["iliacus"]["lumbar_lordosis_deg"] - su["baseline"]["lumbar_lordosis_deg"]
+    d_lift_il = su["iliacus"]["thigh_lift_deg"] - su["baseline"]["thigh_lift_deg"]
+    d_hip_il = su["iliacus"]["hip_flexion_deg"] - su["baseline"]["hip_flexion_deg"]
     ks = knee_support_height({"iliacus": Tightness(DOSE)})["knee_support_height_m"]
     ks_ps = knee_support_height({"psoas": Tightness(DOSE)})["knee_support_height_m"]
     dose = f"{DOSE * 100:g} % shorter resting length"
@@ -77,10 +79,11 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
         "verdict": "supports" if ks and ks > 0 else "contradicts",
         "value": ks, "unit": "m of support under the knees",
         "analysis": "posture supine knee support",
-        "note": (f"with an iliacus {dose}, lying straight-legged raises the lumbar angle by "
-                 f"{_r(d_lord_il_su, 1)} deg; a support of {ks} m under the knees (psoas: {ks_ps} m) brings it back "
-                 "within 1 deg of the untightened value. The mechanism exists in the model; the pillow sign itself "
-                 "is not a validated clinical test"),
+        "note": (f"with an iliacus {dose}, lying straight-legged, the thigh stays on the table (lift "
+                 f"{_r(d_lift_il, 1)} deg) but the pelvis tilts forward, the hip flexes by {_r(d_hip_il, 1)} deg "
+                 f"against the pelvis and the lumbar angle rises by {_r(d_lord_il_su, 1)} deg; a support of {ks} m "
+                 f"under the knees (psoas: {ks_ps} m) brings it back within 1 deg of the untightened value. The "
+                 "mechanism exists in the model; the pillow sign itself is not a validated clinical test"),
     }
     out["C000-45"] = {
         "verdict": "supports" if d_lord_ps > 0.5 and d_lord_ps_su > 0.5 else "depends",

@@ -5,6 +5,26 @@
   const EXAMPLES = ["What nerve supplies the iliacus?", "Where does the psoas major attach?",
     "Does a tight psoas cause low back pain?", "How common is the psoas minor?"];
 
+  // The answer text: paragraphs split by blank lines, "- " lines as a list, "Urgent:" set apart.
+  // Built from text nodes only (el), so nothing in the answer is ever read as HTML.
+  function answerBody(text) {
+    const blocks = [];  // {list: [lines]} or {para: line}
+    for (const raw of text.split("\n")) {
+      const line = raw.trim();
+      if (!line) continue;
+      const last = blocks[blocks.length - 1];
+      if (line.startsWith("- ")) {
+        if (last && last.list) last.list.push(line.slice(2));
+        else blocks.push({ list: [line.slice(2)] });
+      } else {
+        blocks.push({ para: line });
+      }
+    }
+    return blocks.map((b) => b.list
+      ? el("ul", {}, b.list.map((t) => el("li", {}, t)))
+      : el("p", { class: b.para.startsWith("Urgent:") ? "urgent" : null }, b.para));
+  }
+
   async function ask(question) {
     const box = document.getElementById("answer-box");
     show(box, el("p", { class: "muted" }, "Thinking…"));
@@ -12,7 +32,7 @@
       const a = await api("/api/ask", { question });
       show(box, el("div", { class: "card", id: "answer" },
         el("h2", {}, a.answered ? "Answer" : "Not in my sources"),
-        el("p", { class: "answer" }, a.answer),
+        el("div", { class: "answer", id: "answer-text" }, answerBody(a.answer)),
         el("p", { class: "small muted" }, "Confidence " + a.confidence.toFixed(2)),
         a.statements.length ? [el("h3", {}, "Facts used (" + a.statements.length + ")"),
           el("table", { id: "facts-used" }, el("thead", {}, el("tr", {}, el("th", {}, "statement"), el("th", {}, "status"),
