@@ -40,14 +40,25 @@ def _model_path() -> Path:
 
 
 def random_poses(model, n: int, seed: int) -> np.ndarray:
-    """Independent coordinates uniform over their ranges (pelvis at its default), couplers applied."""
+    """Independent coordinates uniform over their ranges, couplers applied.
+
+    The pelvis and every locked coordinate stay at their defaults: OpenSim ignores ``setValue`` on
+    a locked coordinate, so sampling one would compare different poses.
+    """
     from iliopsoas.mechanics import complete_coordinates
 
     lo, hi = model.coordinate_ranges[:, 0], model.coordinate_ranges[:, 1]
     q = np.random.default_rng(seed).uniform(lo, hi, size=(n, len(lo)))
-    fixed = [i for i, c in enumerate(model.coordinate_names) if c.startswith("pelvis_")]
+    fixed = [i for i, c in enumerate(model.coordinates) if c.name.startswith("pelvis_") or c.locked]
     q[:, fixed] = model.coordinate_defaults[fixed]
     return complete_coordinates(model, q)
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _best(fn, repeat: int) -> tuple[float, object]:
@@ -148,7 +159,7 @@ def main() -> None:
     k = min(args.opensim_poses, n)
     sub = np.random.default_rng(args.seed + 1).choice(n, size=k, replace=False)
     o_len, o_ma, o_f, oL, orr, oF, failed = _opensim(path, list(model.coordinate_names), q[sub], act)
-    note = f"OpenSim timed on {k} of the {n} poses and scaled per pose"
+    note = f"OpenSim timed on {k} of the {n} poses and scaled per pose; load average {_load()}"
     rows = [
         ("lengths+hip moment arms", n / t_ma, 1.0 / o_ma, 1000),
         ("lengths", n / t_len, 1.0 / o_len, 100),

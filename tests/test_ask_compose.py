@@ -70,7 +70,7 @@ def test_iliacus_nerve_answer_reads_like_a_clinician_wrote_it() -> None:
     first, *rest = blocks(a.answer)
     assert first == "The iliacus is supplied by the femoral nerve."
     body = "\n".join(rest)
-    assert "all four sources agree" in body
+    assert "All four sources agree on that" in body
     assert "They differ on the spinal levels: L2\u2013L3 (RP-IL, AA-IL, WP-IL) or L2\u2013L4 (TMA-IL)" in body
     assert "Note:" not in a.answer and "flagged" not in a.answer
     assert {s.status for s in a.statements} == {"disputed"}  # the status is still visible in the data

@@ -63,3 +63,15 @@ def test_sweep_bad_input_exit_codes() -> None:
     assert res.exit_code == 2
     res = runner.invoke(app, ["simulate", "sweep", "standing", "--to", "90"])
     assert res.exit_code == 1 and "40%" in res.output
+
+
+def test_person_options_reach_the_solver() -> None:
+    res = runner.invoke(app, ["simulate", "standing", "--no-psoas-minor", "--muscle-size", "1.2",
+                              "--pelvic-incidence-offset", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert "psoas_minor_r" not in data["muscle_forces_n"]
+    base = json.loads(runner.invoke(app, ["simulate", "standing", "--json"]).stdout)
+    assert data["angles"]["pelvic_tilt_deg"] < base["angles"]["pelvic_tilt_deg"] - 1.0  # innominate turned back
+    res = runner.invoke(app, ["simulate", "standing", "--muscle-size", "5"])
+    assert res.exit_code == 1 and "muscle_size must be between" in res.output

@@ -198,6 +198,7 @@ class _Draft:
     lead: str | None = None  # the direct answer, when a handler knows it
     judged: str | None = None  # the claim the lead already states in full (not listed again)
     subject: str | None = None  # whose facts the direct answer summarises, when none is given
+    lead_predicates: tuple[str, ...] | None = None  # which of those facts (None: all)
 
     def add_facts(self, facts: Iterable[Any]) -> int:
         seen = {f.id for f in self.facts}
@@ -299,7 +300,7 @@ class _Engine:
         ents = self._entities(mentions)
         family = [e for e in ents if e in FAMILY]
         if "claim" in intents:
-            d = self._claim_check(qkeys)
+            d = self._claim_check(qkeys, text)
             if d is not None:
                 return d
         for name in ("why_turn_out", "why_hip_out", "why_pillow", "which_muscle"):
@@ -369,7 +370,7 @@ class _Engine:
             # Two structures that no statement links ("is the psoas a core muscle?"): whatever
             # claim names both is only loosely related to the question.
             links = self._links(ents[0], ents[1]) if len(ents) >= 2 else None
-            d = self._claim_check(qkeys, minimum=0.7, about=True, loose=links == [])
+            d = self._claim_check(qkeys, text, minimum=0.7, about=True, loose=links == [], linked=bool(links))
             if d is not None and links:
                 d.add_facts(self._reference_first(links, limit=4))
             named = [m for m in mentions if m.alias not in GENERIC_WORDS]
@@ -419,6 +420,7 @@ class _Engine:
         d = _Draft()
         subject = next((e for e in ents if self._kind(e) in _MUSCLE_KINDS), ents[0])
         d.subject = subject
+        d.lead_predicates = tuple(p for i in intents for p in _PREDICATES[i])
         others = [e for e in ents if e != subject]
         # A question about a pair ("does the QL oppose the iliopsoas?"): what links the two first.
         pair: list[Any] = []
@@ -429,6 +431,8 @@ class _Engine:
             pair += [f for f in self.atlas.facts_about(o) if f.object == subject]
         if pair and self._kind(subject) in _MUSCLE_KINDS:
             d.add_facts(pair)
+            # What links the two is the direct answer ("the gluteus minimus works with the iliopsoas").
+            d.lead = lead_sentence(pair, self.atlas.entities, subject) or lead_sentence(pair, self.atlas.entities, pair[0].subject)
         landmark = self._kind(subject) not in _MUSCLE_KINDS
         for intent in intents:
             preds = _PREDICATES[intent]
@@ -470,7 +474,16 @@ class _Engine:
                         d.lines.append(f"The atlas records this for {where}:")
                         break
             prefer = _stems(text.split()) - {"flexi", "flex", "hip"} if intent == "action" else None
-            d.add_facts(self._reference_first(facts, limit=10 if len(intents) == 1 else 5, prefer=prefer))
+            ranked = self._reference_first(facts, limit=10 if len(intents) == 1 else 5, prefer=prefer)
+            if prefer and d.lead is None:
+                # "Can the psoas bend the spine sideways?": the action asked about is the answer.
+                asked = {k for k in qkeys if not k.startswith("@")} - {"flexi", "flex", "hip"}
+                hits = [(len(asked & _stems(self.fact_words[f.id].split())), -i, f) for i, f in enumerate(ranked)
+                        if not _seed_only(f)]
+                best = max(hits, key=lambda t: t[:2], default=None)
+                if best is not None and best[0] > 0:
+                    d.lead = lead_sentence([best[2]], self.atlas.entities, best[2].subject)
+            d.add_facts(ranked)
         if "innervation" in intents and re.search(r"\b(through|pass|within|inside|run)\w*\b", text):
             near = self._facts(subject, ("adjacent_to", "located_in")) + [
                 f for p in ("adjacent_to", "located_in") for f in self.atlas.facts_mentioning(subject, p)
@@ -675,6 +688,10 @@ class _Engine:
             organ = [f for f in facts if {self._kind(f.object or ""), self._kind(f.subject)} & {"organ", "organ_system"}]
             facts = organ + [f for f in facts if f not in organ]
         d.add_facts(self._reference_first(facts, limit=12))
+        linked_facts = [f for f in d.facts if targets and (f.object in targets or f.subject in targets)]
+        d.lead = lead_sentence(linked_facts, self.atlas.entities, subject) if linked_facts else None
+        if d.lead is None:
+            d.subject, d.lead_predicates = subject, _CONNECTION_PREDICATES
         crx = re.compile(r"organ|digestive|urinary|diaphragm|fascia|connected|kidney|colon|pelvic floor")
         hits = [c for cid, c in sorted(self.atlas.claims.items()) if crx.search(self.claim_norm[cid])]
         d.add_claims(self._distinct_claims([c for c in hits if self._claim_names(c, family)], limit=3))
@@ -683,18 +700,26 @@ class _Engine:
         return d
 
     def _claim_check(
-        self, q: set[str], *, minimum: float = 0.5, about: bool = False, loose: bool = False
+        self, q: set[str], text: str, *, minimum: float = 0.5, about: bool = False, loose: bool = False,
+        linked: bool = False,
     ) -> _Draft | None:
         """The closest article claim with its verdict (``minimum``: weighted share of the question covered).
 
         With ``loose`` the claim is known to be only loosely related to the question: the answer
-        names the claim it judged, says so, and its confidence is lowered.
+        names the claim it judged, says so, and its confidence is lowered. A claim about a role
+        (antagonist, synergist) the question does not ask about is loose too, unless ``linked``
+        (a statement links the structures the question names).
         """
         hits = self._matching_claims(q, minimum=minimum, shared=2, about=about)
         if not hits:
             return None
         best = hits[0]
         d = _Draft()
+        # A claim about what opposes or assists a muscle does not answer what the muscle itself is
+        # ("is the psoas a hip extensor?" vs "the antagonists of the hip flexors are the extensors").
+        roles = {"antagonist", "synergist"}
+        if not linked:
+            loose = loose or bool(roles & set(detect_intents(self.claim_norm[best.id])) - set(detect_intents(text)))
         verdict = STATUS_WORDS.get(best.verdict.value, best.verdict.value)
         claim_text = f"\u201c{best.text.rstrip('.')}\u201d ({best.id}, article seed-{best.article})"
         if loose:
@@ -806,13 +831,19 @@ class _Engine:
         intro, rest = [x for x in d.lines if not x.startswith("\n")], [x[1:] for x in d.lines if x.startswith("\n")]
         shown = d.facts[: d.max_facts]
         lead = d.lead
+        opening = intro
         if lead is None and d.subject is not None:
             # The subject asked about first; else the whole or part the atlas records it for.
-            for subject in dict.fromkeys([d.subject, *(f.subject for f in shown if not _seed_only(f))]):
-                lead = lead_sentence(shown, ents, subject)
+            candidates = [d.subject, *self._fallbacks(d.subject), *(f.subject for f in shown if not _seed_only(f))]
+            for subject in dict.fromkeys(candidates):
+                lead = lead_sentence(shown, ents, subject, predicates=d.lead_predicates)
                 if lead is not None:
                     break
-        opening = ([lead] if lead else []) + intro
+            if lead is not None and subject != d.subject:
+                # "The atlas records this for the whole: ..." comes before what it records.
+                opening = [x[:-1] + "." if x.endswith(":") else x for x in intro]
+                opening, lead = opening + [lead], None
+        opening = ([lead] if lead else []) + opening
         if opening:
             blocks.append(" ".join(opening))
         groups = group_facts(shown)

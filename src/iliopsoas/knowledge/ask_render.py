@@ -344,34 +344,66 @@ def group_sentence(group: Sequence[Any], entities: Mapping[str, Entity], *, rest
 def _clause(pred: str, facts: Sequence[Any], entities: Mapping[str, Entity], limit: int) -> str:
     """'arises from the A, the B and the C' for facts sharing a predicate (at most ``limit`` objects)."""
     template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
-    names = list(dict.fromkeys(fact_object_text(f, entities) for f in facts if fact_object_text(f, entities)))
+    by_name: dict[str, list[Any]] = {}
+    for f in facts:
+        if fact_object_text(f, entities):
+            by_name.setdefault(fact_object_text(f, entities), []).append(f)
+    names = list(by_name)
     more = len(names) > limit
     names = names[:limit]
     if not names:
         return ""
+
+    def mark(name: str) -> str:
+        # A thing named by one flagged statement keeps its flag; several sources naming the same
+        # thing agree on it (what they differ on is told in the details).
+        told = by_name[name]
+        status = _status(told[0])
+        return f"{name} ({status})" if len(told) == 1 and status != "consistent" else name
+
     if pred in VERB_TEMPLATES and facts[0].object is None and verb_like(names[0]):
-        clause = _join([n for n in names if verb_like(n)])
+        # A verb phrase is cut at its first aside: the details below give it in full.
+        short = re.split(r",|;| \(| e\.g\.| especially", names[0], maxsplit=1)[0].strip()
+        clause = mark(names[0]).replace(names[0], short, 1)
+        more = False
     elif "the {o}" in template:
-        clause = template.replace("{s} ", "").replace("the {o}", _join([f"the {n}" for n in names]))
+        clause = template.replace("{s} ", "").replace("the {o}", _join([f"the {mark(n)}" for n in names]))
     else:
-        clause = template.replace("{s} ", "").replace("{o}", _join(names))
+        clause = template.replace("{s} ", "").replace("{o}", _join([mark(n) for n in names]))
     return clause + (", among others" if more else "")
 
 
-def lead_sentence(facts: Sequence[Any], entities: Mapping[str, Entity], subject: str, *, limit: int = 4) -> str | None:
+# The order in which a direct answer names what it knows.
+_LEAD_ORDER = ("origin", "insertion", "innervation", "blood_supply", "action", "function", "crosses_joint")
+
+
+def lead_sentence(
+    facts: Sequence[Any],
+    entities: Mapping[str, Entity],
+    subject: str,
+    *,
+    limit: int = 4,
+    predicates: Iterable[str] | None = None,
+) -> str | None:
     """A one-sentence direct answer from ``subject``'s reference facts: each predicate once.
 
-    Actions with a recorded role are reduced to the primary ones. Returns None when no
-    reference statement about ``subject`` is among ``facts``.
+    Actions with a recorded role are reduced to the primary ones; with ``predicates`` only those
+    are used. When ``subject`` is only ever the object ("what opposes the iliopsoas?"), the
+    sentence names the subjects instead. Returns None when nothing fits.
     """
+    predicates = set(predicates) if predicates is not None else None
+    if predicates is not None:
+        facts = [f for f in facts if _predicate(f) in predicates]
     mine = [f for f in facts if f.subject == subject and not seed_only(f) and _status(f) != "contradicted"]
     if not mine:
         return _reverse_lead(facts, entities, subject, limit)
     by_pred: dict[str, list[Any]] = {}
     for f in mine:
         by_pred.setdefault(_predicate(f), []).append(f)
+    order = sorted(by_pred, key=lambda p: _LEAD_ORDER.index(p) if p in _LEAD_ORDER else len(_LEAD_ORDER))
     clauses = []
-    for pred, group in list(by_pred.items())[:3]:
+    for pred in order[:3]:
+        group = by_pred[pred]
         primary = [f for f in group if f.qualifiers.get("role") == "primary"]
         if pred == "action" and primary:
             clause = _clause(pred, primary, entities, limit).replace("acts in ", "acts mainly in ", 1)
@@ -381,6 +413,8 @@ def lead_sentence(facts: Sequence[Any], entities: Mapping[str, Entity], subject:
             clauses.append(clause)
     if not clauses:
         return None
+    # "..., among others, and inserts on ...": the comma keeps the lists apart.
+    clauses = [c + "," if c.endswith("among others") and i < len(clauses) - 1 else c for i, c in enumerate(clauses)]
     return f"The {entity_name(entities, subject)} {_join(clauses)}."
 
 
