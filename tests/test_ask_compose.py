@@ -102,6 +102,14 @@ def test_a_loosely_related_claim_is_named_and_not_ruled_on_with_confidence() -> 
     assert a.confidence <= 0.5
 
 
+def test_a_claim_about_a_role_does_not_answer_what_the_muscle_is() -> None:
+    a = ask("Is it true that the psoas is a hip extensor?")
+    first = blocks(a.answer)[0]
+    assert "C000-48" in first and "loosely related" in first
+    assert "What the atlas does record is that the psoas major acts mainly in hip flexion" in first
+    assert a.confidence <= 0.5
+
+
 def test_a_claim_that_does_match_keeps_its_verdict_and_confidence() -> None:
     a = ask("Is it true that the sacrum is the tailbone?")
     first = blocks(a.answer)[0]

@@ -15,7 +15,7 @@ def model():
 
 
 def test_loader_builds_the_whole_model(model):
-    assert len(model.muscles) == 110
+    assert len(model.muscles) == 126
     assert len(model.coordinates) == 36
     assert model.skipped == ()
     assert "sacroiliac_nutation_r" in model.coordinate_names
@@ -23,7 +23,7 @@ def test_loader_builds_the_whole_model(model):
 
 def test_loader_options_change_the_model():
     no_minor = models.load("lumbopelvic", psoas_minor=False)
-    assert "psoas_minor_r" not in no_minor.muscle_names and len(no_minor.muscles) == 108
+    assert "psoas_minor_r" not in no_minor.muscle_names and len(no_minor.muscles) == 124
     free = models.load("lumbopelvic", lumbar_rhythm=False)
     assert free.dependent_mask.sum() == 2  # only the two patellae stay coupled
 

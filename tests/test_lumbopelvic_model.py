@@ -108,7 +108,7 @@ def test_unknown_model_name_is_a_clear_error():
 def test_osim_text_is_an_opensim_document():
     text = models.osim_text("lumbopelvic")
     assert text.startswith('<?xml version="1.0"')
-    assert text.count("<Millard2012EquilibriumMuscle ") == 110
+    assert text.count("<Millard2012EquilibriumMuscle ") == 126
     assert text.count("<SpringGeneralizedForce ") == 2
 
 
@@ -152,7 +152,9 @@ def test_leg_muscles_registered_from_rajagopal_keep_their_lengths(osim_pair, mod
     raj = osim.Model(str(models_dir / "opensim-models" / "Rajagopal2016.osim"))
     s2 = raj.initSystem()
     names = ["glmax1_r", "glmax2_r", "glmax3_r", "bflh_r", "semiten_r", "semimem_r", "piri_r",
-             "sart_r", "recfem_r", "tfl_r", "glmed1_r", "glmax1_l", "recfem_l", "semiten_l"]
+             "sart_r", "recfem_r", "tfl_r", "glmed1_r", "glmax1_l", "recfem_l", "semiten_l",
+             "addlong_r", "addbrev_r", "addmagProx_r", "addmagMid_r", "addmagDist_r", "addmagIsch_r", "grac_r",
+             "addlong_l", "addmagIsch_l", "grac_l"]
     rng = np.random.default_rng(5)
     worst = 0.0
     for _ in range(25):
@@ -166,6 +168,25 @@ def test_leg_muscles_registered_from_rajagopal_keep_their_lengths(osim_pair, mod
         worst = max(worst, float(np.max(np.abs(_lengths(ours, s1, names) - _lengths(raj, s2, names)))))
         il = _lengths(ours, s1, ["iliacus_lower_r"])[0] - _lengths(raj, s2, ["iliacus_r"])[0]
         worst = max(worst, abs(il))
+    assert worst < 1e-6
+
+
+@pytest.mark.opensim
+def test_deep_external_rotators_registered_from_gait2392_keep_their_lengths(osim_pair, models_dir):
+    """Quadratus femoris and the gemelli line (our obturator internus) come from Delp 1990 unchanged."""
+    osim, ours, s1 = osim_pair
+    src = osim.Model(str(models_dir / "opensim-models" / "gait2392_millard2012muscle.osim"))
+    s2 = src.initSystem()
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for _ in range(10):
+        pose = {"hip_flexion_r": rng.uniform(-0.3, 1.9), "hip_adduction_r": rng.uniform(-0.5, 0.3),
+                "hip_rotation_r": rng.uniform(-0.6, 0.6)}
+        _set(ours, s1, pose)
+        _set(src, s2, pose)
+        mine = _lengths(ours, s1, ["quadfem_r", "obtint_r"])
+        theirs = _lengths(src, s2, ["quad_fem_r", "gem_r"])
+        worst = max(worst, float(np.max(np.abs(mine - theirs))))
     assert worst < 1e-6
 
 

@@ -197,6 +197,7 @@ class _Draft:
     max_facts: int = MAX_FACTS
     lead: str | None = None  # the direct answer, when a handler knows it
     judged: str | None = None  # the claim the lead already states in full (not listed again)
+    loose: bool = False  # the judged claim is only loosely related to the question
     subject: str | None = None  # whose facts the direct answer summarises, when none is given
     lead_predicates: tuple[str, ...] | None = None  # which of those facts (None: all)
 
@@ -302,7 +303,7 @@ class _Engine:
         if "claim" in intents:
             d = self._claim_check(qkeys, text)
             if d is not None:
-                return d
+                return self._own_role(d, ents)
         for name in ("why_turn_out", "why_hip_out", "why_pillow", "which_muscle"):
             if name in intents:
                 return self._topic(TOPICS[name], family)
@@ -373,6 +374,8 @@ class _Engine:
             d = self._claim_check(qkeys, text, minimum=0.7, about=True, loose=links == [], linked=bool(links))
             if d is not None and links:
                 d.add_facts(self._reference_first(links, limit=4))
+            if d is not None:
+                d = self._own_role(d, ents)
             named = [m for m in mentions if m.alias not in GENERIC_WORDS]
             if d is None and len(named) >= 2 and len({m.entity for m in named}) == 1:
                 # "Is the coccyx the tailbone?": two names the atlas gives to one structure.
@@ -383,6 +386,22 @@ class _Engine:
                 )
             return d
         return None
+
+    def _own_role(self, d: _Draft, ents: list[str]) -> _Draft:
+        """After a loose claim match: what the atlas records about the named muscle's own actions."""
+        if not d.loose:
+            return d
+        muscle = next((e for e in ents if self._kind(e) in _MUSCLE_KINDS), None)
+        if muscle is None:
+            return d
+        own = self._reference_first(self._facts(muscle, ("action", "function")), limit=4)
+        own = [f for f in own if not _seed_only(f)][:4]
+        if own:
+            lead = lead_sentence(own, self.atlas.entities, muscle)
+            if lead:
+                d.lines.append(f"What the atlas does record is that {lead[:1].lower()}{lead[1:]}")
+            d.add_facts(own)
+        return d
 
     def _links(self, a: str, b: str) -> list[Any]:
         """Statements with one of ``a``, ``b`` as subject and the other as object (family widened)."""
@@ -728,6 +747,7 @@ class _Engine:
                 f"{claim_text}, is only loosely related to the question; that claim is {verdict}."
             )
             d.quality *= 0.4
+            d.loose = True
         else:
             d.lead = f"The closest article claim, {claim_text}, is {verdict}."
         why = claim_explanation(best)

@@ -361,13 +361,13 @@ def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _length(ids, g, wl, cnt, wobj, cache_g, cache_ok):  # type: ignore[no-untyped-def]
+def _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     total = 0.0
     prev = _query(0, ids, g, cache_g, cache_ok)
     for s in range(1, cnt):
         cur = _query(s, ids, g, cache_g, cache_ok)
         a, b = ids[s - 1], ids[s]
-        if a < 0 and b < 0 and wobj[(-a - 1) // 2] == wobj[(-b - 1) // 2]:
+        if a < 0 and b < 0 and wobj[wo + (-a - 1) // 2] == wobj[wo + (-b - 1) // 2]:
             total += wl[s]
         else:
             total += math.sqrt((cur[0] - prev[0]) ** 2 + (cur[1] - prev[1]) ** 2 + (cur[2] - prev[2]) ** 2)
@@ -377,12 +377,12 @@ def _length(ids, g, wl, cnt, wobj, cache_g, cache_ok):  # type: ignore[no-untype
 
 @njit(cache=True)
 def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
-                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact):
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo):
     cnt = _remove(w, ids, body, loc, g, wl, cnt)
-    if not wact[w]:
+    if not wact[wo + w]:
         return 0, cnt
-    ws = 0 if wstart[w] < 1 else wstart[w] - 1
-    we = m - 1 if wend[w] < 1 else wend[w] - 1
+    ws = 0 if wstart[wo + w] < 1 else wstart[wo + w] - 1
+    we = m - 1 if wend[wo + w] < 1 else wend[wo + w] - 1
     ws = min(ws, m - 1)
     we = min(we, m - 1)
     jf = -1
@@ -406,11 +406,11 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
             end = s
     if start < 0 or end < 0:
         return 0, cnt
-    b = wbody[w]
+    b = wbody[wo + w]
     Rb = R[k, b]
     pb = (p[k, b, 0], p[k, b, 1], p[k, b, 2])
-    Rw = wR[w]
-    pw = (wp[w, 0], wp[w, 1], wp[w, 2])
+    Rw = wR[wo + w]
+    pw = (wp[wo + w, 0], wp[wo + w, 1], wp[wo + w, 2])
     result = 0
     best = -1
     min_change = math.inf
@@ -419,13 +419,13 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
     bwl = 0.0
     for j in range(start, end):
         a_, b_ = ids[j], ids[j + 1]
-        if a_ < 0 and b_ < 0 and wobj[(-a_ - 1) // 2] == wobj[(-b_ - 1) // 2]:
+        if a_ < 0 and b_ < 0 and wobj[wo + (-a_ - 1) // 2] == wobj[wo + (-b_ - 1) // 2]:
             continue
         xa = _mul_t(Rb, (g[j, 0] - pb[0], g[j, 1] - pb[1], g[j, 2] - pb[2]))
         ea = _mul_t(Rw, (xa[0] - pw[0], xa[1] - pw[1], xa[2] - pw[2]))
         xb = _mul_t(Rb, (g[j + 1, 0] - pb[0], g[j + 1, 1] - pb[1], g[j + 1, 2] - pb[2]))
         eb = _mul_t(Rw, (xb[0] - pw[0], xb[1] - pw[1], xb[2] - pw[2]))
-        code, r1, r2, wlj = cyl_one(ea, eb, wrad[w], wlen[w], waxis[w], wsign[w], single)
+        code, r1, r2, wlj = cyl_one(ea, eb, wrad[wo + w], wlen[wo + w], waxis[wo + w], wsign[wo + w], single)
         result = code
         if code < 2:
             continue
@@ -502,50 +502,9 @@ def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ign
     results = np.zeros(max(nw, 1), dtype=np.int64)
     order = np.arange(max(nw, 1))
     for k in range(k0, k1):
-        cnt = 0
-        cache_ok[:, :] = False
-        for i in range(m):
-            c = pcoord[i]
-            act = True
-            if c >= 0:
-                v = q[k, c]
-                act = (v >= prange[i, 0] - 1e-5) and (v <= prange[i, 1] + 1e-5)
-            active[i] = act
-            if act:
-                b = pbody[i]
-                gv = _mul(R[k, b], (ploc[i, 0], ploc[i, 1], ploc[i, 2]))
-                ids[cnt] = i
-                body[cnt] = b
-                wl[cnt] = 0.0
-                for cc in range(3):
-                    loc[cnt, cc] = ploc[i, cc]
-                    g[cnt, cc] = gv[cc] + p[k, b, cc]
-                cnt += 1
-        if nw == 1:
-            _, cnt = _apply_wrap(k, 0, True, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
-                                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact)
-            length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
-        elif nw > 1:
-            for i in range(nw):
-                order[i] = i
-            last = math.inf
-            length = 0.0
-            for kk in range(8):
-                for i in range(nw):
-                    res, cnt = _apply_wrap(k, order[i], False, R, p, active, m, ids, body, loc, g, wl, cnt,
-                                           cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
-                                           wend, wobj, wact)
-                    results[i] = res
-                length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
-                if abs(length - last) < 0.0005:
-                    break
-                last = length
-                if kk == 0 and results[0] == 0 and results[1] == 1:
-                    order[0] = 1
-                    order[1] = 0
-                    cnt = _remove(0, ids, body, loc, g, wl, cnt)
-        else:
-            length = _length(ids, g, wl, cnt, wobj, cache_g, cache_ok)
+        length, cnt = muscle_path(k, k, q, R, p, pbody, ploc, pcoord, prange,
+                                  wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, 0, m, 0, nw,
+                                  ids, body, loc, g, wl, active, cache_g, cache_ok, results, order)
         L[k] = length
         for s in range(cnt - 1):
             if body[s] == body[s + 1] or kdir == 0:
@@ -577,6 +536,64 @@ def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ign
                     out_g[k, s, c] = cg[c]
 
 
+@njit(cache=True)
+def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
+                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,
+                ids, body, loc, g, wl, active, cache_g, cache_ok, results, order):
+    """Current path of one muscle in pose ``q[k]`` with body poses ``R[kp]``, ``p[kp]``.
+
+    The muscle's ``m`` points are rows ``po:po+m`` of the point tables and its ``nw`` wraps rows
+    ``wo:wo+nw`` of the wrap tables. Fills the workspace (``ids``, ``body``, ``loc``, ``g``,
+    ``wl``, the tangent-point cache) and returns ``(length, number of path slots)``.
+    Semantics: see path.py.
+    """
+    cnt = 0
+    cache_ok[:, :] = False
+    for i in range(m):
+        c = pcoord[po + i]
+        act = True
+        if c >= 0:
+            v = q[k, c]
+            act = (v >= prange[po + i, 0] - 1e-5) and (v <= prange[po + i, 1] + 1e-5)
+        active[i] = act
+        if act:
+            b = pbody[po + i]
+            gv = _mul(R[kp, b], (ploc[po + i, 0], ploc[po + i, 1], ploc[po + i, 2]))
+            ids[cnt] = i
+            body[cnt] = b
+            wl[cnt] = 0.0
+            for cc in range(3):
+                loc[cnt, cc] = ploc[po + i, cc]
+                g[cnt, cc] = gv[cc] + p[kp, b, cc]
+            cnt += 1
+    if nw == 1:
+        _, cnt = _apply_wrap(kp, 0, True, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+                             wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo)
+        length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
+    elif nw > 1:
+        for i in range(nw):
+            order[i] = i
+        last = math.inf
+        length = 0.0
+        for kk in range(8):
+            for i in range(nw):
+                res, cnt = _apply_wrap(kp, order[i], False, R, p, active, m, ids, body, loc, g, wl, cnt,
+                                       cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
+                                       wend, wobj, wact, wo)
+                results[i] = res
+            length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
+            if abs(length - last) < 0.0005:
+                break
+            last = length
+            if kk == 0 and results[0] == 0 and results[1] == 1:
+                order[0] = 1
+                order[1] = 0
+                cnt = _remove(0, ids, body, loc, g, wl, cnt)
+    else:
+        length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
+    return length, cnt
+
+
 # ------------------------------------------------------------------------ forward kinematics
 @njit(cache=True)
 def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # type: ignore[no-untyped-def]
@@ -585,7 +602,6 @@ def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # ty
     S (n, J, 6) transform-axis values, dS (n, k, J, 6) their derivatives along k directions.
     Writes R (n, B, 3, 3), p (n, B, 3), W and V (n, k, B, 3); R[:, 0] must already be identity.
     """
-    n, J = S.shape[0], S.shape[1]
     kd = dS.shape[1]
     rfm = np.empty((3, 3))
     rot = np.empty((3, 3))
@@ -594,89 +610,99 @@ def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # ty
     rgm = np.empty((3, 3))
     wfm = np.empty((kd, 3))
     vfm = np.empty((kd, 3))
-    for t in range(n):
-        for j in range(J):
-            for a in range(3):
-                for b in range(3):
-                    rfm[a, b] = 1.0 if a == b else 0.0
-            wfm[:, :] = 0.0
-            vfm[:, :] = 0.0
-            for i in range(3):
-                ax0, ax1, ax2 = axes[j, i, 0], axes[j, i, 1], axes[j, i, 2]
-                ra = (rfm[0, 0] * ax0 + rfm[0, 1] * ax1 + rfm[0, 2] * ax2,
-                      rfm[1, 0] * ax0 + rfm[1, 1] * ax1 + rfm[1, 2] * ax2,
-                      rfm[2, 0] * ax0 + rfm[2, 1] * ax1 + rfm[2, 2] * ax2)
-                for kk in range(kd):
-                    d = dS[t, kk, j, i]
-                    if d != 0.0:
-                        wfm[kk, 0] += d * ra[0]
-                        wfm[kk, 1] += d * ra[1]
-                        wfm[kk, 2] += d * ra[2]
-                ang = S[t, j, i]
-                if ang == 0.0:
-                    continue
-                s, c = math.sin(ang), math.cos(ang)
-                oc = 1.0 - c
-                # Rodrigues: I + s K + (1 - c) K^2 with K the cross-product matrix of the axis
-                rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
-                rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
-                rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
-                rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
-                rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
-                rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
-                rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
-                rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
-                rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
-                for a in range(3):
-                    for b in range(3):
-                        tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
-                rfm[:, :] = tmp
-            pfm0 = pfm1 = pfm2 = 0.0
-            for i in range(3, 6):
-                v = S[t, j, i]
-                pfm0 += v * axes[j, i, 0]
-                pfm1 += v * axes[j, i, 1]
-                pfm2 += v * axes[j, i, 2]
-                for kk in range(kd):
-                    d = dS[t, kk, j, i]
-                    vfm[kk, 0] += d * axes[j, i, 0]
-                    vfm[kk, 1] += d * axes[j, i, 1]
-                    vfm[kk, 2] += d * axes[j, i, 2]
-            pa, ch = parent[j], child[j]
-            for a in range(3):
-                for b in range(3):
-                    rgf[a, b] = R[t, pa, a, 0] * rpf[j, 0, b] + R[t, pa, a, 1] * rpf[j, 1, b] + R[t, pa, a, 2] * rpf[j, 2, b]
-            pgf = (
-                p[t, pa, 0] + R[t, pa, 0, 0] * ppf[j, 0] + R[t, pa, 0, 1] * ppf[j, 1] + R[t, pa, 0, 2] * ppf[j, 2],
-                p[t, pa, 1] + R[t, pa, 1, 0] * ppf[j, 0] + R[t, pa, 1, 1] * ppf[j, 1] + R[t, pa, 1, 2] * ppf[j, 2],
-                p[t, pa, 2] + R[t, pa, 2, 0] * ppf[j, 0] + R[t, pa, 2, 1] * ppf[j, 1] + R[t, pa, 2, 2] * ppf[j, 2],
-            )
-            for a in range(3):
-                for b in range(3):
-                    rgm[a, b] = rgf[a, 0] * rfm[0, b] + rgf[a, 1] * rfm[1, b] + rgf[a, 2] * rfm[2, b]
-            pgm = (
-                pgf[0] + rgf[0, 0] * pfm0 + rgf[0, 1] * pfm1 + rgf[0, 2] * pfm2,
-                pgf[1] + rgf[1, 0] * pfm0 + rgf[1, 1] * pfm1 + rgf[1, 2] * pfm2,
-                pgf[2] + rgf[2, 0] * pfm0 + rgf[2, 1] * pfm1 + rgf[2, 2] * pfm2,
-            )
-            for a in range(3):
-                for b in range(3):
-                    # R_GB = R_GM R_BM^T
-                    R[t, ch, a, b] = rgm[a, 0] * rbm[j, b, 0] + rgm[a, 1] * rbm[j, b, 1] + rgm[a, 2] * rbm[j, b, 2]
-            for a in range(3):
-                p[t, ch, a] = pgm[a] - (R[t, ch, a, 0] * pbm[j, 0] + R[t, ch, a, 1] * pbm[j, 1] + R[t, ch, a, 2] * pbm[j, 2])
+    for t in range(S.shape[0]):
+        fk_pose(t, t, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V, rfm, rot, tmp, rgf, rgm, wfm, vfm)
+
+
+@njit(cache=True)
+def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  # type: ignore[no-untyped-def]
+            rfm, rot, tmp, rgf, rgm, wfm, vfm):
+    """One pose of :func:`fk_kernel`: values ``S[t]``, derivatives ``dS[td]``, outputs at index ``td``
+    (``rfm`` ... ``vfm`` are workspaces)."""
+    J = S.shape[1]
+    kd = dS.shape[1]
+    for j in range(J):
+        for a in range(3):
+            for b in range(3):
+                rfm[a, b] = 1.0 if a == b else 0.0
+        wfm[:, :] = 0.0
+        vfm[:, :] = 0.0
+        for i in range(3):
+            ax0, ax1, ax2 = axes[j, i, 0], axes[j, i, 1], axes[j, i, 2]
+            ra = (rfm[0, 0] * ax0 + rfm[0, 1] * ax1 + rfm[0, 2] * ax2,
+                  rfm[1, 0] * ax0 + rfm[1, 1] * ax1 + rfm[1, 2] * ax2,
+                  rfm[2, 0] * ax0 + rfm[2, 1] * ax1 + rfm[2, 2] * ax2)
             for kk in range(kd):
-                wp = (W[t, kk, pa, 0], W[t, kk, pa, 1], W[t, kk, pa, 2])
-                wc = (
-                    wp[0] + rgf[0, 0] * wfm[kk, 0] + rgf[0, 1] * wfm[kk, 1] + rgf[0, 2] * wfm[kk, 2],
-                    wp[1] + rgf[1, 0] * wfm[kk, 0] + rgf[1, 1] * wfm[kk, 1] + rgf[1, 2] * wfm[kk, 2],
-                    wp[2] + rgf[2, 0] * wfm[kk, 0] + rgf[2, 1] * wfm[kk, 1] + rgf[2, 2] * wfm[kk, 2],
-                )
-                d1 = (pgm[0] - p[t, pa, 0], pgm[1] - p[t, pa, 1], pgm[2] - p[t, pa, 2])
-                c1 = _cross(wp[0], wp[1], wp[2], d1[0], d1[1], d1[2])
-                d2 = (pgm[0] - p[t, ch, 0], pgm[1] - p[t, ch, 1], pgm[2] - p[t, ch, 2])
-                c2 = _cross(wc[0], wc[1], wc[2], d2[0], d2[1], d2[2])
-                for a in range(3):
-                    vg = V[t, kk, pa, a] + c1[a] + rgf[a, 0] * vfm[kk, 0] + rgf[a, 1] * vfm[kk, 1] + rgf[a, 2] * vfm[kk, 2]
-                    W[t, kk, ch, a] = wc[a]
-                    V[t, kk, ch, a] = vg - c2[a]
+                d = dS[td, kk, j, i]
+                if d != 0.0:
+                    wfm[kk, 0] += d * ra[0]
+                    wfm[kk, 1] += d * ra[1]
+                    wfm[kk, 2] += d * ra[2]
+            ang = S[t, j, i]
+            if ang == 0.0:
+                continue
+            s, c = math.sin(ang), math.cos(ang)
+            oc = 1.0 - c
+            # Rodrigues: I + s K + (1 - c) K^2 with K the cross-product matrix of the axis
+            rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
+            rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
+            rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
+            rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
+            rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
+            rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
+            rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
+            rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
+            rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
+            for a in range(3):
+                for b in range(3):
+                    tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
+            rfm[:, :] = tmp
+        pfm0 = pfm1 = pfm2 = 0.0
+        for i in range(3, 6):
+            v = S[t, j, i]
+            pfm0 += v * axes[j, i, 0]
+            pfm1 += v * axes[j, i, 1]
+            pfm2 += v * axes[j, i, 2]
+            for kk in range(kd):
+                d = dS[td, kk, j, i]
+                vfm[kk, 0] += d * axes[j, i, 0]
+                vfm[kk, 1] += d * axes[j, i, 1]
+                vfm[kk, 2] += d * axes[j, i, 2]
+        pa, ch = parent[j], child[j]
+        for a in range(3):
+            for b in range(3):
+                rgf[a, b] = R[td, pa, a, 0] * rpf[j, 0, b] + R[td, pa, a, 1] * rpf[j, 1, b] + R[td, pa, a, 2] * rpf[j, 2, b]
+        pgf = (
+            p[td, pa, 0] + R[td, pa, 0, 0] * ppf[j, 0] + R[td, pa, 0, 1] * ppf[j, 1] + R[td, pa, 0, 2] * ppf[j, 2],
+            p[td, pa, 1] + R[td, pa, 1, 0] * ppf[j, 0] + R[td, pa, 1, 1] * ppf[j, 1] + R[td, pa, 1, 2] * ppf[j, 2],
+            p[td, pa, 2] + R[td, pa, 2, 0] * ppf[j, 0] + R[td, pa, 2, 1] * ppf[j, 1] + R[td, pa, 2, 2] * ppf[j, 2],
+        )
+        for a in range(3):
+            for b in range(3):
+                rgm[a, b] = rgf[a, 0] * rfm[0, b] + rgf[a, 1] * rfm[1, b] + rgf[a, 2] * rfm[2, b]
+        pgm = (
+            pgf[0] + rgf[0, 0] * pfm0 + rgf[0, 1] * pfm1 + rgf[0, 2] * pfm2,
+            pgf[1] + rgf[1, 0] * pfm0 + rgf[1, 1] * pfm1 + rgf[1, 2] * pfm2,
+            pgf[2] + rgf[2, 0] * pfm0 + rgf[2, 1] * pfm1 + rgf[2, 2] * pfm2,
+        )
+        for a in range(3):
+            for b in range(3):
+                # R_GB = R_GM R_BM^T
+                R[td, ch, a, b] = rgm[a, 0] * rbm[j, b, 0] + rgm[a, 1] * rbm[j, b, 1] + rgm[a, 2] * rbm[j, b, 2]
+        for a in range(3):
+            p[td, ch, a] = pgm[a] - (R[td, ch, a, 0] * pbm[j, 0] + R[td, ch, a, 1] * pbm[j, 1] + R[td, ch, a, 2] * pbm[j, 2])
+        for kk in range(kd):
+            wp = (W[td, kk, pa, 0], W[td, kk, pa, 1], W[td, kk, pa, 2])
+            wc = (
+                wp[0] + rgf[0, 0] * wfm[kk, 0] + rgf[0, 1] * wfm[kk, 1] + rgf[0, 2] * wfm[kk, 2],
+                wp[1] + rgf[1, 0] * wfm[kk, 0] + rgf[1, 1] * wfm[kk, 1] + rgf[1, 2] * wfm[kk, 2],
+                wp[2] + rgf[2, 0] * wfm[kk, 0] + rgf[2, 1] * wfm[kk, 1] + rgf[2, 2] * wfm[kk, 2],
+            )
+            d1 = (pgm[0] - p[td, pa, 0], pgm[1] - p[td, pa, 1], pgm[2] - p[td, pa, 2])
+            c1 = _cross(wp[0], wp[1], wp[2], d1[0], d1[1], d1[2])
+            d2 = (pgm[0] - p[td, ch, 0], pgm[1] - p[td, ch, 1], pgm[2] - p[td, ch, 2])
+            c2 = _cross(wc[0], wc[1], wc[2], d2[0], d2[1], d2[2])
+            for a in range(3):
+                vg = V[td, kk, pa, a] + c1[a] + rgf[a, 0] * vfm[kk, 0] + rgf[a, 1] * vfm[kk, 1] + rgf[a, 2] * vfm[kk, 2]
+                W[td, kk, ch, a] = wc[a]
+                V[td, kk, ch, a] = vg - c2[a]

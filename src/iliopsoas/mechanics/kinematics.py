@@ -169,6 +169,39 @@ def forward_kinematics(
     return R, p, W, V
 
 
+def joint_axis_values(model: Model, q: Array) -> tuple[Array, Array, NDArray[np.int64]]:
+    """Transform-axis values ``S`` ``(n, J, 6)``, the derivatives ``dF`` ``(n, J, 6)`` of their
+    functions at ``q`` (zero for constant axes) and the coordinate of each non-constant axis
+    ``axc`` ``(J, 6)`` (-1 for constants): ``dS = dF * dq[axc]`` along any direction ``dq``."""
+    n = q.shape[0]
+    J = len(model.joints)
+    S = np.zeros((n, J, 6))
+    dF = np.zeros((n, J, 6))
+    axc = np.full((J, 6), -1, dtype=np.int64)
+    for j, jt in enumerate(model.joints):
+        for i in range(6):
+            fn = jt.functions[i]
+            ci = jt.axis_coordinates[i]
+            if fn.is_constant() or ci < 0:
+                S[:, j, i] = fn.value(np.zeros(n))
+            else:
+                S[:, j, i] = fn.value(q[:, ci])
+                dF[:, j, i] = fn.derivative(q[:, ci])
+                axc[j, i] = ci
+    return S, dF, axc
+
+
+def body_coordinate_mask(model: Model) -> NDArray[np.bool_]:
+    """``(n_bodies, n_coordinates)``: True where a coordinate drives a joint between ground and the body."""
+    mask = np.zeros((len(model.bodies), len(model.coordinates)), dtype=bool)
+    for jt in model.joints:  # parents come before their children
+        mask[jt.child] = mask[jt.parent]
+        for ci in jt.axis_coordinates:
+            if ci >= 0:
+                mask[jt.child, ci] = True
+    return mask
+
+
 _JOINT_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

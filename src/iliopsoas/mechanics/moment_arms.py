@@ -11,25 +11,29 @@ in its positive direction).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.mechanics.kinematics import (
+    _joint_arrays,
+    body_coordinate_mask,
     check_q,
     complete_coordinates,
     coupling_vectors,
     forward_kinematics,
+    joint_axis_values,
 )
 from iliopsoas.mechanics.model import Model
 from iliopsoas.mechanics.path import (
     CurrentPath,
-    compiled_path,
     compute_path,
     current_path,
     kernel_eligible,
+    model_tables,
     path_moment_arms,
 )
 from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
@@ -90,22 +94,8 @@ def muscle_lengths(
     muscles : names or indices (default: all, in ``model.muscle_names`` order).
     """
     qq = check_q(model, q)
-    big = qq.shape[0] >= KERNEL_MIN_POSES
-    mids = _muscle_ids(model, muscles)
-    out = np.zeros((qq.shape[0], len(mids)))
-    for sl in _chunks(qq.shape[0], chunk_size):
-        qc = complete_coordinates(model, qq[sl])
-        R, p, _, _ = forward_kinematics(model, qc)
-        jobs = []
-        for k, mi in enumerate(mids):
-            mu = model.muscles[mi]
-            if use_kernel and big and kernel_eligible(model, mu):
-                jobs.append((k, mu))
-            else:
-                out[sl, k] = compute_path(model, mu, qc, R, p).length()
-        for k, (Lk, _, _) in _run_compiled(model, jobs, qc, R, p, None, None):
-            out[sl, k] = Lk
-    return out
+    L, _ = _paths(model, qq, _muscle_ids(model, muscles), None, chunk_size, use_kernel)
+    return L
 
 
 def moment_arms(
@@ -129,27 +119,16 @@ def moment_arms(
     ``coordinates`` defaults to every independent coordinate.
     """
     qq = check_q(model, q)
-    big = qq.shape[0] >= KERNEL_MIN_POSES
     mids = _muscle_ids(model, muscles)
     cids = _coord_ids(model, coordinates)
+    if not exact:
+        _, r = _paths(model, qq, mids, cids, chunk_size, use_kernel)
+        assert r is not None
+        return r
     out = np.zeros((qq.shape[0], len(mids), len(cids)))
     for sl in _chunks(qq.shape[0], chunk_size):
         qc = complete_coordinates(model, qq[sl])
-        C = coupling_vectors(model, qc, cids)
-        if exact:
-            out[sl] = _fd_moment_arms(model, qc, C, mids)
-            continue
-        R, p, W, V = forward_kinematics(model, qc, C)
-        assert W is not None and V is not None
-        jobs = []
-        for k, mi in enumerate(mids):
-            mu = model.muscles[mi]
-            if use_kernel and big and kernel_eligible(model, mu):
-                jobs.append((k, mu))
-            else:
-                out[sl, k, :] = path_moment_arms(compute_path(model, mu, qc, R, p), qc, W, V, C)
-        for k, (_, rk, _) in _run_compiled(model, jobs, qc, R, p, W, V):
-            out[sl, k, :] = rk
+        out[sl] = _fd_moment_arms(model, qc, coupling_vectors(model, qc, cids), mids, use_kernel)
     return out
 
 
@@ -164,31 +143,55 @@ def lengths_and_moment_arms(
 ) -> tuple[Array, Array]:
     """Both at once (one path computation): ``(n, n_muscles)`` and ``(n, n_muscles, n_coords)``."""
     qq = check_q(model, q)
-    big = qq.shape[0] >= KERNEL_MIN_POSES
-    mids = _muscle_ids(model, muscles)
-    cids = _coord_ids(model, coordinates)
-    L = np.zeros((qq.shape[0], len(mids)))
-    r = np.zeros((qq.shape[0], len(mids), len(cids)))
-    for sl in _chunks(qq.shape[0], chunk_size):
-        qc = complete_coordinates(model, qq[sl])
-        C = coupling_vectors(model, qc, cids)
-        R, p, W, V = forward_kinematics(model, qc, C)
-        assert W is not None and V is not None
-        jobs = []
-        for k, mi in enumerate(mids):
-            mu = model.muscles[mi]
-            if use_kernel and big and kernel_eligible(model, mu):
-                jobs.append((k, mu))
-            else:
-                st = compute_path(model, mu, qc, R, p)
-                L[sl, k] = st.length()
-                r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
-        for k, (Lk, rk, _) in _run_compiled(model, jobs, qc, R, p, W, V):
-            L[sl, k], r[sl, k, :] = Lk, rk
+    L, r = _paths(model, qq, _muscle_ids(model, muscles), _coord_ids(model, coordinates), chunk_size, use_kernel)
+    assert r is not None
     return L, r
 
 
-_POOL: ThreadPoolExecutor | None = None
+def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chunk_size: int,
+           use_kernel: bool) -> tuple[Array, Array | None]:
+    """Lengths ``(n, M)`` and, when ``cids`` is given, OpenSim moment arms ``(n, M, k)``.
+
+    Muscles the whole-model kernel handles (fixed/conditional points, cylinder wraps) are computed
+    in one compiled call per chunk; the others (and small batches) by the NumPy reference.
+    """
+    n = qq.shape[0]
+    L = np.zeros((n, len(mids)))
+    r = np.zeros((n, len(mids), len(cids))) if cids is not None else None
+    fused = use_kernel and n >= KERNEL_MIN_POSES and _MODEL_KERNEL is not None
+    kcols = [k for k, mi in enumerate(mids) if fused and kernel_eligible(model, model.muscles[mi])]
+    others = sorted(set(range(len(mids))) - set(kcols))
+    for sl in _chunks(n, chunk_size):
+        qc = complete_coordinates(model, qq[sl])
+        C = coupling_vectors(model, qc, cids) if cids is not None else None
+        if kcols:
+            if len(kcols) == len(mids):
+                _run_model_kernel(model, qc, C, mids, L[sl], None if r is None else r[sl])
+            else:
+                Lk = np.zeros((qc.shape[0], len(kcols)))
+                rk = None if r is None else np.zeros((qc.shape[0], len(kcols), r.shape[2]))
+                _run_model_kernel(model, qc, C, [mids[k] for k in kcols], Lk, rk)
+                L[sl, kcols] = Lk
+                if r is not None and rk is not None:
+                    r[sl, kcols] = rk
+        if others:
+            R, p, W, V = forward_kinematics(model, qc, C)
+            for k in others:
+                st = compute_path(model, model.muscles[mids[k]], qc, R, p)
+                L[sl, k] = st.length()
+                if r is not None and C is not None and W is not None and V is not None:
+                    r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
+    return L, r
+
+
+_MODEL_KERNEL: Any
+try:  # optional compiled whole-model kernel; the NumPy path is the reference
+    from iliopsoas.mechanics._model_kernel import model_kernel as _MODEL_KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _MODEL_KERNEL = None
+# one parallel kernel launch at a time: numba's thread pools are not all safe for concurrent launches
+_KERNEL_LOCK = threading.Lock()
+_BLOCK = 16  # poses per parallel work item
 
 
 def _threads() -> int:
@@ -196,39 +199,41 @@ def _threads() -> int:
     return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
 
 
-def _run_compiled(model: Model, jobs: list, qc: Array, R: Array, p: Array,
-                  W: Array | None, V: Array | None) -> list:
-    """Run the compiled path kernel for ``jobs`` [(slot, muscle)], on threads (the kernel releases
-    the GIL; muscles are independent). Returns [(slot, (L, r, None))] in job order."""
-    global _POOL
-    nt = _threads()
-    if nt == 1 or len(jobs) < 2:
-        return [(k, compiled_path(model, mu, qc, R, p, W, V)) for k, mu in jobs]
-    if _POOL is None or _POOL._max_workers != nt:
-        _POOL = ThreadPoolExecutor(max_workers=nt, thread_name_prefix="iliopsoas-path")
-    futures = [(k, _POOL.submit(compiled_path, model, mu, qc, R, p, W, V)) for k, mu in jobs]
-    return [(k, f.result()) for k, f in futures]
+def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
+                      r_out: Array | None) -> None:
+    """Fill ``L_out`` ``(n, M)`` and ``r_out`` ``(n, M, k)`` (zeros on entry) for muscles ``mus``."""
+    import numba
+
+    n, nc = qc.shape
+    if C is None:
+        C = np.zeros((n, 0, nc))
+    if r_out is None:
+        r_out = np.zeros((n, len(mus), 0))
+    S, dF, axc = joint_axis_values(model, qc)
+    moved = (C != 0).any(axis=0)  # (k, nc); NaN counts as moving
+    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0
+    p_off, w_off, *tab = model_tables(model)
+    mus_arr = np.asarray(mus, dtype=np.int64)
+    max_points = int((p_off[mus_arr + 1] - p_off[mus_arr]).max(initial=0))
+    max_wraps = int((w_off[mus_arr + 1] - w_off[mus_arr]).max(initial=0))
+    joint = _joint_arrays(model)
+    if not model.joints:
+        joint = (np.zeros((0, 6, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 3, 3)),
+                 np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 3)))
+    with _KERNEL_LOCK:
+        numba.set_num_threads(min(_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
+        _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, np.ascontiguousarray(aff), mus_arr,
+                      p_off, *tab[:4], w_off, *tab[4:], len(model.bodies), max_points, max_wraps, _BLOCK,
+                      L_out, r_out)
 
 
-def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int]) -> Array:
+def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int], use_kernel: bool = True) -> Array:
     n, k, _ = C.shape
     out = np.zeros((n, len(mids), k))
     for j in range(k):
-        lp = _lengths_of(model, complete_coordinates(model, qc + FD_STEP * C[:, j]), mids)
-        lm = _lengths_of(model, complete_coordinates(model, qc - FD_STEP * C[:, j]), mids)
+        lp, _ = _paths(model, complete_coordinates(model, qc + FD_STEP * C[:, j]), mids, None, n, use_kernel)
+        lm, _ = _paths(model, complete_coordinates(model, qc - FD_STEP * C[:, j]), mids, None, n, use_kernel)
         out[:, :, j] = -(lp - lm) / (2.0 * FD_STEP)
-    return out
-
-
-def _lengths_of(model: Model, qc: Array, mids: list[int]) -> Array:
-    R, p, _, _ = forward_kinematics(model, qc)
-    out = np.zeros((qc.shape[0], len(mids)))
-    for k, mi in enumerate(mids):
-        mu = model.muscles[mi]
-        if qc.shape[0] >= KERNEL_MIN_POSES and kernel_eligible(model, mu):
-            out[:, k] = compiled_path(model, mu, qc, R, p)[0]
-        else:
-            out[:, k] = compute_path(model, mu, qc, R, p).length()
     return out
 
 

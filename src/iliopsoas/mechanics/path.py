@@ -380,6 +380,41 @@ def compiled_path(
     return L, r, cp
 
 
+_MODEL_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def model_tables(model: Model) -> tuple:
+    """Every kernel-eligible muscle's point and wrap tables, concatenated in model order.
+
+    Returns ``(p_off, w_off, *tables)``: muscle ``i``'s rows are ``p_off[i]:p_off[i+1]`` of the
+    point tables and ``w_off[i]:w_off[i+1]`` of the wrap tables (empty for muscles the kernel
+    does not handle); the tables are those of :func:`compiled_path`, stacked.
+    """
+    data = _MODEL_TABLES.get(model)
+    if data is None:
+        per = [_kernel_data(model, mu) if kernel_eligible(model, mu) else None for mu in model.muscles]
+        empty = _empty_tables()
+        rows = [d if d is not None else empty for d in per]
+        p_off = np.cumsum([0] + [r[0].shape[0] for r in rows]).astype(np.int64)
+        w_off = np.cumsum([0] + [r[4].shape[0] for r in rows]).astype(np.int64)
+        tables = tuple(
+            np.ascontiguousarray(np.concatenate([r[i] for r in rows] + [empty[i]], axis=0))
+            for i in range(len(empty))
+        )
+        data = (p_off, w_off, *tables)
+        _MODEL_TABLES[model] = data
+    return data
+
+
+def _empty_tables() -> tuple:
+    f, i, b = float, np.int64, np.bool_
+    return (
+        np.zeros(0, i), np.zeros((0, 3), f), np.zeros(0, i), np.zeros((0, 2), f),
+        np.zeros(0, i), np.zeros((0, 3, 3), f), np.zeros((0, 3), f), np.zeros(0, f), np.zeros(0, f),
+        np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, b),
+    )
+
+
 class UnsupportedWrapError(ValueError):
     """A wrap surface type whose OpenSim algorithm this engine does not reproduce."""
 
