@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _EPS = float(np.finfo(float).eps)
 _LINE_EPSILON = 1e-5
 _ROUNDOFF = 2e-13
 _TANGENCY = math.radians(0.1)
+# For kernels that allocate nothing: compiled without reference counting, because passing some
+# twenty arrays per call otherwise costs more than the arithmetic of a short path.
+_no_refcount = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
 
 
 @njit(cache=True, inline="always")
@@ -153,6 +156,15 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
                 status = 3
             else:
                 return 0, zero, zero, 0.0
+        else:  # the quadrant decides before any tangent point is constructed
+            s1, s2 = _sign(p1[wrap_axis]), _sign(p2[wrap_axis])
+            if s1 == wrap_sign or s2 == wrap_sign:
+                if hit:
+                    status = 3
+                elif s1 != s2 and _sign(near12[wrap_axis]) != wrap_sign:
+                    status = 2
+                else:
+                    return 0, zero, zero, 0.0
         p11 = _closest_on_line(p1[0], p1[1], p1[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
         p22 = _closest_on_line(p2[0], p2[1], p2[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
         # candidates
@@ -175,14 +187,6 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
         if wrap_sign != 0:
             ax = wrap_axis
             sg = wrap_sign
-            s1, s2 = _sign(p1[ax]), _sign(p2[ax])
-            if s1 == sg or s2 == sg:
-                if hit:
-                    status = 3
-                elif s1 != s2 and _sign(near12[ax]) != sg:
-                    status = 2
-                else:
-                    return 0, zero, zero, 0.0
             m1a = (r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
             m1b = (r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
             m2a = (r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
@@ -331,7 +335,7 @@ def _mul_t(Rm, x):  # type: ignore[no-untyped-def]
     )
 
 
-@njit(cache=True)
+@_no_refcount
 def _remove(w, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
     for s in range(cnt):
         if ids[s] == -1 - 2 * w:
@@ -346,7 +350,7 @@ def _remove(w, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
     return cnt
 
 
-@njit(cache=True)
+@_no_refcount
 def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     i = ids[s]
     if i < 0:
@@ -360,7 +364,7 @@ def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     return (g[s, 0], g[s, 1], g[s, 2])
 
 
-@njit(cache=True)
+@_no_refcount
 def _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     total = 0.0
     prev = _query(0, ids, g, cache_g, cache_ok)
@@ -375,7 +379,7 @@ def _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok):  # type: ignore[no-un
     return total
 
 
-@njit(cache=True)
+@_no_refcount
 def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo):
     cnt = _remove(w, ids, body, loc, g, wl, cnt)
@@ -536,7 +540,7 @@ def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ign
                     out_g[k, s, c] = cg[c]
 
 
-@njit(cache=True)
+@_no_refcount
 def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,
                 ids, body, loc, g, wl, active, cache_g, cache_ok, results, order):
@@ -706,3 +710,144 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
                 vg = V[td, kk, pa, a] + c1[a] + rgf[a, 0] * vfm[kk, 0] + rgf[a, 1] * vfm[kk, 1] + rgf[a, 2] * vfm[kk, 2]
                 W[td, kk, ch, a] = wc[a]
                 V[td, kk, ch, a] = vg - c2[a]
+
+
+# ------------------------------------------------------------------ whole model, all poses
+# Kept in this file so that numba's on-disk cache, keyed on this file, is invalidated whenever
+# any of the per-pose kernels it calls changes.
+#
+# Compiled (numba) whole-model kernel: forward kinematics and every muscle's path, pose by pose.
+#
+# One call computes, for a batch of poses, the body poses (and, with directions, the body
+# velocities along the coupling vectors) and then the length and OpenSim moment arms of every
+# requested muscle, without leaving compiled code: no Python loop over muscles, no
+# ``(n, k, n_bodies, 3)`` velocity arrays in memory, and poses spread over the cores with
+# ``prange`` (blocks of poses per thread, each thread with its own small workspaces).
+#
+# It schedules the per-pose kernels of :mod:`iliopsoas.mechanics._wrap_kernels` (``fk_pose`` and
+# ``muscle_path``, which the tests compare with the NumPy reference), so lengths are the same to
+# the last bit. Moment arms are the same projection written as ``u . (V_o - V_o') + (g x u) . W
+# - (g' x u) . W'`` with ``V_o = V - W x p`` (round-off differences only), summed over the
+# directions along which a body can move at all.
+
+
+@njit(cache=True, parallel=True)
+def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff, aff_list,  # type: ignore[no-untyped-def]
+                 mus, p_off, pbody, ploc, pcoord, prange_,
+                 w_off, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
+                 n_bodies, max_points, max_wraps, block, L, r):
+    """Lengths ``L`` ``(n, M)`` and moment arms ``r`` ``(n, M, k)`` of muscles ``mus`` ``(M,)``.
+
+    ``q`` ``(n, n_coordinates)`` complete coordinates; ``S`` ``(n, J, 6)`` joint transform-axis
+    values; ``dF`` ``(n, J, 6)`` the derivatives of the axis functions at ``q``; ``axc`` ``(J, 6)``
+    the coordinate of each non-constant axis (-1 otherwise); ``C`` ``(n, k, n_coordinates)``
+    coupling vectors (k = 0: lengths only); body ``b`` can move only along the ``n_aff[b]``
+    directions ``aff_list[b, :n_aff[b]]`` (the velocities along the others are exactly zero).
+    Muscle ``i``'s points are rows ``p_off[i]:p_off[i+1]`` of the point tables and its wraps rows
+    ``w_off[i]:w_off[i+1]`` of the wrap tables (see path.py). Muscles without wraps are summed
+    inline; the others go through ``muscle_path``.
+    """
+    n = q.shape[0]
+    J = S.shape[1]
+    kd = C.shape[1]
+    nm = mus.shape[0]
+    smax = max_points + 2 * max_wraps + 2
+    nwb = max(max_wraps, 1)
+    nblk = (n + block - 1) // block
+    for bi in prange(nblk):
+        k0 = bi * block
+        k1 = min(n, k0 + block)
+        Rl = np.zeros((1, n_bodies, 3, 3))
+        for a in range(3):
+            Rl[0, 0, a, a] = 1.0
+        pl = np.zeros((1, n_bodies, 3))
+        Wl = np.zeros((1, kd, n_bodies, 3))
+        Vl = np.zeros((1, kd, n_bodies, 3))
+        dSl = np.zeros((1, kd, J, 6))
+        Wt = np.zeros((n_bodies, kd, 3))
+        Vo = np.zeros((n_bodies, kd, 3))
+        rfm = np.empty((3, 3))
+        rot = np.empty((3, 3))
+        tmp = np.empty((3, 3))
+        rgf = np.empty((3, 3))
+        rgm = np.empty((3, 3))
+        wfm = np.empty((kd, 3))
+        vfm = np.empty((kd, 3))
+        ids = np.empty(smax, dtype=np.int64)
+        body = np.empty(smax, dtype=np.int64)
+        loc = np.empty((smax, 3))
+        g = np.empty((smax, 3))
+        wl = np.empty(smax)
+        active = np.empty(max(max_points, 1), dtype=np.bool_)
+        cache_g = np.empty((nwb, 2, 3))
+        cache_ok = np.empty((nwb, 2), dtype=np.bool_)
+        results = np.zeros(nwb, dtype=np.int64)
+        order = np.arange(nwb)
+        for k in range(k0, k1):
+            for kk in range(kd):
+                for j in range(J):
+                    for i in range(6):
+                        c = axc[j, i]
+                        dSl[0, kk, j, i] = dF[k, j, i] * C[k, kk, c] if c >= 0 else 0.0
+            fk_pose(k, 0, S, dSl, axes, parent, child, rpf, ppf, rbm, pbm, Rl, pl, Wl, Vl,
+                    rfm, rot, tmp, rgf, rgm, wfm, vfm)
+            for b in range(n_bodies):
+                for jj in range(n_aff[b]):
+                    j = aff_list[b, jj]
+                    wc = _cross(Wl[0, j, b, 0], Wl[0, j, b, 1], Wl[0, j, b, 2], pl[0, b, 0], pl[0, b, 1], pl[0, b, 2])
+                    for a in range(3):
+                        Wt[b, j, a] = Wl[0, j, b, a]
+                        Vo[b, j, a] = Vl[0, j, b, a] - wc[a]
+            for t in range(nm):
+                mi = mus[t]
+                a0, a1 = p_off[mi], p_off[mi + 1]
+                b0, b1 = w_off[mi], w_off[mi + 1]
+                if b1 == b0:  # straight line through the active points, no call
+                    cnt = 0
+                    length = 0.0
+                    for i in range(a0, a1):
+                        c = pcoord[i]
+                        if c >= 0:
+                            v = q[k, c]
+                            if not ((v >= prange_[i, 0] - 1e-5) and (v <= prange_[i, 1] + 1e-5)):
+                                continue
+                        b = pbody[i]
+                        gv = _mul(Rl[0, b], (ploc[i, 0], ploc[i, 1], ploc[i, 2]))
+                        ids[cnt] = i - a0
+                        body[cnt] = b
+                        for cc in range(3):
+                            g[cnt, cc] = gv[cc] + pl[0, b, cc]
+                        if cnt > 0:
+                            length += math.sqrt((g[cnt, 0] - g[cnt - 1, 0]) ** 2 + (g[cnt, 1] - g[cnt - 1, 1]) ** 2
+                                                + (g[cnt, 2] - g[cnt - 1, 2]) ** 2)
+                        cnt += 1
+                else:
+                    length, cnt = muscle_path(
+                        k, 0, q, Rl, pl, pbody, ploc, pcoord, prange_,
+                        wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, a0, a1 - a0, b0, b1 - b0,
+                        ids, body, loc, g, wl, active, cache_g, cache_ok, results, order)
+                L[k, t] = length
+                if kd == 0:
+                    continue
+                # unit tension at each pair of consecutive points on different bodies, projected
+                # on each body's velocity along the directions: u . (Vo + W x g), Vo = V - W x p
+                for s in range(cnt - 1):
+                    ba, bb = body[s], body[s + 1]
+                    if ba == bb:
+                        continue
+                    ga = _query(s, ids, g, cache_g, cache_ok)
+                    gb = _query(s + 1, ids, g, cache_g, cache_ok)
+                    dx, dy, dz = gb[0] - ga[0], gb[1] - ga[1], gb[2] - ga[2]
+                    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+                    ux, uy, uz = dx / dist, dy / dist, dz / dist
+                    # moments use the latest (not cached) positions, as OpenSim's force directions do
+                    ma = _cross(g[s, 0], g[s, 1], g[s, 2], ux, uy, uz)
+                    mb = _cross(g[s + 1, 0], g[s + 1, 1], g[s + 1, 2], ux, uy, uz)
+                    for jj in range(n_aff[ba]):
+                        j = aff_list[ba, jj]
+                        r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
+                                       + ma[0] * Wt[ba, j, 0] + ma[1] * Wt[ba, j, 1] + ma[2] * Wt[ba, j, 2])
+                    for jj in range(n_aff[bb]):
+                        j = aff_list[bb, jj]
+                        r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
+                                       + mb[0] * Wt[bb, j, 0] + mb[1] * Wt[bb, j, 1] + mb[2] * Wt[bb, j, 2])

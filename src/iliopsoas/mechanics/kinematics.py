@@ -87,23 +87,21 @@ def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int]) -> Arra
     out = np.zeros((n, len(coordinates), nc))
     ordered = _couplers_in_order(model)
     dep_of = {cp.dependent: cp for cp in ordered}
+    scale = np.ones((n, len(coordinates)))
     for k, ci in enumerate(coordinates):
         base = ci
-        scale = np.ones(n)
         if ci in dep_of:
             cp = dep_of[ci]
             base = cp.independent
             slope = cp.scale_factor * cp.function.derivative(q[:, base])
             with np.errstate(divide="ignore"):
-                scale = np.where(slope != 0.0, 1.0 / np.where(slope != 0.0, slope, 1.0), np.nan)
-        d = np.zeros((n, nc))
-        d[:, base] = 1.0
-        for cp in ordered:
-            d[:, cp.dependent] = (
-                cp.scale_factor * cp.function.derivative(q[:, cp.independent]) * d[:, cp.independent]
-            )
-        out[:, k, :] = d * scale[:, None]
-    return out
+                scale[:, k] = np.where(slope != 0.0, 1.0 / np.where(slope != 0.0, slope, 1.0), np.nan)
+        out[:, k, base] = 1.0
+    # unit speed on each base coordinate, then the couplers in dependency order (all directions at once)
+    for cp in ordered:
+        slope = cp.scale_factor * cp.function.derivative(q[:, cp.independent])
+        out[:, :, cp.dependent] = slope[:, None] * out[:, :, cp.independent]
+    return out * scale[:, :, None]
 
 
 def _axis_rotation(axis: Array, angle: Array) -> Array:

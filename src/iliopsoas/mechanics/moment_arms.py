@@ -186,7 +186,7 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
 
 _MODEL_KERNEL: Any
 try:  # optional compiled whole-model kernel; the NumPy path is the reference
-    from iliopsoas.mechanics._model_kernel import model_kernel as _MODEL_KERNEL
+    from iliopsoas.mechanics._wrap_kernels import model_kernel as _MODEL_KERNEL
 except ImportError:  # pragma: no cover - numba missing
     _MODEL_KERNEL = None
 # one parallel kernel launch at a time: numba's thread pools are not all safe for concurrent launches
@@ -211,7 +211,9 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
         r_out = np.zeros((n, len(mus), 0))
     S, dF, axc = joint_axis_values(model, qc)
     moved = (C != 0).any(axis=0)  # (k, nc); NaN counts as moving
-    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0
+    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0  # (nb, k)
+    n_aff = aff.sum(axis=1).astype(np.int64)
+    aff_list = np.ascontiguousarray(np.argsort(~aff, axis=1, kind="stable").astype(np.int64))
     p_off, w_off, *tab = model_tables(model)
     mus_arr = np.asarray(mus, dtype=np.int64)
     max_points = int((p_off[mus_arr + 1] - p_off[mus_arr]).max(initial=0))
@@ -222,7 +224,7 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
                  np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 3)))
     with _KERNEL_LOCK:
         numba.set_num_threads(min(_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-        _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, np.ascontiguousarray(aff), mus_arr,
+        _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, n_aff, aff_list, mus_arr,
                       p_off, *tab[:4], w_off, *tab[4:], len(model.bodies), max_points, max_wraps, _BLOCK,
                       L_out, r_out)
 

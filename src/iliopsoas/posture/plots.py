@@ -130,3 +130,41 @@ def knee_support_figure(path: str | Path) -> Path:
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
     return out_path
+
+
+def rotation_abduction_figure(path: str | Path, *, steps: int = 13, top: float = 0.3) -> Path:
+    """Left: moments about the supine hip-rotation axis; right: Thomas abduction vs shortening."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iliopsoas.posture.scenarios import supine_rotation_balance
+    from iliopsoas.posture.sweep import sweep
+    from iliopsoas.posture.tightness import Tightness
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for label, tight, style in (("untightened", {}, "-"), ("psoas 20 %", {"psoas": Tightness(0.2)}, "--"),
+                                ("iliacus 20 %", {"iliacus": Tightness(0.2)}, ":")):
+        bal = supine_rotation_balance(tight)
+        a1.plot(bal["external_rotation_deg"], bal["moment_out_nm"]["total"], style, label=f"total, {label}")
+        if not tight:
+            a1.plot(bal["external_rotation_deg"], bal["moment_out_nm"]["gravity"], "-", color="grey",
+                    label="gravity (foot and leg)")
+    a1.axhline(0.0, color="k", lw=0.5)
+    a1.set_xlabel("hip rotation, + = outward (deg)")
+    a1.set_ylabel("moment turning the leg out (N m)")
+    a1.set_title("supine: balance about the hip-rotation axis (right leg)", fontsize=9)
+    a1.legend(fontsize=7)
+    for mu, style in (("tfl", "-"), ("iliacus", "--"), ("psoas", ":"), ("rectus_femoris", "-.")):
+        out = sweep("thomas", mu, 0.0, top, steps)
+        a2.plot([100 * s for s in out["shortening"]], out["angles"]["thomas_abduction_deg"], style, label=mu)
+    a2.set_xlabel("shortening (% of optimal fibre length)")
+    a2.set_ylabel("abduction of the hanging thigh (deg)")
+    a2.set_title("modified Thomas test: abduction", fontsize=9)
+    a2.legend(fontsize=7)
+    fig.tight_layout()
+    out_path = Path(path)
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path

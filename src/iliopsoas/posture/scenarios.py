@@ -19,8 +19,9 @@ paper gives them); they are listed here so that they can be reviewed.
 * ``thomas`` -- modified Thomas test: lying back at the end of the table, the other knee held to
   the chest, the pelvis fixed at :data:`THOMAS_PELVIS_POSTERIOR_TILT_DEG` behind its anatomical
   neutral (a documented free parameter); the test leg hangs: hip flexion and knee free under
-  gravity. Abduction is not solved (``thomas_abduction_deg`` is null): the model has no
-  adductors, so the hanging thigh would abduct until the ligament limit moment stops it.
+  gravity. Then the thigh's abduction is solved at that hip and knee angle (one coordinate,
+  :func:`thomas_abduction`): adductors, TFL, the other hip muscles, gravity and the hip's
+  ligament limit moment balance along hip adduction.
 * ``prone`` -- lying face down, hips free in flexion, supported at the anterior superior iliac
   spines, chest, front of each thigh, knee and shin.
 """
@@ -53,6 +54,11 @@ THOMAS_PELVIS_POSTERIOR_TILT_DEG = 10.0
 ASIS = (0.00953047, 0.0180816, 0.128464)
 PSIS = (-0.155, 0.035, 0.045)
 
+#: Range searched for the hanging thigh's ab/adduction in the Thomas test (deg), and the grid step.
+ABDUCTION_MAX_DEG = 40.0
+ADDUCTION_MAX_DEG = 15.0
+ABDUCTION_STEP_DEG = 0.5
+
 KNEE_SUPPORT_HEIGHTS = tuple(np.round(np.arange(0.0, 0.3001, 0.02), 3))
 RELAX_TOLERANCE_DEG = 1.0
 
@@ -66,7 +72,9 @@ def _legs_supine(s: str) -> tuple[Contact, ...]:
     return (
         Contact(f"thigh_{s}", f"femur_{s}", (0.0, -0.12, 0.0), radius=0.115),
         Contact(f"calf_{s}", f"tibia_{s}", (-0.02, -0.12, 0.0), radius=0.095),
-        Contact(f"heel_{s}", f"tibia_{s}", (-0.045, -0.44, 0.01 * zs), radius=0.07),
+        # the heel rolls: a sphere centred on the shank's long axis (ankle centre line, Rajagopal 2016
+        # ankle at x = -0.01 m), reaching as low as the old estimate (0.045 m behind, 0.07 m radius)
+        Contact(f"heel_{s}", f"tibia_{s}", (-0.01, -0.44, 0.0 * zs), radius=0.105),
     )
 
 
@@ -138,6 +146,17 @@ def _setups(lumbar_ratio: float) -> dict[str, Setup]:
             basis=({f"hip_flexion_{s}": 1.0}, {f"knee_angle_{s}": 1.0}),
             z_lo=(R(-50), R(0)), z_hi=(R(40), R(120)),
             z_init=(R(-10), R(60)),
+            gravity_bodies=(f"femur_{s}", f"tibia_{s}", f"patella_{s}"), feet=(s,),
+        )
+        # the same position with the hanging thigh also free to ab/adduct: used for the fits of the
+        # abduction solve (see thomas_abduction), which moves along hip_adduction only
+        out[f"thomas_abduction_{s}"] = Setup(
+            name=f"thomas_abduction_{s}",
+            q0=out[f"thomas_{s}"].q0,
+            free=(f"hip_flexion_{s}", f"knee_angle_{s}", f"hip_adduction_{s}"),
+            basis=({f"hip_flexion_{s}": 1.0}, {f"knee_angle_{s}": 1.0}, {f"hip_adduction_{s}": 1.0}),
+            z_lo=(R(-50), R(5), R(ABDUCTION_MAX_DEG * -1)), z_hi=(R(20), R(110), R(ADDUCTION_MAX_DEG)),
+            z_init=(R(-10), R(60), 0.0),
             gravity_bodies=(f"femur_{s}", f"tibia_{s}", f"patella_{s}"), feet=(s,),
         )
     sup = out["supine"]
@@ -260,9 +279,7 @@ def angles(model: Any, q: Array, scenario: str, side: str = "r") -> dict[str, Ar
         d = knee - hip
         out["thomas_hip_deg"] = np.degrees(np.arcsin(d[:, 1] / np.linalg.norm(d, axis=1)))
         out["thomas_knee_deg"] = np.degrees(q[:, ci(f"knee_angle_{side}")])
-        # not solved: the model has no adductor muscles, so nothing but the weak ligament limit
-        # moment resists abduction of the hanging thigh (it runs to the edge of any range).
-        out["thomas_abduction_deg"] = np.full(q.shape[0], np.nan)
+        out["thomas_abduction_deg"] = -np.degrees(q[:, ci(f"hip_adduction_{side}")])
     return out
 
 
@@ -341,7 +358,80 @@ def solve_batch(scenario: str, tights: list[dict[str, Tightness]], *, side: str 
     loads = loads_for(prob, tights, s, person)
     sol = prob.solve(loads)
     ang = angles(prob.model, sol.q, scenario, s)
+    if scenario == "thomas":
+        abd = thomas_abduction(tights, sol.q, side=s, person=person)
+        ang["thomas_abduction_deg"] = abd["abduction_deg"]
+        sol.converged &= abd["found"]
+        for i in np.flatnonzero(~abd["found"]):
+            sol.messages[i] = "no resting abduction of the hanging thigh between " \
+                f"{ABDUCTION_MAX_DEG:g} deg of abduction and {ADDUCTION_MAX_DEG:g} deg of adduction"
     return prob, loads, sol, ang
+
+
+def thomas_abduction(tights: list[dict[str, Tightness]], q: Array, *, side: str = "r",
+                     person: Person | None = None) -> dict[str, Any]:
+    """Resting abduction (deg, + = abduction) of the hanging thigh at the solved Thomas poses ``q`` ``(n, nc)``.
+
+    Hip flexion and knee angle are held at their solved values (the test reads them with the
+    thigh in line, and abduction changes them little); along hip adduction the generalized
+    forces of the muscles, gravity on the thigh, shank and foot and the hip's ligament limit
+    moment are evaluated on a 0.5 deg grid from 40 deg of abduction to 15 deg of adduction; the
+    rest position is the stable zero crossing nearest to neutral, refined linearly.
+
+    The muscles that cross the knee carry, in the model, far more passive force in this position
+    than the in-vivo passive knee moment allows (the sagittal solve already replaces their moment
+    with Riener & Edrich 1999 through the calibration in ``equilibrium``). The same calibration is
+    carried over to their action on abduction: their untightened passive force is scaled by
+    ``k = M_knee,Riener / M_knee,model`` (clipped to 0..1) at the row's pose, and a tightness adds its
+    full change of force on top, as everywhere else.
+
+    Returns ``{"abduction_deg": (n,), "found": (n,) bool, "knee_force_scale": (n,)}``.
+    """
+    from iliopsoas.posture import passive
+
+    person = person or Person()
+    s = _side(side)
+    prob = problem(f"thomas_abduction_{s}", person.psoas_minor, person.pelvic_incidence_offset_deg)
+    n = q.shape[0]
+    grid = np.radians(np.arange(-ABDUCTION_MAX_DEG, ADDUCTION_MAX_DEG + 1e-9, ABDUCTION_STEP_DEG))
+    g = grid.size
+    ci = prob.model.coordinate_index
+    hf, kn, ad = ci(f"hip_flexion_{s}"), ci(f"knee_angle_{s}"), ci(f"hip_adduction_{s}")
+    z = np.zeros((n, g, 3))
+    z[:, :, 0] = (q[:, hf] - prob.q0[hf])[:, None]
+    z[:, :, 1] = (q[:, kn] - prob.q0[kn])[:, None]
+    z[:, :, 2] = grid[None, :]
+    z = z.reshape(-1, 3)
+    rows = [t for t in tights for _ in range(g)]
+    loads = loads_for(prob, rows, s, person)
+    _, det = prob.gradient(z, loads, np.tile(prob.heights0, (n * g, 1)), detail=True)
+    F, dL = det["F"], det["dL"]
+    varied = list(prob.varied)
+    base = MuscleLoads(np.zeros_like(F), np.ones_like(F), np.zeros_like(F), loads.force_scale)
+    F0 = prob.muscle_forces(det["L"], base)
+    dknee = dL[:, :, varied.index(kn)]
+    crosses_knee = np.abs(dknee) > 1e-6
+    model_knee = -np.einsum("nm,nm->n", F0 * crosses_knee, dknee)
+    qz = prob.q_of(z)
+    riener = passive.riener_edrich_knee_moment(np.degrees(qz[:, hf]), np.degrees(qz[:, kn]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(np.abs(model_knee) > 1e-9, riener / model_knee, 1.0)
+    k = np.clip(np.nan_to_num(k, nan=1.0), 0.0, 1.0)
+    F_eff = F - (1.0 - k[:, None]) * F0 * crosses_knee
+    gen_muscle = -np.einsum("nm,nm->n", F_eff, dL[:, :, varied.index(ad)])
+    gen = (gen_muscle + det["gravity"][:, 2] + det["joint_limits"][:, 2]).reshape(n, g)
+    # a stable rest: the generalized force along adduction turns from + (pushing into adduction)
+    # to - as adduction grows
+    cross = (gen[:, :-1] > 0) & (gen[:, 1:] <= 0)
+    abd = np.full(n, np.nan)
+    found = cross.any(axis=1)
+    for i in np.flatnonzero(found):
+        j = np.flatnonzero(cross[i])
+        j = j[np.argmin(np.abs(grid[j]))]
+        a0, a1, g0, g1 = grid[j], grid[j + 1], gen[i, j], gen[i, j + 1]
+        abd[i] = -np.degrees(a0 + (a1 - a0) * g0 / (g0 - g1))
+    neutral = int(np.argmin(np.abs(grid)))
+    return {"abduction_deg": abd, "found": found, "knee_force_scale": k.reshape(n, g)[:, neutral]}
 
 
 def _group_totals(prob: Problem, detail: dict[str, Any], person: Person) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -409,9 +499,13 @@ def knee_support_height(tight: dict[str, Tightness], side: str = "right", person
 
 #: Modified Thomas test criteria (BMC Sports Sci Med Rehabil 2021, s13102-021-00242-y, Table 4, in
 #: shared/reference/thomas_test_norms.csv): thigh above horizontal = short one-joint hip flexors;
-#: knee flexion below 67 deg = short two-joint hip flexors.
+#: knee flexion below 67 deg = short two-joint hip flexors. For abduction no cut-off is published in
+#: our references: the number is Harvey 1998's grand mean (Br J Sports Med 32:68-70, 117 elite
+#: athletes, thomas_test_norms.csv), and a thigh that drifts into abduction points to the TFL/ITB by
+#: clinical convention (shared/reference/clinical.md, modified Thomas test row).
 THOMAS_HIP_CRITERION_DEG = 0.0
 THOMAS_KNEE_CRITERION_DEG = 67.0
+THOMAS_ABDUCTION_NORM_DEG = 15.6
 THOMAS_CHANGE_DEG = 2.0
 
 
@@ -420,28 +514,99 @@ def thomas_interpretation(tight: dict[str, Tightness], ang: dict[str, Array], *,
     """What a Thomas result points to: clinical criteria, and the change from the untightened model.
 
     The change is what the model can attribute: a thigh that rises points to the one-joint hip
-    flexors (iliopsoas), a knee that straightens to the rectus femoris. Abduction (TFL) is not
-    solved (no adductors in the model), so the TFL cannot be pointed to.
+    flexors (iliopsoas), a knee that straightens to the rectus femoris, a thigh that drifts into
+    abduction to the TFL. The untightened model's abduction differs from Harvey's mean, so the
+    absolute criterion is reported but the attribution uses the change.
     """
     _, _, sol0, ang0 = solve_batch("thomas", [{}], side=side, person=person)
     hip, knee = float(ang["thomas_hip_deg"][0]), float(ang["thomas_knee_deg"][0])
+    abd = float(ang["thomas_abduction_deg"][0])
     d_hip = hip - float(ang0["thomas_hip_deg"][0])
     d_knee = knee - float(ang0["thomas_knee_deg"][0])
+    d_abd = abd - float(ang0["thomas_abduction_deg"][0])
     points: list[str] = []
     if d_hip > THOMAS_CHANGE_DEG:
         points.append("iliopsoas")
     if d_knee < -THOMAS_CHANGE_DEG:
         points.append("rectus_femoris")
+    if d_abd > THOMAS_CHANGE_DEG:
+        points.append("tfl")
     return {
         "criteria": {
             "hip_above_horizontal": hip > THOMAS_HIP_CRITERION_DEG,
             "knee_below_67_deg": knee < THOMAS_KNEE_CRITERION_DEG,
-            "abduction": "not solved (the model has no adductors)",
+            "abduction_above_harvey_mean_15.6_deg": abd > THOMAS_ABDUCTION_NORM_DEG,
         },
-        "change_from_untightened_deg": {"thomas_hip": round(d_hip, 2), "thomas_knee": round(d_knee, 2)},
+        "change_from_untightened_deg": {"thomas_hip": round(d_hip, 2), "thomas_knee": round(d_knee, 2),
+                                        "thomas_abduction": round(d_abd, 2)},
         "points_to": points or ["none (changes below 2 deg)"],
-        "tfl": "not assessable: abduction is not solved",
+        "note": ("abduction is attributed to the TFL by clinical convention; in this model a tight iliacus "
+                 "also abducts the hanging thigh, so abduction together with a rising thigh does not isolate "
+                 "the TFL"),
     }
+
+
+def supine_rotation_balance(tight: dict[str, Tightness] | None = None, *, side: str = "right",
+                            person: Person | None = None) -> dict[str, Any]:
+    """The moments about one leg's hip-rotation axis lying supine, from its rest to full turn-out.
+
+    The supine rest is solved (legs start neutral); then that leg's hip rotation alone is moved
+    from 20 deg inward to 40 deg outward in 1 deg steps, everything else held, and the
+    generalized forces along it are split into gravity (thigh, shank, patella and the foot point
+    mass, from the model's segment masses and centres of mass), table contact, muscles (passive)
+    and the hip's ligament limit moment. All moments in N m, + = turning the leg outward.
+
+    ``tipping_deg`` is the first outward angle beyond the rest where the total turns from pushing
+    the leg back in to pushing it out (an unstable balance: the foot's centre of mass lies in
+    front of the rotation axis, i.e. above it when supine, so gravity amplifies any turn); None
+    when the leg is pushed back in everywhere up to 40 deg. ``outer_rest_deg`` is where a leg
+    turned beyond the tipping angle comes to rest (None: beyond 40 deg, the end of the range).
+    """
+    person = person or Person()
+    tight = dict(tight or {})
+    prob, _, sol, ang = solve_batch("supine", [tight], side=side, person=person)
+    out = _rotation_balance(prob, tight, sol.z[0], _side(side), person)
+    out["rest_deg"] = round(float(ang["hip_rotation_deg"][0]), 2)
+    out["converged"] = bool(sol.converged[0])
+    out.update(_tipping(out))
+    return out
+
+
+def _rotation_balance(prob: Problem, tight: dict[str, Tightness], z_rest: Array, s: str,
+                      person: Person) -> dict[str, Any]:
+    col = prob.setup.free.index(f"hip_rotation_{s}")
+    ext = np.arange(-20.0, 40.0 + 1e-9, 1.0)
+    z = np.tile(z_rest, (ext.size, 1))
+    z[:, col] = -np.radians(ext)
+    rows = loads_for(prob, [tight] * ext.size, s, person)
+    _, det = prob.gradient(z, rows, np.tile(prob.heights0, (ext.size, 1)), detail=True)
+    dcol = int(np.flatnonzero(prob.B[prob.varied][:, col])[0])
+    muscles = det["F"] * det["dL"][:, :, dcol]  # minus the generalized force along internal rotation
+    parts = {"gravity": -det["gravity"][:, col], "contact": -det["contact"][:, col],
+             "muscles": muscles.sum(axis=1), "joint_limits": -det["joint_limits"][:, col]}
+    total = sum(parts.values())
+    return {
+        "side": {"r": "right", "l": "left"}[s],
+        "rest_deg": round(-math.degrees(float(z_rest[col])), 2),
+        "external_rotation_deg": ext.tolist(),
+        "moment_out_nm": {"total": [round(float(v), 4) for v in total],
+                          **{k: [round(float(x), 4) for x in v] for k, v in parts.items()}},
+    }
+
+
+def _tipping(bal: dict[str, Any]) -> dict[str, float | None]:
+    ext = np.asarray(bal["external_rotation_deg"])
+    total = np.asarray(bal["moment_out_nm"]["total"])
+    tipping: float | None = None
+    outer: float | None = None
+    for i in range(ext.size - 1):
+        if tipping is None and ext[i] > bal["rest_deg"] and total[i] <= 0.0 < total[i + 1]:
+            tipping = float(ext[i] + (ext[i + 1] - ext[i]) * -total[i] / (total[i + 1] - total[i]))
+        elif tipping is not None and total[i] > 0.0 >= total[i + 1]:
+            outer = float(ext[i] + (ext[i + 1] - ext[i]) * total[i] / (total[i] - total[i + 1]))
+            break
+    return {"tipping_deg": None if tipping is None else round(tipping, 2),
+            "outer_rest_deg": None if outer is None else round(outer, 2)}
 
 
 def simulate(scenario: str, tight: dict[str, Tightness] | None = None, *, side: str = "right",
@@ -469,6 +634,15 @@ def simulate(scenario: str, tight: dict[str, Tightness] | None = None, *, side: 
     interpretation: dict[str, Any] = {}
     if scenario == "thomas":
         interpretation = thomas_interpretation(tight, ang, side=side, person=person)
+    if scenario == "supine":
+        tip = _tipping(_rotation_balance(prob, tight, sol.z[0], s, person))
+        interpretation = {
+            "hip_rotation_tipping_deg": tip["tipping_deg"],
+            "hip_rotation_turned_out_rest_deg": tip["outer_rest_deg"],
+            "note": ("the leg rests at hip_rotation_deg when it starts neutral; turned outward beyond "
+                     "hip_rotation_tipping_deg (null: never) gravity and the muscles roll it further out, to "
+                     "hip_rotation_turned_out_rest_deg (null: beyond 40 deg, the end of the modelled range)"),
+        }
     if scenario == "supine" and knee_support:
         ks = knee_support_height(tight, side=side, person=person)
         angles_out["knee_support_height_m"] = ks["knee_support_height_m"]

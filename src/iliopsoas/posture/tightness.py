@@ -51,6 +51,14 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "gluteus_maximus": ("gluteus_maximus",),
     "erector_spinae": ("erector_spinae",),
     "quadratus_lumborum": ("quadratus_lumborum",),
+    "adductors": ("adductor_longus", "adductor_brevis", "adductor_magnus", "gracilis"),
+    "adductor_longus": ("adductor_longus",),
+    "adductor_brevis": ("adductor_brevis",),
+    "adductor_magnus": ("adductor_magnus",),
+    "gracilis": ("gracilis",),
+    "quadratus_femoris": ("quadratus_femoris",),
+    "piriformis": ("piriformis",),
+    "obturator_internus": ("obturator_internus",),
 }
 
 

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from iliopsoas.posture.scenarios import knee_support_height, solve_batch
+from iliopsoas.posture.scenarios import knee_support_height, solve_batch, supine_rotation_balance
 from iliopsoas.posture.tightness import Tightness
 
 DOSE = 0.2
@@ -59,21 +59,34 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
     ks_ps = knee_support_height({"psoas": Tightness(DOSE)})["knee_support_height_m"]
     dose = f"{DOSE * 100:g} % shorter resting length"
     out: dict[str, dict[str, Any]] = {}
+    bal = {n: supine_rotation_balance(t) for n, t in (("baseline", {}), ("psoas", {"psoas": Tightness(DOSE)}),
+                                                       ("iliacus", {"iliacus": Tightness(DOSE)}))}
+    tip = {n: ("never" if b["tipping_deg"] is None else f"{_r(b['tipping_deg'], 1)} deg") for n, b in bal.items()}
+    ext = bal["baseline"]["external_rotation_deg"]
+    at30 = ext.index(30.0)
+    m30 = {n: _r(b["moment_out_nm"]["total"][at30]) for n, b in bal.items()}
+    g30 = _r(bal["baseline"]["moment_out_nm"]["gravity"][at30])
     out["C000-30"] = {
         "verdict": "contradicts" if d_rot_il < -0.5 else ("supports" if d_rot_il > 0.5 else "depends"),
         "value": _r(d_rot_il), "unit": "deg of hip rotation (+ = external), change",
         "analysis": "posture supine",
         "note": (f"lying supine, an iliacus with a {dose} turns the leg by {_r(d_rot_il, 1)} deg "
-                 f"(baseline {_r(su['baseline']['hip_rotation_deg'], 1)} deg; negative = inward): in this model the "
-                 "iliacus has an internal-rotation moment arm with the hip near extension, so tightening it "
-                 "turns the leg in, not out; the model also has no foot-shape or femoral-version differences"),
+                 f"(baseline {_r(su['baseline']['hip_rotation_deg'], 1)} deg; negative = inward) and removes the "
+                 f"model's roll-out: untightened, a leg turned out beyond {tip['baseline']} keeps rolling out "
+                 f"(gravity on the foot and leg, {g30} N m outward at 30 deg), with the tight iliacus it is pulled "
+                 f"back in from every angle up to 40 deg (tipping angle: {tip['iliacus']}). The iliacus has an "
+                 "internal-rotation moment arm with the hip near extension; the model has no femoral-version or "
+                 "tibial-torsion differences between people"),
     }
     out["C000-47"] = {
         "verdict": "contradicts" if max(d_rot_il, d_rot_ps) < -0.5 else "depends",
         "value": _r(d_rot_ps), "unit": "deg of hip rotation (+ = external), change with a tight psoas",
         "analysis": "posture supine",
-        "note": (f"supine, {dose}: psoas {_r(d_rot_ps, 1)} deg, iliacus {_r(d_rot_il, 1)} deg of rotation "
-                 "(+ = outward); neither turns the leg out in the model; bone shape (femoral version) is not modelled"),
+        "note": (f"supine, {dose}, leg starting neutral: psoas {_r(d_rot_ps, 1)} deg, iliacus {_r(d_rot_il, 1)} deg "
+                 f"of rotation (+ = outward); neither turns the leg out from neutral. A leg already turned out past "
+                 f"{tip['psoas']} is rolled out harder by a tight psoas (it becomes an external rotator when the hip "
+                 f"is turned out: {m30['psoas']} vs {m30['baseline']} N m outward at 30 deg), while a tight iliacus "
+                 f"holds it in ({m30['iliacus']} N m). Bone shape (femoral version, tibial torsion) is not modelled"),
     }
     out["C000-31"] = {
         "verdict": "supports" if ks and ks > 0 else "contradicts",
