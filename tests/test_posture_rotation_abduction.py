@@ -94,3 +94,21 @@ def test_tight_psoas_rolls_a_turned_out_supine_leg_out_harder() -> None:
     at30 = int(np.flatnonzero(ext == 30.0)[0])
     assert ps["moment_out_nm"]["total"][at30] > base["moment_out_nm"]["total"][at30] + 1.0
     assert ps["rest_deg"] == pytest.approx(base["rest_deg"], abs=3.0)
+
+
+def test_abduction_fit_is_accurate_at_the_resting_abduction() -> None:
+    from iliopsoas.posture.scenarios import problem
+
+    _, _, sol, ang = solve_batch("thomas", [{}, {"tfl": Tightness(0.2)}])
+    prob = problem("thomas_abduction_r")
+    q = sol.q.copy()
+    q[:, prob.model.coordinate_index("hip_adduction_r")] = -np.radians(ang["thomas_abduction_deg"])
+    u = q[:, prob.varied]
+    fitted, _ = prob.lengths.evaluate(u)
+    assert np.abs(fitted - prob._muscle_func(u)).max() < 1e-3  # m
+
+
+def test_thomas_abduction_outside_its_fitted_range_is_reported_not_guessed() -> None:
+    _, _, sol, ang = solve_batch("thomas", [{"iliopsoas": Tightness(0.4)}])
+    assert not sol.converged[0] and np.isnan(ang["thomas_abduction_deg"][0])
+    assert "outside the range fitted" in sol.messages[0]

@@ -99,10 +99,15 @@ class CareLog:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = default_db_path(path)
+        if self.path.is_dir():
+            raise LogError(f"cannot open the care database {self.path}: it is a folder; expected a database file")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
+            raise LogError(f"cannot open the care database {self.path}: cannot create its folder "
+                           f"{str(self.path.parent)!r} ({exc.strerror or exc})") from exc
+        except sqlite3.Error as exc:
             raise LogError(f"cannot open the care database {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
         try:

@@ -34,6 +34,10 @@ def _default(o: Any) -> Any:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``message`` on stderr and exit with ``code``; never a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``message`` on stderr and exit with ``code``; never a traceback.
+
+    The message stays on one line (no wrapping at the terminal width) so that scripts and tests
+    can match it whatever the width.
+    """
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

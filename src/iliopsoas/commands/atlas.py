@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from iliopsoas.commands._common import console, err_console, print_json
+from iliopsoas.commands._common import console, fail, print_json
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -46,12 +46,6 @@ VERDICT_ALIASES = {
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Like ``_common.fail`` but never wraps lines: each problem stays one greppable line."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _atlas() -> Atlas:
@@ -86,17 +80,9 @@ def _status_text(status: str, conflicts: tuple[str, ...] = ()) -> Text:
 
 
 def _literal_text(f: Fact) -> str:
-    lit = f.literal
-    if lit is None:
-        return ""
-    unit = f" {lit.unit}" if lit.unit else ""
-    if lit.min is not None or lit.max is not None:
-        lo = "…" if lit.min is None else f"{lit.min:g}"
-        hi = "…" if lit.max is None else f"{lit.max:g}"
-        rng = f"{lo}–{hi}{unit}"
-        return f"{lit.value} ({rng})" if lit.value is not None else rng
-    v = lit.value
-    return f"{v:g}{unit}" if isinstance(v, float) else f"{v}{unit}"
+    from iliopsoas.knowledge.store import literal_text
+
+    return literal_text(f.literal) if f.literal is not None else ""
 
 
 def _object_text(atlas: Atlas, f: Fact) -> str:

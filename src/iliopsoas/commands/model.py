@@ -182,6 +182,9 @@ def moment_arm(
         fail(str(exc.args[0]))
     if model.dependent_mask[ci]:
         fail(f"coordinate {coordinate!r} is driven by a coupler; sweep its independent coordinate instead")
+    for label, value in (("--from", start), ("--to", stop)):
+        if value is not None and not math.isfinite(value):
+            fail(f"{label}: expected a finite number (deg, or m for a translation), got {value}")
     rot = _is_rotational(model, ci)
     lo_si, hi_si = model.coordinates[ci].range
     conv = math.degrees if rot else float

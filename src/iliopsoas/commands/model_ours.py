@@ -8,23 +8,19 @@ value.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
-from iliopsoas.commands._common import console, err_console, print_json
+from iliopsoas.commands._common import console, fail, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 PLOT_OPT = typer.Option(None, "--plot", help="Also write a PNG figure to this path.", dir_okay=False)
 SIDE_OPT = typer.Option("r", "--side", help="Body side: r or l.")
 POSTURES = ("erect", "flexed", "extended")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Like ``_common.fail`` but keeps each message on one line (no wrapping at the terminal width)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+MAX_ANGLES = 2_000  # a 0.07 deg step over the whole hip range; finer is a typo and costs minutes and GBs
 
 
 def _plot(kind: str, result: dict[str, Any], path: Path | None, **kw: Any) -> None:
@@ -54,7 +50,7 @@ def crossings(
     plot: Path | None = PLOT_OPT,
 ) -> None:
     """Joints each muscle crosses, computed from non-zero moment arms over the joint ranges."""
-    if not threshold_mm > 0:
+    if not 0 < threshold_mm < math.inf:
         fail(f"--threshold-mm: expected a positive number of millimetres, got {threshold_mm}")
     from iliopsoas.models import analyses
 
@@ -84,8 +80,12 @@ def hip_moment_arms(
 ) -> None:
     """Flexion, adduction and rotation moment arms of psoas major and iliacus vs hip flexion."""
     side = _side(side)
-    if not step > 0 or stop < start:
-        fail(f"--from/--to/--step: expected from <= to and a positive step, got {start}, {stop}, {step}")
+    if not all(map(math.isfinite, (start, stop, step))) or not step > 0 or stop < start:
+        fail(f"--from/--to/--step: expected finite numbers with from <= to and a positive step, "
+             f"got {start}, {stop}, {step}")
+    if (stop - start) / step + 1 > MAX_ANGLES:
+        fail(f"--step: {step:g} deg from {start:g} to {stop:g} gives more than {MAX_ANGLES} angles; "
+             "expected a larger step")
     import numpy as np
 
     from iliopsoas.models import analyses

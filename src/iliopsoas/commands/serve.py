@@ -37,6 +37,25 @@ def _has_display() -> bool:
     return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _check_inputs(db: Path | None, osim: Path | None) -> None:
+    """Fail now, before the server starts, if the model or the care database cannot be opened
+    (otherwise the pages would answer 503 later, far from the option that caused it)."""
+    if osim is not None:
+        from iliopsoas.mechanics import OsimError, load_osim
+
+        try:
+            load_osim(osim, strict=False)
+        except OsimError as exc:
+            fail(f"--osim: {exc}")
+    if db is not None or os.environ.get("ILIOPSOAS_DB"):
+        from iliopsoas.care.log import CareLog, LogError
+
+        try:
+            CareLog(db).close()
+        except LogError as exc:
+            fail(f"--db: {exc}")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (other than loopback needs --token)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -58,6 +77,7 @@ def serve(
     for label, path, want_dir in (("--osim", osim, False), ("--geometry", geometry, True)):
         if path is not None and not (path.is_dir() if want_dir else path.is_file()):
             fail(f"{label}: {path} is not an existing {'folder' if want_dir else 'file'}")
+    _check_inputs(db, osim)
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
@@ -15,6 +16,39 @@ app = typer.Typer(
 )
 
 SCENARIO_HELP = "supine, standing, sitting, thomas or prone"
+
+
+# Where a message of the posture library comes from, by how it starts: the CLI names the option.
+_PLACES = (
+    ("side ", "--side"),
+    ("steps ", "--steps"),
+    ("muscle_size ", "--muscle-size"),
+    ("pelvic_incidence_offset_deg ", "--pelvic-incidence-offset"),
+    ("unknown scenario", "SCENARIO"),
+)
+
+
+def _fail_at(exc: Exception, tightness_place: str, code: int = 1) -> NoReturn:
+    """Exit with ``code`` and the library's message, prefixed by the option it is about.
+
+    ``tightness_place`` names where tightness targets and amounts came from (``--tight`` or
+    ``--muscle``); messages that already start with an option name are kept as they are.
+    """
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if not message.startswith("--"):
+        place = next((opt for start, opt in _PLACES if message.startswith(start)), tightness_place)
+        message = f"{place}: {message}"
+    fail(message, code)
+
+
+def _save_plot(figure: str, result: Any, path: Path) -> None:
+    """Draw ``result`` with ``iliopsoas.posture.plots.<figure>`` into ``path`` (PNG), or exit 1."""
+    from iliopsoas.posture import plots
+
+    try:
+        getattr(plots, figure)(result, path)
+    except OSError as exc:
+        fail(f"--plot: cannot write {str(path)!r}: {exc.strerror or exc}", 1)
 
 
 def _person(no_psoas_minor: bool, muscle_size: float, pi_offset: float):  # type: ignore[no-untyped-def]
@@ -38,18 +72,24 @@ def run(
 
     try:
         person = _person(no_psoas_minor, muscle_size, pi_offset)
-        tights = dict(parse_tight(t) for t in tight)
+    except TightnessError as exc:
+        _fail_at(exc, "--tight")
+    tights = {}
+    for spec in tight:
+        try:
+            target, amount = parse_tight(spec)
+        except TightnessError as exc:
+            # a spec that is not TARGET=NUMBER is malformed usage (2), like a malformed --muscle-size
+            malformed = "expected a number" in str(exc) or str(exc).startswith("--tight expects")
+            _fail_at(exc, f"--tight {spec!r}", 2 if malformed else 1)
+        tights[target] = amount
+    try:
         res = simulate(scenario.lower(), tights, side=side, person=person)
     except (TightnessError, KeyError) as exc:
-        fail(str(exc).strip("'\""), 1)
+        _fail_at(exc, "--tight")
     data = res.as_dict()
     if plot is not None:
-        from iliopsoas.posture.plots import pose_figure
-
-        try:
-            pose_figure(res, plot)
-        except OSError as exc:
-            fail(f"cannot write {plot}: {exc}", 1)
+        _save_plot("pose_figure", res, plot)
     if json_out:
         print_json(data)
     else:
@@ -106,14 +146,9 @@ def sweep_cmd(
     try:
         out = sweep(scenario.lower(), muscle, a, b, steps, side=side)
     except (TightnessError, KeyError) as exc:
-        fail(str(exc).strip("'\""), 1)
+        _fail_at(exc, "--muscle")
     if plot is not None:
-        from iliopsoas.posture.plots import sweep_figure
-
-        try:
-            sweep_figure(out, plot)
-        except OSError as exc:
-            fail(f"cannot write {plot}: {exc}", 1)
+        _save_plot("sweep_figure", out, plot)
     if json_out:
         print_json(out)
     elif plot is None:

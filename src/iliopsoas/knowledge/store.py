@@ -917,6 +917,18 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
+def literal_text(lit: Literal) -> str:
+    """A literal as short text for tables and pages: ``"33–65 %"``, ``"40 (30–50 mm)"``, ``"2.5 cm"``."""
+    unit = f" {lit.unit}" if lit.unit else ""
+    if lit.min is not None or lit.max is not None:
+        lo = "…" if lit.min is None else f"{lit.min:g}"
+        hi = "…" if lit.max is None else f"{lit.max:g}"
+        rng = f"{lo}–{hi}{unit}"
+        return f"{lit.value} ({rng})" if lit.value is not None else rng
+    v = lit.value
+    return f"{v:g}{unit}" if isinstance(v, float) else f"{v}{unit}"
+
+
 def fact_to_dict(f: Fact, *, with_subject: bool = False) -> dict[str, Any]:
     """One fact as a JSON-ready dict (keys documented in docs/cli.md)."""
     d: dict[str, Any] = {"id": f.id}

@@ -22,24 +22,13 @@ def _atlas(request: Request) -> Any:
         raise HTTPException(503, f"the atlas data is broken ({len(exc.problems)} problem(s)): {exc.problems[0]}") from None
 
 
-def _literal_text(lit: Any) -> str:
-    unit = f" {lit.unit}" if lit.unit else ""
-    if lit.min is not None or lit.max is not None:
-        lo = "…" if lit.min is None else f"{lit.min:g}"
-        hi = "…" if lit.max is None else f"{lit.max:g}"
-        rng = f"{lo}–{hi}{unit}"
-        return f"{lit.value} ({rng})" if lit.value is not None else rng
-    v = lit.value
-    return f"{v:g}{unit}" if isinstance(v, float) else f"{v}{unit}"
-
-
 def fact_out(atlas: Any, f: Any) -> FactOut:
-    from iliopsoas.knowledge.store import fact_to_dict
+    from iliopsoas.knowledge.store import fact_to_dict, literal_text
 
     d = fact_to_dict(f, with_subject=True)
     subj = atlas.entities.get(f.subject)
     obj = atlas.entities.get(f.object) if f.object else None
-    text = obj.name if obj is not None else (f.object or (_literal_text(f.literal) if f.literal else ""))
+    text = obj.name if obj is not None else (f.object or (literal_text(f.literal) if f.literal else ""))
     sources = []
     for s in d["sources"]:
         src = atlas.sources.get(s["source"])

@@ -111,8 +111,20 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+# page -> (title, data-page of <body>); the home page has no tab of its own in the navigation
+PAGE_TITLES = {"index": ("Home", "home"), "atlas": ("Atlas", "atlas"), "ask": ("Ask", "ask"),
+               "model": ("Model", "model"), "posture": ("Posture", "posture"), "care": ("Care", "care"),
+               "api": ("API", "api")}
+
+
 def _page(name: str) -> str:
-    return resources.files("iliopsoas.web").joinpath(f"templates/{name}.html").read_text(encoding="utf-8")
+    """The full HTML of one page: the shared frame (``templates/_layout.html``: head, navigation)
+    around the page's own content (``templates/<name>.html``)."""
+    templates = resources.files("iliopsoas.web").joinpath("templates")
+    title, page = PAGE_TITLES[name]
+    content = templates.joinpath(f"{name}.html").read_text(encoding="utf-8")
+    layout = templates.joinpath("_layout.html").read_text(encoding="utf-8")
+    return layout.replace("{{title}}", title).replace("{{page}}", page).replace("{{content}}", content)
 
 
 def create_app(
