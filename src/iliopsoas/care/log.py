@@ -272,19 +272,19 @@ class CareLog:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    def _rows(self, table: str, order: str, column: str = "", value: object = None) -> list[dict[str, Any]]:
+        """Rows of ``table`` as dicts in ``order``; only those with ``column = value`` unless ``value`` is None."""
+        where = "" if value is None else f" WHERE {column} = ?"
+        params = () if value is None else (value,)
+        return [dict(r) for r in self._con.execute(f"SELECT * FROM {table}{where} ORDER BY {order}", params)]
+
     def steps(self, session_id: int | None = None) -> list[dict[str, Any]]:
-        if session_id is None:
-            rows = self._con.execute("SELECT * FROM steps ORDER BY id").fetchall()
-        else:
-            rows = self._con.execute(
-                "SELECT * FROM steps WHERE session_id = ? ORDER BY id", (session_id,)
-            ).fetchall()
-        return [dict(r) for r in rows]
+        return self._rows("steps", "id", "session_id", session_id)
 
     def screens(self) -> list[dict[str, Any]]:
-        rows = self._con.execute("SELECT * FROM screens ORDER BY taken_at, id").fetchall()
         return [
-            {**dict(r), "answers": json.loads(r["answers_json"]), "blocked": bool(r["blocked"])} for r in rows
+            {**r, "answers": json.loads(r["answers_json"]), "blocked": bool(r["blocked"])}
+            for r in self._rows("screens", "taken_at, id")
         ]
 
     def latest_screen(self, scope: str = "full") -> dict[str, Any] | None:
@@ -292,13 +292,7 @@ class CareLog:
         return found[-1] if found else None
 
     def measures(self, kind: str | None = None) -> list[dict[str, Any]]:
-        if kind is None:
-            rows = self._con.execute("SELECT * FROM measures ORDER BY taken_at, id").fetchall()
-        else:
-            rows = self._con.execute(
-                "SELECT * FROM measures WHERE kind = ? ORDER BY taken_at, id", (kind,)
-            ).fetchall()
-        return [dict(r) for r in rows]
+        return self._rows("measures", "taken_at, id", "kind", kind)
 
     def nprs_history(self) -> list[tuple[float, float]]:
         """``(n_sessions, 2)`` NPRS before/after (NaN when missing) of sessions that ran, oldest first."""
@@ -322,20 +316,7 @@ class CareLog:
             }
             d["plan"] = json.loads(s["plan_json"]) if s["plan_json"] else None
             d["steps"] = [
-                {
-                    k: t[k]
-                    for k in (
-                        "step_id",
-                        "kind",
-                        "set_index",
-                        "side",
-                        "reps",
-                        "hold_s",
-                        "status",
-                        "completed_at",
-                    )
-                }
-                for t in self.steps(s["id"])
+                {k: t[k] for k in (*_STEP_FIELDS, "status", "completed_at")} for t in self.steps(s["id"])
             ]
             sessions.append(d)
         return {
@@ -464,18 +445,7 @@ class CareLog:
                     {
                         "record": "step",
                         **base,
-                        **{
-                            k: t[k]
-                            for k in (
-                                "step_id",
-                                "kind",
-                                "set_index",
-                                "side",
-                                "reps",
-                                "hold_s",
-                                "completed_at",
-                            )
-                        },
+                        **{k: t[k] for k in (*_STEP_FIELDS, "completed_at")},
                         "step_status": t["status"],
                     }
                 )
@@ -581,6 +551,10 @@ class CareLog:
                 "measures": measures,
             }
         )
+
+
+#: what a step record holds besides its status and completion time (the JSON and CSV exports)
+_STEP_FIELDS = ("step_id", "kind", "set_index", "side", "reps", "hold_s")
 
 
 def _int(text: str) -> int | None:

@@ -205,6 +205,26 @@ def _suggest(key: str, known: Iterable[str]) -> str:
     )
 
 
+#: per tier: the reason's code, the item field listed, its separator and the message ({} = the list)
+_TIER_REASONS = {
+    "emergency": ("red-flag-emergency", "action", " ", "Do not exercise. {}"),
+    "urgent": (
+        "red-flag-urgent",
+        "topic",
+        ", ",
+        "Do not start or continue the program: see a doctor within 24-48 hours about {}.",
+    ),
+    "soon": ("clinician-review", "topic", ", ", "Book a clinician review about {}; the gentle program may continue meanwhile."),
+    "contraindication": (
+        "pressure-release-removed",
+        "topic",
+        "; ",
+        "Pressure-release steps are removed because deep pressure is unsafe with: {}. "
+        "Stretching, strengthening and habits remain.",
+    ),
+}
+
+
 def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResult:
     """Apply the screening rules to validated ``answers`` (see :func:`parse_answers`).
 
@@ -215,60 +235,32 @@ def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResul
     required = set(item_ids(scope))
     positives = tuple(i for i in items if answers.get(i.id) is True)
     missing = tuple(i.id for i in items if i.id in required and i.id not in answers)
-    reasons: list[Reason] = []
     by_tier = {t: [i for i in positives if i.tier == t] for t in TIERS}
-    if by_tier["emergency"]:
-        reasons.append(
-            Reason(
-                "red-flag-emergency",
-                "Do not exercise. " + " ".join(dict.fromkeys(i.action for i in by_tier["emergency"])),
-                tuple(i.id for i in by_tier["emergency"]),
-                "emergency",
-            )
+
+    def tier_reason(tier: str) -> list[Reason]:
+        found = by_tier[tier]
+        if not found:
+            return []
+        code, field_name, sep, template = _TIER_REASONS[tier]
+        listed = sep.join(dict.fromkeys(getattr(i, field_name) for i in found))
+        return [Reason(code, template.format(listed), tuple(i.id for i in found), tier)]
+
+    not_screened = [
+        Reason(
+            "not-screened",
+            f"{len(missing)} safety question(s) are unanswered; the program stays locked until every one "
+            "is answered (a missing answer is never taken as 'no').",
+            missing,
+            None,
         )
-    if by_tier["urgent"]:
-        reasons.append(
-            Reason(
-                "red-flag-urgent",
-                "Do not start or continue the program: see a doctor within 24-48 hours about "
-                + ", ".join(dict.fromkeys(i.topic for i in by_tier["urgent"]))
-                + ".",
-                tuple(i.id for i in by_tier["urgent"]),
-                "urgent",
-            )
-        )
-    if missing:
-        reasons.append(
-            Reason(
-                "not-screened",
-                f"{len(missing)} safety question(s) are unanswered; the program stays locked until every one "
-                "is answered (a missing answer is never taken as 'no').",
-                missing,
-                None,
-            )
-        )
-    if by_tier["soon"]:
-        reasons.append(
-            Reason(
-                "clinician-review",
-                "Book a clinician review about "
-                + ", ".join(dict.fromkeys(i.topic for i in by_tier["soon"]))
-                + "; the gentle program may continue meanwhile.",
-                tuple(i.id for i in by_tier["soon"]),
-                "soon",
-            )
-        )
-    if by_tier["contraindication"]:
-        reasons.append(
-            Reason(
-                "pressure-release-removed",
-                "Pressure-release steps are removed because deep pressure is unsafe with: "
-                + "; ".join(dict.fromkeys(i.topic for i in by_tier["contraindication"]))
-                + ". Stretching, strengthening and habits remain.",
-                tuple(i.id for i in by_tier["contraindication"]),
-                "contraindication",
-            )
-        )
+    ] if missing else []
+    reasons = [
+        *tier_reason("emergency"),
+        *tier_reason("urgent"),
+        *not_screened,
+        *tier_reason("soon"),
+        *tier_reason("contraindication"),
+    ]
     return ScreenResult(answers=dict(answers), positives=positives, missing=missing, reasons=tuple(reasons))
 
 

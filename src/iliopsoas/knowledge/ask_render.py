@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from iliopsoas.knowledge.schema import Claim, Entity, Literal
+from iliopsoas.knowledge.schema import Claim, Entity
+from iliopsoas.knowledge.store import literal_text
 
 # One template per predicate: {s} is the subject's name, {o} the object's name or the literal.
 TEMPLATES: dict[str, str] = {
@@ -70,27 +71,6 @@ def compress_levels(levels: Iterable[Any]) -> str:
         else:
             runs.append([(value, label)])
     return ", ".join(r[0][1] if len(r) == 1 else f"{r[0][1]}\u2013{r[-1][1]}" for r in runs)
-
-
-def literal_text(lit: Literal) -> str:
-    """A literal as words: its value, or its range, with the unit."""
-    unit = f" {lit.unit}" if lit.unit else ""
-    if lit.value is not None:
-        value = lit.value
-        text = f"{value:g}" if isinstance(value, float) else str(value)
-        if lit.min is not None or lit.max is not None:
-            text += f" (range {_range(lit)}{unit})"
-            return text
-        return text + unit
-    return _range(lit) + unit
-
-
-def _range(lit: Literal) -> str:
-    if lit.min is not None and lit.max is not None:
-        return f"{lit.min:g}\u2013{lit.max:g}"
-    if lit.min is not None:
-        return f"at least {lit.min:g}"
-    return f"at most {lit.max:g}"
 
 
 # Relations whose notes explain the relation itself ("by position and fascia, not attached"):

@@ -704,22 +704,22 @@ def _load(data_dir: Path) -> Atlas:
             )
         else:
             first[sid] = d
+
+    def dangling(place: str, what: str, value: str, known: set[str], choices: Iterable[str]) -> bool:
+        """Report ``value`` at ``place`` unless a ``what`` record has that id; True when reported."""
+        if value in known:
+            return False
+        problems.append(f"{place}: unknown {what} {value!r}{_did_you_mean(value, choices)}")
+        return True
+
     for d in drafts:
         st = d.statement
-        if d.subject not in seen_entities:
-            problems.append(
-                f"{d.origin}: {d.path}.subject: unknown entity {d.subject!r}{_did_you_mean(d.subject, entities)}"
-            )
-        if st.object is not None and st.object not in seen_entities:
-            problems.append(
-                f"{d.origin}: {d.path}.object: unknown entity {st.object!r}{_did_you_mean(st.object, entities)}"
-            )
+        at = f"{d.origin}: {d.path}"
+        dangling(f"{at}.subject", "entity", d.subject, seen_entities, entities)
+        if st.object is not None:
+            dangling(f"{at}.object", "entity", st.object, seen_entities, entities)
         for j, ref in enumerate(st.sources):
-            if ref.source not in seen_sources:
-                problems.append(
-                    f"{d.origin}: {d.path}.sources[{j}].source: unknown source {ref.source!r}"
-                    f"{_did_you_mean(ref.source, sources)}"
-                )
+            dangling(f"{at}.sources[{j}].source", "source", ref.source, seen_sources, sources)
         for key in ENTITY_QUALIFIERS.intersection(st.qualifiers):
             value = st.qualifiers[key]
             values = value if isinstance(value, list) else [value]
@@ -727,42 +727,25 @@ def _load(data_dir: Path) -> Atlas:
                 where = f"{key}[{j}]" if isinstance(value, list) else key
                 if not isinstance(v, str) or v not in seen_entities:
                     problems.append(
-                        f"{d.origin}: {d.path}.qualifiers.{where}: unknown entity {v!r}"
+                        f"{at}.qualifiers.{where}: unknown entity {v!r}"
                         f"{_did_you_mean(str(v), entities)} (this qualifier names an entity id)"
                     )
         for j, other in enumerate(st.conflicts_with):
-            if other not in seen_statements:
-                problems.append(
-                    f"{d.origin}: {d.path}.conflicts_with[{j}]: unknown statement {other!r}{_did_you_mean(other, first)}"
-                )
-            elif other == st.id:
-                problems.append(
-                    f"{d.origin}: {d.path}.conflicts_with[{j}]: a statement cannot conflict with itself"
-                )
+            place = f"{at}.conflicts_with[{j}]"
+            if not dangling(place, "statement", other, seen_statements, first) and other == st.id:
+                problems.append(f"{place}: a statement cannot conflict with itself")
     for cid, claim in claims.items():
         for j, sid in enumerate(claim.statements):
-            if sid not in seen_statements:
-                problems.append(
-                    f"claims.yaml: {cid}.statements[{j}]: unknown statement {sid!r}{_did_you_mean(sid, first)}"
-                )
+            dangling(f"claims.yaml: {cid}.statements[{j}]", "statement", sid, seen_statements, first)
         for j, ref in enumerate(claim.sources):
-            if ref.source not in seen_sources:
-                problems.append(
-                    f"claims.yaml: {cid}.sources[{j}].source: unknown source {ref.source!r}{_did_you_mean(ref.source, sources)}"
-                )
+            dangling(f"claims.yaml: {cid}.sources[{j}].source", "source", ref.source, seen_sources, sources)
     for kid, conflict in conflicts.items():
         for j, sid in enumerate(conflict.statements):
-            if sid not in seen_statements:
-                problems.append(
-                    f"conflicts.yaml: {kid}.statements[{j}]: unknown statement {sid!r}{_did_you_mean(sid, first)}"
-                )
+            dangling(f"conflicts.yaml: {kid}.statements[{j}]", "statement", sid, seen_statements, first)
         if len(set(conflict.statements)) < len(conflict.statements):
             problems.append(f"conflicts.yaml: {kid}.statements: a statement is listed twice")
         for j, c in enumerate(conflict.claims):
-            if c not in seen_claims:
-                problems.append(
-                    f"conflicts.yaml: {kid}.claims[{j}]: unknown claim {c!r}{_did_you_mean(c, claims)}"
-                )
+            dangling(f"conflicts.yaml: {kid}.claims[{j}]", "claim", c, seen_claims, claims)
 
     # model verdicts (filled by the mechanics / posture analyses)
     verdict_file: dict[str, str] = {}

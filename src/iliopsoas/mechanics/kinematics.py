@@ -223,16 +223,7 @@ def _joint_arrays(model: Model) -> tuple:
 def _forward_kinematics_numpy(
     model: Model, q: Array, dq: Array | None = None
 ) -> tuple[Array, Array, Array | None, Array | None]:
-    """Body poses in ground for complete coordinates ``q`` ``(n, n_coordinates)``.
-
-    Returns ``R`` ``(n, n_bodies, 3, 3)`` and ``p`` ``(n, n_bodies, 3)`` such that a point
-    ``x_B`` fixed in body ``b`` is at ``R[:, b] @ x_B + p[:, b]`` in ground. With directions
-    ``dq`` ``(n, k, n_coordinates)`` also returns, per direction, each body's angular velocity
-    ``W`` ``(n, k, n_bodies, 3)`` and origin velocity ``V`` ``(n, k, n_bodies, 3)`` in ground,
-    so that a body-fixed point at ground position ``g`` moves with ``V + W x (g - p)``;
-    otherwise those are ``None``. ``q`` must already satisfy the couplers
-    (see :func:`complete_coordinates`).
-    """
+    """The NumPy reference of :func:`forward_kinematics`: same arguments, shapes and results."""
     n = q.shape[0]
     nb = len(model.bodies)
     R = np.zeros((n, nb, 3, 3))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,32 +44,29 @@ DEFAULT_CHUNK = 2048
 FD_STEP = 1e-6  # central-difference step for exact=True (rad or m)
 
 
+def _indices(items: Sequence[str] | Sequence[int], count: int, index_of: Callable[[str], int], what: str) -> list[int]:
+    """Positions of ``items`` given by name (``index_of``) or by index (checked against ``count``)."""
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(index_of(item))
+        else:
+            if not 0 <= int(item) < count:
+                raise KeyError(f"{what} index {item} out of range 0..{count - 1}")
+            out.append(int(item))
+    return out
+
+
 def _muscle_ids(model: Model, muscles: Sequence[str] | Sequence[int] | None) -> list[int]:
     if muscles is None:
         return list(range(len(model.muscles)))
-    out = []
-    for m in muscles:
-        if isinstance(m, str):
-            out.append(model.muscle_index(m))
-        else:
-            if not 0 <= int(m) < len(model.muscles):
-                raise KeyError(f"muscle index {m} out of range 0..{len(model.muscles) - 1}")
-            out.append(int(m))
-    return out
+    return _indices(muscles, len(model.muscles), model.muscle_index, "muscle")
 
 
 def _coord_ids(model: Model, coordinates: Sequence[str] | Sequence[int] | None) -> list[int]:
     if coordinates is None:
         return [i for i in range(len(model.coordinates)) if not model.dependent_mask[i]]
-    out = []
-    for c in coordinates:
-        if isinstance(c, str):
-            out.append(model.coordinate_index(c))
-        else:
-            if not 0 <= int(c) < len(model.coordinates):
-                raise KeyError(f"coordinate index {c} out of range 0..{len(model.coordinates) - 1}")
-            out.append(int(c))
-    return out
+    return _indices(coordinates, len(model.coordinates), model.coordinate_index, "coordinate")
 
 
 def _chunks(n: int, size: int) -> list[slice]:

@@ -60,6 +60,15 @@ def _description() -> dict[str, Any]:
     return expand(MODEL)
 
 
+def _hip_flexion_poses(model: Any, side: str, flex_deg: Array) -> Array:
+    """Complete poses ``(n, n_coordinates)``: hip flexion ``flex_deg`` ``(n,)`` on ``side``, all else zero."""
+    from iliopsoas.mechanics import complete_coordinates
+
+    q = np.zeros((flex_deg.size, len(model.coordinates)))
+    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex_deg)
+    return complete_coordinates(model, q)
+
+
 def _groups() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for m in _description()["muscles"]:
@@ -179,7 +188,7 @@ def hip_moment_arms(side: str = "r", flexion_deg: Any = HIP_FLEXION_DEG) -> dict
     flex = np.asarray(flexion_deg, dtype=float).ravel()
     if flex.size == 0 or not np.all(np.isfinite(flex)):
         raise ValueError("flexion_deg must be a non-empty list of finite angles in degrees")
-    from iliopsoas.mechanics import complete_coordinates, lengths_and_moment_arms
+    from iliopsoas.mechanics import lengths_and_moment_arms
 
     model = _model(True, True)
     lo, hi = np.degrees(model.coordinates[model.coordinate_index(f"hip_flexion_{side}")].range)
@@ -188,9 +197,7 @@ def hip_moment_arms(side: str = "r", flexion_deg: Any = HIP_FLEXION_DEG) -> dict
             f"flexion_deg must lie within the model's hip flexion range {lo:.0f}..{hi:.0f} deg, "
             f"got {flex.min():g}..{flex.max():g}"
         )
-    q = np.zeros((flex.size, len(model.coordinates)))
-    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
-    q = complete_coordinates(model, q)
+    q = _hip_flexion_poses(model, side, flex)
     axes = {"flexion": f"hip_flexion_{side}", "adduction": f"hip_adduction_{side}", "rotation": f"hip_rotation_{side}"}
     groups = _groups()
     names = [n for g in _HIP_GROUPS for n in groups.get(f"{g}_{side}", [])]
@@ -389,14 +396,12 @@ def hip_flexion_moments(side: str = "r", flexion_deg: Any = (0.0, 45.0, 90.0)) -
     arm, summed over the group's fascicles. Returns ``{"flexion_deg": [...], "moments_Nm": {group: [...]}}``.
     """
     side = _check_side(side)
-    from iliopsoas.mechanics import complete_coordinates, moment_arms
+    from iliopsoas.mechanics import moment_arms
     from iliopsoas.mechanics.forces import muscle_forces
 
     model = _model(True, True)
     flex = np.asarray(flexion_deg, dtype=float).ravel()
-    q = np.zeros((flex.size, len(model.coordinates)))
-    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
-    q = complete_coordinates(model, q)
+    q = _hip_flexion_poses(model, side, flex)
     force = muscle_forces(model, q, 1.0).tendon_force
     r = moment_arms(model, q, [f"hip_flexion_{side}"])[:, :, 0]
     groups = _groups()
@@ -413,13 +418,11 @@ def group_moment_arm(group: str, coordinate: str, flexion_deg: Any = HIP_FLEXION
     ``flexion_deg`` (n,) sets ``hip_flexion_<side>``; everything else is at zero. Shape ``(n,)``.
     """
     side = _check_side(side)
-    from iliopsoas.mechanics import complete_coordinates, moment_arms
+    from iliopsoas.mechanics import moment_arms
 
     model = _model(True, True)
     flex = np.asarray(flexion_deg, dtype=float).ravel()
-    q = np.zeros((flex.size, len(model.coordinates)))
-    q[:, model.coordinate_index(f"hip_flexion_{side}")] = np.radians(flex)
-    q = complete_coordinates(model, q)
+    q = _hip_flexion_poses(model, side, flex)
     names = _groups()[group]
     w = np.array([_fmax()[n] for n in names])
     return np.asarray((moment_arms(model, q, [coordinate], muscles=names)[:, :, 0] @ w) / w.sum() * 1000)

@@ -78,34 +78,44 @@ def _mirror_offset(o: dict[str, Any]) -> dict[str, Any]:
     return {"translation": _mirror_point(o["translation"]), "orientation": _mirror_orientation(o["orientation"])}
 
 
-def _mirror_body(b: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(b)
-    out["name"] = mirror_name(b["name"])
-    out["mass_center"] = _mirror_point(b["mass_center"])
-    i = b["inertia"]
-    out["inertia"] = [i[0], i[1], i[2], i[3], -i[4], -i[5]]
+def _mirrored(d: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A deep copy of the right-side record ``d`` with ``changes`` applied, marked as left side."""
+    out = copy.deepcopy(d)
+    out.update(changes)
     out["side"] = "l"
     return out
+
+
+def _mirror_body(b: dict[str, Any]) -> dict[str, Any]:
+    i = b["inertia"]
+    return _mirrored(
+        b,
+        name=mirror_name(b["name"]),
+        mass_center=_mirror_point(b["mass_center"]),
+        inertia=[i[0], i[1], i[2], i[3], -i[4], -i[5]],
+    )
 
 
 def _mirror_wrap(w: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(w)
-    out["name"] = mirror_name(w["name"])
-    out["body"] = mirror_name(w["body"])
-    out["translation"] = _mirror_point(w["translation"])
-    out["xyz_body_rotation"] = _mirror_orientation(w["xyz_body_rotation"])
-    out["quadrant"] = {"z": "-z", "+z": "-z", "-z": "z"}.get(w["quadrant"], w["quadrant"])
-    out["side"] = "l"
-    return out
+    return _mirrored(
+        w,
+        name=mirror_name(w["name"]),
+        body=mirror_name(w["body"]),
+        translation=_mirror_point(w["translation"]),
+        xyz_body_rotation=_mirror_orientation(w["xyz_body_rotation"]),
+        quadrant={"z": "-z", "+z": "-z", "-z": "z"}.get(w["quadrant"], w["quadrant"]),
+    )
 
 
 def _mirror_joint(j: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(j)
-    out["name"] = mirror_name(j["name"])
-    out["parent"] = mirror_name(j["parent"])
-    out["child"] = mirror_name(j["child"])
-    out["parent_offset"] = _mirror_offset(j["parent_offset"])
-    out["child_offset"] = _mirror_offset(j["child_offset"])
+    out = _mirrored(
+        j,
+        name=mirror_name(j["name"]),
+        parent=mirror_name(j["parent"]),
+        child=mirror_name(j["child"]),
+        parent_offset=_mirror_offset(j["parent_offset"]),
+        child_offset=_mirror_offset(j["child_offset"]),
+    )
     for c in out["coordinates"]:
         c["name"] = mirror_name(c["name"])
     for key, axis in out["axes"].items():
@@ -113,22 +123,15 @@ def _mirror_joint(j: dict[str, Any]) -> dict[str, Any]:
         axis["axis"] = flip(axis["axis"])
         if "coordinate" in axis:
             axis["coordinate"] = mirror_name(axis["coordinate"])
-    out["side"] = "l"
     return out
 
 
 def _mirror_constraint(c: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(c)
-    for key in ("name", "independent", "dependent"):
-        out[key] = mirror_name(c[key])
-    out["side"] = "l"
-    return out
+    return _mirrored(c, **{key: mirror_name(c[key]) for key in ("name", "independent", "dependent")})
 
 
 def _mirror_muscle(m: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(m)
-    out["name"] = mirror_name(m["name"])
-    out["group"] = mirror_name(m["group"])
+    out = _mirrored(m, name=mirror_name(m["name"]), group=mirror_name(m["group"]))
     for p in out["path"]:
         p["body"] = mirror_name(p["body"])
         p["location"] = _mirror_point(p["location"])
@@ -136,7 +139,6 @@ def _mirror_muscle(m: dict[str, Any]) -> dict[str, Any]:
             p["coordinate"] = mirror_name(p["coordinate"])
     for w in out.get("wraps", []):
         w["object"] = mirror_name(w["object"])
-    out["side"] = "l"
     return out
 
 

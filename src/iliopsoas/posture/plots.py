@@ -6,17 +6,35 @@ from pathlib import Path
 from typing import Any
 
 
-def pose_figure(result: Any, path: str | Path) -> Path:
-    """Sagittal view (ground x, y) of the joint centres of the solved pose."""
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (imported on first use: slow)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path, dpi: int) -> Path:
+    """Lay out, write and close ``fig``; return the path written."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out
+
+
+def pose_figure(result: Any, path: str | Path) -> Path:
+    """Sagittal view (ground x, y) of the joint centres of the solved pose."""
     import numpy as np
 
     from iliopsoas.mechanics import body_transforms
     from iliopsoas.posture.scenarios import _model
 
+    plt = _pyplot()
     model = _model(True)
     q = np.zeros(len(model.coordinates))
     for k, v in result.pose_deg.items():
@@ -37,20 +55,12 @@ def pose_figure(result: Any, path: str | Path) -> Path:
     ax.title.set_fontsize(7)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 def sweep_figure(sweep: dict[str, Any], path: str | Path) -> Path:
     """Each angle of a sweep against the shortening (%)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     x = [100 * s for s in sweep["shortening"]]
     names = list(sweep["angles"])
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
@@ -60,11 +70,7 @@ def sweep_figure(sweep: dict[str, Any], path: str | Path) -> Path:
         ax.set_title(n, fontsize=8)
         ax.xaxis.label.set_fontsize(7)
     fig.suptitle(f"{sweep['scenario']}, {sweep['side']} side", fontsize=9)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 #: (scenario, angle, title) panels of the documentation figure
@@ -80,13 +86,9 @@ DOSE_PANELS = (
 
 def dose_response_figure(path: str | Path, *, steps: int = 16, top: float = 0.3) -> Path:
     """Psoas vs iliacus shortening (0 to ``top``) in the documented scenarios and angles."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from iliopsoas.posture.sweep import sweep
 
+    plt = _pyplot()
     cache = {(sc, mu): sweep(sc, mu, 0.0, top, steps) for sc in {p[0] for p in DOSE_PANELS}
              for mu in ("psoas", "iliacus")}
     fig, axes = plt.subplots(2, 3, figsize=(11, 6))
@@ -99,23 +101,15 @@ def dose_response_figure(path: str | Path, *, steps: int = 16, top: float = 0.3)
         ax.set_xlabel("shortening (% of optimal fibre length)", fontsize=8)
         ax.set_ylabel("deg", fontsize=8)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    out_path = Path(path)
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
-    return out_path
+    return _save(fig, path, dpi=110)
 
 
 def knee_support_figure(path: str | Path) -> Path:
     """Lumbar angle vs height of a support under the knees, for a few tightness values."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from iliopsoas.posture.scenarios import knee_support_height
     from iliopsoas.posture.tightness import Tightness
 
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for label, tight in (("untightened", {}), ("iliacus 20 %", {"iliacus": Tightness(0.2)}),
                          ("psoas 20 %", {"psoas": Tightness(0.2)}), ("iliopsoas 30 %", {"iliopsoas": Tightness(0.3)})):
@@ -125,24 +119,16 @@ def knee_support_figure(path: str | Path) -> Path:
     ax.set_ylabel("lumbar angle (deg)")
     ax.set_title("supine: a support under the knees lowers the lumbar angle", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    out_path = Path(path)
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
-    return out_path
+    return _save(fig, path, dpi=110)
 
 
 def rotation_abduction_figure(path: str | Path, *, steps: int = 13, top: float = 0.3) -> Path:
     """Left: moments about the supine hip-rotation axis; right: Thomas abduction vs shortening."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from iliopsoas.posture.scenarios import supine_rotation_balance
     from iliopsoas.posture.sweep import sweep
     from iliopsoas.posture.tightness import Tightness
 
+    plt = _pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     for label, tight, style in (("untightened", {}, "-"), ("psoas 20 %", {"psoas": Tightness(0.2)}, "--"),
                                 ("iliacus 20 %", {"iliacus": Tightness(0.2)}, ":")):
@@ -163,8 +149,4 @@ def rotation_abduction_figure(path: str | Path, *, steps: int = 13, top: float =
     a2.set_ylabel("abduction of the hanging thigh (deg)")
     a2.set_title("modified Thomas test: abduction", fontsize=9)
     a2.legend(fontsize=7)
-    fig.tight_layout()
-    out_path = Path(path)
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
-    return out_path
+    return _save(fig, path, dpi=110)

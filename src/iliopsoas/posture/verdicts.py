@@ -41,20 +41,25 @@ def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
 
 
+def _change(angles: dict[str, dict[str, float]], muscle: str, angle: str) -> float:
+    """How far ``angle`` moves from the untightened baseline when ``muscle`` is tightened."""
+    return angles[muscle][angle] - angles["baseline"][angle]
+
+
 def compute_verdicts() -> dict[str, dict[str, Any]]:
     """The verdicts, as written to posture.json."""
     st = _angles("standing")
     su = _angles("supine")
-    d_rot_il = su["iliacus"]["hip_rotation_deg"] - su["baseline"]["hip_rotation_deg"]
-    d_rot_ps = su["psoas"]["hip_rotation_deg"] - su["baseline"]["hip_rotation_deg"]
-    d_tilt_il = st["iliacus"]["pelvic_tilt_deg"] - st["baseline"]["pelvic_tilt_deg"]
-    d_tilt_ps = st["psoas"]["pelvic_tilt_deg"] - st["baseline"]["pelvic_tilt_deg"]
-    d_lord_ps = st["psoas"]["lumbar_lordosis_deg"] - st["baseline"]["lumbar_lordosis_deg"]
-    d_lord_il = st["iliacus"]["lumbar_lordosis_deg"] - st["baseline"]["lumbar_lordosis_deg"]
-    d_lord_ps_su = su["psoas"]["lumbar_lordosis_deg"] - su["baseline"]["lumbar_lordosis_deg"]
-    d_lord_il_su = su["iliacus"]["lumbar_lordosis_deg"] - su["baseline"]["lumbar_lordosis_deg"]
-    d_lift_il = su["iliacus"]["thigh_lift_deg"] - su["baseline"]["thigh_lift_deg"]
-    d_hip_il = su["iliacus"]["hip_flexion_deg"] - su["baseline"]["hip_flexion_deg"]
+    d_rot_il = _change(su, "iliacus", "hip_rotation_deg")
+    d_rot_ps = _change(su, "psoas", "hip_rotation_deg")
+    d_tilt_il = _change(st, "iliacus", "pelvic_tilt_deg")
+    d_tilt_ps = _change(st, "psoas", "pelvic_tilt_deg")
+    d_lord_ps = _change(st, "psoas", "lumbar_lordosis_deg")
+    d_lord_il = _change(st, "iliacus", "lumbar_lordosis_deg")
+    d_lord_ps_su = _change(su, "psoas", "lumbar_lordosis_deg")
+    d_lord_il_su = _change(su, "iliacus", "lumbar_lordosis_deg")
+    d_lift_il = _change(su, "iliacus", "thigh_lift_deg")
+    d_hip_il = _change(su, "iliacus", "hip_flexion_deg")
     ks = knee_support_height({"iliacus": Tightness(DOSE)})["knee_support_height_m"]
     ks_ps = knee_support_height({"psoas": Tightness(DOSE)})["knee_support_height_m"]
     dose = f"{DOSE * 100:g} % shorter resting length"

@@ -56,10 +56,6 @@ def _log(request: Request) -> Iterator[Any]:
         log.close()
 
 
-def _bad(exc: Exception) -> HTTPException:
-    return HTTPException(422, str(exc))
-
-
 def _answers(raw: Any) -> dict[str, bool]:
     from iliopsoas.care.screening import AnswersError, parse_answers
 

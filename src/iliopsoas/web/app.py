@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
@@ -117,9 +118,10 @@ PAGE_TITLES = {"index": ("Home", "home"), "atlas": ("Atlas", "atlas"), "ask": ("
                "api": ("API", "api")}
 
 
+@lru_cache(maxsize=len(PAGE_TITLES))
 def _page(name: str) -> str:
     """The full HTML of one page: the shared frame (``templates/_layout.html``: head, navigation)
-    around the page's own content (``templates/<name>.html``)."""
+    around the page's own content (``templates/<name>.html``). Package data: read once per process."""
     templates = resources.files("iliopsoas.web").joinpath("templates")
     title, page = PAGE_TITLES[name]
     content = templates.joinpath(f"{name}.html").read_text(encoding="utf-8")
