@@ -216,3 +216,17 @@ def test_verdict_file_equals_a_fresh_computation() -> None:
         if isinstance(v["value"], float):
             assert stored[cid]["value"] == pytest.approx(v["value"], abs=0.05), cid
     assert all("Heino" in stored[c]["note"] for c in ("C000-45", "C001-34"))
+
+
+def test_sweep_keeps_an_unsolved_point_as_null_instead_of_dropping_the_angle(tmp_path: Path) -> None:
+    # Past ~35 % rectus femoris shortening the hanging leg leaves the range fitted for the abduction
+    # solve: those points must read null (and unconverged), while the series itself stays in the output.
+    from iliopsoas.posture.plots import sweep_figure
+
+    out = sweep("thomas", "rectus_femoris", 0.0, 0.4, 5)
+    abduction = out["angles"]["thomas_abduction_deg"]
+    assert len(abduction) == 5 and abduction[0] is not None
+    unsolved = [i for i, ok in enumerate(out["converged"]) if not ok]
+    assert unsolved and all(abduction[i] is None for i in unsolved)
+    json.dumps(out, allow_nan=False)  # valid JSON: no NaN leaks out
+    assert sweep_figure(out, tmp_path / "sweep.png").stat().st_size > 0

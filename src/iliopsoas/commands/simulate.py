@@ -153,7 +153,8 @@ def sweep_cmd(
         print_json(out)
     elif plot is None:
         for i, s in enumerate(out["shortening"]):
-            vals = ", ".join(f"{k}={v[i]:.1f}" for k, v in out["angles"].items())
+            vals = ", ".join(f"{k}={v[i]:.1f}" if v[i] is not None else f"{k}=n/a"
+                             for k, v in out["angles"].items())
             console.print(f"{100 * s:5.1f}%  {vals}{'' if out['converged'][i] else '  (not converged)'}")
     if not all(out["converged"]):
         n_bad = out["converged"].count(False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def _pyplot() -> Any:
     """``matplotlib.pyplot`` on the non-interactive Agg backend (imported on first use: slow)."""
@@ -58,6 +60,11 @@ def pose_figure(result: Any, path: str | Path) -> Path:
     return _save(fig, path, dpi=120)
 
 
+def _series(values: list[float | None]) -> np.ndarray:
+    """A sweep's angle list as floats; points that did not solve (None) become gaps (NaN)."""
+    return np.array(values, dtype=float)
+
+
 def sweep_figure(sweep: dict[str, Any], path: str | Path) -> Path:
     """Each angle of a sweep against the shortening (%)."""
     plt = _pyplot()
@@ -65,7 +72,7 @@ def sweep_figure(sweep: dict[str, Any], path: str | Path) -> Path:
     names = list(sweep["angles"])
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
     for ax, n in zip(axes[0], names, strict=True):
-        ax.plot(x, sweep["angles"][n], "-")
+        ax.plot(x, _series(sweep["angles"][n]), "-")
         ax.set_xlabel(f"{sweep['muscle']} shortening (% of optimal fibre)")
         ax.set_title(n, fontsize=8)
         ax.xaxis.label.set_fontsize(7)
@@ -96,7 +103,7 @@ def dose_response_figure(path: str | Path, *, steps: int = 16, top: float = 0.3)
         for mu, style in (("psoas", "-"), ("iliacus", "--")):
             out = cache[(sc, mu)]
             x = [100 * s for s in out["shortening"]]
-            ax.plot(x, out["angles"][angle], style, label=mu)
+            ax.plot(x, _series(out["angles"].get(angle, [None] * len(x))), style, label=mu)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("shortening (% of optimal fibre length)", fontsize=8)
         ax.set_ylabel("deg", fontsize=8)
@@ -144,7 +151,8 @@ def rotation_abduction_figure(path: str | Path, *, steps: int = 13, top: float =
     a1.legend(fontsize=7)
     for mu, style in (("tfl", "-"), ("iliacus", "--"), ("psoas", ":"), ("rectus_femoris", "-.")):
         out = sweep("thomas", mu, 0.0, top, steps)
-        a2.plot([100 * s for s in out["shortening"]], out["angles"]["thomas_abduction_deg"], style, label=mu)
+        x = [100 * s for s in out["shortening"]]
+        a2.plot(x, _series(out["angles"].get("thomas_abduction_deg", [None] * len(x))), style, label=mu)
     a2.set_xlabel("shortening (% of optimal fibre length)")
     a2.set_ylabel("abduction of the hanging thigh (deg)")
     a2.set_title("modified Thomas test: abduction", fontsize=9)

@@ -38,7 +38,9 @@ def sweep(scenario: str, muscle: str, start: float = 0.0, stop: float = 0.3, ste
         "muscle": muscle,
         "side": side,
         "shortening": [round(float(v), 6) for v in values],
-        "angles": {k: [round(float(x), 4) for x in v] for k, v in ang.items() if np.isfinite(v).all()},
+        # a point that did not solve is null (never dropped, never a made-up number)
+        "angles": {k: [round(float(x), 4) if np.isfinite(x) else None for x in v]
+                   for k, v in ang.items() if np.isfinite(v).any()},
         "converged": [bool(c) for c in sol.converged],
         "messages": sorted(set(sol.messages)),
         "iterations": sol.iterations,
