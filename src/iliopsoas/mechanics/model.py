@@ -117,7 +117,7 @@ class WrapObject:
     """A wrap surface fixed to ``body``; its frame W is ``(rotation, translation)`` in the body."""
 
     name: str
-    type: str  # "WrapCylinder" | "WrapEllipsoid"
+    type: str  # "WrapCylinder" | "WrapEllipsoid" | "WrapSphere"
     body: int
     xyz_body_rotation: Array
     translation: Array

@@ -8,7 +8,7 @@ and ``PhysicalOffsetFrame``s; ``CustomJoint`` (SpatialTransform with Constant, L
 SimmSpline, PolynomialFunction, MultiplierFunction), ``PinJoint``, ``UniversalJoint``,
 ``WeldJoint``, ``SliderJoint``, ``GimbalJoint``, ``PlanarJoint``; ``CoordinateCouplerConstraint``;
 ``PathPoint``, ``ConditionalPathPoint``, ``MovingPathPoint``; ``WrapCylinder``,
-``WrapEllipsoid``; the path geometry of ``Millard2012EquilibriumMuscle``, ``Thelen2003Muscle``
+``WrapSphere``, ``WrapEllipsoid``; the path geometry of ``Millard2012EquilibriumMuscle``, ``Thelen2003Muscle``
 and ``DeGrooteFregly2016Muscle``. Anything else that changes kinematics or paths makes strict
 mode fail; lenient mode (``strict=False``) drops it and lists it in ``Model.skipped``.
 Components that do not change kinematics or paths (markers, contact geometry, coordinate
@@ -60,7 +60,7 @@ SUPPORTED_JOINTS = (
     "GimbalJoint",
     "PlanarJoint",
 )
-SUPPORTED_WRAPS = ("WrapCylinder", "WrapEllipsoid")
+SUPPORTED_WRAPS = ("WrapCylinder", "WrapSphere", "WrapEllipsoid")
 SUPPORTED_FUNCTIONS = (
     "Constant",
     "LinearFunction",
@@ -552,6 +552,8 @@ class _Loader:
                 if sign is None:
                     raise self.doc.error(w, f"unknown quadrant {quad!r}")
                 dims_el = w.find("dimensions")
+                if w.tag == "WrapSphere" and _child_float(self.doc, w, "radius") < 0.0:
+                    raise self.doc.error(w, "radius must be zero or positive")
                 out.append(
                     WrapObject(
                         name=w.get("name", ""),

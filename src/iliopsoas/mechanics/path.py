@@ -295,6 +295,8 @@ def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -
 def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) -> tuple[IntArray, Array, Array, Array]:
     if wo.type == "WrapCylinder":
         return wrapmod.wrap_cylinder(a, b, wo.radius, wo.length, wo.wrap_axis, wo.wrap_sign, single)
+    if wo.type == "WrapSphere":
+        return wrapmod.wrap_sphere(a, b, wo.radius, wo.wrap_axis, wo.wrap_sign)
     if wo.type == "WrapEllipsoid":
         return wrapmod.wrap_ellipsoid(a, b, wo.dimensions, wo.wrap_axis, wo.wrap_sign, method.strip().lower())
     raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type} is not supported by this engine")
