@@ -7,8 +7,6 @@ at another data folder, as for ``iliopsoas atlas``.
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from iliopsoas.commands._common import fail, print_json
@@ -21,14 +19,10 @@ def ask(
     """Answer a question about the hip-flexor complex from the sourced atlas (offline)."""
     from rich.markup import escape
 
+    from iliopsoas.commands.atlas import _atlas
     from iliopsoas.knowledge.ask import ask as answer_question
-    from iliopsoas.knowledge.store import DataError, load_atlas
 
-    try:
-        atlas = load_atlas(os.environ.get("ILIOPSOAS_ATLAS_DIR") or None)
-    except DataError as exc:
-        lines = "\n".join(f"  {p}" for p in exc.problems)
-        fail(escape(f"the atlas data is broken ({len(exc.problems)} problem(s)):\n{lines}"), 3)
+    atlas = _atlas()
     try:
         result = answer_question(question, atlas=atlas)
     except ValueError as exc:

@@ -176,13 +176,18 @@ def list_entities(
 # ----------------------------------------------------------------------------- show
 
 
+def _claims_about(atlas: Atlas, facts: list[Fact]) -> list[Claim]:
+    """Seed claims (in id order) that rest on any of ``facts``."""
+    ids = {f.id for f in facts}
+    return [c for c in atlas.claims_for() if ids.intersection(c.statements)]
+
+
 def _entity_json(atlas: Atlas, e: Entity) -> dict[str, Any]:
     from iliopsoas.knowledge.store import fact_to_dict
 
     about = atlas.facts_about(e.id)
     mentioning = atlas.facts_mentioning(e.id)
-    ids = {f.id for f in about} | {f.id for f in mentioning}
-    claims = [c.id for c in atlas.claims_for() if ids.intersection(c.statements)]
+    claims = [c.id for c in _claims_about(atlas, [*about, *mentioning])]
     return {
         "id": e.id,
         "name": e.name,
@@ -321,8 +326,7 @@ def show(
                 border_style="red",
             )
         )
-    ids = {f.id for f in [*about, *mentioning]}
-    claims = [c for c in atlas.claims_for() if ids.intersection(c.statements)]
+    claims = _claims_about(atlas, [*about, *mentioning])
     if claims:
         from rich.text import Text
 
@@ -474,17 +478,15 @@ def conflicts(as_json: bool = JSON_OPT) -> None:
         return
     for k in groups:
         facts = [atlas.statements[s] for s in k.statements]
-        table = _statements_table(atlas, facts, "", subject_column=True)
-        body = Group(table, f"[bold]Resolution:[/] {escape(k.resolution)}")
+        parts: list[Any] = [
+            _statements_table(atlas, facts, "", subject_column=True),
+            f"[bold]Resolution:[/] {escape(k.resolution)}",
+        ]
         if k.claims:
-            body = Group(
-                table,
-                f"[bold]Resolution:[/] {escape(k.resolution)}",
-                f"[dim]claims: {', '.join(k.claims)}[/]",
-            )
+            parts.append(f"[dim]claims: {', '.join(k.claims)}[/]")
         console.print(
             Panel(
-                body, title=f"[bold red]⚠ {k.id}[/] {escape(k.title)}", title_align="left", border_style="red"
+                Group(*parts), title=f"[bold red]⚠ {k.id}[/] {escape(k.title)}", title_align="left", border_style="red"
             )
         )
 

@@ -49,6 +49,7 @@ from iliopsoas.knowledge.ask_render import (
     group_sentence,
     lead_sentence,
     literal_text,
+    seed_only,
 )
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -395,7 +396,7 @@ class _Engine:
         if muscle is None:
             return d
         own = self._reference_first(self._facts(muscle, ("action", "function")), limit=4)
-        own = [f for f in own if not _seed_only(f)][:4]
+        own = [f for f in own if not seed_only(f)][:4]
         if own:
             lead = lead_sentence(own, self.atlas.entities, muscle)
             if lead:
@@ -475,7 +476,7 @@ class _Engine:
             if intent in ("antagonist", "synergist"):
                 facts += self.atlas.facts_mentioning(subject, preds[0])
             unit_level = intent in ("antagonist", "synergist") and subject in ("psoas-major", "iliacus")
-            if unit_level or all(_seed_only(f) for f in facts):
+            if unit_level or all(seed_only(f) for f in facts):
                 for alt in self._fallbacks(subject):
                     alt_facts = self._facts(alt, preds)
                     if intent in ("antagonist", "synergist"):
@@ -498,7 +499,7 @@ class _Engine:
                 # "Can the psoas bend the spine sideways?": the action asked about is the answer.
                 asked = {k for k in qkeys if not k.startswith("@")} - {"flexi", "flex", "hip"}
                 hits = [(len(asked & _stems(self.fact_words[f.id].split())), -i, f) for i, f in enumerate(ranked)
-                        if not _seed_only(f)]
+                        if not seed_only(f)]
                 best = max(hits, key=lambda t: t[:2], default=None)
                 if best is not None and best[0] > 0:
                     d.lead = lead_sentence([best[2]], self.atlas.entities, best[2].subject)
@@ -527,10 +528,9 @@ class _Engine:
         if others or re.match(r"^(is|are|does|do) ", text):
             for c in self._matching_claims(qkeys, minimum=0.7, shared=3)[:3]:
                 d.add_claims([c])
-        if d.facts:
-            for f in d.facts:
-                for kid in f.conflicts:
-                    self._add_conflict(d, kid)
+        for f in d.facts:
+            for kid in f.conflicts:
+                self._add_conflict(d, kid)
         return d
 
     def _muscles_acting(self, text: str, intents: list[str], ents: list[str]) -> _Draft:
@@ -612,7 +612,7 @@ class _Engine:
         for e in ents:
             facts = self.atlas.facts_about(e, "variant")
             d.add_facts(self._reference_first(facts, limit=MAX_FACTS))
-            span = _percent_span([f for f in facts if not _seed_only(f) and f.status.value == "consistent"])
+            span = _percent_span([f for f in facts if not seed_only(f) and f.status.value == "consistent"])
             if span is not None:
                 lo, hi, n = span
                 d.lines.append(
@@ -644,7 +644,7 @@ class _Engine:
         if all(leads):
             d.lead = "; ".join(x.rstrip(".") if i == 0 else x[:1].lower() + x[1:] for i, x in enumerate(leads) if x)
             ends = [
-                {f.object for f in d.facts if f.subject == e and f.predicate.value == "insertion" and not _seed_only(f)}
+                {f.object for f in d.facts if f.subject == e and f.predicate.value == "insertion" and not seed_only(f)}
                 for e in pair
             ]
             shared = sorted(o for o in ends[0] & ends[1] if o is not None)
@@ -813,10 +813,10 @@ class _Engine:
         ranked = self._rank(facts)
         if prefer:
             ranked.sort(key=lambda f: -len(prefer & _stems(self.fact_words[f.id].split())))
-        ref = [f for f in ranked if not _seed_only(f)][:limit]
+        ref = [f for f in ranked if not seed_only(f)][:limit]
         said = {_gist(f) for f in ref}
         extra = [
-            f for f in ranked if _seed_only(f) and (f.status.value != "consistent" or _gist(f) not in said)
+            f for f in ranked if seed_only(f) and (f.status.value != "consistent" or _gist(f) not in said)
         ]
         out = ref + extra[: max(2, limit - len(ref))]
         return out
@@ -826,8 +826,7 @@ class _Engine:
         order = {"consistent": 0, "disputed": 1, "contradicted": 2, "opinion": 3}
 
         def key(f: Any) -> tuple[int, int]:
-            seed = all(s.source.startswith("seed-") for s in f.sources)
-            return (int(seed), order.get(f.status.value, 4))
+            return (int(seed_only(f)), order.get(f.status.value, 4))
 
         return sorted(facts, key=key)
 
@@ -854,7 +853,7 @@ class _Engine:
         opening = intro
         if lead is None and d.subject is not None:
             # The subject asked about first; else the whole or part the atlas records it for.
-            candidates = [d.subject, *self._fallbacks(d.subject), *(f.subject for f in shown if not _seed_only(f))]
+            candidates = [d.subject, *self._fallbacks(d.subject), *(f.subject for f in shown if not seed_only(f))]
             for subject in dict.fromkeys(candidates):
                 lead = lead_sentence(shown, ents, subject, predicates=d.lead_predicates)
                 if lead is not None:
@@ -989,10 +988,6 @@ def _gist(f: Any) -> tuple[str, str, str]:
     """What a statement says, ignoring who says it: for dropping repeats of a reference fact."""
     obj = f.object if f.object is not None else str(f.literal.value if f.literal is not None else "")
     return (f.subject, f.predicate.value, obj.lower())
-
-
-def _seed_only(f: Any) -> bool:
-    return all(s.source.startswith("seed-") for s in f.sources)
 
 
 def _literal_str(f: Any) -> str | None:

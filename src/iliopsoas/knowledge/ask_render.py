@@ -36,6 +36,12 @@ TEMPLATES: dict[str, str] = {
     "located_in": "{s} lies in the {o}",
 }
 
+
+def _template(pred: str) -> str:
+    """The sentence template of predicate ``pred`` (a generic "subject — predicate: object" if none)."""
+    return TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+
+
 STATUS_WORDS = {
     "consistent": "consistent with the reference sources",
     "contradicted": "contradicted by the reference sources",
@@ -140,8 +146,8 @@ def verb_like(text: str) -> bool:
 
 def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool = True) -> str:
     """One sentence for one fact, with qualifiers, sources and (when not consistent) its status."""
-    pred = fact.predicate.value if hasattr(fact.predicate, "value") else str(fact.predicate)
-    template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    pred = _predicate(fact)
+    template = _template(pred)
     if fact.object is None and pred in VERB_TEMPLATES and verb_like(fact_object_text(fact, entities)):
         template = VERB_TEMPLATES[pred]
     subject = entity_name(entities, fact.subject)
@@ -150,19 +156,19 @@ def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool 
     else:
         body = template.format(s=f"the {subject}" if template.startswith("{s}") else subject, o=fact_object_text(fact, entities))
         body += qualifier_text(fact.qualifiers, entities)
-    sources = [s.source for s in fact.sources]
-    seed_only = bool(sources) and all(s.startswith("seed-") for s in sources)
-    if seed_only:
+    sources = _sources(fact)
+    seed = seed_only(fact)
+    if seed:
         body = f"the article {', '.join(sources)} says that {body}"
     text = capitalise(body)
-    status = fact.status.value if hasattr(fact.status, "value") else str(fact.status)
+    status = _status(fact)
     if status != "consistent":
         text += f" \u2014 flagged: {STATUS_WORDS.get(status, status)}"
         if with_note and fact.note:
             text += f": {fact.note.rstrip('.')}"
     elif with_note and fact.note and pred in EXPLAINED_PREDICATES:
         text += f" \u2014 {fact.note.rstrip('.')}"
-    if not seed_only:
+    if not seed:
         text += f" [{', '.join(sources)}]"
     return text + "."
 
@@ -277,7 +283,7 @@ def group_sentence(group: Sequence[Any], entities: Mapping[str, Entity], *, rest
         return fact_sentence(group[0], entities)
     first = group[0]
     pred = _predicate(first)
-    template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    template = _template(pred)
     shared_keys = [
         k for k, v in first.qualifiers.items()
         if k not in HIDDEN_QUALIFIERS and all(k in f.qualifiers and _value_key(f.qualifiers[k]) == _value_key(v) for f in group)
@@ -323,11 +329,11 @@ def group_sentence(group: Sequence[Any], entities: Mapping[str, Entity], *, rest
 
 def _clause(pred: str, facts: Sequence[Any], entities: Mapping[str, Entity], limit: int) -> str:
     """'arises from the A, the B and the C' for facts sharing a predicate (at most ``limit`` objects)."""
-    template = TEMPLATES.get(pred, "{s} \u2014 " + pred.replace("_", " ") + ": {o}")
+    template = _template(pred)
     by_name: dict[str, list[Any]] = {}
     for f in facts:
-        if fact_object_text(f, entities):
-            by_name.setdefault(fact_object_text(f, entities), []).append(f)
+        if name := fact_object_text(f, entities):
+            by_name.setdefault(name, []).append(f)
     names = list(by_name)
     more = len(names) > limit
     names = names[:limit]

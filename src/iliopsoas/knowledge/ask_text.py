@@ -151,7 +151,7 @@ def normalise(question: str) -> str:
 
 def strip_sides(text: str) -> str:
     """Remove left/right words: the atlas describes one (paired) side for both."""
-    return re.sub(r"\s+", " ", _SIDE_WORDS.sub(" ", text)).strip()
+    return _SPACES.sub(" ", _SIDE_WORDS.sub(" ", text)).strip()
 
 
 def _alias_key(name: str) -> str:

@@ -28,7 +28,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -206,7 +206,6 @@ class Atlas:
     _by_subject: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _by_object: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _names: Mapping[str, str] = field(default_factory=dict, repr=False)  # normalised label -> id
-    _rank: Mapping[str, int] = field(default_factory=dict, repr=False)  # normalised label -> rank
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -337,7 +336,7 @@ class Atlas:
             cid: (c.model_copy(update={"model_verdict": verdicts[cid]}) if cid in verdicts else c)
             for cid, c in self.claims.items()
         }
-        return _replace_claims(self, claims)
+        return replace(self, claims=MappingProxyType(claims))
 
     def counts(self) -> dict[str, Any]:
         """Sizes of the atlas: entities, statements, sources, claims by verdict, confirmed ids."""
@@ -357,22 +356,6 @@ class Atlas:
             "conflicts": len(self.conflicts),
             "confirmed_ids": confirmed,
         }
-
-
-def _replace_claims(atlas: Atlas, claims: dict[str, Claim]) -> Atlas:
-    return Atlas(
-        entities=atlas.entities,
-        sources=atlas.sources,
-        claims=MappingProxyType(claims),
-        conflicts=atlas.conflicts,
-        statements=atlas.statements,
-        data_dir=atlas.data_dir,
-        warnings=atlas.warnings,
-        _by_subject=atlas._by_subject,
-        _by_object=atlas._by_object,
-        _names=atlas._names,
-        _rank=atlas._rank,
-    )
 
 
 # ----------------------------------------------------------------------------- YAML reading
@@ -406,10 +389,10 @@ class _Problems(list[str]):
         self.unreadable = []
 
 
-def _read_yaml(path: Path, rel: str, problems: list[str]) -> Any:
+def _read_yaml(path: Path, rel: str, problems: _Problems) -> Any:
     n = len(problems)
     data = _parse_yaml(path, rel, problems)
-    if len(problems) > n and isinstance(problems, _Problems):
+    if len(problems) > n:
         problems.unreadable.append(rel)
     return data
 
@@ -590,6 +573,23 @@ class _Draft:
     path: str  # key path inside the file, e.g. "psoas-major.statements[3]" or "[12]"
 
 
+def _merge_unique(
+    kept: dict[str, Any], origin: dict[str, str], records: dict[str, Any], rel: str, problems: list[str], what: str
+) -> dict[str, Any]:
+    """Add the ``records`` of file ``rel`` to ``kept``; a repeated id is reported, never replaced.
+
+    Returns the records that were added; ``origin`` maps each kept id to its file.
+    """
+    added: dict[str, Any] = {}
+    for rid, rec in records.items():
+        if rid in kept:
+            problems.append(f"{rel}: {rid}: duplicate {what} id (also in {origin[rid]})")
+            continue
+        kept[rid] = added[rid] = rec
+        origin[rid] = rel
+    return added
+
+
 def _raw_statement_ids(lists: Iterable[Any]) -> Iterator[str]:
     for items in lists:
         if isinstance(items, list):
@@ -624,12 +624,7 @@ def _load(data_dir: Path) -> Atlas:
         r = rel(path)
         raw = _mapping_of_records(_read_yaml(path, r, problems), r, problems, what="source")
         seen_sources.update(raw)
-        for sid, src in _validate_each(_SOURCES, raw, r, problems).items():
-            if sid in sources:
-                problems.append(f"{r}: {sid}: duplicate source id (also in {source_file[sid]})")
-                continue
-            sources[sid] = src
-            source_file[sid] = r
+        _merge_unique(sources, source_file, _validate_each(_SOURCES, raw, r, problems), r, problems, "source")
 
     # entities with their embedded statements
     entities: dict[str, Entity] = {}
@@ -640,12 +635,8 @@ def _load(data_dir: Path) -> Atlas:
         raw = _mapping_of_records(_read_yaml(path, r, problems), r, problems, what="entity")
         seen_entities.update(raw)
         seen_statements.update(_raw_statement_ids(rec.get("statements") for rec in raw.values()))
-        for eid, ent in _validate_each(_ENTITIES, raw, r, problems).items():
-            if eid in entities:
-                problems.append(f"{r}: {eid}: duplicate entity id (also in {entity_file[eid]})")
-                continue
-            entities[eid] = ent
-            entity_file[eid] = r
+        checked = _validate_each(_ENTITIES, raw, r, problems)
+        for eid, ent in _merge_unique(entities, entity_file, checked, r, problems, "entity").items():
             for i, st in enumerate(ent.statements):
                 drafts.append(_Draft(st, eid, r, f"{eid}.statements[{i}]"))
 
@@ -808,7 +799,7 @@ def _load(data_dir: Path) -> Atlas:
         if st.object is not None:
             by_object.setdefault(st.object, []).append(st.id)
 
-    names, rank = _name_index(entities, entity_file, warnings)
+    names = _name_index(entities, entity_file, warnings)
     return Atlas(
         entities=MappingProxyType(entities),
         sources=MappingProxyType(sources),
@@ -820,13 +811,12 @@ def _load(data_dir: Path) -> Atlas:
         _by_subject=MappingProxyType({k: tuple(v) for k, v in by_subject.items()}),
         _by_object=MappingProxyType({k: tuple(v) for k, v in by_object.items()}),
         _names=MappingProxyType(names),
-        _rank=MappingProxyType(rank),
     )
 
 
 def _name_index(
     entities: Mapping[str, Entity], entity_file: Mapping[str, str], warnings: list[str]
-) -> tuple[dict[str, str], dict[str, int]]:
+) -> dict[str, str]:
     """Map every normalised label to one entity: ids and names (rank 0) beat synonyms (rank 1).
 
     A label shared by two entities is reported as a warning; the best rank wins, then the entity
@@ -835,8 +825,9 @@ def _name_index(
     claims: dict[str, list[tuple[int, str, str]]] = {}
     for eid in sorted(entities):
         e = entities[eid]
-        official = _labels(e)[: len(_labels(e)) - len(e.synonyms)]
-        for label in [*official, *e.synonyms]:
+        labels = _labels(e)
+        official = labels[: len(labels) - len(e.synonyms)]
+        for label in labels:
             key = normalise_name(label)
             if not key:
                 continue
@@ -846,15 +837,14 @@ def _name_index(
             if compact != key:
                 claims.setdefault(compact, []).append((r + 2, eid, label))
     names: dict[str, str] = {}
-    rank: dict[str, int] = {}
     for key, options in claims.items():
         options.sort()
         r, eid, _ = options[0]
         preferred = PREFERRED_READINGS.get(key)
         if preferred is not None and any(o_eid == preferred for _, o_eid, _ in options):
-            names[key], rank[key] = preferred, 0  # a documented reading, not a collision
+            names[key] = preferred  # a documented reading, not a collision
             continue
-        names[key], rank[key] = eid, r
+        names[key] = eid
         others = sorted({(o_eid, o_label) for o_r, o_eid, o_label in options if o_eid != eid and o_r < 2})
         if r < 2 and others:
             for o_eid, o_label in others:
@@ -862,7 +852,7 @@ def _name_index(
                     f"{entity_file[o_eid]}: {o_eid}: {o_label!r} also names {eid!r} "
                     f"({entity_file[eid]}); resolve() picks {eid!r}"
                 )
-    return names, rank
+    return names
 
 
 # ----------------------------------------------------------------------------- cache
