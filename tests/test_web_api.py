@@ -291,6 +291,18 @@ def test_posture_validation_is_422(client, body, where):
 
 
 # ----------------------------------------------------------------------------------- care: screen, assess, plan
+def test_web_screen_asks_for_a_clinician_review_when_logged_pain_rises_like_the_cli(fresh):
+    c, db = fresh
+    with CareLog(db) as log:
+        for day, (before, after) in enumerate([(2, 2), (4, 5), (5, 4)], start=1):
+            sid = log.start_session(nprs_before=before, started_at=f"2026-04-0{day}T07:00:00.000+00:00")
+            log.finish_session(sid, nprs_after=after)
+    r = c.post("/api/care/screen", json={"answers": ALL_NO, "log": False}).json()
+    assert r["clinician_review"] is True and r["blocked"] is False
+    assert [x["code"] for x in r["reasons"]] == ["pain-rising"]
+    assert "book a clinician review" in r["reasons"][0]["message"]
+
+
 def test_screen_items_and_a_clear_screen_is_logged(fresh):
     c, db = fresh
     items = c.get("/api/care/screen/items").json()

@@ -19,7 +19,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 MEASURE_KINDS = ("nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg")
 SESSION_STATUSES = ("running", "completed", "stopped", "interrupted", "incomplete")
 STEP_STATUSES = ("done", "skipped")
+FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
 
 CSV_COLUMNS = (
     "record", "session_id", "started_at", "finished_at", "session_status", "nprs_before", "nprs_after",
@@ -263,6 +264,16 @@ class CareLog:
         )
         return int(cur.lastrowid or 0)
 
+    def add_assessment_measures(self, inputs: Mapping[str, Any]) -> None:
+        """Record the measurable self-assessment inputs (parsed by ``assessment.parse_inputs``): the
+        Thomas and standing-tilt angles as given, the PSFS as the mean of its activity scores."""
+        for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
+            if kind in inputs:
+                self.add_measure(kind, inputs[kind])
+        if inputs.get("psfs"):
+            scores = inputs["psfs"]
+            self.add_measure("psfs", sum(scores) / len(scores), note=f"{len(scores)} activities")
+
     # ------------------------------------------------------------------ reads
     def sessions(self) -> list[dict[str, Any]]:
         rows = self._con.execute(
@@ -281,15 +292,25 @@ class CareLog:
     def steps(self, session_id: int | None = None) -> list[dict[str, Any]]:
         return self._rows("steps", "id", "session_id", session_id)
 
+    @staticmethod
+    def _screen(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {**row, "answers": json.loads(row["answers_json"]), "blocked": bool(row["blocked"])}
+
     def screens(self) -> list[dict[str, Any]]:
-        return [
-            {**r, "answers": json.loads(r["answers_json"]), "blocked": bool(r["blocked"])}
-            for r in self._rows("screens", "taken_at, id")
-        ]
+        return [self._screen(r) for r in self._rows("screens", "taken_at, id")]
 
     def latest_screen(self, scope: str = "full") -> dict[str, Any] | None:
-        found = [s for s in self.screens() if s["scope"] == scope]
-        return found[-1] if found else None
+        row = self._con.execute(
+            "SELECT * FROM screens WHERE scope = ? ORDER BY taken_at DESC, id DESC LIMIT 1", (scope,)
+        ).fetchone()
+        return None if row is None else self._screen(dict(row))
+
+    def fresh_full_screen(self, max_age: timedelta = FULL_SCREEN_MAX_AGE) -> dict[str, Any] | None:
+        """The latest full screen if it was taken within ``max_age`` of now, else None."""
+        latest = self.latest_screen("full")
+        if latest is None or datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) > max_age:
+            return None
+        return latest
 
     def measures(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self._rows("measures", "taken_at, id", "kind", kind)

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from iliopsoas.care.assessment import Assessment
-from iliopsoas.care.screening import DISCLAIMER, AnswersError, Reason, ScreenResult, pain_rising
+from iliopsoas.care.screening import DISCLAIMER, AnswersError, Reason, ScreenResult, pain_rising_reason
 
 KINDS = ("release", "stretch", "strengthen", "habit")
 EVIDENCE_GRADES = ("moderate", "low", "very-low")
@@ -223,7 +223,7 @@ def build_plan(
         user adjustments within each exercise's limits.
     nprs_history:
         ``(n_sessions, 2)`` NPRS before/after per past session, oldest first (see
-        :func:`~iliopsoas.care.screening.pain_rising`).
+        :func:`~iliopsoas.care.screening.pain_rising_reason`).
 
     Returns
     -------
@@ -235,17 +235,10 @@ def build_plan(
     adjusted = {ex.id: _adjusted(ex, opts) for ex in library}  # bad options fail even when blocked
     reasons = list(screen.reasons)
     review = screen.clinician_review
-    if pain_rising(nprs_history):
+    rising = pain_rising_reason(nprs_history)
+    if rising is not None:
         review = True
-        reasons.append(
-            Reason(
-                "pain-rising",
-                "Your pain has risen by 2 points or more above your first session on two sessions: book a "
-                "clinician review, and keep to gentle movement until then.",
-                (),
-                "soon",
-            )
-        )
+        reasons.append(rising)
     if assessment is not None and assessment.safety:
         review = True
         reasons += [Reason("assessment-safety", text, (), "soon") for text in assessment.safety]

@@ -308,3 +308,20 @@ def pain_rising(nprs: Any, *, rise: float = 2.0, times: int = 2) -> bool:
     with np.errstate(invalid="ignore"):
         worst = np.nanmax(np.where(np.isnan(later), -np.inf, later), axis=1)
     return int(np.count_nonzero(worst - baseline >= rise)) >= times
+
+
+def pain_rising_reason(nprs: Any) -> Reason | None:
+    """The "book a clinician review" reason when :func:`pain_rising` holds for ``nprs``, else ``None``.
+
+    Shared by the screen (CLI and web) and the planner, so every place that makes a decision says
+    the same thing.
+    """
+    if not pain_rising(nprs):
+        return None
+    return Reason(
+        "pain-rising",
+        "Your pain has risen by 2 points or more above your first session on two sessions: book a "
+        "clinician review, and keep to gentle movement until then.",
+        (),
+        "soon",
+    )

@@ -7,7 +7,6 @@ command has ``--json`` and a non-interactive mode driven by an answers file (JSO
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,6 @@ import typer
 from iliopsoas.commands._common import console, fail, print_json
 
 session_app = typer.Typer(help="Guided sessions and the session log.", no_args_is_help=True)
-
-FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
 
 DbOption = typer.Option(
     None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir)."
@@ -93,7 +90,7 @@ def screen(
         AnswersError,
         evaluate,
         load_items,
-        pain_rising,
+        pain_rising_reason,
         parse_answers,
     )
 
@@ -118,27 +115,17 @@ def screen(
     except AnswersError as exc:
         fail(str(exc))
     result = evaluate(parsed)
-    taken_at, rising = None, False
+    taken_at, rising = None, None
     if not no_log:
         with _open_log(db) as log:
             log.log_screen(parsed, scope="full", level=result.level, blocked=result.blocked)
             taken_at = log.latest_screen("full")["taken_at"]
-            rising = pain_rising(log.nprs_history())
+            rising = pain_rising_reason(log.nprs_history())
     out = result.to_json()
     out["logged_at"] = taken_at
-    if rising:
+    if rising is not None:
         out["clinician_review"] = True
-        out["reasons"].append(
-            {
-                "code": "pain-rising",
-                "tier": "soon",
-                "items": [],
-                "message": (
-                    "Your pain has risen by 2 points or more above your first session on two sessions: book a "
-                    "clinician review."
-                ),
-            }
-        )
+        out["reasons"].append(rising.to_json())
     if json_:
         print_json(out)
         return
@@ -212,12 +199,7 @@ def assess(
 
 def _log_measures(db: Path | None, inputs: dict[str, Any]) -> None:
     with _open_log(db) as log:
-        for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
-            if kind in inputs:
-                log.add_measure(kind, inputs[kind])
-        if "psfs" in inputs:
-            scores = inputs["psfs"]
-            log.add_measure("psfs", sum(scores) / len(scores), note=f"{len(scores)} activities")
+        log.add_assessment_measures(inputs)
 
 
 # ------------------------------------------------------------------------------------ plan
@@ -304,11 +286,8 @@ def session_start(
     if answers is None and not sys.stdin.isatty():
         fail("no terminal: give --answers FILE to run a session non-interactively", 2)
     with _open_log(db) as log:
-        latest = log.latest_screen("full")
-    fresh = (
-        latest is not None
-        and datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) <= FULL_SCREEN_MAX_AGE
-    )
+        latest = log.fresh_full_screen()
+    fresh = latest is not None
     screen_now = raw.get("screen") or {}
     if not isinstance(screen_now, dict):
         fail("session answers: 'screen' must map screening ids to true/false")

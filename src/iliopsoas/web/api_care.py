@@ -13,7 +13,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -36,7 +36,6 @@ from iliopsoas.web.schemas import (
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 
-FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3), as in the CLI
 MEASURE_RANGES = {"nprs": (0.0, 10.0), "psfs": (0.0, 10.0), "thomas_hip_deg": (-90.0, 90.0),
                   "thomas_knee_deg": (0.0, 180.0), "standing_tilt_deg": (-45.0, 45.0)}
 SessionId = Path(..., ge=1, le=2**53, description="a session id from POST /api/care/sessions")
@@ -90,15 +89,6 @@ def _plan(body: PlanIn, answers: Mapping[str, bool], scope: str, history: Any) -
         raise HTTPException(422, f"options: {exc}") from None
 
 
-def _log_measures(log: Any, inputs: Mapping[str, Any]) -> None:
-    for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
-        if kind in inputs:
-            log.add_measure(kind, inputs[kind])
-    if inputs.get("psfs"):
-        scores = inputs["psfs"]
-        log.add_measure("psfs", sum(scores) / len(scores), note=f"{len(scores)} activities")
-
-
 # ----------------------------------------------------------------------------------- screen
 @router.get("/screen/items")
 def screen_items() -> list[dict[str, Any]]:
@@ -111,17 +101,21 @@ def screen_items() -> list[dict[str, Any]]:
 @router.post("/screen")
 def screen(request: Request, body: ScreenIn) -> dict[str, Any]:
     """Apply the safety screen (red flags, contraindications); logged unless ``log`` is false."""
-    from iliopsoas.care.screening import evaluate
+    from iliopsoas.care.screening import evaluate, pain_rising_reason
 
     answers = _answers(body.answers)
     result = evaluate(answers)
     out = result.to_json()
     out["logged_at"] = None
-    if body.log:
-        with _log(request) as log:
+    with _log(request) as log:
+        if body.log:
             log.log_screen(answers, scope="full", level=result.level, blocked=result.blocked)
             latest = log.latest_screen("full")
             out["logged_at"] = latest["taken_at"] if latest else None
+        rising = pain_rising_reason(log.nprs_history())  # as the CLI screen and the planner do
+    if rising is not None:
+        out["clinician_review"] = True
+        out["reasons"].append(rising.to_json())
     return out
 
 
@@ -142,7 +136,7 @@ def assess(request: Request, body: AssessIn) -> dict[str, Any]:
     result, inputs = _assessment(body.inputs)
     if body.log:
         with _log(request) as log:
-            _log_measures(log, inputs)
+            log.add_assessment_measures(inputs)
     out: dict[str, Any] = result.to_json()
     return out
 
@@ -206,9 +200,8 @@ def start_session(request: Request, body: SessionStartIn) -> SessionStartOut:
     full = set(item_ids("full")) <= set(answers)
     with _log(request) as log:
         if not full:
-            latest = log.latest_screen("full")
-            fresh = latest is not None and datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) <= FULL_SCREEN_MAX_AGE
-            if not fresh or latest is None:
+            latest = log.fresh_full_screen()
+            if latest is None:
                 raise HTTPException(422, "screen: no full safety screen in the last 7 days; answer every item "
                                          "(GET /api/care/screen/items)")
             missing = [i for i in item_ids("session") if i not in answers]

@@ -55,6 +55,19 @@
 
   function badge(status) { return el("span", { class: "badge " + status }, status); }
 
+  // Live pages (sliders -> server): run(job) at most once at a time, a call during a run queues one more run,
+  // and schedule() runs it after `delayMs` of quiet. Returns {run, schedule}.
+  function coalesced(job, delayMs) {
+    let busy = false, dirty = false, timer = null;
+    async function run() {
+      if (busy) { dirty = true; return; }
+      busy = true; dirty = false;
+      try { await job(); } finally { busy = false; }
+      if (dirty) run();
+    }
+    return { run, schedule() { clearTimeout(timer); timer = setTimeout(run, delayMs); } };
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const page = document.body.dataset.page;
     for (const a of document.querySelectorAll("header nav a")) {
@@ -62,5 +75,5 @@
     }
   });
 
-  window.ilio = { api, el, show, fail, badge };
+  window.ilio = { api, el, show, fail, badge, coalesced };
 })();

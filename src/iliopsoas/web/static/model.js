@@ -2,9 +2,8 @@
 // live moment-arm plot for the selected muscle. Plot axes: x = right, y = forward, z = up (OpenSim z, x, y).
 "use strict";
 (function () {
-  const { api, el, show, fail } = window.ilio;
+  const { api, el, show, fail, coalesced } = window.ilio;
   let info = null;
-  let busy = false, dirty = false, timer = null;
 
   const COLORS = { psoas_major: "#c0392b", psoas_minor: "#e67e22", iliacus: "#8e44ad", psoas: "#c0392b" };
   function colorOf(group) {
@@ -66,9 +65,7 @@
     return traces;
   }
 
-  async function update() {
-    if (busy) { dirty = true; return; }
-    busy = true; dirty = false;
+  async function redraw() {
     const coords = pose();
     const muscle = document.getElementById("muscle").value;
     const about = document.getElementById("ma-coord").value;
@@ -93,11 +90,9 @@
         ". OpenSim sign convention: positive means the muscle's pull turns the joint in the coordinate's positive direction.");
       document.body.dataset.updated = String(Date.now());
     } catch (err) { fail("ma-readout", err); }
-    busy = false;
-    if (dirty) update();
   }
 
-  function schedule() { clearTimeout(timer); timer = setTimeout(update, 60); }
+  const { run: update, schedule } = coalesced(redraw, 60);
 
   function sliders() {
     return info.coordinates.map((c) => {

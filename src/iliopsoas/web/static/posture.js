@@ -2,8 +2,8 @@
 // claims (our verdict and the model's) and published population figures. Plot axes: forward, up (m).
 "use strict";
 (function () {
-  const { api, el, show, fail, badge } = window.ilio;
-  let info = null, busy = false, dirty = false, timer = null;
+  const { api, el, show, fail, badge, coalesced } = window.ilio;
+  let info = null;
   const LABELS = { pelvic_tilt_deg: "pelvic tilt (ASIS-PSIS, + = anterior)", lumbar_lordosis_deg: "lumbar lordosis",
     hip_flexion_deg: "hip flexion", hip_rotation_deg: "hip rotation (+ = outward)", thomas_hip_deg: "Thomas test thigh angle",
     thomas_knee_deg: "Thomas test knee angle", thomas_abduction_deg: "Thomas test abduction", knee_support_height_m: "knee support needed (m)" };
@@ -53,9 +53,7 @@
       el("th", {}, "change"), el("th", {}, "measured in people"))), el("tbody", {}, rows)];
   }
 
-  async function update() {
-    if (busy) { dirty = true; return; }
-    busy = true; dirty = false;
+  async function solve() {
     const status = document.getElementById("posture-status");
     show(status, "Solving…");
     try {
@@ -69,11 +67,9 @@
         (res.baseline.converged ? "" : "; the no-tightness pose did not converge either") + " · " + res.solve_ms + " ms");
       document.body.dataset.solved = JSON.stringify(res.angles);
     } catch (err) { fail(status, err); }
-    busy = false;
-    if (dirty) update();
   }
 
-  function schedule() { clearTimeout(timer); timer = setTimeout(update, 150); }
+  const { run: update, schedule } = coalesced(solve, 150);
 
   function claimsTable() {
     return [el("thead", {}, el("tr", {}, el("th", {}, "claim"), el("th", {}, "our verdict"), el("th", {}, "model"))),
