@@ -88,24 +88,23 @@ def _opensim(path: Path, names: list[str], q: np.ndarray, activation: float):
             c.setValue(state, float(v), False)
 
     L = np.zeros((n, m))
-    t0 = time.perf_counter()
-    for k in range(n):
-        set_pose(k)
-        model.realizePosition(state)
-        for i, mu in enumerate(muscles):
-            L[k, i] = mu.getLength(state)
-    t_len = (time.perf_counter() - t0) / n
-
     r = np.zeros((n, m, len(hip)))
-    t0 = time.perf_counter()
-    for k in range(n):
-        set_pose(k)
-        model.realizePosition(state)
-        for i, mu in enumerate(muscles):
-            L[k, i] = mu.getLength(state)
-            for j, c in enumerate(hip):
-                r[k, i, j] = mu.computeMomentArm(state, c)
-    t_ma = (time.perf_counter() - t0) / n
+
+    def sweep(moment_arms: bool) -> float:
+        """Seconds per pose to fill ``L`` (and ``r`` when ``moment_arms``)."""
+        t0 = time.perf_counter()
+        for k in range(n):
+            set_pose(k)
+            model.realizePosition(state)
+            for i, mu in enumerate(muscles):
+                L[k, i] = mu.getLength(state)
+                if moment_arms:
+                    for j, c in enumerate(hip):
+                        r[k, i, j] = mu.computeMomentArm(state, c)
+        return (time.perf_counter() - t0) / n
+
+    t_len = sweep(False)
+    t_ma = sweep(True)
 
     F = np.zeros((n, m))
     failed = 0

@@ -172,7 +172,7 @@ def moment_arm(
     """
     import numpy as np
 
-    from iliopsoas.mechanics import lengths_and_moment_arms, moment_arms
+    from iliopsoas.mechanics import lengths_and_moment_arms, moment_arms, muscle_lengths
 
     model = _load(path, strict=not lenient)
     try:
@@ -198,9 +198,11 @@ def moment_arm(
     from iliopsoas.mechanics.path import UnsupportedWrapError
 
     try:
-        L, r = lengths_and_moment_arms(model, q, [ci], muscles=[mi])
         if exact:
+            L = muscle_lengths(model, q, [mi])
             r = moment_arms(model, q, [ci], exact=True, muscles=[mi])
+        else:
+            L, r = lengths_and_moment_arms(model, q, [ci], muscles=[mi])
     except UnsupportedWrapError as exc:
         fail(str(exc))
     unit = "deg" if rot else "m"

@@ -552,7 +552,9 @@ def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: Ar
         for is_rigid in (True, False):
             cols = np.flatnonzero((params.type_code == code) & (rigid == is_rigid))
             if cols.size:
-                groups.append((code, is_rigid, cols, params.subset(cols)))
+                # a group holding every muscle is params itself: subset() would copy the curve tables
+                sub = params if cols.size == m else params.subset(cols)
+                groups.append((code, is_rigid, cols, sub))
     # Poses are processed in chunks so that the temporaries stay bounded for any batch size.
     step = max(1, int(chunk_size))
     for start in range(0, n, step):

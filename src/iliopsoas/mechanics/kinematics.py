@@ -141,20 +141,13 @@ def forward_kinematics(
     if _FK_KERNEL is None or n < _KERNEL_MIN_POSES or not model.joints:
         return _forward_kinematics_numpy(model, q, dq)
     nb = len(model.bodies)
-    J = len(model.joints)
-    k = 0 if dq is None else dq.shape[1]
-    S = np.zeros((n, J, 6))
-    dS = np.zeros((n, k, J, 6))
-    for j, jt in enumerate(model.joints):
-        for i in range(6):
-            fn = jt.functions[i]
-            ci = jt.axis_coordinates[i]
-            if fn.is_constant() or ci < 0:
-                S[:, j, i] = fn.value(np.zeros(n))
-            else:
-                S[:, j, i] = fn.value(q[:, ci])
-                if dq is not None:
-                    dS[:, :, j, i] = fn.derivative(q[:, ci])[:, None] * dq[:, :, ci]
+    S, dF, axc = joint_axis_values(model, q, derivatives=dq is not None)
+    if dq is None:
+        k = 0
+        dS = np.zeros((n, 0) + S.shape[1:])
+    else:
+        k = dq.shape[1]
+        dS = np.where(axc >= 0, dF[:, None] * dq[:, :, axc], 0.0)
     data = _joint_arrays(model)
     R = np.zeros((n, nb, 3, 3))
     R[:, 0] = np.eye(3)
@@ -167,10 +160,12 @@ def forward_kinematics(
     return R, p, W, V
 
 
-def joint_axis_values(model: Model, q: Array) -> tuple[Array, Array, NDArray[np.int64]]:
+def joint_axis_values(model: Model, q: Array, *,
+                      derivatives: bool = True) -> tuple[Array, Array, NDArray[np.int64]]:
     """Transform-axis values ``S`` ``(n, J, 6)``, the derivatives ``dF`` ``(n, J, 6)`` of their
-    functions at ``q`` (zero for constant axes) and the coordinate of each non-constant axis
-    ``axc`` ``(J, 6)`` (-1 for constants): ``dS = dF * dq[axc]`` along any direction ``dq``."""
+    functions at ``q`` (zero for constant axes, and everywhere unless ``derivatives``) and the
+    coordinate of each non-constant axis ``axc`` ``(J, 6)`` (-1 for constants):
+    ``dS = dF * dq[axc]`` along any direction ``dq``."""
     n = q.shape[0]
     J = len(model.joints)
     S = np.zeros((n, J, 6))
@@ -184,7 +179,8 @@ def joint_axis_values(model: Model, q: Array) -> tuple[Array, Array, NDArray[np.
                 S[:, j, i] = fn.value(np.zeros(n))
             else:
                 S[:, j, i] = fn.value(q[:, ci])
-                dF[:, j, i] = fn.derivative(q[:, ci])
+                if derivatives:
+                    dF[:, j, i] = fn.derivative(q[:, ci])
                 axc[j, i] = ci
     return S, dF, axc
 

@@ -206,7 +206,7 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
         C = np.zeros((n, 0, nc))
     if r_out is None:
         r_out = np.zeros((n, len(mus), 0))
-    S, dF, axc = joint_axis_values(model, qc)
+    S, dF, axc = joint_axis_values(model, qc, derivatives=C.shape[1] > 0)  # dF is read only along directions
     moved = (C != 0).any(axis=0)  # (k, nc); NaN counts as moving
     aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0  # (nb, k)
     n_aff = aff.sum(axis=1).astype(np.int64)

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from iliopsoas.mechanics.forces import TendonMode, model_muscle_parameters, muscle_state
-from iliopsoas.mechanics.storage import Storage, model_motion_to_q
+from iliopsoas.mechanics.forces import TendonMode, muscle_forces
+from iliopsoas.mechanics.storage import Storage, coordinate_of_label, model_motion_to_q
 
 QUANTITIES = (
     ("length", "mtu_length"),
@@ -82,8 +82,6 @@ def analyze_motion(model: Any, motion: Storage, *, muscles: Sequence[str] | None
         cids = [model.coordinate_index(c) for c in coordinates]
     else:
         present = set()
-        from iliopsoas.mechanics.storage import coordinate_of_label
-
         for label in motion.labels[1:]:
             coord, quantity = coordinate_of_label(label)
             if quantity == "value":
@@ -92,8 +90,7 @@ def analyze_motion(model: Any, motion: Storage, *, muscles: Sequence[str] | None
         cids = [i for i, c in enumerate(model.coordinate_names) if c in present and not dep[i]]
     cnames = [model.coordinate_names[i] for i in cids]
     L, r = lengths_and_moment_arms(model, q, cids, muscles=ids)
-    params = model_muscle_parameters(model).subset(ids)
-    state = muscle_state(params, L, activation, tendon=tendon)
+    state = muscle_forces(model, q, activation, muscles=ids, tendon=tendon, lengths=L)
     labels: list[str] = [motion.labels[0] if motion.labels else "time"]
     cols: list[np.ndarray] = [motion.time]
     for k, m in enumerate(names):
@@ -108,8 +105,7 @@ def analyze_motion(model: Any, motion: Storage, *, muscles: Sequence[str] | None
             cols.append(arm)
             labels.append(f"{m}|moment_{c}")
             cols.append(arm * state.tendon_force[:, k])
-    data = np.column_stack(cols) if cols else np.zeros((q.shape[0], 0))
-    table = Storage(name="MuscleAnalysis", labels=tuple(labels), data=data, in_degrees=False)
+    table = Storage(name="MuscleAnalysis", labels=tuple(labels), data=np.column_stack(cols), in_degrees=False)
     summary = {
         "rows": int(q.shape[0]),
         "columns": len(labels),

@@ -60,6 +60,16 @@ SUPPORTED_JOINTS = (
     "GimbalJoint",
     "PlanarJoint",
 )
+# Transform axes (0-2 rotations, 3-5 translations) driven, one each, by the coordinates of the
+# joints whose spatial transform is fixed by their type.
+_BUILTIN_JOINT_AXES: dict[str, tuple[int, ...]] = {
+    "PinJoint": (2,),
+    "UniversalJoint": (0, 1),
+    "WeldJoint": (),
+    "SliderJoint": (3,),
+    "GimbalJoint": (0, 1, 2),
+    "PlanarJoint": (2, 3, 4),
+}
 SUPPORTED_WRAPS = ("WrapCylinder", "WrapSphere", "WrapEllipsoid")
 SUPPORTED_FUNCTIONS = (
     "Constant",
@@ -398,29 +408,14 @@ class _Loader:
         axes = [ex, ey, ez, ex, ey, ez]
         funcs: list[Function] = [zero] * 6
         acoords = [-1] * 6
-        need = {"PinJoint": 1, "UniversalJoint": 2, "WeldJoint": 0, "SliderJoint": 1, "GimbalJoint": 3, "PlanarJoint": 3}
-        if j.tag in need and len(own) != need[j.tag]:
-            raise self.doc.error(j, f"{j.tag} needs {need[j.tag]} coordinates, has {len(own)}")
         coord_types = {}
-        if j.tag == "PinJoint":
-            funcs[2], acoords[2] = ident, own_idx[0]
-            coord_types = {own_idx[0]: "rotational"}
-        elif j.tag == "UniversalJoint":
-            funcs[0], acoords[0] = ident, own_idx[0]
-            funcs[1], acoords[1] = ident, own_idx[1]
-            coord_types = {own_idx[0]: "rotational", own_idx[1]: "rotational"}
-        elif j.tag == "GimbalJoint":
-            for i in range(3):
-                funcs[i], acoords[i] = ident, own_idx[i]
-                coord_types[own_idx[i]] = "rotational"
-        elif j.tag == "SliderJoint":
-            funcs[3], acoords[3] = ident, own_idx[0]
-            coord_types = {own_idx[0]: "translational"}
-        elif j.tag == "PlanarJoint":
-            funcs[2], acoords[2] = ident, own_idx[0]
-            funcs[3], acoords[3] = ident, own_idx[1]
-            funcs[4], acoords[4] = ident, own_idx[2]
-            coord_types = {own_idx[0]: "rotational", own_idx[1]: "translational", own_idx[2]: "translational"}
+        fixed = _BUILTIN_JOINT_AXES.get(j.tag)
+        if fixed is not None:
+            if len(own) != len(fixed):
+                raise self.doc.error(j, f"{j.tag} needs {len(fixed)} coordinates, has {len(own)}")
+            for i, ci in zip(fixed, own_idx, strict=True):
+                funcs[i], acoords[i] = ident, ci
+                coord_types[ci] = "rotational" if i < 3 else "translational"
         elif j.tag == "CustomJoint":
             st = j.find("SpatialTransform")
             if st is None:
