@@ -115,7 +115,9 @@ def hip_moment_arms(
         for g, changes in result["rotation_sign_changes_deg"].items():
             where = ", ".join(f"{c:g}" for c in changes) or "nowhere in range"
             console.print(f"{g}: rotation moment arm changes sign at {where} deg of hip flexion")
-    published = None
+    if plot is None:
+        return
+    published = None  # the published curves are read only to draw them
     from iliopsoas.paths import shared_dir
 
     root = shared_dir()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,12 @@ def write(path: str | Path, name: str = "lumbopelvic", *, psoas_minor: bool = Tr
     return p
 
 
+@lru_cache(maxsize=8)
 def load(name: str = "lumbopelvic", *, psoas_minor: bool = True, lumbar_rhythm: bool = True) -> Any:
     """Build a bundled model as an immutable :class:`iliopsoas.mechanics.Model`.
+
+    The model is built once per process and option set (it is immutable, so every caller —
+    analyses, posture scenarios, the web app — shares the same instance).
 
     Parameters
     ----------

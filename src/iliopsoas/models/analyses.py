@@ -48,7 +48,6 @@ BOGDUK_1992 = (
 )
 
 
-@lru_cache(maxsize=4)
 def _model(psoas_minor: bool = True, lumbar_rhythm: bool = True) -> Any:
     from iliopsoas.models import load
 
@@ -334,6 +333,12 @@ def lumbar(side: str = "r") -> dict[str, Any]:
     anterior /= np.linalg.norm(anterior, axis=-1, keepdims=True)
     from iliopsoas.mechanics import path_points
 
+    # direction of each fascicle's first path segment (its line of pull on the vertebra of origin)
+    pull = np.empty((len(q), len(fascicles), 3))
+    for fi, fname in enumerate(fascicles):
+        pts = np.asarray(path_points(model, q, fname).ground)  # (p, S, 3)
+        pull[:, fi] = pts[:, 1] - pts[:, 0]
+    pull /= np.linalg.norm(pull, axis=-1, keepdims=True)
     es = _groups()[f"erector_spinae_{side}"]
     r_es = moment_arms(model, q, [f"{lv}_flex_ext" for lv in levels], muscles=es)  # (p, e, k)
     es_moment = np.einsum("pek,e->pk", r_es, np.array([fmax[n] for n in es]))
@@ -344,10 +349,7 @@ def lumbar(side: str = "r") -> dict[str, Any]:
             ("extension_moment_Nm", "lateral_bending_moment_Nm", "axial_moment_Nm", "compression_N", "anterior_shear_N"),
             0.0) for lv in levels}
         for fi, fname in enumerate(fascicles):
-            cur = path_points(model, q[pi : pi + 1], fname)
-            pts = np.asarray(cur.ground)[0]
-            u = pts[1] - pts[0]
-            u /= np.linalg.norm(u)
+            u = pull[pi, fi]
             f = float(force[pi, fi])
             per_f[fname] = {}
             for k, lv in enumerate(levels):
@@ -424,5 +426,6 @@ def group_moment_arm(group: str, coordinate: str, flexion_deg: Any = HIP_FLEXION
     flex = np.asarray(flexion_deg, dtype=float).ravel()
     q = _hip_flexion_poses(model, side, flex)
     names = _groups()[group]
-    w = np.array([_fmax()[n] for n in names])
+    fmax = _fmax()
+    w = np.array([fmax[n] for n in names])
     return np.asarray((moment_arms(model, q, [coordinate], muscles=names)[:, :, 0] @ w) / w.sum() * 1000)

@@ -177,11 +177,7 @@ def expand(name: str = "lumbopelvic", *, psoas_minor: bool = True, lumbar_rhythm
         items = data.get(key, [])
         if not isinstance(items, list):
             raise ModelDescriptionError(f"{name}.yaml: '{key}' must be a list")
-        expanded: list[dict[str, Any]] = []
-        for item in items:
-            expanded.append(item)
-        expanded += [mirror(item) for item in items if item.get("side") == "r"]
-        out[key] = expanded
+        out[key] = list(items) + [mirror(item) for item in items if item.get("side") == "r"]
     if not psoas_minor:
         out["muscles"] = [m for m in out["muscles"] if m.get("optional") != "psoas_minor"]
     if not lumbar_rhythm:

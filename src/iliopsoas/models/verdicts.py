@@ -209,7 +209,8 @@ def side_bending_verdict() -> Verdict:
     q = complete_coordinates(model, q)
     names = an._groups()["psoas_major_r"]
     dl = muscle_lengths(model, q, muscles=names)
-    w = np.array([an._fmax()[n] for n in names])
+    fmax = an._fmax()
+    w = np.array([fmax[n] for n in names])
     d_len = float(((dl[1] - dl[0]) @ w) / w.sum() * 1000)
     return _v(
         "supports" if d_len > 0 else "contradicts", d_len, "mm", "model lengths",
