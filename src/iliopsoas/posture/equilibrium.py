@@ -43,10 +43,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics import forces as _forces
 from iliopsoas.mechanics.forces import muscle_state
 from iliopsoas.mechanics.kinematics import complete_coordinates, coupling_vectors, forward_kinematics
-from iliopsoas.mechanics.muscles import MILLARD
 from iliopsoas.posture import passive
 from iliopsoas.posture.surrogate import Surrogate, cached_fit, source_digest
 from iliopsoas.posture.tightness import MuscleLoads
@@ -145,11 +143,6 @@ class Problem:
         self.params = model.muscle_params
         self._subsets: dict[bytes, Any] = {}
         self._z_warm: Array | None = None
-        # the engine's rigid-tendon evaluation on a parameter set prepared once (muscle_state
-        # copies the curve tables on every call); muscle_state is the fallback
-        self._rigid = getattr(_forces, "_rigid", None)
-        self._all_millard = (self.params.subset(np.arange(self.params.n_muscles))
-                             if self._rigid is not None and np.all(self.params.type_code == MILLARD) else None)
         self._build_kinematic_sets()
         self._build_joint_terms()
 
@@ -175,6 +168,7 @@ class Problem:
             x, y, zz = FOOT_POINT
             pts.append((m.body_index(f"tibia_{s}"), np.array([x, y, zz if s == "r" else -zz]), FOOT_MASS))
         self.mass_points = pts
+        self.masses = np.array([p[2] for p in pts])
         self.total_mass = float(sum(p[2] for p in pts))
         self.contacts = [(m.body_index(c.body), np.asarray(c.point, dtype=float)) for c in self.setup.contacts]
         self.heights0 = np.asarray([c.height + c.radius for c in self.setup.contacts], dtype=float)
@@ -253,16 +247,9 @@ class Problem:
         """Tendon forces ``(n, m)`` (N) for path lengths ``L`` ``(n, m)``."""
         Leff = L + loads.length_offset
         act = loads.activation
-        if self._all_millard is not None and self._rigid is not None:
-            p = self._all_millard
-            a = np.clip(act, p.minimum_activation, 1.0)
-            st = self._rigid(p, MILLARD, Leff, a, np.zeros_like(Leff))
-            passive, active_f, phi = st["passive"], st["active"], st["pennation_angle"]
-        else:
-            ms = muscle_state(self.params, Leff, act, tendon="rigid")
-            passive, active_f, phi = ms.passive_fiber_force, ms.active_fiber_force, ms.pennation_angle
-        active = np.where(act > 0, active_f, 0.0)
-        return (loads.stiffness * passive + active) * np.cos(phi) * loads.force_scale
+        ms = muscle_state(self.params, Leff, act, tendon="rigid")
+        active = np.where(act > 0, ms.active_fiber_force, 0.0)
+        return (loads.stiffness * ms.passive_fiber_force + active) * np.cos(ms.pennation_angle) * loads.force_scale
 
     def _untightened_forces(self, L: Array, F: Array, loads: MuscleLoads) -> Array:
         """The forces ``F`` with every tightness removed (recomputed only where a load differs)."""
@@ -272,16 +259,11 @@ class Problem:
         cols = np.flatnonzero(changed)
         F0 = F.copy()
         key = cols.tobytes()
-        if self._all_millard is not None and self._rigid is not None:
-            sub = self._subsets.get(key)
-            if sub is None:
-                sub = self._subsets[key] = self._all_millard.subset(cols)
-            a = np.broadcast_to(sub.minimum_activation, (L.shape[0], cols.size))
-            st = self._rigid(sub, MILLARD, L[:, cols], a, np.zeros((L.shape[0], cols.size)))
-            F0[:, cols] = st["passive"] * np.cos(st["pennation_angle"]) * loads.force_scale[:, cols]
-        else:
-            base = MuscleLoads(np.zeros_like(F), np.ones_like(F), np.zeros_like(F), loads.force_scale)
-            F0 = self.muscle_forces(L, base)
+        sub = self._subsets.get(key)
+        if sub is None:  # prepared once: muscle_state does not copy a parameter set it is given whole
+            sub = self._subsets[key] = self.params.subset(cols)
+        ms = muscle_state(sub, L[:, cols], 0.0, tendon="rigid")  # activation clamps to its minimum
+        F0[:, cols] = ms.passive_fiber_force * np.cos(ms.pennation_angle) * loads.force_scale[:, cols]
         return F0
 
     def gradient(self, z: Array, loads: MuscleLoads, heights: Array, *, detail: bool = False) -> Any:
@@ -302,7 +284,7 @@ class Problem:
         K, dK = self.kin.evaluate(u)
         nmp = len(self.mass_points)
         px, py = self.setup.pivot
-        mass = np.array([p[2] for p in self.mass_points])
+        mass = self.masses
         Sx = K[:, 0:2 * nmp:2] @ mass - px * mass.sum()
         Sy = K[:, 1:2 * nmp:2] @ mass - py * mass.sum()
         dSx = np.einsum("nbd,b->nd", dK[:, 0:2 * nmp:2], mass)
@@ -433,9 +415,9 @@ class Problem:
                 if todo.size == 0:
                     break
             z[active] = znew
-        Gf = self.gradient(z, loads, H0)
         pts = np.concatenate([z[:, None, :], z[:, None, :] + FD_STEP * eye[None]], axis=1).reshape(-1, k)
         Gall = self.gradient(pts, _repeat(loads, k + 1), np.repeat(H0, k + 1, axis=0)).reshape(n, k + 1, k)
+        Gf = Gall[:, 0]  # the gradient at z itself is the first point of the difference batch
         Hf = (Gall[:, 1:] - Gall[:, :1]) / FD_STEP
         Hf = 0.5 * (Hf + np.swapaxes(Hf, 1, 2))
         stable = np.linalg.eigvalsh(Hf)[:, 0] > 0
@@ -458,5 +440,5 @@ class Problem:
 
 
 def _repeat(loads: MuscleLoads, times: int) -> MuscleLoads:
-    return MuscleLoads(np.repeat(loads.length_offset, times, axis=0), np.repeat(loads.stiffness, times, axis=0),
-                       np.repeat(loads.activation, times, axis=0), np.repeat(loads.force_scale, times, axis=0))
+    """Each row of ``loads`` repeated ``times`` times in a row (as ``np.repeat`` along rows)."""
+    return loads.rows(np.repeat(np.arange(loads.n), times))

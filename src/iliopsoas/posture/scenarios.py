@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.posture.equilibrium import Contact, Problem, Setup, Solution
+from iliopsoas.posture.equilibrium import Contact, Problem, Setup, Solution, _repeat
 from iliopsoas.posture.people import Person
 from iliopsoas.posture.tightness import MuscleLoads, Tightness, TightnessError, muscle_loads
 
@@ -182,7 +182,6 @@ def _setups(lumbar_ratio: float) -> dict[str, Setup]:
     return out
 
 
-@lru_cache(maxsize=4)
 def _model(psoas_minor: bool) -> Any:
     from iliopsoas.models import load
 
@@ -196,12 +195,19 @@ def _group_of(psoas_minor: bool) -> dict[str, str]:
     return {m["name"]: m["group"] for m in expand("lumbopelvic", psoas_minor=psoas_minor)["muscles"]}
 
 
+@lru_cache(maxsize=4)
+def _model_setups(psoas_minor: bool) -> dict[str, Setup]:
+    """Every scenario's setup for the model (the torso ratio needs one probe problem per model)."""
+    model = _model(psoas_minor)
+    probe = Problem(model, Setup("probe", {}, ("L5_S1_flex_ext",), ({"L5_S1_flex_ext": 1.0},), (0.0,), (0.0,), (0.0,)))
+    return _setups(_torso_ratio(model, probe.lumbar_ratio))
+
+
 @lru_cache(maxsize=32)
 def problem(name: str, psoas_minor: bool = True, nutation_deg: float = 0.0) -> Problem:
     """The solver problem of a scenario (cached: the fits are made once per process)."""
     model = _model(psoas_minor)
-    probe = Problem(model, Setup("probe", {}, ("L5_S1_flex_ext",), ({"L5_S1_flex_ext": 1.0},), (0.0,), (0.0,), (0.0,)))
-    setups = _setups(_torso_ratio(model, probe.lumbar_ratio))
+    setups = _model_setups(psoas_minor)
     if name not in setups:
         raise TightnessError(f"unknown scenario {name!r}: use one of {', '.join(SCENARIOS)}")
     return Problem(model, setups[name], nutation=math.radians(nutation_deg))
@@ -403,7 +409,7 @@ def thomas_abduction(tights: list[dict[str, Tightness]], q: Array, *, side: str 
     loads = loads_for(prob, tights, s, person)
     grid = np.radians(np.arange(-ABDUCTION_MAX_DEG, ADDUCTION_MAX_DEG + 1e-9, ABDUCTION_STEP_DEG))
     g = grid.size
-    gen, _ = _abduction_force(prob, s, np.repeat(sag, g, axis=0), np.tile(grid, n), _repeat_rows(loads, g))
+    gen, _ = _abduction_force(prob, s, np.repeat(sag, g, axis=0), np.tile(grid, n), _repeat(loads, g))
     gen = gen.reshape(n, g)
     # the fits hold inside the setup's box only
     in_range = np.all((sag >= prob.z_lo[:2] - 1e-9) & (sag <= prob.z_hi[:2] + 1e-9), axis=1)
@@ -438,10 +444,6 @@ def thomas_abduction(tights: list[dict[str, Tightness]], q: Array, *, side: str 
     abd[rows] = -np.degrees(a)
     scale[rows] = k
     return {"abduction_deg": abd, "found": found, "in_range": in_range, "knee_force_scale": scale}
-
-
-def _repeat_rows(loads: MuscleLoads, times: int) -> MuscleLoads:
-    return loads.rows(np.repeat(np.arange(loads.n), times))
 
 
 def _abduction_force(prob: Problem, s: str, sag: Array, add: Array, loads: MuscleLoads) -> tuple[Array, Array]:

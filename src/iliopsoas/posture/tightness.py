@@ -191,11 +191,14 @@ def muscle_loads(
     off = np.zeros((n, m))
     stiff = np.ones((n, m))
     act = np.zeros((n, m))
+    resolved: dict[str, list[int]] = {}  # a sweep names the same target on every row
     for row, mapping in enumerate(batch):
         for target, t in mapping.items():
             if not isinstance(t, Tightness):
                 raise TightnessError(f"tightness of {target!r} must be a Tightness, got {type(t).__name__}")
-            ids = resolve_target(target, muscle_names, group_of, side)
+            ids = resolved.get(target)
+            if ids is None:
+                ids = resolved[target] = resolve_target(target, muscle_names, group_of, side)
             off[row, ids] = t.shortening * optimal_fiber_length[ids] + t.tendon_shortening * tendon_slack_length[ids]
             stiff[row, ids] = t.stiffness
             act[row, ids] = t.tone
