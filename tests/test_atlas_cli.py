@@ -136,10 +136,19 @@ def test_conflicts_json_and_human():
     rows = run_json("conflicts")
     assert [r["id"] for r in rows] == ["K1", "K2"]
     k1 = rows[0]
-    assert set(k1) == {"id", "title", "resolution", "claims", "statements"}
+    assert set(k1) == {"id", "title", "resolution", "claims", "positions", "agreed", "statements"}
     assert {s["subject"] for s in k1["statements"]} == {"psoas-minor"}
+    assert [p["id"] for p in k1["positions"]] == ["range-40-60", "about-60", "depends-on-population"]
+    assert k1["positions"][0] == {
+        "id": "range-40-60",
+        "label": "present in roughly 40-60% of people",
+        "statements": ["seed-001.psoas-minor.variant.prevalence"],
+        "opposes": ["about-60", "depends-on-population"],
+    }
+    assert k1["agreed"] == []
     res = run("conflicts")
     assert res.exit_code == 0 and "K1" in res.stdout and "Psoas minor prevalence" in res.stdout
+    assert "Side range-40-60: present in roughly 40-60% of people" in res.stdout
 
 
 # ----------------------------------------------------------------------------- sparql / export

@@ -147,6 +147,7 @@ def test_home_and_atlas_pages(server, page):
     assert page.locator("#entity .badge.consistent").count() > 0
     assert page.locator("details.conflict").count() > 0
     page.locator("details.conflict").first.locator("summary").click()
+    assert page.locator("details.conflict .position h4").first.inner_text().startswith("Side: ")
     shot(page, "atlas")
 
 

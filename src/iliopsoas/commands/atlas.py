@@ -318,9 +318,10 @@ def show(
     kids = sorted({k for f in [*about, *mentioning] for k in f.conflicts}, key=lambda k: int(k[1:]))
     for kid in kids:
         k = atlas.conflicts[kid]
+        sides = "\n".join(f"• {_position_title(k, p)}" for p in k.positions)
         console.print(
             Panel(
-                escape(k.resolution),
+                f"{sides}\n{escape(k.resolution)}",
                 title=f"[bold red]⚠ {kid}[/] {escape(k.title)}",
                 title_align="left",
                 border_style="red",
@@ -449,7 +450,7 @@ def claims(
 
 @app.command("conflicts")
 def conflicts(as_json: bool = JSON_OPT) -> None:
-    """Show where sources disagree: every conflict group with its statements and our resolution."""
+    """Show where sources disagree: each conflict's sides with their statements, and our resolution."""
     from iliopsoas.knowledge.store import fact_to_dict
 
     atlas = _atlas()
@@ -462,6 +463,8 @@ def conflicts(as_json: bool = JSON_OPT) -> None:
                     "title": k.title,
                     "resolution": k.resolution,
                     "claims": list(k.claims),
+                    "positions": _positions_json(k),
+                    "agreed": list(k.agreed),
                     "statements": [
                         fact_to_dict(atlas.statements[s], with_subject=True) for s in k.statements
                     ],
@@ -477,11 +480,14 @@ def conflicts(as_json: bool = JSON_OPT) -> None:
         console.print("No conflicts recorded.")
         return
     for k in groups:
-        facts = [atlas.statements[s] for s in k.statements]
-        parts: list[Any] = [
-            _statements_table(atlas, facts, "", subject_column=True),
-            f"[bold]Resolution:[/] {escape(k.resolution)}",
-        ]
+        parts: list[Any] = []
+        for pos in k.positions:
+            facts = [atlas.statements[s] for s in pos.statements]
+            parts.append(_statements_table(atlas, facts, _position_title(k, pos), subject_column=True))
+        if k.agreed:
+            facts = [atlas.statements[s] for s in k.agreed]
+            parts.append(_statements_table(atlas, facts, "Agreed by every side", subject_column=True))
+        parts.append(f"[bold]Resolution:[/] {escape(k.resolution)}")
         if k.claims:
             parts.append(f"[dim]claims: {', '.join(k.claims)}[/]")
         console.print(
@@ -489,6 +495,23 @@ def conflicts(as_json: bool = JSON_OPT) -> None:
                 Group(*parts), title=f"[bold red]⚠ {k.id}[/] {escape(k.title)}", title_align="left", border_style="red"
             )
         )
+
+
+def _positions_json(k: Any) -> list[dict[str, Any]]:
+    """The sides of conflict ``k`` for ``--json``: id, label, statement ids and the sides it opposes."""
+    return [
+        {"id": p.id, "label": p.label, "statements": list(p.statements), "opposes": [o.id for o in k.opposed(p)]}
+        for p in k.positions
+    ]
+
+
+def _position_title(k: Any, pos: Any) -> str:
+    """``Side range-40-60: present in …`` (plus ``against …`` when the side opposes only some others)."""
+    against = k.opposed(pos)
+    title = f"Side {pos.id}: {escape(pos.label)}"
+    if len(against) < len(k.positions) - 1:
+        title += f" [dim](against {', '.join(o.id for o in against)})[/]"
+    return title
 
 
 # ----------------------------------------------------------------------------- sparql

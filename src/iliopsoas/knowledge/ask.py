@@ -830,6 +830,24 @@ class _Engine:
 
         return sorted(facts, key=key)
 
+    def _sides(self, conflict: Conflict, shown: Sequence[Any]) -> str:
+        """The sides of ``conflict`` with their sources: those the shown facts take and their opponents.
+
+        When no shown fact takes a side (the conflict came from a topic or a claim), every side.
+        """
+        taken = {p.id for f in shown if (p := conflict.position_of(f.id)) is not None}
+        wanted = set(taken)
+        for p in conflict.positions:
+            if p.id in taken:
+                wanted.update(o.id for o in conflict.opposed(p))
+        lines = []
+        for p in conflict.positions:
+            if wanted and p.id not in wanted:
+                continue
+            srcs = [s.source for sid in p.statements if sid in self.atlas.statements for s in self.atlas.statements[sid].sources]
+            lines.append(f"- {p.label} ({', '.join(dict.fromkeys(srcs))})")
+        return "The sides:\n" + "\n".join(lines)
+
     def _add_conflict(self, d: _Draft, kid: str) -> None:
         conflict = self.atlas.conflicts.get(kid)
         if conflict is not None and all(c.id != kid for c in d.conflicts):
@@ -879,6 +897,7 @@ class _Engine:
         ids = {f.id for f in cited}
         for conflict in d.conflicts:
             blocks.append(f"Where the sources disagree ({conflict.id}, {conflict.title}): {conflict.resolution.strip()}")
+            blocks.append(self._sides(conflict, shown))
             for sid in conflict.statements:
                 if sid not in ids and sid in self.atlas.statements:
                     cited.append(self.atlas.statements[sid])

@@ -7,6 +7,7 @@ Vocabulary (prefixes are pre-declared in :func:`sparql`, so queries may use them
 ``src:``  ``https://w3id.org/iliopsoas/source/<id>``     a source record
 ``claim:`` ``https://w3id.org/iliopsoas/claim/<id>``     a seed claim
 ``conflict:`` ``https://w3id.org/iliopsoas/conflict/<id>``  a conflict group
+``position:`` ``https://w3id.org/iliopsoas/position/<conflict>-<id>``  one side of a conflict
 ``ilo:``  ``https://w3id.org/iliopsoas/vocab#``          classes and properties below
 ``q:``    ``https://w3id.org/iliopsoas/qualifier/``      one property per qualifier key
 
@@ -34,7 +35,12 @@ Sources: ``a ilo:Source``; ``dcterms:title``, ``ilo:sourceKind``, ``dcterms:publ
 Claims: ``a ilo:Claim``; ``ilo:article`` ("000"…), ``ilo:text``, ``ilo:verdict``, ``ilo:basis``,
 ``ilo:asserts stmt:…``, ``dcterms:source``, and ``ilo:modelVerdict [ ilo:verdict; ilo:value;
 ilo:unit; ilo:analysis; ilo:note ]``. Conflicts: ``a ilo:Conflict``; ``dcterms:title``,
-``ilo:member stmt:…``, ``ilo:aboutClaim claim:…``, ``ilo:resolution``.
+``ilo:member stmt:…`` (every statement of the conflict), ``ilo:agreed stmt:…`` (the ground every
+side accepts), ``ilo:position position:K…-<id>``, ``ilo:aboutClaim claim:…``, ``ilo:resolution``.
+Positions (the sides): ``a ilo:Position``; ``ilo:positionId`` (its id within the conflict),
+``ilo:order`` (0, 1, … as in the data file), ``rdfs:label`` (``@en``), ``ilo:member stmt:…`` and
+``ilo:opposes position:…`` (both directions written). ``ilo:conflictsWith`` joins exactly the
+statements of opposed positions, plus the links written on the statements themselves.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ PREFIXES: dict[str, str] = {
     "src": BASE + "source/",
     "claim": BASE + "claim/",
     "conflict": BASE + "conflict/",
+    "position": BASE + "position/",
     "q": BASE + "qualifier/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
@@ -144,6 +151,10 @@ def _citations(node: ox.NamedNode, refs: tuple[SourceRef, ...] | list[SourceRef]
             yield ox.Triple(node, _n("ilo", "citation"), b)
             yield ox.Triple(b, _n("ilo", "source"), src)
             yield ox.Triple(b, _n("ilo", "locator"), _text(ref.locator))
+
+
+def _position_node(conflict_id: str, position_id: str) -> ox.NamedNode:
+    return _n("position", f"{conflict_id}-{position_id}")
 
 
 def _fact_triples(f: Fact) -> Iterator[ox.Triple]:
@@ -258,6 +269,19 @@ def triples(atlas: Atlas) -> Iterator[ox.Triple]:
         yield ox.Triple(n, _n("ilo", "resolution"), _text(k.resolution, "en"))
         for sid in k.statements:
             yield ox.Triple(n, _n("ilo", "member"), _n("stmt", sid))
+        for sid in k.agreed:
+            yield ox.Triple(n, _n("ilo", "agreed"), _n("stmt", sid))
+        for i, pos in enumerate(k.positions):
+            p = _position_node(k.id, pos.id)
+            yield ox.Triple(n, _n("ilo", "position"), p)
+            yield ox.Triple(p, RDF_TYPE, _n("ilo", "Position"))
+            yield ox.Triple(p, _n("ilo", "positionId"), _text(pos.id))
+            yield ox.Triple(p, _n("ilo", "order"), _value(i))
+            yield ox.Triple(p, _n("rdfs", "label"), _text(pos.label, "en"))
+            for sid in pos.statements:
+                yield ox.Triple(p, _n("ilo", "member"), _n("stmt", sid))
+            for other in k.opposed(pos):
+                yield ox.Triple(p, _n("ilo", "opposes"), _position_node(k.id, other.id))
         for cid in k.claims:
             yield ox.Triple(n, _n("ilo", "aboutClaim"), _n("claim", cid))
 

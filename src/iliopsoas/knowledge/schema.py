@@ -14,7 +14,8 @@ The data files under ``knowledge/data/`` are the source of truth (reviewed like 
 ``claims.yaml``
     mapping ``claim-id -> Claim`` for every claim of the seed ledger (``C000-05`` …).
 ``conflicts.yaml``
-    mapping ``conflict-id -> Conflict`` (``K1`` … ): groups of statements that disagree.
+    mapping ``conflict-id -> Conflict`` (``K1`` … ): points on which statements disagree, each
+    split into named positions (the sides) plus the ground every side accepts.
 
 Ids are lower-case slugs (``psoas-major``, ``lesser-trochanter``); statement ids are globally unique
 (by convention ``<subject>.<predicate>.<slug>``). Prose fields are written in our own words: facts
@@ -234,9 +235,65 @@ class Claim(_Strict):
     model_verdict: ModelVerdict | None = None
 
 
+class Position(_Strict):
+    """One side of a :class:`Conflict`: what its statements hold on the disputed point.
+
+    ``opposes`` names the positions of the same conflict this one disagrees with; left out, it
+    opposes every other position. A conflict with several disputed points (how many joints
+    iliacus crosses *and* how many psoas crosses) pairs each side only with its counterpart.
+    """
+
+    id: Slug
+    label: str = Field(min_length=1, description="what this side holds, in a short phrase of our own words")
+    statements: list[StatementId] = Field(min_length=1)
+    opposes: list[Slug] | None = None
+
+
 class Conflict(_Strict):
+    """A point on which sources disagree, split into the sides (:class:`Position`) they take.
+
+    Statements conflict only with the statements of the positions their own position opposes;
+    ``agreed`` holds statements every side accepts (the shared ground, shown as context, linked
+    to nothing). ``statements`` is every member (positions in order, then ``agreed``); when a data
+    file gives it, the store checks that positions and ``agreed`` cover it exactly.
+    """
+
     id: Annotated[str, Field(pattern=r"^K\d+$")]
     title: str
+    positions: list[Position] = Field(min_length=2)
+    agreed: list[StatementId] = Field(default_factory=list)
     statements: list[StatementId] = Field(min_length=2)
     claims: list[str] = Field(default_factory=list)
     resolution: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _members_from_positions(cls, data: Any) -> Any:
+        """Fill ``statements`` from the positions and ``agreed`` when the record leaves it out."""
+        if not isinstance(data, dict):
+            return data
+        if "positions" not in data and "statements" in data:
+            raise ValueError(
+                "positions are missing: a conflict names its sides, each with an id, a label and the "
+                "statements that take it (a flat statements list no longer says who disagrees with whom)"
+            )
+        if "statements" in data:
+            return data
+        members: list[Any] = []
+        positions = data.get("positions")
+        for p in positions if isinstance(positions, list) else []:
+            ids = p.get("statements") if isinstance(p, dict) else None
+            members += ids if isinstance(ids, list) else []
+        agreed = data.get("agreed")
+        members += agreed if isinstance(agreed, list) else []
+        return {**data, "statements": list(dict.fromkeys(members))}  # once each, in order
+
+    def position_of(self, statement_id: str) -> Position | None:
+        """The position that holds ``statement_id`` (``None`` when it is agreed or not a member)."""
+        return next((p for p in self.positions if statement_id in p.statements), None)
+
+    def opposed(self, position: Position) -> list[Position]:
+        """The positions ``position`` disagrees with (every other one unless it names them)."""
+        if position.opposes is None:
+            return [p for p in self.positions if p.id != position.id]
+        return [p for p in self.positions if p.id in position.opposes]

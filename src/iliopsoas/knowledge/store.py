@@ -9,9 +9,11 @@ the file, the key path inside it and what was expected, e.g.::
     entities/muscles.yaml: psoas-major.statements[3].object: unknown entity 'lesser-trochanterr'
     (did you mean 'lesser-trochanter'?)
 
-Conflicts are symmetric: a statement listed in a :class:`~iliopsoas.knowledge.schema.Conflict`
-conflicts with every other statement of that conflict, and ``conflicts_with`` links given on a
-statement are mirrored on the other side.
+Conflicts are symmetric and distinguish the sides: a :class:`~iliopsoas.knowledge.schema.Conflict`
+splits its statements into named positions (plus ``agreed``, the ground every side accepts), and a
+statement conflicts only with the statements of the positions its own position opposes, so two
+statements that agree are never linked because they sit in the same conflict. ``conflicts_with``
+links given on a statement are added and mirrored on the other side.
 
 Name resolution (:meth:`Atlas.resolve`) tries, in order: a preferred reading of a few ambiguous
 lay words (``"psoas"`` alone means psoas major, the muscle the articles talk about, not the
@@ -563,6 +565,70 @@ def _validate_each(
     return good
 
 
+def _conflict_problems(conflict: Conflict) -> list[str]:
+    """Check that the positions of ``conflict`` split its statements into sides that oppose each other.
+
+    Every statement takes exactly one side or is ``agreed``; position ids are unique; ``opposes``
+    names other positions of the same conflict, and opposition is mutual.
+    """
+    at = f"conflicts.yaml: {conflict.id}"
+    out: list[str] = []
+    where: dict[str, str] = {}  # statement id -> its first place ("position 'x'" or "agreed")
+    for i, pos in enumerate(conflict.positions):
+        for j, sid in enumerate(pos.statements):
+            if sid in where:
+                out.append(
+                    f"{at}.positions[{i}].statements[{j}]: statement {sid!r} is already in {where[sid]}; "
+                    "a statement takes exactly one side"
+                )
+            else:
+                where[sid] = f"position {pos.id!r}"
+    for j, sid in enumerate(conflict.agreed):
+        if sid in where:
+            out.append(
+                f"{at}.agreed[{j}]: statement {sid!r} is already in {where[sid]}; "
+                "a statement either takes one side or is agreed by all"
+            )
+        else:
+            where[sid] = "agreed"
+    seen: set[str] = set()
+    for j, sid in enumerate(conflict.statements):
+        if sid in seen:
+            out.append(f"{at}.statements[{j}]: statement {sid!r} is listed twice")
+        seen.add(sid)
+        if sid not in where:
+            names = ", ".join(repr(p.id) for p in conflict.positions)
+            out.append(
+                f"{at}.statements[{j}]: statement {sid!r} takes no side; "
+                f"put it in one of the positions ({names}) or in agreed"
+            )
+    for sid in (s for s in where if s not in seen):
+        out.append(f"{at}.statements: {sid!r} is in {where[sid]} but not in the conflict's statements")
+    ids = [p.id for p in conflict.positions]
+    for i, pos in enumerate(conflict.positions):
+        if pos.id in ids[:i]:
+            out.append(f"{at}.positions[{i}].id: duplicate position id {pos.id!r}")
+        for j, other in enumerate(pos.opposes or []):
+            place = f"{at}.positions[{i}].opposes[{j}]"
+            if other == pos.id:
+                out.append(f"{place}: a position cannot oppose itself")
+            elif other not in ids:
+                out.append(f"{place}: unknown position {other!r}{_did_you_mean(other, ids)}")
+        if pos.opposes is not None and not pos.opposes:
+            out.append(
+                f"{at}.positions[{i}].opposes: a position must oppose another one "
+                "(statements every side accepts go in agreed)"
+            )
+        for side in conflict.opposed(pos):
+            if all(back.id != pos.id for back in conflict.opposed(side)):
+                place = f"{at}.positions[{i}]" + (".opposes" if pos.opposes is not None else "")
+                out.append(
+                    f"{place}: {pos.id!r} opposes {side.id!r} but {side.id!r} does not oppose {pos.id!r}; "
+                    "opposition must be mutual"
+                )
+    return out
+
+
 @dataclass
 class _Draft:
     """Statements as read, before conflicts are made symmetric."""
@@ -731,10 +797,13 @@ def _load(data_dir: Path) -> Atlas:
         for j, ref in enumerate(claim.sources):
             dangling(f"claims.yaml: {cid}.sources[{j}].source", "source", ref.source, seen_sources, sources)
     for kid, conflict in conflicts.items():
-        for j, sid in enumerate(conflict.statements):
-            dangling(f"conflicts.yaml: {kid}.statements[{j}]", "statement", sid, seen_statements, first)
-        if len(set(conflict.statements)) < len(conflict.statements):
-            problems.append(f"conflicts.yaml: {kid}.statements: a statement is listed twice")
+        problems.extend(_conflict_problems(conflict))
+        for i, pos in enumerate(conflict.positions):
+            for j, sid in enumerate(pos.statements):
+                place = f"conflicts.yaml: {kid}.positions[{i}].statements[{j}]"
+                dangling(place, "statement", sid, seen_statements, first)
+        for j, sid in enumerate(conflict.agreed):
+            dangling(f"conflicts.yaml: {kid}.agreed[{j}]", "statement", sid, seen_statements, first)
         for j, c in enumerate(conflict.claims):
             dangling(f"conflicts.yaml: {kid}.claims[{j}]", "claim", c, seen_claims, claims)
 
@@ -774,7 +843,10 @@ def _load(data_dir: Path) -> Atlas:
     for kid, conflict in conflicts.items():
         for a in conflict.statements:
             groups[a].add(kid)
-            links[a].update(b for b in conflict.statements if b != a)
+        for pos in conflict.positions:  # a side conflicts only with the sides it opposes
+            for side in conflict.opposed(pos):
+                for a in pos.statements:
+                    links[a].update(side.statements)
 
     facts: dict[str, Fact] = {}
     by_subject: dict[str, list[str]] = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from iliopsoas.web.schemas import ConflictOut, EntityBrief, EntityOut, FactOut, SourceBrief
+from iliopsoas.web.schemas import ConflictOut, EntityBrief, EntityOut, FactOut, PositionOut, SourceBrief
 
 router = APIRouter(prefix="/api/atlas", tags=["atlas"])
 
@@ -44,7 +44,12 @@ def fact_out(atlas: Any, f: Any) -> FactOut:
 def _conflict_out(atlas: Any, cid: str) -> ConflictOut:
     c = atlas.conflicts[cid]
     facts = [fact_out(atlas, atlas.statements[s]) for s in c.statements if s in atlas.statements]
-    return ConflictOut(id=c.id, title=c.title, resolution=c.resolution, claims=list(c.claims), statements=facts)
+    positions = [
+        PositionOut(id=p.id, label=p.label, statements=list(p.statements), opposes=[o.id for o in c.opposed(p)])
+        for p in c.positions
+    ]
+    return ConflictOut(id=c.id, title=c.title, resolution=c.resolution, claims=list(c.claims), positions=positions,
+                       agreed=list(c.agreed), statements=facts)
 
 
 @router.get("/search", response_model=list[EntityBrief])

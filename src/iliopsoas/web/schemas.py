@@ -47,11 +47,20 @@ class FactOut(BaseModel):
     conflicts: list[str]
 
 
+class PositionOut(BaseModel):
+    id: str
+    label: str
+    statements: list[str] = Field(description="ids of the statements that take this side")
+    opposes: list[str] = Field(description="ids of the positions this side disagrees with")
+
+
 class ConflictOut(BaseModel):
     id: str
     title: str
     resolution: str
     claims: list[str]
+    positions: list[PositionOut]
+    agreed: list[str] = Field(description="ids of the statements every side accepts")
     statements: list[FactOut]
 
 

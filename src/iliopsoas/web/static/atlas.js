@@ -39,11 +39,22 @@
       el("th", {}, "sources"))), el("tbody", {}, facts.map((f) => factRow(f, sources, subjectFirst))));
   }
 
+  // One table per side of the conflict (statements only conflict across opposed sides), then the shared ground.
   function conflictBlock(c, sources, open) {
+    const byId = Object.fromEntries(c.statements.map((f) => [f.id, f]));
+    const pick = (ids) => ids.filter((id) => byId[id]).map((id) => byId[id]);
+    const others = c.positions.length - 1;
+    const sides = c.positions.map((p) => el("div", { class: "position", "data-position": p.id },
+      el("h4", {}, "Side: " + p.label,
+        p.opposes.length < others ? el("span", { class: "small muted" }, " · against: " +
+          p.opposes.map((o) => c.positions.find((q) => q.id === o).label).join("; ")) : null),
+      factTable(pick(p.statements), sources, true)));
+    const agreed = c.agreed.length ? el("div", { class: "position agreed" }, el("h4", {}, "Agreed by every side"),
+      factTable(pick(c.agreed), sources, true)) : null;
     return el("details", { class: "conflict", "data-conflict": c.id, open },
       el("summary", {}, el("span", { class: "badge conflict" }, "⚠ " + c.id), " " + c.title,
-        el("span", { class: "small muted" }, " · " + c.statements.length + " statements")),
-      factTable(c.statements, sources, true),
+        el("span", { class: "small muted" }, " · " + c.positions.length + " sides, " + c.statements.length + " statements")),
+      sides, agreed,
       el("p", { class: "small" }, el("strong", {}, "How we read it: "), c.resolution));
   }
 
