@@ -16,13 +16,13 @@ from iliopsoas.commands import model_analyze, model_ours
 from iliopsoas.commands._common import console, fail, print_json
 
 if TYPE_CHECKING:
-    from iliopsoas.mechanics.model import Model
+    from iliopsoas.mechanics import Model
 
 app = typer.Typer(help="OpenSim models: structure, muscle paths, moment arms.", no_args_is_help=True)
 
 
 def _load(path: Path, strict: bool) -> Model:
-    from iliopsoas.mechanics.osim import OsimError, load_osim
+    from iliopsoas.mechanics import OsimError, load_osim
 
     try:
         return load_osim(path, strict=strict)
@@ -195,7 +195,7 @@ def moment_arm(
     for i, v in _parse_sets(model, sets).items():
         q[:, i] = v
     q[:, ci] = np.radians(values) if rot else values
-    from iliopsoas.mechanics.path import UnsupportedWrapError
+    from iliopsoas.mechanics import UnsupportedWrapError
 
     try:
         if exact:

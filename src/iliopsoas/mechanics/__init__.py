@@ -15,10 +15,12 @@ from iliopsoas.mechanics.moment_arms import (
     path_points,
 )
 from iliopsoas.mechanics.osim import OsimError, load_osim, write_osim
+from iliopsoas.mechanics.path import UnsupportedWrapError
 
 __all__ = [
     "Model",
     "OsimError",
+    "UnsupportedWrapError",
     "body_transforms",
     "complete_coordinates",
     "lengths_and_moment_arms",

@@ -120,6 +120,103 @@ def _adjust(pt, r, w):  # type: ignore[no-untyped-def]
     ), True
 
 
+# Upper bound used to skip the two arc cosines of the tangency test: |acos a - acos b| >= |a - b|
+# (the derivative of acos is at least 1 in magnitude), so a difference of cosines above this is
+# an angle difference above _TANGENCY for certain; the margin covers acos's round-off.
+_TANGENCY_SURE = _TANGENCY * (1.0 + 1e-9)
+
+
+@njit(cache=True, inline="always")
+def _adjust_z(pt, r, w):  # type: ignore[no-untyped-def]
+    """:func:`_adjust` for the case the refinement meets: the result has ``r``'s x and y and a new z.
+
+    The closest points on the axis through ``r`` share ``r``'s x and y, so the intersection and the
+    update reduce to their z components; the operations kept are those of :func:`_adjust` on the
+    components that are not exact zeros, so the result is the same to the last bit. Anything
+    degenerate (a zero-length segment, parallel lines, a non-finite value) goes to :func:`_adjust`.
+    """
+    dx, dy, dz = r[0] - pt[0], r[1] - pt[1], r[2] - pt[2]
+    mag_p = math.sqrt(dx * dx + dy * dy + dz * dz)
+    ex, ey, ez = w[0] - r[0], w[1] - r[1], w[2] - r[2]
+    mag_w = math.sqrt(ex * ex + ey * ey + ez * ez)
+    if not (mag_p >= _EPS and mag_w >= _EPS):
+        return _adjust(pt, r, w)
+    prz = dz / mag_p
+    rwz = ez / mag_w
+    if not (-1.0 <= prz <= 1.0 and -1.0 <= rwz <= 1.0):
+        return r, False  # an arc cosine of NaN: no adjustment, as in _adjust
+    if not (abs(prz - rwz) > _TANGENCY_SURE):
+        if not (abs(math.acos(prz) - math.acos(rwz)) > _TANGENCY):
+            return r, False
+    # closest points on the axis through r: (r0, r1, r2 + t) with t = v1z * |v1|
+    p1az = r[2] + (-prz) * mag_p
+    w1az = r[2] + rwz * mag_w
+    # IntersectLines(pt, w, p1a, w1a): v2 = (0, 0, +-1)
+    fx, fy, fz = w[0] - pt[0], w[1] - pt[1], w[2] - pt[2]
+    mag1 = math.sqrt(fx * fx + fy * fy + fz * fz)
+    gz = w1az - p1az
+    mag2 = math.sqrt(gz * gz)
+    if not (mag1 >= _EPS and mag2 >= _EPS):
+        return _adjust(pt, r, w)
+    v1x, v1y, v1z = fx / mag1, fy / mag1, fz / mag1
+    v2z = gz / mag2
+    cx, cy, cz = _cross(v1x, v1y, v1z, 0.0, 0.0, v2z)
+    denom = cx * cx + cy * cy + cz * cz
+    if not (abs(denom) > _ROUNDOFF):
+        return _adjust(pt, r, w)
+    bx, by, bz = _cross(v1x, v1y, v1z, cx, cy, cz)
+    t = ((r[0] - pt[0]) * bx + (r[1] - pt[1]) * by + (p1az - pt[2]) * bz) / denom
+    inter_z = p1az + t * v2z
+    if not math.isfinite(inter_z):
+        return _adjust(pt, r, w)
+    return (r[0] + 0.0, r[1] + 0.0, r[2] + 1.5 * (inter_z - r[2])), True
+
+
+@njit(cache=True)
+def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-untyped-def]
+    """WrapCylinder's iterative tangent-point refinement for paths with several wraps.
+
+    Step for step the loop of the reference (:func:`wrap.wrap_cylinder`): the first and last
+    points of a spiral divided into 2 mm segments are tested for tangency and the tangent
+    points moved along the axis until both are tangent within 0.1 degree (at most 100 steps).
+    Only the z of the tangent points changes, so the spiral angle and the rotated x, y of the
+    test points stay the same while the number of segments does; they are computed again only
+    when it changes.
+    """
+    sense = -1.0 if long_wrap else 1.0
+    seg = -1
+    w1x = w1y = w2x = w2y = 0.0
+    tt = 0.0
+    for _ in range(100):
+        nseg = int(wl / 0.002)
+        if nseg < 1:
+            nseg = 1
+        if nseg < 2:
+            break
+        tt = 1.0 / nseg
+        if nseg != seg:
+            seg = nseg
+            a1 = _rotz(r1, sense * tt * theta)
+            w1x, w1y = a1[0], a1[1]
+            r1n = (r1[0] + 0.0, r1[1] + 0.0, r1[2])
+            a2 = _rotz(r1n, sense * (1.0 - tt) * theta)
+            w2x, w2y = a2[0], a2[1]
+        new1, adj1 = _adjust_z(p1, r1, (w1x, w1y, r1[2] + tt * axial))
+        new2, adj2 = _adjust_z(p2, r2, (w2x, w2y, new1[2] + (1.0 - tt) * axial))
+        moved = not (new1[0] == r1[0] and new1[1] == r1[1] and new2[0] == r2[0] and new2[1] == r2[1])
+        r1, r2 = new1, new2
+        if not (adj1 or adj2):
+            break
+        if moved:  # only a degenerate step changes x or y: start again from the full formulas
+            wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
+            seg = -1
+            continue
+        axial = r2[2] - r1[2]
+        x = R * theta
+        wl = math.sqrt(x * x + axial * axial)
+    return r1, r2, wl
+
+
 @njit(cache=True)
 def _rotz(v, ang):  # type: ignore[no-untyped-def]
     c, s = math.cos(ang), math.sin(ang)
@@ -294,24 +391,7 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
             return 0, zero, zero, 0.0
         wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
         if not single:
-            sense = -1.0 if long_wrap else 1.0
-            for _ in range(100):
-                nseg = int(wl / 0.002)
-                if nseg < 1:
-                    nseg = 1
-                if nseg < 2:
-                    break
-                tt = 1.0 / nseg
-                w1 = _rotz(r1, sense * tt * theta)
-                w1 = (w1[0], w1[1], w1[2] + tt * axial)
-                new1, adj1 = _adjust(p1, r1, w1)
-                w2 = _rotz(new1, sense * (1.0 - tt) * theta)
-                w2 = (w2[0], w2[1], w2[2] + (1.0 - tt) * axial)
-                new2, adj2 = _adjust(p2, r2, w2)
-                r1, r2 = new1, new2
-                if not (adj1 or adj2):
-                    break
-                wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
+            r1, r2, wl = _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R)
         return status, r1, r2, wl
     return 0, zero, zero, 0.0
 

@@ -12,7 +12,9 @@ linear extrapolation outside the knots, which is not a textbook natural spline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -215,3 +217,103 @@ def _simm_coefficients(x: Array, y: Array) -> tuple[Array, Array, Array]:
     c[nm1] *= 3.0
     d[nm1] = d[nm2]
     return b, c, d
+
+
+# Kind codes of a FunctionTable row (the compiled evaluator dispatches on them).
+KIND_CONSTANT, KIND_LINEAR, KIND_SPLINE, KIND_POLYNOMIAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionTable:
+    """Several functions flattened into arrays, for a compiled evaluator (one row per function).
+
+    Row ``a`` is function ``a`` of kind ``kind[a]`` (``KIND_*``) whose parameters start at
+    ``par[off[a]]``: the constant; ``slope, intercept``; a spline's ``nk[a]`` knots then its
+    ``y, b, c, d`` (``nk[a]`` each); or a polynomial's ``nk[a]`` coefficients (highest power
+    first) with its derivative's ``dnk[a]`` coefficients at ``par[doff[a]]``. The result is then
+    multiplied by ``scales[a, 0]``, ``scales[a, 1]``, ... in turn (MultiplierFunction scales,
+    innermost first, then any outer factor such as a coupler's ``scale_factor``; padded with 1.0,
+    which changes nothing), so values are those of :meth:`Function.value` bit for bit.
+    Shapes: ``kind, off, nk, doff, dnk`` ``(m,)`` int64, ``par`` ``(P,)``, ``scales`` ``(m, D)``
+    (``D`` may be 0).
+    """
+
+    kind: NDArray[np.int64]
+    off: NDArray[np.int64]
+    nk: NDArray[np.int64]
+    doff: NDArray[np.int64]
+    dnk: NDArray[np.int64]
+    par: Array
+    scales: Array
+
+    @property
+    def arrays(self) -> tuple[NDArray[Any], ...]:
+        """The arrays in the order the compiled evaluator takes them."""
+        return (self.kind, self.off, self.nk, self.doff, self.dnk, self.par, self.scales)
+
+    def spline_groups(self, src: Sequence[int]) -> tuple[NDArray[np.int64], int]:
+        """Rows that are splines with the same knots and the same argument ``src[a]`` share a group.
+
+        Returns ``group`` ``(m,)`` (-1 for rows that are not splines) and the number of groups;
+        a group's rows fall in the same knot interval, so it is searched once.
+        """
+        group = np.full(self.kind.size, -1, dtype=np.int64)
+        ids: dict[tuple[int, bytes], int] = {}
+        for a in np.flatnonzero(self.kind == KIND_SPLINE).tolist():
+            knots = self.par[self.off[a]: self.off[a] + self.nk[a]]
+            group[a] = ids.setdefault((int(src[a]), knots.tobytes()), len(ids))
+        return group, len(ids)
+
+
+def function_table(functions: Sequence[Function],
+                   outer_scales: Sequence[float] | None = None) -> FunctionTable | None:
+    """Flatten ``functions`` (each then multiplied by ``outer_scales[a]``, if given) into a table.
+
+    Returns None when one of them is not a type the table knows (the caller then evaluates the
+    functions one by one).
+    """
+    kinds: list[int] = []
+    offs: list[int] = []
+    nks: list[int] = []
+    doffs: list[int] = []
+    dnks: list[int] = []
+    par: list[float] = []
+    chains: list[list[float]] = []
+    for a, fn in enumerate(functions):
+        chain: list[float] = []
+        while isinstance(fn, MultiplierFunction):
+            chain.append(float(fn.scale))
+            fn = fn.function
+        chain.reverse()  # innermost scale is applied first
+        if outer_scales is not None:
+            chain.append(float(outer_scales[a]))
+        off, dpar = len(par), np.zeros(0)
+        if isinstance(fn, Constant):
+            kind, block = KIND_CONSTANT, np.array([float(fn.constant)])
+        elif isinstance(fn, LinearFunction):
+            kind, block = KIND_LINEAR, np.array([float(fn.slope), float(fn.intercept)])
+        elif isinstance(fn, SimmSpline):
+            kind, block = KIND_SPLINE, np.concatenate([fn.x, fn.y, fn.b, fn.c, fn.d])
+        elif isinstance(fn, PolynomialFunction):
+            kind, block = KIND_POLYNOMIAL, np.asarray(fn.coefficients, dtype=float)
+            if block.size >= 2:
+                dpar = np.polyder(block)  # exactly what PolynomialFunction.derivative evaluates
+        else:
+            return None
+        par.extend(block.tolist())
+        kinds.append(kind)
+        offs.append(off)
+        nks.append(fn.x.size if isinstance(fn, SimmSpline) else block.size)
+        doffs.append(len(par))
+        dnks.append(dpar.size)
+        par.extend(dpar.tolist())
+        chains.append(chain)
+    depth = max((len(c) for c in chains), default=0)
+    scales = np.ones((len(chains), depth))
+    for a, chain in enumerate(chains):
+        scales[a, : len(chain)] = chain
+    def ints(v: list[int]) -> NDArray[np.int64]:
+        return np.array(v, dtype=np.int64)
+
+    return FunctionTable(kind=ints(kinds), off=ints(offs), nk=ints(nks), doff=ints(doffs), dnk=ints(dnks),
+                         par=np.array(par, dtype=float), scales=scales)

@@ -9,25 +9,39 @@ each body's angular velocity ``W[:, j]`` and origin velocity ``V[:, j]`` (ground
 coordinates move with speed ``dq[:, j]``. With the coupling vectors of :func:`coupling_vectors`
 as directions, these are the total derivatives along the constraint manifold that OpenSim's
 moment-arm solver uses.
+
+The scalar functions (transform axes, couplers) are evaluated by compiled kernels
+(:mod:`iliopsoas.mechanics._function_kernels`) over tables derived once per model; the NumPy
+methods of :mod:`iliopsoas.mechanics.functions` remain the reference, and the tests check that
+both give the same numbers bit for bit.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics.model import Model
+from iliopsoas.mechanics.functions import FunctionTable, function_table
+from iliopsoas.mechanics.model import Coupler, Model
 
 _FK_KERNEL: Any
-try:  # optional compiled kernel; the NumPy code is the reference
+_EVAL: Any
+_COMPLETE: Any
+_COUPLING: Any
+try:  # optional compiled kernels; the NumPy code is the reference
+    from iliopsoas.mechanics._function_kernels import complete_kernel as _COMPLETE
+    from iliopsoas.mechanics._function_kernels import coupling_kernel as _COUPLING
+    from iliopsoas.mechanics._function_kernels import eval_kernel as _EVAL
     from iliopsoas.mechanics._wrap_kernels import fk_kernel as _FK_KERNEL
 except ImportError:  # pragma: no cover - numba missing
-    _FK_KERNEL = None
+    _FK_KERNEL = _EVAL = _COMPLETE = _COUPLING = None
 _KERNEL_MIN_POSES = 256
+_BLOCK = 64  # poses per block of the function evaluator
 
 Array = NDArray[np.float64]
 
@@ -43,23 +57,152 @@ def check_q(model: Model, q: object, name: str = "q") -> Array:
             f"{name} must have shape (n_poses, {nc}) for model {model.name!r} "
             f"(coordinates in model.coordinate_names order), got {arr.shape}"
         )
-    if not np.all(np.isfinite(arr)):
+    # a finite sum proves every entry finite without a temporary; an overflowing sum is rechecked
+    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 
 
-def complete_coordinates(model: Model, q: Array) -> Array:
-    """Copy of ``q`` ``(n, n_coordinates)`` with dependent coordinates set by their couplers."""
-    out = np.array(q, dtype=float, copy=True)
-    for cp in _couplers_in_order(model):
+@dataclass(frozen=True, eq=False)
+class _Derived:
+    """Tables derived once per (immutable) model for the compiled evaluators.
+
+    ``axis_*``: the non-constant transform axes (coordinate ``axis_src``, flat column
+    ``axis_dest = 6 j + i`` of ``S``), the values of the constant ones (``axis_base``
+    ``(6 J,)``) and ``axc`` ``(J, 6)``. ``coupler_*``: the couplers in dependency order, as
+    functions of their independent coordinate that include the scale factor (``couplers`` is
+    None, with the reason in ``coupler_error``, when they form a cycle). A table is None when a
+    function is of a type the compiled evaluator does not know.
+    """
+
+    couplers: tuple[Coupler, ...] | None
+    coupler_error: str
+    coupler_src: NDArray[np.int64]
+    coupler_dest: NDArray[np.int64]
+    coupler_table: FunctionTable | None
+    axis_src: NDArray[np.int64]
+    axis_dest: NDArray[np.int64]
+    axis_base: Array
+    axis_table: FunctionTable | None
+    axis_groups: NDArray[np.int64]
+    n_axis_groups: int
+    axc: NDArray[np.int64]
+    body_mask: NDArray[np.bool_]
+
+
+_DERIVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _derived(model: Model) -> _Derived:
+    """The model's derived tables, built on first use; the model is immutable, so they never go stale."""
+    d = _DERIVED.get(model)
+    if d is None:
+        d = _build_derived(model)
+        _DERIVED[model] = d
+    return d
+
+
+def _build_derived(model: Model) -> _Derived:
+    try:
+        ordered: tuple[Coupler, ...] | None = _order_couplers(model)
+        error = ""
+    except ValueError as exc:  # raised again by whatever needs the couplers
+        ordered, error = None, str(exc)
+    cps = ordered or ()
+    J = len(model.joints)
+    axc = np.full((J, 6), -1, dtype=np.int64)
+    base = np.zeros(J * 6)
+    src: list[int] = []
+    dest: list[int] = []
+    fns = []
+    for j, jt in enumerate(model.joints):
+        for i in range(6):
+            fn = jt.functions[i]
+            ci = jt.axis_coordinates[i]
+            if fn.is_constant() or ci < 0:
+                base[6 * j + i] = fn.value(np.zeros(1))[0]
+            else:
+                axc[j, i] = ci
+                src.append(ci)
+                dest.append(6 * j + i)
+                fns.append(fn)
+    mask = np.zeros((len(model.bodies), len(model.coordinates)), dtype=bool)
+    for jt in model.joints:  # parents come before their children
+        mask[jt.child] = mask[jt.parent]
+        for ci in jt.axis_coordinates:
+            if ci >= 0:
+                mask[jt.child, ci] = True
+    for a in (axc, mask):
+        a.setflags(write=False)
+    # rows sorted by function type: the evaluator's per-row branch then follows a simple pattern
+    order = sorted(range(len(fns)), key=lambda a: (type(fns[a]).__name__, src[a]))
+    src, dest, fns = [src[a] for a in order], [dest[a] for a in order], [fns[a] for a in order]
+    table = function_table(fns)
+    groups, n_groups = table.spline_groups(src) if table is not None else (np.zeros(0, np.int64), 0)
+    return _Derived(
+        couplers=ordered,
+        coupler_error=error,
+        coupler_src=np.array([cp.independent for cp in cps], dtype=np.int64),
+        coupler_dest=np.array([cp.dependent for cp in cps], dtype=np.int64),
+        coupler_table=function_table([cp.function for cp in cps], [cp.scale_factor for cp in cps]),
+        axis_src=np.array(src, dtype=np.int64),
+        axis_dest=np.array(dest, dtype=np.int64),
+        axis_base=base,
+        axis_table=table,
+        axis_groups=groups,
+        n_axis_groups=n_groups,
+        axc=axc,
+        body_mask=mask,
+    )
+
+
+def _check_out(out: Array, shape: tuple[int, ...], name: str) -> None:
+    if out.shape != tuple(shape) or out.dtype != np.float64 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{name} must be a writable C-contiguous float64 array of shape {tuple(shape)}, "
+                         f"got {out.dtype} {out.shape}")
+
+
+def _plain(a: Array) -> Array:
+    """``a`` as a writable C-contiguous float64 array (the one layout the kernels are compiled for)."""
+    if a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable:
+        return a
+    return np.array(a, dtype=np.float64, order="C")
+
+
+def complete_coordinates(model: Model, q: Array, *, out: Array | None = None) -> Array:
+    """Copy of ``q`` ``(n, n_coordinates)`` with dependent coordinates set by their couplers.
+
+    ``out``: optional C-contiguous float array of the same shape to fill and return (a buffer
+    reused across chunks costs no fresh memory).
+    """
+    if out is None:
+        out = np.array(q, dtype=float, order="C", copy=True)
+    else:
+        _check_out(out, np.shape(q), "out")
+        np.copyto(out, q)
+    d = _derived(model)
+    ordered = _couplers_in_order(model)
+    if not ordered:
+        return out
+    if _COMPLETE is not None and d.coupler_table is not None and out.ndim == 2:
+        _COMPLETE(out, d.coupler_src, d.coupler_dest, *d.coupler_table.arrays)
+        return out
+    for cp in ordered:
         out[:, cp.dependent] = cp.scale_factor * cp.function.value(out[:, cp.independent])
     return out
 
 
-def _couplers_in_order(model: Model) -> list:
+def _couplers_in_order(model: Model) -> tuple[Coupler, ...]:
     """Couplers sorted so that a coupler whose independent coordinate is itself dependent runs later."""
+    d = _derived(model)
+    if d.couplers is None:
+        raise ValueError(d.coupler_error)
+    return d.couplers
+
+
+def _order_couplers(model: Model) -> tuple[Coupler, ...]:
     pending = list(model.couplers)
-    done: list = []
+    done: list[Coupler] = []
     deps = {cp.dependent for cp in pending}
     resolved: set[int] = set()
     while pending:
@@ -72,19 +215,41 @@ def _couplers_in_order(model: Model) -> list:
                 progressed = True
         if not progressed:
             raise ValueError(f"coordinate couplers of model {model.name!r} form a cycle")
-    return done
+    return tuple(done)
 
 
-def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int]) -> Array:
+def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out: Array | None = None) -> Array:
     """Directions ``C`` ``(n, k, n_coordinates)``: unit speed on each coordinate, couplers followed.
 
     This is the vector OpenSim's ``MomentArmSolver`` obtains with ``projectU``: for an independent
     coordinate, ``C = e_i + s f'(q_i) e_dep`` (chained through further couplers). For a dependent
     coordinate with one independent coordinate ``j``, ``C`` is ``C_j / (s f'(q_j))``.
+    ``out``: optional C-contiguous float array ``(n, k, n_coordinates)`` to fill and return.
     """
     n = q.shape[0]
     nc = len(model.coordinates)
-    out = np.zeros((n, len(coordinates), nc))
+    if out is None:
+        out = np.empty((n, len(coordinates), nc))
+    else:
+        _check_out(out, (n, len(coordinates), nc), "out")
+    d = _derived(model)
+    ordered = _couplers_in_order(model)
+    if _COUPLING is not None and d.coupler_table is not None:
+        row = {cp.dependent: a for a, cp in enumerate(ordered)}
+        via = np.array([row.get(int(ci), -1) for ci in coordinates], dtype=np.int64)
+        base = np.array([ordered[v].independent if v >= 0 else int(ci) for ci, v in zip(coordinates, via, strict=True)],
+                        dtype=np.int64)
+        _COUPLING(_plain(q), d.coupler_src, d.coupler_dest, *d.coupler_table.arrays, base, via,
+                  np.empty(len(ordered)), out)
+        return out
+    out.fill(0.0)
+    out[...] = _coupling_vectors_reference(model, q, coordinates, out)
+    return out
+
+
+def _coupling_vectors_reference(model: Model, q: Array, coordinates: Sequence[int], out: Array) -> Array:
+    """The NumPy reference of :func:`coupling_vectors`; ``out`` holds zeros on entry."""
+    n = q.shape[0]
     ordered = _couplers_in_order(model)
     dep_of = {cp.dependent: cp for cp in ordered}
     scale = np.ones((n, len(coordinates)))
@@ -160,12 +325,38 @@ def forward_kinematics(
     return R, p, W, V
 
 
-def joint_axis_values(model: Model, q: Array, *,
-                      derivatives: bool = True) -> tuple[Array, Array, NDArray[np.int64]]:
+def joint_axis_values(model: Model, q: Array, *, derivatives: bool = True,
+                      out: tuple[Array, Array] | None = None) -> tuple[Array, Array, NDArray[np.int64]]:
     """Transform-axis values ``S`` ``(n, J, 6)``, the derivatives ``dF`` ``(n, J, 6)`` of their
     functions at ``q`` (zero for constant axes, and everywhere unless ``derivatives``) and the
     coordinate of each non-constant axis ``axc`` ``(J, 6)`` (-1 for constants):
-    ``dS = dF * dq[axc]`` along any direction ``dq``."""
+    ``dS = dF * dq[axc]`` along any direction ``dq``. ``out``: optional ``(S, dF)`` buffers
+    (C-contiguous float arrays of those shapes) to fill and return."""
+    d = _derived(model)
+    n = q.shape[0]
+    J = len(model.joints)
+    if out is not None:
+        S, dF = out
+        _check_out(S, (n, J, 6), "out[0]")
+        _check_out(dF, (n, J, 6), "out[1]")
+    if _EVAL is None or d.axis_table is None:
+        S0, dF0, axc = _joint_axis_values_reference(model, q, derivatives=derivatives)
+        if out is None:
+            return S0, dF0, axc
+        S[...] = S0
+        dF[...] = dF0
+        return S, dF, axc
+    if out is None:  # every entry is written by the evaluator (dF's as zeros first)
+        S = np.empty((n, J, 6))
+        dF = np.empty((n, J, 6))
+    _EVAL(_plain(q), d.axis_src, d.axis_dest, d.axis_base, *d.axis_table.arrays, d.axis_groups,
+          np.empty((d.n_axis_groups, _BLOCK), dtype=np.int64), S.reshape(n, 6 * J), dF.reshape(n, 6 * J), derivatives)
+    return S, dF, d.axc.copy()
+
+
+def _joint_axis_values_reference(model: Model, q: Array, *,
+                                 derivatives: bool = True) -> tuple[Array, Array, NDArray[np.int64]]:
+    """The NumPy reference of :func:`joint_axis_values`: one function at a time."""
     n = q.shape[0]
     J = len(model.joints)
     S = np.zeros((n, J, 6))
@@ -186,14 +377,11 @@ def joint_axis_values(model: Model, q: Array, *,
 
 
 def body_coordinate_mask(model: Model) -> NDArray[np.bool_]:
-    """``(n_bodies, n_coordinates)``: True where a coordinate drives a joint between ground and the body."""
-    mask = np.zeros((len(model.bodies), len(model.coordinates)), dtype=bool)
-    for jt in model.joints:  # parents come before their children
-        mask[jt.child] = mask[jt.parent]
-        for ci in jt.axis_coordinates:
-            if ci >= 0:
-                mask[jt.child, ci] = True
-    return mask
+    """``(n_bodies, n_coordinates)``: True where a coordinate drives a joint between ground and the body.
+
+    Built once per model; the array is read-only.
+    """
+    return _derived(model).body_mask
 
 
 _JOINT_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

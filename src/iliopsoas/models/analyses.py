@@ -335,8 +335,9 @@ def lumbar(side: str = "r") -> dict[str, Any]:
 
     # direction of each fascicle's first path segment (its line of pull on the vertebra of origin)
     pull = np.empty((len(q), len(fascicles), 3))
+    paths = path_points(model, q, fascicles)  # one kinematics pass for every fascicle
     for fi, fname in enumerate(fascicles):
-        pts = np.asarray(path_points(model, q, fname).ground)  # (p, S, 3)
+        pts = paths[fname].ground  # (p, S, 3)
         pull[:, fi] = pts[:, 1] - pts[:, 0]
     pull /= np.linalg.norm(pull, axis=-1, keepdims=True)
     es = _groups()[f"erector_spinae_{side}"]

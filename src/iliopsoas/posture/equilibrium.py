@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from iliopsoas.mechanics import body_transforms, complete_coordinates
 from iliopsoas.mechanics.forces import muscle_state
-from iliopsoas.mechanics.kinematics import complete_coordinates, coupling_vectors, forward_kinematics
+from iliopsoas.mechanics.kinematics import coupling_vectors
 from iliopsoas.posture import passive
 from iliopsoas.posture.surrogate import Surrogate, cached_fit, source_digest
 from iliopsoas.posture.tightness import MuscleLoads
@@ -202,8 +203,7 @@ class Problem:
         return q
 
     def _kin_func(self, u: Array) -> Array:
-        q = complete_coordinates(self.model, self._q_from_u(u))
-        R, p, _, _ = forward_kinematics(self.model, q)
+        R, p = body_transforms(self.model, self._q_from_u(u))
         cols = []
         for b, pt, _mass in self.mass_points:
             g = np.einsum("nij,j->ni", R[:, b], pt) + p[:, b]

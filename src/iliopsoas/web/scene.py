@@ -97,19 +97,15 @@ def skeleton(view: View, q: Array) -> dict[str, Any]:
 
 def muscle_paths(view: View, q: Array, groups: Sequence[str]) -> list[dict[str, Any]]:
     """The current path (ground, m) of every fascicle of ``groups``: ``[{"group", "name", "points" (k, 3)}]``."""
-    # One forward-kinematics pass shared by every path (``path_points`` would redo it per muscle).
-    from iliopsoas.mechanics.kinematics import check_q, complete_coordinates, forward_kinematics
-    from iliopsoas.mechanics.path import compute_path, current_path
+    from iliopsoas.mechanics import path_points
 
-    model = view.model
-    qc = complete_coordinates(model, check_q(model, q[None, :]))
-    R, p, _, _ = forward_kinematics(model, qc)
+    wanted = [(g, name) for g in groups for name in view.groups[g]]
+    paths = path_points(view.model, q[None, :], [name for _, name in wanted])  # one kinematics pass
     out = []
-    for g in groups:
-        for name in view.groups[g]:
-            cp = current_path(compute_path(model, model.muscles[model.muscle_index(name)], qc, R, p))
-            pts = cp.ground[0, : int(cp.count[0])]
-            out.append({"group": g, "name": name, "points": np.round(pts, 5).tolist()})
+    for g, name in wanted:
+        cp = paths[name]
+        pts = cp.ground[0, : int(cp.count[0])]
+        out.append({"group": g, "name": name, "points": np.round(pts, 5).tolist()})
     return out
 
 
