@@ -98,10 +98,8 @@ def test_web_scene_paths_equal_the_engine_paths(lumbopelvic: Model) -> None:
         np.testing.assert_array_equal(d["points"], np.round(cp.ground[0, : int(cp.count[0])], 5))
 
 
-# Engine internals still imported outside iliopsoas.mechanics, with the reason they remain.
-KNOWN_INTERNAL_IMPORTS = {
-    ("posture/equilibrium.py", "iliopsoas.mechanics.kinematics", "coupling_vectors"),  # no public equivalent yet
-}
+# Engine internals imported outside iliopsoas.mechanics (none: everything goes through the public API).
+KNOWN_INTERNAL_IMPORTS: set[tuple[str, str, str]] = set()
 INTERNAL = ("iliopsoas.mechanics.path", "iliopsoas.mechanics.kinematics", "iliopsoas.mechanics.wrap",
             "iliopsoas.mechanics._wrap_kernels")
 

@@ -6,7 +6,7 @@
 >>> r = moment_arms(model, q, ["hip_flexion_r"])  # (n_poses, n_muscles, 1)  # doctest: +SKIP
 """
 
-from iliopsoas.mechanics.kinematics import body_transforms, complete_coordinates
+from iliopsoas.mechanics.kinematics import body_transforms, complete_coordinates, coupling_vectors
 from iliopsoas.mechanics.model import Model
 from iliopsoas.mechanics.moment_arms import (
     lengths_and_moment_arms,
@@ -23,6 +23,7 @@ __all__ = [
     "UnsupportedWrapError",
     "body_transforms",
     "complete_coordinates",
+    "coupling_vectors",
     "lengths_and_moment_arms",
     "load_osim",
     "moment_arms",

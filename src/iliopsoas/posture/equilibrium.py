@@ -43,9 +43,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics import body_transforms, complete_coordinates
+from iliopsoas.mechanics import body_transforms, complete_coordinates, coupling_vectors
 from iliopsoas.mechanics.forces import muscle_state
-from iliopsoas.mechanics.kinematics import coupling_vectors
 from iliopsoas.posture import passive
 from iliopsoas.posture.surrogate import Surrogate, cached_fit, source_digest
 from iliopsoas.posture.tightness import MuscleLoads
