@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from iliopsoas.mechanics import muscles as mus
+from iliopsoas.mechanics.moment_arms import _KERNEL_LOCK, _threads
 from iliopsoas.mechanics.muscles import (
     DEGROOTE,
     MILLARD,
@@ -51,7 +52,8 @@ class MuscleState:
     """Fiber and force quantities of ``m`` muscles in ``n`` poses; every array is ``(n, m)``.
 
     Lengths in m, angles in rad, forces in N; multipliers are dimensionless. ``converged`` is
-    False where a compliant-tendon solve failed (those entries are NaN).
+    False where a compliant-tendon solve failed (those entries are NaN). The compiled path
+    returns the arrays in column-major order (each muscle's poses contiguous in memory).
     """
 
     mtu_length: FloatArray
@@ -75,27 +77,6 @@ class MuscleState:
 # --------------------------------------------------------------------------------------------
 # Boundary checks
 # --------------------------------------------------------------------------------------------
-
-
-def _as_batch(name: str, value: ArrayLike | None, n: int | None, m: int, *, default: float | None = None) -> FloatArray:
-    """``value`` as an (n, m) float array; scalars and (m,) rows broadcast."""
-    if value is None:
-        if default is None:
-            raise ValueError(f"{name} is required")
-        value = default
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim > 2:
-        raise ValueError(f"{name} must have shape (n, {m}), ({m},) or be a scalar; got {arr.shape}")
-    if arr.ndim >= 1 and arr.shape[-1] not in (1, m):
-        raise ValueError(f"trailing dimension of {name} must be {m} (one per muscle), got {arr.shape[-1]}")
-    rows = n if n is not None else (arr.shape[0] if arr.ndim == 2 else 1)
-    try:
-        out = np.broadcast_to(arr, (rows, m)).astype(float)
-    except ValueError:
-        raise ValueError(f"{name} must have {rows} rows (one per pose), got {arr.shape[0]}") from None
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return out
 
 
 def _tendon_rigid(p: MuscleParameters, tendon: str) -> NDArray[np.bool_]:
@@ -276,16 +257,7 @@ def _elements(p: MuscleParameters, muscle: NDArray[np.intp]) -> MuscleParameters
     return cast(MuscleParameters, _PerElement(p, muscle))
 
 
-def _millard_kernel() -> Any:
-    try:
-        from iliopsoas.mechanics._muscle_kernels import millard_equilibrium
-    except ImportError:  # numba not installed: the NumPy path below does the same work
-        return None
-    return millard_equilibrium
-
-
-def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray, *,
-                      use_compiled: bool = True) -> dict[str, np.ndarray]:
+def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArray) -> dict[str, np.ndarray]:
     """OpenSim's static fiber-equilibrium Newton iteration, run on all poses and muscles at once.
 
     The entries are flattened; each outer iteration works only on the entries not yet
@@ -299,18 +271,6 @@ def _hill_equilibrium(p: MuscleParameters, code: int, L: FloatArray, a: FloatArr
     tol = np.maximum(1e-8 * E.max_isometric_force, SIGNIFICANT_REAL * 10)
     max_iter = 200 if code == MILLARD else 20
     lmin = E.min_fiber_length
-    kernel = _millard_kernel() if code == MILLARD and use_compiled else None
-    if kernel is not None:
-        tables = []
-        for c in (p.active_force_length, p.fiber_force_length, p.tendon_force_length):
-            widths, yn, dn = c._tables()
-            tables += [c.starts, widths, c.ends, yn, dn]
-        lce, ferr = kernel(
-            np.ascontiguousarray(Lf), np.ascontiguousarray(af), np.ascontiguousarray(mi),
-            p.max_isometric_force, p.optimal_fiber_length, p.tendon_slack_length, p.parallelogram_height,
-            p.pennation_min_fiber_length, p.maximum_pennation_angle, p.max_sin_pennation,
-            p.pennation_angle_at_optimal, p.min_fiber_length, max_iter, *tables)
-        return _equilibrium_result(E, code, lce, ferr, tol, lmin, Lf, af, n, m)
     h = _height(E)
     along = Lf - 1.01 * E.tendon_slack_length
     pmin = _pennation_min(E)
@@ -506,7 +466,8 @@ def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: Ar
     tendon : {"model", "rigid", "compliant"}
         Tendon model (see the module docstring).
     chunk_size : int
-        Poses per chunk; memory grows with ``chunk_size * m``, not with ``n``.
+        Poses per chunk of the NumPy path (used without numba); its temporaries grow with
+        ``chunk_size * m``, not with ``n``. The compiled path has no temporaries.
 
     Returns
     -------
@@ -533,16 +494,112 @@ def muscle_state(params: MuscleParameters, mtu_length: ArrayLike, activation: Ar
     if not np.isfinite(L).all() or (L <= 0).any():
         raise ValueError("mtu_length must be finite and positive (m)")
     n = L.shape[0]
-    a = _as_batch("activation", activation, n, m)
-    if (a < 0).any() or (a > 1).any():
+    a = _as_rows("activation", activation, n, m)
+    if a.size == 1 and not 0.0 <= float(a[0, 0]) <= 1.0 or a.size > 1 and ((a < 0).any() or (a > 1).any()):
         raise ValueError("activation must lie in [0, 1]")
-    v = _as_batch("velocity", velocity, n, m, default=0.0)
     lower = np.where(params.type_code == DEGROOTE, 0.0, params.minimum_activation)
-    a = np.clip(a, lower, 1.0)
+    a = np.clip(a, lower, 1.0)  # (1 or n, m)
     rigid = _tendon_rigid(params, tendon)
-    if (~rigid[None, :] & (v != 0.0)).any():
-        raise ValueError("velocity must be 0 for compliant tendons: the compliant equilibrium is static")
+    v = _as_rows("velocity", velocity, n, m, default=0.0)
+    if velocity is not None:
+        moving = v != 0.0
+        if (~rigid[None, :] & moving).any():
+            raise ValueError("velocity must be 0 for compliant tendons: the compliant equilibrium is static")
+        if ((params.type_code == THELEN)[None, :] & moving).any():
+            raise ValueError("a rigid-tendon Thelen2003Muscle is only available at zero velocity")
+    kernels = _state_kernels()
+    if kernels is None:
+        a, v = np.broadcast_to(a, (n, m)), np.broadcast_to(v, (n, m))
+        return _state_numpy(params, L, a, v, rigid, chunk_size)
+    return _state_compiled(kernels, params, L, a, v, rigid)
 
+
+def _as_rows(name: str, value: ArrayLike | None, n: int, m: int, *,
+             default: float | None = None) -> FloatArray:
+    """``value`` as a (1 or n, 1 or m) float array that broadcasts to (n, m), not broadcast yet."""
+    if value is None:
+        if default is None:
+            raise ValueError(f"{name} is required")
+        value = default
+    if isinstance(value, float | int):  # the common scalar: no array checks needed
+        if not np.isfinite(value):
+            raise ValueError(f"{name} must be finite (found NaN or inf)")
+        return np.full((1, 1), float(value))
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim > 2:
+        raise ValueError(f"{name} must have shape (n, {m}), ({m},) or be a scalar; got {arr.shape}")
+    if arr.ndim >= 1 and arr.shape[-1] not in (1, m):
+        raise ValueError(f"trailing dimension of {name} must be {m} (one per muscle), got {arr.shape[-1]}")
+    if arr.ndim == 2 and arr.shape[0] not in (1, n):
+        raise ValueError(f"{name} must have {n} rows (one per pose), got {arr.shape[0]}")
+    arr = arr.reshape((arr.shape[0] if arr.ndim == 2 else 1, arr.shape[-1] if arr.ndim else 1))
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return arr
+
+
+def _state_kernels() -> Any:
+    """The compiled force kernel module, or None without numba (then the NumPy path runs)."""
+    try:
+        from iliopsoas.mechanics import _muscle_kernels as k
+    except ImportError:  # numba not installed: the NumPy path does the same work
+        return None
+    return k
+
+
+# Below this many units of work (one per rigid entry, ten per compliant one) the serial kernel is
+# used: starting the thread pool costs about as much as 20,000 rigid entries (~0.5 ms) here.
+_PARALLEL_WORK = 20_000
+
+
+def _writable(x: np.ndarray, dtype: Any = float) -> np.ndarray:
+    """C-contiguous and writable, so that the kernels see one array type (one compiled signature)."""
+    if x.dtype != dtype or not x.flags.c_contiguous or not x.flags.writeable:
+        return np.array(x, dtype=dtype, order="C")
+    return x
+
+
+def _state_compiled(k: Any, params: MuscleParameters, L: FloatArray, a: FloatArray, v: FloatArray,
+                    rigid: NDArray[np.bool_]) -> MuscleState:
+    n, m = L.shape
+    t = params.kernel_tables
+    # muscle-major buffers: the fields are their transposes, (n, m) arrays in column-major order
+    out = np.empty((k.N_OUT, m, n))
+    converged = np.empty((m, n), dtype=bool)
+    args = (_writable(L), _writable(a), _writable(v), _writable(params.type_code, np.int64),
+            _writable(rigid, bool), t.constants, t.nodes, out, converged)
+    n_rigid = int(rigid.sum())
+    work = n * (n_rigid + 10 * (m - n_rigid))
+    if work < _PARALLEL_WORK or _threads() == 1:
+        k.state_serial(*args, max(n, 1))
+    else:
+        import numba
+
+        with _KERNEL_LOCK:
+            threads = min(_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
+            numba.set_num_threads(threads)
+            k.state_parallel(*args, -(-n // threads))  # one long block of poses per thread
+    return MuscleState(
+        mtu_length=L,
+        fiber_length=out[k.O_LCE].T,
+        normalized_fiber_length=out[k.O_LCEN].T,
+        pennation_angle=out[k.O_PHI].T,
+        tendon_length=out[k.O_TL].T,
+        active_force_length_multiplier=out[k.O_FAL].T,
+        passive_force_multiplier=out[k.O_FPE].T,
+        force_velocity_multiplier=out[k.O_FV].T,
+        active_fiber_force=out[k.O_ACT].T,
+        passive_fiber_force=out[k.O_PAS].T,
+        fiber_force=out[k.O_FIB].T,
+        tendon_force=out[k.O_TEN].T,
+        converged=converged.T,
+    )
+
+
+def _state_numpy(params: MuscleParameters, L: FloatArray, a: FloatArray, v: FloatArray,
+                 rigid: NDArray[np.bool_], chunk_size: int) -> MuscleState:
+    """The NumPy reference path of :func:`muscle_state` (inputs checked, ``a`` clamped, all (n, m))."""
+    n, m = L.shape
     keys = ("fiber_length", "pennation_angle", "tendon_length", "fal", "fpe", "fv", "active", "passive",
             "fiber", "tendon")
     out: dict[str, Any] = {k: np.full((n, m), np.nan) for k in keys}

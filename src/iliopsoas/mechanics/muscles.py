@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -499,6 +500,14 @@ class MuscleParameters:
             return np.where(self.maximum_pennation_angle > SIGNIFICANT_REAL,
                             self.parallelogram_height / self.max_sin_pennation, 0.01 * self.optimal_fiber_length)
 
+    @cached_property
+    def kernel_tables(self) -> KernelTables:
+        """Per-muscle constants and Millard curve tables laid out for the compiled force kernel.
+
+        Built on first use and kept with this (immutable) parameter set; see :class:`KernelTables`.
+        """
+        return _kernel_tables(self)
+
     @property
     def type_names(self) -> tuple[str, ...]:
         return tuple(SUPPORTED_MUSCLE_TYPES[int(c)] for c in self.type_code)
@@ -526,6 +535,105 @@ class MuscleParameters:
             else:
                 values[f.name] = v[ix]
         return MuscleParameters(**values)
+
+
+# Columns of KernelTables.constants, one row per muscle. Derived constants are computed here with
+# the same NumPy expressions the NumPy force path uses, so both paths start from identical numbers.
+(COL_F, COL_LO, COL_TSL, COL_H, COL_PMIN, COL_MAXPEN, COL_MAXSIN, COL_COS_MAXPEN, COL_ALPHA0, COL_LMIN,
+ COL_VMAX, COL_BETA, COL_TH_KA, COL_TH_E0, COL_TH_KPE, COL_TH_PDEN, COL_TH_ETOE, COL_TH_KLIN, COL_DG_S,
+ COL_DG_E0, COL_DG_OFF, COL_DG_DEN, COL_DG_IGN, COL_DG_KT, COL_INV_LO, COL_INV_TSL) = range(26)
+N_COLUMNS = 26
+N_CURVE_SEGMENTS = 5  # most segments of a Millard curve (active force-length); others padded
+
+
+# Millard curves in KernelTables.constants: curve k (active force-length, fiber force-length,
+# tendon force-length, force-velocity) occupies CURVE_WIDTH columns from curve_column(k):
+# segment starts (5; unused ones +inf), Hermite interval inverses (K - 1) / width (5), Hermite
+# interval widths width / (K - 1) (5), BezierCurves.ends (6), row in ``nodes`` of each segment's
+# first node (5, stored as floats).
+CURVE_STARTS, CURVE_SCALES, CURVE_STEPS, CURVE_ENDS, CURVE_OFFSETS = 0, 5, 10, 15, 21
+CURVE_WIDTH = 26
+
+
+def curve_column(k: int) -> int:
+    """First column of Millard curve ``k`` in :attr:`KernelTables.constants`."""
+    return N_COLUMNS + CURVE_WIDTH * k
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    """What the compiled force kernel reads, for ``m`` muscles.
+
+    Attributes
+    ----------
+    constants : (m, N_COLUMNS + 4 * CURVE_WIDTH)
+        Per-muscle numbers (columns ``COL_*``; NaN where one does not apply to the muscle's type),
+        then the segment data of the four Millard curves (see :func:`curve_column`).
+    nodes : (N, 2)
+        Exact value and slope at the Hermite nodes (``BezierCurves._tables``), node after node.
+    """
+
+    constants: FloatArray
+    nodes: FloatArray
+
+
+def _kernel_tables(p: MuscleParameters) -> KernelTables:
+    m = p.n_muscles
+    c = np.full((m, N_COLUMNS), np.nan)
+    c[:, COL_F] = p.max_isometric_force
+    c[:, COL_LO] = p.optimal_fiber_length
+    c[:, COL_TSL] = p.tendon_slack_length
+    c[:, COL_H] = p.parallelogram_height
+    c[:, COL_PMIN] = p.pennation_min_fiber_length
+    c[:, COL_MAXPEN] = p.maximum_pennation_angle
+    c[:, COL_MAXSIN] = p.max_sin_pennation
+    c[:, COL_COS_MAXPEN] = np.cos(p.maximum_pennation_angle)
+    c[:, COL_ALPHA0] = p.pennation_angle_at_optimal
+    c[:, COL_LMIN] = p.min_fiber_length
+    c[:, COL_VMAX] = p.max_contraction_velocity
+    c[:, COL_BETA] = p.fiber_damping
+    c[:, COL_TH_KA] = p.thelen_kshape_active
+    c[:, COL_TH_E0] = p.thelen_fmax_muscle_strain
+    c[:, COL_TH_KPE] = p.thelen_kshape_passive
+    c[:, COL_TH_PDEN] = np.exp(p.thelen_kshape_passive) - 1.0
+    c[:, COL_TH_ETOE], c[:, COL_TH_KLIN] = _thelen_toe(p.thelen_fmax_tendon_strain)
+    e0 = p.dgf_passive_fiber_strain_at_one_norm_force
+    off = np.exp(DGF_KPE * (DGF_MIN_NORM_FIBER_LENGTH - 1.0) / e0)
+    c[:, COL_DG_S] = p.dgf_active_force_width_scale
+    c[:, COL_DG_E0] = e0
+    c[:, COL_DG_OFF] = off
+    c[:, COL_DG_DEN] = np.exp(DGF_KPE) - off
+    c[:, COL_DG_IGN] = p.dgf_ignore_passive_fiber_force.astype(float)
+    c[:, COL_DG_KT] = degroote_tendon_stiffness_parameter(p)
+    c[:, COL_INV_LO] = 1.0 / p.optimal_fiber_length
+    c[:, COL_INV_TSL] = 1.0 / p.tendon_slack_length
+
+    millard = np.flatnonzero(p.type_code == MILLARD)
+    curves_out = np.full((m, 4, CURVE_WIDTH), np.nan)
+    curves_out[:, :, CURVE_OFFSETS:CURVE_OFFSETS + N_CURVE_SEGMENTS] = 0.0
+    parts: list[FloatArray] = []
+    row = 0
+    curves = (p.active_force_length, p.fiber_force_length, p.tendon_force_length, p.force_velocity)
+    for k, curve in enumerate(curves):
+        nseg = curve.starts.shape[1]
+        cv = curves_out[:, k]
+        cv[:, CURVE_STARTS:CURVE_STARTS + N_CURVE_SEGMENTS] = np.inf
+        cv[:, CURVE_STARTS:CURVE_STARTS + nseg] = curve.starts
+        cv[:, CURVE_ENDS:CURVE_ENDS + 6] = curve.ends
+        if millard.size == 0:
+            continue
+        w, y, d = curve._tables()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv[:, CURVE_SCALES:CURVE_SCALES + nseg] = (_NODES - 1) / w
+        cv[:, CURVE_STEPS:CURVE_STEPS + nseg] = w / (_NODES - 1)
+        n_nodes = y.shape[2]
+        first = row + n_nodes * np.arange(millard.size * nseg).reshape(millard.size, nseg)
+        cv[millard, CURVE_OFFSETS:CURVE_OFFSETS + nseg] = first
+        parts.append(np.stack([y[millard], d[millard]], axis=-1).reshape(-1, 2))
+        row += millard.size * nseg * n_nodes
+    nodes = np.concatenate(parts) if parts else np.zeros((1, 2))
+    table = np.concatenate([c, curves_out.reshape(m, 4 * CURVE_WIDTH)], axis=1)
+    return KernelTables(constants=np.ascontiguousarray(table), nodes=np.ascontiguousarray(nodes))
 
 
 # --------------------------------------------------------------------------------------------
