@@ -67,7 +67,7 @@ def main() -> None:
         r = json.loads(res.stdout.strip().splitlines()[-1])
         label = "lengths" if what == "lengths" else "lengths + 3 hip moment arms"
         print(f"{args.model}, {r['muscles']} muscles, {args.poses:,} poses, {label}: {r['seconds']:.0f} s, "
-              f"peak RSS {r['peak_rss_bytes'] / gb:.2f} GB (before the call {r['rss_before_bytes'] / gb:.2f} GB; "
+              f"peak RSS {r['peak_rss_bytes'] / gb:.2f} GB (peak before the call, poses made: {r['rss_before_bytes'] / gb:.2f} GB; "
               f"output {r['output_bytes'] / gb:.2f} GB, input {r['input_bytes'] / gb:.2f} GB); "
               f"no NaN: {r['no_nan']}")
 
