@@ -282,3 +282,31 @@ def test_web_conflicts_list_their_sides(tmp_path):
     assert "iliacus.crosses-joint.hip-joint" in k3["agreed"]
     assert {f["id"] for f in k3["statements"]} == {s for p in k3["positions"] for s in p["statements"]} | set(k3["agreed"])
     assert any(c["id"] == "K3" and c["positions"] for c in entity["conflicts"])
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_show_marks_agreed_statements_as_shared_ground_not_as_a_conflict():
+    from typer.testing import CliRunner
+
+    from iliopsoas.cli import app
+
+    env = {"ILIOPSOAS_ATLAS_DIR": "", "COLUMNS": "250"}
+    out = CliRunner().invoke(app, ["atlas", "show", "iliacus"], env=env).stdout
+    lines = out.splitlines()
+
+    def status_of(text: str, sources: str) -> str:  # the status cell: the row's line and the next
+        i = next(i for i, line in enumerate(lines) if f"│ {text} " in line and sources in line)
+        return lines[i].split("│")[4] + lines[i + 1].split("│")[4]
+
+    # K8: iliacus is part of the iliopsoas on every side, so its statement is shared ground
+    agreed = status_of("iliopsoas", "WP-IP, SP-IP, RP-IP")
+    assert "agreed by all sides of K8" in agreed and "⚠" not in agreed
+    # K9: a statement that takes a side keeps the warning
+    medial = status_of("hip medial rotation", "GPN-IL")
+    assert "⚠ K9" in medial and "agreed" not in medial
+    k8 = out[out.index("⚠ K8") :]
+    assert "agreed by every side" in k8[: k8.index("╰")]
+    k9 = out[out.index("⚠ K9") :]
+    assert "agreed by every side" not in k9[: k9.index("╰")]

@@ -20,7 +20,7 @@ from iliopsoas.commands._common import console, fail, print_json
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from iliopsoas.knowledge.schema import Claim, Entity
+    from iliopsoas.knowledge.schema import Claim, Conflict, Entity, Position
     from iliopsoas.knowledge.store import Atlas, Fact
 
 app = typer.Typer(
@@ -69,13 +69,17 @@ def _resolve(atlas: Atlas, name: str) -> Entity:
         fail(escape(f"unknown name {name!r}; closest: {closest}"), 1)
 
 
-def _status_text(status: str, conflicts: tuple[str, ...] = ()) -> Text:
+def _status_text(status: str, conflicts: tuple[str, ...] = (), agreed: tuple[str, ...] = ()) -> Text:
+    """The status mark, then ``⚠ K…`` for the conflicts where the statement takes a side and a plain
+    note for those whose every side accepts it (``agreed``: shared ground, not a disagreement)."""
     from rich.text import Text
 
     style, mark = STATUS_STYLE.get(status, ("", ""))
     t = Text(f"{mark} {status}", style=style)
     if conflicts:
         t.append(f"\n⚠ {', '.join(conflicts)}", style="bold red")
+    if agreed:
+        t.append(f"\nagreed by all sides of {', '.join(agreed)}", style="dim")
     return t
 
 
@@ -242,7 +246,11 @@ def _statements_table(atlas: Atlas, facts: list[Fact], title: str, *, subject_co
             escape(label),
             escape(_object_text(atlas, f)) + (f"\n[dim italic]{escape(f.note)}[/]" if f.note else ""),
             escape(_qualifier_text(atlas, f)),
-            _status_text(f.status.value, f.conflicts),
+            _status_text(
+                f.status.value,
+                tuple(k for k in f.conflicts if f.id not in atlas.conflicts[k].agreed),
+                tuple(k for k in f.conflicts if f.id in atlas.conflicts[k].agreed),
+            ),
             escape(_sources_text(f)),
         ]
         if subject_column:
@@ -319,6 +327,8 @@ def show(
     for kid in kids:
         k = atlas.conflicts[kid]
         sides = "\n".join(f"• {_position_title(k, p)}" for p in k.positions)
+        if all(f.id in k.agreed for f in [*about, *mentioning] if kid in f.conflicts):
+            sides += "\n[dim]The statements above are agreed by every side; the conflict is shown for context.[/]"
         console.print(
             Panel(
                 f"{sides}\n{escape(k.resolution)}",
@@ -337,7 +347,7 @@ def show(
             t.append(("" if i == 0 else ", ") + f"{c.id} {mark}", style=style)
         console.print(t)
     console.print(
-        "[dim]Status: ✔ consistent  ✘ contradicted  ? disputed  ~ opinion  ⚠ sources disagree (see `iliopsoas atlas conflicts`)[/]"
+        "[dim]Status: ✔ consistent  ✘ contradicted  ? disputed  ~ opinion  ⚠ sources disagree (see `iliopsoas atlas conflicts`); agreed by all sides: shared ground of a conflict[/]"
     )
 
 
@@ -497,7 +507,7 @@ def conflicts(as_json: bool = JSON_OPT) -> None:
         )
 
 
-def _positions_json(k: Any) -> list[dict[str, Any]]:
+def _positions_json(k: Conflict) -> list[dict[str, Any]]:
     """The sides of conflict ``k`` for ``--json``: id, label, statement ids and the sides it opposes."""
     return [
         {"id": p.id, "label": p.label, "statements": list(p.statements), "opposes": [o.id for o in k.opposed(p)]}
@@ -505,7 +515,7 @@ def _positions_json(k: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _position_title(k: Any, pos: Any) -> str:
+def _position_title(k: Conflict, pos: Position) -> str:
     """``Side range-40-60: present in …`` (plus ``against …`` when the side opposes only some others)."""
     against = k.opposed(pos)
     title = f"Side {pos.id}: {escape(pos.label)}"

@@ -21,16 +21,26 @@
     });
   }
 
+  // statement id -> ids of the conflicts whose every side accepts it (shared ground, not a disagreement)
+  let agreedIn = {};
+  function noteAgreed(conflicts) {
+    agreedIn = {};
+    for (const c of conflicts) for (const id of c.agreed) (agreedIn[id] = agreedIn[id] || []).push(c.id);
+  }
+
   function factRow(f, sources, subjectFirst) {
-    const warn = f.conflicts.length ? el("span", { class: "badge conflict", title: "in conflict " + f.conflicts.join(", ") },
-      "⚠ " + f.conflicts.join(", ")) : null;
+    const shared = agreedIn[f.id] || [];
+    const disputed = f.conflicts.filter((k) => !shared.includes(k));
+    const warn = disputed.length ? el("span", { class: "badge conflict", title: "in conflict " + disputed.join(", ") },
+      "⚠ " + disputed.join(", ")) : null;
+    const agreed = shared.length ? el("span", { class: "small muted" }, " agreed by all sides of " + shared.join(", ")) : null;
     const qual = Object.entries(f.qualifiers || {}).map(([k, v]) => k.replace("_", " ") + ": " + (Array.isArray(v) ? v.join(", ") : (typeof v === "object" ? JSON.stringify(v) : v))).join("; ");
     return el("tr", { "data-statement": f.id },
       el("td", {}, subjectFirst ? f.subject_name + " — " : "", f.predicate.replace("_", " ")),
       el("td", {}, f.object ? el("a", { href: "#" + f.object }, f.text) : f.text,
         qual ? el("div", { class: "small muted" }, qual) : null,
         f.note ? el("div", { class: "small muted" }, f.note) : null),
-      el("td", {}, badge(f.status), " ", warn),
+      el("td", {}, badge(f.status), " ", warn, agreed),
       el("td", { class: "small" }, sourceList(f, sources)));
   }
 
@@ -63,6 +73,7 @@
     show(box, el("p", { class: "muted" }, "Loading…"));
     try {
       const e = await api("/api/atlas/entities/" + encodeURIComponent(name));
+      noteAgreed(e.conflicts);
       for (const li of document.querySelectorAll("#atlas-results li")) li.classList.toggle("active", li.dataset.id === e.id);
       show(box,
         el("h2", { id: "entity-name" }, e.name), e.latin ? el("div", { class: "muted" }, el("em", {}, e.latin)) : null,
@@ -84,6 +95,7 @@
     const box = document.getElementById("entity");
     try {
       const cs = await api("/api/atlas/conflicts");
+      noteAgreed(cs);
       show(box, el("h2", {}, "Conflicts between sources (" + cs.length + ")"),
         el("p", { class: "small muted" }, "Disagreeing statements are all kept and marked, never silently merged."),
         cs.map((c) => conflictBlock(c, {}, true)));
