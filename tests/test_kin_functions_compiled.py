@@ -270,3 +270,34 @@ def test_a_cycle_of_couplers_is_reported_by_what_needs_the_couplers_only() -> No
         kin.coupling_vectors(cyclic, q, [0])
     S, _, _ = kin.joint_axis_values(cyclic, q)  # the joints do not depend on the couplers
     assert np.array_equal(S, kin._joint_axis_values_reference(cyclic, q)[0])
+
+
+def test_a_wrong_width_or_coordinate_index_is_refused_before_any_kernel_runs() -> None:
+    # the kernels index columns without bounds checks: a narrow q or an index past the last
+    # coordinate must be an error, never a read or write out of bounds
+    model = models.load("lumbopelvic")
+    nc = len(model.coordinates)
+    narrow = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=rf"q must have shape \(n_poses, {nc}\).*got \(3, 2\)"):
+        kin.complete_coordinates(model, narrow)
+    with pytest.raises(ValueError, match=r"got \(3, 2\)"):
+        kin.coupling_vectors(model, narrow, [0])
+    with pytest.raises(ValueError, match=r"got \(3, 2\)"):
+        kin.joint_axis_values(model, narrow)
+    with pytest.raises(ValueError, match=rf"got \({nc},\)"):
+        kin.complete_coordinates(model, np.zeros(nc))
+    q = np.tile(model.coordinate_defaults, (3, 1))
+    for bad in (nc, -1):
+        with pytest.raises(IndexError, match=rf"coordinates: index {bad} out of range 0\.\.{nc - 1}"):
+            kin.coupling_vectors(model, q, [0, bad])
+    with pytest.raises(ValueError, match=r"not C-contiguous"):
+        kin.complete_coordinates(model, q, out=np.zeros((nc, 3)).T)
+
+
+def test_an_empty_batch_gives_empty_results() -> None:
+    model = models.load("lumbopelvic")
+    q = np.zeros((0, len(model.coordinates)))
+    assert kin.complete_coordinates(model, q).shape == q.shape
+    assert kin.coupling_vectors(model, q, [0, 1]).shape == (0, 2, q.shape[1])
+    S, dF, axc = kin.joint_axis_values(model, q)
+    assert S.shape == dF.shape == (0, len(model.joints), 6) and axc.shape == (len(model.joints), 6)

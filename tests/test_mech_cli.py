@@ -73,6 +73,8 @@ def test_unknown_names_and_missing_files_exit_1_without_traceback(rajagopal: Pat
         ["model", "moment-arm", str(rajagopal), "--muscle", "psoas_r", "--coordinate", "knee_angle_r_beta"],
         ["model", "moment-arm", str(rajagopal), "--muscle", "psoas_r", "--coordinate", "hip_flexion_r",
          "--set", "hip_adduction_r=abc"],
+        ["model", "moment-arm", str(rajagopal), "--muscle", "psoas_r", "--coordinate", "hip_flexion_r",
+         "--set", "hip_adduction_r=nan"],
         ["model", "info", str(tmp_path / "none.osim")],
     ):
         res = runner.invoke(app, args)

@@ -79,3 +79,17 @@ def test_compiled_cylinder_kernel_agrees_with_the_numpy_reference() -> None:
         assert wrapped.mean() > 0.05
         assert np.abs(ref[1][wrapped] - fast[1][wrapped]).max() < 1e-10
         assert np.abs(ref[3] - fast[3]).max() < 1e-10
+
+
+def test_a_segment_through_the_cylinder_axis_wraps_the_same_compiled_and_in_numpy() -> None:
+    # the segment's line meets the axis: a zero cross product along the way, which must follow IEEE
+    # arithmetic (as OpenSim's C++ and the NumPy reference do), not raise ZeroDivisionError
+    p1 = np.tile([0.0, 0.0904, -0.1015], (300, 1))
+    p2 = np.tile([0.0, -0.0916, 0.268], (300, 1))
+    with np.errstate(all="ignore"):
+        ref = wrap_cylinder(p1, p2, 0.06253429004857773, 1.0, 0, 0, False, compiled=False)
+    fast = wrap_cylinder(p1, p2, 0.06253429004857773, 1.0, 0, 0, False, compiled=True)
+    assert np.array_equal(ref[0], fast[0]) and (fast[0] >= WRAPPED).all()
+    for a, b in zip(ref[1:], fast[1:], strict=True):
+        assert np.isfinite(b).all()
+        assert np.abs(a - b).max() < 1e-12

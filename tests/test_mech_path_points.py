@@ -81,6 +81,10 @@ def test_unknown_muscle_is_named_with_the_closest_names(lumbopelvic: Model) -> N
         path_points(lumbopelvic, q, [1.5])  # type: ignore[list-item]
     with pytest.raises(TypeError, match=r"got set"):
         path_points(lumbopelvic, q, {"psoas_r"})  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"got bytes"):  # not a sequence of byte-valued indices
+        path_points(lumbopelvic, q, b"ab")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"got list"):  # a ragged list names no muscle
+        path_points(lumbopelvic, q, [["psoas_r"], "iliacus_r"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"q must have shape"):
         path_points(lumbopelvic, q[:-1], ["psoas_r"])
 

@@ -106,8 +106,10 @@ def test_compiled_kernel_matches_numpy_path_on_opensim_models(models_dir: Path, 
     assert_same_state(compiled, reference, p.max_isometric_force)
 
 
-def test_parallel_and_serial_drivers_give_identical_numbers(every_kind: mus.MuscleParameters) -> None:
+def test_parallel_and_serial_drivers_give_identical_numbers(every_kind: mus.MuscleParameters,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     p = every_kind
+    monkeypatch.setenv("ILIOPSOAS_THREADS", "2")  # the parallel driver runs even on one core
     L = _lengths(p, 700, 7)  # enough work for the parallel driver
     assert L.shape[0] * p.n_muscles * 10 > fz._PARALLEL_WORK
     whole = fz.muscle_state(p, L, 0.4, tendon="compliant")
@@ -142,6 +144,63 @@ def test_read_only_and_strided_inputs_are_accepted(every_kind: mus.MuscleParamet
 def test_empty_batch_gives_empty_arrays(every_kind: mus.MuscleParameters) -> None:
     s = fz.muscle_state(every_kind, np.zeros((0, every_kind.n_muscles)) + 1.0, 0.5)
     assert s.tendon_force.shape == (0, every_kind.n_muscles) and s.converged.shape == (0, every_kind.n_muscles)
+
+
+def test_calls_from_several_threads_give_the_numbers_of_one_call(every_kind: mus.MuscleParameters,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the web app's request threads do: parallel and serial launches at once, on a parameter
+    set whose kernel tables are not built yet."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("ILIOPSOAS_THREADS", "2")
+    p = every_kind.subset(np.arange(every_kind.n_muscles))  # fresh object: tables built under contention
+    big, small = _lengths(p, 700, 11), _lengths(p, 3, 12)
+    want = {n: fz.muscle_state(every_kind, L, 0.6, tendon="compliant") for n, L in ((700, big), (3, small))}
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda L: (L.shape[0], fz.muscle_state(p, L, 0.6, tendon="compliant")),
+                            [big, small] * 4))
+    for n, state in got:
+        for name in [*FIELDS, "converged"]:
+            np.testing.assert_array_equal(getattr(state, name), getattr(want[n], name), err_msg=name)
+
+
+_CONCURRENT_SCRIPT = """
+import numpy as np
+from concurrent.futures import ThreadPoolExecutor
+from xml.etree.ElementTree import fromstring
+from iliopsoas.mechanics import forces as fz, muscles as mus
+el = ('<Millard2012EquilibriumMuscle name="m{}"><max_isometric_force>500</max_isometric_force>'
+      '<optimal_fiber_length>0.1</optimal_fiber_length><tendon_slack_length>0.2</tendon_slack_length>'
+      '<pennation_angle_at_optimal>0.1</pennation_angle_at_optimal></Millard2012EquilibriumMuscle>')
+p = mus.muscle_parameters_from_xml([fromstring(el.format(i)) for i in range(9)])
+L = 0.2 + 0.1 * np.random.default_rng(0).uniform(0.5, 1.5, (3000, 9))
+want = fz.muscle_state(p, L, 0.6, tendon="compliant").tendon_force
+with ThreadPoolExecutor(4) as pool:
+    got = list(pool.map(lambda x: fz.muscle_state(p, x, 0.6, tendon="compliant").tendon_force, [L] * 16))
+assert all(np.array_equal(g, want, equal_nan=True) for g in got)
+"""
+
+
+def test_parallel_launches_from_several_threads_take_turns() -> None:
+    """numba's workqueue threading layer aborts the process on concurrent launches (measured:
+    this script ends with SIGABRT when the launch lock is replaced by a no-op)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue", ILIOPSOAS_THREADS="2")
+    done = subprocess.run([sys.executable, "-c", _CONCURRENT_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_force_and_path_kernels_share_one_launch_lock() -> None:
+    import importlib
+
+    from iliopsoas.mechanics import _parallel
+
+    ma = importlib.import_module("iliopsoas.mechanics.moment_arms")  # the package exports a function of that name
+    assert fz.KERNEL_LOCK is _parallel.KERNEL_LOCK and ma._KERNEL_LOCK is _parallel.KERNEL_LOCK
 
 
 def test_kernel_tables_are_built_once_per_parameter_set(every_kind: mus.MuscleParameters) -> None:

@@ -147,6 +147,8 @@ def _parse_sets(model: Model, sets: list[str]) -> dict[int, float]:
             v = float(val)
         except ValueError:
             fail(f"--set {name}: {val!r} is not a number")
+        if not math.isfinite(v):
+            fail(f"--set {name}: expected a finite number (deg, or m for a translation), got {val!r}")
         out[i] = math.radians(v) if _is_rotational(model, i) else v
     return out
 

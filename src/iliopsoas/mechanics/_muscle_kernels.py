@@ -101,7 +101,7 @@ def _bezier(x, c, i, P, nodes):  # pragma: no cover - compiled
         return P[i, e + 2] + P[i, e + 4] * (x - P[i, e]), P[i, e + 4]
     if x > P[i, e + 1]:
         return P[i, e + 3] + P[i, e + 5] * (x - P[i, e + 1]), P[i, e + 5]
-    # segment: starts of unused segments are +inf (written out: no loop, see _rows)
+    # segment: starts of unused segments are +inf (the four tests are written out, no loop)
     s = c + int(x >= P[i, c + 1]) + int(x >= P[i, c + 2]) + int(x >= P[i, c + 3]) + int(x >= P[i, c + 4])
     scale = P[i, s + CURVE_SCALES]
     t = (x - P[i, s]) * scale
@@ -152,8 +152,8 @@ def _thelen_tendon(lt_n, i, P):  # pragma: no cover - compiled
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _degroote_bump(xs, total, b):  # pragma: no cover - compiled
-    """``total`` plus one Gaussian-like term of the De Groote-Fregly active curve (no loop: see
-    the note above _at)."""
+    """``total`` plus one Gaussian-like term of the De Groote-Fregly active curve (the three
+    terms are added by three calls, no loop)."""
     den = b[2] + b[3] * xs
     return total + b[0] * math.exp(-0.5 * ((xs - b[1]) * (xs - b[1])) / (den * den))
 

@@ -19,15 +19,15 @@ _ROUNDOFF = 2e-13
 _TANGENCY = math.radians(0.1)
 # For kernels that allocate nothing: compiled without reference counting, because passing some
 # twenty arrays per call otherwise costs more than the arithmetic of a short path.
-_no_refcount = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+_no_refcount = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _dot(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     return ax * bx + ay * by + az * bz
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _nz(x, y, z):  # type: ignore[no-untyped-def]
     """NormalizeOrZero: (unit x, y, z, magnitude)."""
     mag = math.sqrt(x * x + y * y + z * z)
@@ -36,12 +36,12 @@ def _nz(x, y, z):  # type: ignore[no-untyped-def]
     return 0.0, 0.0, 0.0, mag
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _cross(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     return ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _closest_on_line(px, py, pz, lx, ly, lz, dx, dy, dz):  # type: ignore[no-untyped-def]
     v1x, v1y, v1z, mag = _nz(px - lx, py - ly, pz - lz)
     v2x, v2y, v2z, _ = _nz(dx, dy, dz)
@@ -49,13 +49,13 @@ def _closest_on_line(px, py, pz, lx, ly, lz, dx, dy, dz):  # type: ignore[no-unt
     return lx + t * v2x, ly + t * v2y, lz + t * v2z
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _det3(a, b, c):  # type: ignore[no-untyped-def]
     cx, cy, cz = _cross(b[0], b[1], b[2], c[0], c[1], c[2])
     return a[0] * cx + a[1] * cy + a[2] * cz
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _intersect_lines(p1, p2, p3, p4):  # type: ignore[no-untyped-def]
     """(pInt1, s, pInt2, t, ok) of WrapMath::IntersectLines; tuples of 3."""
     v1x, v1y, v1z, mag1 = _nz(p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2])
@@ -74,12 +74,12 @@ def _intersect_lines(p1, p2, p3, p4):  # type: ignore[no-untyped-def]
     return pint1, s / mag1, pint2, t / mag2, True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _sign(x):  # type: ignore[no-untyped-def]
     return 1 if x >= 0.0 else -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _seg_plane(p1, p2, n, d):  # type: ignore[no-untyped-def]
     vx, vy, vz = p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2]
     dp = _dot(vx, vy, vz, n[0], n[1], n[2])
@@ -91,7 +91,7 @@ def _seg_plane(p1, p2, n, d):  # type: ignore[no-untyped-def]
     return True, (p1[0] + t * vx, p1[1] + t * vy, p1[2] + t * vz)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _spiral_length(r1, r2, long_wrap, R):  # type: ignore[no-untyped-def]
     axial = r2[2] - r1[2]
     cz = r1[0] * r2[1] - r1[1] * r2[0]
@@ -102,7 +102,7 @@ def _spiral_length(r1, r2, long_wrap, R):  # type: ignore[no-untyped-def]
     return math.sqrt(x * x + axial * axial), theta, axial
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adjust(pt, r, w):  # type: ignore[no-untyped-def]
     prx, pry, prz, _ = _nz(r[0] - pt[0], r[1] - pt[1], r[2] - pt[2])
     rwx, rwy, rwz, _ = _nz(w[0] - r[0], w[1] - r[1], w[2] - r[2])
@@ -126,13 +126,14 @@ def _adjust(pt, r, w):  # type: ignore[no-untyped-def]
 _TANGENCY_SURE = _TANGENCY * (1.0 + 1e-9)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _adjust_z(pt, r, w):  # type: ignore[no-untyped-def]
     """:func:`_adjust` for the case the refinement meets: the result has ``r``'s x and y and a new z.
 
     The closest points on the axis through ``r`` share ``r``'s x and y, so the intersection and the
     update reduce to their z components; the operations kept are those of :func:`_adjust` on the
-    components that are not exact zeros, so the result is the same to the last bit. Anything
+    components that are not exact zeros, so the result is the same to the last bit (for an ``r``
+    whose x and y are not -0.0, which :func:`cyl_one` never constructs; see :func:`_refine`). Anything
     degenerate (a zero-length segment, parallel lines, a non-finite value) goes to :func:`_adjust`.
     """
     dx, dy, dz = r[0] - pt[0], r[1] - pt[1], r[2] - pt[2]
@@ -172,7 +173,7 @@ def _adjust_z(pt, r, w):  # type: ignore[no-untyped-def]
     return (r[0] + 0.0, r[1] + 0.0, r[2] + 1.5 * (inter_z - r[2])), True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-untyped-def]
     """WrapCylinder's iterative tangent-point refinement for paths with several wraps.
 
@@ -181,16 +182,18 @@ def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-
     points moved along the axis until both are tangent within 0.1 degree (at most 100 steps).
     Only the z of the tangent points changes, so the spiral angle and the rotated x, y of the
     test points stay the same while the number of segments does; they are computed again only
-    when it changes.
+    when it changes (or when a degenerate step moves x or y).
+
+    The result is the old loop's to the last bit (``tests/test_wrap_refine.py``) provided no x or
+    y of ``r1``, ``r2`` is -0.0: the old loop turned such a zero into +0.0 at its first step and
+    recomputed the spiral angle, whose sign then flips when it is exactly pi. The tangent points
+    :func:`cyl_one` passes never hold a -0.0 (each coordinate is a sum whose first term is not -0.0).
     """
     sense = -1.0 if long_wrap else 1.0
     seg = -1
     w1x = w1y = w2x = w2y = 0.0
-    tt = 0.0
     for _ in range(100):
         nseg = int(wl / 0.002)
-        if nseg < 1:
-            nseg = 1
         if nseg < 2:
             break
         tt = 1.0 / nseg
@@ -217,13 +220,13 @@ def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-
     return r1, r2, wl
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rotz(v, ang):  # type: ignore[no-untyped-def]
     c, s = math.cos(ang), math.sin(ang)
     return (c * v[0] - s * v[1], s * v[0] + c * v[1], v[2])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o, r2o, wlo):  # type: ignore[no-untyped-def]
     for k in range(p1a.shape[0]):
         c, r1, r2, wl = cyl_one(
@@ -236,7 +239,7 @@ def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o
         wlo[k] = wl
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no-untyped-def]
     """One segment: (status, r1, r2, wrap length), as WrapCylinder::wrapLine."""
     zero = (0.0, 0.0, 0.0)
@@ -397,7 +400,7 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
 
 
 # ------------------------------------------------------------------ whole path, one muscle
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _mul(Rm, x):  # type: ignore[no-untyped-def]
     return (
         Rm[0, 0] * x[0] + Rm[0, 1] * x[1] + Rm[0, 2] * x[2],
@@ -406,7 +409,7 @@ def _mul(Rm, x):  # type: ignore[no-untyped-def]
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _mul_t(Rm, x):  # type: ignore[no-untyped-def]
     return (
         Rm[0, 0] * x[0] + Rm[1, 0] * x[1] + Rm[2, 0] * x[2],
@@ -558,7 +561,7 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
     return result, cnt
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange_,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
                 L, r, out_ids, out_g, out_cnt, out_wl):
@@ -571,7 +574,7 @@ def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange_,  # type: ignore[no-
                 L, r, out_ids, out_g, out_cnt, out_wl, m, nw, m + 2 * nw, W.shape[1])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
                 L, r, out_ids, out_g, out_cnt, out_wl, m, nw, S, kdir):
@@ -679,7 +682,7 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
 
 
 # ------------------------------------------------------------------------ forward kinematics
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # type: ignore[no-untyped-def]
     """Compose joint transforms per pose (see kinematics.forward_kinematics for the conventions).
 
@@ -698,7 +701,7 @@ def fk_kernel(S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V):  # ty
         fk_pose(t, t, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V, rfm, rot, tmp, rgf, rgm, wfm, vfm)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  # type: ignore[no-untyped-def]
             rfm, rot, tmp, rgf, rgm, wfm, vfm):
     """One pose of :func:`fk_kernel`: values ``S[t]``, derivatives ``dS[td]``, outputs at index ``td``
@@ -811,7 +814,7 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
 # directions along which a body can move at all.
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff, aff_list,  # type: ignore[no-untyped-def]
                  mus, p_off, pbody, ploc, pcoord, prange_,
                  w_off, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from iliopsoas.mechanics import muscles as mus
-from iliopsoas.mechanics.moment_arms import _KERNEL_LOCK, _threads
+from iliopsoas.mechanics._parallel import KERNEL_LOCK, set_kernel_threads, threads
 from iliopsoas.mechanics.muscles import (
     DEGROOTE,
     MILLARD,
@@ -53,7 +53,10 @@ class MuscleState:
 
     Lengths in m, angles in rad, forces in N; multipliers are dimensionless. ``converged`` is
     False where a compliant-tendon solve failed (those entries are NaN). The compiled path
-    returns the arrays in column-major order (each muscle's poses contiguous in memory).
+    returns the arrays in column-major order (each muscle's poses contiguous in memory), as
+    views of one buffer shared by the float fields: writing into one field changes only that
+    field, but keeping one field alive keeps the whole buffer (``.copy()`` it to keep it alone).
+    ``mtu_length`` is the caller's array when it was already a float array.
     """
 
     mtu_length: FloatArray
@@ -570,15 +573,12 @@ def _state_compiled(k: Any, params: MuscleParameters, L: FloatArray, a: FloatArr
             _writable(rigid, bool), t.constants, t.nodes, out, converged)
     n_rigid = int(rigid.sum())
     work = n * (n_rigid + 10 * (m - n_rigid))
-    if work < _PARALLEL_WORK or _threads() == 1:
+    if work < _PARALLEL_WORK or threads() == 1:
         k.state_serial(*args, max(n, 1))
     else:
-        import numba
-
-        with _KERNEL_LOCK:
-            threads = min(_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
-            numba.set_num_threads(threads)
-            k.state_parallel(*args, -(-n // threads))  # one long block of poses per thread
+        with KERNEL_LOCK:
+            count = set_kernel_threads()
+            k.state_parallel(*args, -(-n // count))  # one long block of poses per thread
     return MuscleState(
         mtu_length=L,
         fiber_length=out[k.O_LCE].T,

@@ -51,16 +51,22 @@ def check_q(model: Model, q: object, name: str = "q") -> Array:
     arr = np.asarray(q, dtype=float)
     if arr.ndim == 1:
         arr = arr[None, :]
-    nc = len(model.coordinates)
-    if arr.ndim != 2 or arr.shape[1] != nc:
-        raise ValueError(
-            f"{name} must have shape (n_poses, {nc}) for model {model.name!r} "
-            f"(coordinates in model.coordinate_names order), got {arr.shape}"
-        )
+    _check_width(model, arr, name)
     # a finite sum proves every entry finite without a temporary; an overflowing sum is rechecked
     if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def _check_width(model: Model, q: Array, name: str = "q") -> None:
+    """``q`` must be 2-D with one column per coordinate: the compiled kernels index its columns
+    without bounds checks, so a narrower array would be read (or written) out of bounds."""
+    nc = len(model.coordinates)
+    if q.ndim != 2 or q.shape[1] != nc:
+        raise ValueError(
+            f"{name} must have shape (n_poses, {nc}) for model {model.name!r} "
+            f"(coordinates in model.coordinate_names order), got {q.shape}"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,8 +164,9 @@ def _build_derived(model: Model) -> _Derived:
 
 def _check_out(out: Array, shape: tuple[int, ...], name: str) -> None:
     if out.shape != tuple(shape) or out.dtype != np.float64 or not out.flags.c_contiguous or not out.flags.writeable:
+        layout = ("" if out.flags.c_contiguous else ", not C-contiguous") + ("" if out.flags.writeable else ", read-only")
         raise ValueError(f"{name} must be a writable C-contiguous float64 array of shape {tuple(shape)}, "
-                         f"got {out.dtype} {out.shape}")
+                         f"got {out.dtype} {out.shape}{layout}")
 
 
 def _plain(a: Array) -> Array:
@@ -172,19 +179,21 @@ def _plain(a: Array) -> Array:
 def complete_coordinates(model: Model, q: Array, *, out: Array | None = None) -> Array:
     """Copy of ``q`` ``(n, n_coordinates)`` with dependent coordinates set by their couplers.
 
-    ``out``: optional C-contiguous float array of the same shape to fill and return (a buffer
-    reused across chunks costs no fresh memory).
+    ``out``: optional writable C-contiguous float64 array of the same shape to fill and return (a
+    buffer reused across chunks costs no fresh memory). A ``q`` that is not 2-D with one column per
+    coordinate raises ``ValueError``.
     """
     if out is None:
         out = np.array(q, dtype=float, order="C", copy=True)
     else:
         _check_out(out, np.shape(q), "out")
         np.copyto(out, q)
+    _check_width(model, out)
     d = _derived(model)
     ordered = _couplers_in_order(model)
     if not ordered:
         return out
-    if _COMPLETE is not None and d.coupler_table is not None and out.ndim == 2:
+    if _COMPLETE is not None and d.coupler_table is not None:
         _COMPLETE(out, d.coupler_src, d.coupler_dest, *d.coupler_table.arrays)
         return out
     for cp in ordered:
@@ -224,10 +233,16 @@ def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out:
     This is the vector OpenSim's ``MomentArmSolver`` obtains with ``projectU``: for an independent
     coordinate, ``C = e_i + s f'(q_i) e_dep`` (chained through further couplers). For a dependent
     coordinate with one independent coordinate ``j``, ``C`` is ``C_j / (s f'(q_j))``.
-    ``out``: optional C-contiguous float array ``(n, k, n_coordinates)`` to fill and return.
+    ``out``: optional writable C-contiguous float64 array ``(n, k, n_coordinates)`` to fill and
+    return. ``q`` must be complete ``(n, n_coordinates)`` (``ValueError`` otherwise) and each entry
+    of ``coordinates`` an index in ``0 .. n_coordinates - 1`` (``IndexError`` otherwise).
     """
+    _check_width(model, q)
     n = q.shape[0]
     nc = len(model.coordinates)
+    bad = [ci for ci in coordinates if not 0 <= int(ci) < nc]
+    if bad:  # the compiled kernel writes column ``ci`` unchecked
+        raise IndexError(f"coordinates: index {bad[0]} out of range 0..{nc - 1} for model {model.name!r}")
     if out is None:
         out = np.empty((n, len(coordinates), nc))
     else:
@@ -331,7 +346,8 @@ def joint_axis_values(model: Model, q: Array, *, derivatives: bool = True,
     functions at ``q`` (zero for constant axes, and everywhere unless ``derivatives``) and the
     coordinate of each non-constant axis ``axc`` ``(J, 6)`` (-1 for constants):
     ``dS = dF * dq[axc]`` along any direction ``dq``. ``out``: optional ``(S, dF)`` buffers
-    (C-contiguous float arrays of those shapes) to fill and return."""
+    (writable C-contiguous float64 arrays of those shapes) to fill and return."""
+    _check_width(model, q)
     d = _derived(model)
     n = q.shape[0]
     J = len(model.joints)

@@ -10,8 +10,6 @@ in its positive direction).
 
 from __future__ import annotations
 
-import os
-import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, overload
@@ -19,6 +17,8 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from iliopsoas.mechanics._parallel import KERNEL_LOCK as _KERNEL_LOCK
+from iliopsoas.mechanics._parallel import set_kernel_threads
 from iliopsoas.mechanics.kinematics import (
     _joint_arrays,
     body_coordinate_mask,
@@ -209,21 +209,12 @@ try:  # optional compiled whole-model kernel; the NumPy path is the reference
     from iliopsoas.mechanics._wrap_kernels import model_kernel as _MODEL_KERNEL
 except ImportError:  # pragma: no cover - numba missing
     _MODEL_KERNEL = None
-# one parallel kernel launch at a time: numba's thread pools are not all safe for concurrent launches
-_KERNEL_LOCK = threading.Lock()
 _BLOCK = 16  # poses per parallel work item
-
-
-def _threads() -> int:
-    env = os.environ.get("ILIOPSOAS_THREADS", "")
-    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
 
 
 def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
                       r_out: Array | None) -> None:
     """Fill ``L_out`` ``(n, M)`` and ``r_out`` ``(n, M, k)`` (zeros on entry) for muscles ``mus``."""
-    import numba
-
     n, nc = qc.shape
     if C is None:
         C = np.zeros((n, 0, nc))
@@ -243,7 +234,7 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
         joint = (np.zeros((0, 6, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 3, 3)),
                  np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 3)))
     with _KERNEL_LOCK:
-        numba.set_num_threads(min(_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
+        set_kernel_threads()
         _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, n_aff, aff_list, mus_arr,
                       p_off, *tab[:4], w_off, *tab[4:], len(model.bodies), max_points, max_wraps, _BLOCK,
                       L_out, r_out)
@@ -328,7 +319,9 @@ def path_points(model: Model, q: object, muscles: object) -> CurrentPath | dict[
     True
     """
     qq = check_q(model, q)
-    many = isinstance(muscles, Sequence | np.ndarray) and not isinstance(muscles, str) and np.ndim(muscles) > 0
+    # a str (or bytes) is a Sequence too, but names one muscle; np.ndim would choke on a ragged list
+    many = (isinstance(muscles, Sequence) and not isinstance(muscles, str | bytes)) or (
+        isinstance(muscles, np.ndarray) and muscles.ndim > 0)
     if many:
         ids = list(dict.fromkeys(_path_muscle_id(model, m) for m in muscles))  # type: ignore[attr-defined]
     else:
