@@ -827,10 +827,11 @@ def wrap_ellipsoid(
             fw = np.minimum(fan_weight, 1.0)
             move = flip & (fw > 0.0)
             if np.any(move):
-                bis = (orig[:, wrap_axis] + c1[:, wrap_axis]) / 2.0
-                tc = c1.copy()
-                tc[:, wrap_axis] = c1[:, wrap_axis] + fw * (bis - c1[:, wrap_axis])
-                c1[move] = _closest_on_ellipsoid(a, dims, tc[move])
+                # only the rows that move: elsewhere fw may be -inf, and -inf * 0 is NaN
+                bis = (orig[move, wrap_axis] + c1[move, wrap_axis]) / 2.0
+                tc = c1[move].copy()
+                tc[:, wrap_axis] = c1[move, wrap_axis] + fw[move] * (bis - c1[move, wrap_axis])
+                c1[move] = _closest_on_ellipsoid(a, dims, tc)
     vs, _ = _normalize(np.cross(PP, A - c1))
     vs4 = -_dot(vs, c1)
     r1 = _tangent_point(p1e[idx], r1, A, a, vs, vs4)
