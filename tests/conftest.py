@@ -8,6 +8,7 @@ the ``shared`` fixture: it skips with a clear reason when the folder is absent, 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,13 @@ def models_dir() -> Path:
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return _require_shared("seeds")
+
+
+@pytest.fixture(scope="module")
+def seed() -> int:
+    """Seed of the fresh random poses the live OpenSim comparisons draw (printed, so that
+    ``ILIOPSOAS_MECH_SEED=<value>`` replays a failure)."""
+    env = os.environ.get("ILIOPSOAS_MECH_SEED")
+    value = int(env) if env else int(time.time_ns() % 2**31)
+    print(f"ILIOPSOAS_MECH_SEED={value}")
+    return value

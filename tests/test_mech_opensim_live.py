@@ -9,7 +9,6 @@ under a few minutes.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -76,14 +75,6 @@ def opensim_values(path: Path, model: Model, q: np.ndarray, coords: list[str]) -
             for c, ch in enumerate(ma_handles):
                 r[i, k, c] = mu.computeMomentArm(s, ch)
     return L, r
-
-
-@pytest.fixture(scope="module")
-def seed() -> int:
-    env = os.environ.get("ILIOPSOAS_MECH_SEED")
-    value = int(env) if env else int(time.time_ns() % 2**31)
-    print(f"ILIOPSOAS_MECH_SEED={value}")
-    return value
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -10,8 +10,6 @@ ILIOPSOAS_MECH_SEED replays a failure).
 
 from __future__ import annotations
 
-import os
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -81,14 +79,6 @@ def sphere_model(src: Path, dst: Path, spec: dict[str, tuple[float, str, tuple[f
             objs.insert(i, sphere)
     tree.write(dst)
     return dst
-
-
-@pytest.fixture(scope="module")
-def seed() -> int:
-    env = os.environ.get("ILIOPSOAS_MECH_SEED")
-    value = int(env) if env else int(time.time_ns() % 2**31)
-    print(f"ILIOPSOAS_MECH_SEED={value}")
-    return value
 
 
 def random_poses(model: Model, n: int, rng: np.random.Generator) -> np.ndarray:

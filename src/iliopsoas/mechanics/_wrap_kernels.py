@@ -226,6 +226,18 @@ def _rotz(v, ang):  # type: ignore[no-untyped-def]
     return (c * v[0] - s * v[1], s * v[0] + c * v[1], v[2])
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _tangent_candidates(p, pc, R):  # type: ignore[no-untyped-def]
+    """The two points where lines from ``p`` touch the cylinder in the plane normal to its axis
+    through ``p`` (``pc``: the closest point of the axis), and the distance of ``p`` from the axis."""
+    vx, vy, vz, d = _nz(p[0] - pc[0], p[1] - pc[1], p[2] - pc[2])
+    dist = R * (R / d)
+    pp = (pc[0] + dist * vx, pc[1] + dist * vy, pc[2] + dist * vz)
+    h = math.sqrt(R * R - dist * dist) if R * R - dist * dist >= 0.0 else math.nan
+    ux, uy, uz = _cross(0.0, 0.0, 1.0, vx, vy, vz)
+    return (pp[0] + h * ux, pp[1] + h * uy, pp[2] + h * uz), (pp[0] - h * ux, pp[1] - h * uy, pp[2] - h * uz), d
+
+
 @njit(cache=True, error_model="numpy")
 def cylinder_kernel(p1a, p2a, R, length, wrap_axis, wrap_sign, single, code, r1o, r2o, wlo):  # type: ignore[no-untyped-def]
     for k in range(p1a.shape[0]):
@@ -244,159 +256,144 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
     """One segment: (status, r1, r2, wrap length), as WrapCylinder::wrapLine."""
     zero = (0.0, 0.0, 0.0)
     r2_ = R * R
-    if True:
-        if p1[0] ** 2 + p1[1] ** 2 < r2_ or p2[0] ** 2 + p2[1] ** 2 < r2_:
-            return 1, zero, zero, 0.0
-        near12, t12, near00, _, _ = _intersect_lines(p1, p2, (0.0, 0.0, -0.5 * length), (0.0, 0.0, 0.5 * length))
-        ddx, ddy, ddz = near12[0] - near00[0], near12[1] - near00[1], near12[2] - near00[2]
-        hit = (ddx * ddx + ddy * ddy + ddz * ddz < r2_) and (t12 > 0.0) and (t12 < 1.0)
-        status = 2
-        if wrap_sign == 0:
+    if p1[0] ** 2 + p1[1] ** 2 < r2_ or p2[0] ** 2 + p2[1] ** 2 < r2_:
+        return 1, zero, zero, 0.0
+    near12, t12, near00, _, _ = _intersect_lines(p1, p2, (0.0, 0.0, -0.5 * length), (0.0, 0.0, 0.5 * length))
+    ddx, ddy, ddz = near12[0] - near00[0], near12[1] - near00[1], near12[2] - near00[2]
+    hit = (ddx * ddx + ddy * ddy + ddz * ddz < r2_) and (t12 > 0.0) and (t12 < 1.0)
+    status = 2
+    if wrap_sign == 0:
+        if hit:
+            status = 3
+        else:
+            return 0, zero, zero, 0.0
+    else:  # the quadrant decides before any tangent point is constructed
+        s1, s2 = _sign(p1[wrap_axis]), _sign(p2[wrap_axis])
+        if s1 == wrap_sign or s2 == wrap_sign:
             if hit:
                 status = 3
+            elif s1 != s2 and _sign(near12[wrap_axis]) != wrap_sign:
+                status = 2
             else:
                 return 0, zero, zero, 0.0
-        else:  # the quadrant decides before any tangent point is constructed
-            s1, s2 = _sign(p1[wrap_axis]), _sign(p2[wrap_axis])
-            if s1 == wrap_sign or s2 == wrap_sign:
-                if hit:
-                    status = 3
-                elif s1 != s2 and _sign(near12[wrap_axis]) != wrap_sign:
-                    status = 2
-                else:
-                    return 0, zero, zero, 0.0
-        p11 = _closest_on_line(p1[0], p1[1], p1[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
-        p22 = _closest_on_line(p2[0], p2[1], p2[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
-        # candidates
-        vx, vy, vz, d1 = _nz(p1[0] - p11[0], p1[1] - p11[1], p1[2] - p11[2])
-        dist = R * (R / d1)
-        pp = (p11[0] + dist * vx, p11[1] + dist * vy, p11[2] + dist * vz)
-        h = math.sqrt(r2_ - dist * dist) if r2_ - dist * dist >= 0.0 else math.nan
-        ux, uy, uz = _cross(0.0, 0.0, 1.0, vx, vy, vz)
-        r1a = (pp[0] + h * ux, pp[1] + h * uy, pp[2] + h * uz)
-        r1b = (pp[0] - h * ux, pp[1] - h * uy, pp[2] - h * uz)
-        vx, vy, vz, d2 = _nz(p2[0] - p22[0], p2[1] - p22[1], p2[2] - p22[2])
-        dist = R * (R / d2)
-        pp = (p22[0] + dist * vx, p22[1] + dist * vy, p22[2] + dist * vz)
-        h = math.sqrt(r2_ - dist * dist) if r2_ - dist * dist >= 0.0 else math.nan
-        ux, uy, uz = _cross(0.0, 0.0, 1.0, vx, vy, vz)
-        r2a = (pp[0] + h * ux, pp[1] + h * uy, pp[2] + h * uz)
-        r2b = (pp[0] - h * ux, pp[1] - h * uy, pp[2] - h * uz)
-        far_side = False
-        long_wrap = False
-        if wrap_sign != 0:
-            ax = wrap_axis
-            sg = wrap_sign
-            m1a = (r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
-            m1b = (r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
-            m2a = (r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
-            m2b = (r2b[0] - p22[0], r2b[1] - p22[1], r2b[2] - p22[2])
-            ca = _dot(m1a[0], m1a[1], m1a[2], m2b[0], m2b[1], m2b[2]) / (
-                math.sqrt(_dot(m1a[0], m1a[1], m1a[2], m1a[0], m1a[1], m1a[2]))
-                * math.sqrt(_dot(m2b[0], m2b[1], m2b[2], m2b[0], m2b[1], m2b[2]))
-            )
-            cb = _dot(m1b[0], m1b[1], m1b[2], m2a[0], m2a[1], m2a[2]) / (
-                math.sqrt(_dot(m1b[0], m1b[1], m1b[2], m1b[0], m1b[1], m1b[2]))
-                * math.sqrt(_dot(m2a[0], m2a[1], m2a[2], m2a[0], m2a[1], m2a[2]))
-            )
-            alpha = math.acos(ca) if -1.0 <= ca <= 1.0 else math.nan
-            beta = math.acos(cb) if -1.0 <= cb <= 1.0 else math.nan
-            agb = alpha > beta
-            s1a, s1b = _sign(r1a[ax]) == sg, _sign(r1b[ax]) == sg
-            s2a, s2b = _sign(r2a[ax]) == sg, _sign(r2b[ax]) == sg
-            pick_a = False
-            if s1a and s1b:
-                if s2a:
-                    far_side = not agb
-                else:
-                    pick_a = True
-                    far_side = agb
-            elif s1a and not s1b:
-                pick_a = True
-                far_side = agb
-            elif (not s1a) and s1b:
+    p11 = _closest_on_line(p1[0], p1[1], p1[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
+    p22 = _closest_on_line(p2[0], p2[1], p2[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
+    r1a, r1b, d1 = _tangent_candidates(p1, p11, R)
+    r2a, r2b, d2 = _tangent_candidates(p2, p22, R)
+    far_side = False
+    long_wrap = False
+    if wrap_sign != 0:
+        ax = wrap_axis
+        sg = wrap_sign
+        m1a = (r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
+        m1b = (r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
+        m2a = (r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
+        m2b = (r2b[0] - p22[0], r2b[1] - p22[1], r2b[2] - p22[2])
+        ca = _dot(m1a[0], m1a[1], m1a[2], m2b[0], m2b[1], m2b[2]) / (
+            math.sqrt(_dot(m1a[0], m1a[1], m1a[2], m1a[0], m1a[1], m1a[2]))
+            * math.sqrt(_dot(m2b[0], m2b[1], m2b[2], m2b[0], m2b[1], m2b[2]))
+        )
+        cb = _dot(m1b[0], m1b[1], m1b[2], m2a[0], m2a[1], m2a[2]) / (
+            math.sqrt(_dot(m1b[0], m1b[1], m1b[2], m1b[0], m1b[1], m1b[2]))
+            * math.sqrt(_dot(m2a[0], m2a[1], m2a[2], m2a[0], m2a[1], m2a[2]))
+        )
+        alpha = math.acos(ca) if -1.0 <= ca <= 1.0 else math.nan
+        beta = math.acos(cb) if -1.0 <= cb <= 1.0 else math.nan
+        agb = alpha > beta
+        s1a, s1b = _sign(r1a[ax]) == sg, _sign(r1b[ax]) == sg
+        s2a, s2b = _sign(r2a[ax]) == sg, _sign(r2b[ax]) == sg
+        pick_a = False
+        if s1a and s1b:
+            if s2a:
                 far_side = not agb
             else:
-                if s2a:
-                    far_side = not agb
-                elif s2b:
-                    pick_a = True
-                    far_side = agb
-                else:
-                    pick_a = agb
-                    far_side = True
-            r1 = r1a if pick_a else r1b
-            r2 = r2b if pick_a else r2a
-            smx = (r1[0] - p1[0]) + (r2[0] - p2[0])
-            smy = (r1[1] - p1[1]) + (r2[1] - p2[1])
-            smz = (r1[2] - p1[2]) + (r2[2] - p2[2])
-            srx = (r1[0] - p11[0]) + (r2[0] - p22[0])
-            sry = (r1[1] - p11[1]) + (r2[1] - p22[1])
-            srz = (r1[2] - p11[2]) + (r2[2] - p22[2])
-            long_wrap = _dot(srx, sry, srz, smx, smy, smz) < 0.0
+                pick_a = True
+                far_side = agb
+        elif s1a and not s1b:
+            pick_a = True
+            far_side = agb
+        elif (not s1a) and s1b:
+            far_side = not agb
         else:
-            n1a = _nz(r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
-            n1b = _nz(r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
-            n2a = _nz(r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
-            n2b = _nz(r2b[0] - p22[0], r2b[1] - p22[1], r2b[2] - p22[2])
-            dd1 = _dot(n1a[0], n1a[1], n1a[2], n2a[0], n2a[1], n2a[2])
-            dd2 = _dot(n1a[0], n1a[1], n1a[2], n2b[0], n2b[1], n2b[2])
-            dd3 = _dot(n1b[0], n1b[1], n1b[2], n2a[0], n2a[1], n2a[2])
-            dd4 = _dot(n1b[0], n1b[1], n1b[2], n2b[0], n2b[1], n2b[2])
-            if dd1 > dd2 and dd1 > dd3 and dd1 > dd4:
-                r1, r2 = r1a, r2a
-            elif dd2 > dd3 and dd2 > dd4:
-                r1, r2 = r1a, r2b
-            elif dd3 > dd4:
-                r1, r2 = r1b, r2a
+            if s2a:
+                far_side = not agb
+            elif s2b:
+                pick_a = True
+                far_side = agb
             else:
-                r1, r2 = r1b, r2b
-        t = d1 / (d1 + d2)
-        mpt = (p1[0] + t * (p2[0] - p1[0]), p1[1] + t * (p2[1] - p1[1]), p1[2] + t * (p2[2] - p1[2]))
-        axispt = _closest_on_line(mpt[0], mpt[1], mpt[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
-        l1x, l1y, l1z, _ = _nz(p1[0] - axispt[0], p1[1] - axispt[1], p1[2] - axispt[2])
-        l2x, l2y, l2z, _ = _nz(p2[0] - axispt[0], p2[1] - axispt[1], p2[2] - axispt[2])
-        cx, cy, cz = _cross(l1x, l1y, l1z, l2x, l2y, l2z)
-        cm = math.sqrt(cx * cx + cy * cy + cz * cz)
-        pnx, pny, pnz, _ = _nz(cx / cm, cy / cm, cz / cm)
-        a1 = _cross(0.0, 0.0, 1.0, pnx, pny, pnz)
-        v1x, v1y, v1z, _ = _nz(a1[0], a1[1], a1[2])
-        a2 = _cross(pnx, pny, pnz, 0.0, 0.0, 1.0)
-        v2x, v2y, v2z, _ = _nz(a2[0], a2[1], a2[2])
-        apex1 = (axispt[0] + R * v1x, axispt[1] + R * v1y, axispt[2] + R * v1z)
-        apex2 = (axispt[0] + R * v2x, axispt[1] + R * v2y, axispt[2] + R * v2z)
-        e1 = (mpt[0] - apex1[0]) ** 2 + (mpt[1] - apex1[1]) ** 2 + (mpt[2] - apex1[2]) ** 2
-        e2 = (mpt[0] - apex2[0]) ** 2 + (mpt[1] - apex2[1]) ** 2 + (mpt[2] - apex2[2]) ** 2
-        first = e1 < e2
-        pick1 = (not first) if far_side else first
-        apex = apex1 if pick1 else apex2
-        ux, uy, uz, _ = _nz(p1[0] - apex[0], p1[1] - apex[1], p1[2] - apex[2])
-        wx, wy, wz, _ = _nz(p2[0] - apex[0], p2[1] - apex[1], p2[2] - apex[2])
-        cx, cy, cz = _cross(ux, uy, uz, wx, wy, wz)
-        cm = math.sqrt(cx * cx + cy * cy + cz * cz)
-        pn = (cx / cm, cy / cm, cz / cm)
-        d = -_dot(p1[0], p1[1], p1[2], pn[0], pn[1], pn[2])
-        ok1, r1p = _seg_plane((r1[0], r1[1], r1[2] - 10.0), (r1[0], r1[1], r1[2] + 10.0), pn, d)
-        ok2, r2p = _seg_plane((r2[0], r2[1], r2[2] - 10.0), (r2[0], r2[1], r2[2] + 10.0), pn, d)
-        base = _dot(p11[0] - p22[0], p11[1] - p22[1], p11[2] - p22[2], p11[0] - p22[0], p11[1] - p22[1], p11[2] - p22[2])
-        if ok1:
-            q1 = _closest_on_line(r1p[0], r1p[1], r1p[2], p11[0], p11[1], p11[2], p22[0], p22[1], p22[2])
-            e = (q1[0] - p22[0]) ** 2 + (q1[1] - p22[1]) ** 2 + (q1[2] - p22[2]) ** 2
-            if e < base:
-                r1 = r1p
-        if ok2:
-            q2 = _closest_on_line(r2p[0], r2p[1], r2p[2], p11[0], p11[1], p11[2], p22[0], p22[1], p22[2])
-            e = (q2[0] - p11[0]) ** 2 + (q2[1] - p11[1]) ** 2 + (q2[2] - p11[2]) ** 2
-            if e < base:
-                r2 = r2p
-        half = length / 2.0
-        if (r1[2] < -half or r1[2] > half) and (r2[2] < -half or r2[2] > half):
-            return 0, zero, zero, 0.0
-        wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
-        if not single:
-            r1, r2, wl = _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R)
-        return status, r1, r2, wl
-    return 0, zero, zero, 0.0
+                pick_a = agb
+                far_side = True
+        r1 = r1a if pick_a else r1b
+        r2 = r2b if pick_a else r2a
+        smx = (r1[0] - p1[0]) + (r2[0] - p2[0])
+        smy = (r1[1] - p1[1]) + (r2[1] - p2[1])
+        smz = (r1[2] - p1[2]) + (r2[2] - p2[2])
+        srx = (r1[0] - p11[0]) + (r2[0] - p22[0])
+        sry = (r1[1] - p11[1]) + (r2[1] - p22[1])
+        srz = (r1[2] - p11[2]) + (r2[2] - p22[2])
+        long_wrap = _dot(srx, sry, srz, smx, smy, smz) < 0.0
+    else:
+        n1a = _nz(r1a[0] - p11[0], r1a[1] - p11[1], r1a[2] - p11[2])
+        n1b = _nz(r1b[0] - p11[0], r1b[1] - p11[1], r1b[2] - p11[2])
+        n2a = _nz(r2a[0] - p22[0], r2a[1] - p22[1], r2a[2] - p22[2])
+        n2b = _nz(r2b[0] - p22[0], r2b[1] - p22[1], r2b[2] - p22[2])
+        dd1 = _dot(n1a[0], n1a[1], n1a[2], n2a[0], n2a[1], n2a[2])
+        dd2 = _dot(n1a[0], n1a[1], n1a[2], n2b[0], n2b[1], n2b[2])
+        dd3 = _dot(n1b[0], n1b[1], n1b[2], n2a[0], n2a[1], n2a[2])
+        dd4 = _dot(n1b[0], n1b[1], n1b[2], n2b[0], n2b[1], n2b[2])
+        if dd1 > dd2 and dd1 > dd3 and dd1 > dd4:
+            r1, r2 = r1a, r2a
+        elif dd2 > dd3 and dd2 > dd4:
+            r1, r2 = r1a, r2b
+        elif dd3 > dd4:
+            r1, r2 = r1b, r2a
+        else:
+            r1, r2 = r1b, r2b
+    t = d1 / (d1 + d2)
+    mpt = (p1[0] + t * (p2[0] - p1[0]), p1[1] + t * (p2[1] - p1[1]), p1[2] + t * (p2[2] - p1[2]))
+    axispt = _closest_on_line(mpt[0], mpt[1], mpt[2], 0.0, 0.0, -1.0, 0.0, 0.0, 1.0)
+    l1x, l1y, l1z, _ = _nz(p1[0] - axispt[0], p1[1] - axispt[1], p1[2] - axispt[2])
+    l2x, l2y, l2z, _ = _nz(p2[0] - axispt[0], p2[1] - axispt[1], p2[2] - axispt[2])
+    cx, cy, cz = _cross(l1x, l1y, l1z, l2x, l2y, l2z)
+    cm = math.sqrt(cx * cx + cy * cy + cz * cz)
+    pnx, pny, pnz, _ = _nz(cx / cm, cy / cm, cz / cm)
+    a1 = _cross(0.0, 0.0, 1.0, pnx, pny, pnz)
+    v1x, v1y, v1z, _ = _nz(a1[0], a1[1], a1[2])
+    a2 = _cross(pnx, pny, pnz, 0.0, 0.0, 1.0)
+    v2x, v2y, v2z, _ = _nz(a2[0], a2[1], a2[2])
+    apex1 = (axispt[0] + R * v1x, axispt[1] + R * v1y, axispt[2] + R * v1z)
+    apex2 = (axispt[0] + R * v2x, axispt[1] + R * v2y, axispt[2] + R * v2z)
+    e1 = (mpt[0] - apex1[0]) ** 2 + (mpt[1] - apex1[1]) ** 2 + (mpt[2] - apex1[2]) ** 2
+    e2 = (mpt[0] - apex2[0]) ** 2 + (mpt[1] - apex2[1]) ** 2 + (mpt[2] - apex2[2]) ** 2
+    first = e1 < e2
+    pick1 = (not first) if far_side else first
+    apex = apex1 if pick1 else apex2
+    ux, uy, uz, _ = _nz(p1[0] - apex[0], p1[1] - apex[1], p1[2] - apex[2])
+    wx, wy, wz, _ = _nz(p2[0] - apex[0], p2[1] - apex[1], p2[2] - apex[2])
+    cx, cy, cz = _cross(ux, uy, uz, wx, wy, wz)
+    cm = math.sqrt(cx * cx + cy * cy + cz * cz)
+    pn = (cx / cm, cy / cm, cz / cm)
+    d = -_dot(p1[0], p1[1], p1[2], pn[0], pn[1], pn[2])
+    ok1, r1p = _seg_plane((r1[0], r1[1], r1[2] - 10.0), (r1[0], r1[1], r1[2] + 10.0), pn, d)
+    ok2, r2p = _seg_plane((r2[0], r2[1], r2[2] - 10.0), (r2[0], r2[1], r2[2] + 10.0), pn, d)
+    base = _dot(p11[0] - p22[0], p11[1] - p22[1], p11[2] - p22[2], p11[0] - p22[0], p11[1] - p22[1], p11[2] - p22[2])
+    if ok1:
+        q1 = _closest_on_line(r1p[0], r1p[1], r1p[2], p11[0], p11[1], p11[2], p22[0], p22[1], p22[2])
+        e = (q1[0] - p22[0]) ** 2 + (q1[1] - p22[1]) ** 2 + (q1[2] - p22[2]) ** 2
+        if e < base:
+            r1 = r1p
+    if ok2:
+        q2 = _closest_on_line(r2p[0], r2p[1], r2p[2], p11[0], p11[1], p11[2], p22[0], p22[1], p22[2])
+        e = (q2[0] - p11[0]) ** 2 + (q2[1] - p11[1]) ** 2 + (q2[2] - p11[2]) ** 2
+        if e < base:
+            r2 = r2p
+    half = length / 2.0
+    if (r1[2] < -half or r1[2] > half) and (r2[2] < -half or r2[2] > half):
+        return 0, zero, zero, 0.0
+    wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
+    if not single:
+        r1, r2, wl = _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R)
+    return status, r1, r2, wl
 
 
 # ------------------------------------------------------------------ whole path, one muscle
