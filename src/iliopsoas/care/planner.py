@@ -1,8 +1,14 @@
-"""The program builder: safety gates first, then release -> stretch -> strengthen -> habits.
+"""The program builder: safety gates first, then stretch -> strengthen -> (opt-in release) -> habits.
 
 :func:`build_plan` is a pure function of the screen result, the (optional) assessment, the user's
 options and the NPRS history. The exercise library and its default dosages are data
 (``care/data/exercises.yaml``, every figure cited there).
+
+Defaults follow the evidence: stretching has trials behind it (moderate), strengthening and habits
+are standard practice (low), and self-applied pressure release has no trial at all (very low). So
+the default program has no pressure-release step; a person who opts in (``PlanOptions(release=True)``,
+``iliopsoas plan --with-release``, the web checkbox) is shown the grade and the risks first
+(:func:`release_notice`), and the release steps come after stretching and strengthening, never first.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from iliopsoas.care.assessment import Assessment
 from iliopsoas.care.screening import DISCLAIMER, AnswersError, Reason, ScreenResult, pain_rising_reason
 
 KINDS = ("release", "stretch", "strengthen", "habit")
+#: the order steps are played in: the best-supported work first, the optional release never first
+PROGRAM_ORDER = ("stretch", "strengthen", "release", "habit")
 EVIDENCE_GRADES = ("moderate", "low", "very-low")
 
 
@@ -125,7 +133,7 @@ class PlanOptions:
     """
 
     band: bool = True  # a resistance band is available
-    release: bool = True  # include the (optional, low-evidence) pressure-release steps
+    release: bool = False  # opt in to the (very-low-evidence) pressure-release steps
     release_hold_s: float | None = None
     stretch_hold_s: float | None = None
     strengthen_sets: int | None = None
@@ -200,8 +208,39 @@ class Plan:
             "clinician_review": self.clinician_review,
             "level": self.screen.level,
             "contributors": list(self.contributors),
+            "release_notice": release_notice() if any(s.kind == "release" for s in self.steps) else None,
             "disclaimer": DISCLAIMER,
         }
+
+
+def release_notice() -> dict[str, Any]:
+    """What a person opting in to pressure release must see first: the grade, the gaps and the risks.
+
+    Built from the release steps' own evidence and stop signs in ``exercises.yaml`` (one source), plus
+    the contraindication rule of the safety screen.
+    """
+    steps = [e for e in load_exercises() if e.kind == "release"]
+    grades = sorted({e.evidence["grade"] for e in steps}, key=EVIDENCE_GRADES.index)
+    risks = list(
+        dict.fromkeys(
+            [
+                "The belly and the inside of the hip bone hold the aorta, the iliac vessels, the femoral "
+                "nerve and the bowel: deep pressure there can bruise, press a nerve or press on an artery.",
+                *(stop for e in steps for stop in e.stop_if),
+            ]
+        )
+    )
+    return {
+        "grade": grades[-1],
+        "summary": "No trial has tested self-applied pressure on the psoas or iliacus; in other muscles it "
+        "raised pressure-pain thresholds without better self-rated pain. Stretching and strengthening have "
+        "better support, so they come first and release is optional.",
+        "steps": [{"id": e.id, "name": e.name, "grade": e.evidence["grade"], "summary": e.evidence["summary"],
+                   "sources": list(e.evidence.get("sources") or ())} for e in steps],
+        "risks": risks,
+        "not_for": "Anyone who answered yes to a pressure-safety question (for example pregnancy, an aneurysm, "
+        "blood thinners, a hernia or recent belly surgery): the screen removes these steps.",
+    }
 
 
 def build_plan(
@@ -250,7 +289,7 @@ def build_plan(
     removed: list[tuple[str, str]] = []
     has = {e.id for e in library}
     n_strengthen = 0
-    for ex in library:
+    for ex in sorted(library, key=lambda e: PROGRAM_ORDER.index(e.kind)):
         if ex.when is not None and ex.when not in contributors:
             continue
         if ex.kind == "release" and not screen.release_allowed:

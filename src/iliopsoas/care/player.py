@@ -30,9 +30,10 @@ from rich.text import Text
 from iliopsoas.care.log import CareLog
 from iliopsoas.care.planner import Exercise
 from iliopsoas.care.screening import DISCLAIMER, AnswersError
+from iliopsoas.care.sets import DEFAULT_TEMPO_S, dosage_text, n_sets, sides_of, tempo_seconds
 
 PHASE_STYLE = {"release": "magenta", "stretch": "cyan", "strengthen": "green", "habit": "yellow"}
-DEFAULT_TEMPO_S = 3.0
+__all__ = ["DEFAULT_TEMPO_S", "Player", "dosage_text", "sides_of"]
 
 
 # ---------------------------------------------------------------------------- clocks
@@ -205,33 +206,6 @@ class PromptControls:
 
 
 # ---------------------------------------------------------------------------- screens
-def sides_of(step: Exercise) -> list[str | None]:
-    return ["left", "right"] if step.dosage.get("side") == "each" else [None]
-
-
-def dosage_text(d: Mapping[str, Any]) -> str:
-    """One line such as ``2 sets x 15 reps (hold 3 s), rest 60 s, each side, 1x/day, 7 d/week``."""
-    parts = []
-    if "every_min" in d:
-        parts.append(f"every {d['every_min']} min of sitting, {d.get('duration_s', 120) // 60} min up")
-    else:
-        sets = d.get("sets", 1)
-        if d.get("reps"):
-            hold = f" (hold {d['hold_s']:g} s)" if d.get("hold_s", 0) > 1 else ""
-            parts.append(f"{sets} set{'s' if sets != 1 else ''} x {d['reps']} reps{hold}")
-        elif d.get("hold_s"):
-            parts.append(f"{sets} x {d['hold_s']:g} s hold")
-        if d.get("rest_s"):
-            parts.append(f"rest {d['rest_s']:g} s")
-    if d.get("side") == "each":
-        parts.append("each side")
-    if d.get("times_per_day"):
-        parts.append(f"{d['times_per_day']}x/day")
-    if d.get("days_per_week"):
-        parts.append(f"{d['days_per_week']} d/week")
-    return ", ".join(parts)
-
-
 def render_step(
     step: Exercise,
     *,
@@ -245,7 +219,7 @@ def render_step(
 ) -> Panel:
     """One player screen. ``phase``: ready | hold | reps | rest | paused | done."""
     d = step.dosage
-    n_sets = int(d.get("sets", 1))
+    sets_total = n_sets(step)
     head = Text.assemble(
         (f"{step.kind.upper()}", f"bold {PHASE_STYLE[step.kind]}"),
         f"  step {index}/{total}  ",
@@ -256,7 +230,7 @@ def render_step(
     grid.add_column()
     grid.add_row("dose", dosage_text(d))
     if step.kind != "habit":
-        where = f"set {set_index}/{n_sets}" + (f" · {side} side" if side else "")
+        where = f"set {set_index}/{sets_total}" + (f" · {side} side" if side else "")
         if step.positions:
             where += f" · {step.positions[(set_index - 1) % len(step.positions)]}"
         grid.add_row("now", where)
@@ -275,7 +249,7 @@ def render_step(
         )
     elif phase == "reps" and rep is not None:
         status = Text.assemble(
-            ("REPS ", "bold"), (f"{rep}/{d.get('reps')}", "bold green"), f"   set {set_index}/{n_sets}"
+            ("REPS ", "bold"), (f"{rep}/{d.get('reps')}", "bold green"), f"   set {set_index}/{sets_total}"
         )
     elif phase == "rest" and remaining_s is not None:
         status = Text.assemble(
@@ -416,7 +390,7 @@ class Player:
 
         if d.get("reps"):
             n = int(d["reps"])
-            tempo = float(d.get("tempo_s", DEFAULT_TEMPO_S))
+            tempo = tempo_seconds(step)
             for rep in range(1, n + 1):
                 self._countdown(tempo, frame("reps", rep=rep))
             if not self.live:
@@ -454,9 +428,9 @@ class Player:
                     done.append({"id": step.id, "set": 1, "side": None, "status": "done"})
                     continue
                 try:
-                    n_sets = int(step.dosage.get("sets", 1))
+                    total_sets = n_sets(step)
                     set_index = 1
-                    while set_index <= n_sets:
+                    while set_index <= total_sets:
                         try:
                             for side in sides_of(step):
                                 action = self.controls.before_set(step, set_index, side)
@@ -488,7 +462,7 @@ class Player:
                             restarts += 1
                             self.console.print(f"  ↺ restarting set {set_index} of {step.id}")
                             continue
-                        if set_index < n_sets and step.dosage.get("rest_s"):
+                        if set_index < total_sets and step.dosage.get("rest_s"):
                             self._rest(step, index, set_index)
                         set_index += 1
                 except _Skip:

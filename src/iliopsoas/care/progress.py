@@ -1,14 +1,9 @@
-"""Progress over time: adherence, NPRS with its MCID band, PSFS, Thomas-test angle, standing tilt.
+"""Progress over time: adherence, NPRS with its MCID band, PSFS, Thomas-test angles, standing tilt,
+and the scored outcome questionnaires with their MCIDs.
 
-Every band drawn is a published threshold, so that noise is not read as change:
-
-* NPRS: a change of 2 points is the smallest that matters (MCID 2.2 at 1 week and 1.5 at 4 weeks in
-  low back pain, Childs et al. 2005 Spine 30(11):1331; a 2-point drop matched "satisfied" in chronic
-  low back pain, Suzuki et al. 2020);
-* PSFS: minimal detectable change 2 points for the average score (Stratford et al. 1995);
-* modified Thomas hip angle: standard error of measurement 11 degrees with a goniometer
-  (Peeler & Anderson 2007, Phys Ther Sport 8:14-21);
-* standing pelvic tilt: SEM 3.6 degrees with a PALM inclinometer (Hagins et al. 1998, J Man Manip Ther 6(3):130).
+Every band drawn is a published threshold (the table and its citations live in
+:mod:`iliopsoas.care.measures`; the questionnaires' MCIDs in :mod:`iliopsoas.care.outcomes`), so
+that noise is not read as change.
 """
 
 from __future__ import annotations
@@ -20,19 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from iliopsoas.care.measures import MEASURES
 from iliopsoas.care.screening import DISCLAIMER, pain_rising
 
-NPRS_MCID = 2.0  # Childs 2005; Suzuki 2020 (see module docstring)
-PSFS_MDC = 2.0  # Stratford 1995
-THOMAS_HIP_SEM_DEG = 11.0  # Peeler & Anderson 2007
-STANDING_TILT_SEM_DEG = 3.6  # Hagins 1998
+NPRS_MCID = MEASURES["nprs"].band or 2.0  # Childs 2005; Suzuki 2020
+PSFS_MDC = MEASURES["psfs"].band or 2.0  # Stratford 1995
+THOMAS_HIP_SEM_DEG = MEASURES["thomas_hip_deg"].band or 11.0  # Peeler & Anderson 2007
+STANDING_TILT_SEM_DEG = MEASURES["standing_tilt_deg"].band or 3.6  # Hagins 1998
 
-BANDS = {
-    "nprs": NPRS_MCID,
-    "psfs": PSFS_MDC,
-    "thomas_hip_deg": THOMAS_HIP_SEM_DEG,
-    "standing_tilt_deg": STANDING_TILT_SEM_DEG,
-}
+BANDS = {k: m.band for k, m in MEASURES.items() if m.band is not None}
 
 
 def _day(iso: str) -> date:
@@ -128,7 +119,7 @@ def summarize(
         "clinician_review": pain_rising(nprs),
         "disclaimer": DISCLAIMER,
     }
-    for kind in ("psfs", "thomas_hip_deg", "standing_tilt_deg"):
+    for kind in ("psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
         out[kind] = _trend([m["value"] for m in measures if m["kind"] == kind], BANDS[kind])
     return out
 

@@ -193,7 +193,7 @@ class AssessIn(_In):
 
 class PlanOptionsIn(_In):
     band: bool = True
-    release: bool = True
+    release: bool = False  # pressure release is an informed opt-in (very-low evidence)
     release_hold_s: float | None = Field(None, ge=0, le=3600)
     stretch_hold_s: float | None = Field(None, ge=0, le=3600)
     strengthen_sets: int | None = Field(None, ge=1, le=20)
