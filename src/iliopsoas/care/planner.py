@@ -23,6 +23,7 @@ import yaml
 
 from iliopsoas.care.assessment import Assessment
 from iliopsoas.care.screening import DISCLAIMER, AnswersError, Reason, ScreenResult, pain_rising_reason
+from iliopsoas.care.sets import dosage_text
 
 KINDS = ("release", "stretch", "strengthen", "habit")
 #: the order steps are played in: the best-supported work first, the optional release never first
@@ -56,6 +57,7 @@ class Exercise:
             "muscle": self.muscle,
             "name": self.name,
             "dosage": dict(self.dosage),
+            "dosage_text": dosage_text(self.dosage),
             "evidence": {
                 "grade": self.evidence["grade"],
                 "summary": self.evidence["summary"],

@@ -97,8 +97,14 @@ def summarize(
     *,
     days_per_week: int = 5,
     today: date | None = None,
+    outcomes: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Numbers behind the progress view (and ``iliopsoas progress --json``)."""
+    """Numbers behind the progress view (and ``iliopsoas progress --json``).
+
+    ``sessions.by_status`` counts every session by how it ended (completed, stopped, interrupted,
+    running), so a stopped session is shown as stopped, not as a missing completion. ``outcomes`` are
+    stored questionnaires (``care.outcome_log.outcomes``); each measure's trend uses its MCID.
+    """
     ran = [s for s in sessions if s.get("nprs_before") is not None or s.get("nprs_after") is not None]
     nprs = np.array(
         [[np.nan if s.get(k) is None else float(s[k]) for k in ("nprs_before", "nprs_after")] for s in ran],
@@ -113,6 +119,9 @@ def summarize(
         "sessions": {
             "total": len(sessions),
             "completed": sum(1 for s in sessions if s.get("status") == "completed"),
+            "by_status": {st: sum(1 for s in sessions if s.get("status") == st)
+                          for st in dict.fromkeys(s.get("status") for s in sessions)},
+            "sets_done": sum(int(s.get("steps_done") or 0) for s in sessions),
         },
         "adherence": adherence(sessions, days_per_week=days_per_week, today=today),
         "nprs": nprs_trend,
@@ -121,6 +130,16 @@ def summarize(
     }
     for kind in ("psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
         out[kind] = _trend([m["value"] for m in measures if m["kind"] == kind], BANDS[kind])
+    out["outcomes"] = {}
+    for measure in dict.fromkeys(o["measure"] for o in outcomes):
+        results = [o["result"] for o in outcomes if o["measure"] == measure and o["result"]["score"] is not None]
+        mcid = results[-1]["mcid"] if results else None
+        trend = _trend([r["score"] for r in results], mcid["value"] if mcid else float("inf"))
+        trend["mcid"] = mcid
+        if mcid is None:
+            trend.pop("band", None)
+            trend["beyond_band"] = None
+        out["outcomes"][measure] = trend
     return out
 
 

@@ -17,13 +17,14 @@ from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from iliopsoas.web.schemas import (
     AssessIn,
     FinishIn,
     MeasureIn,
+    OutcomeIn,
     PlanIn,
     ScreenIn,
     SessionSet,
@@ -36,9 +37,23 @@ from iliopsoas.web.schemas import (
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 
-MEASURE_RANGES = {"nprs": (0.0, 10.0), "psfs": (0.0, 10.0), "thomas_hip_deg": (-90.0, 90.0),
-                  "thomas_knee_deg": (0.0, 180.0), "standing_tilt_deg": (-45.0, 45.0)}
 SessionId = Path(..., ge=1, le=2**53, description="a session id from POST /api/care/sessions")
+IdempotencyKey = Header(None, alias="Idempotency-Key", max_length=200,
+                        description="repeat a write with the same key and it is done once (double clicks, retries)")
+
+
+def _once(request: Request, key: str | None, scope: str, write: Any) -> Any:
+    """Do ``write`` once per ``Idempotency-Key`` (see ``care.outcome_log.once``)."""
+    from iliopsoas.care.outcome_log import once
+
+    reply, _ = once(_db_path(request), None if key is None else f"{scope}:{key}", write)
+    return reply
+
+
+def _db_path(request: Request) -> FilePath:
+    from iliopsoas.care.log import default_db_path
+
+    return default_db_path(request.app.state.settings.db)
 
 
 @contextmanager
@@ -95,7 +110,8 @@ def screen_items() -> list[dict[str, Any]]:
     """Every screening question, most serious tier first; ``every_session`` items are re-asked each session."""
     from iliopsoas.care.screening import load_items
 
-    return [{**i.summary(), "every_session": i.every_session} for i in load_items()]
+    return [{**i.summary(), "every_session": i.every_session, "topic": i.topic,
+             "group": getattr(i, "group", None)} for i in load_items()]
 
 
 @router.post("/screen")
@@ -129,14 +145,22 @@ def assess_inputs() -> dict[str, Any]:
 
 
 @router.post("/assess")
-def assess(request: Request, body: AssessIn) -> dict[str, Any]:
-    """Rank likely contributors with reasons and how far each can be trusted (never a diagnosis)."""
+def assess(request: Request, body: AssessIn, key: str | None = IdempotencyKey) -> dict[str, Any]:
+    """Rank likely contributors with reasons and how far each can be trusted (never a diagnosis).
+
+    The measured inputs (Thomas angles, tilt, PSFS) are saved for the progress charts when ``log`` is
+    true; with an ``Idempotency-Key`` header, ranking the same answers again saves nothing twice.
+    """
     if not body.inputs:
         raise HTTPException(422, "inputs: expected at least one answer (see GET /api/care/assess/inputs)")
     result, inputs = _assessment(body.inputs)
     if body.log:
-        with _log(request) as log:
-            log.add_assessment_measures(inputs)
+        def write() -> dict[str, Any]:
+            with _log(request) as log:
+                log.add_assessment_measures(inputs)
+            return {"saved": True}
+
+        _once(request, key, "assess", write)
     out: dict[str, Any] = result.to_json()
     return out
 
@@ -171,19 +195,15 @@ def plan_pdf(request: Request, body: PlanIn) -> Response:
 
 # ----------------------------------------------------------------------------------- sessions
 def _expand(steps: Any) -> list[SessionSet]:
-    """One entry per set (and side) in the order the CLI player plays them."""
-    from iliopsoas.care.player import sides_of
+    """One entry per set (and side) in play order: ``care.sets.expand_sets``, shared with the CLI player."""
+    from iliopsoas.care.sets import expand_sets
 
-    out = []
-    for s in steps:
-        d = s.dosage
-        n_sets = 1 if s.kind == "habit" else int(d.get("sets", 1))
-        sides = [None] if s.kind == "habit" else sides_of(s)
-        for k in range(1, n_sets + 1):
-            for side in sides:
-                out.append(SessionSet(step_id=s.id, name=s.name, kind=s.kind, set_index=k, sets=n_sets, side=side,
-                                      hold_s=d.get("hold_s"), reps=d.get("reps"), rest_s=d.get("rest_s"), cue=s.cue))
-    return out
+    return [SessionSet(**x.to_json(), figure=_figure(x.step_id)) for x in expand_sets(steps)]
+
+
+def _figure(step_id: str) -> str | None:
+    """The exercise picture's URL when the app serves one (see ``GET /api/care/exercises``), else None."""
+    return None
 
 
 @router.post("/sessions", response_model=SessionStartOut, status_code=201,
@@ -202,11 +222,12 @@ def start_session(request: Request, body: SessionStartIn) -> SessionStartOut:
         if not full:
             latest = log.fresh_full_screen()
             if latest is None:
-                raise HTTPException(422, "screen: no full safety screen in the last 7 days; answer every item "
-                                         "(GET /api/care/screen/items)")
+                raise HTTPException(422, "Safety screen: please answer every question in step 1 first (the full "
+                                         "screen is asked once a week).")
             missing = [i for i in item_ids("session") if i not in answers]
             if missing:
-                raise HTTPException(422, f"screen: the every-session checklist is unanswered: {', '.join(missing)}")
+                raise HTTPException(422, "Safety screen: these questions are still unanswered: "
+                                         + " ".join(f'"{q}"' for q in _questions(missing)))
             answers = {**latest["answers"], **answers}
         scope = "full" if full else "session"
         result = evaluate(answers, scope=scope)
@@ -217,6 +238,13 @@ def start_session(request: Request, body: SessionStartIn) -> SessionStartOut:
         doc = program.to_json()
         sid = log.start_session(plan=doc, nprs_before=body.nprs_before)
     return SessionStartOut(session_id=sid, plan=doc, sets=_expand(program.steps))
+
+
+def _questions(ids: Any) -> list[str]:
+    from iliopsoas.care.screening import load_items
+
+    by_id = {i.id: i.question for i in load_items()}
+    return [by_id.get(i, i) for i in ids]
 
 
 def _session(log: Any, sid: int) -> dict[str, Any]:
@@ -235,29 +263,42 @@ def _running(log: Any, sid: int) -> dict[str, Any]:
 
 @router.post("/sessions/{sid}/steps", response_model=StepOut, status_code=201,
              responses={404: {"description": "no such session"}, 409: {"description": "session not running"}})
-def log_step(request: Request, body: StepIn, sid: int = SessionId) -> StepOut:
-    """Record one finished (or skipped) set; committed at once, so closing the browser keeps it."""
-    with _log(request) as log:
-        s = _running(log, sid)
-        plan_doc = json.loads(s["plan_json"]) if s.get("plan_json") else {}
-        steps = {st["id"]: st for st in plan_doc.get("steps", [])}
-        if body.step_id not in steps:
-            raise HTTPException(422, f"step_id: {body.step_id!r} is not in this session's plan "
-                                     f"(expected one of {', '.join(steps) or 'none'})")
-        row = log.log_step(sid, body.step_id, kind=steps[body.step_id].get("kind"), set_index=body.set_index,
-                           side=body.side, reps=body.reps, hold_s=body.hold_s, status=body.status)
-        s = _session(log, sid)
-    return StepOut(id=row, session_id=sid, steps_done=s["steps_done"], steps_skipped=s["steps_skipped"])
+def log_step(request: Request, body: StepIn, sid: int = SessionId, key: str | None = IdempotencyKey) -> StepOut:
+    """Record one finished (or skipped) set; committed at once, so closing the browser keeps it.
+
+    With an ``Idempotency-Key`` header a repeated request (a double click, a retry after a lost reply)
+    returns the first reply and records nothing more.
+    """
+    def write() -> dict[str, Any]:
+        with _log(request) as log:
+            s = _running(log, sid)
+            plan_doc = json.loads(s["plan_json"]) if s.get("plan_json") else {}
+            steps = {st["id"]: st for st in plan_doc.get("steps", [])}
+            if body.step_id not in steps:
+                raise HTTPException(422, f"step_id: {body.step_id!r} is not in this session's plan "
+                                         f"(expected one of {', '.join(steps) or 'none'})")
+            row = log.log_step(sid, body.step_id, kind=steps[body.step_id].get("kind"), set_index=body.set_index,
+                               side=body.side, reps=body.reps, hold_s=body.hold_s, status=body.status)
+            s = _session(log, sid)
+        return StepOut(id=row, session_id=sid, steps_done=s["steps_done"],
+                       steps_skipped=s["steps_skipped"]).model_dump()
+
+    return StepOut(**_once(request, key, f"step:{sid}", write))
 
 
 @router.post("/sessions/{sid}/finish", responses={404: {"description": "no such session"},
                                                   409: {"description": "session not running"}})
-def finish_session(request: Request, body: FinishIn, sid: int = SessionId) -> dict[str, Any]:
-    """End a session with the pain score after it (0-10)."""
-    with _log(request) as log:
-        _running(log, sid)
-        log.finish_session(sid, nprs_after=body.nprs_after, status=body.status)
-        return _public(_session(log, sid))
+def finish_session(request: Request, body: FinishIn, sid: int = SessionId,
+                   key: str | None = IdempotencyKey) -> dict[str, Any]:
+    """End a session with the pain score after it (0-10, or null when not given)."""
+    def write() -> dict[str, Any]:
+        with _log(request) as log:
+            _running(log, sid)
+            log.finish_session(sid, nprs_after=body.nprs_after, status=body.status)
+            return _public(_session(log, sid))
+
+    out: dict[str, Any] = _once(request, key, f"finish:{sid}", write)
+    return out
 
 
 _KEYS = ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "steps_done", "steps_skipped")
@@ -286,30 +327,103 @@ def session(request: Request, sid: int = SessionId) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------- measures, progress
 @router.post("/measures", status_code=201)
-def add_measure(request: Request, body: MeasureIn) -> dict[str, Any]:
+def add_measure(request: Request, body: MeasureIn, key: str | None = IdempotencyKey) -> dict[str, Any]:
     """Record a measurement (pain, PSFS, Thomas angles, standing tilt) for the progress charts."""
-    lo, hi = MEASURE_RANGES[body.kind]
-    if not lo <= body.value <= hi:
-        raise HTTPException(422, f"value: {body.kind} must be between {lo:g} and {hi:g}, got {body.value:g}")
-    with _log(request) as log:
-        mid = log.add_measure(body.kind, body.value, side=body.side, note=body.note)
-    return {"id": mid, "kind": body.kind, "value": body.value}
+    from iliopsoas.care.measures import check_value
+
+    problem = check_value(body.kind, body.value)
+    if problem:
+        raise HTTPException(422, f"value: {problem}")
+
+    def write() -> dict[str, Any]:
+        with _log(request) as log:
+            mid = log.add_measure(body.kind, body.value, side=body.side, note=body.note)
+        return {"id": mid, "kind": body.kind, "value": body.value}
+
+    out: dict[str, Any] = _once(request, key, "measure", write)
+    return out
+
+
+@router.get("/measures/kinds")
+def measure_kinds() -> list[dict[str, Any]]:
+    """What can be measured: kind, label, unit, allowed range and the published change band."""
+    from iliopsoas.care.measures import MEASURES
+
+    return [m.to_json() for m in MEASURES.values()]
 
 
 @router.get("/progress")
 def progress(request: Request, days_per_week: int = Query(5, ge=1, le=7),
              as_of: date | None = Query(None, description="compute adherence as of this date (default today)")) -> dict[str, Any]:
-    """Adherence, pain with its MCID band, PSFS, Thomas angle and tilt, plus the series to chart."""
-    from iliopsoas.care.progress import BANDS, summarize
+    """Adherence, pain with its MCID band, PSFS, Thomas angles, tilt and the scored questionnaires
+    (each with its MCID), plus the series to chart."""
+    from iliopsoas.care.measures import MEASURES
+    from iliopsoas.care.outcome_log import outcomes
+    from iliopsoas.care.progress import summarize
 
     with _log(request) as log:
         rows, measures = log.sessions(), log.measures()
-    out = summarize(rows, measures, days_per_week=days_per_week, today=as_of)
+    taken = outcomes(_db_path(request))
+    out = summarize(rows, measures, days_per_week=days_per_week, today=as_of, outcomes=taken)
     out["series"] = {
         "sessions": [{"t": s["started_at"], "status": s["status"], "nprs_before": s["nprs_before"],
                       "nprs_after": s["nprs_after"], "steps_done": s["steps_done"]} for s in rows],
         "measures": {k: [{"t": m["taken_at"], "value": m["value"]} for m in measures if m["kind"] == k]
-                     for k in ("psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg", "nprs")},
-        "bands": dict(BANDS),
+                     for k in MEASURES},
+        "bands": {k: m.band for k, m in MEASURES.items()},
+        "measure_kinds": [m.to_json() for m in MEASURES.values()],
+        "outcomes": {q: [{"t": o["taken_at"], "value": o["result"]["score"]} for o in taken if o["measure"] == q]
+                     for q in dict.fromkeys(o["measure"] for o in taken)},
     }
+    return out
+
+
+# ----------------------------------------------------------------------------------- outcomes
+Measure = Path(..., description="psfs, hoos12, ihot12 or odi")
+
+
+def _questionnaire(measure: str) -> Any:
+    from iliopsoas.care.outcomes import OutcomeError, questionnaire
+
+    try:
+        return questionnaire(measure)
+    except OutcomeError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/outcomes")
+def outcome_list(request: Request) -> dict[str, Any]:
+    """The questionnaires on offer and every stored one, oldest first, each with its score and MCID."""
+    from iliopsoas.care.outcome_log import outcomes
+    from iliopsoas.care.outcomes import QUESTIONNAIRES
+
+    return {"measures": [q.to_json() for q in QUESTIONNAIRES.values()], "taken": outcomes(_db_path(request))}
+
+
+@router.get("/outcomes/{measure}", responses={404: {"description": "no such questionnaire"}})
+def outcome_form(measure: str = Measure) -> dict[str, Any]:
+    """One questionnaire: items (our own short labels), answer ranges, scoring source and MCID."""
+    out: dict[str, Any] = _questionnaire(measure).to_json()
+    return out
+
+
+@router.post("/outcomes/{measure}", responses={404: {"description": "no such questionnaire"}})
+def outcome_score(request: Request, body: OutcomeIn, measure: str = Measure,
+                  key: str | None = IdempotencyKey) -> dict[str, Any]:
+    """Score answers exactly as published: ``{measure, score, subscales, mcid, missing_items, ...}``."""
+    from iliopsoas.care.outcome_log import add_outcome
+    from iliopsoas.care.outcomes import OutcomeError, score
+
+    _questionnaire(measure)
+    try:
+        result = score(measure, body.answers)
+    except OutcomeError as exc:
+        raise HTTPException(422, f"answers: {exc}") from None
+    out: dict[str, Any] = result.model_dump(mode="json")
+    if body.log:
+        def write() -> dict[str, Any]:
+            oid, _ = add_outcome(_db_path(request), measure, body.answers)
+            return {"id": oid}
+
+        out["logged_id"] = _once(request, key, f"outcome:{measure}", write)["id"]
     return out

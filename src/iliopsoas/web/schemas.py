@@ -212,6 +212,8 @@ class SessionStartIn(PlanIn):
 
 
 class SessionSet(BaseModel):
+    """One set on one side, in play order (built by ``care.sets.expand_sets``: one source for every player)."""
+
     step_id: str
     name: str
     kind: str
@@ -220,8 +222,17 @@ class SessionSet(BaseModel):
     side: str | None
     hold_s: float | None
     reps: int | None
+    tempo_s: float | None = None
+    work_s: float = Field(0.0, description="seconds of work in this set: the hold, or reps x seconds per rep")
     rest_s: float | None
+    rest_after_s: float = Field(0.0, description="rest that follows this set before the next one")
+    position: str | None = None
     cue: str
+    feel: str = ""
+    stop_if: list[str] = Field(default_factory=list)
+    dosage_text: str = ""
+    evidence_grade: str = ""
+    figure: str | None = Field(None, description="URL of the exercise picture, when one is available")
 
 
 class SessionStartOut(BaseModel):
@@ -247,8 +258,13 @@ class StepOut(BaseModel):
 
 
 class FinishIn(_In):
-    nprs_after: int | None = Field(None, ge=0, le=10)
+    nprs_after: int | None = Field(None, ge=0, le=10, description="pain after the session; null = not given")
     status: Literal["completed", "stopped"] = "completed"
+
+
+class OutcomeIn(_In):
+    answers: dict[str, Any] = Field(description="item id -> number (null = not answered); see GET /api/care/outcomes/{measure}")
+    log: bool = Field(False, description="also store the answers and score in the care log")
 
 
 class MeasureIn(_In):
