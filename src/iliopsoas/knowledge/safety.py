@@ -97,7 +97,7 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
     techniques: dict[str, Technique] = {}
     for tid, raw in (doc.get("techniques") or {}).items():
         try:
-            techniques[tid] = Technique(id=tid, **(raw or {}))
+            techniques[tid] = Technique.model_validate({**(raw or {}), "id": tid})
         except (ValidationError, TypeError) as exc:
             raise ValueError(f"{where}: techniques.{tid}: {_first_error(exc)}") from None
     items: list[SafetyItem] = []
@@ -108,7 +108,7 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
         if not isinstance(raw, dict):
             raise ValueError(f"{at}: expected a mapping, got {type(raw).__name__}")
         try:
-            item = SafetyItem(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items()})
+            item = SafetyItem.model_validate(raw)
         except ValidationError as exc:
             raise ValueError(f"{at}: {_first_error(exc)}") from None
         if item.id in seen:
