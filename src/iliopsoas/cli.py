@@ -47,6 +47,7 @@ app.command("progress")(care.progress)
 app.add_typer(care.session_app, name="session")
 app.add_typer(model_command.app, name="model")
 app.command("serve")(serve_command.serve)
+app.add_typer(care.outcomes_app, name="outcomes")
 app.add_typer(__import__("iliopsoas.commands.simulate", fromlist=["app"]).app, name="simulate")
 
 

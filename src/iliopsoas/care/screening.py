@@ -66,7 +66,10 @@ class Reason:
     tier: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "tier": self.tier, "message": self.message, "items": list(self.items)}
+        """``items`` are ids; ``questions`` are the same items in the words the person was asked."""
+        by_id = {i.id: i.question for i in load_items()}
+        return {"code": self.code, "tier": self.tier, "message": self.message, "items": list(self.items),
+                "questions": [by_id.get(i, i) for i in self.items]}
 
 
 @dataclass(frozen=True)
@@ -238,8 +241,7 @@ def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResul
     not_screened = [
         Reason(
             "not-screened",
-            f"{len(missing)} safety question(s) are unanswered; the program stays locked until every one "
-            "is answered (a missing answer is never taken as 'no').",
+            _unanswered_message(missing),
             missing,
             None,
         )
@@ -252,6 +254,19 @@ def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResul
         *tier_reason("contraindication"),
     ]
     return ScreenResult(answers=dict(answers), positives=positives, missing=missing, reasons=tuple(reasons))
+
+
+def _unanswered_message(missing: tuple[str, ...]) -> str:
+    """Plain words naming the unanswered questions (the first three, then how many more)."""
+    by_id = {i.id: i.question for i in load_items()}
+    shown = [f'"{by_id.get(m, m)}"' for m in missing[:3]]
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    one = len(missing) == 1
+    return (
+        f"{'This safety question is' if one else f'These {len(missing)} safety questions are'} still "
+        f"unanswered: {'; '.join(shown)}{more}. The program stays locked until every question has an answer "
+        "(a missing answer is never taken as 'no')."
+    )
 
 
 def read_answers_file(path: str | Path) -> dict[str, Any]:

@@ -229,31 +229,54 @@ def _build(raw: dict[str, Any], db: Path | None, *, scope: str = "full", log_scr
 
 def plan(
     answers: Path = typer.Option(
-        ..., "--answers", help="JSON/YAML: screening answers (+ optional assessment, options)."
+        None,
+        "--answers",
+        help="JSON/YAML: screening answers (+ optional assessment, options). Default: your latest full "
+        "safety screen from the last 7 days.",
+    ),
+    with_release: bool = typer.Option(
+        False, "--with-release", help="Opt in to the pressure-release steps (very-low evidence; risks are shown first)."
     ),
     json_: bool = JsonOption,
     pdf: Path = typer.Option(None, "--pdf", help="Also write a printable PDF handout here."),
+    name: str = typer.Option(None, "--name", help="The person's name for the PDF handout."),
+    ics: Path = typer.Option(None, "--ics", help="Also write the schedule as an iCalendar (.ics) file here."),
+    start: str = typer.Option(None, "--start", help="First day of the calendar (YYYY-MM-DD; default tomorrow)."),
+    at: str = typer.Option("18:00", "--at", help="Time of day for the calendar events (HH:MM, local)."),
+    weeks: int = typer.Option(6, "--weeks", min=1, max=52, help="How many weeks the calendar covers."),
     db: Path = DbOption,
 ) -> None:
-    """Build the program: safety gates, then release -> stretch -> strengthen -> habits."""
-    from iliopsoas.care.player import dosage_text
+    """Build the program: safety gates, then stretch -> strengthen -> (opt-in release) -> habits."""
+    from iliopsoas.care.sets import dosage_text
 
-    result = _build(_answers(answers), db)
+    raw = _answers(answers) if answers is not None else _latest_screen_answers(db)
+    if with_release:
+        raw = _with_option(raw, "release", True)
+    result = _build(raw, db, log_screen=answers is not None)
+    out = result.to_json()
     if pdf is not None:
         from iliopsoas.care.pdf import write_handout
 
         try:
-            write_handout(result, pdf)
+            with _open_log(db) as log:
+                history = log.export_json()
+            write_handout(result, pdf, name=name, log=history)
         except OSError as exc:
             fail(f"cannot write the PDF {pdf}: {exc.strerror or exc}")
-    out = result.to_json()
-    if pdf is not None:
         out["pdf"] = str(pdf)
+    if ics is not None:
+        out["ics"] = str(_write_ics(result, ics, start, at, weeks))
     if json_:
         print_json(out)
         return
     if result.blocked:
         console.print("[bold red]The program is locked.[/]")
+    notice = out.get("release_notice")
+    if notice:
+        console.print(f"[bold yellow]Pressure release (evidence: {notice['grade']}) — read this first:[/] "
+                      f"{notice['summary']}", highlight=False)
+        for risk in notice["risks"]:
+            console.print(f"[yellow]  ! {risk}[/]", highlight=False)
     _print_reasons(out)
     for n, s in enumerate(result.steps, start=1):
         console.print(
@@ -261,7 +284,110 @@ def plan(
             f"{s.evidence['grade']})[/]",
             highlight=False,
         )
+    if not notice and not result.blocked:
+        console.print("[dim]Pressure-release steps are left out (very-low evidence); add them with --with-release.[/]")
+    for key in ("pdf", "ics"):
+        if key in out:
+            console.print(f"Wrote {out[key]}")
     console.print(f"[italic]{out['disclaimer']}[/]")
+
+
+def _latest_screen_answers(db: Path | None) -> dict[str, Any]:
+    with _open_log(db) as log:
+        latest = log.fresh_full_screen()
+    if latest is None:
+        fail("no safety screen in the last 7 days: run `iliopsoas screen` first, or give --answers FILE", 2)
+    return {"screen": dict(latest["answers"])}
+
+
+def _with_option(raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """``raw`` with one plan option set, whether the file uses sections or a flat mapping."""
+    if any(k in raw for k in ("screen", "assessment", "options")):
+        return {**raw, "options": {**(raw.get("options") or {}), key: value}}
+    return {**raw, key: value}
+
+
+def _write_ics(result: Any, path: Path, start: str | None, at: str, weeks: int) -> Path:
+    from datetime import date, datetime, timedelta
+
+    from iliopsoas.care.calendar import CalendarError, write_ics
+
+    try:
+        first = date.fromisoformat(start) if start else date.today() + timedelta(days=1)
+    except ValueError:
+        fail(f"--start must be a date like 2026-03-31, got {start!r}", 2)
+    try:
+        when = datetime.strptime(at, "%H:%M").time()
+    except ValueError:
+        fail(f"--at must be a time like 18:00, got {at!r}", 2)
+    try:
+        return write_ics(result, path, start=first, at=when, weeks=weeks)
+    except CalendarError as exc:
+        fail(f"cannot make the calendar: {exc}")
+    except OSError as exc:
+        fail(f"cannot write the calendar {path}: {exc.strerror or exc}")
+
+
+# ------------------------------------------------------------------------------------ outcomes
+outcomes_app = typer.Typer(help="Outcome questionnaires (PSFS, HOOS-12, iHOT-12, ODI): score and keep them.",
+                           no_args_is_help=True)
+
+
+@outcomes_app.command("score")
+def outcomes_score(
+    measure: str = typer.Argument(..., help="psfs, hoos12, ihot12 or odi"),
+    answers: Path = typer.Option(..., "--answers", help="JSON/YAML: item id -> number (null = not answered)."),
+    json_: bool = JsonOption,
+    log: bool = typer.Option(False, "--log", help="Also store the answers and score in the care log."),
+    db: Path = DbOption,
+) -> None:
+    """Score a questionnaire exactly as published: {measure, score, subscales, mcid, missing_items}."""
+    from iliopsoas.care.outcomes import MEASURE_IDS, OutcomeError, score
+
+    if measure not in MEASURE_IDS:
+        fail(f"measure must be one of {', '.join(MEASURE_IDS)}, got {measure!r}", 2)
+    raw = _answers(answers)
+    try:
+        result = score(measure, raw)
+    except OutcomeError as exc:
+        fail(f"{answers}: {exc}")
+    out = result.model_dump(mode="json")
+    if log:
+        from iliopsoas.care.log import default_db_path
+        from iliopsoas.care.outcome_log import add_outcome
+
+        out["logged_id"], _ = add_outcome(default_db_path(db), measure, raw)
+    if json_:
+        print_json(out)
+        return
+    shown = "not scored" if result.score is None else f"{result.score:g}"
+    console.print(f"[bold]{result.name}[/]: {shown} (range {result.range[0]:g}-{result.range[1]:g}, "
+                  f"{'higher is better' if result.higher_is_better else 'higher is worse'})", highlight=False)
+    for k, v in result.subscales.items():
+        console.print(f"  {k}: {'-' if v is None else f'{v:g}'}", highlight=False)
+    if result.mcid:
+        console.print(f"  a change of {result.mcid.value:g} points matters ({result.mcid.kind}, {result.mcid.source})",
+                      highlight=False)
+    for note in result.notes:
+        console.print(f"[yellow]  • {note}[/]", highlight=False)
+    if result.missing_items:
+        console.print(f"  unanswered: {', '.join(result.missing_items)}", highlight=False)
+
+
+@outcomes_app.command("list")
+def outcomes_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
+    """Stored questionnaires with their scores, oldest first."""
+    from iliopsoas.care.log import default_db_path
+    from iliopsoas.care.outcome_log import outcomes
+
+    rows = outcomes(default_db_path(db))
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No questionnaires stored yet.")
+    for r in rows:
+        console.print(f"{r['taken_at']}  {r['measure']:7} {r['result']['score']}", highlight=False)
 
 
 # ------------------------------------------------------------------------------------ session

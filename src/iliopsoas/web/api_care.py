@@ -178,16 +178,18 @@ def plan(request: Request, body: PlanIn) -> dict[str, Any]:
 
 @router.post("/plan.pdf", response_class=Response,
              responses={200: {"content": {"application/pdf": {}}, "description": "the printable handout"}})
-def plan_pdf(request: Request, body: PlanIn) -> Response:
-    """The program as a printable PDF handout."""
+def plan_pdf(request: Request, body: PlanIn,
+             name: str | None = Query(None, max_length=100, description="the person's name for the handout")) -> Response:
+    """The program as a printable PDF handout: name and date, clinician contact space, the steps, a log table."""
     from iliopsoas.care.pdf import write_handout
 
     answers = _answers(body.screen)
     with _log(request) as log:
         history = log.nprs_history()
+        exported = log.export_json()
     result = _plan(body, answers, "full", history)
     with tempfile.TemporaryDirectory(prefix="iliopsoas-pdf-") as tmp:
-        path = write_handout(result, FilePath(tmp) / "plan.pdf")
+        path = write_handout(result, FilePath(tmp) / "plan.pdf", name=name, log=exported)
         data = path.read_bytes()
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="hip-flexor-program.pdf"'})
