@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from iliopsoas.care.log import CareLog
-from iliopsoas.care.planner import build_plan, exercise
+from iliopsoas.care.planner import PlanOptions, build_plan, exercise
 from iliopsoas.care.player import (
     FakeClock,
     Player,
@@ -24,8 +24,8 @@ def recorder(width: int = 100) -> Console:
     return Console(record=True, file=io.StringIO(), width=width, color_system=None)
 
 
-def clear_plan():
-    return build_plan(evaluate({i.id: False for i in load_items()}))
+def clear_plan(release: bool = True):
+    return build_plan(evaluate({i.id: False for i in load_items()}), options=PlanOptions(release=release))
 
 
 def test_hold_screen_shows_countdown_set_side_cue_stop_signs_and_disclaimer():
@@ -94,10 +94,10 @@ def test_skip_restart_pause_and_quit(tmp_path):
     plan = clear_plan()
     script = {
         "nprs_before": 5,
-        "skip": ["psoas-release"],
-        "restart": {"iliacus-release": 1},
-        "pause": ["posterior-hip-release"],
-        "quit_after_sets": 6,
+        "skip": ["kneeling-lunge-stretch"],
+        "restart": {"straight-leg-raise": 1},
+        "pause": ["banded-hip-flexion"],
+        "quit_after_sets": 8,
     }
     c = recorder()
     with CareLog(tmp_path / "q.db") as log:
@@ -111,18 +111,19 @@ def test_skip_restart_pause_and_quit(tmp_path):
         ).run()
         rows = log.steps()
         session = log.sessions()[0]
-    assert summary.skipped == ["psoas-release"]
+    assert summary.skipped == ["kneeling-lunge-stretch"]
     assert summary.restarts == 1 and summary.pauses == 1
     assert session["status"] == "stopped" and summary.nprs_after is None
     done = [(r["step_id"], r["set_index"], r["side"]) for r in rows if r["status"] == "done"]
-    # iliacus twice (restarted set) then posterior-hip set 1 both sides: 6 sets started, then quit
-    assert done == [("iliacus-release", 1, "left"), ("iliacus-release", 1, "right")] * 2 + [
-        ("posterior-hip-release", 1, "left"),
-        ("posterior-hip-release", 1, "right"),
+    # SLR set 1 twice (restarted), SLR set 2, then the banded flexion's set 1: 8 sets started, then quit
+    slr = "straight-leg-raise"
+    assert done == [(slr, 1, "left"), (slr, 1, "right")] * 2 + [(slr, 2, "left"), (slr, 2, "right")] + [
+        ("banded-hip-flexion", 1, "left"),
+        ("banded-hip-flexion", 1, "right"),
     ]
-    assert [r["step_id"] for r in rows if r["status"] == "skipped"] == ["psoas-release"]
+    assert [r["step_id"] for r in rows if r["status"] == "skipped"] == ["kneeling-lunge-stretch"]
     text = c.export_text()
-    assert "PAUSED" in text and "restarting set 1 of iliacus-release" in text and "Session summary" in text
+    assert "PAUSED" in text and "restarting set 1 of straight-leg-raise" in text and "Session summary" in text
 
 
 @pytest.mark.parametrize(
@@ -207,3 +208,15 @@ def test_ctrl_c_at_a_prompt_stops_the_session_and_keeps_what_was_done(tmp_path):
         assert log.sessions()[0]["status"] == "stopped"
         assert [r["side"] for r in log.steps()] == ["left", "right"]
     assert s.status == "stopped" and s.sets_done == 2
+
+
+def test_the_terminal_player_logs_sets_in_the_order_the_api_serves_them(tmp_path):
+    from iliopsoas.care.sets import expand_sets
+
+    plan = clear_plan()
+    with CareLog(tmp_path / "o.db") as log:
+        Player(plan.steps, log=log, console=recorder(), clock=FakeClock(), controls=ScriptedControls({}),
+               bell=lambda: None).run()
+        logged = [(r["step_id"], r["set_index"], r["side"]) for r in log.steps()]
+    served = [(x.step_id, x.set_index, x.side) for x in expand_sets(plan.steps)]
+    assert logged == served  # one set order for the terminal, the API and the web page

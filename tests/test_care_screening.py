@@ -41,7 +41,7 @@ def test_all_no_gives_a_clear_full_program():
     assert result.level == "clear" and not result.blocked and result.release_allowed
     plan = build_plan(result)
     assert not plan.blocked
-    assert [s.kind for s in plan.steps][:2] == ["release", "release"]
+    assert [s.kind for s in plan.steps][:2] == ["stretch", "strengthen"]  # release only when opted in
 
 
 @pytest.mark.parametrize("item", by_tier("emergency", "urgent"))

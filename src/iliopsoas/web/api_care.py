@@ -225,7 +225,7 @@ def start_session(request: Request, body: SessionStartIn) -> SessionStartOut:
             latest = log.fresh_full_screen()
             if latest is None:
                 raise HTTPException(422, "Safety screen: please answer every question in step 1 first (the full "
-                                         "screen is asked once a week).")
+                                         "screen is needed once every 7 days).")
             missing = [i for i in item_ids("session") if i not in answers]
             if missing:
                 raise HTTPException(422, "Safety screen: these questions are still unanswered: "
