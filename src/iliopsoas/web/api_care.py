@@ -115,19 +115,26 @@ def screen_items() -> list[dict[str, Any]]:
 
 
 @router.post("/screen")
-def screen(request: Request, body: ScreenIn) -> dict[str, Any]:
-    """Apply the safety screen (red flags, contraindications); logged unless ``log`` is false."""
+def screen(request: Request, body: ScreenIn, key: str | None = IdempotencyKey) -> dict[str, Any]:
+    """Apply the safety screen (red flags, contraindications); logged unless ``log`` is false.
+
+    With an ``Idempotency-Key`` header, checking the same answers again logs them once.
+    """
     from iliopsoas.care.screening import evaluate, pain_rising_reason
 
     answers = _answers(body.answers)
     result = evaluate(answers)
     out = result.to_json()
     out["logged_at"] = None
+    if body.log:
+        def write() -> dict[str, Any]:
+            with _log(request) as log:
+                log.log_screen(answers, scope="full", level=result.level, blocked=result.blocked)
+                latest = log.latest_screen("full")
+            return {"taken_at": latest["taken_at"] if latest else None}
+
+        out["logged_at"] = _once(request, key, "screen", write)["taken_at"]
     with _log(request) as log:
-        if body.log:
-            log.log_screen(answers, scope="full", level=result.level, blocked=result.blocked)
-            latest = log.latest_screen("full")
-            out["logged_at"] = latest["taken_at"] if latest else None
         rising = pain_rising_reason(log.nprs_history())  # as the CLI screen and the planner do
     if rising is not None:
         out["clinician_review"] = True
@@ -174,6 +181,14 @@ def plan(request: Request, body: PlanIn) -> dict[str, Any]:
         history = log.nprs_history()
     out: dict[str, Any] = _plan(body, answers, "full", history).to_json()
     return out
+
+
+@router.get("/release-notice")
+def release_notice() -> dict[str, Any]:
+    """What opting in to pressure release means: its evidence grade, what it lacks and its risks."""
+    from iliopsoas.care.planner import release_notice as notice
+
+    return notice()
 
 
 @router.post("/plan.pdf", response_class=Response,

@@ -19,8 +19,9 @@
     return "request failed (HTTP " + status + ")";
   }
 
-  async function api(path, body, method) {
-    const opts = { method: method || (body === undefined ? "GET" : "POST"), headers: headers() };
+  // extra: more request headers, e.g. {"Idempotency-Key": k} so a repeated write is done once
+  async function api(path, body, method, extra) {
+    const opts = { method: method || (body === undefined ? "GET" : "POST"), headers: headers(extra) };
     if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
     const resp = await fetch(path, opts);
     const type = resp.headers.get("content-type") || "";
