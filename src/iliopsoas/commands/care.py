@@ -514,19 +514,31 @@ def session_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
 @session_app.command("export")
 def session_export(
     file: Path = typer.Argument(..., help="Destination .json or .csv file."),
-    format_: str = typer.Option(None, "--format", help="json or csv (default: from the file suffix)."),
+    format_: str = typer.Option(None, "--format", help="json, csv or fhir (default: from the file suffix)."),
     db: Path = DbOption,
     json_: bool = JsonOption,
 ) -> None:
-    """Export the whole log (sessions, steps, screens, measurements) to JSON or CSV."""
+    """Export the whole log (sessions, steps, screens, measurements; fhir: also questionnaires) to JSON,
+    CSV or a FHIR R4 Bundle (CarePlan, Encounter, Procedure, Observation, QuestionnaireResponse)."""
     import json
 
     fmt = (format_ or file.suffix.lstrip(".")).lower()
-    if fmt not in ("json", "csv"):
-        fail(f"--format must be json or csv (or use a .json/.csv file name), got {fmt or 'nothing'!r}", 2)
+    if fmt not in ("json", "csv", "fhir"):
+        fail(f"--format must be json, csv or fhir (or use a .json/.csv file name), got {fmt or 'nothing'!r}", 2)
     with _open_log(db) as log:
         try:
-            if fmt == "json":
+            if fmt == "fhir":
+                from iliopsoas.care.fhir import export_to_bundle
+                from iliopsoas.care.outcome_log import outcomes
+
+                taken = [{k: o[k] for k in ("taken_at", "measure", "answers", "score", "note")}
+                         for o in outcomes(log.path)]
+                bundle = export_to_bundle(log.export_json(), taken)
+                tmp = file.with_name(file.name + ".tmp")
+                tmp.write_text(json.dumps(bundle, indent=1), encoding="utf-8")
+                tmp.replace(file)
+                count = len(bundle["entry"])
+            elif fmt == "json":
                 doc = log.export_json()
                 file.write_text(json.dumps(doc, indent=2), encoding="utf-8")
                 count = len(doc["sessions"])
@@ -546,9 +558,11 @@ def session_import(
     db: Path = DbOption,
     json_: bool = JsonOption,
 ) -> None:
-    """Merge an export into the log (records already present are skipped)."""
+    """Merge an export (JSON, CSV or a FHIR Bundle written by `session export --format fhir`) into the
+    log; records already present are skipped."""
     import json
 
+    from iliopsoas.care.fhir import FhirError
     from iliopsoas.care.log import LogError
 
     with _open_log(db) as log:
@@ -562,13 +576,37 @@ def session_import(
                     fail(f"cannot read {file}: {exc.strerror or exc}")
                 except json.JSONDecodeError as exc:
                     fail(f"{file} is not valid JSON: {exc}", 2)
-                added = log.import_json(doc)
-        except LogError as exc:
-            fail(str(exc))
+                if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+                    added = _import_fhir(log, doc)
+                else:
+                    added = log.import_json(doc)
+        except (LogError, FhirError) as exc:
+            fail(f"{file}: {exc}")
     if json_:
         print_json({"file": str(file), "added": added})
     else:
         console.print(f"Imported from {file}: " + ", ".join(f"{v} {k}" for k, v in added.items()))
+
+
+def _import_fhir(log: Any, bundle: dict[str, Any]) -> dict[str, int]:
+    """Merge a FHIR Bundle: validated whole first, so a bad bundle adds nothing."""
+    from iliopsoas.care.fhir import bundle_to_export
+    from iliopsoas.care.outcome_log import add_outcome, has_outcome
+    from iliopsoas.care.outcomes import OutcomeError, score
+
+    doc, taken = bundle_to_export(bundle)
+    try:
+        for o in taken:
+            score(o["measure"], o["answers"])
+    except OutcomeError as exc:
+        fail(f"import: a questionnaire in the bundle cannot be scored: {exc}; nothing was imported")
+    added = log.import_json(doc)
+    added["outcomes"] = 0
+    for o in taken:
+        if not has_outcome(log.path, o["taken_at"], o["measure"]):
+            add_outcome(log.path, o["measure"], o["answers"], taken_at=o["taken_at"], note=o.get("note"))
+            added["outcomes"] += 1
+    return added
 
 
 # ------------------------------------------------------------------------------------ progress
