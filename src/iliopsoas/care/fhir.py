@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 EXT = "urn:iliopsoas:ext:"
@@ -59,7 +59,7 @@ def _exts(resource: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def export_to_bundle(doc: Mapping[str, Any], outcomes: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def export_to_bundle(doc: Mapping[str, Any], outcomes: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """A FHIR Bundle (JSON dict) from ``CareLog.export_json()`` plus stored questionnaires."""
     from iliopsoas.care.sets import dosage_text
 
