@@ -398,10 +398,10 @@
       document.getElementById("progress-charts").appendChild(el("div", { id, class: "muted small" }, el("strong", {}, title), el("p", {}, "No data yet.")));
       return;
     }
-    const node = el("div", { id, style: "height:260px" });
+    const node = el("div", { id, style: "height:260px;width:100%;min-width:0" });
     document.getElementById("progress-charts").appendChild(node);
     Plotly.newPlot(node, traces, { title: { text: title, font: { size: 13 } }, margin: { l: 45, r: 10, t: 35, b: 35 },
-      xaxis: { type: "category", automargin: true }, yaxis: { title: { text: yTitle } }, showlegend: traces.length > 1, legend: { orientation: "h" } }, { displayModeBar: false });
+      xaxis: { type: "category", automargin: true }, yaxis: { title: { text: yTitle } }, showlegend: traces.length > 1, legend: { orientation: "h" } }, { displayModeBar: false, responsive: true });
   }
 
   function labels(times) {
