@@ -38,9 +38,11 @@ class Settings:
     osim: Path | None = None
     geometry: Path | None = None
     atlas_dir: Path | None = None
+    figures_dir: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _view: Any = field(default=None, repr=False)
     _posture_view: Any = field(default=None, repr=False)
+    _figures: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def atlas(self) -> Any:
@@ -64,6 +66,16 @@ class Settings:
                 self._posture_view = _build_view(Settings(geometry=None))
             return self._posture_view
 
+    def exercise_figures(self) -> Any:
+        """The exercise figures and length changes (:class:`iliopsoas.care.exercise_figures.FigureStore`),
+        kept in ``figures_dir`` (default: the user cache folder); built once."""
+        with self._lock:
+            if self._figures is None:
+                from iliopsoas.care.exercise_figures import FigureStore
+
+                self._figures = FigureStore(self.figures_dir)
+            return self._figures
+
     def warm_up(self) -> None:
         """Build the model and run one small moment-arm sweep, so that the engine's compiled
         kernels are ready before the first page asks (the first call can take several seconds)."""
@@ -79,8 +91,8 @@ class Settings:
 
 
 def _build_view(s: Settings) -> Any:
+    from iliopsoas.models.meshes import body_meshes, shipped_meshes
     from iliopsoas.web.scene import make_view
-    from iliopsoas.web.vtp import body_meshes
 
     groups: dict[str, list[str]] | None = None
     if s.osim is not None:
@@ -92,7 +104,12 @@ def _build_view(s: Settings) -> Any:
 
         model = models.load("lumbopelvic")
         groups = models.groups("lumbopelvic")
-    meshes = body_meshes(model.body_names, s.geometry, osim_path=s.osim) if s.geometry is not None else {}
+    if s.geometry is not None:
+        meshes = body_meshes(model.body_names, s.geometry, osim_path=s.osim)
+    elif s.osim is None:  # the bundled model: the simplified Pose2Sim bones shipped in the package
+        meshes = shipped_meshes(model.body_names)
+    else:
+        meshes = {}
     return make_view(model, groups, meshes)
 
 
@@ -137,6 +154,7 @@ def create_app(
     geometry: str | Path | None = None,
     atlas_dir: str | Path | None = None,
     warm: bool = False,
+    figures_dir: str | Path | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -148,8 +166,9 @@ def create_app(
     geometry : a folder of ``.vtp`` bone meshes (an OpenSim ``Geometry`` folder).
     atlas_dir : another atlas data folder (tests).
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
+    figures_dir : where exercise figures are kept once drawn (default: the user cache folder).
     """
-    from iliopsoas.web import api_ask, api_atlas, api_care, api_model, api_posture
+    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture
 
     settings = Settings(
         db=Path(db) if db is not None else None,
@@ -157,6 +176,7 @@ def create_app(
         osim=Path(osim) if osim is not None else None,
         geometry=Path(geometry) if geometry is not None else None,
         atlas_dir=Path(atlas_dir) if atlas_dir is not None else None,
+        figures_dir=Path(figures_dir) if figures_dir is not None else None,
     )
     app = FastAPI(
         title="iliopsoas",
@@ -201,6 +221,7 @@ def create_app(
     app.include_router(api_model.router)
     app.include_router(api_posture.router)
     app.include_router(api_care.router)
+    app.include_router(api_exercises.router)
 
     @app.get("/api/health", tags=["app"])
     def health() -> dict[str, Any]:
