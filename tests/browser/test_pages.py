@@ -247,6 +247,11 @@ def test_care_screen_in_five_clicks_then_a_session_that_runs_itself(server, brow
     assert "release" not in kinds and kinds[0] == "stretch"
     pg.locator("#release-details summary").click()
     assert "Evidence: very-low" in pg.locator("#release-notice").inner_text()
+    pg.fill("#pdf-name", "Ada Lovelace")
+    with pg.expect_download(timeout=180_000) as dl:
+        pg.click("#pdf-btn")
+    pdf = Path(dl.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" in pdf  # the model-drawn exercise figures are in it
     pg.locator("#release-details summary").click()
     # a whole session: one pain rating, Start, one pain rating at the end; everything else runs itself
     clicks0 = pg.evaluate("window.__clicks")
@@ -255,6 +260,7 @@ def test_care_screen_in_five_clicks_then_a_session_that_runs_itself(server, brow
     pg.wait_for_selector("#current-set[data-phase=work]")
     sid = int(pg.locator("#player").get_attribute("data-session"))
     pg.keyboard.press("Space")  # pause: the countdown stops
+    assert pg.locator("#current-set img.player-figure").count() == 1  # the exercise picture from our model
     pg.wait_for_selector("#current-set")
     assert "paused" in pg.locator("#player-phase").inner_text().lower()
     frozen = pg.locator("#timer").inner_text()

@@ -260,7 +260,7 @@ def plan(
         try:
             with _open_log(db) as log:
                 history = log.export_json()
-            write_handout(result, pdf, name=name, log=history)
+            write_handout(result, pdf, name=name, log=history, figures=_figure_files(result.steps))
         except OSError as exc:
             fail(f"cannot write the PDF {pdf}: {exc.strerror or exc}")
         out["pdf"] = str(pdf)
@@ -290,6 +290,24 @@ def plan(
         if key in out:
             console.print(f"Wrote {out[key]}")
     console.print(f"[italic]{out['disclaimer']}[/]")
+
+
+def _figure_files(steps: Any) -> dict[str, Path]:
+    """PNG figures drawn from our model for the handout; an exercise that cannot be drawn is left out."""
+    from iliopsoas.care.exercise_figures import FigureStore
+
+    try:
+        store = FigureStore()
+    except Exception:  # the figures are an extra: the handout is written without them
+        return {}
+    out = {}
+    for s in steps:
+        if s.id in store.poses:
+            try:
+                out[s.id] = store.path(s.id, "png")
+            except Exception:
+                continue
+    return out
 
 
 def _latest_screen_answers(db: Path | None) -> dict[str, Any]:

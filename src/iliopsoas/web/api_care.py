@@ -204,23 +204,44 @@ def plan_pdf(request: Request, body: PlanIn,
         exported = log.export_json()
     result = _plan(body, answers, "full", history)
     with tempfile.TemporaryDirectory(prefix="iliopsoas-pdf-") as tmp:
-        path = write_handout(result, FilePath(tmp) / "plan.pdf", name=name, log=exported)
+        path = write_handout(result, FilePath(tmp) / "plan.pdf", name=name, log=exported,
+                             figures=_figure_files(request, result.steps))
         data = path.read_bytes()
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="hip-flexor-program.pdf"'})
 
 
 # ----------------------------------------------------------------------------------- sessions
-def _expand(steps: Any) -> list[SessionSet]:
+def _expand(steps: Any, request: Request) -> list[SessionSet]:
     """One entry per set (and side) in play order: ``care.sets.expand_sets``, shared with the CLI player."""
     from iliopsoas.care.sets import expand_sets
 
-    return [SessionSet(**x.to_json(), figure=_figure(x.step_id)) for x in expand_sets(steps)]
+    drawn = _drawn(request)
+    return [SessionSet(**x.to_json(), figure=f"/api/care/exercises/{x.step_id}/figure.svg" if x.step_id in drawn else None)
+            for x in expand_sets(steps)]
 
 
-def _figure(step_id: str) -> str | None:
-    """The exercise picture's URL when the app serves one (see ``GET /api/care/exercises``), else None."""
-    return None
+def _drawn(request: Request) -> set[str]:
+    """Ids of the exercises the app draws a figure for (``GET /api/care/exercises``); empty if unavailable."""
+    try:
+        return set(request.app.state.settings.exercise_figures().poses)
+    except Exception:  # the figures are an extra: a session runs without pictures
+        return set()
+
+
+def _figure_files(request: Request, steps: Any) -> dict[str, FilePath]:
+    """PNG figures of the steps for the PDF handout (rendered on first use; a failure leaves one out)."""
+    drawn, out = _drawn(request), {}
+    if not drawn:
+        return {}
+    store = request.app.state.settings.exercise_figures()
+    for s in steps:
+        if s.id in drawn:
+            try:
+                out[s.id] = store.path(s.id, "png")
+            except Exception:  # a figure that cannot be drawn is left out of the handout, not fatal
+                continue
+    return out
 
 
 @router.post("/sessions", response_model=SessionStartOut, status_code=201,
@@ -254,7 +275,7 @@ def start_session(request: Request, body: SessionStartIn) -> SessionStartOut:
             raise HTTPException(409, {"message": "Session not started: the program is locked.", "plan": program.to_json()})
         doc = program.to_json()
         sid = log.start_session(plan=doc, nprs_before=body.nprs_before)
-    return SessionStartOut(session_id=sid, plan=doc, sets=_expand(program.steps))
+    return SessionStartOut(session_id=sid, plan=doc, sets=_expand(program.steps, request))
 
 
 def _questions(ids: Any) -> list[str]:
