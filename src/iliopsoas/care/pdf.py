@@ -102,7 +102,7 @@ def write_handout(
         para(f"{n}. {step.name}", 12, "B", gap=0.5)
         figure = (figures or {}).get(step.id)
         if figure is not None and Path(figure).is_file():
-            pdf.image(str(figure), w=min(60.0, width / 2))
+            pdf.image(str(figure), w=min(120.0, width))
             pdf.ln(1)
         para(f"Dose: {dosage_text(step.dosage)}", 10, gap=0.5)
         if step.positions:
@@ -115,7 +115,10 @@ def write_handout(
             f"Evidence ({ev['grade']}): {ev['summary']} [{', '.join(ev.get('sources') or ())}]", 9, "I", gap=3
         )
     if plan.removed:
-        para("Left out: " + ", ".join(f"{i} ({why})" for i, why in plan.removed), 9, "I")
+        why_words = {"user-choice": "optional, very-low evidence; not chosen",
+                     "pressure-release-removed": "unsafe with an answer on the safety screen",
+                     "assessment-safety": "a self-assessment answer needs a clinician first"}
+        para("Left out: " + "; ".join(f"{i} ({why_words.get(why, why)})" for i, why in plan.removed), 9, "I")
     _log_table(pdf, width, (log or {}).get("sessions") or (), blank_rows)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
