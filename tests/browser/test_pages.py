@@ -222,7 +222,8 @@ def clear_screen(pg) -> int:
     for button in pg.locator(".none-apply").all():
         button.click()
     pg.click("#screen-btn")
-    pg.wait_for_selector("#screen-level")
+    pg.wait_for_selector("#screen-level, #screen-result .error", timeout=120_000)
+    assert pg.locator("#screen-level").count() == 1, pg.locator("#screen-result").inner_text()
     assert pg.locator("#screen-level").get_attribute("data-level") == "clear"
     return int(pg.evaluate("window.__clicks")) - before
 
