@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from iliopsoas.care.records import MEASURE_RANGES
 from iliopsoas.web.schemas import (
     AssessIn,
     FinishIn,
@@ -36,8 +37,6 @@ from iliopsoas.web.schemas import (
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 
-MEASURE_RANGES = {"nprs": (0.0, 10.0), "psfs": (0.0, 10.0), "thomas_hip_deg": (-90.0, 90.0),
-                  "thomas_knee_deg": (0.0, 180.0), "standing_tilt_deg": (-45.0, 45.0)}
 SessionId = Path(..., ge=1, le=2**53, description="a session id from POST /api/care/sessions")
 
 
