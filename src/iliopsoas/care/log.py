@@ -3,27 +3,69 @@
 * Location: ``--db PATH`` > ``ILIOPSOAS_DB`` > ``<platformdirs user data dir>/iliopsoas/care.sqlite3``.
 * Durability: WAL journal, ``synchronous=FULL``, autocommit: every completed step is its own
   committed transaction the moment it is logged, so a session killed with ``kill -9`` keeps
-  everything already done.
+  everything already done. A write that fails (full disk, read-only file) raises
+  :class:`LogError` with one line saying so; nothing is half-written.
+* Validation: every record is checked with the models of :mod:`iliopsoas.care.records` (the same
+  field types the web API uses) before it is written; a bad one raises
+  :class:`~iliopsoas.care.records.RecordError` (a ``ValueError``) naming the field.
+* Damage: the file is checked on open (:mod:`iliopsoas.care.damage`: SQLite header, corrupt pages,
+  missing tables or columns, unreadable JSON); a damaged file raises :class:`DamagedLogError`
+  and is never written to (``iliopsoas data rescue`` copies its readable rows into a fresh
+  file). A read-only file opens read-only: reads work, writes raise :class:`LogError`.
+* The safety gate: screens carry the time they were *recorded on this machine* and their origin
+  (``local`` or ``import``). :meth:`CareLog.latest_screen` and :meth:`CareLog.fresh_full_screen`
+  only consider screens taken here, newest by recording time, so a screen imported from a file
+  (whatever date it claims) can never stand in for the person's latest answers.
 * Schema: versioned with ``PRAGMA user_version`` and applied by ordered migrations; a database
   from an older version is copied to ``<name>.v<N>.bak`` and then migrated in one transaction, so
   nothing is ever lost. A database from a *newer* version is refused, untouched.
-* Export / import: JSON (everything, nested) and CSV (one flat table with a ``record`` column).
+* Export / import: JSON (everything, nested) and CSV (one flat table with a ``record`` column);
+  see :mod:`iliopsoas.care.transfer`. An import is validated whole before anything is written.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+from iliopsoas.care.records import (
+    FUTURE_TOLERANCE,
+    MEASURE_KINDS,
+    SESSION_STATUSES,
+    STEP_STATUSES,
+    MeasureRecord,
+    RecordError,
+    ScreenRecord,
+    SessionRecord,
+    StepRecord,
+    parse_time,
+    validate,
+)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FULL_SCREEN_MAX_AGE",
+    "MEASURE_KINDS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SESSION_STATUSES",
+    "STEP_STATUSES",
+    "CareLog",
+    "DamagedLogError",
+    "LogError",
+    "RecordError",
+    "default_db_path",
+    "now_iso",
+    "schema_version",
+]
+
+SCHEMA_VERSION = 3
 
 #: Ordered migrations: ``MIGRATIONS[n]`` brings a version ``n-1`` database to version ``n``.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -52,11 +94,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE measures (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, kind TEXT NOT NULL, "
         "value REAL NOT NULL, side TEXT, note TEXT)",
     ),
+    3: (
+        # when the screen was written on this machine, and whether it was taken here or imported
+        "ALTER TABLE screens ADD COLUMN recorded_at TEXT",
+        "ALTER TABLE screens ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'",
+        "UPDATE screens SET recorded_at = taken_at",
+    ),
 }
 
-MEASURE_KINDS = ("nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg")
-SESSION_STATUSES = ("running", "completed", "stopped", "interrupted", "incomplete")
-STEP_STATUSES = ("done", "skipped")
 FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
 
 CSV_COLUMNS = (
@@ -68,6 +113,10 @@ CSV_COLUMNS = (
 
 class LogError(RuntimeError):
     """The database cannot be opened, migrated or written (the message says which and why)."""
+
+
+class DamagedLogError(LogError):
+    """The database file is damaged; it is left untouched and ``iliopsoas data rescue`` can copy it out."""
 
 
 def now_iso() -> str:
@@ -95,30 +144,73 @@ def schema_version(path: str | Path) -> int:
         con.close()
 
 
+def write_failure(path: Path, exc: BaseException) -> str:
+    """One line saying why a write to the care database at ``path`` failed (nothing was saved)."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno == 28 or "full" in text:
+        why = "the disk is full (free some space and try again)"
+    elif "readonly" in text or "read-only" in text or (isinstance(exc, OSError) and exc.errno in (1, 13, 30)):
+        why = "the file or its folder is read-only"
+    elif "locked" in text or "busy" in text:
+        why = "another program is holding it (try again in a moment)"
+    elif "malformed" in text or "corrupt" in text or "not a database" in text:
+        why = f"the file is damaged ({exc}); run `iliopsoas data rescue`"
+    else:
+        why = str(exc)
+    return f"cannot save to the care database {path}: {why}; nothing was saved"
+
+
 class CareLog:
     """One open care database. Use as a context manager; every write commits immediately."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        from iliopsoas.care import damage
+
         self.path = default_db_path(path)
+        self.read_only = False
         if self.path.is_dir():
             raise LogError(f"cannot open the care database {self.path}: it is a folder; expected a database file")
+        problem = damage.diagnose(self.path, SCHEMA_VERSION)
+        if problem is not None:
+            if problem.kind == "newer":
+                raise LogError(problem.message)
+            if problem.kind == "foreign":
+                raise LogError(f"{self.path} is not a usable care database: {problem.message}")
+            raise DamagedLogError(problem.message)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
         except OSError as exc:
             raise LogError(f"cannot open the care database {self.path}: cannot create its folder "
                            f"{str(self.path.parent)!r} ({exc.strerror or exc})") from exc
+        self.read_only = damage.is_read_only(self.path)
+        try:
+            if self.read_only:
+                self._con = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, timeout=10.0, isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                self._con = sqlite3.connect(
+                    str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False
+                )
         except sqlite3.Error as exc:
             raise LogError(f"cannot open the care database {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
         try:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=FULL")
+            if not self.read_only:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute("PRAGMA synchronous=FULL")
             self._con.execute("PRAGMA foreign_keys=ON")
             self.migrated_from = self._migrate()
         except sqlite3.DatabaseError as exc:
             self._con.close()
-            raise LogError(f"{self.path} is not a usable care database: {exc}") from exc
+            if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
+                raise LogError(
+                    f"the care database {self.path} is read-only and needs an upgrade to schema version "
+                    f"{SCHEMA_VERSION}: make it writable and try again (the file was not changed)"
+                ) from exc
+            raise LogError(write_failure(self.path, exc) if _is_write_error(exc)
+                           else f"{self.path} is not a usable care database: {exc}") from exc
         except LogError:
             self._con.close()
             raise
@@ -135,13 +227,41 @@ class CareLog:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._con.execute("BEGIN IMMEDIATE")
+        """One transaction; any SQLite failure becomes a one-line :class:`LogError` (nothing written)."""
+        if self.read_only:
+            raise LogError(f"cannot save to the care database {self.path}: the file is read-only; nothing "
+                           "was saved (`iliopsoas data export` still copies it out)")
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise LogError(write_failure(self.path, exc)) from exc
         try:
             yield self._con
-        except BaseException:
-            self._con.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                self._con.execute("ROLLBACK")
+            except sqlite3.Error:  # a failed COMMIT or a full disk may already have rolled back
+                pass
+            if isinstance(exc, sqlite3.Error):
+                raise LogError(write_failure(self.path, exc)) from exc
             raise
-        self._con.execute("COMMIT")
+        try:
+            self._con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                self._con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise LogError(write_failure(self.path, exc)) from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._con.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise DamagedLogError(
+                f"cannot read the care database {self.path}: {exc}; run `iliopsoas data rescue` to copy "
+                "every readable record into a fresh file (the damaged one is kept)"
+            ) from exc
 
     def _migrate(self) -> int | None:
         """Bring the file to :data:`SCHEMA_VERSION`; return the version it had if it changed."""
@@ -153,17 +273,25 @@ class CareLog:
             )
         if version == SCHEMA_VERSION:
             return None
+        if self.read_only:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
         if version > 0:
             backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
             dest = sqlite3.connect(str(backup))
             try:
                 self._con.backup(dest)
+            except sqlite3.Error as exc:
+                raise LogError(f"cannot upgrade the care database {self.path}: its backup copy {backup} "
+                               f"could not be written ({exc}); the file was not changed") from exc
             finally:
                 dest.close()
         with self._tx() as con:
             for n in range(version + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS[n]:
                     con.execute(stmt)
+                hook = _MIGRATION_HOOKS.get(n)
+                if hook is not None:
+                    hook(con)
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return version
 
@@ -184,11 +312,11 @@ class CareLog:
         blocked: bool,
         taken_at: str | None = None,
     ) -> int:
-        cur = self._con.execute(
-            "INSERT INTO screens (taken_at, scope, answers_json, level, blocked) VALUES (?, ?, ?, ?, ?)",
-            (taken_at or now_iso(), scope, json.dumps(dict(answers), sort_keys=True), level, int(blocked)),
-        )
-        return int(cur.lastrowid or 0)
+        """Record a screen taken on this machine now (``taken_at`` may say when the answers were given)."""
+        rec = validate(ScreenRecord, {"taken_at": taken_at or now_iso(), "scope": scope, "level": level,
+                                      "blocked": blocked, "answers": dict(answers)}, where="screen")
+        with self._tx() as con:
+            return _insert_screen(con, rec, origin="local")
 
     def start_session(
         self,
@@ -197,14 +325,12 @@ class CareLog:
         nprs_before: int | None = None,
         started_at: str | None = None,
     ) -> int:
-        _check_nprs(nprs_before, "nprs_before")
+        rec = validate(SessionRecord, {"started_at": started_at or now_iso(), "status": "running",
+                                       "nprs_before": nprs_before,
+                                       "plan": dict(plan) if plan is not None else None}, where="session")
         with self._tx() as con:
             con.execute("UPDATE sessions SET status = 'interrupted' WHERE status = 'running'")
-            cur = con.execute(
-                "INSERT INTO sessions (started_at, nprs_before, status, plan_json) VALUES (?, ?, 'running', ?)",
-                (started_at or now_iso(), nprs_before, json.dumps(plan) if plan is not None else None),
-            )
-        return int(cur.lastrowid or 0)
+            return _insert_session(con, rec)
 
     def log_step(
         self,
@@ -219,14 +345,13 @@ class CareLog:
         status: str = "done",
         completed_at: str | None = None,
     ) -> int:
-        if status not in STEP_STATUSES:
-            raise ValueError(f"step status must be one of {STEP_STATUSES}, got {status!r}")
-        cur = self._con.execute(
-            "INSERT INTO steps (session_id, step_id, kind, set_index, side, reps, hold_s, status, completed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, step_id, kind, set_index, side, reps, hold_s, status, completed_at or now_iso()),
-        )
-        return int(cur.lastrowid or 0)
+        rec = validate(StepRecord, {"step_id": step_id, "kind": kind, "set_index": set_index, "side": side,
+                                    "reps": reps, "hold_s": hold_s, "status": status,
+                                    "completed_at": completed_at or now_iso()}, where="step")
+        with self._tx() as con:
+            if con.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise RecordError(f"step.session_id: no session {session_id!r} in the log")
+            return _insert_step(con, session_id, rec)
 
     def finish_session(
         self,
@@ -237,13 +362,14 @@ class CareLog:
         finished_at: str | None = None,
         note: str | None = None,
     ) -> None:
-        _check_nprs(nprs_after, "nprs_after")
-        if status not in SESSION_STATUSES:
-            raise ValueError(f"session status must be one of {SESSION_STATUSES}, got {status!r}")
-        self._con.execute(
-            "UPDATE sessions SET nprs_after = ?, status = ?, finished_at = ?, note = ? WHERE id = ?",
-            (nprs_after, status, finished_at or now_iso(), note, session_id),
-        )
+        finished = finished_at or now_iso()
+        validate(SessionRecord, {"started_at": finished, "finished_at": finished, "status": status,
+                                 "nprs_after": nprs_after, "note": note}, where="session")
+        with self._tx() as con:
+            con.execute(
+                "UPDATE sessions SET nprs_after = ?, status = ?, finished_at = ?, note = ? WHERE id = ?",
+                (nprs_after, status, finished, note, session_id),
+            )
 
     def add_measure(
         self,
@@ -254,61 +380,82 @@ class CareLog:
         side: str | None = None,
         note: str | None = None,
     ) -> int:
-        if kind not in MEASURE_KINDS:
-            raise ValueError(f"measure kind must be one of {MEASURE_KINDS}, got {kind!r}")
-        if not math.isfinite(float(value)):
-            raise ValueError(f"measure {kind} must be a finite number, got {value!r}")
-        cur = self._con.execute(
-            "INSERT INTO measures (taken_at, kind, value, side, note) VALUES (?, ?, ?, ?, ?)",
-            (taken_at or now_iso(), kind, float(value), side, note),
-        )
-        return int(cur.lastrowid or 0)
+        rec = validate(MeasureRecord, {"kind": kind, "value": value, "taken_at": taken_at or now_iso(),
+                                       "side": side, "note": note}, where="measure")
+        with self._tx() as con:
+            return _insert_measure(con, rec)
 
     def add_assessment_measures(self, inputs: Mapping[str, Any]) -> None:
         """Record the measurable self-assessment inputs (parsed by ``assessment.parse_inputs``): the
-        Thomas and standing-tilt angles as given, the PSFS as the mean of its activity scores."""
-        for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"):
-            if kind in inputs:
-                self.add_measure(kind, inputs[kind])
+        Thomas and standing-tilt angles as given, the PSFS as the mean of its activity scores.
+        All of them or none (one transaction)."""
+        taken = now_iso()
+        recs = [validate(MeasureRecord, {"kind": kind, "value": inputs[kind], "taken_at": taken}, where=kind)
+                for kind in ("thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg") if kind in inputs]
         if inputs.get("psfs"):
             scores = inputs["psfs"]
-            self.add_measure("psfs", sum(scores) / len(scores), note=f"{len(scores)} activities")
+            recs.append(validate(MeasureRecord, {"kind": "psfs", "value": sum(scores) / len(scores),
+                                                 "taken_at": taken, "note": f"{len(scores)} activities"},
+                                 where="psfs"))
+        if recs:
+            with self._tx() as con:
+                for rec in recs:
+                    _insert_measure(con, rec)
 
     # ------------------------------------------------------------------ reads
     def sessions(self) -> list[dict[str, Any]]:
-        rows = self._con.execute(
+        rows = self._read(
             "SELECT s.*, (SELECT COUNT(*) FROM steps t WHERE t.session_id = s.id AND t.status = 'done') AS steps_done, "
             "(SELECT COUNT(*) FROM steps t WHERE t.session_id = s.id AND t.status = 'skipped') AS steps_skipped "
             "FROM sessions s ORDER BY s.started_at, s.id"
-        ).fetchall()
+        )
         return [dict(r) for r in rows]
 
     def _rows(self, table: str, order: str, column: str = "", value: object = None) -> list[dict[str, Any]]:
         """Rows of ``table`` as dicts in ``order``; only those with ``column = value`` unless ``value`` is None."""
         where = "" if value is None else f" WHERE {column} = ?"
         params = () if value is None else (value,)
-        return [dict(r) for r in self._con.execute(f"SELECT * FROM {table}{where} ORDER BY {order}", params)]
+        return [dict(r) for r in self._read(f"SELECT * FROM {table}{where} ORDER BY {order}", params)]
 
     def steps(self, session_id: int | None = None) -> list[dict[str, Any]]:
         return self._rows("steps", "id", "session_id", session_id)
 
-    @staticmethod
-    def _screen(row: Mapping[str, Any]) -> dict[str, Any]:
-        return {**row, "answers": json.loads(row["answers_json"]), "blocked": bool(row["blocked"])}
+    def _screen(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            answers = json.loads(row["answers_json"])
+        except (TypeError, ValueError) as exc:
+            raise DamagedLogError(
+                f"the care database {self.path} is damaged: screen {row['id']} has unreadable answers ({exc}); "
+                "run `iliopsoas data rescue`"
+            ) from exc
+        return {**row, "answers": answers, "blocked": bool(row["blocked"])}
 
     def screens(self) -> list[dict[str, Any]]:
         return [self._screen(r) for r in self._rows("screens", "taken_at, id")]
 
     def latest_screen(self, scope: str = "full") -> dict[str, Any] | None:
-        row = self._con.execute(
-            "SELECT * FROM screens WHERE scope = ? ORDER BY taken_at DESC, id DESC LIMIT 1", (scope,)
-        ).fetchone()
-        return None if row is None else self._screen(dict(row))
+        """The screen of ``scope`` most recently recorded on this machine (imported screens never count)."""
+        rows = self._read(
+            "SELECT * FROM screens WHERE scope = ? AND origin = 'local' ORDER BY recorded_at DESC, id DESC LIMIT 1",
+            (scope,),
+        )
+        return None if not rows else self._screen(dict(rows[0]))
 
     def fresh_full_screen(self, max_age: timedelta = FULL_SCREEN_MAX_AGE) -> dict[str, Any] | None:
-        """The latest full screen if it was taken within ``max_age`` of now, else None."""
+        """The latest full screen recorded on this machine if that was within ``max_age`` of now, else None.
+
+        A screen recorded "in the future" (this machine's clock was later set back) is not fresh: the
+        gate then asks the whole list again rather than trust it.
+        """
         latest = self.latest_screen("full")
-        if latest is None or datetime.now(UTC) - datetime.fromisoformat(latest["taken_at"]) > max_age:
+        if latest is None or not latest.get("recorded_at"):
+            return None
+        try:
+            recorded = parse_time(latest["recorded_at"])
+        except ValueError:
+            return None
+        age = datetime.now(UTC) - recorded
+        if age > max_age or age < -FUTURE_TOLERANCE:
             return None
         return latest
 
@@ -329,263 +476,95 @@ class CareLog:
 
     # ------------------------------------------------------------------ export / import
     def export_json(self) -> dict[str, Any]:
-        sessions = []
-        for s in self.sessions():
-            d = {
-                k: s[k]
-                for k in ("id", "started_at", "finished_at", "status", "nprs_before", "nprs_after", "note")
-            }
-            d["plan"] = json.loads(s["plan_json"]) if s["plan_json"] else None
-            d["steps"] = [
-                {k: t[k] for k in (*_STEP_FIELDS, "status", "completed_at")} for t in self.steps(s["id"])
-            ]
-            sessions.append(d)
-        return {
-            "format": "iliopsoas-care-log",
-            "schema_version": SCHEMA_VERSION,
-            "exported_at": now_iso(),
-            "sessions": sessions,
-            "screens": [
-                {k: s[k] for k in ("taken_at", "scope", "level", "blocked", "answers")}
-                for s in self.screens()
-            ],
-            "measures": [
-                {k: m[k] for k in ("taken_at", "kind", "value", "side", "note")} for m in self.measures()
-            ],
-        }
+        from iliopsoas.care.transfer import export_doc
+
+        return export_doc(self)
 
     def import_json(self, doc: Mapping[str, Any]) -> dict[str, int]:
         """Merge an export into this database in one transaction; records already present are skipped.
 
+        The whole document is validated first (:class:`~iliopsoas.care.records.CareLogExport`); any
+        bad record rejects it with a :class:`LogError` naming the record and field, and nothing is
+        written. Imported screens are kept as history but never count for the safety gate.
         Returns counts of what was added: ``{"sessions", "steps", "screens", "measures"}``.
         """
-        if not isinstance(doc, Mapping) or doc.get("format") != "iliopsoas-care-log":
-            raise LogError(
-                'import: not an iliopsoas care-log export (missing "format": "iliopsoas-care-log")'
-            )
-        added = {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
-        try:
-            with self._tx() as con:
-                for n, s in enumerate(doc.get("sessions") or ()):
-                    if con.execute(
-                        "SELECT 1 FROM sessions WHERE started_at = ?", (s["started_at"],)
-                    ).fetchone():
-                        continue
-                    status = s.get("status") or "completed"
-                    if status not in SESSION_STATUSES:
-                        raise LogError(
-                            f"import: sessions[{n}].status must be one of {SESSION_STATUSES}, got {status!r}"
-                        )
-                    cur = con.execute(
-                        "INSERT INTO sessions (started_at, finished_at, status, nprs_before, nprs_after, note, plan_json) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            s["started_at"],
-                            s.get("finished_at"),
-                            status,
-                            s.get("nprs_before"),
-                            s.get("nprs_after"),
-                            s.get("note"),
-                            json.dumps(s["plan"]) if s.get("plan") is not None else None,
-                        ),
-                    )
-                    added["sessions"] += 1
-                    for t in s.get("steps") or ():
-                        con.execute(
-                            "INSERT INTO steps (session_id, step_id, kind, set_index, side, reps, hold_s, status, "
-                            "completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (
-                                cur.lastrowid,
-                                t["step_id"],
-                                t.get("kind"),
-                                t.get("set_index"),
-                                t.get("side"),
-                                t.get("reps"),
-                                t.get("hold_s"),
-                                t.get("status") or "done",
-                                t["completed_at"],
-                            ),
-                        )
-                        added["steps"] += 1
-                for sc in doc.get("screens") or ():
-                    if con.execute(
-                        "SELECT 1 FROM screens WHERE taken_at = ? AND scope = ?",
-                        (sc["taken_at"], sc["scope"]),
-                    ).fetchone():
-                        continue
-                    con.execute(
-                        "INSERT INTO screens (taken_at, scope, answers_json, level, blocked) VALUES (?, ?, ?, ?, ?)",
-                        (
-                            sc["taken_at"],
-                            sc["scope"],
-                            json.dumps(sc["answers"], sort_keys=True),
-                            sc["level"],
-                            int(bool(sc["blocked"])),
-                        ),
-                    )
-                    added["screens"] += 1
-                for m in doc.get("measures") or ():
-                    if m["kind"] not in MEASURE_KINDS:
-                        raise LogError(
-                            f"import: measure kind must be one of {MEASURE_KINDS}, got {m['kind']!r}"
-                        )
-                    if con.execute(
-                        "SELECT 1 FROM measures WHERE taken_at = ? AND kind = ? AND value = ?",
-                        (m["taken_at"], m["kind"], m["value"]),
-                    ).fetchone():
-                        continue
-                    con.execute(
-                        "INSERT INTO measures (taken_at, kind, value, side, note) VALUES (?, ?, ?, ?, ?)",
-                        (m["taken_at"], m["kind"], float(m["value"]), m.get("side"), m.get("note")),
-                    )
-                    added["measures"] += 1
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LogError(
-                f"import: malformed record ({type(exc).__name__}: {exc}); nothing was imported"
-            ) from exc
-        return added
+        from iliopsoas.care.transfer import import_doc
+
+        return import_doc(self, doc)
 
     def export_csv(self, path: str | Path) -> int:
         """Write one flat CSV (``record`` = step | session | screen | measure); return the row count."""
-        rows: list[dict[str, Any]] = []
-        doc = self.export_json()
-        for s in doc["sessions"]:
-            base = {
-                "session_id": s["id"],
-                "started_at": s["started_at"],
-                "finished_at": s["finished_at"],
-                "session_status": s["status"],
-                "nprs_before": s["nprs_before"],
-                "nprs_after": s["nprs_after"],
-                "note": s["note"],
-            }
-            if not s["steps"]:
-                rows.append({"record": "session", **base})
-            for t in s["steps"]:
-                rows.append(
-                    {
-                        "record": "step",
-                        **base,
-                        **{k: t[k] for k in (*_STEP_FIELDS, "completed_at")},
-                        "step_status": t["status"],
-                    }
-                )
-        for sc in doc["screens"]:
-            rows.append(
-                {
-                    "record": "screen",
-                    "taken_at": sc["taken_at"],
-                    "scope": sc["scope"],
-                    "level": sc["level"],
-                    "blocked": int(sc["blocked"]),
-                    "answers_json": json.dumps(sc["answers"], sort_keys=True),
-                }
-            )
-        for m in doc["measures"]:
-            rows.append(
-                {
-                    "record": "measure",
-                    "taken_at": m["taken_at"],
-                    "measure": m["kind"],
-                    "value": m["value"],
-                    "side": m["side"],
-                    "note": m["note"],
-                }
-            )
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in CSV_COLUMNS})
-        return len(rows)
+        from iliopsoas.care.transfer import write_csv
+
+        return write_csv(self.export_json(), path)
 
     def import_csv(self, path: str | Path) -> dict[str, int]:
         """Read a CSV written by :meth:`export_csv` and merge it (see :meth:`import_json`)."""
+        from iliopsoas.care.transfer import read_csv
+
+        return self.import_json(read_csv(path))
+
+    def _transaction(self) -> Any:
+        """The write transaction used by :mod:`iliopsoas.care.transfer` (one for a whole import)."""
+        return self._tx()
+
+
+def _is_write_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("full", "readonly", "read-only", "locked", "disk i/o"))
+
+
+# --------------------------------------------------------------------------- row writers (inside a transaction)
+def _insert_screen(con: sqlite3.Connection, rec: ScreenRecord, *, origin: str) -> int:
+    cur = con.execute(
+        "INSERT INTO screens (taken_at, scope, answers_json, level, blocked, recorded_at, origin) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (rec.taken_at, rec.scope, json.dumps(rec.answers, sort_keys=True), rec.level, int(rec.blocked),
+         now_iso(), origin),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _insert_session(con: sqlite3.Connection, rec: SessionRecord) -> int:
+    cur = con.execute(
+        "INSERT INTO sessions (started_at, finished_at, status, nprs_before, nprs_after, note, plan_json) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (rec.started_at, rec.finished_at, rec.status, rec.nprs_before, rec.nprs_after, rec.note,
+         json.dumps(rec.plan) if rec.plan is not None else None),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _insert_step(con: sqlite3.Connection, session_id: int, rec: StepRecord) -> int:
+    cur = con.execute(
+        "INSERT INTO steps (session_id, step_id, kind, set_index, side, reps, hold_s, status, completed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (session_id, rec.step_id, rec.kind, rec.set_index, rec.side, rec.reps, rec.hold_s, rec.status,
+         rec.completed_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _insert_measure(con: sqlite3.Connection, rec: MeasureRecord) -> int:
+    cur = con.execute(
+        "INSERT INTO measures (taken_at, kind, value, side, note) VALUES (?, ?, ?, ?, ?)",
+        (rec.taken_at, rec.kind, rec.value, rec.side, rec.note),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _untrust_future_screens(con: sqlite3.Connection) -> None:
+    """Version 3: a screen dated after now cannot have been taken here (an import from a wrong clock
+    or a crafted file); it stays as history but the safety gate no longer counts it."""
+    limit = datetime.now(UTC) + FUTURE_TOLERANCE
+    for sid, taken in con.execute("SELECT id, taken_at FROM screens").fetchall():
         try:
-            with open(path, newline="", encoding="utf-8") as fh:
-                reader = csv.DictReader(fh)
-                missing = set(CSV_COLUMNS) - set(reader.fieldnames or ())
-                if missing:
-                    raise LogError(f"import: {path} lacks the CSV column(s) {sorted(missing)}")
-                table = list(reader)
-        except OSError as exc:
-            raise LogError(f"import: cannot read {path}: {exc.strerror or exc}") from exc
-        sessions: dict[str, dict[str, Any]] = {}
-        screens, measures = [], []
-        for n, r in enumerate(table, start=2):
-            kind = r["record"]
-            if kind in ("step", "session"):
-                s = sessions.setdefault(
-                    r["session_id"],
-                    {
-                        "started_at": r["started_at"],
-                        "finished_at": r["finished_at"] or None,
-                        "status": r["session_status"] or "completed",
-                        "nprs_before": _int(r["nprs_before"]),
-                        "nprs_after": _int(r["nprs_after"]),
-                        "note": r["note"] or None,
-                        "steps": [],
-                    },
-                )
-                if kind == "step":
-                    s["steps"].append(
-                        {
-                            "step_id": r["step_id"],
-                            "kind": r["kind"] or None,
-                            "set_index": _int(r["set_index"]),
-                            "side": r["side"] or None,
-                            "reps": _int(r["reps"]),
-                            "hold_s": _float(r["hold_s"]),
-                            "status": r["step_status"] or "done",
-                            "completed_at": r["completed_at"],
-                        }
-                    )
-            elif kind == "screen":
-                screens.append(
-                    {
-                        "taken_at": r["taken_at"],
-                        "scope": r["scope"],
-                        "level": r["level"],
-                        "blocked": r["blocked"] in ("1", "True", "true"),
-                        "answers": json.loads(r["answers_json"]),
-                    }
-                )
-            elif kind == "measure":
-                measures.append(
-                    {
-                        "taken_at": r["taken_at"],
-                        "kind": r["measure"],
-                        "value": float(r["value"]),
-                        "side": r["side"] or None,
-                        "note": r["note"] or None,
-                    }
-                )
-            else:
-                raise LogError(
-                    f"import: {path} line {n}: record must be step, session, screen or measure, got {kind!r}"
-                )
-        return self.import_json(
-            {
-                "format": "iliopsoas-care-log",
-                "sessions": list(sessions.values()),
-                "screens": screens,
-                "measures": measures,
-            }
-        )
+            future = parse_time(taken) > limit
+        except ValueError:
+            future = True
+        if future:
+            con.execute("UPDATE screens SET origin = 'unverified', recorded_at = NULL WHERE id = ?", (sid,))
 
 
-#: what a step record holds besides its status and completion time (the JSON and CSV exports)
-_STEP_FIELDS = ("step_id", "kind", "set_index", "side", "reps", "hold_s")
-
-
-def _int(text: str) -> int | None:
-    return int(float(text)) if text not in ("", None) else None
-
-
-def _float(text: str) -> float | None:
-    return float(text) if text not in ("", None) else None
-
-
-def _check_nprs(value: int | None, name: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10):
-        raise ValueError(f"{name} must be a whole number from 0 to 10, got {value!r}")
+#: Python steps run after the SQL of a migration, in the same transaction.
+_MIGRATION_HOOKS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _untrust_future_screens}

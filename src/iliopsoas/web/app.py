@@ -212,6 +212,17 @@ def create_app(
             e.pop("input", None)
         return JSONResponse({"detail": errors, "message": _validation_message(errors)}, status_code=422)
 
+    from iliopsoas.care.log import LogError
+    from iliopsoas.care.records import RecordError
+
+    @app.exception_handler(RecordError)
+    async def _bad_record(request: Request, exc: RecordError) -> JSONResponse:  # the care log refused a value
+        return JSONResponse({"detail": str(exc), "message": str(exc)}, status_code=422)
+
+    @app.exception_handler(LogError)
+    async def _log_unusable(request: Request, exc: LogError) -> JSONResponse:  # full disk, read-only, damaged
+        return JSONResponse({"detail": str(exc), "message": str(exc)}, status_code=503, headers={"Retry-After": "60"})
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:  # never a traceback to the user
         return JSONResponse({"detail": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500)

@@ -10,6 +10,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from iliopsoas.care.records import (
+    MeasureKind,
+    Note,
+    Nprs,
+    Reps,
+    Seconds,
+    SetIndex,
+    Side,
+    StepId,
+    StepStatus,
+)
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -207,8 +219,10 @@ class PlanIn(_In):
     options: PlanOptionsIn = Field(default_factory=lambda: PlanOptionsIn.model_validate({}))
 
 
+# The care bodies below use the care log's own field types (iliopsoas.care.records), which the log
+# validates again on write: the API, the command line and `session import` accept the same values.
 class SessionStartIn(PlanIn):
-    nprs_before: int | None = Field(None, ge=0, le=10, description="pain now, 0-10")
+    nprs_before: Nprs | None = Field(None, description="pain now, 0-10")
 
 
 class SessionSet(BaseModel):
@@ -242,12 +256,12 @@ class SessionStartOut(BaseModel):
 
 
 class StepIn(_In):
-    step_id: str = Field(min_length=1, max_length=200)
-    set_index: int | None = Field(None, ge=1, le=100)
-    side: Literal["left", "right"] | None = None
-    reps: int | None = Field(None, ge=0, le=1000)
-    hold_s: float | None = Field(None, ge=0, le=3600)
-    status: Literal["done", "skipped"] = "done"
+    step_id: StepId
+    set_index: SetIndex | None = None
+    side: Side | None = None
+    reps: Reps | None = None
+    hold_s: Seconds | None = None
+    status: StepStatus = "done"
 
 
 class StepOut(BaseModel):
@@ -258,7 +272,7 @@ class StepOut(BaseModel):
 
 
 class FinishIn(_In):
-    nprs_after: int | None = Field(None, ge=0, le=10, description="pain after the session; null = not given")
+    nprs_after: Nprs | None = Field(None, description="pain after the session; null = not given")
     status: Literal["completed", "stopped"] = "completed"
 
 
@@ -268,10 +282,10 @@ class OutcomeIn(_In):
 
 
 class MeasureIn(_In):
-    kind: Literal["nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg"]
-    value: float = Field(ge=-180, le=180)
-    side: Literal["left", "right"] | None = None
-    note: str | None = Field(None, max_length=500)
+    kind: MeasureKind
+    value: float = Field(ge=-180, le=180, allow_inf_nan=False, description="in the range of its kind")
+    side: Side | None = None
+    note: Note | None = None  # the range of each kind (MEASURE_RANGES) is checked by the route and the log
 
 
 # ------------------------------------------------------------------------------------------ posture
