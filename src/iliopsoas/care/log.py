@@ -65,7 +65,7 @@ __all__ = [
     "schema_version",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Ordered migrations: ``MIGRATIONS[n]`` brings a version ``n-1`` database to version ``n``.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -99,6 +99,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE screens ADD COLUMN recorded_at TEXT",
         "ALTER TABLE screens ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'",
         "UPDATE screens SET recorded_at = taken_at",
+    ),
+    4: (
+        # scored questionnaires (care/outcome_log.py) and idempotency keys of web writes
+        "CREATE TABLE outcomes (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, measure TEXT NOT NULL, "
+        "answers_json TEXT NOT NULL, score REAL, note TEXT)",
+        "CREATE TABLE request_keys (key TEXT PRIMARY KEY, created_at TEXT NOT NULL, reply_json TEXT)",
     ),
 }
 

@@ -1,7 +1,7 @@
 """Scored questionnaires and request keys, stored in the care database beside the log's own tables.
 
-Two additive tables in the same SQLite file as :class:`~iliopsoas.care.log.CareLog` (created when
-first needed, never altered, so the log's versioned schema is untouched):
+Two tables of the care database (schema version 4 of :class:`~iliopsoas.care.log.CareLog`, whose
+migrations create them; the log is opened, and so created or migrated, before either is used):
 
 * ``outcomes`` -- one row per questionnaire the person filled in: the answers as given, the score
   computed from them (recomputed, never trusted from the caller), the time;
@@ -22,21 +22,16 @@ from typing import Any
 
 from iliopsoas.care.outcomes import OutcomeScore, score
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS outcomes (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, "
-    "measure TEXT NOT NULL, answers_json TEXT NOT NULL, score REAL, note TEXT)",
-    "CREATE TABLE IF NOT EXISTS request_keys (key TEXT PRIMARY KEY, created_at TEXT NOT NULL, reply_json TEXT)",
-)
-
 
 @contextmanager
 def _connect(path: str | Path) -> Iterator[sqlite3.Connection]:
+    from iliopsoas.care.log import CareLog
+
+    CareLog(path).close()  # creates or migrates the database (and refuses a damaged or foreign file)
     con = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
     con.row_factory = sqlite3.Row
     try:
         con.execute("PRAGMA synchronous=FULL")
-        for stmt in _SCHEMA:
-            con.execute(stmt)
         yield con
     finally:
         con.close()

@@ -31,20 +31,16 @@ from pydantic import (
     field_validator,
 )
 
+from iliopsoas.care.measures import MEASURES
+
 MEASURE_KINDS = ("nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg")
 SESSION_STATUSES = ("running", "completed", "stopped", "interrupted", "incomplete")
 STEP_STATUSES = ("done", "skipped")
 SCREEN_SCOPES = ("full", "session")
 SCREEN_LEVELS = ("emergency", "urgent", "not_screened", "soon", "contraindication", "clear")
 
-#: the range each measurement kind may take (NPRS and PSFS are 0-10 scales; angles in degrees)
-MEASURE_RANGES: dict[str, tuple[float, float]] = {
-    "nprs": (0.0, 10.0),
-    "psfs": (0.0, 10.0),
-    "thomas_hip_deg": (-90.0, 90.0),
-    "thomas_knee_deg": (0.0, 180.0),
-    "standing_tilt_deg": (-45.0, 45.0),
-}
+#: the range each measurement kind may take (one source: care/measures.py, with units and change bands)
+MEASURE_RANGES: dict[str, tuple[float, float]] = {k: (float(m.low), float(m.high)) for k, m in MEASURES.items()}
 
 #: how far after this machine's clock a record's time may lie (clocks of two machines differ a little)
 FUTURE_TOLERANCE = timedelta(minutes=10)

@@ -20,7 +20,6 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from iliopsoas.care.records import MEASURE_RANGES
 from iliopsoas.web.schemas import (
     AssessIn,
     FinishIn,
