@@ -209,7 +209,7 @@ def care_page(browser, width, height, speed):
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.set_default_timeout(60_000)
     pg.goto(f"{SERVER_BASE[0]}/care?speed={speed}")
-    pg.wait_for_selector(".none-apply")
+    pg.wait_for_selector("body[data-care-ready='1']")
     return ctx, pg, errors
 
 

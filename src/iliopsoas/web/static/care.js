@@ -487,7 +487,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
-    try { await loadForms(); } catch (err) { fail("screen-items", err); return; }
+    // listeners first: a button pressed while the forms are still loading must never submit the page natively
     document.getElementById("screen-form").addEventListener("submit", checkScreen);
     document.getElementById("assess-form").addEventListener("submit", assess);
     document.getElementById("plan-btn").addEventListener("click", buildPlan);
@@ -496,6 +496,8 @@
     document.getElementById("measure-form").addEventListener("submit", addMeasure);
     document.getElementById("outcome-form").addEventListener("submit", scoreOutcome);
     document.getElementById("outcome-measure").addEventListener("change", renderQuestionnaire);
+    try { await loadForms(); } catch (err) { fail("screen-items", err); return; }
+    document.body.dataset.careReady = "1";
     loadProgress();
   });
 })();
