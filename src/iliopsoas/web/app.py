@@ -43,6 +43,7 @@ class Settings:
     _view: Any = field(default=None, repr=False)
     _posture_view: Any = field(default=None, repr=False)
     _figures: Any = field(default=None, repr=False)
+    _uploaded: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def atlas(self) -> Any:
@@ -51,8 +52,10 @@ class Settings:
         return load_atlas(self.atlas_dir)
 
     def view(self) -> Any:
-        """The model view, built once (the model takes about a second to build)."""
+        """The model view, built once (the model takes about a second to build), or the one the user loaded."""
         with self._lock:
+            if self._uploaded is not None:
+                return self._uploaded
             if self._view is None:
                 self._view = _build_view(self)
             return self._view
@@ -60,11 +63,30 @@ class Settings:
     def posture_view(self) -> Any:
         """The bundled lumbopelvic model (what the posture library solves), whatever ``--osim`` shows."""
         if self.osim is None:
-            return self.view()
+            with self._lock:
+                if self._view is None:
+                    self._view = _build_view(self)
+                return self._view
         with self._lock:
             if self._posture_view is None:
                 self._posture_view = _build_view(Settings(geometry=None))
             return self._posture_view
+
+    def use_model(self, model: Any, filename: str | None) -> None:
+        """Show ``model`` (loaded from a file the user picked) on the Model page; None goes back to the start-up model.
+        The posture page keeps solving the bundled model either way."""
+        from iliopsoas.web.scene import make_view
+
+        with self._lock:
+            if model is None:
+                self._uploaded = None
+            else:
+                self._uploaded = make_view(model, None, {})
+                self.cache["uploaded-name"] = filename
+
+    def uploaded(self) -> bool:
+        """Whether the Model page shows a model the user loaded (POST /api/model/osim)."""
+        return self._uploaded is not None
 
     def exercise_figures(self) -> Any:
         """The exercise figures and length changes (:class:`iliopsoas.care.exercise_figures.FigureStore`),
