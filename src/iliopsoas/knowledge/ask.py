@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -120,6 +120,9 @@ class Asker:
     def answer(self, question: str, *, threshold: float | None = None) -> Answer:
         q = self.index.analyse(question)
         rec = safety.recognise(q.text, self.index.alias.vocabulary, matcher=self.index.matcher)
+        if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
+            q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
+                        key=tuple(t for t in q.key if t not in rec.sign_words))
         if rec.red_flags:
             return self._safety(question, q, rec, urgent=True, threshold=threshold)
         if rec.blocked_techniques():

@@ -12,7 +12,7 @@ Each :class:`Doc` carries the words it is found by, split into fields the index 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,13 +135,15 @@ def _number_first(fact: Any, sentence: str, entities: Mapping[str, Any]) -> str 
     return f"{text}: {what}" + (f" ({fact.qualifiers['population']})" if fact.qualifiers.get("population") else "") + "."
 
 
-def fact_docs(atlas: Any) -> Iterator[Doc]:
+def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]:
     ents = atlas.entities
     for f in atlas.statements.values():
         pred = f.predicate.value
         sentence = _plain(fact_sentence(f, ents, with_note=False))
-        qual_ents = [v for v in f.qualifiers.values() if isinstance(v, str) and v in ents]
         lit = literal_text(f.literal) if f.literal is not None else ""
+        # structures a literal names ("no attachment on the vertebral column") count as its objects
+        qual_ents = [v for v in f.qualifiers.values() if isinstance(v, str) and v in ents]
+        qual_ents += [e for e in named_in(str(f.literal.value)) if e != f.subject] if f.literal is not None else []
         quals = " ".join(f"{k} {v}" for k, v in f.qualifiers.items())
         seed = all(s.source.startswith("seed-") for s in f.sources)
         yield Doc(
@@ -239,14 +241,12 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
         if mv is not None:
             unit = f" {mv.unit}" if mv.unit else ""
             value = f" ({mv.value:g}{unit})" if mv.value is not None else ""
-            note = re.split(r"[;:]", mv.note or "", maxsplit=1)[0].strip()
             verb = {"supports": "supports", "contradicts": "contradicts", "depends": "finds it depends on posture for",
                     "not_testable": "cannot test"}[mv.verdict.value]
             yield Doc(
                 id=f"verdict:{c.id}",
                 kind="verdict",
-                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}"
-                + (f": {note}." if note else "."),
+                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}.",
                 names=f"{_ent_tokens(*subjects, *objects)} {_names(atlas, *subjects)}",
                 cues=CUES["verdict"] + " " + CUES["claim"],
                 body=f"{c.text} {mv.note or ''} {mv.analysis}",
@@ -364,7 +364,8 @@ def safety_docs(data: SafetyData) -> Iterator[Doc]:
         )
 
 
-def build_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]], safety: SafetyData) -> tuple[Doc, ...]:
-    """Every passage, in a stable order (the index's row ids)."""
-    return (*fact_docs(atlas), *entity_docs(atlas), *claim_docs(atlas), *care_docs(atlas, protocols),
+def build_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]], safety: SafetyData,
+               named_in: Callable[[str], list[str]] = lambda _t: []) -> tuple[Doc, ...]:
+    """Every passage, in a stable order (the index's row ids). ``named_in`` finds entity ids in a text."""
+    return (*fact_docs(atlas, named_in), *entity_docs(atlas), *claim_docs(atlas), *care_docs(atlas, protocols),
             *safety_docs(safety))

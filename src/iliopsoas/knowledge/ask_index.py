@@ -75,6 +75,7 @@ _SEEKING = re.compile(
     r"^(what|which) (is|are) (the|a|an)( \w+){0,3}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
     r"arteries|ligament|joint|organ|structure|tendon|vessel)\b"
 )
+_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
 # Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
 SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
             "thickest": "largest", "biggest": "largest", "fibres": "fibre", "fibers": "fibre", "fiber": "fibre",
@@ -103,8 +104,10 @@ class Query:
     repaired: int
     qtype: str  # yesno | number | definition | why | how | other
     claim: bool
-    seeking: bool = False  # asks which structure fits a description
-    related: tuple[str, ...] = ()  # wholes the named structures are part of (psoas major -> iliopsoas)
+    seeking: int = 0  # 2: "what is the muscle that ..."; 1: "which muscles ..." (the answer names a structure)
+    related: tuple[str, ...] = ()  # wholes and parts of the named structures (psoas major <-> iliopsoas)
+    key: tuple[str, ...] = ()  # content words that say what is asked (everyday words left out)
+    generic: bool = False  # only loose words ("hip", "nerve") name a structure
 
 
 class AskIndex:
@@ -126,8 +129,16 @@ class AskIndex:
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
-        self.docs: tuple[Doc, ...] = build_docs(atlas, load_protocols() if protocols is None else protocols, self.safety)
         names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
+        plain_alias = build_alias_index(names, ())
+
+        def named_in(text: str) -> list[str]:
+            toks = normalise(text).split()
+            return [m.entity for m in find_mentions(toks, plain_alias, fuzzy=False) if m.alias not in GENERIC_WORDS]
+
+        self.docs: tuple[Doc, ...] = build_docs(
+            atlas, load_protocols() if protocols is None else protocols, self.safety, named_in
+        )
         words = {w for d in self.docs for w in normalise(f"{d.cues} {d.body} {d.sentence}").split() if w.isalpha()}
         self.alias: AliasIndex = build_alias_index(names, sorted(words))
         self.vocabulary = self.alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab)
@@ -149,10 +160,14 @@ class AskIndex:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
+                                    "reps set sets dose".split())
         self.parents: dict[str, tuple[str, ...]] = {}
+        self.children: dict[str, tuple[str, ...]] = {}
         for f in atlas.statements.values():
-            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent":
+            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
                 self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
+                self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
 
     # -- reading a question ---------------------------------------------------------------
 
@@ -164,22 +179,28 @@ class AskIndex:
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
         in_names = {j for m in mentions for j in range(m.start, m.end)}
         content = tuple(
-            t for j, t in enumerate(tokens)
-            if j not in in_names and t not in STOP and t not in PLAIN and t not in self.personal_words
+            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP and t not in self.personal_words
         )
+        key = tuple(t for t in content if t not in PLAIN)
         # "type of joint is the hip": a named structure plus a word next to it in the question can
         # name a more specific one ("hip joint"), which then comes first.
         joined = [self.alias.aliases.get(f"{m.alias} {t}") or self.alias.aliases.get(f"{t} {m.alias}")
                   for m in mentions for t in content]
         entities = tuple(dict.fromkeys([e for e in joined if e] + [m.entity for m in (specific or mentions)]))
         unknown = tuple(
-            t for t in content
+            t for t in key
             if t not in self.vocabulary and t not in COMMON_WORDS and t.isalpha() and len(t) > 2
         )
         if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
             content += ("action", "function")  # "what does X do" asks for its actions
-        related = tuple(dict.fromkeys(p for e in entities for p in self.parents.get(e, ()) if p not in entities))
-        if _DEFINE.search(text) and entities and not content:
+        if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
+            content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
+        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        related = tuple(dict.fromkeys(p for p in family if p not in entities))
+        generic = bool(mentions) and not specific
+        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
+            qtype = "compare"
+        elif _DEFINE.search(text) and entities and not key:
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"
@@ -191,8 +212,9 @@ class AskIndex:
             qtype = "how"
         else:
             qtype = "other"
+        seeking = 2 if _SEEKING.search(text) else 1 if _WHICH.search(text) or generic else 0
         return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
-                     bool(_CLAIM.search(text)), bool(_SEEKING.search(text)), related)
+                     bool(_CLAIM.search(text)), seeking, related, key, generic)
 
     # -- searching ------------------------------------------------------------------------
 
@@ -210,7 +232,8 @@ class AskIndex:
 
     def search(self, q: Query, limit: int = 60) -> list[tuple[Doc, float]]:
         """Passages for ``q``, best first, with their re-ranked scores (higher is better)."""
-        terms = [entity_token(e) for e in (*q.entities, *q.related)] + list(q.content)
+        terms = [entity_token(e) for e in (*q.entities, *q.related, *(m.entity for m in q.mentions))]
+        terms += list(q.content)
         terms += [SYNONYMS.get(t, "") for t in q.content]
         for m in q.mentions:
             terms += m.alias.split()
@@ -220,30 +243,35 @@ class AskIndex:
         top = max(s for _, s in hits) or 1.0
         qstems = {_stem(t) for t in q.content}
         ents = set(q.entities)
+        weight = 0.3 if q.generic else 1.0
         first = q.entities[0] if q.entities else None
         out = []
         for row, bm in hits:
             d = self.docs[row]
             s = bm / top
             about = {d.subject, *d.objects} & ents
-            if q.seeking:
+            if q.seeking == 2:
                 s += 0.2 if about else 0.0
             elif d.subject in ents:
-                s += 0.8 if d.subject == first else 0.5
+                s += weight * (0.8 if d.subject == first else 0.5)
             elif about:
-                s += 0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3
+                s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
             elif {d.subject, *d.objects} & set(q.related):
-                s += 0.4
-            elif ents and d.kind in ("fact", "entity", "care"):
+                s += weight * 0.4
+            elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
                 s -= 0.5
             s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))
-            if d.seed and not q.claim:
-                s -= 0.5
+            if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
+                s -= 0.2 if d.status == "consistent" else 0.5
             if d.predicate == "definition" and q.qtype != "definition":
                 s -= 0.4
             if d.predicate == "laterality" and not self.cue_stems[d.id] & qstems:
                 s -= 0.5
             if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
+                s += 0.3
+            elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
+                s -= 0.3  # an article's assertion answers "is it true", not "how do I"
+            if d.kind == "care" and (q.qtype in ("how", "number") or self.care_words & set(q.content)):
                 s += 0.3
             if d.kind == "fact" and d.status in ("contradicted", "opinion") and not q.claim:
                 s -= 0.3

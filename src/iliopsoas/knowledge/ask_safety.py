@@ -140,6 +140,7 @@ class Recognised:
     items: tuple[SafetyItem, ...] = ()
     techniques: tuple[str, ...] = ()
     personal: bool = False
+    sign_words: frozenset[str] = frozenset()  # words of every sign phrase found, denied or not
 
     @property
     def ids(self) -> list[str]:
@@ -185,10 +186,9 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
     data = m.data
     known = frozenset(known_words)
     found: set[str] = set()
-    tokens_all: list[str] = []
+    signs: set[str] = set()
     for clause in _clauses(text):
         toks = m.repair(clause, known)
-        tokens_all += toks
         present = set(toks)
         for ph in m.phrases:
             if ph.item in found or not ph.words <= present:
@@ -196,7 +196,10 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
             for i in range(len(toks)):
                 end = _match_at(ph.parts, toks, i)
                 if end is not None and end > i:
-                    if not _denied(toks, i, end) or ph.item.startswith("technique:") and not _denied(toks[:i], i, i):
+                    technique = ph.item.startswith("technique:")
+                    if not technique:
+                        signs.update(toks[i:end])
+                    if not (_denied(toks[:i], i, i) if technique else _denied(toks, i, end)):
                         found.add(ph.item)
                     break
     personal = bool(PERSONAL_WORDS & set(text.split()))
@@ -208,7 +211,7 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
         if item.tier == "contraindication" and not (personal or set(item.contraindicates) & set(techniques)):
             continue  # "where is the aorta?" is anatomy; "I have an aneurysm" or "... and massage" is not
         items.append(item)
-    return Recognised(tuple(items), techniques, personal)
+    return Recognised(tuple(items), techniques, personal, frozenset(signs))
 
 
 # -- the lines Ask writes ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
 
 MAX_FACTS = 5  # the direct answer plus at most four supporting facts
-SOFT_LIMIT = 650  # characters: stop adding supporting facts past this
+SOFT_LIMIT = 800  # characters: stop adding supporting facts past this
 STRUCTURAL = frozenset(
     "origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of part_of located_in".split()
 )
@@ -34,6 +34,7 @@ ASKS_FOR = {
     "antagonist_of": {"antag", "oppos"},
     "synergist_of": {"syner", "help", "helps", "assis", "work", "works"},
     "action": {"actio", "funct", "movem", "flex", "flexi", "flexe", "job", "role"},
+    "function": {"actio", "funct", "job", "role", "stabi", "do"},
 }
 _VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
 _STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
@@ -100,10 +101,15 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
             return "No"
         return None
     words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
-    content = [w for w in q.content if len(w) > 3 and w not in ("does", "have", "there", "true")]
+    content = [w for w in q.key if len(w) > 3]
     if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
         return "Yes"
     return None
+
+
+def _compare(index: AskIndex, q: Query) -> list[Doc]:
+    """The definitions of the structures a "what is the difference" question names (two at most)."""
+    return [index.definitions[e] for e in q.entities[:2] if e in index.definitions]
 
 
 def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
@@ -139,9 +145,9 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     """
     from iliopsoas.knowledge.ask_render import lead_sentence
 
-    if lead.kind != "fact" or lead.predicate not in STRUCTURAL | {"action"} or q.qtype == "yesno":
+    if lead.kind != "fact" or lead.predicate not in STRUCTURAL | {"action", "function"} or q.qtype == "yesno":
         return None
-    preds = (_asked_predicates(q) & (STRUCTURAL | {"action"})) | {lead.predicate}
+    preds = (_asked_predicates(q) & (STRUCTURAL | {"action", "function"})) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
     if lead.subject in wanted or not wanted:
@@ -154,7 +160,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     facts = [f for f in facts if f.predicate.value in preds]
     if target is None or not facts:
         return None
-    sentence = lead_sentence(facts, ents, target, predicates=preds)
+    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6)
     if sentence is None:
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
@@ -196,6 +202,16 @@ def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
     return None
 
 
+def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
+    """What the sources say where the claim answering the question is part of a recorded disagreement."""
+    for c in lead.claims:
+        for k in index.atlas.conflicts.values():
+            if c in k.claims:
+                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
+                return f"Where the sources disagree ({k.title}): {first}"
+    return None
+
+
 def _pressure_caution(index: AskIndex) -> str:
     topics = [i.topic for i in index.safety.of_tier("contraindication")]
     return ("Deep pressure is not for everyone: not with " + ", ".join(topics[:-1]) + " or " + topics[-1]
@@ -220,7 +236,12 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             extra_sources += [x.source for x in index.atlas.statements[sid].sources]
     polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
     short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
-    shown = [lead]
+    pair = _compare(index, q) if q.qtype == "compare" else []
+    if len(pair) == 2:
+        lead = pair[0]
+        short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
+        lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*pair[0].sources, *pair[1].sources)))})
+    shown = [lead, *pair[1:2]]
     lines: list[str] = []
     size = len(short)
     seen = {lead.sentence}
@@ -234,7 +255,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if lead.kind in ("fact", "care") and (d.subject, d.predicate) != group and s < lead_s - 0.2:
             continue
-        if d.seed and not q.claim and lead.kind != "claim":
+        if d.seed and d.status != "consistent" and not q.claim and q.qtype != "why" and lead.kind != "claim":
             continue
         if q.entities and not ({d.subject, *d.objects} & set(q.entities)) and not q.seeking:
             continue
@@ -252,6 +273,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     if lines:
         blocks.append("\n".join(lines))
     note = _conflict_note(index, shown)
+    if note is None and lead.kind in ("claim", "verdict"):
+        note = _claim_conflict(index, lead)
     if note:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):
@@ -283,7 +306,7 @@ def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[st
     words: set[str] = set()
     for x in d.docs[:2]:
         words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
-    content = [w for w in q.content if len(w) > 2]
+    content = [w for w in q.key if len(w) > 2]
     covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
     about = bool({lead.subject, *lead.objects} & set(q.entities))
     return {
@@ -296,6 +319,10 @@ def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[st
         "repaired": float(q.repaired),
         "seed": 1.0 if lead.seed else 0.0,
         "polar": 1.0 if d.polarity else 0.0,
+        "why": 1.0 if q.qtype == "why" else 0.0,
+        "claim_top": 1.0 if lead.kind in ("claim", "verdict", "conflict") else 0.0,
+        "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
+        "content": float(len(q.key)),
     }
 
 
