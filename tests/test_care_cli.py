@@ -47,7 +47,7 @@ def test_screen_list_json_is_the_public_shape(db):
     r = run("screen", "--list", "--json")
     assert r.exit_code == 0
     items = json.loads(r.stdout)
-    assert all(set(i) == {"id", "question", "tier"} for i in items)
+    assert all(set(i) == {"id", "question", "tier", "group"} and i["group"] for i in items)
     assert {i["tier"] for i in items} == {"emergency", "urgent", "soon", "contraindication"}
 
 

@@ -253,7 +253,8 @@ def build_plan(
     for ex in library:
         if ex.when is not None and ex.when not in contributors:
             continue
-        if ex.kind == "release" and not screen.release_allowed:
+        if (ex.pressure or ex.kind == "release") and not screen.release_allowed:
+            # a contraindication in the safety file names the technique (``pressure``) it rules out
             removed.append((ex.id, "pressure-release-removed"))
             continue
         if ex.kind == "release" and not opts.release:

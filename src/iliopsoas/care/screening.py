@@ -1,11 +1,13 @@
 """The safety screen: red flags by tier and contraindications to deep abdominal pressure.
 
-The items are data (``care/data/screening.yaml``); this module only loads them, validates a user's
-answers and turns them into a :class:`ScreenResult`. The rules:
+The items are data in the one safety file (``knowledge/data/safety.yaml``, loaded by
+:mod:`iliopsoas.knowledge.safety`, which Ask reads too); this module only turns them into screen
+items, validates a user's answers and turns them into a :class:`ScreenResult`. The rules:
 
 * any *emergency* or *urgent* "yes" blocks the program and says plainly what to do;
 * any *unanswered* item blocks it too ("not screened": a missing answer is never taken as "no");
-* any *contraindication* "yes" removes every pressure-release step, with the reason;
+* any *contraindication* "yes" removes every step using a technique it contraindicates (today all
+  name ``pressure``: every pressure-release step), with the reason;
 * a *soon* "yes" keeps the program but asks for a clinician review.
 """
 
@@ -15,16 +17,18 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from iliopsoas.knowledge.safety import RED_FLAG_TIERS, TIERS, load_safety
+
 DISCLAIMER = "Not a diagnosis: this tool informs you and does not replace a clinician."
 
-TIERS = ("emergency", "urgent", "soon", "contraindication")
-_BLOCKING_TIERS = ("emergency", "urgent")
+_BLOCKING_TIERS = RED_FLAG_TIERS
+#: the technique the pressure-release steps use (``pressure: true`` in the exercise library)
+PRESSURE = "pressure"
 
 
 class AnswersError(ValueError):
@@ -44,10 +48,12 @@ class ScreenItem:
     topic: str
     every_session: bool = False
     refs: tuple[str, ...] = ()
+    group: str = ""
+    contraindicates: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, str]:
-        """The public listing form ``{"id", "question", "tier"}``."""
-        return {"id": self.id, "question": self.question, "tier": self.tier}
+        """The public listing form ``{"id", "question", "tier", "group"}``."""
+        return {"id": self.id, "question": self.question, "tier": self.tier, "group": self.group}
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,13 @@ class ScreenResult:
         return bool(self.missing) or bool(self._tiers() & set(_BLOCKING_TIERS))
 
     @property
+    def contraindicated(self) -> frozenset[str]:
+        """Technique ids ruled out by the contraindications answered "yes"."""
+        return frozenset(t for i in self.positives for t in i.contraindicates)
+
+    @property
     def release_allowed(self) -> bool:
-        return not self.blocked and "contraindication" not in self._tiers()
+        return not self.blocked and PRESSURE not in self.contraindicated
 
     @property
     def clinician_review(self) -> bool:
@@ -114,42 +125,21 @@ class ScreenResult:
 
 @lru_cache(maxsize=1)
 def load_items() -> tuple[ScreenItem, ...]:
-    """Every screening item, in file order (emergency first). Validated once per process."""
-    text = resources.files("iliopsoas.care").joinpath("data/screening.yaml").read_text(encoding="utf-8")
-    return _parse_items(yaml.safe_load(text), "care/data/screening.yaml")
-
-
-def _parse_items(doc: Any, where: str) -> tuple[ScreenItem, ...]:
-    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise ValueError(f"{where}: expected a mapping with an 'items' list")
-    out: list[ScreenItem] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(doc["items"]):
-        at = f"{where}: item {n}"
-        if not isinstance(raw, dict):
-            raise ValueError(f"{at}: expected a mapping, got {type(raw).__name__}")
-        for key in ("id", "tier", "question", "action", "topic"):
-            if not isinstance(raw.get(key), str) or not raw[key].strip():
-                raise ValueError(f"{at}: '{key}' must be a non-empty string")
-        if raw["tier"] not in TIERS:
-            raise ValueError(
-                f"{at} ({raw['id']}): tier must be one of {', '.join(TIERS)}, got {raw['tier']!r}"
-            )
-        if raw["id"] in seen:
-            raise ValueError(f"{at}: duplicate id {raw['id']!r}")
-        seen.add(raw["id"])
-        out.append(
-            ScreenItem(
-                id=raw["id"],
-                tier=raw["tier"],
-                question=raw["question"].strip(),
-                action=raw["action"].strip(),
-                topic=raw["topic"].strip(),
-                every_session=bool(raw.get("every_session", False)),
-                refs=tuple(raw.get("refs") or ()),
-            )
+    """Every screening item of the one safety file, in file order (emergency first)."""
+    return tuple(
+        ScreenItem(
+            id=i.id,
+            tier=i.tier,
+            question=i.question,
+            action=i.action,
+            topic=i.topic,
+            every_session=i.every_session,
+            refs=i.refs,
+            group=i.group,
+            contraindicates=i.contraindicates,
         )
-    return tuple(out)
+        for i in load_safety().items
+    )
 
 
 def item_ids(scope: str = "full") -> tuple[str, ...]:

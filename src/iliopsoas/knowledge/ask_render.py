@@ -84,7 +84,7 @@ def compress_levels(levels: Iterable[Any]) -> str:
 EXPLAINED_PREDICATES = frozenset({"adjacent_to", "fascial_connection", "located_in", "crosses_joint"})
 
 # Qualifiers that help a machine more than a reader of a sentence.
-HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end"})
+HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end", "aspect"})
 
 
 def qualifier_text(qualifiers: Mapping[str, Any], entities: Mapping[str, Entity] | None = None) -> str:

@@ -229,7 +229,7 @@ class OsimUploadIn(_In):
 
 # ------------------------------------------------------------------------------------------ care
 def _screen_answers_model() -> type[BaseModel]:
-    """One optional true/false field per screening item (ids from care/data/screening.yaml).
+    """One optional true/false field per screening item (ids from knowledge/data/safety.yaml).
 
     Unknown keys are let through here so that the screening library can name them with a
     "did you mean" hint; it rejects them with a 422.

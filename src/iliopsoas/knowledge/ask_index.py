@@ -1,0 +1,293 @@
+"""The Ask index: every passage of :mod:`ask_docs` in an SQLite FTS5 table (stdlib, BM25), plus how a
+question is read into a query.
+
+Reading a question (all features of the index, no intent rules):
+
+* normalise, drop left/right ("my left psoas" is the psoas), singularise plurals;
+* repair typos against the index's own vocabulary (every word of every passage and entity name);
+* spot entity names and lay words ("thigh bone", "hip flexor") with the alias index; each named
+  entity becomes one index token (``entpsoasmajor``) that matches the passages about it;
+* search FTS5 with BM25 over three fields (names, the cue words people use for that kind of fact,
+  the rest), then re-rank the best 60 with a few transparent features: does the passage's subject
+  match what the question names, do its cue words occur, is it only an article's word, does it
+  carry the number a "how long" question wants.
+
+The index is built once per atlas by :class:`AskIndex` (an explicit object; :func:`ask` keeps one
+per atlas) and lives in memory: building takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iliopsoas.knowledge.ask_docs import Doc, build_docs, entity_token, load_protocols
+from iliopsoas.knowledge.ask_safety import SafetyMatcher
+from iliopsoas.knowledge.ask_text import (
+    COMMON_WORDS,
+    AliasIndex,
+    Mention,
+    build_alias_index,
+    find_mentions,
+    normalise,
+    repair,
+    strip_sides,
+)
+from iliopsoas.knowledge.safety import SafetyData
+
+# Words that name a structure only loosely; a question naming something more specific is about that.
+GENERIC_WORDS = frozenset(
+    "nerve nerves artery arteries vessel fascia ligament joint bone spine hip thigh knee foot leg skin trunk "
+    "abdomen belly back body organ organs muscle tendon pelvis groin buttock disc".split()
+)
+STOP = frozenset(
+    "a an the of to in on at by for and or is are was were be been i me my you your it its this "
+    "that these those there their they we our us can could should would will shall may might must have has "
+    "had with about into from as so if than then just also really please tell know".split()
+)
+# Everyday words that say nothing about the subject: never "unknown" to the index, never content.
+PLAIN = frozenset(
+    """am im not no do does did what which who whom whose when where why how want wanted need needs feel feels
+    felt get gets got getting make makes made think help good bad best better worse worst always often
+    sometimes still again thing things something anything someone everyone people person way ways kind sort
+    type lot lots bit little much many more most less least very too quite rather right left same different
+    other another each every all any some one two three first last new old now today here there yes okay ok
+    mean means said say says tell told ask asked answer question like just even also only well actually
+    probably maybe usually normally really etc go goes going went come comes coming put puts use used using
+    try trying able possible let lets look looks seem seems true false sure certain whether happen happens""".split()
+)
+_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+_CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
+_NUMBER = re.compile(
+    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong)\b|\b(percentage|percent|share|"
+    r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
+    r"angle|pennation|physiological|moment arm|volume)\b"
+)
+_DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
+_DEFINE_WORDS = frozenset("what define describe explain who".split())
+# "what is the small muscle in front of the psoas major ...": the question seeks a structure it
+# does not name, so passages about other structures must not be pushed down.
+_SEEKING = re.compile(
+    r"^(what|which) (is|are) (the|a|an)( \w+){0,3}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
+    r"arteries|ligament|joint|organ|structure|tendon|vessel)\b"
+)
+_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
+# Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
+SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
+            "thickest": "largest", "biggest": "largest", "fibres": "fibre", "fibers": "fibre", "fiber": "fibre",
+            "pee": "urine", "tummy": "abdomen", "belly": "abdomen", "outward": "lateral", "inward": "medial",
+            "sideways": "lateral", "gut": "abdomen", "intestine": "organ", "intestines": "organ", "bowel": "organ",
+            "arch": "lordosis", "arches": "lordosis", "arched": "lordosis", "curve": "lordosis", "curved": "lordosis",
+            "outwards": "lateral", "turn": "rotate", "turns": "rotate", "flop": "rotate", "flops": "rotate",
+            "roll": "rotate", "rolls": "rotate", "lay": "lying", "sleeping": "lying", "bed": "lying",
+            "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness"}
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the index reads it."""
+
+    text: str  # normalised
+    tokens: tuple[str, ...]  # sides dropped, singular, typos repaired
+    mentions: tuple[Mention, ...]
+    entities: tuple[str, ...]  # named structures, specific ones first (generic words only if nothing else)
+    content: tuple[str, ...]  # content words outside the names
+    unknown: tuple[str, ...]  # content words the index has never seen
+    repaired: int
+    qtype: str  # yesno | number | definition | why | how | other
+    claim: bool
+    seeking: int = 0  # 2: "what is the muscle that ..."; 1: "which muscles ..." (the answer names a structure)
+    related: tuple[str, ...] = ()  # wholes and parts of the named structures (psoas major <-> iliopsoas)
+    key: tuple[str, ...] = ()  # content words that say what is asked (everyday words left out)
+    generic: bool = False  # only loose words ("hip", "nerve") name a structure
+
+
+class AskIndex:
+    """Passages + FTS5 table + alias index + safety matcher for one atlas (built once, read-only).
+
+    Parameters
+    ----------
+    atlas:
+        a loaded :class:`~iliopsoas.knowledge.store.Atlas`.
+    protocols:
+        the care exercise records (default: the packaged library).
+    safety:
+        the safety data (default: the packaged safety file).
+    """
+
+    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None):
+        from iliopsoas.knowledge.safety import load_safety
+
+        self.atlas = atlas
+        self.safety = safety or load_safety()
+        self.matcher = SafetyMatcher(self.safety)
+        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
+        plain_alias = build_alias_index(names, ())
+
+        def named_in(text: str) -> list[str]:
+            toks = normalise(text).split()
+            return [m.entity for m in find_mentions(toks, plain_alias, fuzzy=False) if m.alias not in GENERIC_WORDS]
+
+        self.docs: tuple[Doc, ...] = build_docs(
+            atlas, load_protocols() if protocols is None else protocols, self.safety, named_in
+        )
+        words = {w for d in self.docs for w in normalise(f"{d.cues} {d.body} {d.sentence}").split() if w.isalpha()}
+        self.alias: AliasIndex = build_alias_index(names, sorted(words))
+        self.vocabulary = self.alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab)
+        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
+        # about the person asking, not about what is asked (the safety check reads them separately).
+        atlas_words = {w for d in self.docs if d.kind != "safety" for w in normalise(f"{d.cues} {d.body} {d.sentence}").split()}
+        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
+        self.personal_words = frozenset(sign_words - atlas_words)
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
+        self._db.executemany(
+            "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
+            ((n, d.names, d.cues, f"{d.body} {d.sentence}") for n, d in enumerate(self.docs)),
+        )
+        self.cue_stems = {d.id: {_stem(w) for w in d.cues.split()} for d in self.docs}
+        self.by_subject: dict[str, list[Doc]] = {}
+        for d in self.docs:
+            if d.subject:
+                self.by_subject.setdefault(d.subject, []).append(d)
+        self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
+                                    "reps set sets dose".split())
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.children: dict[str, tuple[str, ...]] = {}
+        for f in atlas.statements.values():
+            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
+                self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
+                self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
+
+    # -- reading a question ---------------------------------------------------------------
+
+    def analyse(self, question: str) -> Query:
+        text = normalise(question)
+        raw = strip_sides(text).split()
+        tokens, repaired = repair(raw, self.alias)
+        mentions = find_mentions(tokens, self.alias)
+        specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
+        in_names = {j for m in mentions for j in range(m.start, m.end)}
+        content = tuple(
+            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP and t not in self.personal_words
+        )
+        key = tuple(t for t in content if t not in PLAIN)
+        # "type of joint is the hip": a named structure plus a word next to it in the question can
+        # name a more specific one ("hip joint"), which then comes first.
+        joined = [self.alias.aliases.get(f"{m.alias} {t}") or self.alias.aliases.get(f"{t} {m.alias}")
+                  for m in mentions for t in content]
+        entities = tuple(dict.fromkeys([e for e in joined if e] + [m.entity for m in (specific or mentions)]))
+        unknown = tuple(
+            t for t in key
+            if t not in self.vocabulary and t not in COMMON_WORDS and t.isalpha() and len(t) > 2
+        )
+        if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
+            content += ("action", "function")  # "what does X do" asks for its actions
+        if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
+            content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
+        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        related = tuple(dict.fromkeys(p for p in family if p not in entities))
+        generic = bool(mentions) and not specific
+        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
+            qtype = "compare"
+        elif _DEFINE.search(text) and entities and not key:
+            qtype = "definition"
+        elif _NUMBER.search(text):
+            qtype = "number"
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text:
+            qtype = "yesno"
+        elif text.startswith("why "):
+            qtype = "why"
+        elif text.startswith(("how do", "how to", "how is", "how can", "how should", "how are")):
+            qtype = "how"
+        else:
+            qtype = "other"
+        seeking = 2 if _SEEKING.search(text) else 1 if _WHICH.search(text) or generic else 0
+        return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
+                     bool(_CLAIM.search(text)), seeking, related, key, generic)
+
+    # -- searching ------------------------------------------------------------------------
+
+    def _fts(self, terms: Iterable[str], limit: int) -> list[tuple[int, float]]:
+        uniq = list(dict.fromkeys(t for t in terms if t and re.fullmatch(r"[a-z0-9]+", t)))
+        if not uniq:
+            return []
+        match = " OR ".join(f'"{t}"' for t in uniq)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(p, 4.0, 2.0, 1.0) FROM p WHERE p MATCH ? ORDER BY bm25(p, 4.0, 2.0, 1.0) LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        return [(int(r), -float(s)) for r, s in rows]
+
+    def search(self, q: Query, limit: int = 60) -> list[tuple[Doc, float]]:
+        """Passages for ``q``, best first, with their re-ranked scores (higher is better)."""
+        terms = [entity_token(e) for e in (*q.entities, *q.related, *(m.entity for m in q.mentions))]
+        terms += list(q.content)
+        terms += [SYNONYMS.get(t, "") for t in q.content]
+        for m in q.mentions:
+            terms += m.alias.split()
+        hits = self._fts(terms, limit)
+        if not hits:
+            return []
+        top = max(s for _, s in hits) or 1.0
+        qstems = {_stem(t) for t in q.content}
+        ents = set(q.entities)
+        weight = 0.3 if q.generic else 1.0
+        first = q.entities[0] if q.entities else None
+        out = []
+        for row, bm in hits:
+            d = self.docs[row]
+            s = bm / top
+            about = {d.subject, *d.objects} & ents
+            if q.seeking == 2:
+                s += 0.2 if about else 0.0
+            elif d.subject in ents:
+                s += weight * (0.8 if d.subject == first else 0.5)
+            elif about:
+                s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
+            elif {d.subject, *d.objects} & set(q.related):
+                s += weight * 0.4
+            elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
+                s -= 0.5
+            s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))
+            if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
+                s -= 0.2 if d.status == "consistent" else 0.5
+            if d.predicate == "definition" and q.qtype != "definition":
+                s -= 0.4
+            if d.predicate == "laterality" and not self.cue_stems[d.id] & qstems:
+                s -= 0.5
+            if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
+                s += 0.3
+            elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
+                s -= 0.3  # an article's assertion answers "is it true", not "how do I"
+            if d.kind == "care" and (q.qtype in ("how", "number") or self.care_words & set(q.content)):
+                s += 0.3
+            if d.kind == "fact" and d.status in ("contradicted", "opinion") and not q.claim:
+                s -= 0.3
+            if q.claim and d.kind in ("claim", "verdict"):
+                s += 0.4
+            if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
+                s += 0.8
+            if q.qtype == "number" and d.number:
+                s += 0.3
+            if d.kind == "safety":
+                s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            out.append((d, s))
+        out.sort(key=lambda t: (-t[1], t[0].id))
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+

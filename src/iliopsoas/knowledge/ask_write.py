@@ -1,0 +1,330 @@
+"""Writing an answer from ranked passages: the direct answer first, a few cited facts, the evidence.
+
+The first sentence answers the question asked: "Yes:"/"No:" first for a yes/no question (from the
+passage's own polarity: a claim's verdict, a statement that denies, or whether the structure the
+question names is among those the atlas records), the figure first for "how long / how many / what
+share", the definition first for "what is". Then at most four more facts, each with its sources
+(short citations) and its evidence status; a note only when facts shown disagree; and a caution
+line whenever a pressure technique is described.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_safety import Recognised
+
+MAX_FACTS = 5  # the direct answer plus at most four supporting facts
+SOFT_LIMIT = 800  # characters: stop adding supporting facts past this
+STRUCTURAL = frozenset(
+    "origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of part_of located_in".split()
+)
+# Which kinds of statement a question asks for, read from its words (stems of five letters).
+ASKS_FOR = {
+    "origin": {"origi", "arise", "arisi", "start", "begin", "come", "comes", "proxi"},
+    "insertion": {"inser", "end", "ends", "dista", "onto", "grab"},
+    "innervation": {"nerve", "inner", "suppl", "root", "roots", "level", "contr"},
+    "blood_supply": {"blood", "arter", "vesse", "feed", "feeds"},
+    "crosses_joint": {"cross", "joint", "joints", "span", "spans"},
+    "antagonist_of": {"antag", "oppos"},
+    "synergist_of": {"syner", "help", "helps", "assis", "work", "works"},
+    "action": {"actio", "funct", "movem", "flex", "flexi", "flexe", "job", "role"},
+    "function": {"actio", "funct", "job", "role", "stabi", "do"},
+}
+_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
+                 "opinion": "opinion, not evidence"}
+
+
+@dataclass
+class Draft:
+    """An answer being written: the text, its first sentence, the full evidence, what it cites."""
+
+    text: str = ""
+    short: str = ""
+    more: str = ""
+    docs: list[Doc] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    polarity: str | None = None
+
+
+def _status_text(d: Doc) -> str:
+    if d.status.startswith("evidence:"):
+        return d.status
+    if d.kind in ("claim", "verdict"):
+        return f"verdict: {_STATUS_SHORT.get(d.status, d.status)}"
+    return _STATUS_SHORT.get(d.status, d.status)
+
+
+def _cite_short(index: AskIndex, ids: Sequence[str], limit: int = 2) -> str:
+    from iliopsoas.knowledge.citation import short_cite
+
+    names = []
+    for sid in ids[:limit]:
+        src = index.atlas.sources.get(sid)
+        names.append(short_cite(src) if src is not None else sid)
+    more = f" +{len(ids) - limit}" if len(ids) > limit else ""
+    return "; ".join(names) + more
+
+
+def _tag(index: AskIndex, d: Doc) -> str:
+    srcs = _cite_short(index, d.sources) if d.sources else "no source"
+    return f" [{srcs} \u00b7 {_status_text(d)}]"
+
+
+def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
+    """"Yes" / "No" / "Not settled" for a yes/no question answered by passage ``d``, or None."""
+    if d.kind in ("claim", "verdict"):
+        return _VERDICT_LEAD.get(d.status)
+    if d.kind == "entity" and d.predicate == "laterality":
+        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.text))
+        return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
+    if d.kind != "fact":
+        return None
+    if d.negative:
+        return "No"
+    if d.status == "contradicted":
+        return "No"
+    if d.status in ("disputed", "opinion"):
+        return _VERDICT_LEAD[d.status]
+    asked = [e for e in q.entities if e != d.subject]
+    if asked:
+        if set(asked) & set(d.objects):
+            return "Yes"
+        if d.predicate in STRUCTURAL and d.subject in q.entities:
+            return "No"
+        return None
+    words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
+    content = [w for w in q.key if len(w) > 3]
+    if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
+        return "Yes"
+    return None
+
+
+def _compare(index: AskIndex, q: Query) -> list[Doc]:
+    """The definitions of the structures a "what is the difference" question names (two at most)."""
+    return [index.definitions[e] for e in q.entities[:2] if e in index.definitions]
+
+
+def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
+    top, top_s = ranked[0]
+    window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
+    if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
+        d = index.definitions[q.entities[0]]
+        return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
+    if q.qtype == "number":
+        for d, s in window:
+            if d.number:
+                return d, s
+    if q.qtype == "yesno" and len(q.entities) >= 2:
+        # "Is the iliacus supplied by the femoral nerve?": the statement linking the two named structures
+        for d, s in window:
+            if d.kind == "fact" and d.subject in q.entities and set(d.objects) & set(q.entities):
+                return d, s
+    return top, top_s
+
+
+def _asked_predicates(q: Query) -> set[str]:
+    stems = {_stem(t) for t in q.content}
+    preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
+    if "attac" in stems:
+        preds |= {"origin", "insertion"}
+    return preds
+
+
+def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | None:
+    """One sentence naming every recorded origin / insertion / nerve ... of the structure asked about.
+
+    Returns the sentence and the statement ids it rests on, or None when the lead is not such a fact.
+    """
+    from iliopsoas.knowledge.ask_render import lead_sentence
+
+    if lead.kind != "fact" or lead.predicate not in STRUCTURAL | {"action", "function"} or q.qtype == "yesno":
+        return None
+    preds = (_asked_predicates(q) & (STRUCTURAL | {"action", "function"})) | {lead.predicate}
+    atlas, ents = index.atlas, index.atlas.entities
+    wanted = set(q.entities) | set(q.related)
+    if lead.subject in wanted or not wanted:
+        target, facts = lead.subject, atlas.facts_about(lead.subject)
+    else:
+        target = next((o for o in lead.objects if o in wanted), None)
+        if target is None:
+            return None
+        facts = atlas.facts_mentioning(target)
+    facts = [f for f in facts if f.predicate.value in preds]
+    if target is None or not facts:
+        return None
+    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6)
+    if sentence is None:
+        return None
+    used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
+    return sentence, used
+
+
+_DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
+               ("week", r"often|week|days?\b|frequen"), ("every", r"break|sitting|often"))
+
+
+def _dose_first(q: Query, d: Doc) -> str | None:
+    """A dose with the part the question asks for first: "30 s hold (30–60 s), 1 set, ... (name)"."""
+    parts = list(d.extra.get("dose") or ())
+    if not parts:
+        return None
+    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.text)]
+    parts.sort(key=lambda kv: first.index(kv[0]) if kv[0] in first else len(first))
+    text = ", ".join(t for _, t in parts)
+    return f"{text[0].upper() + text[1:]} ({d.extra.get('name', '')})."
+
+
+def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
+    """A note when the facts shown take opposing sides of a recorded conflict, or differ in status."""
+    for d in shown:
+        for kid in d.conflicts:
+            k = index.atlas.conflicts.get(kid)
+            if k is None:
+                continue
+            sides = {p.id for x in shown for f in x.facts if (p := k.position_of(f)) is not None}
+            if len(sides) >= 2:
+                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
+                return f"The sources shown disagree ({k.title}): {first}"
+    groups: dict[tuple[str | None, str], set[str]] = {}
+    for d in shown:
+        if d.kind == "fact":
+            groups.setdefault((d.subject, d.predicate), set()).add(d.status)
+    if any("consistent" in st and st - {"consistent"} for st in groups.values()):
+        return "The sources shown disagree: statements marked disputed or contradicted are weaker than those marked consistent."
+    return None
+
+
+def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
+    """What the sources say where the claim answering the question is part of a recorded disagreement."""
+    for c in lead.claims:
+        for k in index.atlas.conflicts.values():
+            if c in k.claims:
+                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
+                return f"Where the sources disagree ({k.title}): {first}"
+    return None
+
+
+def _pressure_caution(index: AskIndex) -> str:
+    topics = [i.topic for i in index.safety.of_tier("contraindication")]
+    return ("Deep pressure is not for everyone: not with " + ", ".join(topics[:-1]) + " or " + topics[-1]
+            + ". If you feel a pulse under the tool, or sharp, shooting or tingling pain into the thigh, stop; "
+            "if in doubt, see a clinician first.")
+
+
+def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec: Recognised) -> Draft:
+    """Write the answer for ``q`` from ``ranked`` passages (best first)."""
+    blocked = rec.blocked_techniques()
+    ranked = [(d, s) for d, s in ranked if not (d.technique and d.technique in blocked)] or list(ranked)
+    lead, lead_s = _lead_doc(index, q, ranked)
+    body = lead.number if q.qtype == "number" and lead.number else lead.sentence
+    if lead.predicate == "dose" and q.qtype in ("number", "how", "other"):
+        body = _dose_first(q, lead) or body
+    covered: set[str] = set(lead.facts)
+    aggregate = _aggregate(index, q, lead)
+    extra_sources: list[str] = []
+    if aggregate is not None:
+        body, used = aggregate  # the details of each fact follow as supporting lines
+        for sid in used:
+            extra_sources += [x.source for x in index.atlas.statements[sid].sources]
+    polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
+    short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
+    pair = _compare(index, q) if q.qtype == "compare" else []
+    if len(pair) == 2:
+        lead = pair[0]
+        short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
+        lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*pair[0].sources, *pair[1].sources)))})
+    shown = [lead, *pair[1:2]]
+    lines: list[str] = []
+    size = len(short)
+    seen = {lead.sentence}
+    group = (lead.subject, lead.predicate)
+    for d, s in ranked:
+        if len(shown) >= MAX_FACTS or size > SOFT_LIMIT:
+            break
+        if d in shown or d.sentence in seen or d.kind == "safety" or s < lead_s - 0.45:
+            continue
+        if d.facts and set(d.facts) <= covered:
+            continue
+        if lead.kind in ("fact", "care") and (d.subject, d.predicate) != group and s < lead_s - 0.2:
+            continue
+        if d.seed and d.status != "consistent" and not q.claim and q.qtype != "why" and lead.kind != "claim":
+            continue
+        if q.entities and not ({d.subject, *d.objects} & set(q.entities)) and not q.seeking:
+            continue
+        line = f"- {d.sentence}{_tag(index, d)}"
+        shown.append(d)
+        seen.add(d.sentence)
+        lines.append(line)
+        size += len(line)
+    if extra_sources:
+        lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*lead.sources, *extra_sources)))})
+        shown[0] = lead
+    blocks = [short + _tag(index, lead)]
+    for item in rec.review:
+        blocks.append(f"Because you mention {item.topic}: {item.action}")
+    if lines:
+        blocks.append("\n".join(lines))
+    note = _conflict_note(index, shown)
+    if note is None and lead.kind in ("claim", "verdict"):
+        note = _claim_conflict(index, lead)
+    if note:
+        blocks.append(note)
+    if any(d.technique == "pressure" for d in shown):
+        blocks.append(_pressure_caution(index))
+    more_lines = [f"- {d.sentence}{_tag(index, d)}" for d, _ in ranked[:12] if d.kind != "safety"]
+    statements: list[str] = []
+    for d in shown:
+        statements += [f for f in d.facts if f not in statements]
+    statements += [f for f in sorted(covered) if f not in statements]
+    sources: list[str] = []
+    for d in shown:
+        sources += [x for x in d.sources if x not in sources]
+    return Draft(
+        text="\n\n".join(blocks),
+        short=short,
+        more="All the evidence found, best match first:\n" + "\n".join(more_lines),
+        docs=shown,
+        statements=statements,
+        sources=sources,
+        polarity=polarity,
+    )
+
+
+def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
+    """What the confidence model sees (names match ``ask_calibration.json``)."""
+    top = ranked[0][1]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    lead = d.docs[0]
+    words: set[str] = set()
+    for x in d.docs[:2]:
+        words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
+    content = [w for w in q.key if len(w) > 2]
+    covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
+    about = bool({lead.subject, *lead.objects} & set(q.entities))
+    return {
+        "top": top,
+        "margin": top - second,
+        "coverage": covered,
+        "entity": 1.0 if about else 0.0,
+        "named": 1.0 if q.entities else 0.0,
+        "unknown": float(len(q.unknown)),
+        "repaired": float(q.repaired),
+        "seed": 1.0 if lead.seed else 0.0,
+        "polar": 1.0 if d.polarity else 0.0,
+        "why": 1.0 if q.qtype == "why" else 0.0,
+        "claim_top": 1.0 if lead.kind in ("claim", "verdict", "conflict") else 0.0,
+        "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
+        "content": float(len(q.key)),
+    }
+
+
+def _unused(*_: Any) -> None:  # keeps the import of Any for type checkers that strip it
+    return None
