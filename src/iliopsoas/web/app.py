@@ -190,7 +190,7 @@ def create_app(
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
     figures_dir : where exercise figures are kept once drawn (default: the user cache folder).
     """
-    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture
+    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture, api_quiz
 
     settings = Settings(
         db=Path(db) if db is not None else None,
@@ -244,6 +244,7 @@ def create_app(
     app.include_router(api_posture.router)
     app.include_router(api_care.router)
     app.include_router(api_exercises.router)
+    app.include_router(api_quiz.router)
 
     @app.get("/api/health", tags=["app"])
     def health() -> dict[str, Any]:

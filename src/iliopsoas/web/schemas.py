@@ -29,6 +29,10 @@ class SourceBrief(BaseModel):
     kind: str | None = None
     year: int | None = None
     url: str | None = None
+    short: str = Field("", description="author-year (or publisher) for inline mentions, e.g. 'Bandy et al. 1997'")
+    cite: str = Field("", description="author, year, title, journal and DOI/link as one readable citation")
+    link: str | None = Field(None, description="https://doi.org/... when the source has a DOI, else its URL")
+    form: str | None = Field(None, description="what kind of text it is, when the record says (e.g. 'encyclopaedia entry')")
 
 
 class FactOut(BaseModel):
