@@ -23,7 +23,8 @@ def _atlas(request: Request) -> Any:
 
 
 #: words that mark a parenthesis in a source title as our own note, not part of the title
-_NOTE_WORDS = ("descriptive", "subtitle", "main title", "left out", "citing", "quoting", "summary of", "summarising")
+_NOTE_WORDS = ("descriptive", "subtitle", "main title", "left out", "see the", "citing", "quoting", "summary of",
+               "summarising")
 
 
 def title_parts(title: str) -> tuple[str, str | None]:

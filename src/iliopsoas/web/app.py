@@ -143,6 +143,15 @@ def plotly_js_path() -> Path:
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI's files as shipped in the swagger-ui-bundle-v2 wheel (None if it is not installed)."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
     for e in errors:
@@ -205,7 +214,7 @@ def create_app(
         version=__version__,
         description="A local app over the hip-flexor atlas, questions, the musculoskeletal model and care. "
         "Informs, never diagnoses.",
-        docs_url=None,  # FastAPI's Swagger page loads its assets from a CDN; /api/docs is our own
+        docs_url=None,  # FastAPI's Swagger page loads its assets from a CDN; /api/docs is ours, with local assets
         redoc_url=None,
     )
     app.state.settings = settings
@@ -255,6 +264,9 @@ def create_app(
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="text/javascript")
 
+    swagger = swagger_ui_dir()
+    if swagger is not None:  # Swagger UI's assets from the swagger-ui-bundle-v2 wheel: the API page works offline
+        app.mount("/static/vendor/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
