@@ -8,7 +8,8 @@
       return;
     }
     window.SwaggerUIBundle({
-      url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, tryItOutEnabled: true, validatorUrl: null,
+      url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, // deep links nest a link in each button (axe: nested-interactive)
+      tryItOutEnabled: true, validatorUrl: null,
       docExpansion: "list", defaultModelsExpandDepth: 0, displayRequestDuration: true,
       requestInterceptor: (req) => {
         const t = sessionStorage.getItem("iliopsoas-token");

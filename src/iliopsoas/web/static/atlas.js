@@ -124,7 +124,7 @@
       const jp = Object.values(w.joint_points).map(P);
       if (jp.length) traces.push({ type: "scatter3d", mode: "markers", x: jp.map((p) => p[0]), y: jp.map((p) => p[1]), z: jp.map((p) => p[2]),
         marker: { size: 9, color: "#d35400" }, hoverinfo: "skip", showlegend: false });
-      const plot = el("div", { id: "where-plot", role: "img", "aria-label": e.name + " highlighted in the model" });
+      const plot = el("div", { id: "where-plot", role: "region", "aria-label": e.name + " highlighted in the model" });
       show(box, plot, el("p", { class: "small muted" }, "Our lumbopelvic model seen from the front-right; " + e.name +
         " in orange/red. Drag to turn."));
       Plotly.newPlot(plot, traces, { margin: { l: 0, r: 0, t: 0, b: 0 }, scene: { aspectmode: "data",
