@@ -56,6 +56,10 @@
     const sticks = res.segments.filter((s) => !meshBodies.has(s.body));
     traces.push(Object.assign({ type: "scatter3d", mode: "lines", name: "bones", line: { color: "#8a7f6a", width: 7 },
       hoverinfo: "skip", showlegend: false }, lines(sticks.map((s) => [s.from, s.to]))));
+    const origins = Object.entries(res.origins);
+    traces.push({ type: "scatter3d", mode: "markers", name: "joints", x: origins.map((o) => P(o[1])[0]),
+      y: origins.map((o) => P(o[1])[1]), z: origins.map((o) => P(o[1])[2]), text: origins.map((o) => o[0]),
+      hoverinfo: "text", marker: { size: 2.5, color: "#2c3e50" }, showlegend: false });
     const byGroup = new Map();
     for (const m of res.muscles) { if (!byGroup.has(m.group)) byGroup.set(m.group, []); byGroup.get(m.group).push(m.points); }
     const selected = byId("muscle").value;
