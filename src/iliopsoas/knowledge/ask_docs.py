@@ -65,7 +65,7 @@ CUES: dict[str, str] = {
 KIND_WORDS = {
     "stretch": "stretch stretching stretches lengthen",
     "strengthen": "strengthen strengthening strength exercise exercises strong",
-    "release": "release pressure massage tool self release",
+    "release": "release releasing pressure massage tool",
     "habit": "habit sitting break breaks sit",
     "clinical_test": "test tests examination check",
 }
@@ -161,7 +161,7 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             facts=(f.id,),
             conflicts=tuple(f.conflicts),
             number=_number_first(f, sentence, ents),
-            negative=bool(_NEGATIVE.search(lit.lower())) if lit else False,
+            negative=bool(_NEGATIVE.search(f"{lit} {quals}".lower())),
             seed=seed,
             technique="pressure" if pred == "intervention" and re.search(r"pressure|release|hold_s", f"{lit} {quals}") else None,
         )
@@ -329,7 +329,7 @@ def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Do
         kind_words = KIND_WORDS.get(ex["kind"], "") + (" hip flexor hip flexors" if target == "iliopsoas" else "")
         technique = "pressure" if ex.get("pressure") else None
         base = dict(subject=target if target in atlas.entities else None, sources=sources, status=grade,
-                    claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"]})
+                    claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"], "kind": ex["kind"]})
         dose = _dose_text(ex["dosage"], ex.get("limits") or {})
         yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how",
                   sentence=f"{ex['name']}: {ex['cue']} You should feel: {ex['feel'][0].lower() + ex['feel'][1:]}",
@@ -341,7 +341,7 @@ def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Do
                   **{**base, "extra": {**base["extra"], "dose": dose_parts(ex["dosage"], ex.get("limits") or {}),
                                        "name": ex["name"][0].lower() + ex["name"][1:]}})
         yield Doc(id=f"care:{ex['id']}:stop", kind="care", predicate="stop",
-                  sentence=f"Stop the {ex['name'][0].lower() + ex['name'][1:]} if " + "; or if ".join(ex["stop_if"]) + ".",
+                  sentence=f"{ex['name']}: stop if " + "; or if ".join(ex["stop_if"]) + ".",
                   names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]), **base)
         yield Doc(id=f"care:{ex['id']}:evidence", kind="care", predicate="evidence",
                   sentence=f"Evidence for the {ex['name'][0].lower() + ex['name'][1:]}: {ev['grade']}. {ev['summary']}",

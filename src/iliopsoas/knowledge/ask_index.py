@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iliopsoas.knowledge.ask_docs import Doc, build_docs, entity_token, load_protocols
+from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, build_docs, entity_token, load_protocols
 from iliopsoas.knowledge.ask_safety import SafetyMatcher
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -160,6 +160,9 @@ class AskIndex:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.kind_words = {d.id: frozenset(KIND_WORDS.get(str(d.extra.get("kind")), "").split())
+                           for d in self.docs if d.kind == "care"}
+        self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
                                     "reps set sets dose".split())
         self.parents: dict[str, tuple[str, ...]] = {}
@@ -269,10 +272,19 @@ class AskIndex:
                 s -= 0.5
             if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
                 s += 0.3
+            elif q.qtype == "why" and d.kind == "care":
+                s -= 0.3  # a program step does not explain a cause
             elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
             if d.kind == "care" and (q.qtype in ("how", "number") or self.care_words & set(q.content)):
                 s += 0.3
+            if d.kind == "care":
+                if self.kind_words.get(d.id, frozenset()) & set(q.content):
+                    s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
+                if d.predicate == {"how": "how", "number": "dose"}.get(q.qtype, ""):
+                    s += 0.3
+                if d.predicate == "evidence" and self.evidence_words & set(q.content):
+                    s += 0.4
             if d.kind == "fact" and d.status in ("contradicted", "opinion") and not q.claim:
                 s -= 0.3
             if q.claim and d.kind in ("claim", "verdict"):

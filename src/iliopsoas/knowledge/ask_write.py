@@ -93,7 +93,9 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
         return "No"
     if d.status in ("disputed", "opinion"):
         return _VERDICT_LEAD[d.status]
-    asked = [e for e in q.entities if e != d.subject]
+    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.text):
+        return "No"  # a variant present in a share of people is not in everyone
+    asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
     if asked:
         if set(asked) & set(d.objects):
             return "Yes"
@@ -122,10 +124,12 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
         for d, s in window:
             if d.number:
                 return d, s
-    if q.qtype == "yesno" and len(q.entities) >= 2:
-        # "Is the iliacus supplied by the femoral nerve?": the statement linking the two named structures
-        for d, s in window:
-            if d.kind == "fact" and d.subject in q.entities and set(d.objects) & set(q.entities):
+    if q.qtype == "yesno":
+        # "Is the iliacus supplied by the femoral nerve?", "... attached to the spine?": the statement
+        # linking the structure asked about with the other one named (loose words such as "spine" count)
+        named = set(q.entities) | {m.entity for m in q.mentions}
+        for d, s in ranked[:30]:
+            if d.kind == "fact" and d.subject in q.entities and set(d.objects) & (named - {d.subject}) and s >= top_s - 0.8:
                 return d, s
     return top, top_s
 
@@ -145,6 +149,8 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     """
     from iliopsoas.knowledge.ask_render import lead_sentence
 
+    if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
+        return _variant_span(index, lead.subject)
     if lead.kind != "fact" or lead.predicate not in STRUCTURAL | {"action", "function"} or q.qtype == "yesno":
         return None
     preds = (_asked_predicates(q) & (STRUCTURAL | {"action", "function"})) | {lead.predicate}
@@ -165,6 +171,32 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
     return sentence, used
+
+
+def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
+    """"Present in 27–66% of people across 14 studies; reviews give 33–65%" from the variant statements."""
+    values: list[float] = []
+    ranges: list[str] = []
+    used: list[str] = []
+    for f in index.atlas.facts_about(subject, "variant"):
+        lit = f.literal
+        if lit is None or (lit.unit or "").strip() != "%" or f.qualifiers.get("measure", "presence") != "presence":
+            continue
+        if all(s.source.startswith("seed-") for s in f.sources):
+            continue
+        got = [v for v in (lit.min, lit.max) if v is not None]
+        if isinstance(lit.value, int | float):
+            got.append(float(lit.value))
+        if lit.min is not None and lit.max is not None:
+            ranges.append(f"{lit.min:g}\u2013{lit.max:g}%")
+        values += got
+        used.append(f.id)
+    if len(used) < 2:
+        return None
+    name = index.atlas.entities[subject].name
+    text = f"The {name} is present in {min(values):g}\u2013{max(values):g}% of people across {len(used)} studies and populations"
+    text += f"; summaries give {', '.join(dict.fromkeys(ranges))}." if ranges else "."
+    return text, used
 
 
 _DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
@@ -204,17 +236,47 @@ def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
 
 def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
     """What the sources say where the claim answering the question is part of a recorded disagreement."""
+    atlas = index.atlas
     for c in lead.claims:
-        for k in index.atlas.conflicts.values():
-            if c in k.claims:
-                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
-                return f"Where the sources disagree ({k.title}): {first}"
+        claim = atlas.claims.get(c)
+        linked = [k for k in atlas.conflicts.values() if c in k.claims]
+        if claim is not None:
+            linked += [atlas.conflicts[k] for s in claim.statements if s in atlas.statements
+                       for k in atlas.statements[s].conflicts if k in atlas.conflicts]
+        for k in linked:
+            first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
+            return f"Where the sources disagree ({k.title}): {first}"
     return None
+
+
+def _care_support(index: AskIndex, lead: Doc, ranked: Sequence[tuple[Doc, float]]) -> list[tuple[Doc, float]]:
+    """For a care step: its dose, what the sources say about that kind of step, its stop signs, then the
+    other steps of the same kind, then the rest."""
+    from iliopsoas.knowledge.ask_docs import KIND_WORDS
+
+    ex, kind = lead.extra.get("exercise"), str(lead.extra.get("kind"))
+    words = KIND_WORDS.get(kind, "").split()
+    lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
+
+    def rank(d: Doc) -> int:
+        if d.extra.get("exercise") == ex:
+            return {"dose": 0, "stop": 2, "how": 4, "evidence": 5}.get(d.predicate, 6)
+        if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and any(
+            w in d.sentence.lower() for w in words
+        ):
+            return 1
+        if d.kind == "care" and d.extra.get("kind") == kind and d.predicate == lead.predicate:
+            return 3
+        return 9
+
+    pool = {d.id: d for d, _ in ranked[:40]} | {d.id: d for d in index.docs if d.extra.get("exercise") == ex}
+    near = sorted((d for d in pool.values() if rank(d) < 9), key=lambda d: (rank(d), d.id))
+    return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
 
 
 def _pressure_caution(index: AskIndex) -> str:
     topics = [i.topic for i in index.safety.of_tier("contraindication")]
-    return ("Deep pressure is not for everyone: not with " + ", ".join(topics[:-1]) + " or " + topics[-1]
+    return ("Deep pressure is not for everyone: not with " + "; ".join(topics[:-1]) + "; or " + topics[-1]
             + ". If you feel a pulse under the tool, or sharp, shooting or tingling pain into the thigh, stop; "
             "if in doubt, see a clinician first.")
 
@@ -246,6 +308,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     size = len(short)
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
+    if lead.kind == "care":
+        ranked = _care_support(index, lead, ranked)
     for d, s in ranked:
         if len(shown) >= MAX_FACTS or size > SOFT_LIMIT:
             break
@@ -253,11 +317,13 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
-        if lead.kind in ("fact", "care") and (d.subject, d.predicate) != group and s < lead_s - 0.2:
+        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2:
+            continue
+        if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
             continue
         if d.seed and d.status != "consistent" and not q.claim and q.qtype != "why" and lead.kind != "claim":
             continue
-        if q.entities and not ({d.subject, *d.objects} & set(q.entities)) and not q.seeking:
+        if q.entities and not ({d.subject, *d.objects} & {*q.entities, *q.related}) and not q.seeking:
             continue
         line = f"- {d.sentence}{_tag(index, d)}"
         shown.append(d)
