@@ -223,7 +223,7 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
         yield Doc(
             id=f"claim:{c.id}",
             kind="claim",
-            sentence=f"The claim \u201c{c.text.rstrip('.')}\u201d (article seed-{c.article}, {c.id}) is {_short_verdict(verdict)}.{why}",
+            sentence=f"Claim {c.id} of article seed-{c.article}, \u201c{c.text.rstrip('.')}\u201d, is {_short_verdict(verdict)}.{why}",
             names=f"{_ent_tokens(*subjects, *objects)} {_names(atlas, *subjects)}",
             cues=CUES["claim"],
             body=f"{c.text} {c.basis or ''}",
@@ -316,7 +316,8 @@ PROTOCOLS_FILE = Path(__file__).resolve().parent.parent / "care" / "data" / "exe
 
 def load_protocols(path: Path = PROTOCOLS_FILE) -> list[dict[str, Any]]:
     """The care exercise library as plain data, read from its file (knowledge never imports care)."""
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["exercises"])
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return list(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)["exercises"])  # noqa: S506
 
 
 def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Doc]:
@@ -331,9 +332,11 @@ def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Do
         base = dict(subject=target if target in atlas.entities else None, sources=sources, status=grade,
                     claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"], "kind": ex["kind"]})
         dose = _dose_text(ex["dosage"], ex.get("limits") or {})
-        yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how",
-                  sentence=f"{ex['name']}: {ex['cue']} You should feel: {ex['feel'][0].lower() + ex['feel'][1:]}",
-                  names=names, cues=CUES["how"] + " " + kind_words, body=f"{ex['cue']} {ex['feel']}", **base)
+        yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how", sentence=f"{ex['name']}: {ex['cue']}",
+                  names=names, cues=CUES["how"] + " " + kind_words, body=ex["cue"], **base)
+        yield Doc(id=f"care:{ex['id']}:feel", kind="care", predicate="feel",
+                  sentence=f"{ex['name']}: you should feel {ex['feel'][0].lower() + ex['feel'][1:]}",
+                  names=names, cues="feel feeling should where sense " + kind_words, body=ex["feel"], **base)
         yield Doc(id=f"care:{ex['id']}:dose", kind="care", predicate="dose",
                   sentence=f"{capitalise(dose)}: the default dose of the {ex['name'][0].lower() + ex['name'][1:]} in our care program.",
                   number=f"{capitalise(dose)} ({ex['name'][0].lower() + ex['name'][1:]}).",

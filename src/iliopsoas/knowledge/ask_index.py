@@ -139,12 +139,13 @@ class AskIndex:
         self.docs: tuple[Doc, ...] = build_docs(
             atlas, load_protocols() if protocols is None else protocols, self.safety, named_in
         )
-        words = {w for d in self.docs for w in normalise(f"{d.cues} {d.body} {d.sentence}").split() if w.isalpha()}
+        texts = [normalise(f"{d.cues} {d.body} {d.sentence}").split() for d in self.docs]
+        words = {w for t in texts for w in t if w.isalpha()}
         self.alias: AliasIndex = build_alias_index(names, sorted(words))
         self.vocabulary = self.alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab)
         # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
         # about the person asking, not about what is asked (the safety check reads them separately).
-        atlas_words = {w for d in self.docs if d.kind != "safety" for w in normalise(f"{d.cues} {d.body} {d.sentence}").split()}
+        atlas_words = {w for d, t in zip(self.docs, texts, strict=True) if d.kind != "safety" for w in t}
         sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
         self.personal_words = frozenset(sign_words - atlas_words)
         self._db = sqlite3.connect(":memory:", check_same_thread=False)

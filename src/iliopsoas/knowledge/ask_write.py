@@ -20,7 +20,8 @@ from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
 
 MAX_FACTS = 5  # the direct answer plus at most four supporting facts
-SOFT_LIMIT = 800  # characters: stop adding supporting facts past this
+SOFT_LIMIT = 850  # characters: stop adding supporting facts past this ("why" and "how" answers)
+SHORT_LIMIT = 520  # the same for plain factual questions
 STRUCTURAL = frozenset(
     "origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of part_of located_in".split()
 )
@@ -66,6 +67,7 @@ def _cite_short(index: AskIndex, ids: Sequence[str], limit: int = 2) -> str:
     from iliopsoas.knowledge.citation import short_cite
 
     names = []
+    ids = sorted(ids, key=lambda s: s.startswith("seed-"))  # research and reference works first
     for sid in ids[:limit]:
         src = index.atlas.sources.get(sid)
         names.append(short_cite(src) if src is not None else sid)
@@ -87,21 +89,17 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
     if d.kind != "fact":
         return None
-    if d.negative:
+    if d.negative or d.status == "contradicted":
         return "No"
-    if d.status == "contradicted":
-        return "No"
-    if d.status in ("disputed", "opinion"):
-        return _VERDICT_LEAD[d.status]
     if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.text):
         return "No"  # a variant present in a share of people is not in everyone
     asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
-    if asked:
-        if set(asked) & set(d.objects):
-            return "Yes"
-        if d.predicate in STRUCTURAL and d.subject in q.entities:
-            return "No"
-        return None
+    if asked and set(asked) & set(d.objects):
+        return "Yes"  # the structure asked about is the one recorded (a dispute is about details)
+    if asked and d.predicate in STRUCTURAL and d.subject in q.entities and set(asked) & set(q.entities):
+        return "No"  # the atlas records other structures for this relation, not the one asked about
+    if d.status in ("disputed", "opinion"):
+        return _VERDICT_LEAD[d.status]
     words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
     content = [w for w in q.key if len(w) > 3]
     if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
@@ -292,6 +290,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     covered: set[str] = set(lead.facts)
     aggregate = _aggregate(index, q, lead)
     extra_sources: list[str] = []
+    if aggregate is not None and len(aggregate[1]) < 2:
+        aggregate = None  # one fact: its own sentence, with its details, says it best
     if aggregate is not None:
         body, used = aggregate  # the details of each fact follow as supporting lines
         for sid in used:
@@ -310,10 +310,11 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     group = (lead.subject, lead.predicate)
     if lead.kind == "care":
         ranked = _care_support(index, lead, ranked)
+    limit = SOFT_LIMIT if q.qtype in ("why", "how") or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
-        if len(shown) >= MAX_FACTS or size > SOFT_LIMIT:
+        if len(shown) >= MAX_FACTS or size > limit:
             break
-        if d in shown or d.sentence in seen or d.kind == "safety" or s < lead_s - 0.45:
+        if d in shown or d.sentence in seen or d.kind == "safety" or s < lead_s - 0.45 or not d.sources:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
@@ -330,6 +331,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         seen.add(d.sentence)
         lines.append(line)
         size += len(line)
+    if aggregate is not None and len(aggregate[1]) > 1 and lead.sentence not in seen - {lead.sentence}:
+        lines.insert(0, f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
+        size += len(lines[0])
     if extra_sources:
         lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*lead.sources, *extra_sources)))})
         shown[0] = lead
