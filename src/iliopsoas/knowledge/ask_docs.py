@@ -66,7 +66,7 @@ KIND_WORDS = {
     "stretch": "stretch stretching stretches lengthen",
     "strengthen": "strengthen strengthening strength exercise exercises strong",
     "release": "release releasing pressure massage tool",
-    "habit": "habit sitting break breaks sit",
+    "habit": "habit sitting break breaks sit tight tightness",
     "clinical_test": "test tests examination check",
 }
 _NUM = re.compile(r"\d")

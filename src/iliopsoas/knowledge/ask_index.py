@@ -75,6 +75,23 @@ _SEEKING = re.compile(
     r"^(what|which) (is|are) (the|a|an)( \w+){0,3}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
     r"arteries|ligament|joint|organ|structure|tendon|vessel)\b"
 )
+_STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\b")
+_WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
+
+
+def _asked_part(question: str) -> str:
+    """The question without leading statements about the asker ("I have no fever, what ...?").
+
+    Clauses that state something about the person ("I", "my", "no ...") are context; when another
+    clause asks something of its own, only that one is the query.
+    """
+    clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
+    asking = [c for c in clauses if c and not _STATEMENT.search(c) and _WH.search(c)]
+    if asking and len(asking) < len(clauses) and any(len(c.split()) > 2 for c in asking):
+        return " ".join(asking)
+    return normalise(question)
+
+
 _WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
 # Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
 SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
@@ -84,7 +101,8 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "arch": "lordosis", "arches": "lordosis", "arched": "lordosis", "curve": "lordosis", "curved": "lordosis",
             "outwards": "lateral", "turn": "rotate", "turns": "rotate", "flop": "rotate", "flops": "rotate",
             "roll": "rotate", "rolls": "rotate", "lay": "lying", "sleeping": "lying", "bed": "lying",
-            "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness"}
+            "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness",
+            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm"}
 
 
 def _stem(word: str) -> str:
@@ -108,6 +126,7 @@ class Query:
     related: tuple[str, ...] = ()  # wholes and parts of the named structures (psoas major <-> iliopsoas)
     key: tuple[str, ...] = ()  # content words that say what is asked (everyday words left out)
     generic: bool = False  # only loose words ("hip", "nerve") name a structure
+    personal: bool = False  # the asker speaks about themselves ("my hip", "I")
 
 
 class AskIndex:
@@ -177,7 +196,7 @@ class AskIndex:
 
     def analyse(self, question: str) -> Query:
         text = normalise(question)
-        raw = strip_sides(text).split()
+        raw = strip_sides(_asked_part(question)).split()
         tokens, repaired = repair(raw, self.alias)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
@@ -210,15 +229,18 @@ class AskIndex:
             qtype = "number"
         elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text:
             qtype = "yesno"
-        elif text.startswith("why "):
+        elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"
+        elif re.search(r"\bwhat can i do\b|\bhow (can|do) i (fix|help|treat|loosen|relax|improve|get rid)\b|\bwhat helps\b", text):
+            qtype = "overview"
         elif text.startswith(("how do", "how to", "how is", "how can", "how should", "how are")):
             qtype = "how"
         else:
             qtype = "other"
         seeking = 2 if _SEEKING.search(text) else 1 if _WHICH.search(text) or generic else 0
         return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
-                     bool(_CLAIM.search(text)), seeking, related, key, generic)
+                     bool(_CLAIM.search(text)), seeking, related, key, generic,
+                     bool(re.search(r"\b(i|my|me|im)\b", text)))
 
     # -- searching ------------------------------------------------------------------------
 
@@ -256,6 +278,8 @@ class AskIndex:
             about = {d.subject, *d.objects} & ents
             if q.seeking == 2:
                 s += 0.2 if about else 0.0
+            elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
+                s += weight * 0.3  # "which muscles work with X": X is the object of the answer
             elif d.subject in ents:
                 s += weight * (0.8 if d.subject == first else 0.5)
             elif about:
@@ -273,11 +297,11 @@ class AskIndex:
                 s -= 0.5
             if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
                 s += 0.3
-            elif q.qtype == "why" and d.kind == "care":
-                s -= 0.3  # a program step does not explain a cause
+            elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
+                s -= 0.3  # a program step does not explain a cause (its evidence may)
             elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
-            if d.kind == "care" and (q.qtype in ("how", "number") or self.care_words & set(q.content)):
+            if d.kind == "care" and (q.qtype in ("how", "number", "overview") or self.care_words & set(q.content)):
                 s += 0.3
             if d.kind == "care":
                 if self.kind_words.get(d.id, frozenset()) & set(q.content):

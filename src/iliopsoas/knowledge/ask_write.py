@@ -37,6 +37,8 @@ ASKS_FOR = {
     "action": {"actio", "funct", "movem", "flex", "flexi", "flexe", "job", "role"},
     "function": {"actio", "funct", "job", "role", "stabi", "do"},
 }
+PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
+                 "you, see a clinician (a doctor or physiotherapist) who can examine you.")
 _VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
 _STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
                  "opinion": "opinion, not evidence"}
@@ -57,7 +59,8 @@ class Draft:
 
 def _status_text(d: Doc) -> str:
     if d.status.startswith("evidence:"):
-        return d.status
+        grade = d.status.split(":", 1)[1].strip()
+        return f"evidence: {grade}" + (" (weak)" if grade in ("low", "very-low") else "")
     if d.kind in ("claim", "verdict"):
         return f"verdict: {_STATUS_SHORT.get(d.status, d.status)}"
     return _STATUS_SHORT.get(d.status, d.status)
@@ -108,7 +111,16 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
 
 
 def _compare(index: AskIndex, q: Query) -> list[Doc]:
-    """The definitions of the structures a "what is the difference" question names (two at most)."""
+    """What to set side by side for "what is the difference": the two structures' definitions, or,
+    when the question names a kind of care step ("psoas release vs iliacus release"), their methods."""
+    from iliopsoas.knowledge.ask_docs import KIND_WORDS
+
+    kinds = [k for k, words in KIND_WORDS.items() if set(words.split()) & set(q.content)]
+    if kinds:
+        steps = [next((d for d in index.docs if d.kind == "care" and d.predicate == "how" and d.subject == e
+                       and d.extra.get("kind") == kinds[0]), None) for e in q.entities[:2]]
+        if all(steps):
+            return [d for d in steps if d is not None]
     return [index.definitions[e] for e in q.entities[:2] if e in index.definitions]
 
 
@@ -247,28 +259,50 @@ def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
     return None
 
 
-def _care_support(index: AskIndex, lead: Doc, ranked: Sequence[tuple[Doc, float]]) -> list[tuple[Doc, float]]:
-    """For a care step: its dose, what the sources say about that kind of step, its stop signs, then the
-    other steps of the same kind, then the rest."""
+def _member_conflict(index: AskIndex, fact_ids: Sequence[str]) -> str | None:
+    """The recorded disagreement the facts of the direct answer belong to, if any."""
+    for fid in fact_ids:
+        f = index.atlas.statements.get(fid)
+        for kid in f.conflicts if f is not None else ():
+            k = index.atlas.conflicts.get(kid)
+            if k is not None:
+                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
+                return f"Where the sources disagree ({k.title}): {first}"
+    return None
+
+
+def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[Doc, float]]) -> list[tuple[Doc, float]]:
+    """For a care step: its dose and stop signs, what the sources say about that kind of step (two at
+    most), its evidence, then the other steps of the same kind, then the rest. For "what can I do"
+    questions, one step of every kind instead."""
     from iliopsoas.knowledge.ask_docs import KIND_WORDS
 
     ex, kind = lead.extra.get("exercise"), str(lead.extra.get("kind"))
     words = KIND_WORDS.get(kind, "").split()
-    lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
+    family = {*q.entities, *q.related, lead.subject}
+    if q.qtype == "overview":
+        firsts: dict[str, Doc] = {}
+        for d in index.docs:
+            k = str(d.extra.get("kind"))
+            if d.kind == "care" and d.predicate == "how" and k != kind and k not in firsts and d.technique is None:
+                firsts[k] = d
+        return [(d, ranked[0][1]) for d in firsts.values()] + list(ranked)
 
     def rank(d: Doc) -> int:
         if d.extra.get("exercise") == ex:
-            return {"dose": 0, "stop": 2, "how": 4, "evidence": 5}.get(d.predicate, 6)
-        if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and any(
+            return {"dose": 0, "stop": 1, "evidence": 3, "feel": 5}.get(d.predicate, 9)
+        if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
         ):
-            return 1
+            return 2
         if d.kind == "care" and d.extra.get("kind") == kind and d.predicate == lead.predicate:
-            return 3
+            return 4
         return 9
 
-    pool = {d.id: d for d, _ in ranked[:40]} | {d.id: d for d in index.docs if d.extra.get("exercise") == ex}
-    near = sorted((d for d in pool.values() if rank(d) < 9), key=lambda d: (rank(d), d.id))
+    near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
+    facts = [d for d in near if rank(d) == 2][:2]
+    near = [d for d in near if rank(d) != 2 or d in facts]
+    lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
 
 
@@ -309,7 +343,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
     if lead.kind == "care":
-        ranked = _care_support(index, lead, ranked)
+        ranked = _care_support(index, q, lead, ranked)
     limit = SOFT_LIMIT if q.qtype in ("why", "how") or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
         if len(shown) >= MAX_FACTS or size > limit:
@@ -318,7 +352,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
-        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2:
+        asked_obj = bool(set(d.objects) & {m.entity for m in q.mentions} - {d.subject})
+        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj:
             continue
         if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
             continue
@@ -345,10 +380,14 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     note = _conflict_note(index, shown)
     if note is None and lead.kind in ("claim", "verdict"):
         note = _claim_conflict(index, lead)
+    if note is None:
+        note = _member_conflict(index, [*shown[0].facts, *(aggregate[1] if aggregate else [])])
     if note:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):
         blocks.append(_pressure_caution(index))
+    if q.personal and (q.qtype in ("why", "overview") or re.search(r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b", q.text)):
+        blocks.append(PERSONAL_NOTE)
     more_lines = [f"- {d.sentence}{_tag(index, d)}" for d, _ in ranked[:12] if d.kind != "safety"]
     statements: list[str] = []
     for d in shown:
