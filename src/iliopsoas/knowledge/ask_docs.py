@@ -342,10 +342,11 @@ def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Do
                   number=f"{capitalise(dose)} ({ex['name'][0].lower() + ex['name'][1:]}).",
                   names=names, cues=CUES["dose"] + " " + kind_words, body=dose,
                   **{**base, "extra": {**base["extra"], "dose": dose_parts(ex["dosage"], ex.get("limits") or {}),
-                                       "name": ex["name"][0].lower() + ex["name"][1:]}})
+                                       "name": ex["name"][0].lower() + ex["name"][1:], "compact": f"Dose: {dose}."}})
         yield Doc(id=f"care:{ex['id']}:stop", kind="care", predicate="stop",
                   sentence=f"{ex['name']}: stop if " + "; or if ".join(ex["stop_if"]) + ".",
-                  names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]), **base)
+                  names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]),
+                  **{**base, "extra": {**base["extra"], "compact": "Stop if " + "; or if ".join(ex["stop_if"]) + "."}})
         yield Doc(id=f"care:{ex['id']}:evidence", kind="care", predicate="evidence",
                   sentence=f"Evidence for the {ex['name'][0].lower() + ex['name'][1:]}: {ev['grade']}. {ev['summary']}",
                   names=names, cues=CUES["evidence"] + " " + kind_words, body=ev["summary"], **base)

@@ -86,8 +86,8 @@ def _asked_part(question: str) -> str:
     clause asks something of its own, only that one is the query.
     """
     clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
-    asking = [c for c in clauses if c and not _STATEMENT.search(c) and _WH.search(c)]
-    if asking and len(asking) < len(clauses) and any(len(c.split()) > 2 for c in asking):
+    asking = [c for c in clauses if c and not _STATEMENT.search(c)]
+    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
     return normalise(question)
 

@@ -37,6 +37,7 @@ ASKS_FOR = {
     "action": {"actio", "funct", "movem", "flex", "flexi", "flexe", "job", "role"},
     "function": {"actio", "funct", "job", "role", "stabi", "do"},
 }
+_KIND_LABEL = {"stretch": "Stretch", "strengthen": "Strengthen", "habit": "Move more", "release": "Pressure release (optional)"}
 PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
                  "you, see a clinician (a doctor or physiotherapist) who can examine you.")
 _VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
@@ -233,8 +234,7 @@ def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
                 continue
             sides = {p.id for x in shown for f in x.facts if (p := k.position_of(f)) is not None}
             if len(sides) >= 2:
-                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
-                return f"The sources shown disagree ({k.title}): {first}"
+                return f"The sources shown disagree ({k.title}): {_resolution(k.resolution)}"
     groups: dict[tuple[str | None, str], set[str]] = {}
     for d in shown:
         if d.kind == "fact":
@@ -259,6 +259,16 @@ def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
     return None
 
 
+def _resolution(text: str) -> str:
+    """The opening of a conflict's resolution: whole sentences, at least about 100 characters."""
+    out = ""
+    for sentence in re.split(r"(?<=\.)\s", text.strip()):
+        out = f"{out} {sentence}".strip()
+        if len(out) >= 100:
+            break
+    return out
+
+
 def _member_conflict(index: AskIndex, fact_ids: Sequence[str]) -> str | None:
     """The recorded disagreement the facts of the direct answer belong to, if any."""
     for fid in fact_ids:
@@ -266,8 +276,7 @@ def _member_conflict(index: AskIndex, fact_ids: Sequence[str]) -> str | None:
         for kid in f.conflicts if f is not None else ():
             k = index.atlas.conflicts.get(kid)
             if k is not None:
-                first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
-                return f"Where the sources disagree ({k.title}): {first}"
+                return f"Where the sources disagree ({k.title}): {_resolution(k.resolution)}"
     return None
 
 
@@ -288,9 +297,13 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
                 firsts[k] = d
         return [(d, ranked[0][1]) for d in firsts.values()] + list(ranked)
 
+    own_claims = set(lead.claims)
+
     def rank(d: Doc) -> int:
         if d.extra.get("exercise") == ex:
             return {"dose": 0, "stop": 1, "evidence": 3, "feel": 5}.get(d.predicate, 9)
+        if d.kind == "claim" and set(d.claims) & own_claims and d.status != "consistent":
+            return 3  # what the articles claim about this step and how it fared
         if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
         ):
@@ -299,8 +312,10 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
             return 4
         return 9
 
+    order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
-    facts = [d for d in near if rank(d) == 2][:2]
+    facts = sorted((d for d in near if rank(d) == 2),
+                   key=lambda d: (-sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
     near = [d for d in near if rank(d) != 2 or d in facts]
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
@@ -361,7 +376,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if q.entities and not ({d.subject, *d.objects} & {*q.entities, *q.related}) and not q.seeking:
             continue
-        line = f"- {d.sentence}{_tag(index, d)}"
+        label = _KIND_LABEL.get(str(d.extra.get("kind"))) if q.qtype == "overview" and d.predicate == "how" else None
+        same = lead.kind == "care" and d.extra.get("exercise") == lead.extra.get("exercise") and d.extra.get("compact")
+        text = str(d.extra["compact"]) if same else d.sentence
+        line = f"- {label + ': ' if label else ''}{text}{_tag(index, d)}"
         shown.append(d)
         seen.add(d.sentence)
         lines.append(line)
