@@ -42,7 +42,7 @@ CUES: dict[str, str] = {
     "part_of": "part of made up make up consist consists component belong member",
     "fascial_connection": "fascia fascial connect connected connection link linked",
     "adjacent_to": "next to near beside lie lies relation front behind neighbour adjacent close run runs "
-    "between emerges",
+    "between emerges connected connect",
     "variant": "variant variation absent missing lack lacks lacking present presence everyone people common "
     "prevalence percentage percent share born without",
     "associated_condition": "problem problems condition conditions pain hurt hurts injury disorder cause "

@@ -152,8 +152,7 @@ class AskIndex:
         plain_alias = build_alias_index(names, ())
 
         def named_in(text: str) -> list[str]:
-            toks = normalise(text).split()
-            return [m.entity for m in find_mentions(toks, plain_alias, fuzzy=False) if m.alias not in GENERIC_WORDS]
+            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
 
         self.docs: tuple[Doc, ...] = build_docs(
             atlas, load_protocols() if protocols is None else protocols, self.safety, named_in
@@ -182,6 +181,7 @@ class AskIndex:
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
         self.kind_words = {d.id: frozenset(KIND_WORDS.get(str(d.extra.get("kind")), "").split())
                            for d in self.docs if d.kind == "care"}
+        self.pain_words = frozenset("hurt hurts pain painful ache aches sore injury injured".split())
         self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
                                     "reps set sets dose".split())
@@ -296,6 +296,8 @@ class AskIndex:
             if d.predicate == "laterality" and not self.cue_stems[d.id] & qstems:
                 s -= 0.5
             if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
+                s += 0.15
+            if d.predicate == "associated_condition" and self.pain_words & set(q.content):
                 s += 0.3
             elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
                 s -= 0.3  # a program step does not explain a cause (its evidence may)

@@ -235,12 +235,6 @@ def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
             sides = {p.id for x in shown for f in x.facts if (p := k.position_of(f)) is not None}
             if len(sides) >= 2:
                 return f"The sources shown disagree ({k.title}): {_resolution(k.resolution)}"
-    groups: dict[tuple[str | None, str], set[str]] = {}
-    for d in shown:
-        if d.kind == "fact":
-            groups.setdefault((d.subject, d.predicate), set()).add(d.status)
-    if any("consistent" in st and st - {"consistent"} for st in groups.values()):
-        return "The sources shown disagree: statements marked disputed or contradicted are weaker than those marked consistent."
     return None
 
 
@@ -254,8 +248,7 @@ def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
             linked += [atlas.conflicts[k] for s in claim.statements if s in atlas.statements
                        for k in atlas.statements[s].conflicts if k in atlas.conflicts]
         for k in linked:
-            first = re.split(r"(?<=\.)\s", k.resolution.strip(), maxsplit=1)[0]
-            return f"Where the sources disagree ({k.title}): {first}"
+            return f"Where the sources disagree ({k.title}): {_resolution(k.resolution)}"
     return None
 
 
@@ -315,7 +308,7 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
     facts = sorted((d for d in near if rank(d) == 2),
-                   key=lambda d: (-sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
+                   key=lambda d: (order.get(d.id, 999), d.id))[:3]
     near = [d for d in near if rank(d) != 2 or d in facts]
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
@@ -367,8 +360,12 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
-        asked_obj = bool(set(d.objects) & {m.entity for m in q.mentions} - {d.subject})
-        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj:
+        asked = {m.entity for m in q.mentions} - set(q.entities)
+        asked_obj = bool(set(d.objects) & asked)
+        if q.qtype == "yesno" and asked and lead.kind == "fact" and not asked_obj and (d.subject, d.predicate) != group:
+            continue  # "does X attach to the organs": facts about X and the organs, or the same relation
+        broad = not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3
+        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
             continue
         if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
             continue
