@@ -92,6 +92,12 @@ def _asked_part(question: str) -> str:
     return normalise(question)
 
 
+# "which muscles work with the iliopsoas" seeks other structures of the kind it names; "what nerve
+# supplies the iliacus" asks about the iliacus itself.
+_NOUN_KINDS = {"muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"), "bone": ("bone", "bony_landmark"),
+               "joint": ("joint",), "organ": ("organ", "organ_system"), "ligament": ("ligament",),
+               "tendon": ("tendon",), "vessel": ("vessel",), "arteri": ("vessel",), "artery": ("vessel",),
+               "structure": ()}
 _WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
 # Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
 SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
@@ -237,10 +243,16 @@ class AskIndex:
             qtype = "how"
         else:
             qtype = "other"
-        seeking = 2 if _SEEKING.search(text) else 1 if _WHICH.search(text) or generic else 0
+        which = _WHICH.search(text)
+        same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
+        seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
         return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", text)))
+
+    def _kind_of(self, entity: str) -> str:
+        e = self.atlas.entities.get(entity)
+        return e.kind.value if e is not None else ""
 
     # -- searching ------------------------------------------------------------------------
 

@@ -350,11 +350,14 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     size = len(short)
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
+    if aggregate is not None:
+        lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
+        size += len(lines[0])
     if lead.kind == "care":
         ranked = _care_support(index, q, lead, ranked)
     limit = SOFT_LIMIT if q.qtype in ("why", "how") or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
-        if len(shown) >= MAX_FACTS or size > limit:
+        if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
         if d in shown or d.sentence in seen or d.kind == "safety" or s < lead_s - 0.45 or not d.sources:
             continue
@@ -381,9 +384,6 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         seen.add(d.sentence)
         lines.append(line)
         size += len(line)
-    if aggregate is not None and len(aggregate[1]) > 1 and lead.sentence not in seen - {lead.sentence}:
-        lines.insert(0, f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
-        size += len(lines[0])
     if extra_sources:
         lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*lead.sources, *extra_sources)))})
         shown[0] = lead
