@@ -73,7 +73,7 @@ _NUM = re.compile(r"\d")
 _NEGATIVE = re.compile(r"^(no|not|never|cannot|can not|does not|do not|has no|have no|is not|without)\b|\b(cannot|can not|not attached|no direct|does not)\b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Doc:
     """One retrievable passage and how an answer shows it."""
 

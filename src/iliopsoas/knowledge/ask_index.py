@@ -13,19 +13,35 @@ Reading a question (all features of the index, no intent rules):
   carry the number a "how long" question wants.
 
 The index is built once per atlas by :class:`AskIndex` (an explicit object; :func:`ask` keeps one
-per atlas) and lives in memory: building takes a fraction of a second.
+per atlas). The passages it is built from are cached on disk (``ILIOPSOAS_CACHE_DIR`` or the user
+cache folder, ``ask-index/<digest>.pickle``; ``ILIOPSOAS_CACHE_DIR=""`` turns it off), named by a
+digest of every input file and of the code that builds them, so an edit never meets a stale cache;
+the FTS5 table itself lives in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, build_docs, entity_token, load_protocols
+import platformdirs
+
+from iliopsoas.knowledge.ask_docs import (
+    KIND_WORDS,
+    PROTOCOLS_FILE,
+    Doc,
+    build_docs,
+    entity_token,
+    load_protocols,
+)
 from iliopsoas.knowledge.ask_safety import SafetyMatcher
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -111,6 +127,67 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm"}
 
 
+_WORDS = re.compile(r"[a-z0-9%]+")
+_CACHE_VERSION = b"ask-index-1\0"
+_CODE = ("ask_docs.py", "ask_index.py", "ask_text.py", "ask_render.py", "safety.py")
+
+
+def _cache_key(atlas: Any) -> str | None:
+    """A digest of everything the passages are built from: the atlas files, the safety file, the care
+    protocols and the code that builds them. ``None`` when the atlas has no folder to read."""
+    folder = getattr(atlas, "data_dir", None)
+    if folder is None or not Path(folder).is_dir():
+        return None
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(_CACHE_VERSION)
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
+    files += [here / "data" / "safety.yaml", PROTOCOLS_FILE, *(here / c for c in _CODE)]
+    try:
+        for f in files:
+            h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    env = os.environ.get("ILIOPSOAS_CACHE_DIR")
+    if env == "":
+        return None  # explicitly disabled
+    try:
+        return (Path(env) if env else platformdirs.user_cache_path("iliopsoas")) / "ask-index"
+    except Exception:  # noqa: BLE001 - no usable home folder: build in memory every time
+        return None
+
+
+def _cache_get(key: str | None) -> dict[str, Any] | None:
+    folder = _cache_dir()
+    if key is None or folder is None:
+        return None
+    try:
+        with open(folder / f"{key}.pickle", "rb") as fh:
+            data = pickle.load(fh)  # noqa: S301 - our own file, named by the digest of its inputs
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    return data if isinstance(data, dict) and {"docs", "alias", "vocabulary", "personal_words"} <= set(data) else None
+
+
+def _cache_put(key: str | None, data: dict[str, Any]) -> None:
+    folder = _cache_dir()
+    if key is None or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{key}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(folder / f"{key}.pickle")
+        for stale in sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-8]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
 def _stem(word: str) -> str:
     return word[:5] if len(word) > 5 else word
 
@@ -154,24 +231,15 @@ class AskIndex:
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
-        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
-        plain_alias = build_alias_index(names, ())
-
-        def named_in(text: str) -> list[str]:
-            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
-
-        self.docs: tuple[Doc, ...] = build_docs(
-            atlas, load_protocols() if protocols is None else protocols, self.safety, named_in
-        )
-        texts = [normalise(f"{d.cues} {d.body} {d.sentence}").split() for d in self.docs]
-        words = {w for t in texts for w in t if w.isalpha()}
-        self.alias: AliasIndex = build_alias_index(names, sorted(words))
-        self.vocabulary = self.alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab)
-        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
-        # about the person asking, not about what is asked (the safety check reads them separately).
-        atlas_words = {w for d, t in zip(self.docs, texts, strict=True) if d.kind != "safety" for w in t}
-        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
-        self.personal_words = frozenset(sign_words - atlas_words)
+        key = _cache_key(atlas) if protocols is None and safety is None else None
+        built = _cache_get(key)
+        if built is None:
+            built = self._build(atlas, load_protocols() if protocols is None else protocols)
+            _cache_put(key, built)
+        self.docs: tuple[Doc, ...] = built["docs"]
+        self.alias: AliasIndex = built["alias"]
+        self.vocabulary: frozenset[str] = built["vocabulary"]
+        self.personal_words: frozenset[str] = built["personal_words"]
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
@@ -179,7 +247,11 @@ class AskIndex:
             "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
             ((n, d.names, d.cues, f"{d.body} {d.sentence}") for n, d in enumerate(self.docs)),
         )
-        self.cue_stems = {d.id: {_stem(w) for w in d.cues.split()} for d in self.docs}
+        stems: dict[str, frozenset[str]] = {}
+        for d in self.docs:
+            if d.cues not in stems:
+                stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
+        self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
             if d.subject:
@@ -249,6 +321,29 @@ class AskIndex:
         return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", text)))
+
+    def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
+        """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
+        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
+        plain_alias = build_alias_index(names, ())
+
+        def named_in(text: str) -> list[str]:
+            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
+
+        docs = build_docs(atlas, protocols, self.safety, named_in)
+        texts = [_WORDS.findall(f"{d.cues} {d.body} {d.sentence}".lower()) for d in docs]
+        words = {w for t in texts for w in t if w.isalpha()}
+        alias = build_alias_index(names, sorted(words))
+        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
+        # about the person asking, not about what is asked (the safety check reads them separately).
+        atlas_words = {w for d, t in zip(docs, texts, strict=True) if d.kind != "safety" for w in t}
+        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
+        return {
+            "docs": docs,
+            "alias": alias,
+            "vocabulary": alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab),
+            "personal_words": frozenset(sign_words - atlas_words),
+        }
 
     def _kind_of(self, entity: str) -> str:
         e = self.atlas.entities.get(entity)

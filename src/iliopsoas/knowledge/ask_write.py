@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
@@ -344,7 +344,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     if len(pair) == 2:
         lead = pair[0]
         short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
-        lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*pair[0].sources, *pair[1].sources)))})
+        lead = replace(lead, sources=tuple(dict.fromkeys((*pair[0].sources, *pair[1].sources))))
     shown = [lead, *pair[1:2]]
     lines: list[str] = []
     size = len(short)
@@ -385,7 +385,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         lines.append(line)
         size += len(line)
     if extra_sources:
-        lead = Doc(**{**lead.__dict__, "sources": tuple(dict.fromkeys((*lead.sources, *extra_sources)))})
+        lead = replace(lead, sources=tuple(dict.fromkeys((*lead.sources, *extra_sources))))
         shown[0] = lead
     blocks = [short + _tag(index, lead)]
     for item in rec.review:
