@@ -257,6 +257,11 @@ class AskIndex:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
+        self.claim_of: dict[str, tuple[str, ...]] = {}
+        for cid, c in atlas.claims.items():
+            for sid in c.statements:
+                self.claim_of[sid] = (*self.claim_of.get(sid, ()), cid)
         self.kind_words = {d.id: frozenset(KIND_WORDS.get(str(d.extra.get("kind")), "").split())
                            for d in self.docs if d.kind == "care"}
         self.pain_words = frozenset("hurt hurts pain painful ache aches sore injury injured".split())
@@ -309,6 +314,8 @@ class AskIndex:
             qtype = "yesno"
         elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"
+        elif len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
+            qtype = "which_of"  # "how do I know if it is my psoas or my iliacus" asks how to tell them apart
         elif re.search(r"\bwhat can i do\b|\bhow (can|do) i (fix|help|treat|loosen|relax|improve|get rid)\b|\bwhat helps\b", text):
             qtype = "overview"
         elif text.startswith(("how do", "how to", "how is", "how can", "how should", "how are")):
@@ -412,7 +419,10 @@ class AskIndex:
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
             if d.kind == "care" and (q.qtype in ("how", "number", "overview") or self.care_words & set(q.content)):
                 s += 0.3
-            if d.kind == "care":
+            if q.qtype == "which_of":
+                s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
+                s -= 0.5 if d.kind == "care" else 0.0
+            if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
                 if self.kind_words.get(d.id, frozenset()) & set(q.content):
                     s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
                 if d.predicate == {"how": "how", "number": "dose"}.get(q.qtype, ""):

@@ -126,6 +126,16 @@ def _compare(index: AskIndex, q: Query) -> list[Doc]:
 
 
 def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
+    d, s = _lead_choice(index, q, ranked)
+    if d.kind == "fact" and d.seed:
+        # an article's statement is answered by its claim in the ledger: the verdict and why
+        claim = next((c for c in index.claim_of.get(d.facts[0], ()) if c in index.claim_docs), None)
+        if claim is not None:
+            return index.claim_docs[claim], s
+    return d, s
+
+
+def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
@@ -368,6 +378,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         if q.qtype == "yesno" and asked and lead.kind == "fact" and not asked_obj and (d.subject, d.predicate) != group:
             continue  # "does X attach to the organs": facts about X and the organs, or the same relation
         broad = not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3
+        broad = broad or (d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related)
         if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
             continue
         if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
@@ -401,7 +412,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):
         blocks.append(_pressure_caution(index))
-    if q.personal and (q.qtype in ("why", "overview") or re.search(r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b", q.text)):
+    if q.personal and (q.qtype in ("why", "overview", "which_of") or re.search(r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b", q.text)):
         blocks.append(PERSONAL_NOTE)
     more_lines = [f"- {d.sentence}{_tag(index, d)}" for d, _ in ranked[:12] if d.kind != "safety"]
     statements: list[str] = []
