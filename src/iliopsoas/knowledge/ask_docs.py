@@ -228,7 +228,7 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
             cues=CUES["claim"],
             body=f"{c.text} {c.basis or ''}",
             subject=subjects[0] if subjects else None,
-            objects=tuple(o for o in objects if o),
+            objects=tuple(dict.fromkeys(o for o in (*subjects[1:], *objects) if o)),
             predicate="claim",
             sources=(f"seed-{c.article}", *(s.source for s in c.sources)),
             status=verdict,

@@ -252,6 +252,8 @@ class AskIndex:
             if d.cues not in stems:
                 stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
         self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
+        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(f"{d.names} {d.body} {d.sentence}".lower()))
+                          for d in self.docs}
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
             if d.subject:
@@ -382,6 +384,7 @@ class AskIndex:
             return []
         top = max(s for _, s in hits) or 1.0
         qstems = {_stem(t) for t in q.content}
+        kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
         ents = set(q.entities)
         weight = 0.3 if q.generic else 1.0
         first = q.entities[0] if q.entities else None
@@ -403,6 +406,8 @@ class AskIndex:
             elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
                 s -= 0.5
             s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))
+            if kstems:  # how many of the question's own words the passage uses
+                s += 0.3 * len(kstems & self.doc_stems[d.id]) / len(kstems)
             if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
                 s -= 0.2 if d.status == "consistent" else 0.5
             if d.predicate == "definition" and q.qtype != "definition":
