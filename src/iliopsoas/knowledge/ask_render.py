@@ -115,10 +115,14 @@ def qualifier_text(qualifiers: Mapping[str, Any], entities: Mapping[str, Entity]
 
 
 def entity_name(entities: Mapping[str, Entity], entity_id: str | None) -> str:
+    """The entity's name; a vertebra also gets its level ("twelfth thoracic vertebra (T12)")."""
     if entity_id is None:
         return ""
     e = entities.get(entity_id)
-    return e.name if e is not None else entity_id.replace("-", " ")
+    if e is None:
+        return entity_id.replace("-", " ")
+    level = next((s for s in e.synonyms if _LEVEL.match(s)), None)
+    return f"{e.name} ({level})" if level else e.name
 
 
 def capitalise(text: str) -> str:

@@ -304,22 +304,22 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
 
     def rank(d: Doc) -> int:
         if d.extra.get("exercise") == ex:
-            return {"dose": 0, "stop": 1, "evidence": 3, "feel": 5}.get(d.predicate, 9)
+            return {"dose": 0, "stop": 2, "evidence": 3, "feel": 5}.get(d.predicate, 9)
         if d.kind == "claim" and set(d.claims) & own_claims and d.status != "consistent":
             return 3  # what the articles claim about this step and how it fared
         if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
         ):
-            return 2
+            return 1
         if d.kind == "care" and d.extra.get("kind") == kind and d.predicate == lead.predicate:
             return 4
         return 9
 
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
-    facts = sorted((d for d in near if rank(d) == 2),
-                   key=lambda d: (order.get(d.id, 999), d.id))[:3]
-    near = [d for d in near if rank(d) != 2 or d in facts]
+    facts = sorted((d for d in near if rank(d) == 1),
+                   key=lambda d: (-sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:2]
+    near = [d for d in near if rank(d) != 1 or d in facts]
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
 
