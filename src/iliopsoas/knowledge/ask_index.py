@@ -74,7 +74,8 @@ PLAIN = frozenset(
     other another each every all any some one two three first last new old now today here there yes okay ok
     mean means said say says tell told ask asked answer question like just even also only well actually
     probably maybe usually normally really etc go goes going went come comes coming put puts use used using
-    try trying able possible let lets look looks seem seems true false sure certain whether happen happens""".split()
+    try trying able possible let lets look looks seem seems true false sure certain whether happen happens
+    else anyone everything nothing part parts area""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -301,6 +302,8 @@ class AskIndex:
         )
         if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
             content += ("action", "function")  # "what does X do" asks for its actions
+        if len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
+            content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
         family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]

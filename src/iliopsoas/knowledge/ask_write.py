@@ -172,9 +172,10 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
         return _variant_span(index, lead.subject)
-    if lead.kind != "fact" or lead.predicate not in STRUCTURAL | {"action", "function"} or q.qtype == "yesno":
+    listed = STRUCTURAL | {"action", "function", "associated_condition"}
+    if lead.kind != "fact" or lead.predicate not in listed or q.qtype == "yesno":
         return None
-    preds = (_asked_predicates(q) & (STRUCTURAL | {"action", "function"})) | {lead.predicate}
+    preds = (_asked_predicates(q) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
     if lead.subject in wanted or not wanted:
