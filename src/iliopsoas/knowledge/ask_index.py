@@ -189,8 +189,14 @@ def _cache_put(key: str | None, data: dict[str, Any]) -> None:
         return
 
 
+_SUFFIX = re.compile(r"(ing|ed|es|s)$")
+
+
 def _stem(word: str) -> str:
-    return word[:5] if len(word) > 5 else word
+    """A crude stem for matching question words to passage words: endings off, five letters kept."""
+    if len(word) > 4:
+        word = _SUFFIX.sub("", word)
+    return word[:5]
 
 
 @dataclass(frozen=True)
@@ -307,6 +313,8 @@ class AskIndex:
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
         family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        if not entities and re.search(r"\b(my|i)\b", text) and re.search(r"\b(why|what can i do)\b", text):
+            family = ["iliopsoas", "psoas-major", "iliacus"]  # "why does my back arch": the hip flexors asked about
         related = tuple(dict.fromkeys(p for p in family if p not in entities))
         generic = bool(mentions) and not specific
         if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):

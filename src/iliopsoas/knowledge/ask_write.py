@@ -352,6 +352,11 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
     short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
     pair = _compare(index, q) if q.qtype == "compare" else []
+    if len(pair) == 2 and pair[0].kind == "care":
+        # where each is done: the structures' places come first among the details
+        places = [(d, lead_s) for e in q.entities[:2] for d in index.by_subject.get(e, ()) if d.predicate == "located_in"
+                  and not d.seed]
+        ranked = [*places[:2], *ranked]
     if len(pair) == 2:
         lead = pair[0]
         short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
@@ -376,10 +381,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         asked = {m.entity for m in q.mentions} - set(q.entities)
         asked_obj = bool(set(d.objects) & asked)
-        if q.qtype == "yesno" and asked and lead.kind == "fact" and not asked_obj and (d.subject, d.predicate) != group:
+        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
+        if q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
             continue  # "does X attach to the organs": facts about X and the organs, or the same relation
-        broad = not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3
-        broad = broad or (d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related)
+        broad = kin or (not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3)
         if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
             continue
         if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
@@ -408,7 +413,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     if note is None and lead.kind in ("claim", "verdict"):
         note = _claim_conflict(index, lead)
     if note is None:
-        note = _member_conflict(index, [*shown[0].facts, *(aggregate[1] if aggregate else [])])
+        note = _member_conflict(index, [*(f for d in shown for f in d.facts), *(aggregate[1] if aggregate else [])])
     if note:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):
