@@ -121,7 +121,7 @@ def entity_name(entities: Mapping[str, Entity], entity_id: str | None) -> str:
     e = entities.get(entity_id)
     if e is None:
         return entity_id.replace("-", " ")
-    level = next((s for s in e.synonyms if _LEVEL.match(s)), None)
+    level = next((s for s in getattr(e, "synonyms", ()) if _LEVEL.match(s)), None)
     return f"{e.name} ({level})" if level else e.name
 
 

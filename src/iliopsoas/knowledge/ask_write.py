@@ -270,7 +270,7 @@ def _resolution(text: str) -> str:
         out = f"{out} {sentence}".strip()
         if len(out) >= 100:
             break
-    return out
+    return _clip(out, 260)
 
 
 def _member_conflict(index: AskIndex, fact_ids: Sequence[str]) -> str | None:
@@ -326,10 +326,16 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
 
 
 def _pressure_caution(index: AskIndex) -> str:
-    topics = [i.topic for i in index.safety.of_tier("contraindication")]
-    return ("Deep pressure is not for everyone: not with " + "; ".join(topics[:-1]) + "; or " + topics[-1]
-            + ". If you feel a pulse under the tool, or sharp, shooting or tingling pain into the thigh, stop; "
-            "if in doubt, see a clinician first.")
+    names = [i.short or i.topic for i in index.safety.of_tier("contraindication")]
+    return ("Deep pressure is unsafe with " + ", ".join(names[:-1]) + " or " + names[-1] + ". Stop at a pulse "
+            "under the tool or shooting pain into the thigh; if unsure, see a clinician first.")
+
+
+def _clip(text: str, limit: int = 230) -> str:
+    """A supporting sentence cut at a word boundary (the full text is in ``more``)."""
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit)].rstrip(",;:") + "\u2026"
 
 
 def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec: Recognised) -> Draft:
@@ -396,7 +402,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         label = _KIND_LABEL.get(str(d.extra.get("kind"))) if q.qtype == "overview" and d.predicate == "how" else None
         same = lead.kind == "care" and d.extra.get("exercise") == lead.extra.get("exercise") and d.extra.get("compact")
         text = str(d.extra["compact"]) if same else d.sentence
-        line = f"- {label + ': ' if label else ''}{text}{_tag(index, d)}"
+        line = f"- {label + ': ' if label else ''}{_clip(text)}{_tag(index, d)}"
+        if lines and size + len(line) > limit + 120:
+            continue
         shown.append(d)
         seen.add(d.sentence)
         lines.append(line)
@@ -414,6 +422,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         note = _claim_conflict(index, lead)
     if note is None:
         note = _member_conflict(index, [*(f for d in shown for f in d.facts), *(aggregate[1] if aggregate else [])])
+    if lead.kind == "care":
+        note = None  # a care step states its evidence grade and summary itself
     if note:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):

@@ -49,6 +49,7 @@ class SafetyItem(_Strict):
     question: str = Field(min_length=1)
     action: str = Field(min_length=1)
     why: str | None = None
+    short: str | None = None
     contraindicates: tuple[str, ...] = ()
     every_session: bool = False
     lay: tuple[str, ...] = ()
