@@ -89,8 +89,8 @@ _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
 # does not name, so passages about other structures must not be pushed down.
 _SEEKING = re.compile(
-    r"^(what|which) (is|are) (the|a|an)( \w+){0,3}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
-    r"arteries|ligament|joint|organ|structure|tendon|vessel)\b"
+    r"^(what|which) (is|are) (the|a|an)( \w+){0,2}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
+    r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
 )
 _STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\b")
 _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")

@@ -19,7 +19,7 @@ from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
 
-MAX_FACTS = 5  # the direct answer plus at most four supporting facts
+MAX_FACTS = 6  # the direct answer plus at most five supporting facts
 SOFT_LIMIT = 850  # characters: stop adding supporting facts past this ("why" and "how" answers)
 SHORT_LIMIT = 520  # the same for plain factual questions
 STRUCTURAL = frozenset(
@@ -137,6 +137,11 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
 
 def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
+    if q.qtype == "why":
+        # a "why" is answered by what the articles claim and how the claim fared, when one is close
+        for d, s in ranked[:10]:
+            if d.kind in ("claim", "verdict") and s >= top_s - 0.3:
+                return d, s
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
@@ -173,7 +178,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
         return _variant_span(index, lead.subject)
     listed = STRUCTURAL | {"action", "function", "associated_condition"}
-    if lead.kind != "fact" or lead.predicate not in listed or q.qtype == "yesno":
+    if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
         return None
     preds = (_asked_predicates(q) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
@@ -306,7 +311,7 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     def rank(d: Doc) -> int:
         if d.extra.get("exercise") == ex:
             return {"dose": 0, "stop": 2, "evidence": 3, "feel": 5}.get(d.predicate, 9)
-        if d.kind == "claim" and set(d.claims) & own_claims and d.status != "consistent":
+        if d.kind == "claim" and set(d.claims) & own_claims:
             return 3  # what the articles claim about this step and how it fared
         if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
@@ -318,9 +323,12 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
 
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
+    others = [w for k, ws in KIND_WORDS.items() if k != kind for w in ws.split() if w not in words]
     facts = sorted((d for d in near if rank(d) == 1),
-                   key=lambda d: (-sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:2]
-    near = [d for d in near if rank(d) != 1 or d in facts]
+                   key=lambda d: (any(w in d.sentence.lower() for w in others),
+                                  -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:2]
+    claims = [d for d in near if rank(d) == 3 and d.kind == "claim"][:1]
+    near = [d for d in near if (rank(d) != 1 or d in facts) and (rank(d) != 3 or d.kind != "claim" or d in claims)]
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
 
@@ -361,7 +369,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     if len(pair) == 2 and pair[0].kind == "care":
         # where each is done: the structures' places come first among the details
         places = [(d, lead_s) for e in q.entities[:2] for d in index.by_subject.get(e, ()) if d.predicate == "located_in"
-                  and not d.seed]
+                  and d.status == "consistent"]
         ranked = [*places[:2], *ranked]
     if len(pair) == 2:
         lead = pair[0]
