@@ -307,12 +307,13 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
         return [(d, ranked[0][1]) for d in firsts.values()] + list(ranked)
 
     own_claims = set(lead.claims)
+    claim_rank = 0.5 if lead.predicate == "evidence" else 3  # "does it work": the claims first
 
-    def rank(d: Doc) -> int:
+    def rank(d: Doc) -> float:
         if d.extra.get("exercise") == ex:
             return {"dose": 0, "stop": 2, "evidence": 3, "feel": 5}.get(d.predicate, 9)
         if d.kind == "claim" and set(d.claims) & own_claims:
-            return 3  # what the articles claim about this step and how it fared
+            return claim_rank  # what the articles claim about this step and how it fared
         if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
         ):
@@ -323,12 +324,13 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
 
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
-    others = [w for k, ws in KIND_WORDS.items() if k != kind for w in ws.split() if w not in words]
+    others = [w for k in ("stretch", "strengthen", "release") if k != kind for w in KIND_WORDS[k].split() if w not in words]
     facts = sorted((d for d in near if rank(d) == 1),
                    key=lambda d: (any(w in d.sentence.lower() for w in others),
-                                  -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:2]
-    claims = [d for d in near if rank(d) == 3 and d.kind == "claim"][:1]
-    near = [d for d in near if (rank(d) != 1 or d in facts) and (rank(d) != 3 or d.kind != "claim" or d in claims)]
+                                  -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
+    claims = [d for d in near if rank(d) == claim_rank and d.kind == "claim"][:1]
+    near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
+    near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
     return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
 
@@ -366,11 +368,13 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
     short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
     pair = _compare(index, q) if q.qtype == "compare" else []
+    places: list[tuple[Doc, float]] = []
     if len(pair) == 2 and pair[0].kind == "care":
         # where each is done: the structures' places come first among the details
         places = [(d, lead_s) for e in q.entities[:2] for d in index.by_subject.get(e, ()) if d.predicate == "located_in"
                   and d.status == "consistent"]
-        ranked = [*places[:2], *ranked]
+        places = places[:2]
+        ranked = [*places, *ranked]
     if len(pair) == 2:
         lead = pair[0]
         short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
@@ -385,17 +389,19 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         size += len(lines[0])
     if lead.kind == "care":
         ranked = _care_support(index, q, lead, ranked)
+        if len(pair) == 2:
+            ranked = [*places, *ranked]
     limit = SOFT_LIMIT if q.qtype in ("why", "how") or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
-        if d in shown or d.sentence in seen or d.kind == "safety" or s < lead_s - 0.45 or not d.sources:
+        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
+        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin) or not d.sources:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
         asked = {m.entity for m in q.mentions} - set(q.entities)
         asked_obj = bool(set(d.objects) & asked)
-        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
         if q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
             continue  # "does X attach to the organs": facts about X and the organs, or the same relation
         broad = kin or (not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3)
