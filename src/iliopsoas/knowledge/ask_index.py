@@ -217,6 +217,7 @@ class Query:
     key: tuple[str, ...] = ()  # content words that say what is asked (everyday words left out)
     generic: bool = False  # only loose words ("hip", "nerve") name a structure
     personal: bool = False  # the asker speaks about themselves ("my hip", "I")
+    implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
 
 
 class AskIndex:
@@ -313,8 +314,10 @@ class AskIndex:
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
         family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        implied = False
         if not entities and re.search(r"\b(my|i)\b", text) and re.search(r"\b(why|what can i do)\b", text):
             family = ["iliopsoas", "psoas-major", "iliacus"]  # "why does my back arch": the hip flexors asked about
+            implied = True
         related = tuple(dict.fromkeys(p for p in family if p not in entities))
         generic = bool(mentions) and not specific
         if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
@@ -340,7 +343,7 @@ class AskIndex:
         seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
         return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
-                     bool(re.search(r"\b(i|my|me|im)\b", text)))
+                     bool(re.search(r"\b(i|my|me|im)\b", text)), implied)
 
     def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
         """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
@@ -413,7 +416,7 @@ class AskIndex:
             elif about:
                 s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
             elif {d.subject, *d.objects} & set(q.related):
-                s += weight * 0.4
+                s += weight * (0.15 if q.implied else 0.4)
             elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
                 s -= 0.5
             s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))

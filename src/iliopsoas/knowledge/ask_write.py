@@ -140,7 +140,7 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
     if q.qtype == "why":
         # a "why" is answered by what the articles claim and how the claim fared, when one is close
         for d, s in ranked[:10]:
-            if d.kind in ("claim", "verdict") and s >= top_s - 0.3:
+            if d.kind in ("claim", "verdict") and s >= top_s - 0.5:
                 return d, s
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
@@ -396,7 +396,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         ranked = _care_support(index, q, lead, ranked)
         if len(pair) == 2:
             ranked = [*places, *ranked]
-    limit = SOFT_LIMIT if q.qtype in ("why", "how") or lead.kind == "care" else SHORT_LIMIT
+    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.text)
+    limit = SOFT_LIMIT if broad_q or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
