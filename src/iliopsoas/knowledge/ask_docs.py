@@ -241,12 +241,15 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
         if mv is not None:
             unit = f" {mv.unit}" if mv.unit else ""
             value = f" ({mv.value:g}{unit})" if mv.value is not None else ""
+            limits = [re.sub(r"(?<=[a-z])-(?=[a-z])", " ", c.strip()) for c in re.split(r"[;.]\s", mv.note or "")
+                      if re.search(r"\bnot modell?ed\b|\bmodel has no\b|\bdoes not model\b", c)]
             verb = {"supports": "supports", "contradicts": "contradicts", "depends": "finds it depends on posture for",
                     "not_testable": "cannot test"}[mv.verdict.value]
             yield Doc(
                 id=f"verdict:{c.id}",
                 kind="verdict",
-                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}.",
+                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}."
+                + (f" Its limit: {limits[-1][0].lower() + limits[-1][1:].rstrip('.')}." if limits else ""),
                 names=f"{_ent_tokens(*subjects, *objects)} {_names(atlas, *subjects)}",
                 cues=CUES["verdict"] + " " + CUES["claim"],
                 body=f"{c.text} {mv.note or ''} {mv.analysis}",

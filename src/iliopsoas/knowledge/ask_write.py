@@ -137,7 +137,7 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
 
 def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
-    if q.qtype == "why":
+    if q.qtype == "why" and not (top.kind == "care" and top.predicate == "evidence"):
         # a "why" is answered by what the articles claim and how the claim fared, when one is close
         for d, s in ranked[:10]:
             if d.kind in ("claim", "verdict") and s >= top_s - 0.5:
@@ -314,6 +314,8 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
             return {"dose": 0, "stop": 2, "evidence": 3, "feel": 5}.get(d.predicate, 9)
         if d.kind == "claim" and set(d.claims) & own_claims:
             return claim_rank  # what the articles claim about this step and how it fared
+        if q.qtype == "why" and d.kind == "claim" and d.status != "consistent" and any(w in d.body.lower() for w in words):
+            return 0.5  # "why is pressure important": the articles' explanations and how they fared
         if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
             w in d.sentence.lower() for w in words
         ):
@@ -328,7 +330,8 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     facts = sorted((d for d in near if rank(d) == 1),
                    key=lambda d: (any(w in d.sentence.lower() for w in others),
                                   -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
-    claims = [d for d in near if rank(d) == claim_rank and d.kind == "claim"][:1]
+    claims = sorted((d for d in near if rank(d) in (0.5, claim_rank) and d.kind == "claim"),
+                    key=lambda d: (rank(d), order.get(d.id, 999), d.id))[:2 if q.qtype == "why" else 1]
     near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
     near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
@@ -442,7 +445,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         note = _claim_conflict(index, lead)
     if note is None:
         note = _member_conflict(index, [*(f for d in shown for f in d.facts), *(aggregate[1] if aggregate else [])])
-    if lead.kind == "care":
+    if lead.kind == "care" and q.qtype != "why":
         note = None  # a care step states its evidence grade and summary itself
     if note:
         blocks.append(note)
