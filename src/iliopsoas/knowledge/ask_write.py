@@ -330,8 +330,10 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     facts = sorted((d for d in near if rank(d) == 1),
                    key=lambda d: (any(w in d.sentence.lower() for w in others),
                                   -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
+    causal = re.compile(r"\b(because|cause|causes|so that|reason|why)\b")  # a "why" wants a claimed cause
     claims = sorted((d for d in near if rank(d) in (0.5, claim_rank) and d.kind == "claim"),
-                    key=lambda d: (rank(d), order.get(d.id, 999), d.id))[:2 if q.qtype == "why" else 1]
+                    key=lambda d: (rank(d), q.qtype == "why" and not causal.search(d.body.lower()), order.get(d.id, 999),
+                                   d.id))[:2 if q.qtype == "why" else 1]
     near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
     near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
@@ -395,8 +397,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         kin = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
                if d.predicate == lead.predicate and not d.seed]
         ranked = [*ranked, *kin]
+    chosen: set[str] = set()
     if lead.kind == "care":
         ranked = _care_support(index, q, lead, ranked)
+        chosen = {d.id for d, _ in ranked[:8]}
         if len(pair) == 2:
             ranked = [*places, *ranked]
     broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.text)
@@ -420,7 +424,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         if d.seed and d.status != "consistent" and not q.claim and q.qtype != "why" and lead.kind != "claim":
             continue
-        if q.entities and not ({d.subject, *d.objects} & {*q.entities, *q.related}) and not q.seeking:
+        if q.entities and not ({d.subject, *d.objects} & {*q.entities, *q.related}) and not q.seeking and d.id not in chosen:
             continue
         label = _KIND_LABEL.get(str(d.extra.get("kind"))) if q.qtype == "overview" and d.predicate == "how" else None
         same = lead.kind == "care" and d.extra.get("exercise") == lead.extra.get("exercise") and d.extra.get("compact")
