@@ -42,7 +42,7 @@ CUES: dict[str, str] = {
     "part_of": "part of made up make up consist consists component belong member",
     "fascial_connection": "fascia fascial connect connected connection link linked",
     "adjacent_to": "next to near beside lie lies relation front behind neighbour adjacent close run runs "
-    "between emerges",
+    "between emerges connected connect",
     "variant": "variant variation absent missing lack lacks lacking present presence everyone people common "
     "prevalence percentage percent share born without",
     "associated_condition": "problem problems condition conditions pain hurt hurts injury disorder cause "
@@ -65,15 +65,15 @@ CUES: dict[str, str] = {
 KIND_WORDS = {
     "stretch": "stretch stretching stretches lengthen",
     "strengthen": "strengthen strengthening strength exercise exercises strong",
-    "release": "release pressure massage tool self release",
-    "habit": "habit sitting break breaks sit",
+    "release": "release releasing pressure massage tool",
+    "habit": "habit sitting break breaks sit tight tightness",
     "clinical_test": "test tests examination check",
 }
 _NUM = re.compile(r"\d")
 _NEGATIVE = re.compile(r"^(no|not|never|cannot|can not|does not|do not|has no|have no|is not|without)\b|\b(cannot|can not|not attached|no direct|does not)\b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Doc:
     """One retrievable passage and how an answer shows it."""
 
@@ -161,7 +161,7 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             facts=(f.id,),
             conflicts=tuple(f.conflicts),
             number=_number_first(f, sentence, ents),
-            negative=bool(_NEGATIVE.search(lit.lower())) if lit else False,
+            negative=bool(_NEGATIVE.search(f"{lit} {quals}".lower())),
             seed=seed,
             technique="pressure" if pred == "intervention" and re.search(r"pressure|release|hold_s", f"{lit} {quals}") else None,
         )
@@ -223,12 +223,12 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
         yield Doc(
             id=f"claim:{c.id}",
             kind="claim",
-            sentence=f"The claim \u201c{c.text.rstrip('.')}\u201d (article seed-{c.article}, {c.id}) is {_short_verdict(verdict)}.{why}",
+            sentence=f"Claim {c.id} of article seed-{c.article}, \u201c{c.text.rstrip('.')}\u201d, is {_short_verdict(verdict)}.{why}",
             names=f"{_ent_tokens(*subjects, *objects)} {_names(atlas, *subjects)}",
             cues=CUES["claim"],
             body=f"{c.text} {c.basis or ''}",
             subject=subjects[0] if subjects else None,
-            objects=tuple(o for o in objects if o),
+            objects=tuple(dict.fromkeys(o for o in (*subjects[1:], *objects) if o)),
             predicate="claim",
             sources=(f"seed-{c.article}", *(s.source for s in c.sources)),
             status=verdict,
@@ -241,12 +241,15 @@ def claim_docs(atlas: Any) -> Iterator[Doc]:
         if mv is not None:
             unit = f" {mv.unit}" if mv.unit else ""
             value = f" ({mv.value:g}{unit})" if mv.value is not None else ""
+            limits = [re.sub(r"(?<=[a-z])-(?=[a-z])", " ", c.strip()) for c in re.split(r"[;.]\s", mv.note or "")
+                      if re.search(r"\bnot modell?ed\b|\bmodel has no\b|\bdoes not model\b", c)]
             verb = {"supports": "supports", "contradicts": "contradicts", "depends": "finds it depends on posture for",
                     "not_testable": "cannot test"}[mv.verdict.value]
             yield Doc(
                 id=f"verdict:{c.id}",
                 kind="verdict",
-                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}.",
+                sentence=f"Our model analysis ({mv.analysis}) {verb} the claim \u201c{c.text.rstrip('.')}\u201d{value}."
+                + (f" Its limit: {limits[-1][0].lower() + limits[-1][1:].rstrip('.')}." if limits else ""),
                 names=f"{_ent_tokens(*subjects, *objects)} {_names(atlas, *subjects)}",
                 cues=CUES["verdict"] + " " + CUES["claim"],
                 body=f"{c.text} {mv.note or ''} {mv.analysis}",
@@ -316,7 +319,8 @@ PROTOCOLS_FILE = Path(__file__).resolve().parent.parent / "care" / "data" / "exe
 
 def load_protocols(path: Path = PROTOCOLS_FILE) -> list[dict[str, Any]]:
     """The care exercise library as plain data, read from its file (knowledge never imports care)."""
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["exercises"])
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return list(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)["exercises"])  # noqa: S506
 
 
 def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Doc]:
@@ -329,20 +333,23 @@ def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Do
         kind_words = KIND_WORDS.get(ex["kind"], "") + (" hip flexor hip flexors" if target == "iliopsoas" else "")
         technique = "pressure" if ex.get("pressure") else None
         base = dict(subject=target if target in atlas.entities else None, sources=sources, status=grade,
-                    claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"]})
+                    claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"], "kind": ex["kind"]})
         dose = _dose_text(ex["dosage"], ex.get("limits") or {})
-        yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how",
-                  sentence=f"{ex['name']}: {ex['cue']} You should feel: {ex['feel'][0].lower() + ex['feel'][1:]}",
-                  names=names, cues=CUES["how"] + " " + kind_words, body=f"{ex['cue']} {ex['feel']}", **base)
+        yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how", sentence=f"{ex['name']}: {ex['cue']}",
+                  names=names, cues=CUES["how"] + " " + kind_words, body=ex["cue"], **base)
+        yield Doc(id=f"care:{ex['id']}:feel", kind="care", predicate="feel",
+                  sentence=f"{ex['name']}: you should feel {ex['feel'][0].lower() + ex['feel'][1:]}",
+                  names=names, cues="feel feeling should where sense " + kind_words, body=ex["feel"], **base)
         yield Doc(id=f"care:{ex['id']}:dose", kind="care", predicate="dose",
                   sentence=f"{capitalise(dose)}: the default dose of the {ex['name'][0].lower() + ex['name'][1:]} in our care program.",
                   number=f"{capitalise(dose)} ({ex['name'][0].lower() + ex['name'][1:]}).",
                   names=names, cues=CUES["dose"] + " " + kind_words, body=dose,
                   **{**base, "extra": {**base["extra"], "dose": dose_parts(ex["dosage"], ex.get("limits") or {}),
-                                       "name": ex["name"][0].lower() + ex["name"][1:]}})
+                                       "name": ex["name"][0].lower() + ex["name"][1:], "compact": f"Dose: {dose}."}})
         yield Doc(id=f"care:{ex['id']}:stop", kind="care", predicate="stop",
-                  sentence=f"Stop the {ex['name'][0].lower() + ex['name'][1:]} if " + "; or if ".join(ex["stop_if"]) + ".",
-                  names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]), **base)
+                  sentence=f"{ex['name']}: stop if " + "; or if ".join(ex["stop_if"]) + ".",
+                  names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]),
+                  **{**base, "extra": {**base["extra"], "compact": "Stop if " + "; or if ".join(ex["stop_if"]) + "."}})
         yield Doc(id=f"care:{ex['id']}:evidence", kind="care", predicate="evidence",
                   sentence=f"Evidence for the {ex['name'][0].lower() + ex['name'][1:]}: {ev['grade']}. {ev['summary']}",
                   names=names, cues=CUES["evidence"] + " " + kind_words, body=ev["summary"], **base)

@@ -249,8 +249,8 @@ PERSONAL: dict[str, str] = {
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
     r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|check my\b|could (it|this|my \w+( \w+)?) be|"
     r"\bmri\b|x ray|xray|\bscan\b|ultrasound|from my \w+ or|or from my)\b",
-    "treatment decision": r"\b(surgery|surgeon|operation|operate|should i get|should i see|do i need|"
-    r"should i stop|should i use|ice or heat|heat or ice)\b",
+    "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
+    r"\b(should i get|should i see|do i need|should i stop|should i use|ice or heat|heat or ice)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
@@ -275,8 +275,8 @@ def personal_decisions(text: str) -> list[str]:
     found = [name for name, rx in _PERSONAL.items() if rx.search(text)]
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
-    if not found and re.search(r"\bshould i\b", text) and not text.startswith("how "):
-        found.append("personal advice")
+    if not found and re.search(r"\bshould i\b", text) and not re.search(r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
+        found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
     return found
 
 

@@ -59,11 +59,11 @@ def link(source: Any) -> str | None:
 
 
 def short_cite(source: Any) -> str:
-    """"Author et al. Year" (or the publisher, or "Article seed-00N") for inline mentions."""
+    """"Author et al. Year" (or the publisher, or the seed article's key) for inline mentions."""
     who = author_text(getattr(source, "authors", None))
     if who is None:
         kind = getattr(getattr(source, "kind", None), "value", getattr(source, "kind", None))
-        who = f"Article {source.id}" if kind == "seed_article" else getattr(source, "publisher", None) or source.id
+        who = source.id if kind == "seed_article" else getattr(source, "publisher", None) or source.id
     year = getattr(source, "year", None)
     return f"{who} {year}" if year else who
 
@@ -76,9 +76,9 @@ def _sentence(text: str) -> str:
 def cite(source: Any) -> str:
     """A full readable citation: "Author et al. Year. Title. Journal. DOI-or-link" (parts that exist only)."""
     head = short_cite(source)
-    parts = [head if not head.startswith(source.id) else "", source.title]  # a bare key says nothing
+    seed = getattr(getattr(source, "kind", None), "value", getattr(source, "kind", None)) == "seed_article"
+    parts = [f"Article {source.id}" if seed else head if not head.startswith(source.id) else "", source.title]
     publisher = getattr(source, "publisher", None)
-    seed = head.startswith("Article ")
     if publisher and (seed or author_text(getattr(source, "authors", None)) is not None):
         parts.append(publisher)  # the journal and volume when authors are named; who runs a seed article
     text = " ".join(_sentence(p) for p in parts if p and p.strip())
