@@ -89,13 +89,13 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     if d.kind in ("claim", "verdict"):
         return _VERDICT_LEAD.get(d.status)
     if d.kind == "entity" and d.predicate == "laterality":
-        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.text))
+        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
     if d.kind != "fact":
         return None
     if d.negative or d.status == "contradicted":
         return "No"
-    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.text):
+    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.asked):
         return "No"  # a variant present in a share of people is not in everyone
     asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
     if asked and set(asked) & set(d.objects):
@@ -235,7 +235,7 @@ def _dose_first(q: Query, d: Doc) -> str | None:
     parts = list(d.extra.get("dose") or ())
     if not parts:
         return None
-    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.text)]
+    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.asked)]
     parts.sort(key=lambda kv: first.index(kv[0]) if kv[0] in first else len(first))
     text = ", ".join(t for _, t in parts)
     return f"{text[0].upper() + text[1:]} ({d.extra.get('name', '')})."
@@ -403,7 +403,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         chosen = {d.id for d, _ in ranked[:8]}
         if len(pair) == 2:
             ranked = [*places, *ranked]
-    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.text)
+    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.asked)
     limit = SOFT_LIMIT if broad_q or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
