@@ -125,7 +125,10 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "outwards": "lateral", "turn": "rotate", "turns": "rotate", "flop": "rotate", "flops": "rotate",
             "roll": "rotate", "rolls": "rotate", "lay": "lying", "sleeping": "lying", "bed": "lying",
             "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness",
-            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm"}
+            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm",
+            "flex": "flexion", "flexes": "flexion", "bend": "flexion", "bends": "flexion", "extend": "extension",
+            "extends": "extension", "abduct": "abduction", "abducts": "abduction", "adduct": "adduction",
+            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion"}
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
@@ -189,7 +192,7 @@ def _cache_put(key: str | None, data: dict[str, Any]) -> None:
         return
 
 
-_SUFFIX = re.compile(r"(ing|ed|es|s)$")
+_SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
 
 
 def _stem(word: str) -> str:

@@ -177,6 +177,8 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
         return _variant_span(index, lead.subject)
+    if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
+        return _movers(index, lead)
     listed = STRUCTURAL | {"action", "function", "associated_condition"}
     if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
         return None
@@ -198,6 +200,28 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
     return sentence, used
+
+
+def _movers(index: AskIndex, lead: Doc) -> tuple[str, list[str]] | None:
+    """"Hip flexion: the iliopsoas (main mover), the rectus femoris, ..." for "which muscles flex the hip"."""
+    f0 = index.atlas.statements.get(lead.facts[0]) if lead.facts else None
+    if f0 is None or f0.literal is None:
+        return None
+    movement = str(f0.literal.value).strip().lower()
+    facts = [f for f in index.atlas.statements.values() if f.predicate.value == "action" and f.literal is not None
+             and str(f.literal.value).strip().lower() == movement and f.status.value == "consistent"
+             and not all(s.source.startswith("seed-") for s in f.sources)]
+    if len(facts) < 2:
+        return None
+    facts.sort(key=lambda f: (f.qualifiers.get("role") != "primary", f.subject))
+    names = []
+    for f in facts:
+        name = index.atlas.entities[f.subject].name
+        label = f"the {name}" + (" (main mover)" if f.qualifiers.get("role") == "primary" else "")
+        if label not in names:
+            names.append(label)
+    listed = ", ".join(names[:7]) + (", among others" if len(names) > 7 else "")
+    return f"{movement[0].upper() + movement[1:]} is produced by {listed}.", [f.id for f in facts]
 
 
 def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
