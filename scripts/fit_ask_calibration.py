@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import ask_judge  # noqa: E402
-
 from iliopsoas.knowledge import ask_safety  # noqa: E402
 from iliopsoas.knowledge.ask import Asker, load_calibration  # noqa: E402
 from iliopsoas.knowledge.ask_write import compose, features  # noqa: E402

@@ -97,8 +97,8 @@ def _match_at(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) 
     if kind == "prefix" and not tok.startswith(str(value)):
         return None
     if kind == "range":
-        lo, hi = value  # type: ignore[misc]
-        if not tok.isdigit() or not lo <= int(tok) <= hi:
+        bounds: tuple[int, int] = value  # type: ignore[assignment]
+        if not tok.isdigit() or not bounds[0] <= int(tok) <= bounds[1]:
             return None
     return _match_at(parts[1:], toks, i + 1)
 

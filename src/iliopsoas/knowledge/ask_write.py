@@ -418,9 +418,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         size += len(lines[0])
     if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:
         # the same relation for the parts and wholes of what is asked (psoas major and iliacus of the iliopsoas)
-        kin = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
-               if d.predicate == lead.predicate and not d.seed]
-        ranked = [*ranked, *kin]
+        kin_docs = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
+                    if d.predicate == lead.predicate and not d.seed]
+        ranked = [*ranked, *kin_docs]
     chosen: set[str] = set()
     if lead.kind == "care":
         ranked = _care_support(index, q, lead, ranked)
