@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import ask_judge  # noqa: E402
-
 from iliopsoas.knowledge import ask_safety  # noqa: E402
 from iliopsoas.knowledge.ask import Asker, load_calibration  # noqa: E402
 from iliopsoas.knowledge.ask_write import compose, features  # noqa: E402
@@ -49,7 +48,7 @@ def rows(asker: Asker) -> tuple[list[dict[str, float]], list[int], list[str]]:
     return feats, labels, kinds
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.5, iters: int = 50) -> np.ndarray:
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 2.0, iters: int = 50) -> np.ndarray:
     """Newton's method for L2-regularised logistic regression; column 0 of ``x`` is the bias."""
     w = np.zeros(x.shape[1])
     reg = np.full(x.shape[1], l2)

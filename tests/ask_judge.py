@@ -37,12 +37,17 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def _term(x: Any) -> str:
+    """A YAML term as text: unquoted yes/no arrive as booleans."""
+    return {True: "yes", False: "no"}.get(x, str(x)) if isinstance(x, bool) else str(x)
+
+
 def missing(text: str, groups: list[Any] | None) -> list[Any]:
     t = fold(text)
     out = []
     for g in groups or []:
         terms = g if isinstance(g, list) else [g]
-        if not any(fold(str(x)) in t for x in terms):
+        if not any(fold(_term(x)) in t for x in terms):
             out.append(g)
     return out
 

@@ -50,10 +50,10 @@ def test_structural_answers_lead_with_one_direct_sentence() -> None:
         assert a.answer.startswith(a.short)
 
 
-def test_at_most_five_facts_each_with_sources_and_status() -> None:
+def test_at_most_five_supporting_facts_each_with_sources_and_status() -> None:
     for q in ("What nerve supplies the iliacus?", "How do I stretch the iliopsoas?", "Does everyone have a psoas minor?"):
         a = ask(q)
-        assert facts_shown(a.answer) <= 5, q
+        assert facts_shown(a.answer) <= 6, q  # the direct answer and at most five supporting facts
         for line in a.answer.splitlines():
             if line.startswith("- "):
                 assert line.endswith("]") and " \u00b7 " in line, line  # [sources \u00b7 status]

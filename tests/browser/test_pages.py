@@ -161,6 +161,9 @@ def test_ask_a_question_and_see_the_answer(server, page):
     assert "femoral" in page.locator("#answer .answer").inner_text().lower()
     assert page.locator("#facts-used tbody tr").count() >= 1
     assert page.locator("#answer-sources li").count() >= 1
+    assert not page.locator("#answer-evidence").is_visible()  # the full evidence waits behind "More"
+    page.click("#answer-more summary")
+    assert "All the evidence found" in page.locator("#answer-evidence").inner_text()
     shot(page, "ask")
 
 

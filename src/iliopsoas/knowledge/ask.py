@@ -210,7 +210,7 @@ class Asker:
         if anatomy is not None:
             blocks.append("About the anatomy you asked: " + anatomy.text.split("\n\n", 1)[0])
         text = "\n\n".join(blocks)
-        d = Draft(text=text, short=short, more=anatomy.more if anatomy else text,
+        d = Draft(text=text, short=short, more=anatomy.more if anatomy else "",
                   statements=anatomy.statements if anatomy else [], sources=anatomy.sources if anatomy else [])
         return self._finish(question, d, 1.0, rec, kind="safety", urgent=urgent, answered=anatomy is not None or not urgent)
 

@@ -323,36 +323,39 @@ def load_protocols(path: Path = PROTOCOLS_FILE) -> list[dict[str, Any]]:
     return list(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)["exercises"])  # noqa: S506
 
 
+def _care_step(atlas: Any, ex: Mapping[str, Any], part: str, sentence: str, cues: str, body: str,
+               number: str | None = None, **extra: Any) -> Doc:
+    """One passage of care step ``ex`` (``part``: how, feel, dose, stop or evidence)."""
+    ev = ex["evidence"]
+    target = ex.get("muscle", "")
+    subject = target if target in atlas.entities else None
+    kind_words = KIND_WORDS.get(ex["kind"], "") + (" hip flexor hip flexors" if target == "iliopsoas" else "")
+    return Doc(
+        id=f"care:{ex['id']}:{part}", kind="care", predicate=part, sentence=sentence,
+        names=f"{_ent_tokens(subject)} {_names(atlas, target)} {ex['name']}", cues=f"{cues} {kind_words}",
+        body=body, subject=subject, sources=tuple(ev.get("sources") or ()), status=f"evidence: {ev['grade']}",
+        claims=tuple(ev.get("claims") or ()), number=number, technique="pressure" if ex.get("pressure") else None,
+        extra={"exercise": ex["id"], "kind": ex["kind"], "name": ex["name"][0].lower() + ex["name"][1:], **extra},
+    )
+
+
 def care_docs(atlas: Any, protocols: Iterable[Mapping[str, Any]]) -> Iterator[Doc]:
+    """Five passages per care step: how, what it feels like, dose, stop signs, evidence."""
     for ex in protocols:
         ev = ex["evidence"]
-        grade = f"evidence: {ev['grade']}"
-        sources = tuple(ev.get("sources") or ())
-        target = ex.get("muscle", "")
-        names = f"{_ent_tokens(target if target in atlas.entities else None)} {_names(atlas, target)} {ex['name']}"
-        kind_words = KIND_WORDS.get(ex["kind"], "") + (" hip flexor hip flexors" if target == "iliopsoas" else "")
-        technique = "pressure" if ex.get("pressure") else None
-        base = dict(subject=target if target in atlas.entities else None, sources=sources, status=grade,
-                    claims=tuple(ev.get("claims") or ()), technique=technique, extra={"exercise": ex["id"], "kind": ex["kind"]})
+        name = ex["name"][0].lower() + ex["name"][1:]
         dose = _dose_text(ex["dosage"], ex.get("limits") or {})
-        yield Doc(id=f"care:{ex['id']}:how", kind="care", predicate="how", sentence=f"{ex['name']}: {ex['cue']}",
-                  names=names, cues=CUES["how"] + " " + kind_words, body=ex["cue"], **base)
-        yield Doc(id=f"care:{ex['id']}:feel", kind="care", predicate="feel",
-                  sentence=f"{ex['name']}: you should feel {ex['feel'][0].lower() + ex['feel'][1:]}",
-                  names=names, cues="feel feeling should where sense " + kind_words, body=ex["feel"], **base)
-        yield Doc(id=f"care:{ex['id']}:dose", kind="care", predicate="dose",
-                  sentence=f"{capitalise(dose)}: the default dose of the {ex['name'][0].lower() + ex['name'][1:]} in our care program.",
-                  number=f"{capitalise(dose)} ({ex['name'][0].lower() + ex['name'][1:]}).",
-                  names=names, cues=CUES["dose"] + " " + kind_words, body=dose,
-                  **{**base, "extra": {**base["extra"], "dose": dose_parts(ex["dosage"], ex.get("limits") or {}),
-                                       "name": ex["name"][0].lower() + ex["name"][1:], "compact": f"Dose: {dose}."}})
-        yield Doc(id=f"care:{ex['id']}:stop", kind="care", predicate="stop",
-                  sentence=f"{ex['name']}: stop if " + "; or if ".join(ex["stop_if"]) + ".",
-                  names=names, cues=CUES["stop"] + " " + kind_words, body=" ".join(ex["stop_if"]),
-                  **{**base, "extra": {**base["extra"], "compact": "Stop if " + "; or if ".join(ex["stop_if"]) + "."}})
-        yield Doc(id=f"care:{ex['id']}:evidence", kind="care", predicate="evidence",
-                  sentence=f"Evidence for the {ex['name'][0].lower() + ex['name'][1:]}: {ev['grade']}. {ev['summary']}",
-                  names=names, cues=CUES["evidence"] + " " + kind_words, body=ev["summary"], **base)
+        stop = "; or if ".join(ex["stop_if"])
+        yield _care_step(atlas, ex, "how", f"{ex['name']}: {ex['cue']}", CUES["how"], ex["cue"])
+        yield _care_step(atlas, ex, "feel", f"{ex['name']}: you should feel {ex['feel'][0].lower() + ex['feel'][1:]}",
+                         "feel feeling should where sense", ex["feel"])
+        yield _care_step(atlas, ex, "dose", f"{capitalise(dose)}: the default dose of the {name} in our care program.",
+                         CUES["dose"], dose, number=f"{capitalise(dose)} ({name}).",
+                         dose=dose_parts(ex["dosage"], ex.get("limits") or {}), compact=f"Dose: {dose}.")
+        yield _care_step(atlas, ex, "stop", f"{ex['name']}: stop if {stop}.", CUES["stop"], " ".join(ex["stop_if"]),
+                         compact=f"Stop if {stop}.")
+        yield _care_step(atlas, ex, "evidence", f"Evidence for the {name}: {ev['grade']}. {ev['summary']}",
+                         CUES["evidence"], ev["summary"])
 
 
 def safety_docs(data: SafetyData) -> Iterator[Doc]:

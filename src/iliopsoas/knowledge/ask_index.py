@@ -75,7 +75,7 @@ PLAIN = frozenset(
     mean means said say says tell told ask asked answer question like just even also only well actually
     probably maybe usually normally really etc go goes going went come comes coming put puts use used using
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
-    else anyone everything nothing part parts area""".split()
+    else anyone everything nothing part parts area done""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -125,7 +125,10 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "outwards": "lateral", "turn": "rotate", "turns": "rotate", "flop": "rotate", "flops": "rotate",
             "roll": "rotate", "rolls": "rotate", "lay": "lying", "sleeping": "lying", "bed": "lying",
             "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness",
-            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm"}
+            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm",
+            "flex": "flexion", "flexes": "flexion", "bend": "flexion", "bends": "flexion", "extend": "extension",
+            "extends": "extension", "abduct": "abduction", "abducts": "abduction", "adduct": "adduction",
+            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion"}
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
@@ -189,7 +192,7 @@ def _cache_put(key: str | None, data: dict[str, Any]) -> None:
         return
 
 
-_SUFFIX = re.compile(r"(ing|ed|es|s)$")
+_SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
 
 
 def _stem(word: str) -> str:
@@ -203,7 +206,7 @@ def _stem(word: str) -> str:
 class Query:
     """A question as the index reads it."""
 
-    text: str  # normalised
+    text: str  # normalised, whole (the safety check reads all of it)
     tokens: tuple[str, ...]  # sides dropped, singular, typos repaired
     mentions: tuple[Mention, ...]
     entities: tuple[str, ...]  # named structures, specific ones first (generic words only if nothing else)
@@ -218,6 +221,7 @@ class Query:
     generic: bool = False  # only loose words ("hip", "nerve") name a structure
     personal: bool = False  # the asker speaks about themselves ("my hip", "I")
     implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
+    asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
 
 
 class AskIndex:
@@ -288,8 +292,9 @@ class AskIndex:
     # -- reading a question ---------------------------------------------------------------
 
     def analyse(self, question: str) -> Query:
-        text = normalise(question)
-        raw = strip_sides(_asked_part(question)).split()
+        full = normalise(question)
+        text = _asked_part(question)  # what is asked; ``full`` keeps what the asker says about themselves
+        raw = strip_sides(text).split()
         tokens, repaired = repair(raw, self.alias)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
@@ -341,9 +346,9 @@ class AskIndex:
         which = _WHICH.search(text)
         same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
         seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
-        return Query(text, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
+        return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
-                     bool(re.search(r"\b(i|my|me|im)\b", text)), implied)
+                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text)
 
     def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
         """The passages and the vocabularies read from them (what the on-disk cache keeps)."""

@@ -97,8 +97,8 @@ def _match_at(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) 
     if kind == "prefix" and not tok.startswith(str(value)):
         return None
     if kind == "range":
-        lo, hi = value  # type: ignore[misc]
-        if not tok.isdigit() or not lo <= int(tok) <= hi:
+        bounds: tuple[int, int] = value  # type: ignore[assignment]
+        if not tok.isdigit() or not bounds[0] <= int(tok) <= bounds[1]:
             return None
     return _match_at(parts[1:], toks, i + 1)
 
@@ -250,7 +250,8 @@ PERSONAL: dict[str, str] = {
     r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|check my\b|could (it|this|my \w+( \w+)?) be|"
     r"\bmri\b|x ray|xray|\bscan\b|ultrasound|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
-    r"\b(should i get|should i see|do i need|should i stop|should i use|ice or heat|heat or ice)\b",
+    r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
+    r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
@@ -262,7 +263,8 @@ _PERSONAL = {name: re.compile(p) for name, p in PERSONAL.items()}
 OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
-    r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named))\b"
+    r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
+    r"what does (the word )?\w+ mean|meaning of (the )?(word|name))\b"
 )
 
 

@@ -89,13 +89,13 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     if d.kind in ("claim", "verdict"):
         return _VERDICT_LEAD.get(d.status)
     if d.kind == "entity" and d.predicate == "laterality":
-        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.text))
+        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
     if d.kind != "fact":
         return None
     if d.negative or d.status == "contradicted":
         return "No"
-    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.text):
+    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.asked):
         return "No"  # a variant present in a share of people is not in everyone
     asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
     if asked and set(asked) & set(d.objects):
@@ -177,6 +177,8 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
         return _variant_span(index, lead.subject)
+    if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
+        return _movers(index, lead)
     listed = STRUCTURAL | {"action", "function", "associated_condition"}
     if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
         return None
@@ -198,6 +200,28 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
     return sentence, used
+
+
+def _movers(index: AskIndex, lead: Doc) -> tuple[str, list[str]] | None:
+    """"Hip flexion: the iliopsoas (main mover), the rectus femoris, ..." for "which muscles flex the hip"."""
+    f0 = index.atlas.statements.get(lead.facts[0]) if lead.facts else None
+    if f0 is None or f0.literal is None:
+        return None
+    movement = str(f0.literal.value).strip().lower()
+    facts = [f for f in index.atlas.statements.values() if f.predicate.value == "action" and f.literal is not None
+             and str(f.literal.value).strip().lower() == movement and f.status.value == "consistent"
+             and not all(s.source.startswith("seed-") for s in f.sources)]
+    if len(facts) < 2:
+        return None
+    facts.sort(key=lambda f: (f.qualifiers.get("role") != "primary", f.subject))
+    names = []
+    for f in facts:
+        name = index.atlas.entities[f.subject].name
+        label = f"the {name}" + (" (main mover)" if f.qualifiers.get("role") == "primary" else "")
+        if label not in names:
+            names.append(label)
+    listed = ", ".join(names[:7]) + (", among others" if len(names) > 7 else "")
+    return f"{movement[0].upper() + movement[1:]} is produced by {listed}.", [f.id for f in facts]
 
 
 def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
@@ -235,7 +259,7 @@ def _dose_first(q: Query, d: Doc) -> str | None:
     parts = list(d.extra.get("dose") or ())
     if not parts:
         return None
-    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.text)]
+    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.asked)]
     parts.sort(key=lambda kv: first.index(kv[0]) if kv[0] in first else len(first))
     text = ", ".join(t for _, t in parts)
     return f"{text[0].upper() + text[1:]} ({d.extra.get('name', '')})."
@@ -394,16 +418,16 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         size += len(lines[0])
     if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:
         # the same relation for the parts and wholes of what is asked (psoas major and iliacus of the iliopsoas)
-        kin = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
-               if d.predicate == lead.predicate and not d.seed]
-        ranked = [*ranked, *kin]
+        kin_docs = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
+                    if d.predicate == lead.predicate and not d.seed]
+        ranked = [*ranked, *kin_docs]
     chosen: set[str] = set()
     if lead.kind == "care":
         ranked = _care_support(index, q, lead, ranked)
         chosen = {d.id for d, _ in ranked[:8]}
         if len(pair) == 2:
             ranked = [*places, *ranked]
-    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.text)
+    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.asked)
     limit = SOFT_LIMIT if broad_q or lead.kind == "care" else SHORT_LIMIT
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:

@@ -34,7 +34,7 @@
 
   function evidence(a) {
     const parts = [];
-    if (a.more) parts.push(el("div", { class: "answer small" }, answerBody(a.more)));
+    if (a.more) parts.push(el("div", { class: "evidence small", id: "answer-evidence" }, answerBody(a.more)));
     if (a.statements.length) {
       parts.push(el("h3", {}, "Statements used (" + a.statements.length + ")"),
         el("table", { id: "facts-used" }, el("thead", {}, el("tr", {}, el("th", {}, "statement"), el("th", {}, "status"),
