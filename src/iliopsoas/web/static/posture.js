@@ -103,12 +103,12 @@
 
   function fmt(v, k) {
     if (v === null || v === undefined) return "–";
-    return isMetres(k || "") ? (100 * Number(v)).toFixed(1) + " cm" : Number(v).toFixed(1) + "°";
+    return isMetres(k || "") ? (100 * Number(v)).toFixed(1) + " cm" : Number(v).toFixed(1);
   }
   function diff(a, b, k) {
     if (a === null || b === null || a === undefined || b === undefined) return "–";
     const d = a - b, s = d >= 0 ? "+" : "−";
-    return isMetres(k) ? s + Math.abs(100 * d).toFixed(1) + " cm" : s + Math.abs(d).toFixed(1) + "°";
+    return isMetres(k) ? s + Math.abs(100 * d).toFixed(1) + " cm" : s + Math.abs(d).toFixed(1);
   }
 
   function angleTable(res) {
@@ -121,7 +121,7 @@
         el("td", { class: "small" }, pop.map((p) => el("div", {}, (p.value === null ? "" : p.value + " " + p.unit + " ") +
           "(" + p.spread + "), " + p.population + "; " + p.source))));
     });
-    return [el("thead", {}, el("tr", {}, el("th", {}, "measure"), el("th", {}, "no tightness"), el("th", {}, "with tightness"),
+    return [el("thead", {}, el("tr", {}, el("th", {}, "measure (deg unless marked)"), el("th", {}, "no tightness"), el("th", {}, "with tightness"),
       el("th", {}, "change"), el("th", {}, "measured in people"))), el("tbody", {}, rows)];
   }
 
