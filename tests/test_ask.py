@@ -12,26 +12,35 @@ import pytest
 from typer.testing import CliRunner
 
 from iliopsoas.cli import app
-from iliopsoas.knowledge.ask import MAX_QUESTION_CHARS, ask
+from iliopsoas.knowledge.ask import MAX_QUESTION_CHARS, Answer, ask
 from iliopsoas.knowledge.ask_render import compress_levels
-from iliopsoas.knowledge.ask_safety import personal_decisions, red_flags
+from iliopsoas.knowledge.ask_safety import personal_decisions, recognise
 from iliopsoas.knowledge.ask_text import normalise
 from iliopsoas.knowledge.store import load_atlas
 
 STATUSES = {"consistent", "contradicted", "disputed", "opinion"}
+KEYS = ["question", "answered", "answer", "statements", "sources", "confidence", "short", "urgent", "safety", "kind", "more"]
 
 
-def test_answer_json_shape_is_exactly_the_documented_one() -> None:
+def test_answer_json_keeps_the_old_keys_and_adds_the_new_ones() -> None:
     d = ask("What nerve supplies the iliacus?").model_dump()
-    assert list(d) == ["question", "answered", "answer", "statements", "sources", "confidence"]
-    assert d["answered"] is True and 0.0 <= d["confidence"] <= 1.0
+    assert list(d) == KEYS
+    assert d["answered"] is True and d["kind"] == "answer" and d["urgent"] is False and d["safety"] == []
+    assert 0.0 <= d["confidence"] <= 1.0 and d["answer"].startswith(d["short"])
     assert d["statements"] and d["sources"]
     for s in d["statements"]:
         assert list(s) == ["id", "subject", "predicate", "object", "sources", "status"]
         assert s["status"] in STATUSES and s["sources"]
     for s in d["sources"]:
-        assert list(s) == ["id", "title"] and s["title"]
+        assert list(s) == ["id", "title", "citation", "link"] and s["title"] and s["citation"]
     json.dumps(d)  # serialisable as is
+
+
+def test_the_first_sentence_answers_the_question() -> None:
+    assert ask("Is the iliacus supplied by the femoral nerve?").short.startswith("Yes:")
+    assert ask("Does the psoas major insert on the greater trochanter?").short.startswith("No:")
+    assert ask("How long should I hold a hip flexor stretch?").short.startswith("30 s hold")
+    assert ask("What is the iliacus?").short.startswith("The iliacus is a fan-shaped muscle")
 
 
 def test_psoas_innervation_cites_the_atlas_statement_and_its_sources() -> None:
@@ -44,6 +53,13 @@ def test_psoas_innervation_cites_the_atlas_statement_and_its_sources() -> None:
     assert "L1" in a.answer and "L3" in a.answer
 
 
+def test_sources_are_readable_citations_with_links() -> None:
+    a = ask("How long should I hold a hip flexor stretch?")
+    bandy = next(s for s in a.sources if s.id == "BANDY1997")
+    assert bandy.citation.startswith("Bandy et al. 1997.") and bandy.link
+    assert "Bandy et al. 1997" in a.answer  # short citations in the text itself
+
+
 def test_every_cited_statement_exists_in_the_atlas_with_the_same_status() -> None:
     atlas = load_atlas()
     for q in ("Where does the psoas minor insert?", "Does everyone have a psoas minor?", "How do I stretch the iliopsoas?"):
@@ -52,16 +68,9 @@ def test_every_cited_statement_exists_in_the_atlas_with_the_same_status() -> Non
             assert fact.status.value == s.status and fact.subject == s.subject
 
 
-def test_sources_disagreeing_on_psoas_minor_prevalence_is_said() -> None:
-    a = ask("How common is the psoas minor?")
-    assert a.answered and "disagree" in a.answer.lower()
-    assert "%" in a.answer
-
-
-def test_is_it_true_gives_the_verdict_and_flags_contradicted_claims() -> None:
+def test_a_claim_question_gives_the_verdict() -> None:
     a = ask("Is it true that the sacrum is the tailbone?")
-    assert a.answered
-    assert "contradicted" in a.answer and "coccyx" in a.answer.lower()
+    assert a.answered and a.short.startswith("No:") and "contradicted" in a.answer and "coccyx" in a.answer.lower()
 
 
 @pytest.mark.parametrize(
@@ -77,9 +86,32 @@ def test_is_it_true_gives_the_verdict_and_flags_contradicted_claims() -> None:
         "asdf qwerty fever",
     ],
 )
-def test_red_flags_always_bring_the_urgent_care_line(question: str) -> None:
+def test_red_flags_lead_with_the_urgent_line(question: str) -> None:
     a = ask(question)
-    assert "Urgent:" in a.answer and "urgent medical care" in a.answer
+    assert a.kind == "safety" and a.urgent and a.safety
+    assert a.answer.startswith("Urgent:") and "urgent medical care" in a.answer and "clinician" in a.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I have an abdominal aortic aneurysm, is psoas massage OK?",
+        "Can I massage my psoas if I'm pregnant?",
+        "I'm on warfarin, can I release my iliacus with a ball?",
+        "I have a hernia, how long do I hold the psoas release?",
+    ],
+)
+def test_a_contraindicated_technique_is_explained_never_dosed(question: str) -> None:
+    a = ask(question)
+    assert a.kind == "safety" and a.short.startswith("No:") and "clinician" in a.answer
+    assert "Why:" in a.answer
+    for dose in ("30\u201390", "30-90", "60 s", "90 s"):
+        assert dose not in a.answer, (question, dose)
+
+
+def test_a_denied_sign_is_not_a_sign() -> None:
+    a = ask("I don't have a fever, how long should I hold a hip flexor stretch?")
+    assert a.kind == "answer" and not a.urgent and a.safety == [] and "30" in a.short
 
 
 @pytest.mark.parametrize(
@@ -87,14 +119,13 @@ def test_red_flags_always_bring_the_urgent_care_line(question: str) -> None:
     [
         "Should I take ibuprofen for my psoas?",
         "Do I have iliopsoas bursitis?",
-        "I'm pregnant, can I stretch my hip flexors?",
-        "Should I press on my abdomen to release my psoas?",
         "Do I need an MRI?",
+        "Should I press on my abdomen to release my psoas?",
     ],
 )
 def test_personal_medical_decisions_are_refused_with_see_a_clinician(question: str) -> None:
     a = ask(question)
-    assert a.answered is False and a.confidence == 0.0 and a.statements == []
+    assert a.answered is False and a.statements == [] and a.kind in ("refusal", "safety")
     assert "I don't know this from my sources" in a.answer and "clinician" in a.answer
 
 
@@ -104,21 +135,20 @@ def test_personal_medical_decisions_are_refused_with_see_a_clinician(question: s
 )
 def test_unknown_or_off_topic_questions_are_refused_not_guessed(question: str) -> None:
     a = ask(question)
-    assert a.answered is False and a.statements == [] and a.sources == []
+    assert a.answered is False and a.kind == "refusal" and a.statements == [] and a.sources == []
     assert a.answer.startswith("I don't know this from my sources")
 
 
-def test_typos_plurals_and_sides_reach_the_same_statements_with_lower_confidence() -> None:
+def test_typos_plurals_and_sides_reach_the_same_statements() -> None:
     clean = ask("What nerve supplies the iliacus?")
     typo = ask("What nerve suplies the illiacus?")
     side = ask("What nerve supplies my left iliacus?")
-    assert [s.id for s in typo.statements] == [s.id for s in clean.statements]
+    assert [s.id for s in typo.statements][:1] == [s.id for s in clean.statements][:1]
     assert side.answer == clean.answer
-    assert typo.confidence < clean.confidence
 
 
 def test_lay_words_are_understood() -> None:
-    assert ask("Where does the hip flexor attach on the thigh bone?").answered
+    assert "lesser trochanter" in ask("Where does the hip flexor attach on the thigh bone?").answer
     assert "coccyx" in ask("What is the tailbone?").answer.lower()
 
 
@@ -137,7 +167,7 @@ def test_input_is_validated_with_clear_messages() -> None:
 
 
 def test_answers_come_from_the_data_not_from_the_code(tmp_path: Path) -> None:
-    """A one-statement atlas answers exactly that statement, and nothing once it is gone."""
+    """A one-statement atlas answers exactly that statement."""
     (tmp_path / "sources").mkdir()
     (tmp_path / "entities").mkdir()
     (tmp_path / "sources" / "s.yaml").write_text("SRC-X: {id: SRC-X, title: A test atlas, kind: reference_work}\n")
@@ -159,8 +189,7 @@ def test_answers_come_from_the_data_not_from_the_code(tmp_path: Path) -> None:
     a = ask("Which nerve innervates the iliacus?", atlas=atlas)
     assert a.answered and [s.id for s in a.statements] == ["iliacus.innervation.test-nerve"]
     assert "test nerve" in a.answer and "L2\u2013L4" in a.answer
-    assert [s.model_dump() for s in a.sources] == [{"id": "SRC-X", "title": "A test atlas"}]
-    assert ask("Where does the iliacus insert?", atlas=atlas).answered is False
+    assert [s.id for s in a.sources] == ["SRC-X"] and a.sources[0].title == "A test atlas"
 
 
 def test_import_iliopsoas_stays_light_and_exposes_ask_lazily() -> None:
@@ -177,17 +206,18 @@ def test_import_iliopsoas_stays_light_and_exposes_ask_lazily() -> None:
 runner = CliRunner()
 
 
-def test_cli_json_has_the_answer_shape() -> None:
+def test_cli_json_is_the_shared_answer_model() -> None:
     r = runner.invoke(app, ["ask", "Where does the psoas major insert?", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["answered"] is True and "lesser trochanter" in d["answer"]
+    assert Answer.model_validate(d).answered and "lesser trochanter" in d["answer"] and list(d) == KEYS
 
 
 def test_cli_text_lists_statements_sources_and_confidence() -> None:
-    r = runner.invoke(app, ["ask", "Where does the psoas major insert?"])
+    r = runner.invoke(app, ["ask", "Where does the psoas major insert?", "--more"])
     assert r.exit_code == 0
     assert "Statements:" in r.stdout and "Sources:" in r.stdout and "Confidence:" in r.stdout
+    assert "All the evidence found" in r.stdout
 
 
 def test_cli_refusal_is_not_an_error_and_empty_question_is_usage_error() -> None:
@@ -209,8 +239,8 @@ def test_compress_levels_writes_runs_across_the_thoracolumbar_junction() -> None
     assert compress_levels(["L1", "L3"]) == "L1, L3"
 
 
-def test_red_flag_and_personal_detectors_leave_ordinary_questions_alone() -> None:
+def test_safety_and_personal_detectors_leave_ordinary_questions_alone() -> None:
     for q in ("why do i need a pillow under my knees", "how many reps should i do", "is it a myth that psoas arches the back"):
-        assert red_flags(q) == [] and personal_decisions(q) == [], q
-    assert red_flags("i cannot bear weight on my leg") == ["cannot bear weight"]
+        assert recognise(q).ids == [] and personal_decisions(q) == [], q
+    assert recognise("i cannot bear weight on my leg").ids == ["cannot-bear-weight"]
     assert personal_decisions("should i take paracetamol") == ["medicines"]

@@ -1,116 +1,67 @@
-"""The question answerer against our own evaluation set (tests/data/ask_eval.yaml).
+"""Ask against its evaluation splits: the metrics are printed here; the issue's thresholds are checked
+by benchmarks/bench_ask.py (not a timed test). Judging rules: tests/ask_judge.py.
 
-Prints accuracy (answerable answered correctly, unanswerable refused) and requires >= 95% and
-100%. An answerable item is correct when it is answered and every ``expect`` group has a term in
-the answer text (and no ``must_not`` term appears); an unanswerable one when ``answered`` is
-False and its ``expect`` terms (e.g. "clinician", "urgent") appear in the refusal.
+The dev split (tests/data/ask_dev.yaml) is where the engine and its confidence were tuned; the test
+split (tests/data/ask_test.yaml) was written before the engine and is only measured.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import Any
+from collections import Counter
+from types import SimpleNamespace
 
 import pytest
-import yaml
 
-from iliopsoas.knowledge.ask import ask
+import ask_judge as J
 
-EVAL_FILE = Path(__file__).parent / "data" / "ask_eval.yaml"
-
-
-def load_items() -> list[dict[str, Any]]:
-    return yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
+ITEM_KEYS = {"q", "kind", "expect", "first", "must_not", "safety", "no_safety", "v"}
 
 
-def fold(text: str) -> str:
-    """Lower case, one kind of dash, single spaces: what term matching compares."""
-    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text.lower())
-    return re.sub(r"\s+", " ", text)
+def test_eval_splits_are_big_balanced_and_disjoint() -> None:
+    dev, test = J.load("dev"), J.load("test")
+    both = dev + test
+    kinds = Counter(i["kind"] for i in both)
+    plain = [i for i in both if i["kind"] != "safety" and not i.get("no_safety")]
+    assert len(plain) >= 500 and kinds["refusal"] >= 100
+    assert kinds["safety"] + sum(1 for i in both if i.get("no_safety")) >= 150
+    assert not {i["q"].lower() for i in dev} & {i["q"].lower() for i in test}, "a question is in both splits"
+    for items in (dev, test):
+        assert len({i["q"] for i in items}) == len(items), "duplicate question"
+        for i in items:
+            assert set(i) <= ITEM_KEYS and i["kind"] in ("answer", "refusal", "safety"), i
 
 
-def missing_terms(answer: str, expect: list[Any]) -> list[Any]:
-    """The ``expect`` groups with no term in ``answer`` (a string is a group of one)."""
-    text = fold(answer)
-    out = []
-    for group in expect:
-        terms = group if isinstance(group, list) else [group]
-        if not any(fold(str(t)) in text for t in terms):
-            out.append(group)
-    return out
+def test_every_safety_item_has_at_least_three_phrasings() -> None:
+    from iliopsoas.knowledge.safety import load_safety
 
-
-def judge(item: dict[str, Any], result: Any) -> str | None:
-    """None when ``result`` is right for ``item``, else a short reason."""
-    expect = item.get("expect") or []
-    if item["answerable"] and not result.answered:
-        return "refused an answerable question"
-    if not item["answerable"] and result.answered:
-        return "answered an unanswerable question"
-    miss = missing_terms(result.answer, expect)
-    if miss:
-        return f"missing {miss}"
-    bad = [t for t in item.get("must_not") or [] if fold(t) in fold(result.answer)]
-    if bad:
-        return f"contains {bad}"
-    return None
-
-
-def evaluate(atlas: Any = None) -> dict[str, Any]:
-    items = load_items()
-    failures: list[tuple[str, str]] = []
-    n_ans = n_ans_ok = n_unans = n_unans_ok = 0
-    for item in items:
-        result = ask(item["q"], atlas=atlas)
-        reason = judge(item, result)
-        if item["answerable"]:
-            n_ans += 1
-            n_ans_ok += reason is None
-        else:
-            n_unans += 1
-            n_unans_ok += reason is None
-        if reason is not None:
-            failures.append((item["q"], reason))
-    return {
-        "answerable": n_ans,
-        "answerable_correct": n_ans_ok,
-        "unanswerable": n_unans,
-        "unanswerable_refused": n_unans_ok,
-        "failures": failures,
-    }
-
-
-def test_eval_set_is_big_and_balanced_enough() -> None:
-    items = load_items()
-    assert len(items) >= 150
-    assert sum(not i["answerable"] for i in items) >= 30
-    assert len({i["q"] for i in items}) == len(items), "duplicate questions in the eval set"
-    for i in items:
-        assert set(i) <= {"q", "answerable", "expect", "must_not"}, i
+    count = Counter(s for i in J.load("dev") + J.load("test") for s in i.get("safety") or [])
+    thin = {i.id: count[i.id] for i in load_safety().items if count[i.id] < 3}
+    assert not thin, f"safety items with fewer than three phrasings: {thin}"
 
 
 def test_judge_can_fail() -> None:
-    item = {"q": "x", "answerable": True, "expect": [["lesser trochanter"], "L1"]}
+    answer = SimpleNamespace(answered=True, kind="answer", urgent=False, safety=[], short="It inserts on the greater trochanter.",
+                             answer="It inserts on the greater trochanter (L1).")
+    assert J.judge({"q": "x", "kind": "answer", "expect": [["lesser trochanter"], "L1"]}, answer) == "missing [['lesser trochanter']]"
+    assert J.judge({"q": "x", "kind": "answer", "first": [["yes"]]}, answer).startswith("first sentence lacks")
+    assert J.judge({"q": "x", "kind": "refusal"}, answer) == "answered an unanswerable question"
+    assert J.missing("Yes: it does.", [True]) == [] and J.missing("Yes: it does.", [False]) == [False]
+    flagged = SimpleNamespace(**{**answer.__dict__, "safety": ["hernia"], "answer": "Hold it 30\u201390 s. clinician"})
+    assert J.judge({"q": "x", "kind": "safety", "safety": ["hernia"]}, flagged) == "gave a pressure dose despite a contraindication"
+    assert J.judge({"q": "x", "kind": "safety", "safety": ["pregnancy"]}, flagged).startswith("did not recognise")
 
-    class R:
-        answered = True
-        answer = "It inserts on the greater trochanter (L1)."
 
-    assert judge(item, R()) == "missing [['lesser trochanter']]"
+def test_ece_is_zero_when_confidence_matches_accuracy() -> None:
+    assert J.ece([(0.75, True), (0.75, True), (0.75, True), (0.75, False)]) == pytest.approx(0.0)
+    assert J.ece([(0.95, False), (0.95, False)]) == pytest.approx(0.95)
 
 
-@pytest.mark.filterwarnings("ignore")
-def test_eval_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
-    r = evaluate()
-    ans = r["answerable_correct"] / r["answerable"]
-    ref = r["unanswerable_refused"] / r["unanswerable"]
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_eval_metrics_are_printed(split: str, capsys: pytest.CaptureFixture[str]) -> None:
+    m = J.evaluate(split)
     with capsys.disabled():
-        print(
-            f"\nask eval: answerable correct {r['answerable_correct']}/{r['answerable']} ({ans:.1%}), "
-            f"unanswerable refused {r['unanswerable_refused']}/{r['unanswerable']} ({ref:.1%})"
-        )
-        for q, why in r["failures"]:
+        print("\n" + J.summary(m))
+        for q, why in m["failures"]:
             print(f"  FAIL {q!r}: {why}")
-    assert ans >= 0.95
-    assert ref == 1.0
+    assert m["n"] == len(J.load(split))

@@ -217,7 +217,7 @@ def test_moment_arm_changes_when_another_slider_moves(client):
 
 
 @pytest.mark.parametrize("path, body, where", [
-    ("/api/model/pose", {"coordinates": {"knee_angle_r": 10}}, "not adjustable"),
+    ("/api/model/pose", {"coordinates": {"knee_angle_r_beta": 10}}, "not adjustable"),
     ("/api/model/pose", {"coordinates": {"hip_flexion_r": 500}}, "outside its range"),
     ("/api/model/pose", {"coordinates": {"hip_flexion_r": "a"}}, "coordinates"),
     ("/api/model/pose", {"muscles": ["no_such_muscle"]}, "unknown muscle"),

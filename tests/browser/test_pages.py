@@ -132,8 +132,8 @@ def test_home_and_atlas_pages(server, page):
     assert page.locator("h1").inner_text().startswith("The hip-flexor complex")
     shot(page, "home")
     page.goto(server["base"] + "/api/docs")
-    page.wait_for_selector("#api-ops tr")
-    assert page.locator("#api-ops tr").count() >= 20
+    page.wait_for_selector("#swagger-ui .opblock")
+    assert page.locator("#swagger-ui .opblock").count() >= 20
     shot(page, "api")
     page.goto(server["base"] + "/atlas")
     page.wait_for_selector("#entity-name")
@@ -145,6 +145,8 @@ def test_home_and_atlas_pages(server, page):
     rows = page.locator("#entity tbody tr")
     assert rows.count() > 5
     assert page.locator("#entity .badge.consistent").count() > 0
+    # a fact in conflict carries the conflict badge, never "consistent" beside it
+    assert page.locator("#entity td:has(.badge.conflict) .badge.consistent").count() == 0
     assert page.locator("details.conflict").count() > 0
     page.locator("details.conflict").first.locator("summary").click()
     assert page.locator("details.conflict .position h4").first.inner_text().startswith("Side: ")
@@ -159,6 +161,9 @@ def test_ask_a_question_and_see_the_answer(server, page):
     assert "femoral" in page.locator("#answer .answer").inner_text().lower()
     assert page.locator("#facts-used tbody tr").count() >= 1
     assert page.locator("#answer-sources li").count() >= 1
+    assert not page.locator("#answer-evidence").is_visible()  # the full evidence waits behind "More"
+    page.click("#answer-more summary")
+    assert "All the evidence found" in page.locator("#answer-evidence").inner_text()
     shot(page, "ask")
 
 

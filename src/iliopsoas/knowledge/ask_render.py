@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from iliopsoas.knowledge.schema import Claim, Entity
+from iliopsoas.knowledge.schema import Entity
 from iliopsoas.knowledge.store import literal_text
 
 # One template per predicate: {s} is the subject's name, {o} the object's name or the literal.
@@ -84,7 +84,7 @@ def compress_levels(levels: Iterable[Any]) -> str:
 EXPLAINED_PREDICATES = frozenset({"adjacent_to", "fascial_connection", "located_in", "crosses_joint"})
 
 # Qualifiers that help a machine more than a reader of a sentence.
-HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end"})
+HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end", "aspect"})
 
 
 def qualifier_text(qualifiers: Mapping[str, Any], entities: Mapping[str, Entity] | None = None) -> str:
@@ -115,10 +115,14 @@ def qualifier_text(qualifiers: Mapping[str, Any], entities: Mapping[str, Entity]
 
 
 def entity_name(entities: Mapping[str, Entity], entity_id: str | None) -> str:
+    """The entity's name; a vertebra also gets its level ("twelfth thoracic vertebra (T12)")."""
     if entity_id is None:
         return ""
     e = entities.get(entity_id)
-    return e.name if e is not None else entity_id.replace("-", " ")
+    if e is None:
+        return entity_id.replace("-", " ")
+    level = next((s for s in getattr(e, "synonyms", ()) if _LEVEL.match(s)), None)
+    return f"{e.name} ({level})" if level else e.name
 
 
 def capitalise(text: str) -> str:
@@ -186,40 +190,14 @@ def _share_text(fact: Any, subject: str, entities: Mapping[str, Entity]) -> str:
     return text + qualifier_text(q, entities)
 
 
-def claim_sentence(claim: Claim) -> str:
-    """One sentence for a seed-ledger claim: what the article says, the verdict and why."""
-    verdict = claim.verdict.value
-    text = (
-        f"The article seed-{claim.article} claims: \u201c{claim.text.rstrip('.')}\u201d ({claim.id}). "
-        f"Verdict: {verdict} ({STATUS_WORDS.get(verdict, verdict)})"
-    )
-    why = claim_explanation(claim)
-    return text + (f". {why}" if why else ".")
 
 
-def claim_explanation(claim: Claim) -> str:
-    """Why a claim got its verdict (the ledger's basis) and what our model analysis says, if any."""
-    parts = []
-    if claim.basis:
-        parts.append(f"Why: {claim.basis.rstrip('.')}.")
-    if claim.model_verdict is not None:
-        mv = claim.model_verdict
-        unit = f" {mv.unit}" if mv.unit else ""
-        value = f" ({mv.value:g}{unit})" if mv.value is not None else ""
-        verb = {"depends": "finds that it depends", "not_testable": "cannot test it"}.get(mv.verdict.value, mv.verdict.value.replace("_", " ") + " it")
-        parts.append(f"Our model analysis '{mv.analysis}' {verb}{value}.")
-    return " ".join(parts)
 
 
 # -- composing several facts ----------------------------------------------------------------
 
-# How a differing qualifier is named in "they differ on the ...".
-_KEY_WORDS = {"levels": "spinal levels", "roots": "roots", "segments": "segments", "spinal_levels": "spinal levels"}
-_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
-def _value_key(value: Any) -> str:
-    return repr(value)
 
 
 def _sources(fact: Any) -> list[str]:
@@ -240,25 +218,6 @@ def seed_only(fact: Any) -> bool:
     return bool(sources) and all(s.startswith("seed-") for s in sources)
 
 
-def group_facts(facts: Iterable[Any]) -> list[list[Any]]:
-    """Facts that say the same thing (subject, predicate, object) with different details, together.
-
-    Only reference statements that name an object entity are grouped; article statements and
-    literal facts stay on their own. Groups keep the order of their first member.
-    """
-    groups: list[list[Any]] = []
-    by_key: dict[tuple[str, str, str], list[Any]] = {}
-    for f in facts:
-        if f.object is None or seed_only(f):
-            groups.append([f])
-            continue
-        key = (f.subject, _predicate(f), f.object)
-        if key in by_key:
-            by_key[key].append(f)
-        else:
-            by_key[key] = [f]
-            groups.append(by_key[key])
-    return groups
 
 
 def _join(items: Sequence[str], word: str = "and") -> str:
@@ -267,64 +226,6 @@ def _join(items: Sequence[str], word: str = "and") -> str:
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
-def group_sentence(group: Sequence[Any], entities: Mapping[str, Entity], *, restate: bool = True) -> str:
-    """Sentences for facts that share subject, predicate and object but not their details.
-
-    The shared part is stated once with every source (only the sources when ``restate`` is
-    False), then what differs, side by side, each
-    side with its sources and (when flagged) its status. "Differ" is said only when a side is
-    flagged; details that vary without any flag (e.g. two heads of a muscle) are listed as such.
-
-    >>> # e.g. "The iliacus is supplied by the femoral nerve; all four sources agree on that
-    >>> # (RP-IL, AA-IL, WP-IL, TMA-IL). They differ on the spinal levels: L2–L3 (RP-IL, AA-IL,
-    >>> # WP-IL) or L2–L4 (TMA-IL); the atlas marks both sides as disputed or weakly supported."
-    """
-    if len(group) == 1:
-        return fact_sentence(group[0], entities)
-    first = group[0]
-    pred = _predicate(first)
-    template = _template(pred)
-    shared_keys = [
-        k for k, v in first.qualifiers.items()
-        if k not in HIDDEN_QUALIFIERS and all(k in f.qualifiers and _value_key(f.qualifiers[k]) == _value_key(v) for f in group)
-    ]
-    subject = entity_name(entities, first.subject)
-    body = template.format(s=f"the {subject}" if template.startswith("{s}") else subject, o=fact_object_text(first, entities))
-    body += qualifier_text({k: first.qualifiers[k] for k in shared_keys}, entities)
-    all_sources = list(dict.fromkeys(s for f in group for s in _sources(f)))
-    n = len(all_sources)
-    agree = f"all {_NUMBER_WORDS.get(n, str(n))} sources agree on that" if n > 1 else "one source"
-    # Without ``restate`` the shared part was just said (as the direct answer): only who agrees.
-    text = f"{capitalise(body)}; {agree} ({', '.join(all_sources)})." if restate else f"{capitalise(agree)} ({', '.join(all_sources)})."
-    # One side per distinct set of remaining details; sources of identical sides are merged.
-    sides: dict[str, tuple[list[str], list[str]]] = {}
-    varying: list[str] = []
-    for f in group:
-        rest = {k: v for k, v in f.qualifiers.items() if k not in shared_keys and k not in HIDDEN_QUALIFIERS}
-        for k in rest:
-            if k not in varying:
-                varying.append(k)
-        label = qualifier_text(rest, entities).strip()[1:-1] or "without further detail"
-        srcs, statuses = sides.setdefault(label, ([], []))
-        srcs += [s for s in _sources(f) if s not in srcs]
-        statuses.append(_status(f))
-    statuses = [st for _, sts in sides.values() for st in sts]
-    flagged = any(st != "consistent" for st in statuses)
-    uniform = len(set(statuses)) == 1
-    parts = []
-    for label, (srcs, sts) in sides.items():
-        side_status = next((st for st in sts if st != "consistent"), "consistent")
-        tag = "" if uniform or side_status == "consistent" else f"; {STATUS_WORDS.get(side_status, side_status)}"
-        parts.append(f"{label} ({', '.join(srcs)}{tag})")
-    what = _join([_KEY_WORDS.get(k, k.replace("_", " ")) for k in varying])
-    if flagged:
-        text += f" They differ on the {what}: {_join(parts, 'or')}"
-        if uniform:
-            both = "both sides" if len(parts) == 2 else "every side"
-            text += f"; the atlas marks {both} as {STATUS_WORDS.get(statuses[0], statuses[0])}"
-    else:
-        text += f" The {what} vary: {_join(parts)}"
-    return text + "."
 
 
 def _clause(pred: str, facts: Sequence[Any], entities: Mapping[str, Entity], limit: int) -> str:

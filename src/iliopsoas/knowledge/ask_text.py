@@ -1,4 +1,4 @@
-"""Reading a question: normalisation, the lay-word lexicon, typo repair, entity spotting, intents.
+"""Reading a question: normalisation, the lay-word lexicon, typo repair and entity spotting.
 
 Everything here is a pure function of the question text and of an :class:`AliasIndex` built once
 from the atlas's entity names and synonyms. Matching is deterministic: exact n-gram look-ups first,
@@ -89,9 +89,6 @@ LAY_WORDS: dict[str, str] = {
     "backbone": "vertebral-column",
 }
 
-# The iliopsoas family: the structures the article FAQs (and most users) ask about.
-FAMILY = ("psoas-major", "psoas-minor", "iliacus", "iliopsoas", "psoas")
-
 # Words that never name an entity and must never be "repaired" into one.
 COMMON_WORDS = frozenset(
     """
@@ -165,7 +162,7 @@ class AliasIndex:
     """Every name an entity can be called by, normalised, mapped to its entity id.
 
     ``aliases`` maps a normalised alias (one or more words) to an entity id; ``vocabulary`` holds
-    every word that occurs in an alias or in an intent keyword, which is what typo repair aims at.
+    every word that occurs in an alias or in the passages of the index, which is what typo repair aims at.
     """
 
     aliases: Mapping[str, str]
@@ -177,7 +174,7 @@ class AliasIndex:
 
 
 def build_alias_index(names: Iterable[tuple[str, Iterable[str]]], keywords: Iterable[str]) -> AliasIndex:
-    """Build the alias index from ``(entity_id, [name, synonym, ...])`` pairs and intent keywords."""
+    """Build the alias index from ``(entity_id, [name, synonym, ...])`` pairs and the index's own words."""
     aliases: dict[str, str] = {}
     for entity_id, entity_names in names:
         for name in [entity_id.replace("-", " "), *entity_names]:
@@ -281,65 +278,3 @@ def _exact(tokens: list[str], index: AliasIndex, sizes: Iterable[int], taken: li
                 found.append(Mention(entity, i, i + n, span, 1.0))
                 for j in range(i, i + n):
                     taken[j] = True
-
-
-# ---------------------------------------------------------------------------------------------
-# Intents. Patterns run on the repaired, singularised text. Order matters only for ties.
-# ---------------------------------------------------------------------------------------------
-
-INTENT_PATTERNS: dict[str, str] = {
-    "claim": r"\b(is it true|true that|is it a myth|myth that|true or false|i (read|heard) that|is it correct that|really true)\b",
-    "origin": r"\b(origin|originate|arise|arises|start|starts|come from|comes from|come off|comes off|begin|begins|proximal attachment)\b",
-    "insertion": r"\b(insert|insertion|inserts|distal attachment|end up|join|joins|merge|merges|blend|blends|converge)\b",
-    "attachment": r"\b(attach|attached|attachment|anchor|anchored)\b",
-    "innervation": r"\b(nerve supply|innervation|innervate|innervates|nerve|spinal level|root|control)\b",
-    "supply": r"\b(supply|supplies|supplied)\b",
-    "blood_supply": r"\b(blood|artery|arterial|vascular|vascular supply|feed|feeds)\b",
-    "crosses_joint": r"\b(joint muscle|cross|crosses|go over|goes over|span|spans|how many joint)\b|\bjoints?\b.*\b(act|acts|work|works|move|moves|operate)( on)?\b",
-    "antagonist": r"\b(antagonist|antagonistic|oppose|opposes|opposing|opposite|against)\b",
-    "synergist": r"\b(synergist|synergistic|work with|works with|work together|assist|assists)\b|\bmuscles? (that |which )?helps? (the |my )?\w+",
-    "action": r"\bsit(ting)? up\b|\b(lift|lifts|lifting|raise|raises|raising|bend|bends|bending|function|action|contract|contracts|contraction|extend|extends|extension|extensor|abduct|abducts|abduction|adduct|adducts|adduction|what (do|does)( [a-z ]{1,40}?)? do\b|movement|move|moves|role|job|rotate|rotates|rotation|flex|flexes|flexion|stabilise|stabilize|stabilises|stabilizes|stabilisation|stabilization|produce|strongest)\b",
-    "connection": r"\b(organ|kidney|diaphragm|breathing|breath|breathe|connected|connect|connection|linked|link|else is connected)\b",
-    "variant": r"\b(born without|without a|lack|lacks|lacking|how many people|everyone have|everybody have|how common|prevalence|absent|missing|percentage|percent|present in|some people|variation|variant)\b",
-    "difference": r"\b(difference|different|differ|versus|vs|compare|comparison|same muscle)\b",
-    "which_muscle": r"\b(know if|tell if|tell whether|know whether|how do i know)\b.*\b(or)\b",
-    "definition": r"^((what|who) (is|are)|tell me about|describe|explain|what do you know about) (a |an |the |my )?",
-    "property": r"\b(length|long|size|big|large|small|weight|heavy|mass|volume|cross sectional|area|pennation|fibre|fiber|thick|strong|force)\b",
-    "composition": r"\b(make up|made up|made of|consist|consists|composed|part of)\b",
-    "location": r"\b(where is|where are|located|location|lie|lies|retroperitoneal|behind|in front of|beneath|underneath|sits? between)\b",
-    "why_turn_out": r"\b(leg|foot|feet|knee|thigh|toe)s? (turn|turns|rotate|rotates|roll|rolls|point|points|fall|falls|flop|flops)( \w+)? out(ward|wards)?\b|\bturn(ed|s)? out(ward|wards)?\b",
-    "why_arch": r"\b(back|spine|lumbar)( \w+)? (arch|arches|arched|curve|curves|sway)\b|\b(arch|arched|arches|arching) (my |the |in my )?(lower |low )?back\b|\blordosis\b",
-    "why_hip_out": r"\bhip (go|goes|going|went|pop|pops) out\b|\bpelvi(s|c)( \w+)? (rotated|rotate|twisted|tilted|tilt|out)\b|\btwisted pelvi",
-    "why_pillow": r"\bpillow\b",
-    "why_tight": r"\b(why|cause|causes|caused|reason).*\btight\b|\btight\b.*\b(why|cause|causes|from)\b|\bsitting\b.*\b(shorten|tight|short)\b",
-    "pain": r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b",
-    "stretch": r"\b(stretch|stretches|stretching|lengthen|lunge)\b",
-    "strengthen": r"\b(strengthen|strengthening|weak|rep|set|exercise)\b",
-    "release": r"\b(release|releasing|massage|pressure|foam roller|foam roll|roller|trigger point|hip hook|press|pressing|compression|knot)\b",
-    "what_to_do": r"\bwhat can i do\b|\bhow (do|can) i (fix|help|treat|loosen|relax)\b",
-    "reach": r"\b(reach|reaches|touch|touches|get to|access)\b",
-}
-
-_COMPILED = {name: re.compile(p) for name, p in INTENT_PATTERNS.items()}
-
-INTENT_KEYWORDS = tuple(
-    w
-    for p in INTENT_PATTERNS.values()
-    for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))
-    if w not in {"what", "does", "where", "which", "that", "true"}
-)
-
-
-def _crude_singular(word: str) -> str:
-    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "as", "os")):
-        return word[:-1]
-    return word
-
-
-def detect_intents(text: str) -> list[str]:
-    """Names of the intents whose pattern occurs in ``text`` (normalised), in pattern order.
-
-    Patterns are tried on the text as given and with plural endings removed ("organs", "nerves").
-    """
-    single = " ".join(_crude_singular(w) for w in text.split())
-    return [name for name, rx in _COMPILED.items() if rx.search(text) or rx.search(single)]

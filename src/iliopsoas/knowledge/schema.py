@@ -57,6 +57,7 @@ class Kind(StrEnum):
     organ_system = "organ_system"
     region = "region"
     receptor = "receptor"
+    clinical_test = "clinical_test"  # an examination such as the Thomas test (how done, how read)
 
 
 class Laterality(StrEnum):

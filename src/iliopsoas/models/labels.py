@@ -150,6 +150,20 @@ def coordinate_label(name: str) -> str:
     return _with_side(_words(stem), side)
 
 
+BODIES = {"femur": "Femur", "tibia": "Tibia", "patella": "Patella", "innominate": "Hip bone", "pelvis": "Pelvis",
+          "sacrum": "Sacrum", "torso": "Trunk (T12 and above)", "calcn": "Heel bone", "talus": "Talus", "toes": "Toes"}
+_LUMBAR = re.compile(r"^lumbar(?P<n>\d)$")
+
+
+def body_label(name: str) -> str:
+    """A readable label for a body name (any model): ``lumbar3`` -> "L3 vertebra", ``femur_r`` -> "Femur (right)"."""
+    stem, side = split_side(name)
+    m = _LUMBAR.match(stem)
+    if m:
+        return f"L{m['n']} vertebra"
+    return _with_side(BODIES.get(stem) or _words(stem), side)
+
+
 def muscle_label(name: str) -> str:
     """A readable label for a muscle, a fascicle or a muscle group name (any model)."""
     stem, side = split_side(name)

@@ -1,4 +1,7 @@
-"""``/api/ask``: offline answers from the atlas, with the statements and sources they rest on."""
+"""``/api/ask``: offline answers from what the project knows, with the statements and sources they rest on.
+
+The response is :class:`iliopsoas.knowledge.ask.Answer`, the same model the CLI prints with ``--json``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from iliopsoas.knowledge.ask import Answer as AnswerOut
 from iliopsoas.web.schemas import AskIn
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
 
-@router.post("/ask")
+@router.post("/ask", response_model=AnswerOut)
 def ask(request: Request, body: AskIn) -> Any:
-    """Answer a question, or say honestly that the sources do not cover it (``answered: false``)."""
+    """Answer a question (``kind: answer``), refuse honestly (``refusal``) or lead with safety (``safety``)."""
     from iliopsoas.knowledge import DataError
     from iliopsoas.knowledge.ask import Answer
     from iliopsoas.knowledge.ask import ask as answer_question

@@ -22,6 +22,38 @@ def _atlas(request: Request) -> Any:
         raise HTTPException(503, f"the atlas data is broken ({len(exc.problems)} problem(s)): {exc.problems[0]}") from None
 
 
+#: words that mark a parenthesis in a source title as our own note, not part of the title
+_NOTE_WORDS = ("descriptive", "subtitle", "main title", "left out", "see the", "citing", "quoting", "summary of",
+               "summarising")
+
+
+def title_parts(title: str) -> tuple[str, str | None]:
+    """``(title, form)``: a trailing parenthesis is split off; it is dropped when it is our own note
+    ("descriptive", "main title; subtitle left out") and kept as the text's form otherwise
+    ("encyclopaedia entry")."""
+    import re
+
+    m = re.match(r"^(?P<t>.*\S)\s*\((?P<n>[^()]*)\)\s*$", title)
+    if m is None:
+        return title, None
+    note = m["n"].strip()
+    if any(w in note.lower() for w in _NOTE_WORDS):
+        kept = [part.strip() for part in re.split(r"[;,]", note)
+                if part.strip() and not any(w in part.lower() for w in _NOTE_WORDS)]
+        return m["t"], ", ".join(kept) or None
+    return m["t"], note
+
+
+def source_brief(sid: str, src: Any) -> SourceBrief:
+    """One source for the page: clean title, author-year, full citation and link (knowledge.citation)."""
+    from iliopsoas.knowledge.citation import cite, link, short_cite
+
+    title, form = title_parts(src.title)
+    clean = src.model_copy(update={"title": title}) if hasattr(src, "model_copy") else src
+    return SourceBrief(id=sid, title=title, kind=src.kind.value, year=src.year, url=src.url, short=short_cite(clean),
+                       cite=cite(clean), link=link(clean), form=form)
+
+
 def fact_out(atlas: Any, f: Any) -> FactOut:
     from iliopsoas.knowledge.store import fact_to_dict, literal_text
 
@@ -32,7 +64,8 @@ def fact_out(atlas: Any, f: Any) -> FactOut:
     sources = []
     for s in d["sources"]:
         src = atlas.sources.get(s["source"])
-        sources.append({**s, "title": src.title if src else None})
+        brief = source_brief(s["source"], src) if src else None
+        sources.append({**s, "title": brief.title if brief else None, "short": brief.short if brief else s["source"]})
     return FactOut(
         id=d["id"], subject=d["subject"], subject_name=subj.name if subj else f.subject, predicate=d["predicate"],
         object=d["object"], object_name=obj.name if obj else None, text=text, qualifiers=d["qualifiers"],
@@ -92,10 +125,7 @@ def entity(request: Request, name: str) -> EntityOut:
     conflicts = [_conflict_out(atlas, c) for c in conflict_ids if c in atlas.conflicts]
     src_ids = {s["source"] for f in (*facts, *mentioned) for s in f.sources}
     src_ids |= {s["source"] for c in conflicts for f in c.statements for s in f.sources}
-    sources = {
-        sid: SourceBrief(id=sid, title=src.title, kind=src.kind.value, year=src.year, url=src.url)
-        for sid in sorted(src_ids) if (src := atlas.sources.get(sid)) is not None
-    }
+    sources = {sid: source_brief(sid, src) for sid in sorted(src_ids) if (src := atlas.sources.get(sid)) is not None}
     return EntityOut(id=e.id, name=e.name, kind=e.kind.value, latin=e.latin, summary=e.summary,
                      synonyms=list(e.synonyms), laterality=e.laterality.value, facts=facts, mentioned_by=mentioned,
                      conflicts=conflicts, sources=sources)
@@ -113,3 +143,24 @@ def counts(request: Request) -> dict[str, Any]:
     """Sizes of the atlas (entities, statements, sources, claims by verdict, conflicts)."""
     result: dict[str, Any] = _atlas(request).counts()
     return result
+
+
+@router.get("/entities/{name}/where")
+def where(request: Request, name: str) -> dict[str, Any]:
+    """Where the structure is in our model: the bundled model at its neutral pose with the structure's
+    muscles, bones or joints marked (``in_model`` false when the model does not have it)."""
+    from iliopsoas.knowledge import UnknownName
+    from iliopsoas.web.atlas_where import scene
+
+    atlas = _atlas(request)
+    if not name.strip() or len(name) > 200:
+        raise HTTPException(422, "name: expected 1-200 characters")
+    try:
+        e = atlas.resolve(name)
+    except UnknownName:
+        raise HTTPException(404, f"unknown name {name!r}") from None
+    try:
+        view = request.app.state.settings.posture_view()
+    except Exception as exc:  # the model is optional for the atlas: say so
+        raise HTTPException(503, f"the model cannot be loaded: {exc}") from None
+    return scene(e.id, view)

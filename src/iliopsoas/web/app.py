@@ -43,6 +43,7 @@ class Settings:
     _view: Any = field(default=None, repr=False)
     _posture_view: Any = field(default=None, repr=False)
     _figures: Any = field(default=None, repr=False)
+    _uploaded: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def atlas(self) -> Any:
@@ -51,8 +52,10 @@ class Settings:
         return load_atlas(self.atlas_dir)
 
     def view(self) -> Any:
-        """The model view, built once (the model takes about a second to build)."""
+        """The model view, built once (the model takes about a second to build), or the one the user loaded."""
         with self._lock:
+            if self._uploaded is not None:
+                return self._uploaded
             if self._view is None:
                 self._view = _build_view(self)
             return self._view
@@ -60,11 +63,30 @@ class Settings:
     def posture_view(self) -> Any:
         """The bundled lumbopelvic model (what the posture library solves), whatever ``--osim`` shows."""
         if self.osim is None:
-            return self.view()
+            with self._lock:
+                if self._view is None:
+                    self._view = _build_view(self)
+                return self._view
         with self._lock:
             if self._posture_view is None:
                 self._posture_view = _build_view(Settings(geometry=None))
             return self._posture_view
+
+    def use_model(self, model: Any, filename: str | None) -> None:
+        """Show ``model`` (loaded from a file the user picked) on the Model page; None goes back to the start-up model.
+        The posture page keeps solving the bundled model either way."""
+        from iliopsoas.web.scene import make_view
+
+        with self._lock:
+            if model is None:
+                self._uploaded = None
+            else:
+                self._uploaded = make_view(model, None, {})
+                self.cache["uploaded-name"] = filename
+
+    def uploaded(self) -> bool:
+        """Whether the Model page shows a model the user loaded (POST /api/model/osim)."""
+        return self._uploaded is not None
 
     def exercise_figures(self) -> Any:
         """The exercise figures and length changes (:class:`iliopsoas.care.exercise_figures.FigureStore`),
@@ -121,6 +143,15 @@ def plotly_js_path() -> Path:
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI's files as shipped in the swagger-ui-bundle-v2 wheel (None if it is not installed)."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
     for e in errors:
@@ -168,7 +199,7 @@ def create_app(
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
     figures_dir : where exercise figures are kept once drawn (default: the user cache folder).
     """
-    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture
+    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture, api_quiz
 
     settings = Settings(
         db=Path(db) if db is not None else None,
@@ -183,7 +214,7 @@ def create_app(
         version=__version__,
         description="A local app over the hip-flexor atlas, questions, the musculoskeletal model and care. "
         "Informs, never diagnoses.",
-        docs_url=None,  # FastAPI's Swagger page loads its assets from a CDN; /api/docs is our own
+        docs_url=None,  # FastAPI's Swagger page loads its assets from a CDN; /api/docs is ours, with local assets
         redoc_url=None,
     )
     app.state.settings = settings
@@ -233,6 +264,7 @@ def create_app(
     app.include_router(api_posture.router)
     app.include_router(api_care.router)
     app.include_router(api_exercises.router)
+    app.include_router(api_quiz.router)
 
     @app.get("/api/health", tags=["app"])
     def health() -> dict[str, Any]:
@@ -243,6 +275,9 @@ def create_app(
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="text/javascript")
 
+    swagger = swagger_ui_dir()
+    if swagger is not None:  # Swagger UI's assets from the swagger-ui-bundle-v2 wheel: the API page works offline
+        app.mount("/static/vendor/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -19,8 +19,9 @@ from iliopsoas.web.vtp import Mesh
 
 Array = NDArray[np.float64]
 
-#: Coordinates offered as sliders: hip, lumbar and pelvic tilt (rotational, independent).
-SLIDER_PATTERN = re.compile(r"^(hip_(flexion|adduction|rotation)_[rl]|lumbar_\w+|L\d_[LS]\d_\w+|T12_L1_\w+|pelvis_tilt)$")
+#: Coordinates offered as sliders: hip, knee, lumbar and pelvic tilt (rotational, independent).
+SLIDER_PATTERN = re.compile(
+    r"^(hip_(flexion|adduction|rotation)_[rl]|knee_angle_[rl]|lumbar_\w+|L\d_[LS]\d_\w+|T12_L1_\w+|pelvis_tilt)$")
 MAX_SWEEP_POINTS = 121
 
 
@@ -75,24 +76,61 @@ def pose_vector(view: View, values: Mapping[str, float]) -> Array:
     return q
 
 
-def skeleton(view: View, q: Array) -> dict[str, Any]:
-    """Bones as segments from each parent body's origin to its child's (the joint centres), in m.
+def joint_centres(model: Any, R: Array, p: Array) -> Array:
+    """``(n_joints, 3)`` joint centres in ground for one pose's body transforms ``R`` (n_bodies, 3, 3), ``p``."""
+    return np.array([R[j.parent] @ j.parent_translation + p[j.parent] for j in model.joints])
 
-    Returns ``{"segments": [{"parent", "child", "from" (3,), "to" (3,)}], "origins": {body: (3,)}}``
-    for the single pose ``q`` ``(n_coordinates,)``.
+
+def skeleton(view: View, q: Array) -> dict[str, Any]:
+    """Bones as segments between joint centres, in m, for the single pose ``q`` ``(n_coordinates,)``.
+
+    Each body runs from the joint that carries it to each joint it carries; a body that carries
+    none (a shank, the trunk) ends at the point as far beyond its mass centre as the joint is
+    before it. Returns ``{"segments": [{"body", "label", "parent", "child", "from" (3,), "to" (3,)}],
+    "origins": {body: (3,)}}`` (``parent`` is the segment's body, ``child`` the body at its far end
+    or ``""``).
     """
     from iliopsoas.mechanics import body_transforms
+    from iliopsoas.models.labels import body_label
 
-    _, p = body_transforms(view.model, q[None, :])
-    origins = p[0]
+    model = view.model
+    R, p = body_transforms(model, q[None, :])
+    R, origins = R[0], p[0]
+    centres = joint_centres(model, R, origins)
+    proximal = {j.child: k for k, j in enumerate(model.joints)}
+    carries: dict[int, list[int]] = {}
+    for k, j in enumerate(model.joints):
+        carries.setdefault(j.parent, []).append(k)
     segs = []
-    for j in view.model.joints:
-        if j.parent == 0:
+    for b in range(1, len(model.bodies)):
+        if b not in proximal:
             continue
-        segs.append({"parent": view.model.bodies[j.parent].name, "child": view.model.bodies[j.child].name,
-                     "from": origins[j.parent].tolist(), "to": origins[j.child].tolist()})
+        start = centres[proximal[b]]
+        ends = [(model.bodies[model.joints[k].child].name, centres[k]) for k in carries.get(b, [])]
+        if not ends:
+            com = np.asarray(model.bodies[b].mass_center, dtype=float)
+            at = np.asarray(model.joints[proximal[b]].child_translation, dtype=float)
+            if np.linalg.norm(com - at) > 1e-3:
+                ends = [("", R[b] @ (2 * com - at) + origins[b])]
+        name = model.bodies[b].name
+        for child, end in ends:
+            if np.linalg.norm(end - start) < 1e-4:
+                continue
+            segs.append({"body": name, "label": body_label(name), "parent": name, "child": child,
+                         "from": np.round(start, 5).tolist(), "to": np.round(end, 5).tolist()})
     return {"segments": segs,
-            "origins": {b.name: origins[k].tolist() for k, b in enumerate(view.model.bodies) if k}}
+            "origins": {bd.name: origins[k].tolist() for k, bd in enumerate(model.bodies) if k}}
+
+
+def bounds(view: View, q: Array) -> list[list[float]]:
+    """``[[x, y, z] min, [x, y, z] max]`` (m) of the bones (segments and meshes) at pose ``q``."""
+    sk = skeleton(view, q)
+    pts = [s["from"] for s in sk["segments"]] + [s["to"] for s in sk["segments"]]
+    for m in posed_meshes(view, q):
+        v = np.asarray(m["vertices"])
+        pts += [v.min(axis=0).tolist(), v.max(axis=0).tolist()]
+    a = np.asarray(pts, dtype=float).reshape(-1, 3)
+    return [np.round(a.min(axis=0), 4).tolist(), np.round(a.max(axis=0), 4).tolist()]
 
 
 def muscle_paths(view: View, q: Array, groups: Sequence[str]) -> list[dict[str, Any]]:
@@ -153,3 +191,57 @@ def moment_arm_sweep(view: View, q: Array, group: str, coordinate: str, *, sweep
     r = moment_arms(model, Q, [coordinate], muscles=fascicles)[:, :, 0]
     return {"sweep_values": xs.tolist(), "fascicles": fascicles, "moment_arms": r[:n_points].tolist(),
             "current_value": float(q[s]), "current": r[n_points].tolist()}
+
+
+#: quantity -> (unit, how the fascicles are combined)
+QUANTITIES = {"moment_arm": ("cm", "mean"), "length": ("cm", "mean"), "fiber_length": ("% of optimal", "mean"),
+              "passive_force": ("N", "sum"), "active_force": ("N", "sum")}
+
+
+def quantity_sweep(view: View, q: Array, group: str, quantity: str, coordinate: str, *, sweep: str | None = None,
+                   exact: bool = False, activation: float = 1.0, n_points: int = 41) -> dict[str, Any]:
+    """One quantity of ``group``'s fascicles while ``sweep`` runs over its range (others stay at ``q``).
+
+    ``quantity``: ``moment_arm`` about ``coordinate`` (cm; OpenSim's definition or, with ``exact``,
+    -dL/dq), ``length`` (muscle-tendon length, cm), ``fiber_length`` (% of optimal fibre length,
+    relaxed), ``passive_force`` (tendon force of the relaxed muscle, N), ``active_force`` (the
+    active fibre force along the tendon at ``activation``, N). Returns ``{"sweep_values" (n,) rad,
+    "fascicles", "values" (n, m), "current_value" rad, "current" (m,), "unit", "aggregate"}``;
+    a value the muscle model cannot give (no muscle parameters) is NaN.
+    """
+    from iliopsoas.mechanics import moment_arms, muscle_lengths
+
+    if quantity not in QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
+    model = view.model
+    if group not in view.groups:
+        raise KeyError(f"unknown muscle {group!r}; expected one of {', '.join(view.groups)}")
+    slider_names = [model.coordinates[i].name for i in view.sliders]
+    for label, name in (("coordinate", coordinate), ("sweep", sweep or coordinate)):
+        if name not in slider_names:
+            raise KeyError(f"{label} {name!r} is not one of the model's sliders ({', '.join(slider_names)})")
+    if not 2 <= n_points <= MAX_SWEEP_POINTS:
+        raise ValueError(f"points must be 2-{MAX_SWEEP_POINTS}, got {n_points}")
+    s = model.coordinate_index(sweep or coordinate)
+    lo, hi = model.coordinates[s].range
+    xs = np.linspace(lo, hi, n_points)
+    Q = np.repeat(q[None, :], n_points + 1, axis=0)
+    Q[:n_points, s] = xs
+    fascicles = list(view.groups[group])
+    if quantity == "moment_arm":
+        v = 100.0 * moment_arms(model, Q, [coordinate], exact, muscles=fascicles)[:, :, 0]
+    elif quantity == "length":
+        v = 100.0 * muscle_lengths(model, Q, fascicles)
+    else:
+        from iliopsoas.mechanics.forces import muscle_forces
+
+        st = muscle_forces(model, Q, activation if quantity == "active_force" else 0.0, muscles=fascicles)
+        if quantity == "fiber_length":
+            v = 100.0 * np.asarray(st.normalized_fiber_length)
+        elif quantity == "passive_force":
+            v = np.asarray(st.passive_fiber_force) * np.cos(np.asarray(st.pennation_angle))
+        else:
+            v = np.asarray(st.active_fiber_force) * np.cos(np.asarray(st.pennation_angle))
+    unit, agg = QUANTITIES[quantity]
+    return {"sweep_values": xs.tolist(), "fascicles": fascicles, "values": v[:n_points], "current_value": float(q[s]),
+            "current": v[n_points], "unit": unit, "aggregate": agg}

@@ -41,6 +41,10 @@ class SourceBrief(BaseModel):
     kind: str | None = None
     year: int | None = None
     url: str | None = None
+    short: str = Field("", description="author-year (or publisher) for inline mentions, e.g. 'Bandy et al. 1997'")
+    cite: str = Field("", description="author, year, title, journal and DOI/link as one readable citation")
+    link: str | None = Field(None, description="https://doi.org/... when the source has a DOI, else its URL")
+    form: str | None = Field(None, description="what kind of text it is, when the record says (e.g. 'encyclopaedia entry')")
 
 
 class FactOut(BaseModel):
@@ -108,11 +112,22 @@ class CoordinateOut(BaseModel):
     min_deg: float
     max_deg: float
     default_deg: float
+    label: str = Field("", description="anatomical label, e.g. 'Hip flexion (right)'")
 
 
 class MuscleGroupOut(BaseModel):
     name: str
     fascicles: list[str]
+    label: str = Field("", description="anatomical label, e.g. 'Psoas major (right)'")
+    fascicle_labels: list[str] = Field(default_factory=list,
+                                       description="one per fascicle, e.g. 'Psoas major, L3 transverse-process fascicle (right)'")
+
+
+class MeshOut(BaseModel):
+    body: str
+    label: str
+    vertices: int
+    faces: int
 
 
 class ModelInfo(BaseModel):
@@ -122,7 +137,14 @@ class ModelInfo(BaseModel):
     muscles: list[MuscleGroupOut]
     default_muscle: str
     default_coordinate: str
-    meshes: int = Field(description="number of bone meshes loaded from the Geometry folder")
+    meshes: int = Field(description="number of bone meshes in the scene")
+    mesh_source: str = Field("", description="where the bone meshes come from (shipped simplified Pose2Sim meshes, "
+                                             "a --geometry folder, or none: bones drawn as segments)")
+    bone_meshes: list[MeshOut] = Field(default_factory=list, description="the scene's bone meshes by body")
+    bounds_m: list[list[float]] = Field(default_factory=list,
+                                        description="[[x, y, z] min, [x, y, z] max] of the default scene, m (camera framing)")
+    quantities: list[str] = Field(default_factory=list, description="what POST /api/model/curves can compute")
+    loaded_file: str | None = Field(None, description="the .osim file loaded through POST /api/model/osim, if any")
 
 
 Degrees = dict[str, float]
@@ -164,6 +186,61 @@ class MomentArmOut(BaseModel):
     current_deg: float
     current_cm: list[float]
     mean_current_cm: float
+
+
+Quantity = Literal["moment_arm", "length", "fiber_length", "passive_force", "active_force"]
+
+
+class CurvesIn(_In):
+    muscle: str = Field(min_length=1, max_length=200, description="a muscle group from GET /api/model",
+                        examples=["psoas_major_r"])
+    quantity: Quantity = Field("moment_arm", description="moment_arm (cm), length (muscle-tendon, cm), fiber_length "
+                               "(% of optimal), passive_force (N, relaxed), active_force (N, at `activation`)")
+    coordinate: str = Field(min_length=1, max_length=200, description="the coordinate a moment arm is about",
+                            examples=["hip_flexion_r"])
+    sweep: str | None = Field(None, max_length=200, description="the coordinate on the x axis (default: coordinate)")
+    coordinates: Degrees = Field(default_factory=dict, description="the rest of the pose, degrees")
+    exact: bool = Field(False, description="moment arm as the exact -dL/dq instead of OpenSim's computeMomentArm")
+    activation: float = Field(1.0, ge=0.0, le=1.0, description="activation for active_force")
+    points: int = Field(41, ge=2, le=121)
+
+
+class BandOut(BaseModel):
+    source: str = Field(description="source key, e.g. BLEMKER2005")
+    citation: str
+    series: str = Field(description="'upper'/'lower' bound of a band, or one curve ('subject 1', 'women')")
+    muscle: str
+    coordinate: str
+    angle_deg: list[float]
+    value: list[float] = Field(description="moment arm, cm, OpenSim sign convention")
+
+
+class CurvesOut(BaseModel):
+    muscle: str
+    muscle_label: str
+    quantity: str
+    unit: str
+    method: str = Field(description="how the values were computed")
+    coordinate: str
+    coordinate_label: str
+    sweep: str
+    sweep_label: str
+    sweep_deg: list[float]
+    fascicles: list[str]
+    fascicle_labels: list[str]
+    values: list[list[float | None]] = Field(description="(points, fascicles)")
+    aggregate: str = Field(description="'mean' (lengths, moment arms) or 'sum' (forces) of the fascicles")
+    aggregate_values: list[float | None]
+    current_deg: float
+    current: list[float | None]
+    current_aggregate: float | None
+    bands: list[BandOut] = Field(default_factory=list, description="published curves for this muscle and coordinate")
+
+
+class OsimUploadIn(_In):
+    filename: str = Field(min_length=1, max_length=200, description="the file's name (shown on the page)",
+                          examples=["Rajagopal2016.osim"])
+    text: str = Field(min_length=1, description="the .osim XML text (at most MAX_OSIM_BYTES)")
 
 
 # ------------------------------------------------------------------------------------------ care

@@ -1,18 +1,22 @@
-// API page: the operations of /openapi.json as a table (no Swagger UI: its assets live on another site).
+// API page: Swagger UI (assets served from the swagger-ui-bundle-v2 wheel, no network) over /openapi.json,
+// with "try it out" on; the API token of this tab, if any, is sent with every request.
 "use strict";
 (function () {
-  const { api, el, show, fail } = window.ilio;
-  document.addEventListener("DOMContentLoaded", async () => {
-    try {
-      const doc = await api("/openapi.json");
-      const rows = [];
-      for (const [path, ops] of Object.entries(doc.paths)) {
-        for (const [method, op] of Object.entries(ops)) {
-          rows.push(el("tr", {}, el("td", {}, el("code", {}, method.toUpperCase())), el("td", {}, el("code", {}, path)),
-            el("td", {}, op.summary || "", op.description ? el("div", { class: "small muted" }, op.description.replace(/``/g, "")) : null)));
-        }
-      }
-      show("api-ops", rows);
-    } catch (err) { fail("api-ops", err); }
+  document.addEventListener("DOMContentLoaded", () => {
+    if (typeof window.SwaggerUIBundle !== "function") {
+      window.ilio.fail("swagger-ui", new Error("Swagger UI is not installed (the swagger-ui-bundle-v2 package); the schema is at /openapi.json"));
+      return;
+    }
+    window.SwaggerUIBundle({
+      url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, // deep links nest a link in each button (axe: nested-interactive)
+      tryItOutEnabled: true, validatorUrl: null,
+      docExpansion: "list", defaultModelsExpandDepth: 0, displayRequestDuration: true,
+      requestInterceptor: (req) => {
+        const t = sessionStorage.getItem("iliopsoas-token");
+        if (t) req.headers["Authorization"] = "Bearer " + t;
+        return req;
+      },
+      onComplete: () => { document.body.dataset.swagger = "ready"; },
+    });
   });
 })();

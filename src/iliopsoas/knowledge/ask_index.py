@@ -1,0 +1,473 @@
+"""The Ask index: every passage of :mod:`ask_docs` in an SQLite FTS5 table (stdlib, BM25), plus how a
+question is read into a query.
+
+Reading a question (all features of the index, no intent rules):
+
+* normalise, drop left/right ("my left psoas" is the psoas), singularise plurals;
+* repair typos against the index's own vocabulary (every word of every passage and entity name);
+* spot entity names and lay words ("thigh bone", "hip flexor") with the alias index; each named
+  entity becomes one index token (``entpsoasmajor``) that matches the passages about it;
+* search FTS5 with BM25 over three fields (names, the cue words people use for that kind of fact,
+  the rest), then re-rank the best 60 with a few transparent features: does the passage's subject
+  match what the question names, do its cue words occur, is it only an article's word, does it
+  carry the number a "how long" question wants.
+
+The index is built once per atlas by :class:`AskIndex` (an explicit object; :func:`ask` keeps one
+per atlas). The passages it is built from are cached on disk (``ILIOPSOAS_CACHE_DIR`` or the user
+cache folder, ``ask-index/<digest>.pickle``; ``ILIOPSOAS_CACHE_DIR=""`` turns it off), named by a
+digest of every input file and of the code that builds them, so an edit never meets a stale cache;
+the FTS5 table itself lives in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from iliopsoas.knowledge.ask_docs import (
+    KIND_WORDS,
+    PROTOCOLS_FILE,
+    Doc,
+    build_docs,
+    entity_token,
+    load_protocols,
+)
+from iliopsoas.knowledge.ask_safety import SafetyMatcher
+from iliopsoas.knowledge.ask_text import (
+    COMMON_WORDS,
+    AliasIndex,
+    Mention,
+    build_alias_index,
+    find_mentions,
+    normalise,
+    repair,
+    strip_sides,
+)
+from iliopsoas.knowledge.safety import SafetyData
+
+# Words that name a structure only loosely; a question naming something more specific is about that.
+GENERIC_WORDS = frozenset(
+    "nerve nerves artery arteries vessel fascia ligament joint bone spine hip thigh knee foot leg skin trunk "
+    "abdomen belly back body organ organs muscle tendon pelvis groin buttock disc".split()
+)
+STOP = frozenset(
+    "a an the of to in on at by for and or is are was were be been i me my you your it its this "
+    "that these those there their they we our us can could should would will shall may might must have has "
+    "had with about into from as so if than then just also really please tell know".split()
+)
+# Everyday words that say nothing about the subject: never "unknown" to the index, never content.
+PLAIN = frozenset(
+    """am im not no do does did what which who whom whose when where why how want wanted need needs feel feels
+    felt get gets got getting make makes made think help good bad best better worse worst always often
+    sometimes still again thing things something anything someone everyone people person way ways kind sort
+    type lot lots bit little much many more most less least very too quite rather right left same different
+    other another each every all any some one two three first last new old now today here there yes okay ok
+    mean means said say says tell told ask asked answer question like just even also only well actually
+    probably maybe usually normally really etc go goes going went come comes coming put puts use used using
+    try trying able possible let lets look looks seem seems true false sure certain whether happen happens
+    else anyone everything nothing part parts area done""".split()
+)
+_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+_CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
+_NUMBER = re.compile(
+    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong)\b|\b(percentage|percent|share|"
+    r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
+    r"angle|pennation|physiological|moment arm|volume)\b"
+)
+_DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
+_DEFINE_WORDS = frozenset("what define describe explain who".split())
+# "what is the small muscle in front of the psoas major ...": the question seeks a structure it
+# does not name, so passages about other structures must not be pushed down.
+_SEEKING = re.compile(
+    r"^(what|which) (is|are) (the|a|an)( \w+){0,2}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
+    r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
+)
+_STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\b")
+_WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
+
+
+def _asked_part(question: str) -> str:
+    """The question without leading statements about the asker ("I have no fever, what ...?").
+
+    Clauses that state something about the person ("I", "my", "no ...") are context; when another
+    clause asks something of its own, only that one is the query.
+    """
+    clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
+    asking = [c for c in clauses if c and not _STATEMENT.search(c)]
+    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
+        return " ".join(asking)
+    return normalise(question)
+
+
+# "which muscles work with the iliopsoas" seeks other structures of the kind it names; "what nerve
+# supplies the iliacus" asks about the iliacus itself.
+_NOUN_KINDS = {"muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"), "bone": ("bone", "bony_landmark"),
+               "joint": ("joint",), "organ": ("organ", "organ_system"), "ligament": ("ligament",),
+               "tendon": ("tendon",), "vessel": ("vessel",), "arteri": ("vessel",), "artery": ("vessel",),
+               "structure": ()}
+_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
+# Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
+SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
+            "thickest": "largest", "biggest": "largest", "fibres": "fibre", "fibers": "fibre", "fiber": "fibre",
+            "pee": "urine", "tummy": "abdomen", "belly": "abdomen", "outward": "lateral", "inward": "medial",
+            "sideways": "lateral", "gut": "abdomen", "intestine": "organ", "intestines": "organ", "bowel": "organ",
+            "arch": "lordosis", "arches": "lordosis", "arched": "lordosis", "curve": "lordosis", "curved": "lordosis",
+            "outwards": "lateral", "turn": "rotate", "turns": "rotate", "flop": "rotate", "flops": "rotate",
+            "roll": "rotate", "rolls": "rotate", "lay": "lying", "sleeping": "lying", "bed": "lying",
+            "strech": "stretch", "loosen": "stretch", "fix": "stretch", "tight": "tightness",
+            "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm",
+            "flex": "flexion", "flexes": "flexion", "bend": "flexion", "bends": "flexion", "extend": "extension",
+            "extends": "extension", "abduct": "abduction", "abducts": "abduction", "adduct": "adduction",
+            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion"}
+
+
+_WORDS = re.compile(r"[a-z0-9%]+")
+_CACHE_VERSION = b"ask-index-1\0"
+_CODE = ("ask_docs.py", "ask_index.py", "ask_text.py", "ask_render.py", "safety.py")
+
+
+def _cache_key(atlas: Any) -> str | None:
+    """A digest of everything the passages are built from: the atlas files, the safety file, the care
+    protocols and the code that builds them. ``None`` when the atlas has no folder to read."""
+    folder = getattr(atlas, "data_dir", None)
+    if folder is None or not Path(folder).is_dir():
+        return None
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(_CACHE_VERSION)
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
+    files += [here / "data" / "safety.yaml", PROTOCOLS_FILE, *(here / c for c in _CODE)]
+    try:
+        for f in files:
+            h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    env = os.environ.get("ILIOPSOAS_CACHE_DIR")
+    if env == "":
+        return None  # explicitly disabled
+    try:
+        return (Path(env) if env else platformdirs.user_cache_path("iliopsoas")) / "ask-index"
+    except Exception:  # noqa: BLE001 - no usable home folder: build in memory every time
+        return None
+
+
+def _cache_get(key: str | None) -> dict[str, Any] | None:
+    folder = _cache_dir()
+    if key is None or folder is None:
+        return None
+    try:
+        with open(folder / f"{key}.pickle", "rb") as fh:
+            data = pickle.load(fh)  # noqa: S301 - our own file, named by the digest of its inputs
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    return data if isinstance(data, dict) and {"docs", "alias", "vocabulary", "personal_words"} <= set(data) else None
+
+
+def _cache_put(key: str | None, data: dict[str, Any]) -> None:
+    folder = _cache_dir()
+    if key is None or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{key}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(folder / f"{key}.pickle")
+        for stale in sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-8]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+_SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching question words to passage words: endings off, five letters kept."""
+    if len(word) > 4:
+        word = _SUFFIX.sub("", word)
+    return word[:5]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the index reads it."""
+
+    text: str  # normalised, whole (the safety check reads all of it)
+    tokens: tuple[str, ...]  # sides dropped, singular, typos repaired
+    mentions: tuple[Mention, ...]
+    entities: tuple[str, ...]  # named structures, specific ones first (generic words only if nothing else)
+    content: tuple[str, ...]  # content words outside the names
+    unknown: tuple[str, ...]  # content words the index has never seen
+    repaired: int
+    qtype: str  # yesno | number | definition | why | how | other
+    claim: bool
+    seeking: int = 0  # 2: "what is the muscle that ..."; 1: "which muscles ..." (the answer names a structure)
+    related: tuple[str, ...] = ()  # wholes and parts of the named structures (psoas major <-> iliopsoas)
+    key: tuple[str, ...] = ()  # content words that say what is asked (everyday words left out)
+    generic: bool = False  # only loose words ("hip", "nerve") name a structure
+    personal: bool = False  # the asker speaks about themselves ("my hip", "I")
+    implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
+    asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
+
+
+class AskIndex:
+    """Passages + FTS5 table + alias index + safety matcher for one atlas (built once, read-only).
+
+    Parameters
+    ----------
+    atlas:
+        a loaded :class:`~iliopsoas.knowledge.store.Atlas`.
+    protocols:
+        the care exercise records (default: the packaged library).
+    safety:
+        the safety data (default: the packaged safety file).
+    """
+
+    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None):
+        from iliopsoas.knowledge.safety import load_safety
+
+        self.atlas = atlas
+        self.safety = safety or load_safety()
+        self.matcher = SafetyMatcher(self.safety)
+        key = _cache_key(atlas) if protocols is None and safety is None else None
+        built = _cache_get(key)
+        if built is None:
+            built = self._build(atlas, load_protocols() if protocols is None else protocols)
+            _cache_put(key, built)
+        self.docs: tuple[Doc, ...] = built["docs"]
+        self.alias: AliasIndex = built["alias"]
+        self.vocabulary: frozenset[str] = built["vocabulary"]
+        self.personal_words: frozenset[str] = built["personal_words"]
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
+        self._db.executemany(
+            "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
+            ((n, d.names, d.cues, f"{d.body} {d.sentence}") for n, d in enumerate(self.docs)),
+        )
+        stems: dict[str, frozenset[str]] = {}
+        for d in self.docs:
+            if d.cues not in stems:
+                stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
+        self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
+        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(f"{d.names} {d.body} {d.sentence}".lower()))
+                          for d in self.docs}
+        self.by_subject: dict[str, list[Doc]] = {}
+        for d in self.docs:
+            if d.subject:
+                self.by_subject.setdefault(d.subject, []).append(d)
+        self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
+        self.claim_of: dict[str, tuple[str, ...]] = {}
+        for cid, c in atlas.claims.items():
+            for sid in c.statements:
+                self.claim_of[sid] = (*self.claim_of.get(sid, ()), cid)
+        self.kind_words = {d.id: frozenset(KIND_WORDS.get(str(d.extra.get("kind")), "").split())
+                           for d in self.docs if d.kind == "care"}
+        self.pain_words = frozenset("hurt hurts pain painful ache aches sore injury injured".split())
+        self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
+        self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
+                                    "reps set sets dose".split())
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.children: dict[str, tuple[str, ...]] = {}
+        for f in atlas.statements.values():
+            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
+                self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
+                self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
+
+    # -- reading a question ---------------------------------------------------------------
+
+    def analyse(self, question: str) -> Query:
+        full = normalise(question)
+        text = _asked_part(question)  # what is asked; ``full`` keeps what the asker says about themselves
+        raw = strip_sides(text).split()
+        tokens, repaired = repair(raw, self.alias)
+        mentions = find_mentions(tokens, self.alias)
+        specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
+        in_names = {j for m in mentions for j in range(m.start, m.end)}
+        content = tuple(
+            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP and t not in self.personal_words
+        )
+        key = tuple(t for t in content if t not in PLAIN)
+        # "type of joint is the hip": a named structure plus a word next to it in the question can
+        # name a more specific one ("hip joint"), which then comes first.
+        joined = [self.alias.aliases.get(f"{m.alias} {t}") or self.alias.aliases.get(f"{t} {m.alias}")
+                  for m in mentions for t in content]
+        entities = tuple(dict.fromkeys([e for e in joined if e] + [m.entity for m in (specific or mentions)]))
+        unknown = tuple(
+            t for t in key
+            if t not in self.vocabulary and t not in COMMON_WORDS and t.isalpha() and len(t) > 2
+        )
+        if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
+            content += ("action", "function")  # "what does X do" asks for its actions
+        if len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
+            content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
+        if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
+            content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
+        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        implied = False
+        if not entities and re.search(r"\b(my|i)\b", text) and re.search(r"\b(why|what can i do)\b", text):
+            family = ["iliopsoas", "psoas-major", "iliacus"]  # "why does my back arch": the hip flexors asked about
+            implied = True
+        related = tuple(dict.fromkeys(p for p in family if p not in entities))
+        generic = bool(mentions) and not specific
+        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
+            qtype = "compare"
+        elif _DEFINE.search(text) and entities and not key:
+            qtype = "definition"
+        elif _NUMBER.search(text):
+            qtype = "number"
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text:
+            qtype = "yesno"
+        elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
+            qtype = "why"
+        elif len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
+            qtype = "which_of"  # "how do I know if it is my psoas or my iliacus" asks how to tell them apart
+        elif re.search(r"\bwhat can i do\b|\bhow (can|do) i (fix|help|treat|loosen|relax|improve|get rid)\b|\bwhat helps\b", text):
+            qtype = "overview"
+        elif text.startswith(("how do", "how to", "how is", "how can", "how should", "how are")):
+            qtype = "how"
+        else:
+            qtype = "other"
+        which = _WHICH.search(text)
+        same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
+        seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
+        return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
+                     bool(_CLAIM.search(text)), seeking, related, key, generic,
+                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text)
+
+    def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
+        """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
+        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
+        plain_alias = build_alias_index(names, ())
+
+        def named_in(text: str) -> list[str]:
+            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
+
+        docs = build_docs(atlas, protocols, self.safety, named_in)
+        texts = [_WORDS.findall(f"{d.cues} {d.body} {d.sentence}".lower()) for d in docs]
+        words = {w for t in texts for w in t if w.isalpha()}
+        alias = build_alias_index(names, sorted(words))
+        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
+        # about the person asking, not about what is asked (the safety check reads them separately).
+        atlas_words = {w for d, t in zip(docs, texts, strict=True) if d.kind != "safety" for w in t}
+        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
+        return {
+            "docs": docs,
+            "alias": alias,
+            "vocabulary": alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab),
+            "personal_words": frozenset(sign_words - atlas_words),
+        }
+
+    def _kind_of(self, entity: str) -> str:
+        e = self.atlas.entities.get(entity)
+        return e.kind.value if e is not None else ""
+
+    # -- searching ------------------------------------------------------------------------
+
+    def _fts(self, terms: Iterable[str], limit: int) -> list[tuple[int, float]]:
+        uniq = list(dict.fromkeys(t for t in terms if t and re.fullmatch(r"[a-z0-9]+", t)))
+        if not uniq:
+            return []
+        match = " OR ".join(f'"{t}"' for t in uniq)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(p, 4.0, 2.0, 1.0) FROM p WHERE p MATCH ? ORDER BY bm25(p, 4.0, 2.0, 1.0) LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        return [(int(r), -float(s)) for r, s in rows]
+
+    def search(self, q: Query, limit: int = 60) -> list[tuple[Doc, float]]:
+        """Passages for ``q``, best first, with their re-ranked scores (higher is better)."""
+        terms = [entity_token(e) for e in (*q.entities, *q.related, *(m.entity for m in q.mentions))]
+        terms += list(q.content)
+        terms += [SYNONYMS.get(t, "") for t in q.content]
+        for m in q.mentions:
+            terms += m.alias.split()
+        hits = self._fts(terms, limit)
+        if not hits:
+            return []
+        top = max(s for _, s in hits) or 1.0
+        qstems = {_stem(t) for t in q.content}
+        kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
+        ents = set(q.entities)
+        weight = 0.3 if q.generic else 1.0
+        first = q.entities[0] if q.entities else None
+        out = []
+        for row, bm in hits:
+            d = self.docs[row]
+            s = bm / top
+            about = {d.subject, *d.objects} & ents
+            if q.seeking == 2:
+                s += 0.2 if about else 0.0
+            elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
+                s += weight * 0.3  # "which muscles work with X": X is the object of the answer
+            elif d.subject in ents:
+                s += weight * (0.8 if d.subject == first else 0.5)
+            elif about:
+                s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
+            elif {d.subject, *d.objects} & set(q.related):
+                s += weight * (0.15 if q.implied else 0.4)
+            elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
+                s -= 0.5
+            s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))
+            if kstems:  # how many of the question's own words the passage uses
+                s += 0.3 * len(kstems & self.doc_stems[d.id]) / len(kstems)
+            if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
+                s -= 0.2 if d.status == "consistent" else 0.5
+            if d.predicate == "definition" and q.qtype != "definition":
+                s -= 0.4
+            if d.predicate == "laterality" and not self.cue_stems[d.id] & qstems:
+                s -= 0.5
+            if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
+                s += 0.15
+            if d.predicate == "associated_condition" and self.pain_words & set(q.content):
+                s += 0.3
+            elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
+                s -= 0.3  # a program step does not explain a cause (its evidence may)
+            elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
+                s -= 0.3  # an article's assertion answers "is it true", not "how do I"
+            if d.kind == "care" and (q.qtype in ("how", "number", "overview") or self.care_words & set(q.content)):
+                s += 0.3
+            if q.qtype == "which_of":
+                s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
+                s -= 0.5 if d.kind == "care" else 0.0
+            if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
+                if self.kind_words.get(d.id, frozenset()) & set(q.content):
+                    s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
+                if d.predicate == {"how": "how", "number": "dose"}.get(q.qtype, ""):
+                    s += 0.3
+                if d.predicate == "evidence" and self.evidence_words & set(q.content):
+                    s += 0.4
+            if d.kind == "fact" and d.status in ("contradicted", "opinion") and not q.claim:
+                s -= 0.3
+            if q.claim and d.kind in ("claim", "verdict"):
+                s += 0.4
+            if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
+                s += 0.8
+            if q.qtype == "number" and d.number:
+                s += 0.3
+            if d.kind == "safety":
+                s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            out.append((d, s))
+        out.sort(key=lambda t: (-t[1], t[0].id))
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+

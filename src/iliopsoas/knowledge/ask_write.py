@@ -1,0 +1,532 @@
+"""Writing an answer from ranked passages: the direct answer first, a few cited facts, the evidence.
+
+The first sentence answers the question asked: "Yes:"/"No:" first for a yes/no question (from the
+passage's own polarity: a claim's verdict, a statement that denies, or whether the structure the
+question names is among those the atlas records), the figure first for "how long / how many / what
+share", the definition first for "what is". Then at most four more facts, each with its sources
+(short citations) and its evidence status; a note only when facts shown disagree; and a caution
+line whenever a pressure technique is described.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_safety import Recognised
+
+MAX_FACTS = 6  # the direct answer plus at most five supporting facts
+SOFT_LIMIT = 850  # characters: stop adding supporting facts past this ("why" and "how" answers)
+SHORT_LIMIT = 520  # the same for plain factual questions
+STRUCTURAL = frozenset(
+    "origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of part_of located_in".split()
+)
+# Which kinds of statement a question asks for, read from its words (stems of five letters).
+ASKS_FOR = {
+    "origin": {"origi", "arise", "arisi", "start", "begin", "come", "comes", "proxi"},
+    "insertion": {"inser", "end", "ends", "dista", "onto", "grab"},
+    "innervation": {"nerve", "inner", "suppl", "root", "roots", "level", "contr"},
+    "blood_supply": {"blood", "arter", "vesse", "feed", "feeds"},
+    "crosses_joint": {"cross", "joint", "joints", "span", "spans"},
+    "antagonist_of": {"antag", "oppos"},
+    "synergist_of": {"syner", "help", "helps", "assis", "work", "works"},
+    "action": {"actio", "funct", "movem", "flex", "flexi", "flexe", "job", "role"},
+    "function": {"actio", "funct", "job", "role", "stabi", "do"},
+}
+_KIND_LABEL = {"stretch": "Stretch", "strengthen": "Strengthen", "habit": "Move more", "release": "Pressure release (optional)"}
+PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
+                 "you, see a clinician (a doctor or physiotherapist) who can examine you.")
+_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
+                 "opinion": "opinion, not evidence"}
+
+
+@dataclass
+class Draft:
+    """An answer being written: the text, its first sentence, the full evidence, what it cites."""
+
+    text: str = ""
+    short: str = ""
+    more: str = ""
+    docs: list[Doc] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    polarity: str | None = None
+
+
+def _status_text(d: Doc) -> str:
+    if d.status.startswith("evidence:"):
+        grade = d.status.split(":", 1)[1].strip()
+        return f"evidence: {grade}" + (" (weak)" if grade in ("low", "very-low") else "")
+    if d.kind in ("claim", "verdict"):
+        return f"verdict: {_STATUS_SHORT.get(d.status, d.status)}"
+    return _STATUS_SHORT.get(d.status, d.status)
+
+
+def _cite_short(index: AskIndex, ids: Sequence[str], limit: int = 2) -> str:
+    from iliopsoas.knowledge.citation import short_cite
+
+    names = []
+    ids = sorted(ids, key=lambda s: s.startswith("seed-"))  # research and reference works first
+    for sid in ids[:limit]:
+        src = index.atlas.sources.get(sid)
+        names.append(short_cite(src) if src is not None else sid)
+    more = f" +{len(ids) - limit}" if len(ids) > limit else ""
+    return "; ".join(names) + more
+
+
+def _tag(index: AskIndex, d: Doc) -> str:
+    srcs = _cite_short(index, d.sources) if d.sources else "no source"
+    return f" [{srcs} \u00b7 {_status_text(d)}]"
+
+
+def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
+    """"Yes" / "No" / "Not settled" for a yes/no question answered by passage ``d``, or None."""
+    if d.kind in ("claim", "verdict"):
+        return _VERDICT_LEAD.get(d.status)
+    if d.kind == "entity" and d.predicate == "laterality":
+        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
+        return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
+    if d.kind != "fact":
+        return None
+    if d.negative or d.status == "contradicted":
+        return "No"
+    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.asked):
+        return "No"  # a variant present in a share of people is not in everyone
+    asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
+    if asked and set(asked) & set(d.objects):
+        return "Yes"  # the structure asked about is the one recorded (a dispute is about details)
+    if asked and d.predicate in STRUCTURAL and d.subject in q.entities and set(asked) & set(q.entities):
+        return "No"  # the atlas records other structures for this relation, not the one asked about
+    if d.status in ("disputed", "opinion"):
+        return _VERDICT_LEAD[d.status]
+    words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
+    content = [w for w in q.key if len(w) > 3]
+    if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
+        return "Yes"
+    return None
+
+
+def _compare(index: AskIndex, q: Query) -> list[Doc]:
+    """What to set side by side for "what is the difference": the two structures' definitions, or,
+    when the question names a kind of care step ("psoas release vs iliacus release"), their methods."""
+    from iliopsoas.knowledge.ask_docs import KIND_WORDS
+
+    kinds = [k for k, words in KIND_WORDS.items() if set(words.split()) & set(q.content)]
+    if kinds:
+        steps = [next((d for d in index.docs if d.kind == "care" and d.predicate == "how" and d.subject == e
+                       and d.extra.get("kind") == kinds[0]), None) for e in q.entities[:2]]
+        if all(steps):
+            return [d for d in steps if d is not None]
+    return [index.definitions[e] for e in q.entities[:2] if e in index.definitions]
+
+
+def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
+    d, s = _lead_choice(index, q, ranked)
+    if d.kind == "fact" and d.seed:
+        # an article's statement is answered by its claim in the ledger: the verdict and why
+        claim = next((c for c in index.claim_of.get(d.facts[0], ()) if c in index.claim_docs), None)
+        if claim is not None:
+            return index.claim_docs[claim], s
+    return d, s
+
+
+def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
+    top, top_s = ranked[0]
+    if q.qtype == "why" and not (top.kind == "care" and top.predicate == "evidence"):
+        # a "why" is answered by what the articles claim and how the claim fared, when one is close
+        for d, s in ranked[:10]:
+            if d.kind in ("claim", "verdict") and s >= top_s - 0.5:
+                return d, s
+    window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
+    if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
+        d = index.definitions[q.entities[0]]
+        return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
+    if q.qtype == "number":
+        for d, s in window:
+            if d.number:
+                return d, s
+    if q.qtype == "yesno":
+        # "Is the iliacus supplied by the femoral nerve?", "... attached to the spine?": the statement
+        # linking the structure asked about with the other one named (loose words such as "spine" count)
+        named = set(q.entities) | {m.entity for m in q.mentions}
+        for d, s in ranked[:30]:
+            if d.kind == "fact" and d.subject in q.entities and set(d.objects) & (named - {d.subject}) and s >= top_s - 0.8:
+                return d, s
+    return top, top_s
+
+
+def _asked_predicates(q: Query) -> set[str]:
+    stems = {_stem(t) for t in q.content}
+    preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
+    if "attac" in stems:
+        preds |= {"origin", "insertion"}
+    return preds
+
+
+def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | None:
+    """One sentence naming every recorded origin / insertion / nerve ... of the structure asked about.
+
+    Returns the sentence and the statement ids it rests on, or None when the lead is not such a fact.
+    """
+    from iliopsoas.knowledge.ask_render import lead_sentence
+
+    if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
+        return _variant_span(index, lead.subject)
+    if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
+        return _movers(index, lead)
+    listed = STRUCTURAL | {"action", "function", "associated_condition"}
+    if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
+        return None
+    preds = (_asked_predicates(q) & listed) | {lead.predicate}
+    atlas, ents = index.atlas, index.atlas.entities
+    wanted = set(q.entities) | set(q.related)
+    if lead.subject in wanted or not wanted:
+        target, facts = lead.subject, atlas.facts_about(lead.subject)
+    else:
+        target = next((o for o in lead.objects if o in wanted), None)
+        if target is None:
+            return None
+        facts = atlas.facts_mentioning(target)
+    facts = [f for f in facts if f.predicate.value in preds]
+    if target is None or not facts:
+        return None
+    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6)
+    if sentence is None:
+        return None
+    used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
+    return sentence, used
+
+
+def _movers(index: AskIndex, lead: Doc) -> tuple[str, list[str]] | None:
+    """"Hip flexion: the iliopsoas (main mover), the rectus femoris, ..." for "which muscles flex the hip"."""
+    f0 = index.atlas.statements.get(lead.facts[0]) if lead.facts else None
+    if f0 is None or f0.literal is None:
+        return None
+    movement = str(f0.literal.value).strip().lower()
+    facts = [f for f in index.atlas.statements.values() if f.predicate.value == "action" and f.literal is not None
+             and str(f.literal.value).strip().lower() == movement and f.status.value == "consistent"
+             and not all(s.source.startswith("seed-") for s in f.sources)]
+    if len(facts) < 2:
+        return None
+    facts.sort(key=lambda f: (f.qualifiers.get("role") != "primary", f.subject))
+    names = []
+    for f in facts:
+        name = index.atlas.entities[f.subject].name
+        label = f"the {name}" + (" (main mover)" if f.qualifiers.get("role") == "primary" else "")
+        if label not in names:
+            names.append(label)
+    listed = ", ".join(names[:7]) + (", among others" if len(names) > 7 else "")
+    return f"{movement[0].upper() + movement[1:]} is produced by {listed}.", [f.id for f in facts]
+
+
+def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
+    """"Present in 27–66% of people across 14 studies; reviews give 33–65%" from the variant statements."""
+    values: list[float] = []
+    ranges: list[str] = []
+    used: list[str] = []
+    for f in index.atlas.facts_about(subject, "variant"):
+        lit = f.literal
+        if lit is None or (lit.unit or "").strip() != "%" or f.qualifiers.get("measure", "presence") != "presence":
+            continue
+        if all(s.source.startswith("seed-") for s in f.sources):
+            continue
+        got = [v for v in (lit.min, lit.max) if v is not None]
+        if isinstance(lit.value, int | float):
+            got.append(float(lit.value))
+        if lit.min is not None and lit.max is not None:
+            ranges.append(f"{lit.min:g}\u2013{lit.max:g}%")
+        values += got
+        used.append(f.id)
+    if len(used) < 2:
+        return None
+    name = index.atlas.entities[subject].name
+    text = f"The {name} is present in {min(values):g}\u2013{max(values):g}% of people across {len(used)} studies and populations"
+    text += f"; summaries give {', '.join(dict.fromkeys(ranges))}." if ranges else "."
+    return text, used
+
+
+_DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
+               ("week", r"often|week|days?\b|frequen"), ("every", r"break|sitting|often"))
+
+
+def _dose_first(q: Query, d: Doc) -> str | None:
+    """A dose with the part the question asks for first: "30 s hold (30–60 s), 1 set, ... (name)"."""
+    parts = list(d.extra.get("dose") or ())
+    if not parts:
+        return None
+    first = [k for k, rx in _DOSE_ORDER if re.search(rx, q.asked)]
+    parts.sort(key=lambda kv: first.index(kv[0]) if kv[0] in first else len(first))
+    text = ", ".join(t for _, t in parts)
+    return f"{text[0].upper() + text[1:]} ({d.extra.get('name', '')})."
+
+
+def _conflict_note(index: AskIndex, shown: Sequence[Doc]) -> str | None:
+    """A note when the facts shown take opposing sides of a recorded conflict, or differ in status."""
+    for d in shown:
+        for kid in d.conflicts:
+            k = index.atlas.conflicts.get(kid)
+            if k is None:
+                continue
+            sides = {p.id for x in shown for f in x.facts if (p := k.position_of(f)) is not None}
+            if len(sides) >= 2:
+                return f"The sources shown disagree ({k.title}): {_resolution(k.resolution)}"
+    return None
+
+
+def _claim_conflict(index: AskIndex, lead: Doc) -> str | None:
+    """What the sources say where the claim answering the question is part of a recorded disagreement."""
+    atlas = index.atlas
+    for c in lead.claims:
+        claim = atlas.claims.get(c)
+        linked = [k for k in atlas.conflicts.values() if c in k.claims]
+        if claim is not None:
+            linked += [atlas.conflicts[k] for s in claim.statements if s in atlas.statements
+                       for k in atlas.statements[s].conflicts if k in atlas.conflicts]
+        for k in linked:
+            return f"Where the sources disagree ({k.title}): {_resolution(k.resolution)}"
+    return None
+
+
+def _resolution(text: str) -> str:
+    """The opening of a conflict's resolution: whole sentences, at least about 100 characters."""
+    out = ""
+    for sentence in re.split(r"(?<=\.)\s", text.strip()):
+        out = f"{out} {sentence}".strip()
+        if len(out) >= 100:
+            break
+    return _clip(out, 260)
+
+
+def _member_conflict(index: AskIndex, fact_ids: Sequence[str]) -> str | None:
+    """The recorded disagreement the facts of the direct answer belong to, if any."""
+    for fid in fact_ids:
+        f = index.atlas.statements.get(fid)
+        for kid in f.conflicts if f is not None else ():
+            k = index.atlas.conflicts.get(kid)
+            if k is not None:
+                return f"Where the sources disagree ({k.title}): {_resolution(k.resolution)}"
+    return None
+
+
+def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[Doc, float]]) -> list[tuple[Doc, float]]:
+    """For a care step: its dose and stop signs, what the sources say about that kind of step (two at
+    most), its evidence, then the other steps of the same kind, then the rest. For "what can I do"
+    questions, one step of every kind instead."""
+    from iliopsoas.knowledge.ask_docs import KIND_WORDS
+
+    ex, kind = lead.extra.get("exercise"), str(lead.extra.get("kind"))
+    words = KIND_WORDS.get(kind, "").split()
+    family = {*q.entities, *q.related, lead.subject}
+    if q.qtype == "overview":
+        firsts: dict[str, Doc] = {}
+        for d in index.docs:
+            k = str(d.extra.get("kind"))
+            if d.kind == "care" and d.predicate == "how" and k != kind and k not in firsts and d.technique is None:
+                firsts[k] = d
+        return [(d, ranked[0][1]) for d in firsts.values()] + list(ranked)
+
+    own_claims = set(lead.claims)
+    claim_rank = 0.5 if lead.predicate == "evidence" else 3  # "does it work": the claims first
+
+    def rank(d: Doc) -> float:
+        if d.extra.get("exercise") == ex:
+            return {"dose": 0, "stop": 2, "evidence": 3, "feel": 5}.get(d.predicate, 9)
+        if d.kind == "claim" and set(d.claims) & own_claims:
+            return claim_rank  # what the articles claim about this step and how it fared
+        if q.qtype == "why" and d.kind == "claim" and d.status != "consistent" and any(w in d.body.lower() for w in words):
+            return 0.5  # "why is pressure important": the articles' explanations and how they fared
+        if d.kind == "fact" and d.predicate == "intervention" and d.status == "consistent" and d.subject in family and any(
+            w in d.sentence.lower() for w in words
+        ):
+            return 1
+        if d.kind == "care" and d.extra.get("kind") == kind and d.predicate == lead.predicate:
+            return 4
+        return 9
+
+    order = {d.id: n for n, (d, _) in enumerate(ranked)}
+    near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
+    others = [w for k in ("stretch", "strengthen", "release") if k != kind for w in KIND_WORDS[k].split() if w not in words]
+    facts = sorted((d for d in near if rank(d) == 1),
+                   key=lambda d: (any(w in d.sentence.lower() for w in others),
+                                  -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
+    causal = re.compile(r"\b(because|cause|causes|so that|reason|why)\b")  # a "why" wants a claimed cause
+    claims = sorted((d for d in near if rank(d) in (0.5, claim_rank) and d.kind == "claim"),
+                    key=lambda d: (rank(d), q.qtype == "why" and not causal.search(d.body.lower()), order.get(d.id, 999),
+                                   d.id))[:2 if q.qtype == "why" else 1]
+    near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
+    near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
+    lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
+    return [(d, lead_s - 0.1) for d in near] + [x for x in ranked if rank(x[0]) == 9]
+
+
+def _pressure_caution(index: AskIndex) -> str:
+    names = [i.short or i.topic for i in index.safety.of_tier("contraindication")]
+    return ("Deep pressure is unsafe with " + ", ".join(names[:-1]) + " or " + names[-1] + ". Stop at a pulse "
+            "under the tool or shooting pain into the thigh; if unsure, see a clinician first.")
+
+
+def _clip(text: str, limit: int = 230) -> str:
+    """A supporting sentence cut at a word boundary (the full text is in ``more``)."""
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit)].rstrip(",;:") + "\u2026"
+
+
+def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec: Recognised) -> Draft:
+    """Write the answer for ``q`` from ``ranked`` passages (best first)."""
+    blocked = rec.blocked_techniques()
+    ranked = [(d, s) for d, s in ranked if not (d.technique and d.technique in blocked)] or list(ranked)
+    lead, lead_s = _lead_doc(index, q, ranked)
+    body = lead.number if q.qtype == "number" and lead.number else lead.sentence
+    if lead.predicate == "dose" and q.qtype in ("number", "how", "other"):
+        body = _dose_first(q, lead) or body
+    covered: set[str] = set(lead.facts)
+    aggregate = _aggregate(index, q, lead)
+    extra_sources: list[str] = []
+    if aggregate is not None and len(aggregate[1]) < 2:
+        aggregate = None  # one fact: its own sentence, with its details, says it best
+    if aggregate is not None:
+        body, used = aggregate  # the details of each fact follow as supporting lines
+        for sid in used:
+            extra_sources += [x.source for x in index.atlas.statements[sid].sources]
+    polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
+    short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
+    pair = _compare(index, q) if q.qtype == "compare" else []
+    places: list[tuple[Doc, float]] = []
+    if len(pair) == 2 and pair[0].kind == "care":
+        # where each is done: the structures' places come first among the details
+        places = [(d, lead_s) for e in q.entities[:2] for d in index.by_subject.get(e, ()) if d.predicate == "located_in"
+                  and d.status == "consistent"]
+        places = places[:2]
+        ranked = [*places, *ranked]
+    if len(pair) == 2:
+        lead = pair[0]
+        short = f"{pair[0].sentence} By contrast, {pair[1].sentence[0].lower() + pair[1].sentence[1:]}"
+        lead = replace(lead, sources=tuple(dict.fromkeys((*pair[0].sources, *pair[1].sources))))
+    shown = [lead, *pair[1:2]]
+    lines: list[str] = []
+    size = len(short)
+    seen = {lead.sentence}
+    group = (lead.subject, lead.predicate)
+    if aggregate is not None:
+        lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
+        size += len(lines[0])
+    if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:
+        # the same relation for the parts and wholes of what is asked (psoas major and iliacus of the iliopsoas)
+        kin_docs = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())
+                    if d.predicate == lead.predicate and not d.seed]
+        ranked = [*ranked, *kin_docs]
+    chosen: set[str] = set()
+    if lead.kind == "care":
+        ranked = _care_support(index, q, lead, ranked)
+        chosen = {d.id for d, _ in ranked[:8]}
+        if len(pair) == 2:
+            ranked = [*places, *ranked]
+    broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.asked)
+    limit = SOFT_LIMIT if broad_q or lead.kind == "care" else SHORT_LIMIT
+    for d, s in ranked:
+        if len(lines) >= MAX_FACTS - 1 or size > limit:
+            break
+        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
+        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin) or not d.sources:
+            continue
+        if d.facts and set(d.facts) <= covered:
+            continue
+        asked = {m.entity for m in q.mentions} - set(q.entities)
+        asked_obj = bool(set(d.objects) & asked)
+        if q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
+            continue  # "does X attach to the organs": facts about X and the organs, or the same relation
+        broad = kin or (not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3)
+        if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
+            continue
+        if lead.kind == "care" and s < lead_s - 0.2 and d.extra.get("kind") != lead.extra.get("kind"):
+            continue
+        if d.seed and d.status != "consistent" and not q.claim and q.qtype != "why" and lead.kind != "claim":
+            continue
+        if q.entities and not ({d.subject, *d.objects} & {*q.entities, *q.related}) and not q.seeking and d.id not in chosen:
+            continue
+        label = _KIND_LABEL.get(str(d.extra.get("kind"))) if q.qtype == "overview" and d.predicate == "how" else None
+        same = lead.kind == "care" and d.extra.get("exercise") == lead.extra.get("exercise") and d.extra.get("compact")
+        text = str(d.extra["compact"]) if same else d.sentence
+        line = f"- {label + ': ' if label else ''}{_clip(text)}{_tag(index, d)}"
+        if lines and size + len(line) > limit + 120:
+            continue
+        shown.append(d)
+        seen.add(d.sentence)
+        lines.append(line)
+        size += len(line)
+    if extra_sources:
+        lead = replace(lead, sources=tuple(dict.fromkeys((*lead.sources, *extra_sources))))
+        shown[0] = lead
+    blocks = [short + _tag(index, lead)]
+    for item in rec.review:
+        blocks.append(f"Because you mention {item.topic}: {item.action}")
+    if lines:
+        blocks.append("\n".join(lines))
+    note = _conflict_note(index, shown)
+    if note is None and lead.kind in ("claim", "verdict"):
+        note = _claim_conflict(index, lead)
+    if note is None:
+        note = _member_conflict(index, [*(f for d in shown for f in d.facts), *(aggregate[1] if aggregate else [])])
+    if lead.kind == "care" and q.qtype != "why":
+        note = None  # a care step states its evidence grade and summary itself
+    if note:
+        blocks.append(note)
+    if any(d.technique == "pressure" for d in shown):
+        blocks.append(_pressure_caution(index))
+    if q.personal and (q.qtype in ("why", "overview", "which_of") or re.search(r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b", q.text)):
+        blocks.append(PERSONAL_NOTE)
+    more_lines = [f"- {d.sentence}{_tag(index, d)}" for d, _ in ranked[:12] if d.kind != "safety"]
+    statements: list[str] = []
+    for d in shown:
+        statements += [f for f in d.facts if f not in statements]
+    statements += [f for f in sorted(covered) if f not in statements]
+    sources: list[str] = []
+    for d in shown:
+        sources += [x for x in d.sources if x not in sources]
+    return Draft(
+        text="\n\n".join(blocks),
+        short=short,
+        more="All the evidence found, best match first:\n" + "\n".join(more_lines),
+        docs=shown,
+        statements=statements,
+        sources=sources,
+        polarity=polarity,
+    )
+
+
+def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
+    """What the confidence model sees (names match ``ask_calibration.json``)."""
+    top = ranked[0][1]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    lead = d.docs[0]
+    words: set[str] = set()
+    for x in d.docs[:2]:
+        words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
+    content = [w for w in q.key if len(w) > 2]
+    covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
+    about = bool({lead.subject, *lead.objects} & set(q.entities))
+    return {
+        "top": top,
+        "margin": top - second,
+        "coverage": covered,
+        "entity": 1.0 if about else 0.0,
+        "named": 1.0 if q.entities else 0.0,
+        "unknown": float(len(q.unknown)),
+        "repaired": float(q.repaired),
+        "seed": 1.0 if lead.seed else 0.0,
+        "polar": 1.0 if d.polarity else 0.0,
+        "why": 1.0 if q.qtype == "why" else 0.0,
+        "claim_top": 1.0 if lead.kind in ("claim", "verdict", "conflict") else 0.0,
+        "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
+        "content": float(len(q.key)),
+    }
+
+
+def _unused(*_: Any) -> None:  # keeps the import of Any for type checkers that strip it
+    return None
