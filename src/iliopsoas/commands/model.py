@@ -226,9 +226,8 @@ def moment_arm(
         for row in rows:
             print(",".join("" if row[k] is None else f"{row[k]:.6g}" for k in keys))
     elif plot is None:
-        from rich.table import Table
-
         from rich.markup import escape
+        from rich.table import Table
 
         t = Table(escape(f"{coordinate} ({unit})"), "moment arm (mm)", "length (mm)",
                   title=escape(f"{muscle} — {definition}"))

@@ -156,12 +156,12 @@ class _Loader:
             msg = f"more than {bound:,} {what} (the limit for one model file)"
             raise self.doc.error(el, msg) if el is not None else OsimError(f"{self.doc.path}: {msg}")
 
-    def vec(self, el: ET.Element | None, n: int, kind: str, default: np.ndarray | None = None,
-            what: str = "", owner: ET.Element | None = None) -> np.ndarray:
-        """``n`` checked numbers from ``el`` (``default`` when ``el`` is absent)."""
+    def vec(self, owner: ET.Element, tag: str, n: int, kind: str, default: np.ndarray | None = None) -> np.ndarray:
+        """``n`` checked numbers from ``owner``'s child ``<tag>`` (``default`` when absent)."""
+        el = owner.find(tag)
         if el is None and default is not None:
             return default
-        return floats(self.doc, el, n, what=what, kind=kind, owner=owner)
+        return floats(self.doc, el, n, what=tag, kind=kind, owner=owner)
 
     def skip(self, el: ET.Element, why: str) -> None:
         msg = f"{self.doc.where(el)}: {why}"
@@ -210,16 +210,14 @@ class _Loader:
             name = b.get("name")
             if not name:
                 raise self.doc.error(b, "body without a name")
-            mc = b.find("mass_center")
-            inertia = b.find("inertia")
             if name in self.body_index:
                 raise self.doc.error(b, f"duplicate body name {name!r}")
             self.limit(len(self.bodies), "bodies", self.limits.max_bodies, b)
             body = Body(
                 name=name,
                 mass=child_float(self.doc, b, "mass", 0.0, kind="mass"),
-                mass_center=frozen_array(self.vec(mc, 3, "length", np.zeros(3))),
-                inertia=frozen_array(self.vec(inertia, 6, "inertia", np.zeros(6))),
+                mass_center=frozen_array(self.vec(b, "mass_center", 3, "length", np.zeros(3))),
+                inertia=frozen_array(self.vec(b, "inertia", 6, "inertia", np.zeros(6))),
             )
             self.body_index[name] = len(self.bodies)
             self.bodies.append(body)
@@ -295,9 +293,8 @@ class _Loader:
                 on_stack.add(ppath)
                 continue
             b, r0, p0 = self.frames[ppath]
-            tr = self.vec(fel.find("translation"), 3, "length", np.zeros(3))
-            o = fel.find("orientation")
-            rr = rotation_body_xyz(self.vec(o, 3, "angle")) if o is not None else np.eye(3)
+            tr = self.vec(fel, "translation", 3, "length", np.zeros(3))
+            rr = rotation_body_xyz(self.vec(fel, "orientation", 3, "angle", np.zeros(3)))
             self.frames[cur] = (b, r0 @ rr, p0 + r0 @ tr)
             stack.pop()
             on_stack.discard(cur)
@@ -329,9 +326,9 @@ class _Loader:
                     raise self.doc.error(c, f"duplicate coordinate name {cname!r}")
                 rng = c.find("range")
                 # OpenSim's defaults: range -10 .. 10, not clamped
-                r = self.vec(rng, 2, "coordinate", np.array([-10.0, 10.0]))
+                r = self.vec(c, "range", 2, "coordinate", np.array([-10.0, 10.0]))
                 if r[0] > r[1]:
-                    raise self.doc.error(rng if rng is not None else c, f"range minimum {r[0]:g} exceeds its maximum {r[1]:g}")
+                    raise self.doc.error(rng if rng is not None else c, f"range minimum {r[0]:g} exceeds its maximum {r[1]:g}", c)
                 self.limit(len(self.coordinates) + 1, "coordinates", self.limits.max_coordinates, c)
                 mt = _text(c.find("motion_type")).lower()
                 self.coord_index[cname] = len(self.coordinates)
@@ -389,7 +386,7 @@ class _Loader:
                 ta = by_name.get(nm)
                 if ta is None:
                     continue
-                ax = self.vec(ta.find("axis"), 3, "length", what="axis", owner=ta)
+                ax = self.vec(ta, "axis", 3, "length")
                 norm = float(np.linalg.norm(ax))
                 if norm == 0.0:
                     raise self.doc.error(ta, "transform axis of zero length")
@@ -505,17 +502,15 @@ class _Loader:
                 if w.tag not in SUPPORTED_WRAPS:
                     self.skip(w, f"unsupported wrap object type {w.tag}")
                     continue
-                rot_el, tr_el = w.find("xyz_body_rotation"), w.find("translation")
                 self.limit(len(out) + 1, "wrap objects", self.limits.max_wrap_objects, w)
-                xyz = self.vec(rot_el, 3, "angle", np.zeros(3))
-                tr = self.vec(tr_el, 3, "length", np.zeros(3))
+                xyz = self.vec(w, "xyz_body_rotation", 3, "angle", np.zeros(3))
+                tr = self.vec(w, "translation", 3, "length", np.zeros(3))
                 quad = _text(w.find("quadrant"), "all") or "all"
                 axis, sign = _quadrant(quad)
                 if sign is None:
                     raise self.doc.error(w, f"unknown quadrant {quad!r}")
-                dims_el = w.find("dimensions")
-                if w.tag == "WrapSphere" and child_float(self.doc, w, "radius", kind="length") < 0.0:
-                    raise self.doc.error(w, "radius must be zero or positive")
+                if w.tag == "WrapSphere":
+                    child_float(self.doc, w, "radius", kind="positive_length")  # present and not negative
                 out.append(
                     WrapObject(
                         name=w.get("name", ""),
@@ -527,9 +522,10 @@ class _Loader:
                         quadrant=quad,
                         wrap_axis=axis,
                         wrap_sign=sign,
-                        radius=child_float(self.doc, w, "radius", 0.0, kind="length") if w.tag != "WrapEllipsoid" else 0.0,
-                        length=child_float(self.doc, w, "length", 1.0, kind="length") if w.tag == "WrapCylinder" else 0.0,
-                        dimensions=frozen_array(self.vec(dims_el, 3, "length", np.zeros(3))),
+                        radius=(child_float(self.doc, w, "radius", 0.0, kind="positive_length")
+                                if w.tag != "WrapEllipsoid" else 0.0),
+                        length=child_float(self.doc, w, "length", 1.0, kind="positive_length") if w.tag == "WrapCylinder" else 0.0,
+                        dimensions=frozen_array(self.vec(w, "dimensions", 3, "positive_length", np.zeros(3))),
                         active=_bool(w.find("active"), True),
                     )
                 )
@@ -576,15 +572,14 @@ class _Loader:
             if not parent:
                 raise self.doc.error(pt, "path point without <socket_parent_frame>")
             b, rbf, pbf = self.resolve_frame(parent, ctx, pt)
-            loc_el = pt.find("location")
-            loc = self.vec(loc_el, 3, "length", np.zeros(3))
+            loc = self.vec(pt, "location", 3, "length", np.zeros(3))
             if pt.tag == "PathPoint":
                 points.append(PathPoint(pt.get("name", ""), b, frozen_array(rbf @ loc + pbf)))
             elif pt.tag == "ConditionalPathPoint":
                 cref = _text(pt.find("socket_coordinate")) or _text(pt.find("coordinate"))
                 if _last(cref) not in self.coord_index:
                     raise self.doc.error(pt, f"refers to unknown coordinate {cref!r}")
-                rng = self.vec(pt.find("range"), 2, "coordinate", what="range", owner=pt)
+                rng = self.vec(pt, "range", 2, "coordinate")
                 points.append(
                     PathPoint(
                         pt.get("name", ""), b, frozen_array(rbf @ loc + pbf), "conditional",
@@ -619,8 +614,7 @@ class _Loader:
                     raise self.doc.error(pw, f"refers to unknown wrap object {wname!r}")
                 self.skipped.append(f"{self.doc.where(pw)}: unknown wrap object {wname!r} (ignored)")
                 continue
-            rng_el = pw.find("range")
-            rng = self.vec(rng_el, 2, "index", np.array([-1.0, -1.0]))
+            rng = self.vec(pw, "range", 2, "index", np.array([-1.0, -1.0]))
             pws.append(PathWrap(wrap_index[wname], int(rng[0]), int(rng[1]), _text(pw.find("method"), "hybrid")))
         return Muscle(name, f.tag, tuple(points), tuple(pws), self.doc.source(f))
 
@@ -635,7 +629,7 @@ def _quadrant(q: str) -> tuple[int, int | None]:
     return table.get(q.strip().lower(), (0, None))
 
 
-def load_osim(path: str | Path, *, strict: bool = True) -> Model:
+def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIMITS) -> Model:
     """Load an OpenSim 4.x ``.osim`` file into an immutable :class:`Model`.
 
     Parameters
@@ -644,13 +638,16 @@ def load_osim(path: str | Path, *, strict: bool = True) -> Model:
     strict : when True (default), any component that would change kinematics or muscle paths
         and is not supported raises :class:`OsimError` naming the element, its name and line.
         When False, such components are left out and listed in ``Model.skipped``.
+    limits : bounds on the file (size, XML depth and element count, counts of bodies, joints,
+        coordinates, frames, wrap objects, path actuators and their points and wraps);
+        :data:`LIMITS` by default. A file past one is refused, naming the bound.
 
     Raises
     ------
     OsimError : missing file, malformed or unsafe XML, unknown references, unsupported parts.
     """
-    root, doc = parse_xml(path)
-    ld = _Loader(root, doc, strict)
+    root, doc = parse_xml(path, limits)
+    ld = _Loader(root, doc, strict, limits)
     ld.load_bodies()
     joints = ld.load_joints()
     couplers = ld.load_couplers()

@@ -100,14 +100,19 @@ class Doc:
                     pass
         return ET.tostring(el, encoding="unicode")
 
-    def where(self, el: ET.Element) -> str:
-        line = self.lines.get(id(el))
+    @staticmethod
+    def label(el: ET.Element) -> str:
         name = el.get("name")
-        label = f"<{el.tag}" + (f' name="{name}"' if name is not None else "") + ">"
-        return f"{self.path}:{line if line is not None else '?'}: {label}"
+        return f"<{el.tag}" + (f' name="{name}"' if name is not None else "") + ">"
 
-    def error(self, el: ET.Element, msg: str) -> OsimError:
-        return OsimError(f"{self.where(el)}: {msg}")
+    def where(self, el: ET.Element, owner: ET.Element | None = None) -> str:
+        """``file:line: <tag name="…">`` (``… of <owner …>`` for a value inside a named object)."""
+        line = self.lines.get(id(el))
+        of = f" of {self.label(owner)}" if owner is not None and owner is not el else ""
+        return f"{self.path}:{line if line is not None else '?'}: {self.label(el)}{of}"
+
+    def error(self, el: ET.Element, msg: str, owner: ET.Element | None = None) -> OsimError:
+        return OsimError(f"{self.where(el, owner)}: {msg}")
 
 
 class _LimitExceeded(Exception):
@@ -223,7 +228,7 @@ def parse_xml(path: str | Path, limits: OsimLimits = LIMITS) -> tuple[ET.Element
     parser.CharacterDataHandler = b.data
     parser.EntityDeclHandler = b.entity_decl
     parser.UnparsedEntityDeclHandler = b.entity_decl
-    parser.ExternalEntityRefHandler = b.external_ref
+    parser.ExternalEntityRefHandler = b.external_ref  # type: ignore[assignment]
     try:
         step = 1 << 20
         for i in range(0, len(data), step):
@@ -237,7 +242,7 @@ def parse_xml(path: str | Path, limits: OsimLimits = LIMITS) -> tuple[ET.Element
     except expat.ExpatError as exc:
         raise OsimError(f"{p}:{exc.lineno}: malformed XML ({expat.errors.messages[exc.code]}, column {exc.offset + 1})") from None
     except UnicodeError as exc:
-        raise OsimError(f"{p}: malformed XML (cannot decode: {exc.reason})") from None
+        raise OsimError(f"{p}: malformed XML (cannot decode: {exc})") from None
     return root, Doc(str(p), b.lines, b.spans, data, _declared_utf8(data))
 
 
@@ -265,12 +270,13 @@ def _bound_message(kind: str) -> str:
     return f"{rng}{' ' + unit if unit else ''}"
 
 
-def check_value(doc: Doc, el: ET.Element, v: float, kind: str, raw: str = "") -> float:
+def check_value(doc: Doc, el: ET.Element, v: float, kind: str, raw: str = "",
+                owner: ET.Element | None = None) -> float:
     """``v`` if finite and within the bounds of ``kind``; otherwise an error naming ``el``."""
     lo, hi, _ = BOUNDS[kind]
     if not (lo <= v <= hi):  # False for NaN; the bounds are finite
         got = raw if raw else repr(v)
-        raise doc.error(el, f"expected a finite number {_bound_message(kind)}, got {got!r}")
+        raise doc.error(el, f"expected a finite number {_bound_message(kind)}, got {got!r}", owner)
     return v
 
 
@@ -286,14 +292,14 @@ def floats(doc: Doc, el: ET.Element | None, n: int | None = None, what: str = ""
     parts = raw.split()
     limit = max_count if max_count is not None else LIMITS.max_function_points
     if len(parts) > limit:
-        raise doc.error(el, f"expected at most {limit:,} numbers, got {len(parts):,}")
+        raise doc.error(el, f"expected at most {limit:,} numbers, got {len(parts):,}", owner)
     if n is not None and len(parts) != n:
         try:  # a malformed entry is reported first, as the count would be
             [float(v) for v in parts]
         except ValueError:
             pass
         else:
-            raise doc.error(el, f"expected {n} numbers, got {len(parts)}")
+            raise doc.error(el, f"expected {n} numbers, got {len(parts)}", owner)
     lo, hi, _ = BOUNDS[kind]
     vals = []
     for v in parts:
@@ -301,10 +307,10 @@ def floats(doc: Doc, el: ET.Element | None, n: int | None = None, what: str = ""
             x = float(v)
         except ValueError:
             shown = raw if len(raw) <= 80 else raw[:77] + "..."
-            raise doc.error(el, f"expected numbers, got {shown!r}") from None
+            raise doc.error(el, f"expected numbers, got {shown!r}", owner) from None
         if not (lo <= x <= hi):  # False for NaN
             raise doc.error(el, f"expected {'' if n is None else str(n) + ' '}finite numbers {_bound_message(kind)}, "
-                                f"got {v!r}")
+                                f"got {v!r}", owner)
         vals.append(x)
     return np.array(vals, dtype=float)
 
@@ -321,5 +327,5 @@ def child_float(doc: Doc, el: ET.Element, tag: str, default: float | None = None
         v = float(raw)
     except ValueError:
         shown = raw if len(raw) <= 80 else raw[:77] + "..."
-        raise doc.error(c, f"expected a number, got {shown!r}") from None
-    return check_value(doc, c, v, kind, raw)
+        raise doc.error(c, f"expected a number, got {shown!r}", el) from None
+    return check_value(doc, c, v, kind, raw, el)
