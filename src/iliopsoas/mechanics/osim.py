@@ -33,6 +33,7 @@ from iliopsoas.mechanics.functions import (
     SimmSpline,
 )
 from iliopsoas.mechanics.model import (
+    WRAP_SURFACES,
     Body,
     Coordinate,
     Coupler,
@@ -79,7 +80,7 @@ _BUILTIN_JOINT_AXES: dict[str, tuple[int, ...]] = {
     "GimbalJoint": (0, 1, 2),
     "PlanarJoint": (2, 3, 4),
 }
-SUPPORTED_WRAPS = ("WrapCylinder", "WrapSphere", "WrapEllipsoid")
+SUPPORTED_WRAPS = tuple(WRAP_SURFACES)
 SUPPORTED_FUNCTIONS = (
     "Constant",
     "LinearFunction",
@@ -512,9 +513,8 @@ class _Loader:
                 if w.tag == "WrapSphere":
                     child_float(self.doc, w, "radius", kind="positive_length")  # present and not negative
                 out.append(
-                    WrapObject(
+                    WRAP_SURFACES[w.tag](
                         name=w.get("name", ""),
-                        type=w.tag,
                         body=bi,
                         xyz_body_rotation=frozen_array(xyz),
                         translation=frozen_array(tr),

@@ -69,13 +69,8 @@ def _wrap_xml(parent: ET.Element, w: WrapObject) -> None:
     _sub(el, "xyz_body_rotation", _vec(w.xyz_body_rotation))
     _sub(el, "translation", _vec(w.translation))
     _sub(el, "quadrant", w.quadrant)
-    if w.type == "WrapCylinder":
-        _sub(el, "radius", _num(w.radius))
-        _sub(el, "length", _num(w.length))
-    elif w.type == "WrapSphere":
-        _sub(el, "radius", _num(w.radius))
-    else:
-        _sub(el, "dimensions", _vec(w.dimensions))
+    for tag, value in w.size_properties().items():
+        _sub(el, tag, value)
 
 
 def _path_xml(model: Model, mu: Muscle) -> ET.Element:
