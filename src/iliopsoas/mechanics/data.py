@@ -43,7 +43,9 @@ class ModelData:
     ``(n_bodies, n_coordinates)``: which coordinates move each body. ``kernel_muscles``: per
     muscle, whether the compiled path kernel handles it. ``path_tables``: ``(p_off, w_off,
     *tables)``, every kernel muscle's points and wraps stacked in model order (muscle ``i``'s
-    rows are ``p_off[i]:p_off[i+1]`` and ``w_off[i]:w_off[i+1]``).
+    rows are ``p_off[i]:p_off[i+1]`` and ``w_off[i]:w_off[i+1]``). ``euler_rotations``: the
+    three rotational coordinates of each FreeJoint and BallJoint, whose generalized speeds in
+    OpenSim are angular velocities (see :func:`~iliopsoas.mechanics.kinematics.coupling_vectors`).
     """
 
     couplers: tuple[Coupler, ...] | None
@@ -62,6 +64,7 @@ class ModelData:
     joints: tuple[NDArray[Any], ...]
     kernel_muscles: tuple[bool, ...]
     path_tables: tuple[NDArray[Any], ...]
+    euler_rotations: IntArray  # (m, 3): the rotational coordinates of each FreeJoint/BallJoint
 
     def ordered_couplers(self) -> tuple[Coupler, ...]:
         """The couplers in dependency order; ``ValueError`` if they form a cycle."""
@@ -140,6 +143,8 @@ def build_model_data(model: Model) -> ModelData:
         joints=_joint_arrays(model),
         kernel_muscles=kernel,
         path_tables=_path_tables(model, kernel),
+        euler_rotations=np.array([jt.axis_coordinates[:3] for jt in model.joints
+                                  if jt.type in ("FreeJoint", "BallJoint")], dtype=np.int64).reshape(-1, 3),
     )
     # the masks callers see are read-only; the kernels' tables stay writable arrays only because
     # numba compiles (and caches) a separate specialisation for read-only ones; nothing writes them

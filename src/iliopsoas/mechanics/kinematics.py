@@ -152,10 +152,47 @@ def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out:
                         dtype=np.int64)
         _COUPLING(_plain(q), d.coupler_src, d.coupler_dest, *d.coupler_table.arrays, base, via,
                   np.empty(len(ordered)), out)
-        return out
-    out.fill(0.0)
-    out[...] = _coupling_vectors_reference(model, q, coordinates, out)
+    else:
+        out.fill(0.0)
+        out[...] = _coupling_vectors_reference(model, q, coordinates, out)
+    if d.euler_rotations.size:
+        _angular_speed_directions(model, q, coordinates, out)
     return out
+
+
+def _angular_speed_directions(model: Model, q: Array, coordinates: Sequence[int], out: Array) -> None:
+    """Directions of the rotational coordinates of FreeJoint and BallJoint.
+
+    OpenSim builds these joints on Simbody's Free and Ball mobilizers in Euler-angle mode, whose
+    generalized speeds are the angular velocity of the child frame in the parent frame, expressed
+    in the parent frame -- not the rates of the X-Y-Z body-fixed angles. A moment arm "about"
+    such a coordinate is therefore the moment about the parent frame's axis ``e_k``: the direction
+    is the angle rates that produce that angular velocity, ``E(q)^-1 e_k``, with
+    ``E = [x, Rx(a) y, Rx(a) Ry(b) z]`` (couplers driven by these coordinates follow them).
+    """
+    trip = _derived(model).euler_rotations  # (m, 3) coordinate indices
+    where = {int(c): (t, k) for t in range(trip.shape[0]) for k, c in enumerate(trip[t])}
+    ordered = _couplers_in_order(model)
+    for col, ci in enumerate(coordinates):
+        hit = where.get(int(ci))
+        if hit is None:
+            continue
+        t, k = hit
+        idx = trip[t]
+        a, b = q[:, idx[0]], q[:, idx[1]]
+        E = np.zeros((q.shape[0], 3, 3))
+        E[:, 0, 0] = 1.0
+        E[:, 1, 1], E[:, 2, 1] = np.cos(a), np.sin(a)
+        E[:, 0, 2], E[:, 1, 2], E[:, 2, 2] = np.sin(b), -np.sin(a) * np.cos(b), np.cos(a) * np.cos(b)
+        e = np.zeros((q.shape[0], 3))
+        e[:, k] = 1.0
+        with np.errstate(all="ignore"):  # gimbal lock (cos b = 0): no finite direction, as in OpenSim
+            rates = np.linalg.solve(E, e[:, :, None])[:, :, 0]
+        out[:, col, :] = 0.0
+        out[:, col, idx] = rates
+        for cp in ordered:
+            slope = cp.scale_factor * cp.function.derivative(q[:, cp.independent])
+            out[:, col, cp.dependent] = slope * out[:, col, cp.independent]
 
 
 def _coupling_vectors_reference(model: Model, q: Array, coordinates: Sequence[int], out: Array) -> Array:

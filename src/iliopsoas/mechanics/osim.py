@@ -29,6 +29,7 @@ from iliopsoas.mechanics.functions import (
     Function,
     LinearFunction,
     MultiplierFunction,
+    PiecewiseLinearFunction,
     PolynomialFunction,
     SimmSpline,
 )
@@ -61,6 +62,9 @@ from iliopsoas.mechanics.osim_xml import (
 __all__ = ["LIMITS", "OsimError", "OsimLimits", "load_osim", "parse_xml", "write_osim"]
 
 SUPPORTED_MUSCLES = ("Millard2012EquilibriumMuscle", "Thelen2003Muscle", "DeGrooteFregly2016Muscle")
+# Path actuators whose path geometry is OpenSim's GeometryPath but whose force model this engine
+# does not reproduce: loaded for lengths and moment arms; the model then has no muscle parameters.
+PATH_ONLY_MUSCLES = ("Schutte1993Muscle_Deprecated", "Delp1990Muscle_Deprecated")
 SUPPORTED_JOINTS = (
     "CustomJoint",
     "PinJoint",
@@ -69,6 +73,8 @@ SUPPORTED_JOINTS = (
     "SliderJoint",
     "GimbalJoint",
     "PlanarJoint",
+    "FreeJoint",
+    "BallJoint",
 )
 # Transform axes (0-2 rotations, 3-5 translations) driven, one each, by the coordinates of the
 # joints whose spatial transform is fixed by their type.
@@ -79,7 +85,10 @@ _BUILTIN_JOINT_AXES: dict[str, tuple[int, ...]] = {
     "SliderJoint": (3,),
     "GimbalJoint": (0, 1, 2),
     "PlanarJoint": (2, 3, 4),
-}
+    # body-fixed X-Y-Z rotations (OpenSim sets Simbody's Euler-angle mode), then translations in F
+    "FreeJoint": (0, 1, 2, 3, 4, 5),
+    "BallJoint": (0, 1, 2),
+}  # (FreeJoint and BallJoint's speeds are angular velocities: see kinematics.coupling_vectors)
 SUPPORTED_WRAPS = tuple(WRAP_SURFACES)
 SUPPORTED_FUNCTIONS = (
     "Constant",
@@ -87,6 +96,7 @@ SUPPORTED_FUNCTIONS = (
     "SimmSpline",
     "PolynomialFunction",
     "MultiplierFunction",
+    "PiecewiseLinearFunction",
 )
 # Forces that do not alter kinematics or muscle paths: ignored without a word in both modes.
 IGNORED_FORCES = (
@@ -125,6 +135,10 @@ def _last(path: str) -> str:
     return path.rstrip("/").split("/")[-1]
 
 
+class _Unsupported(OsimError):
+    """A part the engine does not reproduce; the message names it (file, line, element)."""
+
+
 class _Loader:
     def __init__(self, root: ET.Element, doc: Doc, strict: bool, limits: OsimLimits = LIMITS) -> None:
         self.doc = doc
@@ -150,6 +164,9 @@ class _Loader:
         self._pending: dict[str, ET.Element] = {}  # offset frames not yet resolved, by path
         self._by_last: defaultdict[str, set[str]] = defaultdict(set)  # frame paths by their last segment
         self._by_last["ground"].add("/ground")
+        self.skipped_wraps: dict[str, str] = {}  # name -> type of wrap objects left out
+        self.undriven: dict[int, str] = {}  # dependent coordinates whose coupler was left out -> its name
+        self.euler_coordinates: set[int] = set()  # rotational coordinates of Free and Ball joints
 
     def limit(self, count: int, what: str, bound: int, el: ET.Element | None = None) -> None:
         """Refuse a model holding more than ``bound`` of ``what`` (see :class:`OsimLimits`)."""
@@ -170,6 +187,12 @@ class _Loader:
             raise OsimError(msg + " (load with strict=False to skip it)")
         self.skipped.append(msg)
 
+    def skip_for(self, el: ET.Element, what: str, cause: _Unsupported) -> None:
+        """Skip ``el`` (a ``what``) because a part of it is unsupported (``cause``)."""
+        if self.strict:
+            raise OsimError(f"{cause} (load with strict=False to skip it)")
+        self.skipped.append(f"{self.doc.where(el)}: {what} skipped: {cause}")
+
     # ------------------------------------------------------------------------------ functions
     def function(self, el: ET.Element) -> Function:
         tag = el.tag
@@ -180,11 +203,11 @@ class _Loader:
             if c.size != 2:
                 raise self.doc.error(el, f"LinearFunction needs 2 coefficients, got {c.size}")
             return LinearFunction(float(c[0]), float(c[1]))
-        if tag == "SimmSpline":
+        if tag in ("SimmSpline", "PiecewiseLinearFunction"):
             x = floats(self.doc, el.find("x"), what="x", owner=el)
             y = floats(self.doc, el.find("y"), what="y", owner=el)
             try:
-                return SimmSpline(x, y)
+                return SimmSpline(x, y) if tag == "SimmSpline" else PiecewiseLinearFunction(x, y)
             except ValueError as exc:
                 raise self.doc.error(el, str(exc)) from None
         if tag == "PolynomialFunction":
@@ -195,7 +218,8 @@ class _Loader:
             if not inner:
                 raise self.doc.error(el, "MultiplierFunction has no inner <function>")
             return MultiplierFunction(self.function(inner[0]), child_float(self.doc, el, "scale", 1.0, kind="scale"))
-        raise self.doc.error(el, f"unsupported function type {tag} (supported: {', '.join(SUPPORTED_FUNCTIONS)})")
+        raise _Unsupported(f"{self.doc.where(el)}: unsupported function type {tag} "
+                           f"(supported: {', '.join(SUPPORTED_FUNCTIONS)})")
 
     # -------------------------------------------------------------------------------- frames
     def load_bodies(self) -> None:
@@ -393,14 +417,14 @@ class _Loader:
                     raise self.doc.error(ta, "transform axis of zero length")
                 axes[i] = ax / norm if i < 3 else ax
                 cn = _text(ta.find("coordinates")).split()
-                fel = [c for c in list(ta) if c.tag in SUPPORTED_FUNCTIONS or c.tag.endswith("Function") or c.tag in ("GCVSpline", "PiecewiseLinearFunction", "PiecewiseConstantFunction", "Sine", "StepFunction")]
+                fel = [c for c in list(ta) if c.tag in SUPPORTED_FUNCTIONS or c.tag.endswith("Function") or c.tag in ("GCVSpline", "PiecewiseConstantFunction", "Sine", "StepFunction")]
                 fn: Function = Constant(0.0)
                 if fel:
-                    if fel[0].tag not in SUPPORTED_FUNCTIONS:
-                        raise self.doc.error(
-                            fel[0], f"unsupported function type {fel[0].tag} (supported: {', '.join(SUPPORTED_FUNCTIONS)})"
-                        )
-                    fn = self.function(fel[0])
+                    try:
+                        fn = self.function(fel[0])
+                    except _Unsupported as exc:
+                        self.skip_for(j, "joint", exc)
+                        return None
                 elif cn:
                     fn = ident
                 if len(cn) > 1:
@@ -412,6 +436,8 @@ class _Loader:
                     if not fn.is_constant():
                         coord_types.setdefault(acoords[i], "rotational" if i < 3 else "translational")
                 funcs[i] = fn
+        if j.tag in ("FreeJoint", "BallJoint"):
+            self.euler_coordinates.update(own_idx[:3])
         for ci in own_idx:
             c = self.coordinates[ci]
             if not c.motion_type:
@@ -452,7 +478,11 @@ class _Loader:
                     rest.append(jt)
             if len(rest) == len(pending):
                 names = ", ".join(j.name for j in pending)
-                raise OsimError(f"{self.doc.path}: joints not connected to ground: {names}")
+                if self.strict:
+                    raise OsimError(f"{self.doc.path}: joints not connected to ground: {names}")
+                self.skipped.append(f"{self.doc.path}: joints not connected to ground (skipped, with the bodies "
+                                    f"they carry): {names}")
+                break
             pending = rest
         return out
 
@@ -469,6 +499,8 @@ class _Loader:
             dep = _text(c.find("dependent_coordinate_name"))
             if len(ind) != 1:
                 self.skip(c, "couplers with several independent coordinates are not supported")
+                if dep in self.coord_index:
+                    self.undriven[self.coord_index[dep]] = c.get("name", "")
                 continue
             for nm in ind + [dep]:
                 if nm not in self.coord_index:
@@ -477,12 +509,18 @@ class _Loader:
             fels = list(holder) if holder is not None else []
             if not fels:
                 raise self.doc.error(c, "missing <coupled_coordinates_function>")
+            try:
+                fn = self.function(fels[0])
+            except _Unsupported as exc:
+                self.skip_for(c, "coupler", exc)
+                self.undriven[self.coord_index[dep]] = c.get("name", "")
+                continue
             out.append(
                 Coupler(
                     name=c.get("name", ""),
                     dependent=self.coord_index[dep],
                     independent=self.coord_index[ind[0]],
-                    function=self.function(fels[0]),
+                    function=fn,
                     scale_factor=child_float(self.doc, c, "scale_factor", 1.0, kind="scale"),
                 )
             )
@@ -502,6 +540,7 @@ class _Loader:
             for w in _objects(owner.find("WrapObjectSet")):
                 if w.tag not in SUPPORTED_WRAPS:
                     self.skip(w, f"unsupported wrap object type {w.tag}")
+                    self.skipped_wraps[w.get("name", "")] = w.tag
                     continue
                 self.limit(len(out) + 1, "wrap objects", self.limits.max_wrap_objects, w)
                 xyz = self.vec(w, "xyz_body_rotation", 3, "angle", np.zeros(3))
@@ -546,8 +585,9 @@ class _Loader:
                 if f.tag not in IGNORED_FORCES:
                     self.ignored.append(f"{f.tag} {f.get('name')!r}")
                 continue
-            if f.tag not in SUPPORTED_MUSCLES:
-                self.skip(f, f"unsupported path actuator type {f.tag} (supported: {', '.join(SUPPORTED_MUSCLES)})")
+            if f.tag not in SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES:
+                self.skip(f, f"unsupported path actuator type {f.tag} "
+                             f"(supported: {', '.join(SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES)})")
                 continue
             self.limit(len(muscles) + 1, "path actuators", self.limits.max_path_actuators, f)
             m = self._muscle(f, gp, wrap_index)
@@ -593,11 +633,21 @@ class _Loader:
                 refs = {_last(_text(pt.find(f"socket_{a}_coordinate"))) for a in "xyz"} - {""}
                 if len(refs) != 1 or next(iter(refs)) not in self.coord_index:
                     raise self.doc.error(pt, "MovingPathPoint must use one known coordinate for x, y and z")
+                if self.coord_index[next(iter(refs))] in self.euler_coordinates:
+                    # OpenSim's moment arm about these (angular-velocity) coordinates treats moving points
+                    # in a way this engine does not reproduce
+                    self.skip(f, f"MovingPathPoint {pt.get('name', '')!r} is driven by a rotational coordinate of a "
+                                 "FreeJoint or BallJoint")
+                    return None
                 fns: list[Function] = []
                 for a in "xyz":
                     holder = pt.find(f"{a}_location")
                     fl = list(holder) if holder is not None else []
-                    fns.append(self.function(fl[0]) if fl else Constant(0.0))
+                    try:
+                        fns.append(self.function(fl[0]) if fl else Constant(0.0))
+                    except _Unsupported as exc:
+                        self.skip_for(f, "muscle", exc)
+                        return None
                 points.append(
                     PathPoint(
                         pt.get("name", ""), b, frozen_array(np.zeros(3)), "moving",
@@ -610,10 +660,15 @@ class _Loader:
         for pw in wrap_els:
             wname = _text(pw.find("wrap_object"))
             if wname not in wrap_index:
+                if wname in self.skipped_wraps:  # strict mode stopped at the wrap object already
+                    self.skipped.append(f"{self.doc.where(f)}: muscle {name!r} skipped: its path wraps over the "
+                                        f"skipped {self.skipped_wraps[wname]} {wname!r}")
+                    return None
                 if self.strict:
                     raise self.doc.error(pw, f"refers to unknown wrap object {wname!r}")
-                self.skipped.append(f"{self.doc.where(pw)}: unknown wrap object {wname!r} (ignored)")
-                continue
+                self.skipped.append(f"{self.doc.where(f)}: muscle {name!r} skipped: its path wraps over the unknown "
+                                    f"wrap object {wname!r}")
+                return None
             rng = self.vec(pw, "range", 2, "index", np.array([-1.0, -1.0]))
             pws.append(PathWrap(wrap_index[wname], int(rng[0]), int(rng[1]), _text(pw.find("method"), "hybrid")))
         return Muscle(name, f.tag, tuple(points), tuple(pws), self.doc.source(f))
@@ -655,26 +710,18 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
     muscles, elements = ld.load_muscles(wraps)
     placed = {0} | {j.child for j in joints}
     loose = [b.name for i, b in enumerate(ld.bodies) if i not in placed]
-    if loose:
-        if strict:
-            raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
-        keep = []
-        for mu, el in zip(muscles, elements, strict=True):
-            bad = {ld.bodies[pt.body].name for pt in mu.points if pt.body not in placed}
-            bad |= {ld.bodies[wraps[w.wrap_object].body].name for w in mu.wraps if wraps[w.wrap_object].body not in placed}
-            if bad:
-                ld.skipped.append(f"{doc.where(el)}: muscle {mu.name!r} attaches to bodies without a joint: {sorted(bad)}")
-            else:
-                keep.append((mu, el))
-        muscles = [k[0] for k in keep]
-        elements = [k[1] for k in keep]
+    if loose and strict:
+        raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
+    muscles, elements = _drop_dependents(ld, joints, wraps, muscles, elements, placed)
     gravity_el = ld.model_el.find("gravity")
     gravity = floats(doc, gravity_el, 3, kind="gravity") if gravity_el is not None else np.array([0.0, -9.80665, 0.0])
     defaults_el = ld.model_el.find("defaults")
-    try:
-        params = _muscle_parameters(elements, list(defaults_el) if defaults_el is not None else [])
-    except ValueError as exc:
-        raise OsimError(f"{doc.path}: muscle parameters: {exc}") from None
+    params = None
+    if all(el.tag in SUPPORTED_MUSCLES for el in elements):  # path-only classes: no force model
+        try:
+            params = _muscle_parameters(elements, list(defaults_el) if defaults_el is not None else [])
+        except ValueError as exc:
+            raise OsimError(f"{doc.path}: muscle parameters: {exc}") from None
     return Model(
         name=ld.model_el.get("name", Path(path).stem),
         bodies=tuple(ld.bodies),
@@ -688,6 +735,34 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
         source=str(path),
         gravity=frozen_array(gravity),
     )
+
+
+def _drop_dependents(ld: _Loader, joints: list[Joint], wraps: list[WrapObject], muscles: list[Muscle],
+                     elements: list[ET.Element], placed: set[int]) -> tuple[list[Muscle], list[ET.Element]]:
+    """Leave out (and name in ``skipped``) every path that depends on something left out: a body
+    without a joint to ground, or a coordinate whose coupler was skipped (the path would follow a
+    coordinate that nothing drives any more)."""
+    moved_by: dict[int, set[int]] = {0: set()}
+    for jt in joints:  # parents first
+        moved_by[jt.child] = moved_by.get(jt.parent, set()) | {c for c in jt.axis_coordinates if c >= 0}
+    keep_m: list[Muscle] = []
+    keep_e: list[ET.Element] = []
+    for mu, el in zip(muscles, elements, strict=True):
+        bodies = {pt.body for pt in mu.points} | {wraps[w.wrap_object].body for w in mu.wraps}
+        loose = sorted(ld.bodies[b].name for b in bodies if b not in placed)
+        coords = set().union(*(moved_by.get(b, set()) for b in bodies))
+        coords |= {pt.coordinate for pt in mu.points if pt.kind != "fixed"}
+        undriven = sorted(ld.undriven[c] for c in coords if c in ld.undriven)
+        if loose:
+            ld.skipped.append(f"{ld.doc.where(el)}: muscle {mu.name!r} skipped: it attaches to bodies without a "
+                              f"joint to ground: {loose}")
+        elif undriven:
+            ld.skipped.append(f"{ld.doc.where(el)}: muscle {mu.name!r} skipped: its path moves with a coordinate "
+                              f"of the skipped coupler(s) {undriven}")
+        else:
+            keep_m.append(mu)
+            keep_e.append(el)
+    return keep_m, keep_e
 
 
 def _muscle_parameters(elements: list[ET.Element], defaults: list[ET.Element]) -> Any:

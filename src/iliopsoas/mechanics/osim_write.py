@@ -14,6 +14,7 @@ from iliopsoas.mechanics.functions import (
     Function,
     LinearFunction,
     MultiplierFunction,
+    PiecewiseLinearFunction,
     PolynomialFunction,
     SimmSpline,
 )
@@ -45,6 +46,10 @@ def _function_xml(parent: ET.Element, fn: Function) -> None:
         _sub(_sub(parent, "Constant", name="function"), "value", _num(fn.constant))
     elif isinstance(fn, LinearFunction):
         _sub(_sub(parent, "LinearFunction", name="function"), "coefficients", f"{_num(fn.slope)} {_num(fn.intercept)}")
+    elif isinstance(fn, PiecewiseLinearFunction):
+        el = _sub(parent, "PiecewiseLinearFunction", name="function")
+        _sub(el, "x", _vec(fn.x))
+        _sub(el, "y", _vec(fn.y))
     elif isinstance(fn, SimmSpline):
         el = _sub(parent, "SimmSpline", name="function")
         _sub(el, "x", _vec(fn.x))
@@ -137,7 +142,8 @@ def write_osim(model: Model, path: str | Path) -> None:
                 _wrap_xml(objs, w)
     joints = _sub(_sub(m_el, "JointSet", name="jointset"), "objects")
     for jt in model.joints:
-        kind = "WeldJoint" if not jt.coordinates else "CustomJoint"
+        # Free and Ball joints keep their class: their generalized speeds are angular velocities
+        kind = jt.type if jt.type in ("FreeJoint", "BallJoint") else "WeldJoint" if not jt.coordinates else "CustomJoint"
         el = _sub(joints, kind, name=jt.name)
         _sub(el, "socket_parent_frame", f"{jt.name}_parent_offset")
         _sub(el, "socket_child_frame", f"{jt.name}_child_offset")
