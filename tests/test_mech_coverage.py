@@ -215,3 +215,53 @@ def test_the_elements_match_opensim_live(coverage_file: Path, tmp_path: Path) ->
                 assert abs(mu.getLength(s) - L[i, k]) < 1e-12, (path.name, mu.getName())
                 for c, ci in enumerate(cids):
                     assert abs(mu.computeMomentArm(s, handles[ci]) - r[i, k, c]) < 1e-9, (mu.getName(), ci)
+
+
+LIGAMENT = """<Ligament name="lig"><GeometryPath name="path"><PathPointSet><objects>
+<PathPoint name="a"><socket_parent_frame>/bodyset/upper</socket_parent_frame><location>0.03 -0.25 0.01</location></PathPoint>
+<PathPoint name="b"><socket_parent_frame>/bodyset/forearm</socket_parent_frame><location>0.02 -0.04 0</location></PathPoint>
+</objects></PathPointSet></GeometryPath><resting_length>0.06</resting_length><pcsa_force>50</pcsa_force>
+<SimmSpline name="force_length_curve"><x>-5 0.998 0.999 1 1.1 1.2 1.5 5</x><y>0 0 0 0 20 80 400 1000</y></SimmSpline>
+</Ligament>"""
+SPRING = """<PathSpring name="spring"><GeometryPath name="path"><PathPointSet><objects>
+<PathPoint name="a"><socket_parent_frame>/ground</socket_parent_frame><location>0.1 0.05 0</location></PathPoint>
+<PathPoint name="b"><socket_parent_frame>/bodyset/forearm</socket_parent_frame><location>-0.02 -0.1 0.02</location></PathPoint>
+</objects></PathPointSet></GeometryPath><resting_length>0.3</resting_length><stiffness>800</stiffness>
+<dissipation>0.3</dissipation></PathSpring>"""
+
+
+@pytest.mark.opensim
+def test_ligament_and_path_spring_lengths_moment_arms_and_tensions_match_opensim(tmp_path: Path) -> None:
+    opensim = pytest.importorskip("opensim")
+    from iliopsoas.mechanics.path_forces import path_force_lengths, path_force_moment_arms, path_force_tensions
+
+    p = tmp_path / "passive.osim"
+    p.write_text(coverage_model(extra_forces=LIGAMENT + SPRING))
+    model = load_osim(p)
+    assert [pf.type for pf in model.path_forces] == ["Ligament", "PathSpring"]
+    assert model.muscle_names == ("moving_plf", "schutte", "delp")  # the passive forces are kept apart
+    q = _poses(model, 30, 9)
+    qdot = np.random.default_rng(10).normal(size=q.shape)
+    cids = [model.coordinate_index(c) for c in ("f_rx", "f_ty", "elbow_flex")]
+    L = path_force_lengths(model, q)
+    r = path_force_moment_arms(model, q, cids)
+    speed = -np.einsum("nmk,nk->nm", path_force_moment_arms(model, q, list(range(len(model.coordinates)))), qdot)
+    T = path_force_tensions(model, q, lengthening_speed=speed)
+    assert (T[:, 0] > 0).any() and (T[:, 0] == 0).any() and (T[:, 1] > 0).any()  # taut and slack poses
+    om = opensim.Model(str(p))
+    s = om.initSystem()
+    cs = om.getCoordinateSet()
+    handles = [cs.get(c) for c in model.coordinate_names]
+    lig = opensim.Ligament.safeDownCast(om.getForceSet().get("lig"))
+    spring = opensim.PathSpring.safeDownCast(om.getForceSet().get("spring"))
+    for i in range(q.shape[0]):
+        for j, h in enumerate(handles):
+            h.setValue(s, float(q[i, j]), False)
+            h.setSpeedValue(s, float(qdot[i, j]))
+        om.realizeDynamics(s)
+        for k, obj in enumerate((lig, spring)):
+            gp = obj.getGeometryPath()
+            assert abs(gp.getLength(s) - L[i, k]) < 1e-12
+            assert abs(obj.getTension(s) - T[i, k]) <= 1e-9 * max(1.0, abs(T[i, k]))
+            for c, ci in enumerate(cids):
+                assert abs(gp.computeMomentArm(s, handles[ci]) - r[i, k, c]) < 1e-12

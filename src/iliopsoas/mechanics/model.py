@@ -241,6 +241,21 @@ class Muscle:
 
 
 @dataclass(frozen=True, eq=False)
+class PathForce(Muscle):
+    """A passive force along a path: OpenSim's ``Ligament`` or ``PathSpring``.
+
+    ``Ligament``: tension ``pcsa_force * force_length_curve(L / resting_length)`` when taut, else 0.
+    ``PathSpring``: tension ``stiffness * max(L - resting_length, 0) * (1 + dissipation * dL/dt)``.
+    """
+
+    resting_length: float = 0.0
+    pcsa_force: float = 0.0
+    force_length_curve: Function | None = None
+    stiffness: float = 0.0
+    dissipation: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     """An immutable musculoskeletal model.
 
@@ -260,6 +275,8 @@ class Model:
     skipped: tuple[str, ...] = ()
     source: str = ""
     gravity: Array = field(default_factory=lambda: frozen_array([0.0, -9.80665, 0.0]))
+    #: ligaments and path springs (their paths are computed like the muscles'; see path_forces.py)
+    path_forces: tuple[PathForce, ...] = ()
 
     @cached_property
     def coordinate_names(self) -> tuple[str, ...]:

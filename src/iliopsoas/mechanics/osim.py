@@ -41,6 +41,7 @@ from iliopsoas.mechanics.model import (
     Joint,
     Model,
     Muscle,
+    PathForce,
     PathPoint,
     PathWrap,
     WrapObject,
@@ -65,6 +66,8 @@ SUPPORTED_MUSCLES = ("Millard2012EquilibriumMuscle", "Thelen2003Muscle", "DeGroo
 # Path actuators whose path geometry is OpenSim's GeometryPath but whose force model this engine
 # does not reproduce: loaded for lengths and moment arms; the model then has no muscle parameters.
 PATH_ONLY_MUSCLES = ("Schutte1993Muscle_Deprecated", "Delp1990Muscle_Deprecated")
+# Passive path forces: kept apart from the muscles, in Model.path_forces.
+PATH_FORCES = ("Ligament", "PathSpring")
 SUPPORTED_JOINTS = (
     "CustomJoint",
     "PinJoint",
@@ -167,6 +170,7 @@ class _Loader:
         self.skipped_wraps: dict[str, str] = {}  # name -> type of wrap objects left out
         self.undriven: dict[int, str] = {}  # dependent coordinates whose coupler was left out -> its name
         self.euler_coordinates: set[int] = set()  # rotational coordinates of Free and Ball joints
+        self.path_forces: list[PathForce] = []
 
     def limit(self, count: int, what: str, bound: int, el: ET.Element | None = None) -> None:
         """Refuse a model holding more than ``bound`` of ``what`` (see :class:`OsimLimits`)."""
@@ -585,6 +589,12 @@ class _Loader:
                 if f.tag not in IGNORED_FORCES:
                     self.ignored.append(f"{f.tag} {f.get('name')!r}")
                 continue
+            if f.tag in PATH_FORCES:
+                self.limit(len(muscles) + len(self.path_forces) + 1, "path actuators", self.limits.max_path_actuators, f)
+                pf = self._muscle(f, gp, wrap_index)
+                if pf is not None:
+                    self.path_forces.append(self._path_force(f, pf))
+                continue
             if f.tag not in SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES:
                 self.skip(f, f"unsupported path actuator type {f.tag} "
                              f"(supported: {', '.join(SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES)})")
@@ -595,6 +605,25 @@ class _Loader:
                 muscles.append(m)
                 elements.append(f)
         return muscles, elements
+
+    def _path_force(self, f: ET.Element, path: Muscle) -> PathForce:
+        """A Ligament's or PathSpring's properties around its path (OpenSim's defaults when absent)."""
+        if f.tag == "Ligament":
+            curve_el = next((c for c in f if c.get("name") == "force_length_curve"), None)
+            if curve_el is None:
+                raise self.doc.error(f, "Ligament without a force_length_curve")
+            try:
+                curve = self.function(curve_el)
+            except _Unsupported as exc:
+                raise OsimError(f"{exc} (the force-length curve of Ligament {path.name!r})") from None
+            return PathForce(path.name, f.tag, path.points, path.wraps, path.xml,
+                             resting_length=child_float(self.doc, f, "resting_length", 0.0, kind="positive_length"),
+                             pcsa_force=child_float(self.doc, f, "pcsa_force", 0.0, kind="stiffness"),
+                             force_length_curve=curve)
+        return PathForce(path.name, f.tag, path.points, path.wraps, path.xml,
+                         resting_length=child_float(self.doc, f, "resting_length", 0.0, kind="positive_length"),
+                         stiffness=child_float(self.doc, f, "stiffness", 0.0, kind="stiffness"),
+                         dissipation=child_float(self.doc, f, "dissipation", 0.0, kind="stiffness"))
 
     def _muscle(self, f: ET.Element, gp: ET.Element, wrap_index: dict[str, int]) -> Muscle | None:
         name = f.get("name", "")
@@ -713,6 +742,9 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
     if loose and strict:
         raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
     muscles, elements = _drop_dependents(ld, joints, wraps, muscles, elements, placed)
+    forces = ld.path_forces
+    kept, _ = _drop_dependents(ld, joints, wraps, list(forces), [None] * len(forces), placed)
+    path_forces = tuple(pf for pf in forces if pf in kept)
     gravity_el = ld.model_el.find("gravity")
     gravity = floats(doc, gravity_el, 3, kind="gravity") if gravity_el is not None else np.array([0.0, -9.80665, 0.0])
     defaults_el = ld.model_el.find("defaults")
@@ -734,14 +766,21 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
         skipped=tuple(ld.skipped),
         source=str(path),
         gravity=frozen_array(gravity),
+        path_forces=path_forces,
     )
 
 
-def _drop_dependents(ld: _Loader, joints: list[Joint], wraps: list[WrapObject], muscles: list[Muscle],
-                     elements: list[ET.Element], placed: set[int]) -> tuple[list[Muscle], list[ET.Element]]:
+def _drop_dependents(ld: _Loader, joints: list[Joint], wraps: list[WrapObject], muscles: list[Any],
+                     elements: list[Any], placed: set[int]) -> tuple[list[Any], list[Any]]:
     """Leave out (and name in ``skipped``) every path that depends on something left out: a body
     without a joint to ground, or a coordinate whose coupler was skipped (the path would follow a
     coordinate that nothing drives any more)."""
+    def where(mu: Muscle, el: ET.Element | None) -> str:
+        return ld.doc.where(el) if el is not None else f"{ld.doc.path}: <{mu.type} name=\"{mu.name}\">"
+
+    def kind(mu: Muscle) -> str:
+        return "path force" if isinstance(mu, PathForce) else "muscle"
+
     moved_by: dict[int, set[int]] = {0: set()}
     for jt in joints:  # parents first
         moved_by[jt.child] = moved_by.get(jt.parent, set()) | {c for c in jt.axis_coordinates if c >= 0}
@@ -754,10 +793,10 @@ def _drop_dependents(ld: _Loader, joints: list[Joint], wraps: list[WrapObject], 
         coords |= {pt.coordinate for pt in mu.points if pt.kind != "fixed"}
         undriven = sorted(ld.undriven[c] for c in coords if c in ld.undriven)
         if loose:
-            ld.skipped.append(f"{ld.doc.where(el)}: muscle {mu.name!r} skipped: it attaches to bodies without a "
+            ld.skipped.append(f"{where(mu, el)}: {kind(mu)} {mu.name!r} skipped: it attaches to bodies without a "
                               f"joint to ground: {loose}")
         elif undriven:
-            ld.skipped.append(f"{ld.doc.where(el)}: muscle {mu.name!r} skipped: its path moves with a coordinate "
+            ld.skipped.append(f"{where(mu, el)}: {kind(mu)} {mu.name!r} skipped: its path moves with a coordinate "
                               f"of the skipped coupler(s) {undriven}")
         else:
             keep_m.append(mu)
