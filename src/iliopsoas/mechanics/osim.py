@@ -48,6 +48,7 @@ from iliopsoas.mechanics.model import (
     frozen_array,
     rotation_body_xyz,
 )
+from iliopsoas.mechanics.osim_upgrade import upgrade_3x
 from iliopsoas.mechanics.osim_write import write_osim
 from iliopsoas.mechanics.osim_xml import (
     LIMITS,
@@ -153,11 +154,15 @@ class _Loader:
         if model_el is None or model_el.tag != "Model":
             raise OsimError(f"{doc.path}: no <Model> element (is this an OpenSim .osim file?)")
         version = root.get("Version", "")
-        if version and version.isdigit() and int(version) < 40000:
+        self.upgraded = False
+        if version and version.isdigit() and int(version) < 30000:
             raise OsimError(
-                f"{doc.path}: OpenSim document version {version} (3.x) is not supported; "
+                f"{doc.path}: OpenSim document version {version} (before 3.0) is not supported; "
                 "open and save it in OpenSim 4 first"
             )
+        if version and version.isdigit() and int(version) < 40000:
+            upgrade_3x(model_el)  # as OpenSim 4 does when it opens a 3.x file
+            self.upgraded = True
         self.model_el = model_el
         self.bodies: list[Body] = [Body("ground")]
         self.body_index: dict[str, int] = {"ground": 0}
@@ -380,6 +385,9 @@ class _Loader:
         return self._topological(joints)
 
     def _joint(self, j: ET.Element, jpath: str) -> Joint | None:
+        if j.get("reversed_3x") == "true":
+            self.skip(j, "reversed joints (<reverse>true</reverse>) are not supported")
+            return None
         pf = _text(j.find("socket_parent_frame")) or _text(j.find("parent_body"))
         cf = _text(j.find("socket_child_frame"))
         if not pf or not cf:
