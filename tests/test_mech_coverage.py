@@ -11,7 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iliopsoas.mechanics import OsimError, body_transforms, load_osim, moment_arms, muscle_lengths, write_osim
+from iliopsoas.mechanics import (
+    OsimError,
+    body_transforms,
+    complete_coordinates,
+    load_osim,
+    moment_arms,
+    muscle_lengths,
+    write_osim,
+)
 from iliopsoas.mechanics.functions import PiecewiseLinearFunction
 
 PATH = """<GeometryPath name="path"><PathPointSet><objects>{points}</objects></PathPointSet>{wraps}</GeometryPath>"""
@@ -179,11 +187,33 @@ def test_a_moving_point_driven_by_a_ball_joint_angle_is_refused(tmp_path: Path) 
     assert load_osim(p, strict=False).muscle_names == ("schutte", "delp")
 
 
-def test_opensim_3_documents_are_refused_with_a_message(tmp_path: Path) -> None:
+def test_documents_older_than_opensim_2_are_refused_with_a_message(tmp_path: Path) -> None:
     p = tmp_path / "old.osim"
-    p.write_text(coverage_model().replace('Version="40000"', 'Version="30000"'))
-    with pytest.raises(OsimError, match=r"document version 30000 \(3.x\)"):
+    p.write_text(coverage_model().replace('Version="40000"', 'Version="10500"'))
+    with pytest.raises(OsimError, match=r"document version 10500 \(before 2.0\) is not supported"):
         load_osim(p, strict=False)
+
+
+@pytest.mark.opensim
+def test_an_opensim_2_document_is_converted_as_opensim_does(models_dir: Path) -> None:
+    opensim = pytest.importorskip("opensim")
+    path = models_dir / "kinematicPassengerModel" / "Christophy2012_axialRotationUpd_skeletonOnly.osim"
+    assert 'Version="20101"' in path.read_text()[:200]
+    model = load_osim(path)
+    assert len(model.couplers) == 12 and model.skipped == ()
+    q = _poses(model, 10, 11)
+    R, p = body_transforms(model, q)
+    om = opensim.Model(str(path))
+    s = om.initSystem()
+    handles = [om.getCoordinateSet().get(c) for c in model.coordinate_names]
+    qc = complete_coordinates(model, q)
+    for i in range(q.shape[0]):
+        for j, h in enumerate(handles):
+            h.setValue(s, float(qc[i, j]), False)
+        om.realizePosition(s)
+        for b, nm in enumerate(model.body_names[1:], start=1):
+            X = om.getBodySet().get(nm).getTransformInGround(s)
+            assert max(abs(X.p().get(a) - p[i, b, a]) for a in range(3)) < 1e-12, nm
 
 
 @pytest.mark.opensim
@@ -233,7 +263,11 @@ SPRING = """<PathSpring name="spring"><GeometryPath name="path"><PathPointSet><o
 @pytest.mark.opensim
 def test_ligament_and_path_spring_lengths_moment_arms_and_tensions_match_opensim(tmp_path: Path) -> None:
     opensim = pytest.importorskip("opensim")
-    from iliopsoas.mechanics.path_forces import path_force_lengths, path_force_moment_arms, path_force_tensions
+    from iliopsoas.mechanics.path_forces import (
+        path_force_lengths,
+        path_force_moment_arms,
+        path_force_tensions,
+    )
 
     p = tmp_path / "passive.osim"
     p.write_text(coverage_model(extra_forces=LIGAMENT + SPRING))

@@ -155,9 +155,9 @@ class _Loader:
             raise OsimError(f"{doc.path}: no <Model> element (is this an OpenSim .osim file?)")
         version = root.get("Version", "")
         self.upgraded = False
-        if version and version.isdigit() and int(version) < 30000:
+        if version and version.isdigit() and int(version) < 20000:
             raise OsimError(
-                f"{doc.path}: OpenSim document version {version} (before 3.0) is not supported; "
+                f"{doc.path}: OpenSim document version {version} (before 2.0) is not supported; "
                 "open and save it in OpenSim 4 first"
             )
         if version and version.isdigit() and int(version) < 40000:

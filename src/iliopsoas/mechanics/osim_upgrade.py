@@ -1,4 +1,4 @@
-"""OpenSim 3.x model documents (``Version`` 30000-39999) rewritten into the 4.x layout on load,
+"""OpenSim 2.x and 3.x model documents (``Version`` 20000-39999) rewritten into the 4.x layout on load,
 the way OpenSim 4's ``updateFromXMLNode`` does, so that the loader reads one layout only:
 
 * the ``Body`` named ``ground`` in the ``BodySet`` becomes the model's ``Ground`` (with its wrap
