@@ -39,5 +39,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     The message stays on one line (no wrapping at the terminal width) so that scripts and tests
     can match it whatever the width.
     """
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

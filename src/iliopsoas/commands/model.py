@@ -106,10 +106,11 @@ def info(
     if as_json:
         print_json(data)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(
-        f"[bold]{model.name}[/]: {len(model.bodies)} bodies, {len(model.joints)} joints, "
+        f"[bold]{escape(model.name)}[/]: {len(model.bodies)} bodies, {len(model.joints)} joints, "
         f"{len(model.coordinates)} coordinates, {len(model.muscles)} muscles, "
         f"{len(model.wrap_objects)} wrap objects"
     )
@@ -117,15 +118,16 @@ def info(
     for c in data["coordinates"]:
         lo, hi = c["range"]
         t.add_row(
-            c["name"], c["joint"], f"{lo:.4g} .. {hi:.4g} {c['unit']}", f"{c['default']:.4g}",
-            c["coupled_to"] or "", "yes" if c["locked"] else "",
+            escape(c["name"]), escape(c["joint"]), f"{lo:.4g} .. {hi:.4g} {c['unit']}", f"{c['default']:.4g}",
+            escape(c["coupled_to"] or ""), "yes" if c["locked"] else "",
         )
     console.print(t)
     mt = Table("muscle", "type", "points", "wraps")
     for mu in data["muscles"]:
         kinds = [p["kind"] for p in mu["path_points"]]
         extra = ", ".join(f"{kinds.count(k)} {k}" for k in ("conditional", "moving") if k in kinds)
-        mt.add_row(mu["name"], mu["type"], f"{len(kinds)}" + (f" ({extra})" if extra else ""), ", ".join(mu["wraps"]))
+        mt.add_row(escape(mu["name"]), escape(mu["type"]), f"{len(kinds)}" + (f" ({extra})" if extra else ""),
+                   escape(", ".join(mu["wraps"])))
     console.print(mt)
     if data["unsupported"]:
         console.print("[yellow]unsupported (skipped):[/]")
@@ -209,7 +211,7 @@ def moment_arm(
         fail(str(exc))
     unit = "deg" if rot else "m"
     rows = [
-        {coordinate + f"_{unit}": float(v), "moment_arm_mm": float(r[k, 0, 0] * 1000), "length_mm": float(L[k, 0] * 1000)}
+        {coordinate + f"_{unit}": float(v), "moment_arm_mm": _finite(r[k, 0, 0] * 1000), "length_mm": _finite(L[k, 0] * 1000)}
         for k, v in enumerate(values)
     ]
     definition = "exact -dL/dq" if exact else "OpenSim computeMomentArm"
@@ -222,18 +224,27 @@ def moment_arm(
         keys = list(rows[0])
         print(",".join(keys))
         for row in rows:
-            print(",".join(f"{row[k]:.6g}" for k in keys))
+            print(",".join("" if row[k] is None else f"{row[k]:.6g}" for k in keys))
     elif plot is None:
+        from rich.markup import escape
         from rich.table import Table
 
-        t = Table(f"{coordinate} ({unit})", "moment arm (mm)", "length (mm)",
-                  title=f"{muscle} — {definition}")
+        t = Table(escape(f"{coordinate} ({unit})"), "moment arm (mm)", "length (mm)",
+                  title=escape(f"{muscle} — {definition}"))
         for row in rows:
             vals = list(row.values())
-            t.add_row(f"{vals[0]:.2f}", f"{vals[1]:.3f}", f"{vals[2]:.2f}")
+            t.add_row(f"{vals[0]:.2f}", "undefined" if vals[1] is None else f"{vals[1]:.3f}",
+                      "undefined" if vals[2] is None else f"{vals[2]:.2f}")
         console.print(t)
     else:
-        console.print(f"wrote {plot}")
+        console.print(f"wrote {plot}", markup=False, highlight=False)
+
+
+def _finite(v: float) -> float | None:
+    """``v`` as a float, or None (JSON null) where it is undefined, e.g. the moment arm of a path whose
+    points coincide."""
+    x = float(v)
+    return x if math.isfinite(x) else None
 
 
 def _plot(path: Path, x: Any, y: Any, title: str, xlabel: str) -> None:

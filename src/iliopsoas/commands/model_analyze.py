@@ -81,13 +81,15 @@ def analyze(
     console.print(
         f"wrote {summary['rows']} rows x {summary['columns']} columns to {out} "
         f"({len(summary['muscles'])} muscles; moment arms about {', '.join(summary['coordinates']) or 'none'})",
-        highlight=False,
+        highlight=False, markup=False,
     )
     if summary["frames_without_equilibrium"]:
         console.print(f"[yellow]{summary['frames_without_equilibrium']} frames had a muscle without a "
                       "tendon equilibrium (NaN in the table)[/]")
     if summary["unused_motion_columns"]:
-        console.print(f"[dim]motion columns not used: {', '.join(summary['unused_motion_columns'])}[/]",
+        from rich.markup import escape
+
+        console.print(f"[dim]motion columns not used: {escape(', '.join(summary['unused_motion_columns']))}[/]",
                       highlight=False)
 
 

@@ -558,68 +558,6 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
     return result, cnt
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def path_kernel(R, p, W, V, q, pbody, ploc, pcoord, prange_,  # type: ignore[no-untyped-def]
-                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
-                L, r, out_ids, out_g, out_cnt, out_wl):
-    """Length ``L`` (n,) and, when ``W`` has k > 0 directions, moment arms ``r`` (n, k) of one
-    muscle made of fixed/conditional points and cylinder wraps (see path.py for the semantics)."""
-    m = pbody.shape[0]
-    nw = wbody.shape[0]
-    _path_block(0, R.shape[0], R, p, W, V, q, pbody, ploc, pcoord, prange_,
-                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
-                L, r, out_ids, out_g, out_cnt, out_wl, m, nw, m + 2 * nw, W.shape[1])
-
-
-@njit(cache=True, error_model="numpy")
-def _path_block(k0, k1, R, p, W, V, q, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
-                wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
-                L, r, out_ids, out_g, out_cnt, out_wl, m, nw, S, kdir):
-    ids = np.empty(S + 2, dtype=np.int64)
-    body = np.empty(S + 2, dtype=np.int64)
-    loc = np.empty((S + 2, 3))
-    g = np.empty((S + 2, 3))
-    wl = np.empty(S + 2)
-    active = np.empty(m, dtype=np.bool_)
-    cache_g = np.empty((max(nw, 1), 2, 3))
-    cache_ok = np.empty((max(nw, 1), 2), dtype=np.bool_)
-    results = np.zeros(max(nw, 1), dtype=np.int64)
-    order = np.arange(max(nw, 1))
-    for k in range(k0, k1):
-        length, cnt = muscle_path(k, k, q, R, p, pbody, ploc, pcoord, prange,
-                                  wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, 0, m, 0, nw,
-                                  ids, body, loc, g, wl, active, cache_g, cache_ok, results, order)
-        L[k] = length
-        for s in range(cnt - 1):
-            if body[s] == body[s + 1] or kdir == 0:
-                continue
-            ga = _query(s, ids, g, cache_g, cache_ok)
-            gb = _query(s + 1, ids, g, cache_g, cache_ok)
-            dx, dy, dz = gb[0] - ga[0], gb[1] - ga[1], gb[2] - ga[2]
-            dist = math.sqrt(dx * dx + dy * dy + dz * dz)
-            ux, uy, uz = dx / dist, dy / dist, dz / dist
-            ba, bb = body[s], body[s + 1]
-            for j in range(kdir):
-                aa = (g[s, 0] - p[k, ba, 0], g[s, 1] - p[k, ba, 1], g[s, 2] - p[k, ba, 2])
-                ab = (g[s + 1, 0] - p[k, bb, 0], g[s + 1, 1] - p[k, bb, 1], g[s + 1, 2] - p[k, bb, 2])
-                wa = (W[k, j, ba, 0], W[k, j, ba, 1], W[k, j, ba, 2])
-                wb = (W[k, j, bb, 0], W[k, j, bb, 1], W[k, j, bb, 2])
-                ca = _cross(wa[0], wa[1], wa[2], aa[0], aa[1], aa[2])
-                cb = _cross(wb[0], wb[1], wb[2], ab[0], ab[1], ab[2])
-                Dx = V[k, j, ba, 0] + ca[0] - V[k, j, bb, 0] - cb[0]
-                Dy = V[k, j, ba, 1] + ca[1] - V[k, j, bb, 1] - cb[1]
-                Dz = V[k, j, ba, 2] + ca[2] - V[k, j, bb, 2] - cb[2]
-                r[k, j] += ux * Dx + uy * Dy + uz * Dz
-        if out_ids.shape[0] > 0:
-            out_cnt[k] = cnt
-            for s in range(cnt):
-                out_ids[k, s] = ids[s]
-                out_wl[k, s] = wl[s]
-                cg = _query(s, ids, g, cache_g, cache_ok)
-                for c in range(3):
-                    out_g[k, s, c] = cg[c]
-
-
 @_no_refcount
 def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,

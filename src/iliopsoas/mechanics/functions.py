@@ -168,6 +168,35 @@ class SimmSpline(Function):
         return out
 
 
+@dataclass(frozen=True)
+class PiecewiseLinearFunction(SimmSpline):
+    """OpenSim's PiecewiseLinearFunction: straight lines between the points ``(x, y)``.
+
+    As in OpenSim, the slope of the last segment continues past the last point and that of the
+    first before the first; the derivative is the slope of the segment. It is evaluated as a
+    :class:`SimmSpline` whose quadratic and cubic coefficients are zero (so the compiled
+    evaluators need no new kind of function).
+    """
+
+    def __post_init__(self) -> None:
+        xs = np.asarray(self.x, dtype=float).ravel()
+        ys = np.asarray(self.y, dtype=float).ravel()
+        if xs.size != ys.size or xs.size < 2:
+            raise ValueError(
+                f"PiecewiseLinearFunction needs x and y of the same length >= 2, got {xs.size} and {ys.size}"
+            )
+        if np.any(np.diff(xs) <= 0):
+            raise ValueError("PiecewiseLinearFunction x values must be increasing")
+        b = np.empty(xs.size)
+        b[:-1] = np.diff(ys) / np.diff(xs)
+        b[-1] = b[-2]
+        object.__setattr__(self, "x", _frozen(xs))
+        object.__setattr__(self, "y", _frozen(ys))
+        object.__setattr__(self, "b", _frozen(b))
+        object.__setattr__(self, "c", _frozen(np.zeros(xs.size)))
+        object.__setattr__(self, "d", _frozen(np.zeros(xs.size)))
+
+
 def _simm_coefficients(x: Array, y: Array) -> tuple[Array, Array, Array]:
     """Polynomial coefficients ``b, c, d`` of each knot interval (SimmSpline's algorithm)."""
     n = x.size

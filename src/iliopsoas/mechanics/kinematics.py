@@ -18,15 +18,13 @@ both give the same numbers bit for bit.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics.functions import FunctionTable, function_table
+from iliopsoas.mechanics.data import ModelData, model_data
 from iliopsoas.mechanics.model import Coupler, Model
 
 _FK_KERNEL: Any
@@ -69,97 +67,14 @@ def _check_width(model: Model, q: Array, name: str = "q") -> None:
         )
 
 
-@dataclass(frozen=True, eq=False)
-class _Derived:
-    """Tables derived once per (immutable) model for the compiled evaluators.
-
-    ``axis_*``: the non-constant transform axes (coordinate ``axis_src``, flat column
-    ``axis_dest = 6 j + i`` of ``S``), the values of the constant ones (``axis_base``
-    ``(6 J,)``) and ``axc`` ``(J, 6)``. ``coupler_*``: the couplers in dependency order, as
-    functions of their independent coordinate that include the scale factor (``couplers`` is
-    None, with the reason in ``coupler_error``, when they form a cycle). A table is None when a
-    function is of a type the compiled evaluator does not know.
-    """
-
-    couplers: tuple[Coupler, ...] | None
-    coupler_error: str
-    coupler_src: NDArray[np.int64]
-    coupler_dest: NDArray[np.int64]
-    coupler_table: FunctionTable | None
-    axis_src: NDArray[np.int64]
-    axis_dest: NDArray[np.int64]
-    axis_base: Array
-    axis_table: FunctionTable | None
-    axis_groups: NDArray[np.int64]
-    n_axis_groups: int
-    axc: NDArray[np.int64]
-    body_mask: NDArray[np.bool_]
+def _derived(model: Model) -> ModelData:
+    """The model's tables (:func:`~iliopsoas.mechanics.data.model_data`)."""
+    return model_data(model)
 
 
-_DERIVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _derived(model: Model) -> _Derived:
-    """The model's derived tables, built on first use; the model is immutable, so they never go stale."""
-    d = _DERIVED.get(model)
-    if d is None:
-        d = _build_derived(model)
-        _DERIVED[model] = d
-    return d
-
-
-def _build_derived(model: Model) -> _Derived:
-    try:
-        ordered: tuple[Coupler, ...] | None = _order_couplers(model)
-        error = ""
-    except ValueError as exc:  # raised again by whatever needs the couplers
-        ordered, error = None, str(exc)
-    cps = ordered or ()
-    J = len(model.joints)
-    axc = np.full((J, 6), -1, dtype=np.int64)
-    base = np.zeros(J * 6)
-    src: list[int] = []
-    dest: list[int] = []
-    fns = []
-    for j, jt in enumerate(model.joints):
-        for i in range(6):
-            fn = jt.functions[i]
-            ci = jt.axis_coordinates[i]
-            if fn.is_constant() or ci < 0:
-                base[6 * j + i] = fn.value(np.zeros(1))[0]
-            else:
-                axc[j, i] = ci
-                src.append(ci)
-                dest.append(6 * j + i)
-                fns.append(fn)
-    mask = np.zeros((len(model.bodies), len(model.coordinates)), dtype=bool)
-    for jt in model.joints:  # parents come before their children
-        mask[jt.child] = mask[jt.parent]
-        for ci in jt.axis_coordinates:
-            if ci >= 0:
-                mask[jt.child, ci] = True
-    for a in (axc, mask):
-        a.setflags(write=False)
-    # rows sorted by function type: the evaluator's per-row branch then follows a simple pattern
-    order = sorted(range(len(fns)), key=lambda a: (type(fns[a]).__name__, src[a]))
-    src, dest, fns = [src[a] for a in order], [dest[a] for a in order], [fns[a] for a in order]
-    table = function_table(fns)
-    groups, n_groups = table.spline_groups(src) if table is not None else (np.zeros(0, np.int64), 0)
-    return _Derived(
-        couplers=ordered,
-        coupler_error=error,
-        coupler_src=np.array([cp.independent for cp in cps], dtype=np.int64),
-        coupler_dest=np.array([cp.dependent for cp in cps], dtype=np.int64),
-        coupler_table=function_table([cp.function for cp in cps], [cp.scale_factor for cp in cps]),
-        axis_src=np.array(src, dtype=np.int64),
-        axis_dest=np.array(dest, dtype=np.int64),
-        axis_base=base,
-        axis_table=table,
-        axis_groups=groups,
-        n_axis_groups=n_groups,
-        axc=axc,
-        body_mask=mask,
-    )
+def compiled_available() -> bool:
+    """True when numba is installed, so that the compiled kernels can run."""
+    return _FK_KERNEL is not None
 
 
 def _check_out(out: Array, shape: tuple[int, ...], name: str) -> None:
@@ -176,12 +91,13 @@ def _plain(a: Array) -> Array:
     return np.array(a, dtype=np.float64, order="C")
 
 
-def complete_coordinates(model: Model, q: Array, *, out: Array | None = None) -> Array:
+def complete_coordinates(model: Model, q: Array, *, out: Array | None = None, use_kernel: bool = True) -> Array:
     """Copy of ``q`` ``(n, n_coordinates)`` with dependent coordinates set by their couplers.
 
     ``out``: optional writable C-contiguous float64 array of the same shape to fill and return (a
     buffer reused across chunks costs no fresh memory). A ``q`` that is not 2-D with one column per
-    coordinate raises ``ValueError``.
+    coordinate raises ``ValueError``. ``use_kernel=False`` evaluates the couplers in NumPy (the
+    reference; the compiled evaluator gives the same bits).
     """
     if out is None:
         out = np.array(q, dtype=float, order="C", copy=True)
@@ -193,7 +109,7 @@ def complete_coordinates(model: Model, q: Array, *, out: Array | None = None) ->
     ordered = _couplers_in_order(model)
     if not ordered:
         return out
-    if _COMPLETE is not None and d.coupler_table is not None:
+    if use_kernel and _COMPLETE is not None and d.coupler_table is not None:
         _COMPLETE(out, d.coupler_src, d.coupler_dest, *d.coupler_table.arrays)
         return out
     for cp in ordered:
@@ -203,31 +119,11 @@ def complete_coordinates(model: Model, q: Array, *, out: Array | None = None) ->
 
 def _couplers_in_order(model: Model) -> tuple[Coupler, ...]:
     """Couplers sorted so that a coupler whose independent coordinate is itself dependent runs later."""
-    d = _derived(model)
-    if d.couplers is None:
-        raise ValueError(d.coupler_error)
-    return d.couplers
+    return _derived(model).ordered_couplers()
 
 
-def _order_couplers(model: Model) -> tuple[Coupler, ...]:
-    pending = list(model.couplers)
-    done: list[Coupler] = []
-    deps = {cp.dependent for cp in pending}
-    resolved: set[int] = set()
-    while pending:
-        progressed = False
-        for cp in list(pending):
-            if cp.independent not in deps or cp.independent in resolved:
-                done.append(cp)
-                resolved.add(cp.dependent)
-                pending.remove(cp)
-                progressed = True
-        if not progressed:
-            raise ValueError(f"coordinate couplers of model {model.name!r} form a cycle")
-    return tuple(done)
-
-
-def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out: Array | None = None) -> Array:
+def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out: Array | None = None,
+                     use_kernel: bool = True) -> Array:
     """Directions ``C`` ``(n, k, n_coordinates)``: unit speed on each coordinate, couplers followed.
 
     This is the vector OpenSim's ``MomentArmSolver`` obtains with ``projectU``: for an independent
@@ -249,17 +145,54 @@ def coupling_vectors(model: Model, q: Array, coordinates: Sequence[int], *, out:
         _check_out(out, (n, len(coordinates), nc), "out")
     d = _derived(model)
     ordered = _couplers_in_order(model)
-    if _COUPLING is not None and d.coupler_table is not None:
+    if use_kernel and _COUPLING is not None and d.coupler_table is not None:
         row = {cp.dependent: a for a, cp in enumerate(ordered)}
         via = np.array([row.get(int(ci), -1) for ci in coordinates], dtype=np.int64)
         base = np.array([ordered[v].independent if v >= 0 else int(ci) for ci, v in zip(coordinates, via, strict=True)],
                         dtype=np.int64)
         _COUPLING(_plain(q), d.coupler_src, d.coupler_dest, *d.coupler_table.arrays, base, via,
                   np.empty(len(ordered)), out)
-        return out
-    out.fill(0.0)
-    out[...] = _coupling_vectors_reference(model, q, coordinates, out)
+    else:
+        out.fill(0.0)
+        out[...] = _coupling_vectors_reference(model, q, coordinates, out)
+    if d.euler_rotations.size:
+        _angular_speed_directions(model, q, coordinates, out)
     return out
+
+
+def _angular_speed_directions(model: Model, q: Array, coordinates: Sequence[int], out: Array) -> None:
+    """Directions of the rotational coordinates of FreeJoint and BallJoint.
+
+    OpenSim builds these joints on Simbody's Free and Ball mobilizers in Euler-angle mode, whose
+    generalized speeds are the angular velocity of the child frame in the parent frame, expressed
+    in the parent frame -- not the rates of the X-Y-Z body-fixed angles. A moment arm "about"
+    such a coordinate is therefore the moment about the parent frame's axis ``e_k``: the direction
+    is the angle rates that produce that angular velocity, ``E(q)^-1 e_k``, with
+    ``E = [x, Rx(a) y, Rx(a) Ry(b) z]`` (couplers driven by these coordinates follow them).
+    """
+    trip = _derived(model).euler_rotations  # (m, 3) coordinate indices
+    where = {int(c): (t, k) for t in range(trip.shape[0]) for k, c in enumerate(trip[t])}
+    ordered = _couplers_in_order(model)
+    for col, ci in enumerate(coordinates):
+        hit = where.get(int(ci))
+        if hit is None:
+            continue
+        t, k = hit
+        idx = trip[t]
+        a, b = q[:, idx[0]], q[:, idx[1]]
+        E = np.zeros((q.shape[0], 3, 3))
+        E[:, 0, 0] = 1.0
+        E[:, 1, 1], E[:, 2, 1] = np.cos(a), np.sin(a)
+        E[:, 0, 2], E[:, 1, 2], E[:, 2, 2] = np.sin(b), -np.sin(a) * np.cos(b), np.cos(a) * np.cos(b)
+        e = np.zeros((q.shape[0], 3))
+        e[:, k] = 1.0
+        with np.errstate(all="ignore"):  # gimbal lock (cos b = 0): no finite direction, as in OpenSim
+            rates = np.linalg.solve(E, e[:, :, None])[:, :, 0]
+        out[:, col, :] = 0.0
+        out[:, col, idx] = rates
+        for cp in ordered:
+            slope = cp.scale_factor * cp.function.derivative(q[:, cp.independent])
+            out[:, col, cp.dependent] = slope * out[:, col, cp.independent]
 
 
 def _coupling_vectors_reference(model: Model, q: Array, coordinates: Sequence[int], out: Array) -> Array:
@@ -304,7 +237,7 @@ def _cross(a: Array, b: Array) -> Array:
 
 
 def forward_kinematics(
-    model: Model, q: Array, dq: Array | None = None
+    model: Model, q: Array, dq: Array | None = None, *, use_kernel: bool = True
 ) -> tuple[Array, Array, Array | None, Array | None]:
     """Body poses in ground for complete coordinates ``q`` ``(n, n_coordinates)``.
 
@@ -318,7 +251,7 @@ def forward_kinematics(
     is installed; the NumPy implementation is the reference.
     """
     n = q.shape[0]
-    if _FK_KERNEL is None or n < _KERNEL_MIN_POSES or not model.joints:
+    if not use_kernel or _FK_KERNEL is None or n < _KERNEL_MIN_POSES or not model.joints:
         return _forward_kinematics_numpy(model, q, dq)
     nb = len(model.bodies)
     S, dF, axc = joint_axis_values(model, q, derivatives=dq is not None)
@@ -328,7 +261,7 @@ def forward_kinematics(
     else:
         k = dq.shape[1]
         dS = np.where(axc >= 0, dF[:, None] * dq[:, :, axc], 0.0)
-    data = _joint_arrays(model)
+    data = _derived(model).joints
     R = np.zeros((n, nb, 3, 3))
     R[:, 0] = np.eye(3)
     p = np.zeros((n, nb, 3))
@@ -341,7 +274,8 @@ def forward_kinematics(
 
 
 def joint_axis_values(model: Model, q: Array, *, derivatives: bool = True,
-                      out: tuple[Array, Array] | None = None) -> tuple[Array, Array, NDArray[np.int64]]:
+                      out: tuple[Array, Array] | None = None,
+                      use_kernel: bool = True) -> tuple[Array, Array, NDArray[np.int64]]:
     """Transform-axis values ``S`` ``(n, J, 6)``, the derivatives ``dF`` ``(n, J, 6)`` of their
     functions at ``q`` (zero for constant axes, and everywhere unless ``derivatives``) and the
     coordinate of each non-constant axis ``axc`` ``(J, 6)`` (-1 for constants):
@@ -355,7 +289,7 @@ def joint_axis_values(model: Model, q: Array, *, derivatives: bool = True,
         S, dF = out
         _check_out(S, (n, J, 6), "out[0]")
         _check_out(dF, (n, J, 6), "out[1]")
-    if _EVAL is None or d.axis_table is None:
+    if not use_kernel or _EVAL is None or d.axis_table is None:
         S0, dF0, axc = _joint_axis_values_reference(model, q, derivatives=derivatives)
         if out is None:
             return S0, dF0, axc
@@ -398,26 +332,6 @@ def body_coordinate_mask(model: Model) -> NDArray[np.bool_]:
     Built once per model; the array is read-only.
     """
     return _derived(model).body_mask
-
-
-_JOINT_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _joint_arrays(model: Model) -> tuple:
-    data = _JOINT_ARRAYS.get(model)
-    if data is None:
-        js = model.joints
-        data = (
-            np.array([j.axes for j in js], dtype=float),
-            np.array([j.parent for j in js], dtype=np.int64),
-            np.array([j.child for j in js], dtype=np.int64),
-            np.array([j.parent_rotation for j in js], dtype=float),
-            np.array([j.parent_translation for j in js], dtype=float),
-            np.array([j.child_rotation for j in js], dtype=float),
-            np.array([j.child_translation for j in js], dtype=float),
-        )
-        _JOINT_ARRAYS[model] = data
-    return data
 
 
 def _forward_kinematics_numpy(
@@ -476,12 +390,12 @@ def _forward_kinematics_numpy(
     return R, p, W, V
 
 
-def body_transforms(model: Model, q: object) -> tuple[Array, Array]:
+def body_transforms(model: Model, q: object, *, use_kernel: bool = True) -> tuple[Array, Array]:
     """Ground pose of every body for poses ``q`` ``(n_poses, n_coordinates)``.
 
     Returns ``R`` ``(n_poses, n_bodies, 3, 3)`` (body-to-ground rotation) and ``p``
     ``(n_poses, n_bodies, 3)`` (body origin in ground, m), bodies in ``model.body_names`` order.
     """
-    qq = complete_coordinates(model, check_q(model, q))
-    R, p, _, _ = forward_kinematics(model, qq)
+    qq = complete_coordinates(model, check_q(model, q), use_kernel=use_kernel)
+    R, p, _, _ = forward_kinematics(model, qq, use_kernel=use_kernel)
     return R, p

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from iliopsoas.mechanics import wrap
 from iliopsoas.mechanics.functions import Function
 
 Array = NDArray[np.float64]
@@ -112,12 +113,20 @@ class Coupler:
     scale_factor: float = 1.0
 
 
+WrapResult = tuple[NDArray[np.int_], Array, Array, Array]
+
+
 @dataclass(frozen=True, eq=False)
 class WrapObject:
-    """A wrap surface fixed to ``body``; its frame W is ``(rotation, translation)`` in the body."""
+    """A wrap surface fixed to ``body``; its frame W is ``(rotation, translation)`` in the body.
+
+    One subclass per OpenSim surface (:class:`WrapCylinder`, :class:`WrapSphere`,
+    :class:`WrapEllipsoid`) holds that surface's OpenSim class name (``type``), its size
+    properties and its ``wrapLine`` algorithm (:meth:`wrap_line`); nothing else in the engine
+    branches on the kind of surface.
+    """
 
     name: str
-    type: str  # "WrapCylinder" | "WrapEllipsoid" | "WrapSphere"
     body: int
     xyz_body_rotation: Array
     translation: Array
@@ -129,6 +138,68 @@ class WrapObject:
     length: float = 0.0
     dimensions: Array = field(default_factory=lambda: frozen_array(np.zeros(3)))
     active: bool = True
+
+    type: ClassVar[str] = ""
+    #: the compiled path kernel reproduces this surface's algorithm
+    has_kernel: ClassVar[bool] = False
+
+    def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
+        """OpenSim's ``wrapLine`` for segments ``p1 -> p2`` ``(n, 3)`` in this surface's frame:
+        ``(status (n,), r1 (n, 3), r2 (n, 3), wrap length (n,))`` (see :mod:`~iliopsoas.mechanics.wrap`)."""
+        raise TypeError(f"{type(self).__name__} has no wrapping algorithm")
+
+    def size_properties(self) -> dict[str, str]:
+        """The surface's size properties as OpenSim writes them (tag -> text)."""
+        return {}
+
+
+def _num_text(v: float) -> str:
+    return repr(float(v))
+
+
+@dataclass(frozen=True, eq=False)
+class WrapCylinder(WrapObject):
+    """OpenSim ``WrapCylinder``: axis along the frame's z, ``radius`` and total ``length`` (m)."""
+
+    type: ClassVar[str] = "WrapCylinder"
+    has_kernel: ClassVar[bool] = True
+
+    def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
+        return wrap.wrap_cylinder(p1, p2, self.radius, self.length, self.wrap_axis, self.wrap_sign, single,
+                                  compiled=compiled)
+
+    def size_properties(self) -> dict[str, str]:
+        return {"radius": _num_text(self.radius), "length": _num_text(self.length)}
+
+
+@dataclass(frozen=True, eq=False)
+class WrapSphere(WrapObject):
+    """OpenSim ``WrapSphere`` of ``radius`` (m) centred at the frame's origin."""
+
+    type: ClassVar[str] = "WrapSphere"
+
+    def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
+        return wrap.wrap_sphere(p1, p2, self.radius, self.wrap_axis, self.wrap_sign)
+
+    def size_properties(self) -> dict[str, str]:
+        return {"radius": _num_text(self.radius)}
+
+
+@dataclass(frozen=True, eq=False)
+class WrapEllipsoid(WrapObject):
+    """OpenSim ``WrapEllipsoid`` with semi-axes ``dimensions`` (m) along the frame's axes."""
+
+    type: ClassVar[str] = "WrapEllipsoid"
+
+    def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
+        return wrap.wrap_ellipsoid(p1, p2, self.dimensions, self.wrap_axis, self.wrap_sign, method.strip().lower())
+
+    def size_properties(self) -> dict[str, str]:
+        return {"dimensions": " ".join(_num_text(v) for v in self.dimensions)}
+
+
+#: OpenSim class name -> wrap surface class
+WRAP_SURFACES: dict[str, type[WrapObject]] = {c.type: c for c in (WrapCylinder, WrapSphere, WrapEllipsoid)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,6 +241,21 @@ class Muscle:
 
 
 @dataclass(frozen=True, eq=False)
+class PathForce(Muscle):
+    """A passive force along a path: OpenSim's ``Ligament`` or ``PathSpring``.
+
+    ``Ligament``: tension ``pcsa_force * force_length_curve(L / resting_length)`` when taut, else 0.
+    ``PathSpring``: tension ``stiffness * max(L - resting_length, 0) * (1 + dissipation * dL/dt)``.
+    """
+
+    resting_length: float = 0.0
+    pcsa_force: float = 0.0
+    force_length_curve: Function | None = None
+    stiffness: float = 0.0
+    dissipation: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     """An immutable musculoskeletal model.
 
@@ -189,6 +275,8 @@ class Model:
     skipped: tuple[str, ...] = ()
     source: str = ""
     gravity: Array = field(default_factory=lambda: frozen_array([0.0, -9.80665, 0.0]))
+    #: ligaments and path springs (their paths are computed like the muscles'; see path_forces.py)
+    path_forces: tuple[PathForce, ...] = ()
 
     @cached_property
     def coordinate_names(self) -> tuple[str, ...]:
@@ -209,10 +297,29 @@ class Model:
     @cached_property
     def coordinate_defaults(self) -> Array:
         """Default value of every coordinate, ``(n_coordinates,)``, couplers applied."""
-        from iliopsoas.mechanics.kinematics import complete_coordinates
+        q = np.array([c.default_value for c in self.coordinates], dtype=float)
+        for cp in self.coupler_order:
+            q[cp.dependent] = (cp.scale_factor * cp.function.value(q[cp.independent: cp.independent + 1]))[0]
+        return frozen_array(q)
 
-        q = np.array([c.default_value for c in self.coordinates], dtype=float)[None, :]
-        return frozen_array(complete_coordinates(self, q)[0])
+    @cached_property
+    def coupler_order(self) -> tuple[Coupler, ...]:
+        """The couplers in the order they must be applied: a coupler whose independent coordinate is
+        itself dependent comes after the coupler that sets it. ``ValueError`` if they form a cycle."""
+        pending = list(self.couplers)
+        done: list[Coupler] = []
+        deps = {cp.dependent for cp in pending}
+        resolved: set[int] = set()
+        while pending:
+            ready = [cp for cp in pending if cp.independent not in deps or cp.independent in resolved]
+            if not ready:
+                raise ValueError(f"coordinate couplers of model {self.name!r} form a cycle")
+            for cp in pending:  # file order within a pass, as each becomes ready
+                if cp.independent not in deps or cp.independent in resolved:
+                    done.append(cp)
+                    resolved.add(cp.dependent)
+            pending = [cp for cp in pending if cp not in done]
+        return tuple(done)
 
     @cached_property
     def coordinate_ranges(self) -> Array:

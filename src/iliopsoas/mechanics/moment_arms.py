@@ -10,7 +10,6 @@ in its positive direction).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
@@ -19,8 +18,8 @@ from numpy.typing import NDArray
 
 from iliopsoas.mechanics._parallel import KERNEL_LOCK as _KERNEL_LOCK
 from iliopsoas.mechanics._parallel import set_kernel_threads
+from iliopsoas.mechanics.data import model_data
 from iliopsoas.mechanics.kinematics import (
-    _joint_arrays,
     body_coordinate_mask,
     check_q,
     complete_coordinates,
@@ -33,8 +32,6 @@ from iliopsoas.mechanics.path import (
     CurrentPath,
     compute_path,
     current_path,
-    kernel_eligible,
-    model_tables,
     path_moment_arms,
 )
 from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
@@ -128,8 +125,9 @@ def moment_arms(
         return r
     out = np.zeros((qq.shape[0], len(mids), len(cids)))
     for sl in _chunks(qq.shape[0], chunk_size):
-        qc = complete_coordinates(model, qq[sl])
-        out[sl] = _fd_moment_arms(model, qc, coupling_vectors(model, qc, cids), mids, use_kernel)
+        qc = complete_coordinates(model, qq[sl], use_kernel=use_kernel)
+        out[sl] = _fd_moment_arms(model, qc, coupling_vectors(model, qc, cids, use_kernel=use_kernel), mids,
+                                  use_kernel)
     return out
 
 
@@ -155,12 +153,13 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
 
     Muscles the whole-model kernel handles (fixed/conditional points, cylinder wraps) are computed
     in one compiled call per chunk; the others (and small batches) by the NumPy reference.
+    ``use_kernel=False`` runs the NumPy reference for everything (the one switch between the two).
     """
     n = qq.shape[0]
     L = np.zeros((n, len(mids)))
     r = np.zeros((n, len(mids), len(cids))) if cids is not None else None
     fused = use_kernel and n >= KERNEL_MIN_POSES and _MODEL_KERNEL is not None
-    eligible = _eligible(model) if fused else ()
+    eligible = model_data(model).kernel_muscles if fused else ()
     kcols = [k for k, mi in enumerate(mids) if fused and eligible[mi]]
     others = sorted(set(range(len(mids))) - set(kcols))
     # one work buffer per call, reused by every chunk: fresh memory costs a page fault per 4 KiB
@@ -170,8 +169,9 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
     C_work = np.empty((size, len(cids), nc)) if cids is not None else None
     for sl in chunks:
         m = sl.stop - sl.start
-        qc = complete_coordinates(model, qq[sl], out=q_work[:m])
-        C = coupling_vectors(model, qc, cids, out=C_work[:m]) if cids is not None and C_work is not None else None
+        qc = complete_coordinates(model, qq[sl], out=q_work[:m], use_kernel=use_kernel)
+        C = (coupling_vectors(model, qc, cids, out=C_work[:m], use_kernel=use_kernel)
+             if cids is not None and C_work is not None else None)
         if kcols:
             if len(kcols) == len(mids):
                 _run_model_kernel(model, qc, C, mids, L[sl], None if r is None else r[sl])
@@ -183,25 +183,13 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
                 if r is not None and rk is not None:
                     r[sl, kcols] = rk
         if others:
-            R, p, W, V = forward_kinematics(model, qc, C)
+            R, p, W, V = forward_kinematics(model, qc, C, use_kernel=use_kernel)
             for k in others:
-                st = compute_path(model, model.muscles[mids[k]], qc, R, p)
+                st = compute_path(model, model.muscles[mids[k]], qc, R, p, use_kernel=use_kernel)
                 L[sl, k] = st.length()
                 if r is not None and C is not None and W is not None and V is not None:
                     r[sl, k, :] = path_moment_arms(st, qc, W, V, C)
     return L, r
-
-
-_ELIGIBLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _eligible(model: Model) -> tuple[bool, ...]:
-    """``kernel_eligible`` of every muscle, once per (immutable) model."""
-    out = _ELIGIBLE.get(model)
-    if out is None:
-        out = tuple(kernel_eligible(model, mu) for mu in model.muscles)
-        _ELIGIBLE[model] = out
-    return out
 
 
 _MODEL_KERNEL: Any
@@ -225,14 +213,12 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
     aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0  # (nb, k)
     n_aff = aff.sum(axis=1).astype(np.int64)
     aff_list = np.ascontiguousarray(np.argsort(~aff, axis=1, kind="stable").astype(np.int64))
-    p_off, w_off, *tab = model_tables(model)
+    d = model_data(model)
+    p_off, w_off, *tab = d.path_tables
     mus_arr = np.asarray(mus, dtype=np.int64)
     max_points = int((p_off[mus_arr + 1] - p_off[mus_arr]).max(initial=0))
     max_wraps = int((w_off[mus_arr + 1] - w_off[mus_arr]).max(initial=0))
-    joint = _joint_arrays(model)
-    if not model.joints:
-        joint = (np.zeros((0, 6, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 3, 3)),
-                 np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 3)))
+    joint = d.joints
     with _KERNEL_LOCK:
         set_kernel_threads()
         _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, n_aff, aff_list, mus_arr,
@@ -244,8 +230,10 @@ def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int], use_kern
     n, k, _ = C.shape
     out = np.zeros((n, len(mids), k))
     for j in range(k):
-        lp, _ = _paths(model, complete_coordinates(model, qc + FD_STEP * C[:, j]), mids, None, n, use_kernel)
-        lm, _ = _paths(model, complete_coordinates(model, qc - FD_STEP * C[:, j]), mids, None, n, use_kernel)
+        lp, _ = _paths(model, complete_coordinates(model, qc + FD_STEP * C[:, j], use_kernel=use_kernel), mids, None, n,
+                       use_kernel)
+        lm, _ = _paths(model, complete_coordinates(model, qc - FD_STEP * C[:, j], use_kernel=use_kernel), mids, None, n,
+                       use_kernel)
         out[:, :, j] = -(lp - lm) / (2.0 * FD_STEP)
     return out
 
@@ -272,14 +260,17 @@ def _path_muscle_id(model: Model, muscle: object) -> int:
 
 # A str is also a Sequence[str]; it matches the first overload, so the overlap is harmless.
 @overload
-def path_points(model: Model, q: object, muscles: str | int) -> CurrentPath: ...  # type: ignore[overload-overlap]
+def path_points(model: Model, q: object, muscles: str | int, *,  # type: ignore[overload-overlap]
+                use_kernel: bool = True) -> CurrentPath: ...
 
 
 @overload
-def path_points(model: Model, q: object, muscles: Sequence[str | int]) -> dict[str, CurrentPath]: ...
+def path_points(model: Model, q: object, muscles: Sequence[str | int], *,
+                use_kernel: bool = True) -> dict[str, CurrentPath]: ...
 
 
-def path_points(model: Model, q: object, muscles: object) -> CurrentPath | dict[str, CurrentPath]:
+def path_points(model: Model, q: object, muscles: object, *,
+                use_kernel: bool = True) -> CurrentPath | dict[str, CurrentPath]:
     """Current paths (points in ground, wrap tangent points included) of one or several muscles.
 
     Parameters
@@ -326,7 +317,8 @@ def path_points(model: Model, q: object, muscles: object) -> CurrentPath | dict[
         ids = list(dict.fromkeys(_path_muscle_id(model, m) for m in muscles))  # type: ignore[attr-defined]
     else:
         ids = [_path_muscle_id(model, muscles)]
-    qc = complete_coordinates(model, qq)
-    R, p, _, _ = forward_kinematics(model, qc)
-    paths = {model.muscle_names[i]: current_path(compute_path(model, model.muscles[i], qc, R, p)) for i in ids}
+    qc = complete_coordinates(model, qq, use_kernel=use_kernel)
+    R, p, _, _ = forward_kinematics(model, qc, use_kernel=use_kernel)
+    paths = {model.muscle_names[i]: current_path(compute_path(model, model.muscles[i], qc, R, p, use_kernel=use_kernel))
+             for i in ids}
     return paths if many else paths[model.muscle_names[ids[0]]]

@@ -232,9 +232,27 @@ class BezierCurves:
     x_coef: FloatArray
     y_coef: FloatArray
     starts: FloatArray
-    u_table: FloatArray
     ends: FloatArray
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def u_table(self) -> FloatArray:
+        """``(m, s, 129)``: built on first use (a model's muscles without curves would otherwise
+        hold megabytes of NaN from the moment it is loaded)."""
+        if "u_table" not in self._cache:
+            m, n_segments = self.starts.shape
+            us = np.linspace(0.0, 1.0, 4001)
+            table = np.full((m, n_segments, _TABLE), np.nan)
+            grid = np.linspace(0.0, 1.0, _TABLE)
+            for i in range(m):
+                for k in range(n_segments):
+                    if not np.isfinite(self.x_coef[:, i, k]).all():
+                        continue
+                    xs = _horner(self.x_coef[:, i, k][:, None], us)
+                    t = (xs - xs[0]) / (xs[-1] - xs[0])
+                    table[i, k] = np.interp(grid, t, us)
+            self._cache["u_table"] = table
+        return self._cache["u_table"]
 
     @staticmethod
     def stack(curves: Sequence[dict[str, Any] | None], n_segments: int) -> BezierCurves:
@@ -248,17 +266,7 @@ class BezierCurves:
             cx[i], cy[i], ends[i] = c["cx"], c["cy"], c["ends"]
         xc = np.moveaxis(cx @ _B2P.T, -1, 0).copy()
         yc = np.moveaxis(cy @ _B2P.T, -1, 0).copy()
-        us = np.linspace(0.0, 1.0, 4001)
-        table = np.full((m, n_segments, _TABLE), np.nan)
-        grid = np.linspace(0.0, 1.0, _TABLE)
-        for i in range(m):
-            for k in range(n_segments):
-                if not np.isfinite(cx[i, k]).all():
-                    continue
-                xs = _horner(xc[:, i, k][:, None], us)
-                t = (xs - xs[0]) / (xs[-1] - xs[0])
-                table[i, k] = np.interp(grid, t, us)
-        return BezierCurves(x_coef=xc, y_coef=yc, starts=cx[..., 0].copy(), u_table=table, ends=ends)
+        return BezierCurves(x_coef=xc, y_coef=yc, starts=cx[..., 0].copy(), ends=ends)
 
     def _tables(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Hermite tables, built on first use and kept: segment widths (m, s), and the exact
@@ -275,8 +283,8 @@ class BezierCurves:
 
     def subset(self, idx: NDArray[np.intp]) -> BezierCurves:
         widths, y, d = self._tables()
-        out = BezierCurves(self.x_coef[:, idx], self.y_coef[:, idx], self.starts[idx], self.u_table[idx],
-                           self.ends[idx])
+        out = BezierCurves(self.x_coef[:, idx], self.y_coef[:, idx], self.starts[idx], self.ends[idx])
+        out._cache["u_table"] = self.u_table[idx]
         out._cache["tables"] = (widths[idx], y[idx], d[idx])
         return out
 

@@ -17,40 +17,58 @@ actuators, contact forces, controllers, probes) are ignored in both modes.
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
 
 from iliopsoas.mechanics.functions import (
     Constant,
     Function,
     LinearFunction,
     MultiplierFunction,
+    PiecewiseLinearFunction,
     PolynomialFunction,
     SimmSpline,
 )
 from iliopsoas.mechanics.model import (
+    WRAP_SURFACES,
     Body,
     Coordinate,
     Coupler,
     Joint,
     Model,
     Muscle,
+    PathForce,
     PathPoint,
     PathWrap,
     WrapObject,
-    body_xyz_from_rotation,
     frozen_array,
     rotation_body_xyz,
 )
+from iliopsoas.mechanics.osim_upgrade import upgrade_3x
+from iliopsoas.mechanics.osim_write import write_osim
+from iliopsoas.mechanics.osim_xml import (
+    LIMITS,
+    Doc,
+    OsimError,
+    OsimLimits,
+    child_float,
+    floats,
+    parse_xml,
+    text,
+)
+
+__all__ = ["LIMITS", "OsimError", "OsimLimits", "load_osim", "parse_xml", "write_osim"]
 
 SUPPORTED_MUSCLES = ("Millard2012EquilibriumMuscle", "Thelen2003Muscle", "DeGrooteFregly2016Muscle")
+# Path actuators whose path geometry is OpenSim's GeometryPath but whose force model this engine
+# does not reproduce: loaded for lengths and moment arms; the model then has no muscle parameters.
+PATH_ONLY_MUSCLES = ("Schutte1993Muscle_Deprecated", "Delp1990Muscle_Deprecated")
+# Passive path forces: kept apart from the muscles, in Model.path_forces.
+PATH_FORCES = ("Ligament", "PathSpring")
 SUPPORTED_JOINTS = (
     "CustomJoint",
     "PinJoint",
@@ -59,6 +77,8 @@ SUPPORTED_JOINTS = (
     "SliderJoint",
     "GimbalJoint",
     "PlanarJoint",
+    "FreeJoint",
+    "BallJoint",
 )
 # Transform axes (0-2 rotations, 3-5 translations) driven, one each, by the coordinates of the
 # joints whose spatial transform is fixed by their type.
@@ -69,14 +89,18 @@ _BUILTIN_JOINT_AXES: dict[str, tuple[int, ...]] = {
     "SliderJoint": (3,),
     "GimbalJoint": (0, 1, 2),
     "PlanarJoint": (2, 3, 4),
-}
-SUPPORTED_WRAPS = ("WrapCylinder", "WrapSphere", "WrapEllipsoid")
+    # body-fixed X-Y-Z rotations (OpenSim sets Simbody's Euler-angle mode), then translations in F
+    "FreeJoint": (0, 1, 2, 3, 4, 5),
+    "BallJoint": (0, 1, 2),
+}  # (FreeJoint and BallJoint's speeds are angular velocities: see kinematics.coupling_vectors)
+SUPPORTED_WRAPS = tuple(WRAP_SURFACES)
 SUPPORTED_FUNCTIONS = (
     "Constant",
     "LinearFunction",
     "SimmSpline",
     "PolynomialFunction",
     "MultiplierFunction",
+    "PiecewiseLinearFunction",
 )
 # Forces that do not alter kinematics or muscle paths: ignored without a word in both modes.
 IGNORED_FORCES = (
@@ -93,95 +117,8 @@ IGNORED_FORCES = (
 )
 
 
-class OsimError(ValueError):
-    """A model file that cannot be read; the message names the file, line, element and name."""
 
-
-@dataclass
-class _Doc:
-    path: str
-    lines: dict[int, int]
-
-    def where(self, el: ET.Element) -> str:
-        line = self.lines.get(id(el))
-        name = el.get("name")
-        label = f"<{el.tag}" + (f' name="{name}"' if name is not None else "") + ">"
-        return f"{self.path}:{line if line is not None else '?'}: {label}"
-
-    def error(self, el: ET.Element, msg: str) -> OsimError:
-        return OsimError(f"{self.where(el)}: {msg}")
-
-
-class _LineTreeBuilder(ET.TreeBuilder):
-    """A TreeBuilder that records the source line of every element it starts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parser: Any = None
-        self.lines: dict[int, int] = {}
-        self._keep: list[ET.Element] = []
-
-    def start(self, tag: Any, attrs: Any) -> ET.Element:  # type: ignore[override]
-        el = super().start(tag, attrs)
-        if self.parser is not None:
-            self.lines[id(el)] = self.parser.parser.CurrentLineNumber
-        self._keep.append(el)
-        return el
-
-
-def parse_xml(path: str | Path) -> tuple[ET.Element, _Doc]:
-    """Parse ``path`` safely; returns the root element and a line-number map."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise OsimError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise OsimError(f"{p}: is a directory, not an .osim file") from None
-    except OSError as exc:
-        raise OsimError(f"{p}: cannot read ({exc.strerror})") from None
-    builder = _LineTreeBuilder()
-    parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    builder.parser = parser
-    try:
-        parser.feed(data)
-        root = parser.close()
-    except DefusedXmlException as exc:
-        raise OsimError(f"{p}: refused unsafe XML ({type(exc).__name__}: {exc})") from None
-    except ET.ParseError as exc:
-        raise OsimError(f"{p}: malformed XML ({exc})") from None
-    return root, _Doc(str(p), builder.lines)
-
-
-# ----------------------------------------------------------------------------------- helpers
-def _text(el: ET.Element | None, default: str = "") -> str:
-    if el is None or el.text is None:
-        return default
-    return el.text.strip()
-
-
-def _floats(doc: _Doc, el: ET.Element | None, n: int | None = None, what: str = "") -> np.ndarray:
-    if el is None:
-        raise OsimError(f"{doc.path}: missing <{what}>")
-    try:
-        vals = np.array([float(v) for v in _text(el).split()], dtype=float)
-    except ValueError:
-        raise doc.error(el, f"expected numbers, got {_text(el)!r}") from None
-    if n is not None and vals.size != n:
-        raise doc.error(el, f"expected {n} numbers, got {vals.size}")
-    return vals
-
-
-def _child_float(doc: _Doc, el: ET.Element, tag: str, default: float | None = None) -> float:
-    c = el.find(tag)
-    if c is None or not _text(c):
-        if default is None:
-            raise doc.error(el, f"missing <{tag}>")
-        return default
-    try:
-        return float(_text(c))
-    except ValueError:
-        raise doc.error(c, f"expected a number, got {_text(c)!r}") from None
+_text = text
 
 
 def _bool(el: ET.Element | None, default: bool) -> bool:
@@ -202,29 +139,56 @@ def _last(path: str) -> str:
     return path.rstrip("/").split("/")[-1]
 
 
+class _Unsupported(OsimError):
+    """A part the engine does not reproduce; the message names it (file, line, element)."""
+
+
 class _Loader:
-    def __init__(self, root: ET.Element, doc: _Doc, strict: bool) -> None:
+    def __init__(self, root: ET.Element, doc: Doc, strict: bool, limits: OsimLimits = LIMITS) -> None:
         self.doc = doc
         self.strict = strict
+        self.limits = limits
         self.skipped: list[str] = []
         self.ignored: list[str] = []
         model_el = root.find("Model") if root.tag == "OpenSimDocument" else root
         if model_el is None or model_el.tag != "Model":
             raise OsimError(f"{doc.path}: no <Model> element (is this an OpenSim .osim file?)")
         version = root.get("Version", "")
-        if version and version.isdigit() and int(version) < 30000:
+        self.upgraded = False
+        if version and version.isdigit() and int(version) < 20000:
             raise OsimError(
-                f"{doc.path}: OpenSim document version {version} (3.x) is not supported; "
+                f"{doc.path}: OpenSim document version {version} (before 2.0) is not supported; "
                 "open and save it in OpenSim 4 first"
             )
+        if version and version.isdigit() and int(version) < 40000:
+            upgrade_3x(model_el)  # as OpenSim 4 does when it opens a 3.x file
+            self.upgraded = True
         self.model_el = model_el
         self.bodies: list[Body] = [Body("ground")]
         self.body_index: dict[str, int] = {"ground": 0}
         self.frames: dict[str, tuple[int, np.ndarray, np.ndarray]] = {"/ground": (0, np.eye(3), np.zeros(3))}
         self.coordinates: list[Coordinate] = []
         self.coord_index: dict[str, int] = {}
-        self._pending_frames: list[tuple[ET.Element, str]] = []
-        self._resolving: set[str] = set()
+        self._pending: dict[str, ET.Element] = {}  # offset frames not yet resolved, by path
+        self._by_last: defaultdict[str, set[str]] = defaultdict(set)  # frame paths by their last segment
+        self._by_last["ground"].add("/ground")
+        self.skipped_wraps: dict[str, str] = {}  # name -> type of wrap objects left out
+        self.undriven: dict[int, str] = {}  # dependent coordinates whose coupler was left out -> its name
+        self.euler_coordinates: set[int] = set()  # rotational coordinates of Free and Ball joints
+        self.path_forces: list[PathForce] = []
+
+    def limit(self, count: int, what: str, bound: int, el: ET.Element | None = None) -> None:
+        """Refuse a model holding more than ``bound`` of ``what`` (see :class:`OsimLimits`)."""
+        if count > bound:
+            msg = f"more than {bound:,} {what} (the limit for one model file)"
+            raise self.doc.error(el, msg) if el is not None else OsimError(f"{self.doc.path}: {msg}")
+
+    def vec(self, owner: ET.Element, tag: str, n: int, kind: str, default: np.ndarray | None = None) -> np.ndarray:
+        """``n`` checked numbers from ``owner``'s child ``<tag>`` (``default`` when absent)."""
+        el = owner.find(tag)
+        if el is None and default is not None:
+            return default
+        return floats(self.doc, el, n, what=tag, kind=kind, owner=owner)
 
     def skip(self, el: ET.Element, why: str) -> None:
         msg = f"{self.doc.where(el)}: {why}"
@@ -232,32 +196,39 @@ class _Loader:
             raise OsimError(msg + " (load with strict=False to skip it)")
         self.skipped.append(msg)
 
+    def skip_for(self, el: ET.Element, what: str, cause: _Unsupported) -> None:
+        """Skip ``el`` (a ``what``) because a part of it is unsupported (``cause``)."""
+        if self.strict:
+            raise OsimError(f"{cause} (load with strict=False to skip it)")
+        self.skipped.append(f"{self.doc.where(el)}: {what} skipped: {cause}")
+
     # ------------------------------------------------------------------------------ functions
     def function(self, el: ET.Element) -> Function:
         tag = el.tag
         if tag == "Constant":
-            return Constant(_child_float(self.doc, el, "value", 0.0))
+            return Constant(child_float(self.doc, el, "value", 0.0))
         if tag == "LinearFunction":
-            c = _floats(self.doc, el.find("coefficients"), what="coefficients")
+            c = floats(self.doc, el.find("coefficients"), what="coefficients", owner=el)
             if c.size != 2:
                 raise self.doc.error(el, f"LinearFunction needs 2 coefficients, got {c.size}")
             return LinearFunction(float(c[0]), float(c[1]))
-        if tag == "SimmSpline":
-            x = _floats(self.doc, el.find("x"), what="x")
-            y = _floats(self.doc, el.find("y"), what="y")
+        if tag in ("SimmSpline", "PiecewiseLinearFunction"):
+            x = floats(self.doc, el.find("x"), what="x", owner=el)
+            y = floats(self.doc, el.find("y"), what="y", owner=el)
             try:
-                return SimmSpline(x, y)
+                return SimmSpline(x, y) if tag == "SimmSpline" else PiecewiseLinearFunction(x, y)
             except ValueError as exc:
                 raise self.doc.error(el, str(exc)) from None
         if tag == "PolynomialFunction":
-            return PolynomialFunction(_floats(self.doc, el.find("coefficients"), what="coefficients"))
+            return PolynomialFunction(floats(self.doc, el.find("coefficients"), what="coefficients", owner=el))
         if tag == "MultiplierFunction":
             inner_holder = el.find("function")
             inner = list(inner_holder) if inner_holder is not None else []
             if not inner:
                 raise self.doc.error(el, "MultiplierFunction has no inner <function>")
-            return MultiplierFunction(self.function(inner[0]), _child_float(self.doc, el, "scale", 1.0))
-        raise self.doc.error(el, f"unsupported function type {tag} (supported: {', '.join(SUPPORTED_FUNCTIONS)})")
+            return MultiplierFunction(self.function(inner[0]), child_float(self.doc, el, "scale", 1.0, kind="scale"))
+        raise _Unsupported(f"{self.doc.where(el)}: unsupported function type {tag} "
+                           f"(supported: {', '.join(SUPPORTED_FUNCTIONS)})")
 
     # -------------------------------------------------------------------------------- frames
     def load_bodies(self) -> None:
@@ -273,17 +244,19 @@ class _Loader:
             name = b.get("name")
             if not name:
                 raise self.doc.error(b, "body without a name")
-            mc = b.find("mass_center")
-            inertia = b.find("inertia")
+            if name in self.body_index:
+                raise self.doc.error(b, f"duplicate body name {name!r}")
+            self.limit(len(self.bodies), "bodies", self.limits.max_bodies, b)
             body = Body(
                 name=name,
-                mass=_child_float(self.doc, b, "mass", 0.0),
-                mass_center=frozen_array(_floats(self.doc, mc, 3) if mc is not None else np.zeros(3)),
-                inertia=frozen_array(_floats(self.doc, inertia, 6) if inertia is not None else np.zeros(6)),
+                mass=child_float(self.doc, b, "mass", 0.0, kind="mass"),
+                mass_center=frozen_array(self.vec(b, "mass_center", 3, "length", np.zeros(3))),
+                inertia=frozen_array(self.vec(b, "inertia", 6, "inertia", np.zeros(6))),
             )
             self.body_index[name] = len(self.bodies)
             self.bodies.append(body)
             self.frames[f"/bodyset/{name}"] = (len(self.bodies) - 1, np.eye(3), np.zeros(3))
+            self._by_last[name].add(f"/bodyset/{name}")
             self._collect_frames(b, f"/bodyset/{name}", len(self.bodies) - 1)
 
     def _collect_frames(self, owner: ET.Element, owner_path: str, body: int) -> None:
@@ -291,10 +264,13 @@ class _Loader:
             for fr in owner.findall(holder):
                 for el in list(fr):
                     if el.tag == "PhysicalOffsetFrame":
-                        self._pending_frames.append((el, f"{owner_path}/{el.get('name')}"))
+                        path = f"{owner_path}/{el.get('name')}"
+                        self._pending.setdefault(path, el)
+                        self._by_last[_last(path)].add(path)
+                        self.limit(len(self._pending), "offset frames", self.limits.max_frames, el)
 
-    def resolve_frame(self, ref: str, ctx: str, el: ET.Element) -> tuple[int, np.ndarray, np.ndarray]:
-        """Body index, R_BF and p_BF of the frame ``ref`` (a socket path) seen from ``ctx``."""
+    def _candidate(self, ref: str, ctx: str) -> str | None:
+        """The known (resolved or pending) frame path that the socket path ``ref`` names from ``ctx``."""
         ref = ref.strip()
         cands: list[str] = []
         if ref.startswith("/"):
@@ -310,40 +286,53 @@ class _Loader:
             ctx_parts = ctx.rstrip("/").split("/")
             cands.append("/".join(ctx_parts[:-1] + [s for s in ref.split("/") if s not in ("..", ".")]))
         for c in cands:
-            hit = self._frame(c, el)
-            if hit is not None:
-                return hit
+            if c in self.frames or c in self._pending:
+                return c
         last = _last(ref)
         if last in self.body_index:
-            return self.body_index[last], np.eye(3), np.zeros(3)
-        matches = [k for k in list(self.frames) + [p for _, p in self._pending_frames] if _last(k) == last]
-        if len(set(matches)) == 1:
-            hit = self._frame(matches[0], el)
-            if hit is not None:
-                return hit
-        raise self.doc.error(el, f"refers to unknown frame or body {ref!r}")
-
-    def _frame(self, path: str, el: ET.Element) -> tuple[int, np.ndarray, np.ndarray] | None:
-        if path in self.frames:
-            return self.frames[path]
-        for fel, fpath in self._pending_frames:
-            if fpath == path:
-                if path in self._resolving:
-                    raise self.doc.error(fel, "offset frames form a cycle")
-                self._resolving.add(path)
-                parent = _text(fel.find("socket_parent"))
-                if not parent:
-                    raise self.doc.error(fel, "PhysicalOffsetFrame without <socket_parent>")
-                b, r0, p0 = self.resolve_frame(parent, path, fel)
-                t = fel.find("translation")
-                o = fel.find("orientation")
-                tr = _floats(self.doc, t, 3) if t is not None else np.zeros(3)
-                rr = rotation_body_xyz(_floats(self.doc, o, 3)) if o is not None else np.eye(3)
-                out = (b, r0 @ rr, p0 + r0 @ tr)
-                self.frames[path] = out
-                self._resolving.discard(path)
-                return out
+            return f"/bodyset/{last}" if last != "ground" else "/ground"
+        matches = self._by_last.get(last, set())
+        if len(matches) == 1:
+            return next(iter(matches))
         return None
+
+    def resolve_frame(self, ref: str, ctx: str, el: ET.Element) -> tuple[int, np.ndarray, np.ndarray]:
+        """Body index, R_BF and p_BF of the frame ``ref`` (a socket path) seen from ``ctx``.
+
+        Chains of offset frames are resolved without recursion (a chain may be as long as the
+        number of frames), and a cycle is an error naming one of its frames.
+        """
+        path = self._candidate(ref, ctx)
+        if path is None:
+            raise self.doc.error(el, f"refers to unknown frame or body {ref.strip()!r}")
+        stack = [path]
+        on_stack = {path}
+        while stack:
+            cur = stack[-1]
+            if cur in self.frames:
+                stack.pop()
+                on_stack.discard(cur)
+                continue
+            fel = self._pending[cur]
+            parent = _text(fel.find("socket_parent"))
+            if not parent:
+                raise self.doc.error(fel, "PhysicalOffsetFrame without <socket_parent>")
+            ppath = self._candidate(parent, cur)
+            if ppath is None:
+                raise self.doc.error(fel, f"refers to unknown frame or body {parent!r}")
+            if ppath not in self.frames:
+                if ppath in on_stack:
+                    raise self.doc.error(fel, "offset frames form a cycle")
+                stack.append(ppath)
+                on_stack.add(ppath)
+                continue
+            b, r0, p0 = self.frames[ppath]
+            tr = self.vec(fel, "translation", 3, "length", np.zeros(3))
+            rr = rotation_body_xyz(self.vec(fel, "orientation", 3, "angle", np.zeros(3)))
+            self.frames[cur] = (b, r0 @ rr, p0 + r0 @ tr)
+            stack.pop()
+            on_stack.discard(cur)
+        return self.frames[path]
 
     # -------------------------------------------------------------------------------- joints
     def load_joints(self) -> list[Joint]:
@@ -351,6 +340,7 @@ class _Loader:
         for j in _objects(self.model_el.find("JointSet")):
             raw.append((j, f"/jointset/{j.get('name')}"))
             self._collect_frames(j, f"/jointset/{j.get('name')}", -1)
+        self.limit(len(raw), "joints", self.limits.max_joints)
         joints_raw: list[tuple[ET.Element, str]] = []
         for j, jpath in raw:
             if j.tag not in SUPPORTED_JOINTS:
@@ -369,7 +359,11 @@ class _Loader:
                 if cname in self.coord_index:
                     raise self.doc.error(c, f"duplicate coordinate name {cname!r}")
                 rng = c.find("range")
-                r = _floats(self.doc, rng, 2) if rng is not None else np.array([-math.inf, math.inf])
+                # OpenSim's defaults: range -10 .. 10, not clamped
+                r = self.vec(c, "range", 2, "coordinate", np.array([-10.0, 10.0]))
+                if r[0] > r[1]:
+                    raise self.doc.error(rng if rng is not None else c, f"range minimum {r[0]:g} exceeds its maximum {r[1]:g}", c)
+                self.limit(len(self.coordinates) + 1, "coordinates", self.limits.max_coordinates, c)
                 mt = _text(c.find("motion_type")).lower()
                 self.coord_index[cname] = len(self.coordinates)
                 self.coordinates.append(
@@ -377,9 +371,9 @@ class _Loader:
                         name=cname,
                         joint=j.get("name", ""),
                         motion_type=mt or "",
-                        default_value=_child_float(self.doc, c, "default_value", 0.0),
+                        default_value=child_float(self.doc, c, "default_value", 0.0, kind="coordinate"),
                         range=(float(r[0]), float(r[1])),
-                        clamped=_bool(c.find("clamped"), True),
+                        clamped=_bool(c.find("clamped"), False),
                         locked=_bool(c.find("locked"), False),
                     )
                 )
@@ -391,6 +385,9 @@ class _Loader:
         return self._topological(joints)
 
     def _joint(self, j: ET.Element, jpath: str) -> Joint | None:
+        if j.get("reversed_3x") == "true":
+            self.skip(j, "reversed joints (<reverse>true</reverse>) are not supported")
+            return None
         pf = _text(j.find("socket_parent_frame")) or _text(j.find("parent_body"))
         cf = _text(j.find("socket_child_frame"))
         if not pf or not cf:
@@ -426,20 +423,20 @@ class _Loader:
                 ta = by_name.get(nm)
                 if ta is None:
                     continue
-                ax = _floats(self.doc, ta.find("axis"), 3)
+                ax = self.vec(ta, "axis", 3, "length")
                 norm = float(np.linalg.norm(ax))
                 if norm == 0.0:
                     raise self.doc.error(ta, "transform axis of zero length")
                 axes[i] = ax / norm if i < 3 else ax
                 cn = _text(ta.find("coordinates")).split()
-                fel = [c for c in list(ta) if c.tag in SUPPORTED_FUNCTIONS or c.tag.endswith("Function") or c.tag in ("GCVSpline", "PiecewiseLinearFunction", "PiecewiseConstantFunction", "Sine", "StepFunction")]
+                fel = [c for c in list(ta) if c.tag in SUPPORTED_FUNCTIONS or c.tag.endswith("Function") or c.tag in ("GCVSpline", "PiecewiseConstantFunction", "Sine", "StepFunction")]
                 fn: Function = Constant(0.0)
                 if fel:
-                    if fel[0].tag not in SUPPORTED_FUNCTIONS:
-                        raise self.doc.error(
-                            fel[0], f"unsupported function type {fel[0].tag} (supported: {', '.join(SUPPORTED_FUNCTIONS)})"
-                        )
-                    fn = self.function(fel[0])
+                    try:
+                        fn = self.function(fel[0])
+                    except _Unsupported as exc:
+                        self.skip_for(j, "joint", exc)
+                        return None
                 elif cn:
                     fn = ident
                 if len(cn) > 1:
@@ -451,6 +448,8 @@ class _Loader:
                     if not fn.is_constant():
                         coord_types.setdefault(acoords[i], "rotational" if i < 3 else "translational")
                 funcs[i] = fn
+        if j.tag in ("FreeJoint", "BallJoint"):
+            self.euler_coordinates.update(own_idx[:3])
         for ci in own_idx:
             c = self.coordinates[ci]
             if not c.motion_type:
@@ -471,25 +470,32 @@ class _Loader:
         )
 
     def _topological(self, joints: list[Joint]) -> list[Joint]:
-        placed = {0}
-        out: list[Joint] = []
-        pending = list(joints)
+        """Joints ordered parents first: passes over the file order, each taking every joint whose
+        parent body is already placed (a file in topological order is kept as it is)."""
         seen_child: set[int] = set()
         for jt in joints:
             if jt.child in seen_child:
                 raise OsimError(f"{self.doc.path}: body {self.bodies[jt.child].name!r} is the child of two joints (closed loops are not supported)")
             seen_child.add(jt.child)
+        placed = {0}
+        out: list[Joint] = []
+        pending = list(joints)
         while pending:
-            progressed = False
-            for jt in list(pending):
+            rest: list[Joint] = []
+            for jt in pending:
                 if jt.parent in placed:
                     out.append(jt)
                     placed.add(jt.child)
-                    pending.remove(jt)
-                    progressed = True
-            if not progressed:
+                else:
+                    rest.append(jt)
+            if len(rest) == len(pending):
                 names = ", ".join(j.name for j in pending)
-                raise OsimError(f"{self.doc.path}: joints not connected to ground: {names}")
+                if self.strict:
+                    raise OsimError(f"{self.doc.path}: joints not connected to ground: {names}")
+                self.skipped.append(f"{self.doc.path}: joints not connected to ground (skipped, with the bodies "
+                                    f"they carry): {names}")
+                break
+            pending = rest
         return out
 
     # --------------------------------------------------------------------------- constraints
@@ -505,6 +511,8 @@ class _Loader:
             dep = _text(c.find("dependent_coordinate_name"))
             if len(ind) != 1:
                 self.skip(c, "couplers with several independent coordinates are not supported")
+                if dep in self.coord_index:
+                    self.undriven[self.coord_index[dep]] = c.get("name", "")
                 continue
             for nm in ind + [dep]:
                 if nm not in self.coord_index:
@@ -513,13 +521,19 @@ class _Loader:
             fels = list(holder) if holder is not None else []
             if not fels:
                 raise self.doc.error(c, "missing <coupled_coordinates_function>")
+            try:
+                fn = self.function(fels[0])
+            except _Unsupported as exc:
+                self.skip_for(c, "coupler", exc)
+                self.undriven[self.coord_index[dep]] = c.get("name", "")
+                continue
             out.append(
                 Coupler(
                     name=c.get("name", ""),
                     dependent=self.coord_index[dep],
                     independent=self.coord_index[ind[0]],
-                    function=self.function(fels[0]),
-                    scale_factor=_child_float(self.doc, c, "scale_factor", 1.0),
+                    function=fn,
+                    scale_factor=child_float(self.doc, c, "scale_factor", 1.0, kind="scale"),
                 )
             )
         return out
@@ -538,21 +552,20 @@ class _Loader:
             for w in _objects(owner.find("WrapObjectSet")):
                 if w.tag not in SUPPORTED_WRAPS:
                     self.skip(w, f"unsupported wrap object type {w.tag}")
+                    self.skipped_wraps[w.get("name", "")] = w.tag
                     continue
-                rot_el, tr_el = w.find("xyz_body_rotation"), w.find("translation")
-                xyz = _floats(self.doc, rot_el, 3) if rot_el is not None else np.zeros(3)
-                tr = _floats(self.doc, tr_el, 3) if tr_el is not None else np.zeros(3)
+                self.limit(len(out) + 1, "wrap objects", self.limits.max_wrap_objects, w)
+                xyz = self.vec(w, "xyz_body_rotation", 3, "angle", np.zeros(3))
+                tr = self.vec(w, "translation", 3, "length", np.zeros(3))
                 quad = _text(w.find("quadrant"), "all") or "all"
                 axis, sign = _quadrant(quad)
                 if sign is None:
                     raise self.doc.error(w, f"unknown quadrant {quad!r}")
-                dims_el = w.find("dimensions")
-                if w.tag == "WrapSphere" and _child_float(self.doc, w, "radius") < 0.0:
-                    raise self.doc.error(w, "radius must be zero or positive")
+                if w.tag == "WrapSphere":
+                    child_float(self.doc, w, "radius", kind="positive_length")  # present and not negative
                 out.append(
-                    WrapObject(
+                    WRAP_SURFACES[w.tag](
                         name=w.get("name", ""),
-                        type=w.tag,
                         body=bi,
                         xyz_body_rotation=frozen_array(xyz),
                         translation=frozen_array(tr),
@@ -560,9 +573,10 @@ class _Loader:
                         quadrant=quad,
                         wrap_axis=axis,
                         wrap_sign=sign,
-                        radius=_child_float(self.doc, w, "radius", 0.0) if w.tag != "WrapEllipsoid" else 0.0,
-                        length=_child_float(self.doc, w, "length", 1.0) if w.tag == "WrapCylinder" else 0.0,
-                        dimensions=frozen_array(_floats(self.doc, dims_el, 3) if dims_el is not None else np.zeros(3)),
+                        radius=(child_float(self.doc, w, "radius", 0.0, kind="positive_length")
+                                if w.tag != "WrapEllipsoid" else 0.0),
+                        length=child_float(self.doc, w, "length", 1.0, kind="positive_length") if w.tag == "WrapCylinder" else 0.0,
+                        dimensions=frozen_array(self.vec(w, "dimensions", 3, "positive_length", np.zeros(3))),
                         active=_bool(w.find("active"), True),
                     )
                 )
@@ -583,20 +597,51 @@ class _Loader:
                 if f.tag not in IGNORED_FORCES:
                     self.ignored.append(f"{f.tag} {f.get('name')!r}")
                 continue
-            if f.tag not in SUPPORTED_MUSCLES:
-                self.skip(f, f"unsupported path actuator type {f.tag} (supported: {', '.join(SUPPORTED_MUSCLES)})")
+            if f.tag in PATH_FORCES:
+                self.limit(len(muscles) + len(self.path_forces) + 1, "path actuators", self.limits.max_path_actuators, f)
+                pf = self._muscle(f, gp, wrap_index)
+                if pf is not None:
+                    self.path_forces.append(self._path_force(f, pf))
                 continue
+            if f.tag not in SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES:
+                self.skip(f, f"unsupported path actuator type {f.tag} "
+                             f"(supported: {', '.join(SUPPORTED_MUSCLES + PATH_ONLY_MUSCLES)})")
+                continue
+            self.limit(len(muscles) + 1, "path actuators", self.limits.max_path_actuators, f)
             m = self._muscle(f, gp, wrap_index)
             if m is not None:
                 muscles.append(m)
                 elements.append(f)
         return muscles, elements
 
+    def _path_force(self, f: ET.Element, path: Muscle) -> PathForce:
+        """A Ligament's or PathSpring's properties around its path (OpenSim's defaults when absent)."""
+        if f.tag == "Ligament":
+            curve_el = next((c for c in f if c.get("name") == "force_length_curve"), None)
+            if curve_el is None:
+                raise self.doc.error(f, "Ligament without a force_length_curve")
+            try:
+                curve = self.function(curve_el)
+            except _Unsupported as exc:
+                raise OsimError(f"{exc} (the force-length curve of Ligament {path.name!r})") from None
+            return PathForce(path.name, f.tag, path.points, path.wraps, path.xml,
+                             resting_length=child_float(self.doc, f, "resting_length", 0.0, kind="positive_length"),
+                             pcsa_force=child_float(self.doc, f, "pcsa_force", 0.0, kind="stiffness"),
+                             force_length_curve=curve)
+        return PathForce(path.name, f.tag, path.points, path.wraps, path.xml,
+                         resting_length=child_float(self.doc, f, "resting_length", 0.0, kind="positive_length"),
+                         stiffness=child_float(self.doc, f, "stiffness", 0.0, kind="stiffness"),
+                         dissipation=child_float(self.doc, f, "dissipation", 0.0, kind="stiffness"))
+
     def _muscle(self, f: ET.Element, gp: ET.Element, wrap_index: dict[str, int]) -> Muscle | None:
         name = f.get("name", "")
         points: list[PathPoint] = []
         ctx = f"/forceset/{name}/{gp.get('name', 'path')}"
-        for pt in _objects(gp.find("PathPointSet")):
+        point_els = _objects(gp.find("PathPointSet"))
+        self.limit(len(point_els), f"path points in {name!r}", self.limits.max_points_per_path, f)
+        wrap_els = _objects(gp.find("PathWrapSet"))
+        self.limit(len(wrap_els), f"path wraps in {name!r}", self.limits.max_wraps_per_path, f)
+        for pt in point_els:
             parent = _text(pt.find("socket_parent_frame")) or _text(pt.find("body"))
             if pt.tag not in ("PathPoint", "ConditionalPathPoint", "MovingPathPoint"):
                 self.skip(pt, f"unsupported path point type {pt.tag} in muscle {name!r}")
@@ -604,15 +649,14 @@ class _Loader:
             if not parent:
                 raise self.doc.error(pt, "path point without <socket_parent_frame>")
             b, rbf, pbf = self.resolve_frame(parent, ctx, pt)
-            loc_el = pt.find("location")
-            loc = _floats(self.doc, loc_el, 3) if loc_el is not None else np.zeros(3)
+            loc = self.vec(pt, "location", 3, "length", np.zeros(3))
             if pt.tag == "PathPoint":
                 points.append(PathPoint(pt.get("name", ""), b, frozen_array(rbf @ loc + pbf)))
             elif pt.tag == "ConditionalPathPoint":
                 cref = _text(pt.find("socket_coordinate")) or _text(pt.find("coordinate"))
                 if _last(cref) not in self.coord_index:
                     raise self.doc.error(pt, f"refers to unknown coordinate {cref!r}")
-                rng = _floats(self.doc, pt.find("range"), 2, what="range")
+                rng = self.vec(pt, "range", 2, "coordinate")
                 points.append(
                     PathPoint(
                         pt.get("name", ""), b, frozen_array(rbf @ loc + pbf), "conditional",
@@ -626,11 +670,21 @@ class _Loader:
                 refs = {_last(_text(pt.find(f"socket_{a}_coordinate"))) for a in "xyz"} - {""}
                 if len(refs) != 1 or next(iter(refs)) not in self.coord_index:
                     raise self.doc.error(pt, "MovingPathPoint must use one known coordinate for x, y and z")
+                if self.coord_index[next(iter(refs))] in self.euler_coordinates:
+                    # OpenSim's moment arm about these (angular-velocity) coordinates treats moving points
+                    # in a way this engine does not reproduce
+                    self.skip(f, f"MovingPathPoint {pt.get('name', '')!r} is driven by a rotational coordinate of a "
+                                 "FreeJoint or BallJoint")
+                    return None
                 fns: list[Function] = []
                 for a in "xyz":
                     holder = pt.find(f"{a}_location")
                     fl = list(holder) if holder is not None else []
-                    fns.append(self.function(fl[0]) if fl else Constant(0.0))
+                    try:
+                        fns.append(self.function(fl[0]) if fl else Constant(0.0))
+                    except _Unsupported as exc:
+                        self.skip_for(f, "muscle", exc)
+                        return None
                 points.append(
                     PathPoint(
                         pt.get("name", ""), b, frozen_array(np.zeros(3)), "moving",
@@ -640,17 +694,21 @@ class _Loader:
         if len(points) < 2:
             raise self.doc.error(f, f"muscle {name!r} has fewer than 2 path points")
         pws: list[PathWrap] = []
-        for pw in _objects(gp.find("PathWrapSet")):
+        for pw in wrap_els:
             wname = _text(pw.find("wrap_object"))
             if wname not in wrap_index:
+                if wname in self.skipped_wraps:  # strict mode stopped at the wrap object already
+                    self.skipped.append(f"{self.doc.where(f)}: muscle {name!r} skipped: its path wraps over the "
+                                        f"skipped {self.skipped_wraps[wname]} {wname!r}")
+                    return None
                 if self.strict:
                     raise self.doc.error(pw, f"refers to unknown wrap object {wname!r}")
-                self.skipped.append(f"{self.doc.where(pw)}: unknown wrap object {wname!r} (ignored)")
-                continue
-            rng_el = pw.find("range")
-            rng = _floats(self.doc, rng_el, 2) if rng_el is not None else np.array([-1.0, -1.0])
+                self.skipped.append(f"{self.doc.where(f)}: muscle {name!r} skipped: its path wraps over the unknown "
+                                    f"wrap object {wname!r}")
+                return None
+            rng = self.vec(pw, "range", 2, "index", np.array([-1.0, -1.0]))
             pws.append(PathWrap(wrap_index[wname], int(rng[0]), int(rng[1]), _text(pw.find("method"), "hybrid")))
-        return Muscle(name, f.tag, tuple(points), tuple(pws), ET.tostring(f, encoding="unicode"))
+        return Muscle(name, f.tag, tuple(points), tuple(pws), self.doc.source(f))
 
 
 def _quadrant(q: str) -> tuple[int, int | None]:
@@ -663,7 +721,7 @@ def _quadrant(q: str) -> tuple[int, int | None]:
     return table.get(q.strip().lower(), (0, None))
 
 
-def load_osim(path: str | Path, *, strict: bool = True) -> Model:
+def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIMITS) -> Model:
     """Load an OpenSim 4.x ``.osim`` file into an immutable :class:`Model`.
 
     Parameters
@@ -672,13 +730,16 @@ def load_osim(path: str | Path, *, strict: bool = True) -> Model:
     strict : when True (default), any component that would change kinematics or muscle paths
         and is not supported raises :class:`OsimError` naming the element, its name and line.
         When False, such components are left out and listed in ``Model.skipped``.
+    limits : bounds on the file (size, XML depth and element count, counts of bodies, joints,
+        coordinates, frames, wrap objects, path actuators and their points and wraps);
+        :data:`LIMITS` by default. A file past one is refused, naming the bound.
 
     Raises
     ------
     OsimError : missing file, malformed or unsafe XML, unknown references, unsupported parts.
     """
-    root, doc = parse_xml(path)
-    ld = _Loader(root, doc, strict)
+    root, doc = parse_xml(path, limits)
+    ld = _Loader(root, doc, strict, limits)
     ld.load_bodies()
     joints = ld.load_joints()
     couplers = ld.load_couplers()
@@ -686,26 +747,21 @@ def load_osim(path: str | Path, *, strict: bool = True) -> Model:
     muscles, elements = ld.load_muscles(wraps)
     placed = {0} | {j.child for j in joints}
     loose = [b.name for i, b in enumerate(ld.bodies) if i not in placed]
-    if loose:
-        if strict:
-            raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
-        keep = []
-        for mu, el in zip(muscles, elements, strict=True):
-            bad = {ld.bodies[pt.body].name for pt in mu.points if pt.body not in placed}
-            bad |= {ld.bodies[wraps[w.wrap_object].body].name for w in mu.wraps if wraps[w.wrap_object].body not in placed}
-            if bad:
-                ld.skipped.append(f"{doc.where(el)}: muscle {mu.name!r} attaches to bodies without a joint: {sorted(bad)}")
-            else:
-                keep.append((mu, el))
-        muscles = [k[0] for k in keep]
-        elements = [k[1] for k in keep]
+    if loose and strict:
+        raise OsimError(f"{doc.path}: bodies without a joint to ground: {', '.join(loose)}")
+    muscles, elements = _drop_dependents(ld, joints, wraps, muscles, elements, placed)
+    forces = ld.path_forces
+    kept, _ = _drop_dependents(ld, joints, wraps, list(forces), [None] * len(forces), placed)
+    path_forces = tuple(pf for pf in forces if pf in kept)
     gravity_el = ld.model_el.find("gravity")
-    gravity = _floats(doc, gravity_el, 3) if gravity_el is not None else np.array([0.0, -9.80665, 0.0])
+    gravity = floats(doc, gravity_el, 3, kind="gravity") if gravity_el is not None else np.array([0.0, -9.80665, 0.0])
     defaults_el = ld.model_el.find("defaults")
-    try:
-        params = _muscle_parameters(elements, list(defaults_el) if defaults_el is not None else [])
-    except ValueError as exc:
-        raise OsimError(f"{doc.path}: muscle parameters: {exc}") from None
+    params = None
+    if all(el.tag in SUPPORTED_MUSCLES for el in elements):  # path-only classes: no force model
+        try:
+            params = _muscle_parameters(elements, list(defaults_el) if defaults_el is not None else [])
+        except ValueError as exc:
+            raise OsimError(f"{doc.path}: muscle parameters: {exc}") from None
     return Model(
         name=ld.model_el.get("name", Path(path).stem),
         bodies=tuple(ld.bodies),
@@ -718,7 +774,42 @@ def load_osim(path: str | Path, *, strict: bool = True) -> Model:
         skipped=tuple(ld.skipped),
         source=str(path),
         gravity=frozen_array(gravity),
+        path_forces=path_forces,
     )
+
+
+def _drop_dependents(ld: _Loader, joints: list[Joint], wraps: list[WrapObject], muscles: list[Any],
+                     elements: list[Any], placed: set[int]) -> tuple[list[Any], list[Any]]:
+    """Leave out (and name in ``skipped``) every path that depends on something left out: a body
+    without a joint to ground, or a coordinate whose coupler was skipped (the path would follow a
+    coordinate that nothing drives any more)."""
+    def where(mu: Muscle, el: ET.Element | None) -> str:
+        return ld.doc.where(el) if el is not None else f"{ld.doc.path}: <{mu.type} name=\"{mu.name}\">"
+
+    def kind(mu: Muscle) -> str:
+        return "path force" if isinstance(mu, PathForce) else "muscle"
+
+    moved_by: dict[int, set[int]] = {0: set()}
+    for jt in joints:  # parents first
+        moved_by[jt.child] = moved_by.get(jt.parent, set()) | {c for c in jt.axis_coordinates if c >= 0}
+    keep_m: list[Muscle] = []
+    keep_e: list[ET.Element] = []
+    for mu, el in zip(muscles, elements, strict=True):
+        bodies = {pt.body for pt in mu.points} | {wraps[w.wrap_object].body for w in mu.wraps}
+        loose = sorted(ld.bodies[b].name for b in bodies if b not in placed)
+        coords = set().union(*(moved_by.get(b, set()) for b in bodies))
+        coords |= {pt.coordinate for pt in mu.points if pt.kind != "fixed"}
+        undriven = sorted(ld.undriven[c] for c in coords if c in ld.undriven)
+        if loose:
+            ld.skipped.append(f"{where(mu, el)}: {kind(mu)} {mu.name!r} skipped: it attaches to bodies without a "
+                              f"joint to ground: {loose}")
+        elif undriven:
+            ld.skipped.append(f"{where(mu, el)}: {kind(mu)} {mu.name!r} skipped: its path moves with a coordinate "
+                              f"of the skipped coupler(s) {undriven}")
+        else:
+            keep_m.append(mu)
+            keep_e.append(el)
+    return keep_m, keep_e
 
 
 def _muscle_parameters(elements: list[ET.Element], defaults: list[ET.Element]) -> Any:
@@ -731,179 +822,3 @@ def _muscle_parameters(elements: list[ET.Element], defaults: list[ET.Element]) -
     if fn is None:
         return None
     return fn(elements, defaults)
-
-
-# ------------------------------------------------------------------------------------ writing
-def _num(v: float) -> str:
-    v = float(v)
-    if math.isinf(v):
-        v = math.copysign(1e6, v)  # OpenSim has no infinity literal; a huge range means "free"
-    return repr(v)
-
-
-def _vec(v: Any) -> str:
-    return " ".join(_num(x) for x in np.ravel(v))
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        el.text = text
-    return el
-
-
-def _function_xml(parent: ET.Element, fn: Function) -> None:
-    if isinstance(fn, Constant):
-        _sub(_sub(parent, "Constant", name="function"), "value", _num(fn.constant))
-    elif isinstance(fn, LinearFunction):
-        _sub(_sub(parent, "LinearFunction", name="function"), "coefficients", f"{_num(fn.slope)} {_num(fn.intercept)}")
-    elif isinstance(fn, SimmSpline):
-        el = _sub(parent, "SimmSpline", name="function")
-        _sub(el, "x", _vec(fn.x))
-        _sub(el, "y", _vec(fn.y))
-    elif isinstance(fn, PolynomialFunction):
-        _sub(_sub(parent, "PolynomialFunction", name="function"), "coefficients", _vec(fn.coefficients))
-    elif isinstance(fn, MultiplierFunction):
-        el = _sub(parent, "MultiplierFunction", name="function")
-        _function_xml(_sub(el, "function"), fn.function)
-        _sub(el, "scale", _num(fn.scale))
-    else:  # pragma: no cover - every Function subclass is handled above
-        raise TypeError(f"cannot write function {type(fn).__name__}")
-
-
-def _frame_path(model: Model, body: int) -> str:
-    return "/ground" if body == 0 else f"/bodyset/{model.bodies[body].name}"
-
-
-def _wrap_xml(parent: ET.Element, w: WrapObject) -> None:
-    el = _sub(parent, w.type, name=w.name)
-    _sub(el, "active", "true" if w.active else "false")
-    _sub(el, "xyz_body_rotation", _vec(w.xyz_body_rotation))
-    _sub(el, "translation", _vec(w.translation))
-    _sub(el, "quadrant", w.quadrant)
-    if w.type == "WrapCylinder":
-        _sub(el, "radius", _num(w.radius))
-        _sub(el, "length", _num(w.length))
-    elif w.type == "WrapSphere":
-        _sub(el, "radius", _num(w.radius))
-    else:
-        _sub(el, "dimensions", _vec(w.dimensions))
-
-
-def _path_xml(model: Model, mu: Muscle) -> ET.Element:
-    gp = ET.Element("GeometryPath", {"name": "path"})
-    pps = _sub(_sub(gp, "PathPointSet"), "objects")
-    for pt in mu.points:
-        if pt.kind == "fixed":
-            el = _sub(pps, "PathPoint", name=pt.name)
-            _sub(el, "socket_parent_frame", _frame_path(model, pt.body))
-            _sub(el, "location", _vec(pt.location))
-        elif pt.kind == "conditional":
-            el = _sub(pps, "ConditionalPathPoint", name=pt.name)
-            _sub(el, "socket_parent_frame", _frame_path(model, pt.body))
-            _sub(el, "location", _vec(pt.location))
-            c = model.coordinates[pt.coordinate]
-            _sub(el, "socket_coordinate", f"/jointset/{c.joint}/{c.name}")
-            _sub(el, "range", f"{_num(pt.range[0])} {_num(pt.range[1])}")
-        else:
-            el = _sub(pps, "MovingPathPoint", name=pt.name)
-            _sub(el, "socket_parent_frame", _frame_path(model, pt.body))
-            c = model.coordinates[pt.coordinate]
-            for a in "xyz":
-                _sub(el, f"socket_{a}_coordinate", f"/jointset/{c.joint}/{c.name}")
-            for a, fn in zip("xyz", pt.functions, strict=True):
-                _function_xml(_sub(el, f"{a}_location"), fn)
-    pws = _sub(_sub(gp, "PathWrapSet"), "objects")
-    for k, pw in enumerate(mu.wraps):
-        el = _sub(pws, "PathWrap", name=f"pathwrap{k}")
-        _sub(el, "wrap_object", model.wrap_objects[pw.wrap_object].name)
-        _sub(el, "method", pw.method)
-        _sub(el, "range", f"{pw.start} {pw.end}")
-    return gp
-
-
-def write_osim(model: Model, path: str | Path) -> None:
-    """Write ``model`` as an OpenSim 4 ``.osim`` file that OpenSim 4.6 loads with the same numbers.
-
-    Every joint except WeldJoint is written as a CustomJoint (the same transform as a function
-    of its coordinates); offset frames are written per joint; path points are expressed in
-    their body frames. Muscle properties other than the path are written back as read.
-    """
-    from defusedxml.ElementTree import fromstring
-
-    doc = ET.Element("OpenSimDocument", {"Version": "40000"})
-    m_el = _sub(doc, "Model", name=model.name)
-    _sub(m_el, "gravity", _vec(model.gravity))
-    ground = _sub(m_el, "Ground", name="ground")
-    by_body: dict[int, list[WrapObject]] = {}
-    for w in model.wrap_objects:
-        by_body.setdefault(w.body, []).append(w)
-    if by_body.get(0):
-        objs = _sub(_sub(ground, "WrapObjectSet", name="wrapobjectset"), "objects")
-        for w in by_body[0]:
-            _wrap_xml(objs, w)
-    bodies = _sub(_sub(m_el, "BodySet", name="bodyset"), "objects")
-    for i, b in enumerate(model.bodies[1:], start=1):
-        el = _sub(bodies, "Body", name=b.name)
-        _sub(el, "mass", _num(b.mass))
-        _sub(el, "mass_center", _vec(b.mass_center))
-        _sub(el, "inertia", _vec(b.inertia))
-        if by_body.get(i):
-            objs = _sub(_sub(el, "WrapObjectSet", name="wrapobjectset"), "objects")
-            for w in by_body[i]:
-                _wrap_xml(objs, w)
-    joints = _sub(_sub(m_el, "JointSet", name="jointset"), "objects")
-    for jt in model.joints:
-        kind = "WeldJoint" if not jt.coordinates else "CustomJoint"
-        el = _sub(joints, kind, name=jt.name)
-        _sub(el, "socket_parent_frame", f"{jt.name}_parent_offset")
-        _sub(el, "socket_child_frame", f"{jt.name}_child_offset")
-        if jt.coordinates:
-            cs = _sub(el, "coordinates")
-            for ci in jt.coordinates:
-                c = model.coordinates[ci]
-                c_el = _sub(cs, "Coordinate", name=c.name)
-                _sub(c_el, "default_value", _num(c.default_value))
-                _sub(c_el, "range", f"{_num(c.range[0])} {_num(c.range[1])}")
-                _sub(c_el, "clamped", "true" if c.clamped else "false")
-                _sub(c_el, "locked", "true" if c.locked else "false")
-        frames = _sub(el, "frames")
-        for suffix, body, rot, tr in (
-            ("parent_offset", jt.parent, jt.parent_rotation, jt.parent_translation),
-            ("child_offset", jt.child, jt.child_rotation, jt.child_translation),
-        ):
-            f_el = _sub(frames, "PhysicalOffsetFrame", name=f"{jt.name}_{suffix}")
-            _sub(f_el, "socket_parent", _frame_path(model, body))
-            _sub(f_el, "translation", _vec(tr))
-            _sub(f_el, "orientation", _vec(body_xyz_from_rotation(np.asarray(rot))))
-        if kind == "CustomJoint":
-            st = _sub(el, "SpatialTransform")
-            names = ["rotation1", "rotation2", "rotation3", "translation1", "translation2", "translation3"]
-            for i, nm in enumerate(names):
-                ta = _sub(st, "TransformAxis", name=nm)
-                ci = jt.axis_coordinates[i]
-                _sub(ta, "coordinates", model.coordinates[ci].name if ci >= 0 else "")
-                _sub(ta, "axis", _vec(jt.axes[i]))
-                _function_xml(ta, jt.functions[i])
-    cons = _sub(_sub(m_el, "ConstraintSet", name="constraintset"), "objects")
-    for cp in model.couplers:
-        el = _sub(cons, "CoordinateCouplerConstraint", name=cp.name)
-        _sub(el, "isEnforced", "true")
-        _function_xml(_sub(el, "coupled_coordinates_function"), cp.function)
-        _sub(el, "independent_coordinate_names", model.coordinates[cp.independent].name)
-        _sub(el, "dependent_coordinate_name", model.coordinates[cp.dependent].name)
-        _sub(el, "scale_factor", _num(cp.scale_factor))
-    forces = _sub(_sub(m_el, "ForceSet", name="forceset"), "objects")
-    for mu in model.muscles:
-        el = fromstring(mu.xml) if mu.xml else ET.Element(mu.type, {"name": mu.name})
-        old = el.find("GeometryPath")
-        pos = list(el).index(old) if old is not None else 0
-        if old is not None:
-            el.remove(old)
-        el.insert(pos, _path_xml(model, mu))
-        forces.append(el)
-    ET.indent(doc, space="\t")
-    try:
-        Path(path).write_text('<?xml version="1.0" encoding="UTF-8" ?>\n' + ET.tostring(doc, encoding="unicode") + "\n")
-    except OSError as exc:
-        raise OsimError(f"{path}: cannot write ({exc.strerror})") from None

@@ -15,15 +15,14 @@ unit tension projected through the body Jacobians along the coupling vector.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.mechanics import wrap as wrapmod
 from iliopsoas.mechanics.model import Model, Muscle, WrapObject
+from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int_]
@@ -218,7 +217,7 @@ class _PathState:
         return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
 
 
-def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -> IntArray:
+def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool, compiled: bool) -> IntArray:
     """One PathWrap of GeometryPath::applyWrapObjects for poses in ``mask``; returns result codes."""
     model, muscle = st.model, st.muscle
     pw = muscle.wraps[w]
@@ -264,7 +263,7 @@ def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -
         # ground -> wrap body -> wrap frame
         a_w = np.einsum("ji,nj->ni", Rw, np.einsum("nji,nj->ni", Rb, ga - pb) - pw_)
         b_w = np.einsum("ji,nj->ni", Rw, np.einsum("nji,nj->ni", Rb, gb - pb) - pw_)
-        code, r1, r2, wl = _wrap_line(wo, a_w, b_w, single, pw.method)
+        code, r1, r2, wl = _wrap_line(wo, a_w, b_w, single, pw.method, compiled)
         result[rows] = code
         l1 = r1 @ Rw.T + pw_
         l2 = r2 @ Rw.T + pw_
@@ -292,144 +291,31 @@ def _apply_wrap(st: _PathState, w: int, mask: NDArray[np.bool_], single: bool) -
     return result
 
 
-def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str) -> tuple[IntArray, Array, Array, Array]:
-    if wo.type == "WrapCylinder":
-        return wrapmod.wrap_cylinder(a, b, wo.radius, wo.length, wo.wrap_axis, wo.wrap_sign, single)
-    if wo.type == "WrapSphere":
-        return wrapmod.wrap_sphere(a, b, wo.radius, wo.wrap_axis, wo.wrap_sign)
-    if wo.type == "WrapEllipsoid":
-        return wrapmod.wrap_ellipsoid(a, b, wo.dimensions, wo.wrap_axis, wo.wrap_sign, method.strip().lower())
-    raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type} is not supported by this engine")
-
-
-_PATH_KERNEL: Any
-try:  # optional compiled kernel for the common case (fixed/conditional points, cylinder wraps)
-    from iliopsoas.mechanics._wrap_kernels import path_kernel as _PATH_KERNEL
-except ImportError:  # pragma: no cover - numba missing
-    _PATH_KERNEL = None
-
-_KERNEL_DATA: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def kernel_eligible(model: Model, muscle: Muscle) -> bool:
-    """True when the compiled path kernel handles this muscle (no moving points, cylinders only)."""
-    if _PATH_KERNEL is None:
-        return False
-    if any(pt.kind == "moving" for pt in muscle.points):
-        return False
-    return all(model.wrap_objects[w.wrap_object].type == "WrapCylinder" for w in muscle.wraps)
-
-
-def _kernel_data(model: Model, muscle: Muscle) -> tuple:
-    data = _KERNEL_DATA.get(muscle)
-    if data is None:
-        pts = muscle.points
-        wos = [model.wrap_objects[w.wrap_object] for w in muscle.wraps]
-        data = (
-            np.array([pt.body for pt in pts], dtype=np.int64),
-            np.array([pt.location for pt in pts], dtype=float).reshape(-1, 3),
-            np.array([pt.coordinate if pt.kind == "conditional" else -1 for pt in pts], dtype=np.int64),
-            np.array([pt.range for pt in pts], dtype=float).reshape(-1, 2),
-            np.array([wo.body for wo in wos], dtype=np.int64),
-            np.array([wo.rotation for wo in wos], dtype=float).reshape(-1, 3, 3),
-            np.array([wo.translation for wo in wos], dtype=float).reshape(-1, 3),
-            np.array([wo.radius for wo in wos], dtype=float),
-            np.array([wo.length for wo in wos], dtype=float),
-            np.array([wo.wrap_axis for wo in wos], dtype=np.int64),
-            np.array([wo.wrap_sign for wo in wos], dtype=np.int64),
-            np.array([w.start for w in muscle.wraps], dtype=np.int64),
-            np.array([w.end for w in muscle.wraps], dtype=np.int64),
-            np.array([w.wrap_object for w in muscle.wraps], dtype=np.int64),
-            np.array([wo.active for wo in wos], dtype=np.bool_),
-        )
-        _KERNEL_DATA[muscle] = data
-    return data
-
-
-def compiled_path(
-    model: Model, muscle: Muscle, q: Array, R: Array, p: Array,
-    W: Array | None = None, V: Array | None = None, *, points: bool = False,
-) -> tuple[Array, Array, CurrentPath | None]:
-    """Length ``(n,)``, moment arms ``(n, k)`` (k = 0 without ``W``) and optionally the current path,
-    from the compiled kernel (only for :func:`kernel_eligible` muscles)."""
-    assert _PATH_KERNEL is not None
-    n = q.shape[0]
-    nb = len(model.bodies)
-    if W is None or V is None:
-        W = np.zeros((n, 0, nb, 3))
-        V = W
-    k = W.shape[1]
-    S = len(muscle.points) + 2 * len(muscle.wraps)
-    L = np.zeros(n)
-    r = np.zeros((n, k))
-    if points:
-        ids = np.full((n, S), -99, dtype=np.int64)
-        g = np.full((n, S, 3), np.nan)
-        cnt = np.zeros(n, dtype=np.int64)
-        wl = np.zeros((n, S))
-    else:
-        ids = np.zeros((0, 0), dtype=np.int64)
-        g = np.zeros((0, 0, 3))
-        cnt = np.zeros(0, dtype=np.int64)
-        wl = np.zeros((0, 0))
-    _PATH_KERNEL(np.ascontiguousarray(R), np.ascontiguousarray(p), np.ascontiguousarray(W),
-                 np.ascontiguousarray(V), np.ascontiguousarray(q), *_kernel_data(model, muscle),
-                 L, r, ids, g, cnt, wl)
-    cp = None
-    if points:
-        body = np.zeros((n, S), dtype=int)
-        cp = CurrentPath(g, body, np.full((n, S, 3), np.nan), ids.astype(int), wl, cnt.astype(int), L)
-    return L, r, cp
-
-
-_MODEL_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def model_tables(model: Model) -> tuple:
-    """Every kernel-eligible muscle's point and wrap tables, concatenated in model order.
-
-    Returns ``(p_off, w_off, *tables)``: muscle ``i``'s rows are ``p_off[i]:p_off[i+1]`` of the
-    point tables and ``w_off[i]:w_off[i+1]`` of the wrap tables (empty for muscles the kernel
-    does not handle); the tables are those of :func:`compiled_path`, stacked.
-    """
-    data = _MODEL_TABLES.get(model)
-    if data is None:
-        per = [_kernel_data(model, mu) if kernel_eligible(model, mu) else None for mu in model.muscles]
-        empty = _empty_tables()
-        rows = [d if d is not None else empty for d in per]
-        p_off = np.cumsum([0] + [r[0].shape[0] for r in rows]).astype(np.int64)
-        w_off = np.cumsum([0] + [r[4].shape[0] for r in rows]).astype(np.int64)
-        tables = tuple(
-            np.ascontiguousarray(np.concatenate([r[i] for r in rows] + [empty[i]], axis=0))
-            for i in range(len(empty))
-        )
-        data = (p_off, w_off, *tables)
-        _MODEL_TABLES[model] = data
-    return data
-
-
-def _empty_tables() -> tuple:
-    f, i, b = float, np.int64, np.bool_
-    return (
-        np.zeros(0, i), np.zeros((0, 3), f), np.zeros(0, i), np.zeros((0, 2), f),
-        np.zeros(0, i), np.zeros((0, 3, 3), f), np.zeros((0, 3), f), np.zeros(0, f), np.zeros(0, f),
-        np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, b),
-    )
-
-
 class UnsupportedWrapError(ValueError):
     """A wrap surface type whose OpenSim algorithm this engine does not reproduce."""
 
 
-def compute_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array) -> _PathState:
-    """Current path of ``muscle`` for complete coordinates ``q`` and body poses ``R``, ``p``."""
+def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str,
+               compiled: bool) -> tuple[IntArray, Array, Array, Array]:
+    if type(wo).wrap_line is WrapObject.wrap_line:
+        raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type or type(wo).__name__} "
+                                   "is not supported by this engine")
+    return wo.wrap_line(a, b, single=single, method=method, compiled=compiled and a.shape[0] >= KERNEL_MIN_POSES)
+
+
+def compute_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array, *, use_kernel: bool = True) -> _PathState:
+    """Current path of ``muscle`` for complete coordinates ``q`` and body poses ``R``, ``p``.
+
+    ``use_kernel=False`` keeps every step in NumPy (the reference); otherwise a wrap whose
+    surface has a compiled ``wrapLine`` uses it for batches of ``KERNEL_MIN_POSES`` or more.
+    """
     st = _PathState(model, muscle, q, R, p)
     nw = len(muscle.wraps)
     if nw == 0:
         return st
     n = q.shape[0]
     if nw == 1:
-        _apply_wrap(st, 0, np.ones(n, dtype=bool), True)
+        _apply_wrap(st, 0, np.ones(n, dtype=bool), True, use_kernel)
         return st
     order = np.tile(np.arange(nw), (n, 1))
     done = np.zeros(n, dtype=bool)
@@ -440,7 +326,7 @@ def compute_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array) -> 
             for w in np.unique(order[:, i]):
                 sel = (order[:, i] == w) & ~done
                 if np.any(sel):
-                    res = _apply_wrap(st, int(w), sel, False)
+                    res = _apply_wrap(st, int(w), sel, False, use_kernel)
                     results[sel, i] = res[sel]
         length = st.length()
         conv = np.abs(length - last) < 0.0005
