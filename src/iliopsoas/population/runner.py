@@ -135,7 +135,9 @@ def _run_dask(spec: Spec, manifest: store.Manifest, todo: list[int], args: Calla
                 raise ConnectionError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
         else:
             n = workers or os.cpu_count() or 1
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            # loopback only, free ports chosen by the system (no clash with other servers on this machine)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address="127.0.0.1:0")
             client = Client(cluster)
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
