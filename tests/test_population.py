@@ -17,8 +17,8 @@ from iliopsoas.cli import app
 from iliopsoas.population import SpecError, example_spec, example_text, load_spec, parse_spec, run_population
 from iliopsoas.population.sampling import sample_people, unit_design
 from iliopsoas.population.solve import PARAMETERS
-from iliopsoas.population.stats import _r_ci, compute_statistic
 from iliopsoas.population.spec import Statistic
+from iliopsoas.population.stats import _r_ci, compute_statistic
 
 SPEC = Path(__file__).parent / "data" / "population_small.yaml"
 runner = CliRunner()

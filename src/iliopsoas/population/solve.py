@@ -153,24 +153,25 @@ def check_spec(spec: Spec, origin: str) -> None:
         if sc not in SCENARIOS:
             raise SpecError(f"{origin}: measurements.scenarios.{sc}: unknown scenario; expected one of {', '.join(SCENARIOS)}")
         known = _angle_names(sc)
-        for a in names:
-            if a not in known:
-                raise SpecError(f"{origin}: measurements.scenarios.{sc}: unknown angle {a!r}; expected one of "
+        for angle in names:
+            if angle not in known:
+                raise SpecError(f"{origin}: measurements.scenarios.{sc}: unknown angle {angle!r}; expected one of "
                                 f"{', '.join(known)}")
-    groups = {g.removesuffix("_r") for g in _group_of(True).values() if g.endswith("_r")}
+    model_groups = {g.removesuffix("_r") for g in _group_of(True).values() if g.endswith("_r")}
     for sc, gs in ms.muscle_forces.items():
         if sc not in ms.scenarios:
             raise SpecError(f"{origin}: measurements.muscle_forces.{sc}: the scenario must also be listed under "
                             "measurements.scenarios")
         for g in gs:
-            if g not in groups:
+            if g not in model_groups:
                 raise SpecError(f"{origin}: measurements.muscle_forces.{sc}: unknown muscle group {g!r}; expected one "
-                                f"of {', '.join(sorted(groups))}")
+                                f"of {', '.join(sorted(model_groups))}")
     coords = _coordinate_bases()
     for i, m in enumerate(ms.moment_arms):
         where = f"{origin}: measurements.moment_arms.{i}"
-        if m.muscle not in groups:
-            raise SpecError(f"{where}.muscle: unknown muscle group {m.muscle!r}; expected one of {', '.join(sorted(groups))}")
+        if m.muscle not in model_groups:
+            raise SpecError(f"{where}.muscle: unknown muscle group {m.muscle!r}; expected one of "
+                            f"{', '.join(sorted(model_groups))}")
         if m.coordinate not in coords:
             raise SpecError(f"{where}.coordinate: unknown coordinate {m.coordinate!r}; expected one of "
                             f"{', '.join(sorted(coords))}")

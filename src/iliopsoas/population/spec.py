@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,7 +92,7 @@ class Source(_Strict):
     """One source of variation between people."""
 
     parameter: str = Field(description="the model parameter it sets (population.solve.PARAMETERS)")
-    target: str | None = Field(None, description="for per-muscle parameters: the muscle target, e.g. iliacus")
+    target: str | None = Field(default=None, description="for per-muscle parameters: the muscle target, e.g. iliacus")
     distribution: Distribution
     citation: Annotated[str, Field(min_length=3)]
 
@@ -116,7 +115,7 @@ class Published(_Strict):
     ci: tuple[float, float] | None = None
     sd: float | None = None
     n: int | None = None
-    text: str | None = Field(None, description="the figure in words when it is not one number")
+    text: str | None = Field(default=None, description="the figure in words when it is not one number")
 
 
 class Split(_Strict):
@@ -135,7 +134,7 @@ class Statistic(_Strict):
     above: float | None = None
     by: Split | None = None
     method: Literal["pearson", "spearman"] = "pearson"
-    published: Published = Field(default_factory=Published)
+    published: Published = Field(default_factory=lambda: Published())
     citation: Annotated[str, Field(min_length=3)]
     claims: list[str] = Field(default_factory=list, description="atlas claim ids this statistic speaks to")
     note: str | None = None
@@ -246,6 +245,3 @@ def _check_variables(spec: Spec, origin: str) -> None:
         if o.lstrip("-") in spec.sources:
             raise SpecError(f"{origin}: sensitivity.outcomes.{i}: {o!r} is a source, not a measured outcome")
 
-
-def finite(x: float) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
