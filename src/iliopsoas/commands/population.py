@@ -95,7 +95,9 @@ def run(
         print_json(info)
         return
     console.print(f"{people} people in {out}: {summary.chunks_computed} chunks solved, {summary.chunks_resumed} "
-                  f"resumed, {summary.seconds:.1f} s on {summary.scheduler} ({summary.workers} workers). "
+                  f"resumed, {summary.seconds:.1f} s "
+                  + ("in this process" if summary.scheduler == "this process"
+                     else f"on {summary.scheduler} ({summary.workers} workers)") + ". "
                   f"Next: iliopsoas population report {out}")
 
 

@@ -182,7 +182,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 ax.set_xlabel(s.x or "", fontsize=8)
                 ax.set_ylabel(s.y or "", fontsize=8)
                 label = f"model r = {out.model:.2f}" if out.model is not None else "model r: n/a"
-                ax.set_title(f"{label}; published {out.published}", fontsize=8)
+                ax.set_title(f"{label}; published {_pub(out.published)}", fontsize=8)
             elif s.kind in ("mean", "proportion"):
                 v = stats._value(vars_, s.variable or "")
                 ax.hist(v[np.isfinite(v)], bins=40, color="#3b6ea5")
@@ -192,7 +192,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 if s.kind == "proportion":
                     ax.axvline(float(s.above or 0.0), color="#444", lw=1, ls="--")
                 ax.set_xlabel(s.variable or "", fontsize=8)
-                ax.set_title(f"model {out.model}; published {out.published}", fontsize=8)
+                ax.set_title(f"model {_pub(out.model)}; published {_pub(out.published)}", fontsize=8)
             else:
                 assert s.by is not None
                 v, g = stats._value(vars_, s.variable or ""), stats._value(vars_, s.by.variable)
@@ -200,7 +200,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 ax.boxplot([v[ok & (g > s.by.above)], v[ok & (g <= s.by.above)]])
                 ax.set_xticks([1, 2], [f"{s.by.variable} > {s.by.above:g}", "otherwise"], fontsize=7)
                 ax.set_ylabel(s.variable or "", fontsize=8)
-                ax.set_title(f"difference {out.model}", fontsize=8)
+                ax.set_title(f"difference {_pub(out.model)}; published {_pub(out.published)}", fontsize=8)
             ax.text(0.0, -0.32, s.name, transform=ax.transAxes, fontsize=7, va="top")
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
@@ -219,9 +219,18 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
             ax.barh(np.arange(len(outcomes)) + j * h, vals, height=h, label=src)
         ax.set_yticks(np.arange(len(outcomes)) + 0.4 - h / 2, outcomes, fontsize=8)
         ax.set_xlabel("first-order sensitivity index (share of variance)")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.tight_layout()
         paths.append(folder / "sensitivity.png")
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
     return paths
+
+
+def _pub(v: object) -> str:
+    if v is None:
+        return "none given"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    text = str(v)
+    return text if len(text) <= 40 else text[:39] + "…"

@@ -29,10 +29,11 @@
           return [o, ranked.map(([s, v]) => s.replace(/_/g, " ") + " " + fmt(v)).join(" · ")];
         }));
       table($("pop-sources"), ["Source", "Parameter", "Expressed by the model", "Citation"],
-        r.sources.map((s) => [s.name, s.parameter + (s.target ? " (" + s.target + ")" : ""), s.expressed ? "yes: " + s.how : "no: " + s.how, s.citation]));
+        r.sources.map((s) => [s.name, s.parameter + (s.target ? " (" + s.target + ")" : ""), s.expressed ? "yes: " + s.how : s.how, s.citation]));
       $("pop-figures").replaceChildren(...r.figures.map((src) => {
         const label = src.split("/").pop().replace(".png", "");
-        return el("figure", {}, el("img", { src, alt: "Population " + label + " of run " + name, loading: "lazy", class: "pop-figure" }),
+        return el("figure", { class: "pop-figure-box" }, el("a", { href: src, title: "open the full-size figure" },
+          el("img", { src, alt: "Population " + label + " of run " + name, class: "pop-figure" })),
           el("figcaption", { class: "small muted" }, label));
       }));
     } catch (e) {
