@@ -41,7 +41,6 @@ def run(
     import time
 
     from iliopsoas.population import SpecError, StoreError, load_spec, run_population
-    from iliopsoas.population.report import record_timing
     from iliopsoas.population.runner import DEFAULT_CHUNK
 
     if workers is not None and scheduler is not None:
@@ -72,7 +71,7 @@ def run(
     def progress(solved: int, stored: int, total: int) -> None:
         if bar is not None and task is not None:
             dt = time.perf_counter() - t0
-            rate = f"{solved / dt:.1f} people/s" if solved and dt > 0 else "starting workers"
+            rate = f"{solved / dt:.1f} people/s" if solved and dt > 0 else "starting"
             bar.update(task, completed=stored, rate=rate)
 
     try:
@@ -89,8 +88,6 @@ def run(
     if bar is not None:
         bar.stop()
     info = summary.as_dict()
-    record_timing(out, {k: info[k] for k in ("seconds", "workers", "scheduler", "chunks_computed", "chunks_resumed",
-                                             "median_task_seconds")})
     if as_json:
         print_json(info)
         return

@@ -20,7 +20,6 @@ from iliopsoas.population import stats, store
 from iliopsoas.population.solve import PARAMETERS
 
 REPORT = "report.json"
-TIMING = "timing.json"
 REPORT_VERSION = 1
 
 
@@ -67,19 +66,6 @@ class PopulationReport(BaseModel):
     runs: list[dict[str, Any]] = []
 
 
-def record_timing(run: Path, summary: dict[str, Any]) -> None:
-    """Append one session's timing (people solved, seconds, workers) to ``RUN/timing.json``."""
-    path = run / TIMING
-    try:
-        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    except (OSError, ValueError):
-        old = []
-    old.append(summary)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _fingerprint(run: Path) -> str:
     st = (run / store.RESULTS).stat()
     return f"{REPORT_VERSION}:{st.st_size}:{st.st_mtime_ns}"
@@ -109,7 +95,7 @@ def report(run: str | Path, *, refresh: bool = False) -> PopulationReport:
         limited = round(float(lim.mean()), 4)
     timing: list[dict[str, Any]] = []
     try:
-        timing = json.loads((run / TIMING).read_text(encoding="utf-8")) if (run / TIMING).is_file() else []
+        timing = json.loads((run / store.TIMING).read_text(encoding="utf-8")) if (run / store.TIMING).is_file() else []
     except (OSError, ValueError):
         timing = []
     rep = PopulationReport(

@@ -116,8 +116,12 @@ def run_population(spec: Spec, *, n_people: int, out: str | Path, seed: int = 0,
         n_workers, where = _run_dask(spec, manifest, todo, args, finished, workers=workers, scheduler=scheduler,
                                      client=client)
     store.assemble(out, manifest)
-    return RunSummary(out, n_people, manifest.n_chunks, len(todo), len(done), time.perf_counter() - t0,
-                      task_seconds, n_workers, where)
+    summary = RunSummary(out, n_people, manifest.n_chunks, len(todo), len(done), time.perf_counter() - t0,
+                         task_seconds, n_workers, where)
+    info = summary.as_dict()
+    store.record_timing(out, {k: info[k] for k in ("seconds", "workers", "scheduler", "chunks_computed",
+                                                   "chunks_resumed", "median_task_seconds")})
+    return summary
 
 
 def _run_dask(spec: Spec, manifest: store.Manifest, todo: list[int], args: Callable[[int], tuple[Any, ...]],

@@ -29,6 +29,7 @@ from iliopsoas.population.spec import Spec, SpecError, parse_spec
 FORMAT = "iliopsoas-population-1"
 MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
+TIMING = "timing.json"
 
 
 class StoreError(ValueError):
@@ -172,3 +173,16 @@ def read_results(run: Path) -> tuple[Manifest, pa.Table]:
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"{path}: unreadable Parquet ({exc})") from None
     return manifest, table
+
+
+def record_timing(run: Path, summary: dict[str, Any]) -> None:
+    """Append one session's timing (people solved, seconds, workers) to ``RUN/timing.json``."""
+    path = run / TIMING
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError):
+        old = []
+    old.append(summary)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
