@@ -307,6 +307,7 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     Returns columns of the store, one row per person x scenario (scenarios in spec order, then
     one ``moment_arms`` row when moment arms are measured), people in index order.
     """
+    from iliopsoas.posture import Person
     from iliopsoas.posture.scenarios import solve_batch
 
     if first % BLOCK:
@@ -323,8 +324,6 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     keys = np.stack([params["psoas_minor"], params["nutation_deg"]], axis=1)
     variants = sorted({(bool(a), float(b)) for a, b in keys})
     for pm, nut in variants:
-        from iliopsoas.posture import Person
-
         person = Person(psoas_minor=pm, pelvic_incidence_offset_deg=nut)
         in_variant = (keys[:, 0] == float(pm)) & (keys[:, 1] == nut)
         for j, sc in enumerate(scen):
