@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -67,7 +68,8 @@ def client():
 def test_two_worker_processes_give_the_single_process_results_whatever_the_chunking(spec, reference, client,
                                                                                      tmp_path):
     out = tmp_path / "dask"
-    summary = run_population(spec, n_people=N, out=out, seed=SEED, client=client, chunk_size=128)
+    # through the scheduler's address, as `population run --scheduler ADDRESS` connects to any cluster
+    summary = run_population(spec, n_people=N, out=out, seed=SEED, scheduler=client.scheduler.address, chunk_size=128)
     assert summary.workers == 2 and summary.chunks_computed == 5
     _same(reference, out)
     _no_duplicates_and_complete(out, N, 2)
@@ -132,3 +134,17 @@ def test_progress_counts_every_person_once(spec, tmp_path):
     run_population(spec, n_people=130, out=tmp_path / "p", seed=1, workers=0, chunk_size=64, progress=record)
     assert seen[0] == (0, 0, 130) and seen[-1] == (130, 130, 130)
     assert [s[1] for s in seen] == sorted(s[1] for s in seen)
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from iliopsoas.cli import app
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    res = CliRunner().invoke(app, ["population", "run", str(SPEC), "--people", "64", "--out", str(tmp_path / "o"),
+                                   "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert res.exit_code == 1
+    assert f"--scheduler tcp://127.0.0.1:{port}: cannot reach a Dask scheduler there" in res.stderr

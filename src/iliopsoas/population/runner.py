@@ -134,7 +134,7 @@ def _run_dask(spec: Spec, manifest: store.Manifest, todo: list[int], args: Calla
     if client is None:
         if scheduler is not None:
             try:
-                client = Client(scheduler, timeout="20s")
+                client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise ConnectionError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
         else:
