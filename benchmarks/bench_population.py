@@ -2,7 +2,7 @@
 the scaling efficiency, the scheduler's per-task overhead, and an estimate for 10**6 people on 64
 workers from those measurements.
 
-Run: ``.venv/bin/python benchmarks/bench_population.py [--people 1024] [--chunk 128] [--repeats 1]``.
+Run: ``.venv/bin/python benchmarks/bench_population.py [--people 1024] [--chunk 256] [--repeats 1]``.
 
 Method. The example spec (``iliopsoas population example``) is used as it is. Before timing, every
 worker solves one chunk (imports, compiled kernels, fitted problems of every model variant are
@@ -75,7 +75,7 @@ def measure(workers: int, spec, people: int, chunk: int, repeats: int, tmp: Path
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--people", type=int, default=1024)
-    ap.add_argument("--chunk", type=int, default=128)
+    ap.add_argument("--chunk", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=1)
     a = ap.parse_args()
     spec = example_spec()
@@ -98,7 +98,7 @@ def main() -> None:
               f"({a.chunk} people), warm-up {r['warm_up_s']:.1f} s")
     print(f"scaling efficiency 2 vs 1 workers: {eff:.2f} (1.00 = linear)")
     print(f"solve cost per person on one worker: {1000 * c:.1f} ms; scheduler overhead per task: {1000 * o:.2f} ms")
-    n, w, chunk = 10**6, 64, 512
+    n, w, chunk = 10**6, 64, a.chunk  # the chunk size c was measured at
     T = n * c / w + (n / chunk) * o + one["warm_up_s"]
     print(f"estimate, 10^6 people on 64 workers (chunk {chunk}): {T / 60:.1f} min "
           f"({n * c / w / 60:.1f} min solving, {(n / chunk) * o:.1f} s scheduling, {one['warm_up_s']:.0f} s warm-up)")

@@ -178,7 +178,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 if s.kind == "proportion":
                     ax.axvline(float(s.above or 0.0), color="#444", lw=1, ls="--")
                 ax.set_xlabel(s.variable or "", fontsize=8)
-                ax.set_title(f"model {_pub(out.model)}; published {_pub(out.published)}", fontsize=8)
+                ax.set_title(f"model {_pub(out.model)}\npublished: {_pub(out.published)}", fontsize=8)
             else:
                 assert s.by is not None
                 v, g = stats._value(vars_, s.variable or ""), stats._value(vars_, s.by.variable)
@@ -186,7 +186,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 ax.boxplot([v[ok & (g > s.by.above)], v[ok & (g <= s.by.above)]])
                 ax.set_xticks([1, 2], [f"{s.by.variable} > {s.by.above:g}", "otherwise"], fontsize=7)
                 ax.set_ylabel(s.variable or "", fontsize=8)
-                ax.set_title(f"difference {_pub(out.model)}; published {_pub(out.published)}", fontsize=8)
+                ax.set_title(f"difference {_pub(out.model)}\npublished: {_pub(out.published)}", fontsize=8)
             ax.text(0.0, -0.32, s.name, transform=ax.transAxes, fontsize=7, va="top")
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
