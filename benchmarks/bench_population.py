@@ -55,12 +55,13 @@ def measure(workers: int, spec, people: int, chunk: int, repeats: int, tmp: Path
                       dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         warm_values = {k: v[:BLOCK] for k, v in sample_people(spec, BLOCK, 999).items()}
         warm = client.run(_warm, spec, warm_values, 0)
-        rates, tasks = [], []
+        rates, tasks, cpu = [], [], []
         for r in range(repeats):
             out = tmp / f"w{workers}-{r}"
             s = run_population(spec, n_people=people, out=out, seed=r, client=client, chunk_size=chunk)
             rates.append(people / s.seconds)
             tasks += s.task_seconds
+            cpu += s.task_cpu_seconds
             shutil.rmtree(out)
         overhead = None
         if workers == 2:
@@ -69,6 +70,7 @@ def measure(workers: int, spec, people: int, chunk: int, repeats: int, tmp: Path
             client.gather(futs)
             overhead = (time.perf_counter() - t0) / 400
     return {"workers": workers, "rate": statistics.median(rates), "task_median_s": statistics.median(tasks),
+            "task_cpu_median_s": statistics.median(cpu),
             "warm_up_s": max(warm.values()), "overhead_s": overhead}
 
 
@@ -91,17 +93,24 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average after: {load()}")
     eff = two["rate"] / (2 * one["rate"])
-    c = one["task_median_s"] / a.chunk
+    c = one["task_median_s"] / a.chunk  # wall: what a worker that owns a core would see is nearer the CPU time
     o = two["overhead_s"]
     for r in (one, two):
-        print(f"{r['workers']} worker process(es): {r['rate']:.1f} people/s, median task {r['task_median_s']:.2f} s "
-              f"({a.chunk} people), warm-up {r['warm_up_s']:.1f} s")
+        print(f"{r['workers']} worker process(es): {r['rate']:.1f} people/s, median task {r['task_median_s']:.2f} s wall, "
+              f"{r['task_cpu_median_s']:.2f} s CPU ({a.chunk} people), warm-up {r['warm_up_s']:.1f} s")
     print(f"scaling efficiency 2 vs 1 workers: {eff:.2f} (1.00 = linear)")
-    print(f"solve cost per person on one worker: {1000 * c:.1f} ms; scheduler overhead per task: {1000 * o:.2f} ms")
+    cpu_ratio = two["task_cpu_median_s"] / one["task_cpu_median_s"]
+    print(f"CPU per task, 2 workers / 1 worker: {cpu_ratio:.2f} (1.00 = Dask adds no work; a wall efficiency below "
+          "1 with this near 1 means the machine did not give us a second core)")
+    c_cpu = one["task_cpu_median_s"] / a.chunk
+    print(f"solve cost per person on one worker: {1000 * c:.1f} ms wall, {1000 * c_cpu:.1f} ms CPU; "
+          f"scheduler overhead per task: {1000 * o:.2f} ms")
     n, w, chunk = 10**6, 64, a.chunk  # the chunk size c was measured at
     T = n * c / w + (n / chunk) * o + one["warm_up_s"]
     print(f"estimate, 10^6 people on 64 workers (chunk {chunk}): {T / 60:.1f} min "
           f"({n * c / w / 60:.1f} min solving, {(n / chunk) * o:.1f} s scheduling, {one['warm_up_s']:.0f} s warm-up)")
+    T_cpu = n * c_cpu / w + (n / chunk) * o + one["warm_up_s"]
+    print(f"estimate with the CPU cost (workers that own their core): {T_cpu / 60:.1f} min")
     print(f"ratio: 2 workers / 1 worker = {two['rate'] / one['rate']:.2f}x people per second")
 
 

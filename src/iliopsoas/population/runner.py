@@ -42,6 +42,7 @@ class RunSummary:
     task_seconds: list[float]
     workers: int
     scheduler: str
+    task_cpu_seconds: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         ts = np.asarray(self.task_seconds)
@@ -51,11 +52,12 @@ class RunSummary:
                 "median_task_seconds": round(float(np.median(ts)), 4) if ts.size else None}
 
 
-def solve_chunk(spec: Spec, values: dict[str, np.ndarray], first: int) -> tuple[dict[str, Any], float]:
-    """One task: solve people ``first ...`` and return their rows and the seconds it took."""
-    t0 = time.perf_counter()
+def solve_chunk(spec: Spec, values: dict[str, np.ndarray], first: int) -> tuple[dict[str, Any], float, float]:
+    """One task: solve people ``first ...``; returns their rows, the wall seconds and the CPU seconds
+    of the worker process (the two differ when the machine gives the worker less than a core)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     cols = solve_people(spec, values, first)
-    return cols, time.perf_counter() - t0
+    return cols, time.perf_counter() - t0, time.process_time() - c0
 
 
 def _check_sizes(n_people: int, chunk_size: int, seed: int) -> None:
@@ -89,15 +91,17 @@ def run_population(spec: Spec, *, n_people: int, out: str | Path, seed: int = 0,
     values = sample_people(spec, n_people, seed)
     t0 = time.perf_counter()
     task_seconds: list[float] = []
+    task_cpu: list[float] = []
     solved = 0
 
-    def finished(chunk: int, cols: dict[str, Any], secs: float) -> None:
+    def finished(chunk: int, cols: dict[str, Any], secs: float, cpu: float) -> None:
         nonlocal solved, stored_people
         store.write_chunk(out, chunk, store.to_table(cols, manifest))
         a, b = manifest.chunk_range(chunk)
         solved += b - a
         stored_people += b - a
         task_seconds.append(secs)
+        task_cpu.append(cpu)
         if progress is not None:
             progress(solved, stored_people, n_people)
 
@@ -110,14 +114,13 @@ def run_population(spec: Spec, *, n_people: int, out: str | Path, seed: int = 0,
     n_workers, where = 0, "this process"
     if todo and client is None and scheduler is None and workers == 0:
         for c in todo:
-            cols, secs = solve_chunk(*args(c))
-            finished(c, cols, secs)
+            finished(c, *solve_chunk(*args(c)))
     elif todo:
         n_workers, where = _run_dask(spec, manifest, todo, args, finished, workers=workers, scheduler=scheduler,
                                      client=client)
     store.assemble(out, manifest)
     summary = RunSummary(out, n_people, manifest.n_chunks, len(todo), len(done), time.perf_counter() - t0,
-                         task_seconds, n_workers, where)
+                         task_seconds, n_workers, where, tuple(task_cpu))
     info = summary.as_dict()
     store.record_timing(out, {k: info[k] for k in ("seconds", "workers", "scheduler", "chunks_computed",
                                                    "chunks_resumed", "median_task_seconds")})
@@ -125,7 +128,7 @@ def run_population(spec: Spec, *, n_people: int, out: str | Path, seed: int = 0,
 
 
 def _run_dask(spec: Spec, manifest: store.Manifest, todo: list[int], args: Callable[[int], tuple[Any, ...]],
-              finished: Callable[[int, dict[str, Any], float], None], *, workers: int | None, scheduler: str | None,
+              finished: Callable[[int, dict[str, Any], float, float], None], *, workers: int | None, scheduler: str | None,
               client: Any) -> tuple[int, str]:
     from distributed import Client, LocalCluster, as_completed
 
@@ -151,10 +154,10 @@ def _run_dask(spec: Spec, manifest: store.Manifest, todo: list[int], args: Calla
         written: set[int] = set()
         for fut in as_completed(futures):
             c = futures[fut]
-            cols, secs = fut.result()
+            cols, secs, cpu = fut.result()
             fut.release()
             if c not in written:  # one result per chunk, whatever happened to the workers
-                finished(c, cols, secs)
+                finished(c, cols, secs, cpu)
                 written.add(c)
         return n_workers, where
     finally:
