@@ -114,7 +114,7 @@ def test_search_json():
 def test_claims_json_shape_and_filters():
     rows = run_json("claims")
     assert len(rows) == 5
-    assert set(rows[0]) == {"id", "article", "text", "verdict", "statements", "model_verdict"}
+    assert set(rows[0]) == {"id", "article", "text", "verdict", "statements", "model_verdict", "population"}
     assert [r["id"] for r in run_json("claims", "--verdict", "contradicted")] == ["C000-05", "C001-09"]
     assert [r["id"] for r in run_json("claims", "--verdict", "opinion/marketing", "--article", "1")] == [
         "C001-04"

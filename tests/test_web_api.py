@@ -52,7 +52,7 @@ def message(resp) -> str:
 def test_health_lists_the_pages(client):
     r = client.get("/api/health")
     assert r.status_code == 200
-    assert r.json()["pages"] == ["atlas", "ask", "model", "posture", "care"]
+    assert r.json()["pages"] == ["atlas", "ask", "model", "posture", "care", "population"]
     assert r.json()["token_required"] is False
 
 

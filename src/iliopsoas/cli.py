@@ -49,6 +49,7 @@ app.add_typer(model_command.app, name="model")
 app.command("serve")(serve_command.serve)
 app.add_typer(care.outcomes_app, name="outcomes")
 app.add_typer(__import__("iliopsoas.commands.simulate", fromlist=["app"]).app, name="simulate")
+app.add_typer(__import__("iliopsoas.commands.population", fromlist=["app"]).app, name="population")
 
 
 def main() -> None:

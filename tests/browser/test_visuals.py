@@ -20,10 +20,10 @@ from tests.browser.test_pages import ARGS, CHROMIUM, SHOTS, _free_port, _require
 pytestmark = pytest.mark.browser
 
 PAGES = {"home": "/", "atlas": "/atlas", "ask": "/ask", "model": "/model", "posture": "/posture", "care": "/care",
-         "api": "/api/docs"}
+         "population": "/population", "api": "/api/docs"}
 READY = {  # what each page shows once it has loaded its data
     "home": "h1", "atlas": "#where-plot .main-svg", "ask": "#ask-form", "model": "#ma-value",
-    "posture": "#posture-angles tbody tr", "care": "#screen-items input", "api": "#swagger-ui .opblock",
+    "posture": "#posture-angles tbody tr", "care": "#screen-items input", "population": "#pop-status", "api": "#swagger-ui .opblock",
 }
 SIZES = ((1400, 900), (390, 844))
 

@@ -411,7 +411,7 @@ def _parse_article(atlas: Atlas, text: str) -> str:
     fail(escape(f"--article: unknown article {text!r}; expected one of {', '.join(known)}"), 1)
 
 
-def _claim_json(c: Claim) -> dict[str, Any]:
+def _claim_json(c: Claim, population: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     return {
         "id": c.id,
         "article": c.article,
@@ -419,7 +419,15 @@ def _claim_json(c: Claim) -> dict[str, Any]:
         "verdict": c.verdict.value,
         "statements": list(c.statements),
         "model_verdict": c.model_verdict.model_dump(mode="json") if c.model_verdict else None,
+        "population": [p.text for p in (population or {}).get(c.id, [])],
     }
+
+
+def _population_lines() -> dict[str, list[Any]]:
+    """What stored population runs say about the claims (empty when there are none)."""
+    from iliopsoas.population.claims import population_lines
+
+    return population_lines()
 
 
 @app.command("claims")
@@ -438,8 +446,9 @@ def claims(
     v = _parse_verdict(verdict) if verdict is not None else None
     a = _parse_article(atlas, article) if article is not None else None
     found = atlas.claims_for(verdict=v, article=a)
+    population = _population_lines()
     if as_json:
-        print_json([_claim_json(c) for c in found])
+        print_json([_claim_json(c, population) for c in found])
         return
     from rich.table import Table
 
@@ -453,6 +462,9 @@ def claims(
         mv = c.model_verdict
         table.add_row(c.id, escape(c.text), _status_text(c.verdict.value), mv.verdict.value if mv else "")
     console.print(table)
+    for c in found:
+        for line in population.get(c.id, []):
+            console.print(f"{c.id} {escape(line.text)}", highlight=False)
 
 
 # ----------------------------------------------------------------------------- conflicts

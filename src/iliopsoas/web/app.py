@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from iliopsoas import __version__
 
 WEB_DIR = Path(__file__).resolve().parent
-PAGES = ("atlas", "ask", "model", "posture", "care")
+PAGES = ("atlas", "ask", "model", "posture", "care", "population")
 
 
 @dataclass
@@ -163,7 +163,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
 # page -> (title, data-page of <body>); the home page has no tab of its own in the navigation
 PAGE_TITLES = {"index": ("Home", "home"), "atlas": ("Atlas", "atlas"), "ask": ("Ask", "ask"),
                "model": ("Model", "model"), "posture": ("Posture", "posture"), "care": ("Care", "care"),
-               "api": ("API", "api")}
+               "api": ("API", "api"), "population": ("Population", "population")}
 
 
 @lru_cache(maxsize=len(PAGE_TITLES))
@@ -199,7 +199,16 @@ def create_app(
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
     figures_dir : where exercise figures are kept once drawn (default: the user cache folder).
     """
-    from iliopsoas.web import api_ask, api_atlas, api_care, api_exercises, api_model, api_posture, api_quiz
+    from iliopsoas.web import (
+        api_ask,
+        api_atlas,
+        api_care,
+        api_exercises,
+        api_model,
+        api_population,
+        api_posture,
+        api_quiz,
+    )
 
     settings = Settings(
         db=Path(db) if db is not None else None,
@@ -265,6 +274,7 @@ def create_app(
     app.include_router(api_care.router)
     app.include_router(api_exercises.router)
     app.include_router(api_quiz.router)
+    app.include_router(api_population.router)
 
     @app.get("/api/health", tags=["app"])
     def health() -> dict[str, Any]:
