@@ -96,13 +96,27 @@ _STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\
 _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
 
 
+# "my book says X, is that right?": the statement is what is asked about.
+_CONFIRM = re.compile(r"^(is (that|this|it) (right|correct|true|so|accurate)|(is )?(that|this) (right|correct|true)|"
+                      r"right|correct|true|am i right|true or false|is that the case)$")
+_REPORTED = re.compile(r"^(my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
+                       r"trainer|coach|instructor|physio|physiotherapist|doctor|chiropractor|friend|article|website|"
+                       r"video|app|course|class|lecture|slide|slides) (says|said|claims|claimed|states|stated|told me|"
+                       r"tells me|writes|wrote|shows|showed)( that)? ")
+
+
 def _asked_part(question: str) -> str:
     """The question without leading statements about the asker ("I have no fever, what ...?").
 
     Clauses that state something about the person ("I", "my", "no ...") are context; when another
-    clause asks something of its own, only that one is the query.
+    clause asks something of its own, only that one is the query. A bare confirmation ("my book says
+    the psoas inserts on the greater trochanter, is that right?") asks about the statement itself.
     """
     clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
+    clauses = [c for c in clauses if c]
+    if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
+        claim = _REPORTED.sub("", " ".join(clauses[:-1]))
+        return f"is it true that {claim}"
     asking = [c for c in clauses if c and not _STATEMENT.search(c)]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
@@ -271,6 +285,7 @@ class AskIndex:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.fact_docs = {d.facts[0]: d for d in self.docs if d.kind == "fact" and d.facts}
         self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
         self.claim_of: dict[str, tuple[str, ...]] = {}
         for cid, c in atlas.claims.items():

@@ -18,6 +18,7 @@ from typing import Any
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
+from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
 SOFT_LIMIT = 850  # characters: stop adding supporting facts past this ("why" and "how" answers)
@@ -381,7 +382,13 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     """Write the answer for ``q`` from ``ranked`` passages (best first)."""
     blocked = rec.blocked_techniques()
     ranked = [(d, s) for d, s in ranked if not (d.technique and d.technique in blocked)] or list(ranked)
-    lead, lead_s = _lead_doc(index, q, ranked)
+    decision = decide(index, q, ranked) if q.qtype == "yesno" else None
+    if decision is not None:
+        lead = decision.lead
+        lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
+        ranked = [(lead, lead_s), *((d, lead_s - 0.05) for d in decision.support), *ranked]
+    else:
+        lead, lead_s = _lead_doc(index, q, ranked)
     body = lead.number if q.qtype == "number" and lead.number else lead.sentence
     if lead.predicate == "dose" and q.qtype in ("number", "how", "other"):
         body = _dose_first(q, lead) or body
@@ -394,8 +401,15 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         body, used = aggregate  # the details of each fact follow as supporting lines
         for sid in used:
             extra_sources += [x.source for x in index.atlas.statements[sid].sources]
-    polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
-    short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
+    if decision is not None:
+        polarity: str | None = decision.verdict
+        said = decision.text or body
+        if decision.contrast:
+            said = said.rstrip(".") + decision.contrast + "."
+        short = f"{polarity}: {said[0].lower() + said[1:]}"
+    else:
+        polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
+        short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
     pair = _compare(index, q) if q.qtype == "compare" else []
     places: list[tuple[Doc, float]] = []
     if len(pair) == 2 and pair[0].kind == "care":
@@ -413,7 +427,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     size = len(short)
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
-    if aggregate is not None:
+    if aggregate is not None or (decision is not None and decision.text):
         lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
         size += len(lines[0])
     if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:

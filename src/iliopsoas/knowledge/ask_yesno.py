@@ -1,0 +1,502 @@
+"""Deciding a yes/no question from what the atlas asserts, not from which passage ranked first.
+
+A yes/no question asks whether a predicate holds: a relation (attaches to, is supplied by, crosses,
+acts in, is part of ...) between the structure it is about and an object (another structure, a
+movement such as "hip extension", a spinal level, a position such as "face down", or words such as
+"spinous processes"). :func:`read_predicate` finds these in the question; :func:`decide` compares
+them with the statements and passages of the index, in this order:
+
+1. a statement about the two that denies the relation ("not the laminae or spinous processes",
+   "has no attachment to the vertebral column", "does not cross the hip joint") -> **No**;
+2. a reference statement of the asked relation whose object is the asked one, or a part or whole of
+   it (the ala of the sacrum for "the sacrum"; L5 among levels L1-L5) -> **Yes** (a disputed or
+   contradicted statement gives "Not settled" or "No");
+3. the relation is one the atlas records completely (origin, insertion, nerve supply, joints
+   crossed, actions) and the structure has such statements, none with the asked object -> **No**,
+   with what is recorded instead ("... inserts on the lesser trochanter, not the greater trochanter");
+4. a position asked about a test and the position its procedure names; the asked words found in a
+   reference passage about the structure, denied or not; two structures said to be the same;
+   "is A better than B" against a result that found them equal;
+5. otherwise no verdict (the caller answers without "Yes"/"No", at lower confidence).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iliopsoas.knowledge.ask_docs import Doc
+
+# Words that ask for a relation, per predicate (matched on the normalised question).
+_RELATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(p))
+    for name, p in (
+        ("origin", r"\b(arise|arises|arising|originat\w*|origin|come from|comes from|start|starts|begin|begins)\b"),
+        ("insertion", r"\b(insert|inserts|inserted|inserting|insertion|end on|ends on|end at|ends at|finish\w* on)\b"),
+        ("attach", r"\b(attach\w*|connect\w*|anchor\w*|fixed to|join|joins|joined|stuck to|grab\w*)\b"),
+        ("supply", r"\b(suppl\w*|innervat\w*|nerve supply|feed|feeds|fed)\b"),
+        ("crosses_joint", r"\b(cross|crosses|crossing|span|spans|go over|goes over|pass over|passes over)\b"),
+        ("part_of", r"\b(part of|branch of|belong\w* to|member of|one of|made up of|component of)\b"),
+        ("antagonist_of", r"\b(antagonist\w*|oppos\w*)\b"),
+        ("synergist_of", r"\b(synergist\w*|work with|works with|assist\w*)\b"),
+        ("adjacent_to", r"\b(next to|near|beside|touch\w*|in front of|behind|lie on|lies on|sit on|sits on|rest on|rests on|form inside|forms inside|inside)\b"),
+        ("located_in", r"\b(located|retroperitoneal|lie in|lies in|found in)\b"),
+    )
+)
+# Relations the atlas records completely for a muscle: another object than the ones recorded is a No.
+CLOSED = frozenset({"origin", "insertion", "innervation", "crosses_joint", "action", "blood_supply"})
+
+# Movements, as (joint, movement) pairs. Joint words name the joint a movement happens at.
+_JOINT_WORDS = {"hip": "hip", "thigh": "hip", "leg": "hip", "pelvis": "hip", "pelvic": "hip", "knee": "knee",
+                "spine": "lumbar", "lumbar": "lumbar", "back": "lumbar", "trunk": "lumbar", "vertebral": "lumbar"}
+_MOVE_NOUNS = (
+    (r"lateral(ly)? flex\w*|side ?bend\w*|bend\w* (\w+ ){0,3}sideways|sideways bend\w*", "lateral flexion"),
+    (r"(lateral|external|outward)(ly)? rotat\w*|rotat\w* (\w+ ){0,3}(out|outward|outwards|externally|laterally)", "lateral rotation"),
+    (r"(medial|internal|inward)(ly)? rotat\w*|rotat\w* (\w+ ){0,3}(in|inward|inwards|internally|medially)", "medial rotation"),
+    (r"rotat\w*|twist\w*", "rotation"),
+    (r"abduct\w*", "abduction"),
+    (r"adduct\w*", "adduction"),
+    (r"extens\w*|extend\w*|extensor", "extension"),
+    (r"flex\w*|bend\w*|lift\w*|raise\w*", "flexion"),
+)
+_MOVES = tuple((re.compile(rf"\b({p})\b"), m) for p, m in _MOVE_NOUNS)
+
+_NEGATION = re.compile(
+    r"\b(no|not|never|without|nor|neither|cannot|none|rather than|instead of|lacks?|absent|isn't|doesn't|don't)\b"
+)
+_CLAUSE_END = re.compile(r"[;.!?]|\bbut\b|\bwhile\b|\bwhereas\b")
+_POSITIONS = {
+    "face down": "prone", "facedown": "prone", "prone": "prone", "on your front": "prone", "on the front": "prone",
+    "on your stomach": "prone", "on the stomach": "prone", "on your belly": "prone",
+    "on your back": "supine", "on the back": "supine", "supine": "supine", "face up": "supine",
+    "on your side": "side", "on the side": "side", "side lying": "side", "sidelying": "side", "on one side": "side",
+    "on the unaffected side": "side", "sitting": "sitting", "seated": "sitting", "standing": "standing",
+}
+_POSITION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _POSITIONS), key=len, reverse=True)) + r")\b")
+_LEVEL = re.compile(r"\b([tls])([1-9]|1[0-2])\b")
+# Lay phrases for parts the atlas names only in words (no entity of their own).
+_PART_WORDS = {
+    "spinous process": ("spinous process", "spinous processes"),
+    "lamina": ("lamina", "laminae"),
+}
+_LAY_PARTS = ((re.compile(r"\bback of (the |my |your )?(vertebra|vertebrae|spine|backbone|spinal column)\b"), "spinous process"),
+              (re.compile(r"\bspinous( process\w*)?\b"), "spinous process"),
+              (re.compile(r"\blamina\w*\b"), "lamina"))
+_BETTER = re.compile(r"\b(better|more effective|superior|stronger|more than|greater)\b")
+_SAME = re.compile(r"\b(as good as|as effective as|same as|equal to|just as)\b")
+_EQUAL = re.compile(r"\b(as much (range )?as|no difference|equal\w*|the same|no extra|did not differ|nor more|matched)\b")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The predicate a yes/no question asks about."""
+
+    subject: str | None
+    relations: frozenset[str] = frozenset()
+    objects: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # object words without an entity ("spinous process")
+    levels: tuple[str, ...] = ()  # spinal levels ("L1")
+    movement: tuple[str | None, str] | None = None  # (joint, movement) for "is it a hip extensor"
+    position: str | None = None  # "prone" / "supine" / "side" ... for how a test is done
+    compare: str | None = None  # "better" | "same"
+    identity: bool = False  # "is the sacrum the tail bone?"
+    words: tuple[str, ...] = ()  # other content words the answer must state ("retroperitoneal", "largest")
+    raw: str = ""  # the asked part of the question, normalised
+    aliases: dict[str, str] = field(default_factory=dict)  # object id -> the words the question used
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A verdict, the passage it rests on, further passages to show and a contrast to append."""
+
+    verdict: str  # "Yes" | "No" | "Not settled"
+    lead: Doc
+    support: tuple[Doc, ...] = ()
+    contrast: str = ""
+    text: str | None = None  # a sentence that replaces the lead's own (an aggregate of the relation)
+    statements: tuple[str, ...] = ()
+
+
+def read_predicate(index: Any, q: Any) -> Asked:
+    """The subject, relation and object of yes/no question ``q`` (a :class:`~ask_index.Query`)."""
+    text = " ".join(q.tokens)
+    raw = q.asked or q.text
+    mentions = sorted(q.mentions, key=lambda m: m.start)
+    movement = _movement(raw)
+    move_words = {"hip", "knee", "thigh", "leg", "pelvis", "spine", "back", "trunk", "lumbar spine"} if movement else set()
+    named = [m for m in mentions if not (m.alias in move_words and movement)]
+    specific = [m for m in named if m.entity not in _GENERIC_IDS] or named
+    subject = specific[0].entity if specific else (q.entities[0] if q.entities else None)
+    objects: list[str] = []
+    aliases: dict[str, str] = {}
+    for m in named:
+        if m.entity != subject and m.entity not in objects:
+            objects.append(m.entity)
+            aliases[m.entity] = m.alias
+    relations = {name for name, rx in _RELATIONS if rx.search(raw) or rx.search(text)}
+    if "attach" in relations:
+        relations |= {"origin", "insertion"}
+    if "supply" in relations:
+        kinds = {_kind(index, o) for o in objects}
+        relations |= {"blood_supply"} if kinds & {"vessel"} or re.search(r"\b(blood|arter\w*)\b", raw) else {"innervation"}
+    if re.search(r"\b(nerve|innervat\w*)\b", raw):
+        relations.add("innervation")
+    if movement is not None:
+        relations.add("action")
+    if "innervation" in relations:  # "supplied by L1" names a spinal level, not the vertebra
+        objects = [o for o in objects if not (_LEVEL.fullmatch(aliases.get(o, "")) and _level_of(index, o))]
+    terms = tuple(dict.fromkeys(t for rx, t in _LAY_PARTS if rx.search(raw)))
+    levels = tuple(dict.fromkeys(f"{a.upper()}{b}" for a, b in _LEVEL.findall(raw)))
+    pos = _POSITION.search(raw)
+    compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and " than " in f" {raw} " else None
+    identity = (not relations and len(objects) == 1 and subject is not None
+                and re.match(r"^(is|are) (the |a |an )?[\w ]+ (the|a|an|what people call|called|also called|same as) ", raw) is not None)
+    used = {w for m in named for w in m.alias.split()}
+    words = tuple(w for w in q.key if w not in used and len(w) > 3 and not any(rx.search(w) for _, rx in _RELATIONS)
+                  and not _LEVEL.fullmatch(w) and w not in _QUESTION_WORDS)
+    return Asked(subject, frozenset(relations - {"attach", "supply"}), tuple(objects), terms, levels, movement,
+                 position=_POSITIONS[pos.group(1)] if pos else None, compare=compare, identity=identity,
+                 words=words, aliases=aliases, raw=raw)
+
+
+_QUESTION_WORDS = frozenset("true correct right wrong really actually book textbook notes teacher says said claim "
+                            "directly straight".split())
+
+
+_GENERIC_IDS = frozenset({"hip", "thigh", "knee", "foot", "trunk", "abdomen", "groin", "buttock", "lower-back", "pelvis", "skin"})
+
+
+def _kind(index: Any, eid: str) -> str:
+    e = index.atlas.entities.get(eid)
+    return e.kind.value if e is not None else ""
+
+
+def _movement(text: str) -> tuple[str | None, str] | None:
+    """The movement a question names ("hip extensor" -> ("hip", "extension")), or None."""
+    for rx, move in _MOVES:
+        m = rx.search(text)
+        if m is None:
+            continue
+        window = text[max(0, m.start() - 40) : m.end() + 40].split()
+        joint = next((_JOINT_WORDS[w] for w in window if w in _JOINT_WORDS), None)
+        if move == "lateral flexion" and joint in (None, "hip"):
+            joint = "lumbar"
+        return joint, move
+    return None
+
+
+def fact_movement(fact: Any) -> tuple[str | None, str] | None:
+    """(joint, movement) of an action statement, from its literal and its joint qualifier."""
+    lit = str(fact.literal.value).lower() if fact.literal is not None and fact.literal.value is not None else ""
+    joint_q = str(fact.qualifiers.get("joint", ""))
+    joint = {"hip-joint": "hip", "knee-joint": "knee", "lumbar-intervertebral-joints": "lumbar",
+             "sacroiliac-joint": "hip"}.get(joint_q)
+    if "pelvic tilt" in lit or "tilt" in lit and "pelvis" in lit:
+        return "hip", "flexion" if "anterior" in lit or "forward" in lit else "extension"
+    for rx, move in _MOVES:
+        if rx.search(lit):
+            if joint is None:
+                joint = next((_JOINT_WORDS[w] for w in lit.split() if w in _JOINT_WORDS), None)
+            return joint, move
+    return None
+
+
+def _moves_match(asked: tuple[str | None, str], have: tuple[str | None, str]) -> bool:
+    (aj, am), (hj, hm) = asked, have
+    if aj is not None and hj is not None and aj != hj:
+        return False
+    if am == hm:
+        return True
+    return am == "rotation" and hm in ("lateral rotation", "medial rotation")
+
+
+def _authoritative(f: Any) -> bool:
+    return not all(s.source.startswith("seed-") for s in f.sources)
+
+
+def _names(index: Any, eid: str) -> list[str]:
+    e = index.atlas.entities.get(eid)
+    if e is None:
+        return [eid.replace("-", " ")]
+    names = [e.name, *e.synonyms]
+    names += [a for a, x in index.alias.aliases.items() if x == eid]
+    return sorted({n.lower() for n in names if len(n) > 2}, key=len, reverse=True)
+
+
+def _mentions(text: str, words: Iterable[str]) -> list[int]:
+    """Start offsets in ``text`` where any of ``words`` occurs as whole words (plural tolerated; a
+    stem of five letters matches any ending)."""
+    out = []
+    for w in words:
+        tail = r"\w*" if len(w) == 5 and " " not in w else r"(e?s)?"
+        for m in re.finditer(rf"\b{re.escape(w)}{tail}\b", text):
+            out.append(m.start())
+    return sorted(out)
+
+
+def _denied_at(text: str, pos: int) -> bool:
+    """True when a negation governs the words starting at ``pos`` (same clause, at most 5 words before)."""
+    before = text[:pos]
+    cut = max((m.end() for m in _CLAUSE_END.finditer(before)), default=0)
+    window = before[cut:].split()[-5:]
+    return bool(_NEGATION.search(" ".join(window)))
+
+
+def _clause_at(text: str, pos: int) -> str:
+    """The clause of ``text`` around offset ``pos``."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text[:pos])), default=0)
+    end = _CLAUSE_END.search(text, pos)
+    return text[start : end.start() if end else len(text)]
+
+
+def _ancestors(index: Any, eid: str) -> set[str]:
+    out: set[str] = set()
+    todo = [eid]
+    while todo:
+        for p in index.parents.get(todo.pop(), ()):
+            if p not in out:
+                out.add(p)
+                todo.append(p)
+    return out
+
+
+def _level_of(index: Any, eid: str) -> str | None:
+    e = index.atlas.entities.get(eid)
+    return next((s for s in getattr(e, "synonyms", ()) if re.fullmatch(r"[CTLS]\d{1,2}", s)), None) if e else None
+
+
+def _object_matches(index: Any, f: Any, obj: str) -> bool:
+    """The statement's object is ``obj``, a part of it, or a whole holding it (levels checked)."""
+    if f.object is None:
+        return obj in {v for v in f.qualifiers.values() if isinstance(v, str)}
+    if f.object == obj or obj in _ancestors(index, f.object):
+        return True
+    if f.object in _ancestors(index, obj) and f.predicate.value in ("origin", "insertion"):
+        level = _level_of(index, obj)  # "does the psoas attach to L5": L5 among the levels recorded
+        levels = [str(x) for x in f.qualifiers.get("levels") or ()]
+        return level is not None and level in levels
+    return False
+
+
+def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
+    """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
+    asked = read_predicate(index, q)
+    fact_doc = index.fact_docs
+    steps = (_everyone, _denied, _identity, _holds, _position, _closed, _compare, _stated) if asked.subject else (_compare,)
+    for step in steps:
+        got = step(index, asked, ranked, fact_doc)
+        if got is not None:
+            return got
+    return None
+
+
+_EVERYONE = re.compile(r"\b(everyone|everybody|all people|every person|always|all humans|each person)\b")
+
+
+def _everyone(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Does everyone have a psoas minor?": a structure recorded as a variant is not in everyone."""
+    if not _EVERYONE.search(" ".join(a.words) + " " + a.raw):
+        return None
+    for d, _ in ranked[:10]:
+        if d.kind == "fact" and d.predicate == "variant" and d.subject == a.subject and not d.seed:
+            return Decision("No", d, statements=d.facts)
+    return None
+
+
+def _related_facts(index: Any, a: Asked) -> list[Any]:
+    """Statements linking the subject and an asked object, in either direction."""
+    atlas = index.atlas
+    facts = list(atlas.facts_about(a.subject))
+    for o in a.objects:
+        facts += [f for f in atlas.facts_about(o) if f.object == a.subject or a.subject in f.qualifiers.values()]
+    return facts
+
+
+def _denied(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """A statement about the subject that names the asked object only to deny it."""
+    targets: list[tuple[str, list[str]]] = [(o, _names(index, o)) for o in a.objects]
+    for o in a.objects:  # "no attachment to the vertebral column" denies L5 and the spine too
+        targets += [(o, _names(index, p)) for p in _ancestors(index, o) if p not in _GENERIC_PARENTS]
+    targets += [(t, list(_PART_WORDS.get(t, (t,)))) for t in a.terms]
+    if not targets:
+        return None
+    rel_words = _relation_words(a)
+    for f in _related_facts(index, a):
+        if not _authoritative(f) or f.status.value == "contradicted":
+            continue
+        d = fact_doc.get(f.id)
+        if d is None:
+            continue
+        text = f"{d.sentence} {f.note or ''}".lower()
+        for _, words in targets:
+            hits = _mentions(text, words)
+            if not hits:
+                continue
+            if rel_words:  # "has no attachment to the vertebral column": denied in a clause about the relation
+                own = f.predicate.value in a.relations
+                if any(_denied_at(text, h) and (own or re.search(rel_words, _clause_at(text, h))) for h in hits):
+                    return Decision("No", d, statements=(f.id,))
+            elif all(_denied_at(text, h) for h in hits):
+                return Decision("No", d, statements=(f.id,))
+    if rel_words:  # "is the kidney attached to the psoas": a denying statement about the two of them
+        pair = {a.subject, *a.objects}
+        for d, _ in ranked[:20]:
+            if (d.kind == "fact" and d.negative and not d.seed and d.subject in pair and set(d.objects) & pair
+                    and re.search(rel_words, d.sentence.lower())):
+                return Decision("No", d, statements=d.facts)
+    return None
+
+
+_GENERIC_PARENTS = frozenset({"hip", "abdomen", "trunk", "pelvis", "lower-back", "abdominal-organs"})
+
+
+def _relation_words(a: Asked) -> str:
+    words = {"origin": "attach|arise|origin", "insertion": "attach|insert", "crosses_joint": "cross|span",
+             "innervation": "suppl|innervat|nerve", "blood_supply": "suppl|arter|blood"}
+    parts = [words[r] for r in a.relations if r in words]
+    return "|".join(parts)
+
+
+def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """A reference statement of the asked relation with the asked object (or movement, or level)."""
+    atlas = index.atlas
+    found: list[Any] = []
+    for f in atlas.facts_about(a.subject):
+        pred = f.predicate.value
+        if not _authoritative(f) or (a.relations and pred not in a.relations):
+            continue
+        if pred == "action" and a.movement is not None:
+            have = fact_movement(f)
+            if have is not None and _moves_match(a.movement, have) and not a.objects[1:]:
+                found.append(f)
+            continue
+        if a.objects and any(_object_matches(index, f, o) for o in a.objects):
+            found.append(f)
+        elif not a.objects and a.levels and pred == "innervation":
+            if set(a.levels) <= {str(x) for x in f.qualifiers.get("levels") or ()}:
+                found.append(f)
+    for o in a.objects:  # "does the femoral nerve supply the iliacus": the statement is about the object
+        for f in atlas.facts_about(o):
+            if _authoritative(f) and f.object == a.subject and (not a.relations or f.predicate.value in a.relations):
+                found.append(f)
+    if not found:
+        return None
+    found.sort(key=lambda f: {"consistent": 0, "disputed": 1, "opinion": 2}.get(f.status.value, 3))
+    best = found[0]
+    d = fact_doc.get(best.id)
+    if d is None:
+        return None
+    verdict = {"consistent": "Yes", "disputed": "Not settled", "contradicted": "No"}.get(best.status.value, "Not settled")
+    if verdict == "Not settled" and len(found) >= 2 and all(f.status.value == "disputed" for f in found):
+        verdict = "Yes"  # the sources agree on what is asked and differ on a detail (the levels, the extent)
+    support = tuple(x for f in found[1:3] if (x := fact_doc.get(f.id)) is not None)
+    return Decision(verdict, d, support, statements=tuple(f.id for f in found[:3]))
+
+
+def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """The subject's recorded statements of a completely recorded relation, none with the asked object."""
+    from iliopsoas.knowledge.ask_render import lead_sentence
+
+    rels = a.relations & CLOSED
+    if not rels or not (a.objects or a.movement or a.levels):
+        return None
+    if "action" in rels and a.movement is None:
+        rels = rels - {"action"}
+    atlas = index.atlas
+    facts = [f for f in atlas.facts_about(a.subject) if f.predicate.value in rels and _authoritative(f)
+             and f.status.value == "consistent"]
+    if not facts:
+        return None
+    lead = fact_doc.get(facts[0].id)
+    if lead is None:
+        return None
+    text = lead_sentence(facts, atlas.entities, a.subject, predicates=rels, limit=5)
+    contrast = ""
+    if a.objects:
+        said = a.aliases.get(a.objects[0]) or index.atlas.entities[a.objects[0]].name
+        contrast = f", not the {said}" if not said.startswith("the ") else f", not {said}"
+    elif a.movement is not None:
+        joint, move = a.movement
+        contrast = f", not {joint + ' ' if joint and joint != 'lumbar' else ''}{move}" + (" of the lumbar spine" if joint == "lumbar" else "")
+    support = tuple(x for f in facts[1:4] if (x := fact_doc.get(f.id)) is not None)
+    return Decision("No", lead, support, contrast, text, tuple(f.id for f in facts))
+
+
+def _position(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """How a test is done: the position asked against the position its procedure names."""
+    if a.position is None:
+        return None
+    for f in index.atlas.facts_about(a.subject):
+        if f.qualifiers.get("aspect") != "how it is done" or f.literal is None:
+            continue
+        m = _POSITION.search(str(f.literal.value).lower().replace("lying face down", "face down"))
+        d = fact_doc.get(f.id)
+        if m is None or d is None:
+            continue
+        same = _POSITIONS[m.group(1)] == a.position
+        return Decision("Yes" if same else "No", d, statements=(f.id,))
+    return None
+
+
+def _identity(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Is the sacrum the tail bone?": one structure named as another."""
+    if not a.identity or not a.objects:
+        return None
+    o = a.objects[0]
+    defs = [index.definitions.get(x) for x in (a.subject, o)]
+    lead = defs[0] or defs[1]
+    if lead is None:
+        return None
+    support = tuple(d for d in defs[1:] if d is not None)
+    if o == a.subject or o in _ancestors(index, a.subject):
+        return Decision("Yes", lead, support)
+    ents = index.atlas.entities
+    said = a.aliases.get(o, ents[o].name)
+    name = ents[o].name
+    label = f"the {name}" + (f" (\u201c{said}\u201d)" if said.replace(" ", "") != name.replace(" ", "") else "")
+    text = f"The {ents[a.subject].name} and {label} are different structures."
+    return Decision("No", lead, support, text=text)
+
+
+def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Is a 60 s stretch better than 30 s?" against a result that found the two equal."""
+    if a.compare is None:
+        return None
+    for d, _ in ranked[:40]:
+        result = d.kind == "fact" and d.predicate == "intervention" or d.kind == "care" and d.predicate == "evidence"
+        if result and not d.seed and _EQUAL.search(d.sentence.lower()):
+            return Decision("No" if a.compare == "better" else "Yes", d, statements=d.facts)
+    return None
+
+
+def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """The asked words found in a reference passage about the subject: said, or said to be not so."""
+    wanted = [w for w in q_words(a, index) if w]
+    if not wanted:
+        return None
+    for d, _ in ranked[:12]:
+        if d.kind not in ("fact", "entity") or d.seed or d.status not in ("consistent",):
+            continue
+        if a.subject not in (d.subject, *d.objects):
+            continue
+        text = f"{d.sentence} {d.body}".lower()
+        hits = [_mentions(text, group) for group in wanted]
+        if not all(hits):
+            continue
+        denied = any(all(_denied_at(text, h) for h in group) for group in hits)
+        return Decision("No" if denied else "Yes", d, statements=d.facts)
+    return None
+
+
+def q_words(a: Asked, index: Any) -> list[list[str]]:
+    """Word groups that must all occur for the "stated" step: each asked object's names, its terms and
+    the question's other content words (as stems: "attached" finds "attachment")."""
+    from iliopsoas.knowledge.ask_index import SYNONYMS, _stem
+
+    groups = [_names(index, o) for o in a.objects]
+    groups += [list(_PART_WORDS.get(t, (t,))) for t in a.terms]
+    if a.movement is None:
+        groups += [[_stem(SYNONYMS.get(w, w))] for w in a.words]
+    return groups
