@@ -48,6 +48,7 @@ from iliopsoas.knowledge.ask_text import (
     AliasIndex,
     Mention,
     build_alias_index,
+    compounds,
     find_mentions,
     normalise,
     repair,
@@ -271,14 +272,14 @@ class AskIndex:
         self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
         self._db.executemany(
             "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
-            ((n, d.names, d.cues, f"{d.body} {d.sentence}") for n, d in enumerate(self.docs)),
+            ((n, compounds(d.names.lower()), d.cues, compounds(f"{d.body} {d.sentence}".lower())) for n, d in enumerate(self.docs)),
         )
         stems: dict[str, frozenset[str]] = {}
         for d in self.docs:
             if d.cues not in stems:
                 stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
         self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
-        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(f"{d.names} {d.body} {d.sentence}".lower()))
+        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(compounds(f"{d.names} {d.body} {d.sentence}".lower())))
                           for d in self.docs}
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
@@ -327,6 +328,8 @@ class AskIndex:
             t for t in key
             if t not in self.vocabulary and t not in COMMON_WORDS and t.isalpha() and len(t) > 2
         )
+        if re.match(r"where (do|does|is|are)\b", text):  # "where does the iliacus sit / live / lie"
+            content = tuple("located" if t in ("sit", "sits", "live", "lives", "lie", "lies") else t for t in content)
         if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
             content += ("action", "function")  # "what does X do" asks for its actions
         if len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
@@ -456,7 +459,7 @@ class AskIndex:
                 s -= 0.3  # a program step does not explain a cause (its evidence may)
             elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
-            if d.kind == "care" and (q.qtype in ("how", "number", "overview") or self.care_words & set(q.content)):
+            if d.kind == "care" and (q.qtype == "overview" or self.care_words & set(q.content)):
                 s += 0.3
             if q.qtype == "which_of":
                 s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0

@@ -143,7 +143,23 @@ def normalise(question: str) -> str:
         for pattern, repl in _CONTRACTIONS:
             text = pattern.sub(repl, text)
     text = _NON_WORD.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return compounds(_SPACES.sub(" ", text).strip())
+
+
+# Words written apart, hyphenated or together ("sit-ups", "sit ups", "situps"): one token, so that
+# "sit ups" never meets "sitting". Applied to questions and to passages alike.
+_COMPOUNDS = tuple((re.compile(p), r) for p, r in (
+    (r"\bsit[\s-]?ups?\b", "situp"), (r"\bcurl[\s-]?ups?\b", "curlup"), (r"\bpush[\s-]?ups?\b", "pushup"),
+    (r"\bx[\s-]?rays?\b", "xray"), (r"\bsit[\s-]bones?\b", "sit bone"),
+))
+
+
+def compounds(text: str) -> str:
+    """``text`` with split compounds joined: ``"sit-up variants"`` -> ``"situp variants"``."""
+    if "up" in text or "ray" in text:
+        for rx, repl in _COMPOUNDS:
+            text = rx.sub(repl, text)
+    return text
 
 
 def strip_sides(text: str) -> str:
