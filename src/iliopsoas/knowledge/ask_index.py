@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import platformdirs
 
 from iliopsoas.knowledge.ask_docs import (
@@ -147,6 +148,14 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
+_DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
+                         r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
+_SEM_W = float(os.environ.get("ASK_SEM_W", "0"))
+_SEM_K = int(os.environ.get("ASK_SEM_K", "10"))
+
+
+def _plain_text(d: Doc) -> str:
+    return d.sentence
 _CACHE_VERSION = b"ask-index-1\0"
 _CODE = ("ask_docs.py", "ask_index.py", "ask_text.py", "ask_render.py", "safety.py")
 
@@ -287,6 +296,11 @@ class AskIndex:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
         self.fact_docs = {d.facts[0]: d for d in self.docs if d.kind == "fact" and d.facts}
+        from iliopsoas.knowledge import ask_semantic
+
+        self.embedder = ask_semantic.load()
+        self.doc_vecs = (self.embedder.embed([_plain_text(d) for d in self.docs])
+                         if self.embedder is not None else None)
         self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
         self.claim_of: dict[str, tuple[str, ...]] = {}
         for cid, c in atlas.claims.items():
@@ -417,6 +431,13 @@ class AskIndex:
         for m in q.mentions:
             terms += m.alias.split()
         hits = self._fts(terms, limit)
+        sem = None
+        if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
+            qv = self.embedder.embed([" ".join(q.tokens)])[0]
+            sem = self.doc_vecs @ qv
+            have = {r for r, _ in hits}
+            extra = [int(i) for i in np.argsort(-sem)[:_SEM_K] if int(i) not in have]
+            hits = hits + [(i, 0.0) for i in extra]
         if not hits:
             return []
         top = max(s for _, s in hits) or 1.0
@@ -461,13 +482,16 @@ class AskIndex:
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
             if d.kind == "care" and (q.qtype == "overview" or self.care_words & set(q.content)):
                 s += 0.3
+            if d.kind == "care" and d.predicate == "dose" and not _DOSE_ASKED.search(q.asked):
+                s -= 0.5  # a program dose answers "how long / how many / how often", not a study's figure
             if q.qtype == "which_of":
                 s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
                 s -= 0.5 if d.kind == "care" else 0.0
             if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
-                if self.kind_words.get(d.id, frozenset()) & set(q.content):
+                doing = q.qtype in ("how", "overview") or bool(self.care_words & set(q.content))
+                if doing and self.kind_words.get(d.id, frozenset()) & set(q.content):
                     s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
-                if d.predicate == {"how": "how", "number": "dose"}.get(q.qtype, ""):
+                if d.predicate == "how" and q.qtype == "how" or d.predicate == "dose" and _DOSE_ASKED.search(q.asked):
                     s += 0.3
                 if d.predicate == "evidence" and self.evidence_words & set(q.content):
                     s += 0.4
@@ -481,6 +505,8 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if sem is not None:
+                s += _SEM_W * float(sem[row])
             out.append((d, s))
         out.sort(key=lambda t: (-t[1], t[0].id))
         return out

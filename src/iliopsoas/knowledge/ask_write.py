@@ -447,7 +447,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
         kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
-        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin) or not d.sources:
+        same_measure = q.qtype == "number" and d.number and (d.subject, d.predicate) == group and s >= lead_s - 0.8
+        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin and not same_measure) or not d.sources:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
