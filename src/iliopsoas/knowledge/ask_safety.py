@@ -31,6 +31,11 @@ from rapidfuzz import fuzz, process
 
 from iliopsoas.knowledge.safety import SafetyData, SafetyItem, load_safety
 
+# Ordinary words a question may use that lie close to a sign word ("performed" / "deformed").
+COMMON_ENGLISH = frozenset(
+    "performed performs perform reformed informed formed preformed inform person personal persons second "
+    "seconds feeling falling calling telling killing filling hinge hinges pressed wanted planted printed".split()
+)
 IGNORED = frozenset("a an the my your his her their our some any this that these those very really so quite just also".split())
 NEGATIONS = frozenset("no not never without nor neither none deny denies".split())
 HEDGES = frozenset("sure certain know idea".split())  # "not sure", "do not know", "no idea": not a denial
@@ -116,12 +121,17 @@ class SafetyMatcher:
         self.vocab_set = frozenset(vocab)
 
     def repair(self, tokens: Sequence[str], known: frozenset[str]) -> list[str]:
-        """Misspelt long words mapped to the closest safety word ("pregnent" -> "pregnant")."""
+        """Misspelt long words mapped to the closest safety word ("pregnent" -> "pregnant").
+
+        A typo keeps its first letter (so "performed" never becomes "deformed"), and words of
+        ordinary English (``COMMON_ENGLISH``) are never changed.
+        """
         out = []
         for t in tokens:
-            if len(t) >= 5 and t.isalpha() and t not in known and t not in self.vocab_set:
+            if (len(t) >= 5 and t.isalpha() and t not in known and t not in self.vocab_set
+                    and t not in COMMON_ENGLISH):
                 hit = process.extractOne(t, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
-                if hit is not None and abs(len(hit[0]) - len(t)) <= 2:
+                if hit is not None and abs(len(hit[0]) - len(t)) <= 2 and hit[0][0] == t[0]:
                     t = hit[0]
             out.append(t)
         return out
@@ -247,8 +257,8 @@ PERSONAL: dict[str, str] = {
     "diagnosis": r"\b(do i have|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
     r"(?! (myth|fact|true))|is my \w+( \w+)? (a|an|from|caused|due)\b|caused by my\b|is that my\b|"
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
-    r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|check my\b|could (it|this|my \w+( \w+)?) be|"
-    r"\bmri\b|x ray|xray|\bscan\b|ultrasound|from my \w+ or|or from my)\b",
+    r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|could (it|this|my \w+( \w+)?) be|"
+    r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
     r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
@@ -264,7 +274,7 @@ OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
-    r"what does (the word )?\w+ mean|meaning of (the )?(word|name))\b"
+    r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
 )
 
 
