@@ -118,7 +118,7 @@ def _asked_part(question: str) -> str:
     clauses = [c for c in clauses if c]
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
-        return f"is it true that {claim}"
+        return f"is {claim}"  # a yes/no question about the statement (not about an article's claim)
     asking = [c for c in clauses if c and not _STATEMENT.search(c)]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)

@@ -151,8 +151,9 @@ def read_predicate(index: Any, q: Any) -> Asked:
     levels = tuple(dict.fromkeys(f"{a.upper()}{b}" for a, b in _LEVEL.findall(raw)))
     pos = _POSITION.search(raw)
     compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and " than " in f" {raw} " else None
-    identity = (not relations and len(objects) == 1 and subject is not None
-                and re.match(r"^(is|are) (the |a |an )?[\w ]+ (the|a|an|what people call|called|also called|same as) ", raw) is not None)
+    outside = [t for j, t in enumerate(q.tokens) if not any(m.start <= j < m.end for m in named)]
+    identity = (not relations and len(objects) == 1 and subject is not None and outside[:1] in (["is"], ["are"])
+                and all(t in _FILLER for t in outside[1:]))
     used = {w for m in named for w in m.alias.split()}
     words = tuple(w for w in q.key if w not in used and len(w) > 3 and not any(rx.search(w) for _, rx in _RELATIONS)
                   and not _LEVEL.fullmatch(w) and w not in _QUESTION_WORDS)
@@ -161,6 +162,8 @@ def read_predicate(index: Any, q: Any) -> Asked:
                  words=words, aliases=aliases, raw=raw)
 
 
+_VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_FILLER = frozenset("is are the a an what people call called also same as one thing really just".split())
 _QUESTION_WORDS = frozenset("true correct right wrong really actually book textbook notes teacher says said claim "
                             "directly straight".split())
 
@@ -284,7 +287,15 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
-    steps = (_everyone, _denied, _identity, _holds, _position, _closed, _compare, _stated) if asked.subject else (_compare,)
+    if q.claim:  # "is it true that ...": an article's claim that ranks first is answered by its verdict
+        top = ranked[0][1] if ranked else 0.0
+        for d, sc in ranked[:3]:
+            about = {d.subject, *d.objects}
+            if (d.kind in ("claim", "verdict") and sc >= top - 0.3 and d.status in _VERDICT
+                    and asked.subject in about | {None} and set(asked.objects) <= about):
+                return Decision(_VERDICT[d.status], d)
+    steps = ((_everyone, _denied, _identity, _holds, _opposite, _position, _closed, _compare, _stated)
+             if asked.subject else (_compare,))
     for step in steps:
         got = step(index, asked, ranked, fact_doc)
         if got is not None:
@@ -292,6 +303,8 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     return None
 
 
+_STRUCTURAL = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of part_of "
+                        "fascial_connection adjacent_to located_in action".split())
 _EVERYONE = re.compile(r"\b(everyone|everybody|all people|every person|always|all humans|each person)\b")
 
 
@@ -395,6 +408,32 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
     return Decision(verdict, d, support, statements=tuple(f.id for f in found[:3]))
 
 
+_EXCLUSIVE = {"antagonist_of": "synergist_of", "synergist_of": "antagonist_of"}
+
+
+def _opposite(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Is the gluteus minimus an antagonist of the iliopsoas?" against a statement that it works with it."""
+    other = {_EXCLUSIVE[r] for r in a.relations if r in _EXCLUSIVE}
+    if not other or not a.objects:
+        return None
+    for f in index.atlas.facts_about(a.subject):
+        if (f.predicate.value in other and f.object in a.objects and _authoritative(f)
+                and f.status.value == "consistent" and (d := fact_doc.get(f.id)) is not None):
+            return Decision("No", d, statements=(f.id,))
+    return None
+
+
+def _links(index: Any, a: Asked, fact_doc: Any) -> tuple[Doc, ...]:
+    """Reference statements linking the subject and the asked objects by any relation (how they do meet)."""
+    out = []
+    for f in _related_facts(index, a):
+        d = fact_doc.get(f.id)
+        if d is not None and _authoritative(f) and {f.subject, f.object} >= {a.subject} and (
+                set(a.objects) & {f.subject, f.object, *d.objects}):
+            out.append(d)
+    return tuple(out[:2])
+
+
 def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     """The subject's recorded statements of a completely recorded relation, none with the asked object."""
     from iliopsoas.knowledge.ask_render import lead_sentence
@@ -420,7 +459,7 @@ def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
     elif a.movement is not None:
         joint, move = a.movement
         contrast = f", not {joint + ' ' if joint and joint != 'lumbar' else ''}{move}" + (" of the lumbar spine" if joint == "lumbar" else "")
-    support = tuple(x for f in facts[1:4] if (x := fact_doc.get(f.id)) is not None)
+    support = _links(index, a, fact_doc) + tuple(x for f in facts[1:4] if (x := fact_doc.get(f.id)) is not None)
     return Decision("No", lead, support, contrast, text, tuple(f.id for f in facts))
 
 
@@ -481,6 +520,8 @@ def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
             continue
         if a.subject not in (d.subject, *d.objects):
             continue
+        if a.relations and d.predicate in _STRUCTURAL and d.predicate not in a.relations:
+            continue  # a statement of another relation neither confirms nor denies this one
         text = f"{d.sentence} {d.body}".lower()
         hits = [_mentions(text, group) for group in wanted]
         if not all(hits):
