@@ -53,6 +53,7 @@ from iliopsoas.knowledge.ask_text import (
     find_mentions,
     normalise,
     repair,
+    singular,
     strip_sides,
 )
 from iliopsoas.knowledge.safety import SafetyData
@@ -77,7 +78,8 @@ PLAIN = frozenset(
     mean means said say says tell told ask asked answer question like just even also only well actually
     probably maybe usually normally really etc go goes going went come comes coming put puts use used using
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
-    else anyone everything nothing part parts area done""".split()
+    else anyone everything nothing part parts area done exactly physio physiotherapist doctor book textbook notes
+    teacher trainer coach says said told""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -148,6 +150,7 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
+_DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
 _SEM_W = float(os.environ.get("ASK_SEM_W", "0"))
@@ -325,7 +328,15 @@ class AskIndex:
         full = normalise(question)
         text = _asked_part(question)  # what is asked; ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
-        tokens, repaired = repair(raw, self.alias)
+        raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
+        # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
+        # are repaired, so that "flexer" becomes "flexor" and not the nearer "flexed"
+        first = [m for m in find_mentions([singular(t, self.alias.vocabulary) for t in raw], self.alias)
+                 if m.end - m.start >= 2 and m.score < 1.0 and len(m.alias.split()) == m.end - m.start]
+        for m in first:
+            raw[m.start:m.end] = m.alias.split()
+        tokens, repaired = repair(raw, self.alias, keep=frozenset(j for m in first for j in range(m.start, m.end)))
+        repaired += len(first)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
         in_names = {j for m in mentions for j in range(m.start, m.end)}
