@@ -321,6 +321,15 @@ class AskIndex:
             if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
                 self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
                 self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
+        # variants named after one another ("Thomas test" / "modified Thomas test"): what is recorded
+        # for one is near what is asked about the other
+        self.variants: dict[str, tuple[str, ...]] = {}
+        ents = list(atlas.entities.values())
+        for a in ents:
+            for b in ents:
+                if a.id != b.id and a.kind == b.kind and " " in a.name and re.search(rf"\b{re.escape(a.name.lower())}\b", b.name.lower()):
+                    self.variants[a.id] = (*self.variants.get(a.id, ()), b.id)
+                    self.variants[b.id] = (*self.variants.get(b.id, ()), a.id)
 
     # -- reading a question ---------------------------------------------------------------
 
@@ -361,7 +370,8 @@ class AskIndex:
             content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
-        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()),
+                                                *self.variants.get(e, ()))]
         implied = False
         if not entities and re.search(r"\b(my|i)\b", text) and re.search(r"\b(why|what can i do)\b", text):
             family = ["iliopsoas", "psoas-major", "iliacus"]  # "why does my back arch": the hip flexors asked about

@@ -86,6 +86,7 @@ LAY_WORDS: dict[str, str] = {
     "pelvic floor": "pelvic-floor-muscles",
     "kidney": "kidney",
     "spine": "vertebral-column",
+    "pelvic": "pelvis",
     "backbone": "vertebral-column",
 }
 
