@@ -72,7 +72,7 @@ def _compile(phrase: str, owner: str) -> _Phrase:
     parts: list[tuple[str, object]] = []
     for tok in phrase.lower().split():
         if tok == "...":
-            parts.append(("gap", 3))
+            parts.append(("gap", 4))
         elif m := re.fullmatch(r"\{(\d+)-(\d+)\}", tok):
             parts.append(("range", (int(m.group(1)), int(m.group(2)))))
         elif tok.endswith("*"):
