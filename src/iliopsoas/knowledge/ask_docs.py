@@ -70,6 +70,18 @@ KIND_WORDS = {
     "clinical_test": "test tests examination check",
 }
 _NUM = re.compile(r"\d")
+# The words people use to ask for each aspect of a clinical test, and for a published figure.
+ASPECT_CUES = {
+    "how it is done": "how done do perform performed performing procedure position positioned set up setup steps "
+    "lie lying test testing",
+    "how it is read": "positive negative result results mean means meaning interpret interpretation reading read "
+    "finding findings sign tight tightness short shortness suggest suggests indicate indicates",
+    "home version": "home myself own self check alone",
+    "reliability": "reliable reliability repeatable repeatability agreement agree icc kappa consistent",
+    "validity": "valid validity accurate accuracy sensitivity specificity",
+    "normal values": "normal average norm norms typical mean values",
+    "figure": "how much many average mean value number figure percent percentage share normal typical study",
+}
 _NEGATIVE = re.compile(r"^(no|not|never|cannot|can not|does not|do not|has no|have no|is not|without)\b|\b(cannot|can not|not attached|no direct|does not)\b")
 
 
@@ -146,12 +158,15 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
         qual_ents += [e for e in named_in(str(f.literal.value)) if e != f.subject] if f.literal is not None else []
         quals = " ".join(f"{k} {v}" for k, v in f.qualifiers.items())
         seed = all(s.source.startswith("seed-") for s in f.sources)
+        cues = CUES.get(pred, "") + " " + pred.replace("_", " ") + " " + ASPECT_CUES.get(str(f.qualifiers.get("aspect", "")), "")
+        if pred == "property" and f.literal is not None and _NUM.search(literal_text(f.literal)):
+            cues += " " + ASPECT_CUES["figure"]
         yield Doc(
             id=f"fact:{f.id}",
             kind="fact",
             sentence=sentence,
             names=f"{_ent_tokens(f.subject, f.object, *qual_ents)} {_names(atlas, f.subject, f.object)}",
-            cues=CUES.get(pred, "") + " " + pred.replace("_", " "),
+            cues=cues,
             body=f"{lit} {quals} {f.note or ''}",
             subject=f.subject,
             objects=tuple(x for x in (f.object, *qual_ents) if x),

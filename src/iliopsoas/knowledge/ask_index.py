@@ -22,6 +22,7 @@ the FTS5 table itself lives in memory.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 import re
@@ -79,7 +80,8 @@ PLAIN = frozenset(
     probably maybe usually normally really etc go goes going went come comes coming put puts use used using
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
     else anyone everything nothing part parts area done exactly physio physiotherapist doctor book textbook notes
-    teacher trainer coach says said told""".split()
+    teacher trainer coach says said told difference differences differ between compare compared versus vs meaning
+    """.split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -109,7 +111,7 @@ _REPORTED = re.compile(r"^(my |the |our |a |an )?(\w+ )?(book|textbook|notes|not
                        r"tells me|writes|wrote|shows|showed)( that)? ")
 
 
-def _asked_part(question: str) -> str:
+def _asked_part(question: str, names: Any = None) -> str:
     """The question without leading statements about the asker ("I have no fever, what ...?").
 
     Clauses that state something about the person ("I", "my", "no ...") are context; when another
@@ -121,7 +123,9 @@ def _asked_part(question: str) -> str:
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is {claim}"  # a yes/no question about the statement (not about an article's claim)
-    asking = [c for c in clauses if c and not _STATEMENT.search(c)]
+    # a statement that names a structure ("I'm not pregnant and want to stretch my hip flexors") is
+    # part of what is asked; one that only speaks of the asker ("I have no fever") is context
+    asking = [c for c in clauses if c and (not _STATEMENT.search(c) or (names is not None and names(c)))]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
     return normalise(question)
@@ -153,7 +157,7 @@ _WORDS = re.compile(r"[a-z0-9%]+")
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
-_SEM_W = float(os.environ.get("ASK_SEM_W", "0"))
+_SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
 _SEM_K = int(os.environ.get("ASK_SEM_K", "10"))
 
 
@@ -293,6 +297,11 @@ class AskIndex:
         self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
         self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(compounds(f"{d.names} {d.body} {d.sentence}".lower())))
                           for d in self.docs}
+        df: dict[str, int] = {}
+        for stems_of in self.doc_stems.values():
+            for w in stems_of:
+                df[w] = df.get(w, 0) + 1
+        self._df = df
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
             if d.subject:
@@ -302,6 +311,8 @@ class AskIndex:
         from iliopsoas.knowledge import ask_semantic
 
         self.embedder = ask_semantic.load()
+        self._row = {d.id: n for n, d in enumerate(self.docs)}
+        self._qvec: dict[str, Any] = {}
         self.doc_vecs = (self.embedder.embed([_plain_text(d) for d in self.docs])
                          if self.embedder is not None else None)
         self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
@@ -335,7 +346,7 @@ class AskIndex:
 
     def analyse(self, question: str) -> Query:
         full = normalise(question)
-        text = _asked_part(question)  # what is asked; ``full`` keeps what the asker says about themselves
+        text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
         raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
         # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
@@ -350,7 +361,7 @@ class AskIndex:
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
         in_names = {j for m in mentions for j in range(m.start, m.end)}
         content = tuple(
-            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP and t not in self.personal_words
+            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP
         )
         key = tuple(t for t in content if t not in PLAIN)
         # "type of joint is the hip": a named structure plus a word next to it in the question can
@@ -403,6 +414,10 @@ class AskIndex:
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text)
 
+    def _names_something(self, clause: str) -> bool:
+        """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
+        return any(m.alias not in GENERIC_WORDS for m in find_mentions(clause.split(), self.alias, fuzzy=False))
+
     def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
         """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
         names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
@@ -454,7 +469,7 @@ class AskIndex:
         hits = self._fts(terms, limit)
         sem = None
         if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
-            qv = self.embedder.embed([" ".join(q.tokens)])[0]
+            qv = self._query_vec(q)
             sem = self.doc_vecs @ qv
             have = {r for r, _ in hits}
             extra = [int(i) for i in np.argsort(-sem)[:_SEM_K] if int(i) not in have]
@@ -531,6 +546,30 @@ class AskIndex:
             out.append((d, s))
         out.sort(key=lambda t: (-t[1], t[0].id))
         return out
+
+    def idf(self, stem: str) -> float:
+        """How rare a word stem is among the passages (a stem no passage uses is the rarest)."""
+        return math.log((len(self.docs) + 1) / (self._df.get(stem, 0) + 1))
+
+    def similarity(self, q: Query, d: Doc) -> float:
+        """Cosine of the question's and the passage's embeddings (0 without the semantic table)."""
+        if self.embedder is None or self.doc_vecs is None:
+            return 0.0
+        row = self._row.get(d.id)
+        if row is None:
+            return 0.0
+        return float(self.doc_vecs[row] @ self._query_vec(q))
+
+    def _query_vec(self, q: Query) -> Any:
+        key = " ".join(q.tokens)
+        hit = self._qvec.get(key)
+        if hit is None:
+            assert self.embedder is not None
+            hit = self.embedder.embed([key])[0]
+            if len(self._qvec) > 256:
+                self._qvec.clear()
+            self._qvec[key] = hit
+        return hit
 
     def close(self) -> None:
         with self._lock:

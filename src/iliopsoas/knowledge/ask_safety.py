@@ -265,7 +265,8 @@ PERSONAL: dict[str, str] = {
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
-    "personal advice": r"\bwhat should i do\b|\bis it safe for me\b",
+    "personal advice": r"\bwhat should i do\b|\bis it safe for me\b|\bcan (a|an|my|the) (chiropractor|physio\w*|"
+    r"osteopath|massage therapist|masseuse|doctor|surgeon|acupuncturist|trainer) (fix|cure|treat|help|sort)\b",
 }
 _PERSONAL = {name: re.compile(p) for name, p in PERSONAL.items()}
 
@@ -276,6 +277,21 @@ OFF_TOPIC = re.compile(
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
     r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
 )
+
+
+# Body parts outside the hip, pelvis, lumbar spine and thigh that the atlas does not describe.
+OUTSIDE_REGION = re.compile(
+    r"\b(shoulders?|elbows?|wrists?|fingers?|thumbs?|jaws?|skull|eyes?|ears?|nose|teeth|"
+    r"tooth|tongue|heart|lungs?|liver|forearms?|ankles?|toes?|calf|calves|shins?|deltoids?|"
+    r"triceps|trapezius|traps|rotator cuff|pectoral\w*|pecs|latissimus|lats|gastrocnemius|soleus|achilles|"
+    r"cervical|thoracic spine|upper back|collarbone|clavicle|scapula|shoulder blade|humerus|radius|ulna|"
+    r"biceps|hamate|carpal|plantar fascia|brain)\b"
+)
+
+
+def outside_region(text: str) -> bool:
+    """True when ``text`` (normalised) names a body part outside the region the atlas covers."""
+    return OUTSIDE_REGION.search(text) is not None
 
 
 def personal_decisions(text: str) -> list[str]:

@@ -515,8 +515,14 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     )
 
 
-def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
-    """What the confidence model sees (names match ``ask_calibration.json``)."""
+def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
+    """What the confidence model sees (names match ``ask_calibration.json``).
+
+    Beyond the retrieval scores: how much of what the question asks is in the passages shown
+    (``miss``: the share of the question's rarer words, weighted by how rare they are in the index,
+    that no shown passage uses), how close the question and the answer are in meaning (``sem``),
+    and whether a yes/no question got a verdict.
+    """
     top = ranked[0][1]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     lead = d.docs[0]
@@ -525,20 +531,31 @@ def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[st
         words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
     content = [w for w in q.key if len(w) > 2]
     covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
+    shown: set[str] = set()
+    for x in d.docs:
+        shown |= index.doc_stems.get(x.id, frozenset()) | index.cue_stems.get(x.id, frozenset())
+    weights = {w: index.idf(_stem(w)) for w in content}
+    total = sum(weights.values())
+    miss = sum(v for w, v in weights.items() if _stem(w) not in shown) / total if total else 0.0
     about = bool({lead.subject, *lead.objects} & set(q.entities))
+    sem = index.similarity(q, lead)
     return {
         "top": top,
         "margin": top - second,
         "coverage": covered,
+        "miss": miss,
+        "sem": sem,
         "entity": 1.0 if about else 0.0,
         "named": 1.0 if q.entities else 0.0,
         "unknown": float(len(q.unknown)),
         "repaired": float(q.repaired),
         "seed": 1.0 if lead.seed else 0.0,
         "polar": 1.0 if d.polarity else 0.0,
+        "open_yesno": 1.0 if q.qtype == "yesno" and not d.polarity else 0.0,
         "why": 1.0 if q.qtype == "why" else 0.0,
         "claim_top": 1.0 if lead.kind in ("claim", "verdict", "conflict") else 0.0,
         "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
+        "number_miss": 1.0 if q.qtype == "number" and not (lead.number or lead.predicate == "dose") else 0.0,
         "content": float(len(q.key)),
     }
 
