@@ -57,6 +57,7 @@ from iliopsoas.knowledge.ask_text import (
     singular,
     strip_sides,
 )
+from iliopsoas.knowledge.ask_yesno import relations_asked
 from iliopsoas.knowledge.safety import SafetyData
 
 # Words that name a structure only loosely; a question naming something more specific is about that.
@@ -81,7 +82,7 @@ PLAIN = frozenset(
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
     else anyone everything nothing part parts area done exactly physio physiotherapist doctor book textbook notes
     teacher trainer coach says said told difference differences differ between compare compared versus vs meaning
-    """.split()
+    directly truly basically generally typically""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -154,6 +155,8 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
+_RELATION_PREDICATES = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of "
+                                 "part_of adjacent_to located_in action function".split())
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
@@ -253,6 +256,7 @@ class Query:
     personal: bool = False  # the asker speaks about themselves ("my hip", "I")
     implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
     asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
+    relations: frozenset[str] = frozenset()  # statement predicates the question's words ask for
 
 
 class AskIndex:
@@ -412,7 +416,8 @@ class AskIndex:
         seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
-                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text)
+                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
+                     relations_asked(" ".join(tokens)) if qtype not in ("why", "overview") else frozenset())
 
     def _names_something(self, clause: str) -> bool:
         """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
@@ -440,6 +445,10 @@ class AskIndex:
             "vocabulary": alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab),
             "personal_words": frozenset(sign_words - atlas_words),
         }
+
+    def kind_of(self, entity: str) -> str:
+        """The kind of entity ``entity`` ("muscle", "bone" ...; "" when unknown)."""
+        return self._kind_of(entity)
 
     def _kind_of(self, entity: str) -> str:
         e = self.atlas.entities.get(entity)
@@ -541,6 +550,8 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:
+                s += 0.35 if d.predicate in q.relations else -0.15  # "where does it attach": origin, insertion
             if sem is not None:
                 s += _SEM_W * float(sem[row])
             out.append((d, s))

@@ -285,7 +285,7 @@ OUTSIDE_REGION = re.compile(
     r"tooth|tongue|heart|lungs?|liver|forearms?|ankles?|toes?|calf|calves|shins?|deltoids?|"
     r"triceps|trapezius|traps|rotator cuff|pectoral\w*|pecs|latissimus|lats|gastrocnemius|soleus|achilles|"
     r"cervical|thoracic spine|upper back|collarbone|clavicle|scapula|shoulder blade|humerus|radius|ulna|"
-    r"biceps|hamate|carpal|plantar fascia|brain)\b"
+    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon)\b"
 )
 
 

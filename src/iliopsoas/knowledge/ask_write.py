@@ -515,6 +515,18 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     )
 
 
+_KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"),
+               "artery": ("vessel",), "vessel": ("vessel",), "joint": ("joint",), "ligament": ("ligament",),
+               "organ": ("organ", "organ_system"), "tendon": ("tendon",), "test": ("clinical_test",)}
+
+
+def singular_noun(word: str) -> str:
+    """"bones" -> "bone", "arteries" -> "artery" (for the kind nouns above)."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
     """What the confidence model sees (names match ``ask_calibration.json``).
 
@@ -534,9 +546,17 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     shown: set[str] = set()
     for x in d.docs:
         shown |= index.doc_stems.get(x.id, frozenset()) | index.cue_stems.get(x.id, frozenset())
+    kinds = {index.kind_of(e) for x in d.docs for e in (x.subject, *x.objects) if e}
     weights = {w: index.idf(_stem(w)) for w in content}
     total = sum(weights.values())
-    miss = sum(v for w, v in weights.items() if _stem(w) not in shown) / total if total else 0.0
+
+    def missing(w: str) -> bool:
+        if _stem(w) in shown:
+            return False
+        # "which bones make the SI joint": a kind of structure is there when the answer names one
+        return not kinds & set(_KIND_NOUNS.get(singular_noun(w), ()))
+
+    miss = sum(v for w, v in weights.items() if missing(w)) / total if total else 0.0
     about = bool({lead.subject, *lead.objects} & set(q.entities))
     sem = index.similarity(q, lead)
     return {

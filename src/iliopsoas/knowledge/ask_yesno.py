@@ -45,6 +45,23 @@ _RELATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("located_in", r"\b(located|retroperitoneal|lie in|lies in|found in)\b"),
     )
 )
+def relations_asked(text: str) -> frozenset[str]:
+    """The statement predicates a question's words ask for ("attach" -> origin and insertion,
+    "nerve" -> innervation, "where" alone -> located_in)."""
+    found = {name for name, rx in _RELATIONS if rx.search(text)}
+    if "attach" in found:
+        found |= {"origin", "insertion"}
+    if "supply" in found or re.search(r"\b(nerve|nerves|innervat\w*)\b", text):
+        found |= {"blood_supply"} if re.search(r"\b(blood|arter\w*|vessel\w*)\b", text) else {"innervation"}
+    if re.search(r"\b(blood|arter\w*)\b", text):
+        found.add("blood_supply")
+    if _movement(text) is not None or re.search(r"\b(job|function|role|what (does|do) \w+( \w+)? do)\b", text):
+        found |= {"action", "function"}
+    if not found and re.match(r"where\b", text):
+        found.add("located_in")
+    return frozenset(found - {"attach", "supply"})
+
+
 # Relations the atlas records completely for a muscle: another object than the ones recorded is a No.
 CLOSED = frozenset({"origin", "insertion", "innervation", "crosses_joint", "action", "blood_supply"})
 
@@ -162,6 +179,9 @@ def read_predicate(index: Any, q: Any) -> Asked:
                  words=words, aliases=aliases, raw=raw)
 
 
+# Everyday place words and the anatomical ones an article's claim may use instead.
+_PLACE_WORDS = {"front": "anterior", "back": "posterior", "behind": "posterior", "top": "superior",
+                "bottom": "inferior", "inside": "medial", "outside": "lateral", "side": "lateral"}
 _VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
 _FILLER = frozenset("is are the a an what people call called also same as one thing really just".split())
 _QUESTION_WORDS = frozenset("true correct right wrong really actually book textbook notes teacher says said claim "
@@ -287,13 +307,22 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
-    if q.claim:  # "is it true that ...": an article's claim that ranks first is answered by its verdict
-        top = ranked[0][1] if ranked else 0.0
-        for d, sc in ranked[:3]:
+    if q.claim:  # "is it true that ...": the article claim that says what is asked is answered by its verdict
+        from iliopsoas.knowledge.ask_index import _stem
+
+        wanted = [(_stem(w), _stem(_PLACE_WORDS.get(w, w))) for w in q.key if len(w) > 2]
+        best: tuple[float, Doc] | None = None
+        for d, _ in ranked[:10]:
             about = {d.subject, *d.objects}
-            if (d.kind in ("claim", "verdict") and sc >= top - 0.3 and d.status in _VERDICT
-                    and asked.subject in about | {None} and set(asked.objects) <= about):
-                return Decision(_VERDICT[d.status], d)
+            if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and asked.subject in about | {None}
+                    and set(asked.objects) <= about):
+                continue
+            have = {_stem(w) for w in re.findall(r"[a-z]+", d.body.lower())}
+            share = sum(1 for w, alt in wanted if w in have or alt in have) / len(wanted) if wanted else 1.0
+            if share >= 0.5 and (best is None or share > best[0]):
+                best = (share, d)
+        if best is not None:
+            return Decision(_VERDICT[best[1].status], best[1])
     steps = ((_everyone, _denied, _identity, _holds, _opposite, _position, _closed, _compare, _stated)
              if asked.subject else (_compare,))
     for step in steps:
