@@ -21,35 +21,24 @@ the FTS5 table itself lives in memory.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import pickle
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
-from iliopsoas.knowledge.ask_docs import (
-    KIND_WORDS,
-    PROTOCOLS_FILE,
-    Doc,
-    build_docs,
-    entity_token,
-    load_protocols,
-)
+from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
 from iliopsoas.knowledge.ask_safety import SafetyMatcher
+from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
     AliasIndex,
     Mention,
-    build_alias_index,
     compounds,
     find_mentions,
     normalise,
@@ -166,74 +155,7 @@ _SEM_K = int(os.environ.get("ASK_SEM_K", "10"))
 
 def _plain_text(d: Doc) -> str:
     return d.sentence
-_CACHE_VERSION = b"ask-index-1\0"
-_CODE = ("ask_docs.py", "ask_index.py", "ask_text.py", "ask_render.py", "safety.py")
-
-
-def _cache_key(atlas: Any) -> str | None:
-    """A digest of everything the passages are built from: the atlas files, the safety file, the care
-    protocols and the code that builds them. ``None`` when the atlas has no folder to read."""
-    folder = getattr(atlas, "data_dir", None)
-    if folder is None or not Path(folder).is_dir():
-        return None
-    here = Path(__file__).resolve().parent
-    h = hashlib.sha256(_CACHE_VERSION)
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
-    files += [here / "data" / "safety.yaml", PROTOCOLS_FILE, *(here / c for c in _CODE)]
-    try:
-        for f in files:
-            h.update(str(f.name).encode() + b"\0" + f.read_bytes())
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
-def _cache_dir() -> Path | None:
-    env = os.environ.get("ILIOPSOAS_CACHE_DIR")
-    if env == "":
-        return None  # explicitly disabled
-    try:
-        return (Path(env) if env else platformdirs.user_cache_path("iliopsoas")) / "ask-index"
-    except Exception:  # noqa: BLE001 - no usable home folder: build in memory every time
-        return None
-
-
-def _cache_get(key: str | None) -> dict[str, Any] | None:
-    folder = _cache_dir()
-    if key is None or folder is None:
-        return None
-    try:
-        with open(folder / f"{key}.pickle", "rb") as fh:
-            data = pickle.load(fh)  # noqa: S301 - our own file, named by the digest of its inputs
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-    return data if isinstance(data, dict) and {"docs", "alias", "vocabulary", "personal_words"} <= set(data) else None
-
-
-def _cache_put(key: str | None, data: dict[str, Any]) -> None:
-    folder = _cache_dir()
-    if key is None or folder is None:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(folder / f"{key}.pickle")
-        for stale in sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-8]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        return
-
-
-_SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
-
-
-def _stem(word: str) -> str:
-    """A crude stem for matching question words to passage words: endings off, five letters kept."""
-    if len(word) > 4:
-        word = _SUFFIX.sub("", word)
-    return word[:5]
+_stem = stem  # the passages' stemming (kept under its old name for the writer and the decider)
 
 
 @dataclass(frozen=True)
@@ -272,53 +194,51 @@ class AskIndex:
         the safety data (default: the packaged safety file).
     """
 
-    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None):
+    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None,
+                 cache: TableCache | None = None):
+        from iliopsoas.knowledge import ask_semantic
         from iliopsoas.knowledge.safety import load_safety
 
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
-        key = _cache_key(atlas) if protocols is None and safety is None else None
-        built = _cache_get(key)
-        if built is None:
-            built = self._build(atlas, load_protocols() if protocols is None else protocols)
-            _cache_put(key, built)
-        self.docs: tuple[Doc, ...] = built["docs"]
-        self.alias: AliasIndex = built["alias"]
-        self.vocabulary: frozenset[str] = built["vocabulary"]
-        self.personal_words: frozenset[str] = built["personal_words"]
+        self.embedder = ask_semantic.load()
+
+        def build() -> AskTables:
+            return build_tables(atlas, load_protocols() if protocols is None else protocols, self.safety,
+                                self.matcher.vocab, self.embedder)
+
+        if protocols is None and safety is None:
+            tables = load_tables(atlas, build, self.embedder.identity() if self.embedder else "", cache)
+        else:
+            tables = build()
+        if self.embedder is not None and tables.word_ids:
+            self.embedder.word_ids.update(tables.word_ids)
+        self.tables = tables
+        self.docs: tuple[Doc, ...] = tables.docs
+        self.alias: AliasIndex = tables.alias
+        self.vocabulary: frozenset[str] = tables.vocabulary
+        self.parents, self.children, self.variants = tables.parents, tables.children, tables.variants
+        self.doc_vecs = tables.doc_vecs if self.embedder is not None else None
+        self.cue_stems = {d.id: st for d, st in zip(self.docs, tables.cue_stems, strict=True)}
+        self.doc_stems = {d.id: st for d, st in zip(self.docs, tables.doc_stems, strict=True)}
+        self._df = tables.df
+        self._row = {d.id: n for n, d in enumerate(self.docs)}
+        self._qvec: dict[str, Any] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
         self._db.executemany(
             "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
-            ((n, compounds(d.names.lower()), d.cues, compounds(f"{d.body} {d.sentence}".lower())) for n, d in enumerate(self.docs)),
+            ((n, compounds(d.names.lower()), d.cues, compounds(f"{d.body} {d.sentence}".lower()))
+             for n, d in enumerate(self.docs)),
         )
-        stems: dict[str, frozenset[str]] = {}
-        for d in self.docs:
-            if d.cues not in stems:
-                stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
-        self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
-        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(compounds(f"{d.names} {d.body} {d.sentence}".lower())))
-                          for d in self.docs}
-        df: dict[str, int] = {}
-        for stems_of in self.doc_stems.values():
-            for w in stems_of:
-                df[w] = df.get(w, 0) + 1
-        self._df = df
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
         self.fact_docs = {d.facts[0]: d for d in self.docs if d.kind == "fact" and d.facts}
-        from iliopsoas.knowledge import ask_semantic
-
-        self.embedder = ask_semantic.load()
-        self._row = {d.id: n for n, d in enumerate(self.docs)}
-        self._qvec: dict[str, Any] = {}
-        self.doc_vecs = (self.embedder.embed([_plain_text(d) for d in self.docs])
-                         if self.embedder is not None else None)
         self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
         self.claim_of: dict[str, tuple[str, ...]] = {}
         for cid, c in atlas.claims.items():
@@ -330,21 +250,6 @@ class AskIndex:
         self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
                                     "reps set sets dose".split())
-        self.parents: dict[str, tuple[str, ...]] = {}
-        self.children: dict[str, tuple[str, ...]] = {}
-        for f in atlas.statements.values():
-            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
-                self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
-                self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
-        # variants named after one another ("Thomas test" / "modified Thomas test"): what is recorded
-        # for one is near what is asked about the other
-        self.variants: dict[str, tuple[str, ...]] = {}
-        ents = list(atlas.entities.values())
-        for a in ents:
-            for b in ents:
-                if a.id != b.id and a.kind == b.kind and " " in a.name and re.search(rf"\b{re.escape(a.name.lower())}\b", b.name.lower()):
-                    self.variants[a.id] = (*self.variants.get(a.id, ()), b.id)
-                    self.variants[b.id] = (*self.variants.get(b.id, ()), a.id)
 
     # -- reading a question ---------------------------------------------------------------
 
@@ -422,29 +327,6 @@ class AskIndex:
     def _names_something(self, clause: str) -> bool:
         """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
         return any(m.alias not in GENERIC_WORDS for m in find_mentions(clause.split(), self.alias, fuzzy=False))
-
-    def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
-        """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
-        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
-        plain_alias = build_alias_index(names, ())
-
-        def named_in(text: str) -> list[str]:
-            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
-
-        docs = build_docs(atlas, protocols, self.safety, named_in)
-        texts = [_WORDS.findall(f"{d.cues} {d.body} {d.sentence}".lower()) for d in docs]
-        words = {w for t in texts for w in t if w.isalpha()}
-        alias = build_alias_index(names, sorted(words))
-        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
-        # about the person asking, not about what is asked (the safety check reads them separately).
-        atlas_words = {w for d, t in zip(docs, texts, strict=True) if d.kind != "safety" for w in t}
-        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
-        return {
-            "docs": docs,
-            "alias": alias,
-            "vocabulary": alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab),
-            "personal_words": frozenset(sign_words - atlas_words),
-        }
 
     def kind_of(self, entity: str) -> str:
         """The kind of entity ``entity`` ("muscle", "bone" ...; "" when unknown)."""
@@ -576,7 +458,7 @@ class AskIndex:
         hit = self._qvec.get(key)
         if hit is None:
             assert self.embedder is not None
-            hit = self.embedder.embed([key])[0]
+            hit = self.embedder.embed_words(list(q.tokens))
             if len(self._qvec) > 256:
                 self._qvec.clear()
             self._qvec[key] = hit

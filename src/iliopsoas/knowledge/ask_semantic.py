@@ -9,16 +9,20 @@ land close together even when BM25 finds few shared words.
 Nothing is downloaded: both files are read from the installed ``wordllama`` package (located with
 :func:`importlib.util.find_spec`, without importing it, which would pull in its training code). The
 table is memory-mapped straight out of the ``.safetensors`` file, so only the rows a text uses are
-read. :class:`Embedder` is an explicit object; :func:`load` returns None when the package is absent
-(Ask then ranks with BM25 alone).
+read; the tokenizer is loaded only when a word is met whose token ids were not precomputed.
+:class:`Embedder` is an explicit object; :func:`load` returns None when the package is absent (Ask
+then ranks with BM25 alone).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,36 +62,81 @@ def _table(path: Path) -> np.ndarray:
 
 
 class Embedder:
-    """Text -> unit vector (mean of WordLlama token embeddings). Thread-safe to call."""
+    """Text -> unit vector (mean of WordLlama token embeddings). Thread-safe to call.
 
-    def __init__(self, weights: Path, tokenizer: Path):
-        from tokenizers import Tokenizer
+    ``word_ids`` (word -> token ids, precomputed for every word the index knows) lets
+    :meth:`embed_words` work without the tokenizer, which is loaded only for a word not in it.
+    """
 
+    def __init__(self, weights: Path, tokenizer: Path, word_ids: Mapping[str, tuple[int, ...]] | None = None):
+        self.weights = weights
+        self.tokenizer_file = tokenizer
         self.table = _table(weights)
-        self.tokenizer: Any = Tokenizer.from_file(str(tokenizer))
+        self.word_ids: dict[str, tuple[int, ...]] = dict(word_ids or {})
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer(self) -> Any:
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                self._tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
+            return self._tokenizer
+
+    def identity(self) -> str:
+        """What names these files in a cache key: sizes, and a digest of the tokenizer and the table's header."""
+        h = hashlib.sha256(self.tokenizer_file.read_bytes())
+        with open(self.weights, "rb") as fh:
+            (size,) = struct.unpack("<Q", fh.read(8))
+            h.update(fh.read(size))
+        return f"{self.weights.stat().st_size}:{self.tokenizer_file.stat().st_size}:{h.hexdigest()[:16]}"
+
+    def _mean(self, ids: Sequence[int]) -> np.ndarray:
+        ids = [t for t in ids if 0 <= t < self.table.shape[0]]
+        vec = self.table[ids].astype(np.float32).mean(axis=0) if ids else np.zeros(self.table.shape[1], np.float32)
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), 256)`` float32 unit vectors (a text without tokens gives zeros)."""
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
-        for i, enc in enumerate(self.tokenizer.encode_batch(list(texts), add_special_tokens=False)):
-            ids = [t for t in enc.ids if 0 <= t < self.table.shape[0]]
-            if ids:
-                out[i] = self.table[ids].astype(np.float32).mean(axis=0)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return out / norms
+        for i, enc in enumerate(encoded):
+            out[i] = self._mean(enc.ids)
+        return out
+
+    def token_ids(self, words: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        """Token ids of each word as it reads inside a text (word-start marker included)."""
+        encoded = self.tokenizer.encode_batch(list(words), add_special_tokens=False)
+        return {w: tuple(enc.ids) for w, enc in zip(words, encoded, strict=True)}
+
+    def embed_words(self, words: Sequence[str]) -> np.ndarray:
+        """The unit vector of the text made of ``words`` (the same as :meth:`embed` of the words
+        joined by spaces, since Llama tokens do not cross a word start)."""
+        missing = [w for w in words if w not in self.word_ids]
+        if missing:
+            self.word_ids.update(self.token_ids(missing))
+        return self._mean([t for w in words for t in self.word_ids[w]])
 
     def is_word(self, word: str) -> bool:
         """True when ``word`` is a single token of the tokenizer's 32,000 (a common English word)."""
-        return len(self.tokenizer.encode(" " + word, add_special_tokens=False).ids) <= 2
+        return len(self.embed_ids(word)) == 1
+
+    def embed_ids(self, word: str) -> tuple[int, ...]:
+        if word not in self.word_ids:
+            self.word_ids.update(self.token_ids([word]))
+        return self.word_ids[word]
 
 
-def load() -> Embedder | None:
-    """The embedder of the installed WordLlama files, or None when they are not installed."""
+def load(word_ids: Mapping[str, tuple[int, ...]] | None = None) -> Embedder | None:
+    """The embedder of the installed WordLlama files, or None when they are not installed (or
+    ``ILIOPSOAS_ASK_SEMANTIC=0``, to rank with BM25 alone)."""
     files = package_files()
-    if files is None:
+    if files is None or os.environ.get("ILIOPSOAS_ASK_SEMANTIC") == "0":
         return None
     try:
-        return Embedder(*files)
-    except (ImportError, OSError, ValueError, KeyError):
+        return Embedder(*files, word_ids=word_ids)
+    except (OSError, ValueError, KeyError):
         return None
