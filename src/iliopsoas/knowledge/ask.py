@@ -236,11 +236,13 @@ class Asker:
         if safety.personal_decisions(q.text) or rec.techniques:
             return None
         ranked = self.index.search(q)
-        if not ranked or not q.entities:
+        if not ranked or not q.entities or ranked[0][0].kind == "care":
             return None
+        # a red flag stops every exercise: the anatomy part never shows a care step or its dose
+        ranked = [(d, s) for d, s in ranked if d.kind != "care"]
         draft = compose(self.index, q, ranked, rec)
         limit = self.calibration.threshold if threshold is None else threshold
-        if draft.docs[0].kind == "care" or self.calibration.probability(features(self.index, q, ranked, draft)) < limit:
+        if self.calibration.probability(features(self.index, q, ranked, draft)) < limit:
             return None
         return draft
 

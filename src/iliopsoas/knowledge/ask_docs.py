@@ -26,8 +26,10 @@ from iliopsoas.knowledge.safety import SafetyData
 # (matched like any other word), not rules: a question is answered by whatever passage they rank first.
 CUES: dict[str, str] = {
     "origin": "origin originate originates arise arises arising start starts come from comes from begin begins "
+    "connect connects connected anchor anchors anchored "
     "attach attaches attachment attachments attached proximal upper top spine",
     "insertion": "insertion insert inserts end ends attach attaches attachment attachments attached distal "
+    "connect connects connected anchor anchors anchored "
     "onto bottom lower grab",
     "innervation": "nerve nerves nerve supply supply supplied supplies innervation innervate innervates innervated "
     "root roots spinal level levels control controls",
@@ -80,6 +82,8 @@ ASPECT_CUES = {
     "reliability": "reliable reliability repeatable repeatability agreement agree icc kappa consistent",
     "validity": "valid validity accurate accuracy sensitivity specificity",
     "normal values": "normal average norm norms typical mean values",
+    "cut-off": "cut off cutoff threshold tight tightness short shortness counts count mean means positive normal "
+    "abnormal angle degrees suggest suggests indicate indicates",
     "figure": "how much many average mean value number figure percent percentage share normal typical study",
 }
 _NEGATIVE = re.compile(r"^(no|not|never|cannot|can not|does not|do not|has no|have no|is not|without)\b|\b(cannot|can not|not attached|no direct|does not)\b")

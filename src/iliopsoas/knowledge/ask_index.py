@@ -76,7 +76,8 @@ PLAIN = frozenset(
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
 _NUMBER = re.compile(
-    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong)\b|\b(percentage|percent|share|"
+    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
+    r"\b(speed|velocity|percentage|percent|share|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
     r"angle|pennation|physiological|moment arm|volume)\b"
 )
@@ -452,6 +453,22 @@ class AskIndex:
         if row is None:
             return 0.0
         return float(self.doc_vecs[row] @ self._query_vec(q))
+
+    def near_words(self, docs: Sequence[Doc], threshold: float = 0.45) -> Any:
+        """A test "does one of ``docs`` use a word close in meaning to this one?" (embedding cosine
+        >= ``threshold`` between single words; always False without the semantic table)."""
+        if self.embedder is None:
+            return lambda _w: False
+        emb = self.embedder
+        words = sorted({w for d in docs for w in _WORDS.findall(d.sentence.lower()) if w.isalpha() and len(w) > 2})
+        mat = np.stack([emb.embed_words([w]) for w in words]) if words else None
+
+        def near(word: str) -> bool:
+            if mat is None:
+                return False
+            return bool((mat @ emb.embed_words([word])).max() >= threshold)
+
+        return near
 
     def _query_vec(self, q: Query) -> Any:
         key = " ".join(q.tokens)

@@ -143,6 +143,7 @@ def normalise(question: str) -> str:
     if "'" in text or " cant " in f" {text} " or " im " in f" {text} ":
         for pattern, repl in _CONTRACTIONS:
             text = pattern.sub(repl, text)
+    text = _DECIMAL.sub(r"\1p\2", text)  # "0.67" stays one token ("0p67"), apart from "67"
     text = _NON_WORD.sub(" ", text)
     return compounds(_SPACES.sub(" ", text).strip())
 
@@ -155,8 +156,14 @@ _COMPOUNDS = tuple((re.compile(p), r) for p, r in (
 ))
 
 
+_DECIMAL = re.compile(r"(\d)\.(\d)")
+
+
 def compounds(text: str) -> str:
-    """``text`` with split compounds joined: ``"sit-up variants"`` -> ``"situp variants"``."""
+    """``text`` with split compounds joined (``"sit-up variants"`` -> ``"situp variants"``) and
+    decimals kept whole (``"ICC 0.67"`` -> ``"icc 0p67"``)."""
+    if "." in text:
+        text = _DECIMAL.sub(r"\1p\2", text)
     if "up" in text or "ray" in text:
         for rx, repl in _COMPOUNDS:
             text = rx.sub(repl, text)
@@ -232,7 +239,7 @@ def singular(word: str, vocabulary: frozenset[str]) -> str:
 # Misspelt small words of questions ("wich", "wat"): edit distance alone cannot tell these apart.
 FUNCTION_TYPOS = {"wich": "which", "whic": "which", "wat": "what", "wht": "what", "waht": "what", "whta": "what",
                   "wher": "where", "whare": "where", "hwo": "how", "hw": "how", "teh": "the", "thr": "the",
-                  "doe": "does", "dos": "does", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
+                  "doe": "does", "dos": "does", "duz": "does", "dus": "does", "iz": "is", "wot": "what", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
 
 
 _COMMON_LONG = tuple(sorted(w for w in COMMON_WORDS if len(w) >= 5))

@@ -550,11 +550,15 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     weights = {w: index.idf(_stem(w)) for w in content}
     total = sum(weights.values())
 
+    near = index.near_words(d.docs[:3])
+
     def missing(w: str) -> bool:
         if _stem(w) in shown:
             return False
         # "which bones make the SI joint": a kind of structure is there when the answer names one
-        return not kinds & set(_KIND_NOUNS.get(singular_noun(w), ()))
+        if kinds & set(_KIND_NOUNS.get(singular_noun(w), ())):
+            return False
+        return not near(w)  # "under" is there when the answer says "beneath"
 
     miss = sum(v for w, v in weights.items() if missing(w)) / total if total else 0.0
     about = bool({lead.subject, *lead.objects} & set(q.entities))

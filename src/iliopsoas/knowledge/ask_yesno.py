@@ -141,9 +141,17 @@ def read_predicate(index: Any, q: Any) -> Asked:
     text = " ".join(q.tokens)
     raw = q.asked or q.text
     mentions = sorted(q.mentions, key=lambda m: m.start)
-    movement = _movement(raw)
+    causal = _CAUSAL.search(raw) is not None
+    # "is the psoas minor a hip flexor": a movement class said of the subject, not the iliopsoas;
+    # "can tight hip flexors cause ...": the hip flexors are the subject
+    first = next((m for m in mentions if m.entity not in _GENERIC_IDS), mentions[0] if mentions else None)
+    classes = [m for m in mentions if m is not first and _MOVE_CLASS.search(m.alias)]
+    outside = " ".join(t for j, t in enumerate(q.tokens)  # joint words ("hip") stay, names go
+                       if not any(m.start <= j < m.end for m in mentions
+                                  if m not in classes and m.entity not in _GENERIC_IDS))
+    movement = None if causal else _movement(outside)
     move_words = {"hip", "knee", "thigh", "leg", "pelvis", "spine", "back", "trunk", "lumbar spine"} if movement else set()
-    named = [m for m in mentions if not (m.alias in move_words and movement)]
+    named = [m for m in mentions if not ((m.alias in move_words or m in classes) and movement)]
     specific = [m for m in named if m.entity not in _GENERIC_IDS] or named
     subject = specific[0].entity if specific else (q.entities[0] if q.entities else None)
     objects: list[str] = []
@@ -162,6 +170,8 @@ def read_predicate(index: Any, q: Any) -> Asked:
         relations.add("innervation")
     if movement is not None:
         relations.add("action")
+    if causal:  # "can a tight psoas cause back pain": what the sources say about the condition
+        relations = {"associated_condition"}
     if "innervation" in relations:  # "supplied by L1" names a spinal level, not the vertebra
         objects = [o for o in objects if not (_LEVEL.fullmatch(aliases.get(o, "")) and _level_of(index, o))]
     terms = tuple(dict.fromkeys(t for rx, t in _LAY_PARTS if rx.search(raw)))
@@ -188,6 +198,9 @@ _QUESTION_WORDS = frozenset("true correct right wrong really actually book textb
                             "directly straight".split())
 
 
+_CAUSAL = re.compile(r"\b(cause|causes|caused|causing|lead to|leads to|result in|results in|responsible for|"
+                     r"to blame|trigger|triggers|give me|gives you)\b")
+_MOVE_CLASS = re.compile(r"\b(flexors?|extensors?|rotators?|abductors?|adductors?)\b")
 _GENERIC_IDS = frozenset({"hip", "thigh", "knee", "foot", "trunk", "abdomen", "groin", "buttock", "lower-back", "pelvis", "skin"})
 
 
@@ -293,7 +306,12 @@ def _level_of(index: Any, eid: str) -> str | None:
 def _object_matches(index: Any, f: Any, obj: str) -> bool:
     """The statement's object is ``obj``, a part of it, or a whole holding it (levels checked)."""
     if f.object is None:
-        return obj in {v for v in f.qualifiers.values() if isinstance(v, str)}
+        if obj in {v for v in f.qualifiers.values() if isinstance(v, str)}:
+            return True
+        if obj in _GENERIC_IDS:
+            return False  # "hip" inside "hip flexion" is not the hip asked about
+        lit = str(f.literal.value).lower() if f.literal is not None and f.literal.value is not None else ""
+        return bool(lit) and bool(_mentions(lit, _names(index, obj)))
     if f.object == obj or obj in _ancestors(index, f.object):
         return True
     if f.object in _ancestors(index, obj) and f.predicate.value in ("origin", "insertion"):
@@ -315,7 +333,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         for d, _ in ranked[:10]:
             about = {d.subject, *d.objects}
             if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and asked.subject in about | {None}
-                    and set(asked.objects) <= about):
+                    and set(asked.objects) - _GENERIC_IDS <= about):
                 continue
             have = {_stem(w) for w in re.findall(r"[a-z]+", d.body.lower())}
             share = sum(1 for w, alt in wanted if w in have or alt in have) / len(wanted) if wanted else 1.0
@@ -405,7 +423,11 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
     """A reference statement of the asked relation with the asked object (or movement, or level)."""
     atlas = index.atlas
     found: list[Any] = []
-    for f in atlas.facts_about(a.subject):
+    own = list(atlas.facts_about(a.subject))
+    if a.relations and not (a.relations & CLOSED) and not any(f.predicate.value in a.relations for f in own):
+        # "can tight hip flexors cause back pain": what is recorded for the parts of the hip flexors
+        own += [f for c in index.children.get(a.subject, ()) for f in atlas.facts_about(c)]
+    for f in own:
         pred = f.predicate.value
         if not _authoritative(f) or (a.relations and pred not in a.relations):
             continue
@@ -555,7 +577,10 @@ def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
         hits = [_mentions(text, group) for group in wanted]
         if not all(hits):
             continue
-        denied = any(all(_denied_at(text, h) for h in group) for group in hits)
+        named = len(a.objects) + len(a.terms)  # the first groups: structures and parts asked about
+        denied = any(all(_denied_at(text, h) for h in group) for group in hits[:named])
+        if not denied and any(_denied_at(text, h) for group in hits[named:] for h in group):
+            continue  # a plain word said only in a denial: neither yes nor no
         return Decision("No" if denied else "Yes", d, statements=d.facts)
     return None
 
