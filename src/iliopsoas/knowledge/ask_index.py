@@ -461,12 +461,12 @@ class AskIndex:
             return lambda _w: False
         emb = self.embedder
         words = sorted({w for d in docs for w in _WORDS.findall(d.sentence.lower()) if w.isalpha() and len(w) > 2})
-        mat = np.stack([emb.embed_words([w]) for w in words]) if words else None
+        mat = np.stack([emb.word_vec(w) for w in words]) if words else None
 
         def near(word: str) -> bool:
             if mat is None:
                 return False
-            return bool((mat @ emb.embed_words([word])).max() >= threshold)
+            return bool((mat @ emb.word_vec(word)).max() >= threshold)
 
         return near
 

@@ -75,6 +75,7 @@ class Embedder:
         self.word_ids: dict[str, tuple[int, ...]] = dict(word_ids or {})
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        self._wvec: dict[str, np.ndarray] = {}
 
     @property
     def tokenizer(self) -> Any:
@@ -119,6 +120,16 @@ class Embedder:
         if missing:
             self.word_ids.update(self.token_ids(missing))
         return self._mean([t for w in words for t in self.word_ids[w]])
+
+    def word_vec(self, word: str) -> np.ndarray:
+        """The unit vector of one word (kept: words repeat across answers)."""
+        vec = self._wvec.get(word)
+        if vec is None:
+            vec = self.embed_words([word])
+            if len(self._wvec) > 20000:
+                self._wvec.clear()
+            self._wvec[word] = vec
+        return vec
 
     def is_word(self, word: str) -> bool:
         """True when ``word`` is a single token of the tokenizer's 32,000 (a common English word)."""
