@@ -26,10 +26,10 @@ from iliopsoas.knowledge.safety import SafetyData
 # (matched like any other word), not rules: a question is answered by whatever passage they rank first.
 CUES: dict[str, str] = {
     "origin": "origin originate originates arise arises arising start starts come from comes from begin begins "
-    "connect connects connected anchor anchors anchored "
+    "anchor anchors anchored "
     "attach attaches attachment attachments attached proximal upper top spine",
     "insertion": "insertion insert inserts end ends attach attaches attachment attachments attached distal "
-    "connect connects connected anchor anchors anchored "
+    "anchor anchors anchored "
     "onto bottom lower grab",
     "innervation": "nerve nerves nerve supply supply supplied supplies innervation innervate innervates innervated "
     "root roots spinal level levels control controls",
@@ -183,6 +183,7 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             negative=bool(_NEGATIVE.search(f"{lit} {quals}".lower())),
             seed=seed,
             technique="pressure" if pred == "intervention" and re.search(r"pressure|release|hold_s", f"{lit} {quals}") else None,
+            extra={"result": True} if "design" in f.qualifiers else {},  # a study's result, not a method
         )
 
 

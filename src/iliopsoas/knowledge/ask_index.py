@@ -146,7 +146,7 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 
 _WORDS = re.compile(r"[a-z0-9%]+")
 _RELATION_PREDICATES = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of "
-                                 "part_of adjacent_to located_in action function".split())
+                                 "part_of adjacent_to located_in action".split())
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
@@ -359,11 +359,19 @@ class AskIndex:
         for m in q.mentions:
             terms += m.alias.split()
         hits = self._fts(terms, limit)
+        have = {r for r, _ in hits}
+        # every passage about a structure the question names is a candidate, not only BM25's best 60
+        floor = min((b for _, b in hits), default=0.0)
+        for e in q.entities[:2]:
+            for d in self.by_subject.get(e, ()):
+                row = self._row[d.id]
+                if row not in have and d.kind == "fact":
+                    hits.append((row, floor))
+                    have.add(row)
         sem = None
         if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
             qv = self._query_vec(q)
             sem = self.doc_vecs @ qv
-            have = {r for r, _ in hits}
             extra = [int(i) for i in np.argsort(-sem)[:_SEM_K] if int(i) not in have]
             hits = hits + [(i, 0.0) for i in extra]
         if not hits:
@@ -384,7 +392,10 @@ class AskIndex:
             elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
                 s += weight * 0.3  # "which muscles work with X": X is the object of the answer
             elif d.subject in ents:
-                s += weight * (0.8 if d.subject == first else 0.5)
+                boost = weight * (0.8 if d.subject == first else 0.5)
+                if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
+                    boost *= 0.5 + 0.5 * len(kstems & self.doc_stems[d.id]) / len(kstems)
+                s += boost
             elif about:
                 s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
             elif {d.subject, *d.objects} & set(q.related):
@@ -416,7 +427,7 @@ class AskIndex:
                 s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
                 s -= 0.5 if d.kind == "care" else 0.0
             if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
-                doing = q.qtype in ("how", "overview") or bool(self.care_words & set(q.content))
+                doing = q.qtype in ("how", "overview", "why") or bool(self.care_words & set(q.content))
                 if doing and self.kind_words.get(d.id, frozenset()) & set(q.content):
                     s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
                 if d.predicate == "how" and q.qtype == "how" or d.predicate == "dose" and _DOSE_ASKED.search(q.asked):
@@ -433,6 +444,8 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if "else" in q.tokens and d.subject in ents and set(d.objects) and set(d.objects) <= ents:
+                s -= 0.5  # "what else is connected to A and B": things other than A and B
             if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:
                 s += 0.35 if d.predicate in q.relations else -0.15  # "where does it attach": origin, insertion
             if sem is not None:

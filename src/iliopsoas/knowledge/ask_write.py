@@ -139,10 +139,13 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
 def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
     if q.qtype == "why" and not (top.kind == "care" and top.predicate == "evidence"):
-        # a "why" is answered by what the articles claim and how the claim fared, when one is close
-        for d, s in ranked[:10]:
-            if d.kind in ("claim", "verdict") and s >= top_s - 0.5:
-                return d, s
+        # a "why" is answered by what the articles claim and how the claim fared, when one is close:
+        # the claim that uses most of the question's own words
+        wanted = {_stem(w) for w in q.key if len(w) > 2}
+        close = [(d, s) for d, s in ranked[:10] if d.kind in ("claim", "verdict") and s >= top_s - 0.5]
+        if close:
+            return max(close, key=lambda x: (len(wanted & {_stem(w) for w in re.findall(r"[a-z]+", x[0].body.lower())}),
+                                             x[1]))
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
@@ -352,13 +355,15 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
     others = [w for k in ("stretch", "strengthen", "release") if k != kind for w in KIND_WORDS[k].split() if w not in words]
+    evidence_q = bool(index.evidence_words & set(q.content)) or lead.predicate == "evidence"
     facts = sorted((d for d in near if rank(d) == 1),
-                   key=lambda d: (any(w in d.sentence.lower() for w in others),
+                   key=lambda d: (bool(d.extra.get("result")) != evidence_q,  # "how": methods; "does it work": results
+                                  any(w in d.sentence.lower() for w in others),
                                   -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
     causal = re.compile(r"\b(because|cause|causes|so that|reason|why)\b")  # a "why" wants a claimed cause
     claims = sorted((d for d in near if rank(d) in (0.5, claim_rank) and d.kind == "claim"),
                     key=lambda d: (rank(d), q.qtype == "why" and not causal.search(d.body.lower()), order.get(d.id, 999),
-                                   d.id))[:2 if q.qtype == "why" else 1]
+                                   d.id))[:2 if q.qtype == "why" or evidence_q else 1]
     near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
     near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
@@ -401,6 +406,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         body, used = aggregate  # the details of each fact follow as supporting lines
         for sid in used:
             extra_sources += [x.source for x in index.atlas.statements[sid].sources]
+        order = {"consistent": 0, "disputed": 1}
+        own = sorted((index.fact_docs[f] for f in used if f in index.fact_docs and f not in lead.facts),
+                     key=lambda x: order.get(x.status, 2))
+        ranked = [*((x, lead_s - 0.01) for x in own), *ranked]
     if decision is not None:
         polarity: str | None = decision.verdict
         said = decision.text or body
@@ -446,7 +455,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
-        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
+        backing = decision is not None and d in decision.support  # what the verdict rests on is shown
+        kin = backing or d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
         same_measure = q.qtype == "number" and d.number and (d.subject, d.predicate) == group and s >= lead_s - 0.8
         if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin and not same_measure) or not d.sources:
             continue
@@ -454,7 +464,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             continue
         asked = {m.entity for m in q.mentions} - set(q.entities)
         asked_obj = bool(set(d.objects) & asked)
-        if q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
+        if backing:
+            pass
+        elif q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
             continue  # "does X attach to the organs": facts about X and the organs, or the same relation
         broad = kin or (not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3)
         if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
@@ -520,6 +532,16 @@ _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_g
                "organ": ("organ", "organ_system"), "tendon": ("tendon",), "test": ("clinical_test",)}
 
 
+def _cue_groups() -> tuple[frozenset[str], ...]:
+    from iliopsoas.knowledge.ask_docs import CUES
+
+    skip = {"what", "is", "are", "do", "does", "of", "the", "from", "to", "up", "with", "made", "make", "part"}
+    return tuple(frozenset(_stem(w) for w in v.split() if w not in skip and len(w) > 2) for v in CUES.values() if v)
+
+
+_CUE_GROUPS = _cue_groups()
+
+
 def singular_noun(word: str) -> str:
     """"bones" -> "bone", "arteries" -> "artery" (for the kind nouns above)."""
     if word.endswith("ies"):
@@ -558,6 +580,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         # "which bones make the SI joint": a kind of structure is there when the answer names one
         if kinds & set(_KIND_NOUNS.get(singular_noun(w), ())):
             return False
+        if any(_stem(w) in group and (group - {_stem(w)}) & shown for group in _CUE_GROUPS):
+            return False  # "oppose" is there when the answer says "antagonist"
         return not near(w)  # "under" is there when the answer says "beneath"
 
     miss = sum(v for w, v in weights.items() if missing(w)) / total if total else 0.0

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
@@ -35,13 +35,14 @@ _RELATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, p in (
         ("origin", r"\b(arise|arises|arising|originat\w*|origin|come from|comes from|start|starts|begin|begins)\b"),
         ("insertion", r"\b(insert|inserts|inserted|inserting|insertion|end on|ends on|end at|ends at|finish\w* on)\b"),
-        ("attach", r"\b(attach\w*|connect\w*|anchor\w*|fixed to|join|joins|joined|stuck to|grab\w*)\b"),
+        ("attach", r"\b(attach\w*|anchor\w*|fixed to|join|joins|joined|stuck to|grab\w*)\b"),
+        ("connect", r"\b(connect\w*|link|links|linked)\b"),
         ("supply", r"\b(suppl\w*|innervat\w*|nerve supply|feed|feeds|fed)\b"),
         ("crosses_joint", r"\b(cross|crosses|crossing|span|spans|go over|goes over|pass over|passes over)\b"),
-        ("part_of", r"\b(part of|branch of|belong\w* to|member of|one of|made up of|component of)\b"),
+        ("part_of", r"(?<!which )(?<!what )\b(part of|branch of|belong\w* to|member of|one of|made up of|component of)\b"),
         ("antagonist_of", r"\b(antagonist\w*|oppos\w*)\b"),
         ("synergist_of", r"\b(synergist\w*|work with|works with|assist\w*)\b"),
-        ("adjacent_to", r"\b(next to|near|beside|touch\w*|in front of|behind|lie on|lies on|sit on|sits on|rest on|rests on|form inside|forms inside|inside)\b"),
+        ("adjacent_to", r"\b(next to|near|beside|touch\w*|in front of|behind|lie on|lies on|sit on|sits on|rest on|rests on|form inside|forms inside|inside|through|under|beneath|emerge\w*|between)\b"),
         ("located_in", r"\b(located|retroperitoneal|lie in|lies in|found in)\b"),
     )
 )
@@ -51,15 +52,18 @@ def relations_asked(text: str) -> frozenset[str]:
     found = {name for name, rx in _RELATIONS if rx.search(text)}
     if "attach" in found:
         found |= {"origin", "insertion"}
-    if "supply" in found or re.search(r"\b(nerve|nerves|innervat\w*)\b", text):
+    if "connect" in found:  # "connected" may be an attachment, a fascial link or a neighbour
+        found |= {"origin", "insertion", "fascial_connection", "adjacent_to"}
+    nerve = re.search(r"\b(nerve|nerves|innervat\w*)\b", text) is not None
+    if "supply" in found or re.search(r"\binnervat\w*\b", text) or nerve and not found:
         found |= {"blood_supply"} if re.search(r"\b(blood|arter\w*|vessel\w*)\b", text) else {"innervation"}
     if re.search(r"\b(blood|arter\w*)\b", text):
         found.add("blood_supply")
     if _movement(text) is not None or re.search(r"\b(job|function|role|what (does|do) \w+( \w+)? do)\b", text):
-        found |= {"action", "function"}
+        found.add("action")
     if not found and re.match(r"where\b", text):
         found.add("located_in")
-    return frozenset(found - {"attach", "supply"})
+    return frozenset(found - {"attach", "supply", "connect"})
 
 
 # Relations the atlas records completely for a muscle: another object than the ones recorded is a No.
@@ -121,6 +125,7 @@ class Asked:
     identity: bool = False  # "is the sacrum the tail bone?"
     words: tuple[str, ...] = ()  # other content words the answer must state ("retroperitoneal", "largest")
     raw: str = ""  # the asked part of the question, normalised
+    cosubjects: tuple[str, ...] = ()  # further structures the question asks the same of
     aliases: dict[str, str] = field(default_factory=dict)  # object id -> the words the question used
 
 
@@ -156,12 +161,17 @@ def read_predicate(index: Any, q: Any) -> Asked:
     subject = specific[0].entity if specific else (q.entities[0] if q.entities else None)
     objects: list[str] = []
     aliases: dict[str, str] = {}
+    # "do the iliacus and psoas attach to the organs": structures joined by "and" share the question
+    cosubjects = [b.entity for a_, b in zip(specific, specific[1:], strict=False)
+                  if a_.entity == subject and list(q.tokens[a_.end:b.start]) in (["and"], ["or"])]
     for m in named:
+        if m.entity in cosubjects:
+            continue
         if m.entity != subject and m.entity not in objects:
             objects.append(m.entity)
             aliases[m.entity] = m.alias
     relations = {name for name, rx in _RELATIONS if rx.search(raw) or rx.search(text)}
-    if "attach" in relations:
+    if "attach" in relations or "connect" in relations:
         relations |= {"origin", "insertion"}
     if "supply" in relations:
         kinds = {_kind(index, o) for o in objects}
@@ -179,14 +189,16 @@ def read_predicate(index: Any, q: Any) -> Asked:
     pos = _POSITION.search(raw)
     compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and " than " in f" {raw} " else None
     outside = [t for j, t in enumerate(q.tokens) if not any(m.start <= j < m.end for m in named)]
-    identity = (not relations and len(objects) == 1 and subject is not None and outside[:1] in (["is"], ["are"])
-                and all(t in _FILLER for t in outside[1:]))
+    if outside[:4] == ["is", "it", "true", "that"]:  # "is it true that the sacrum is the tailbone"
+        outside = outside[4:]
+    identity = (not relations and len(objects) == 1 and subject is not None and bool({"is", "are"} & set(outside[:2]))
+                and all(t in _FILLER for t in outside))
     used = {w for m in named for w in m.alias.split()}
     words = tuple(w for w in q.key if w not in used and len(w) > 3 and not any(rx.search(w) for _, rx in _RELATIONS)
                   and not _LEVEL.fullmatch(w) and w not in _QUESTION_WORDS)
-    return Asked(subject, frozenset(relations - {"attach", "supply"}), tuple(objects), terms, levels, movement,
+    return Asked(subject, frozenset(relations - {"attach", "supply", "connect"}), tuple(objects), terms, levels, movement,
                  position=_POSITIONS[pos.group(1)] if pos else None, compare=compare, identity=identity,
-                 words=words, aliases=aliases, raw=raw)
+                 words=words, aliases=aliases, raw=raw, cosubjects=tuple(cosubjects))
 
 
 # Everyday place words and the anatomical ones an article's claim may use instead.
@@ -341,6 +353,17 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
                 best = (share, d)
         if best is not None:
             return Decision(_VERDICT[best[1].status], best[1])
+    first = _decide(index, asked, ranked, fact_doc)
+    if first is None or not asked.cosubjects:
+        return first
+    more = [_decide(index, replace(asked, subject=c, cosubjects=()), ranked, fact_doc) for c in asked.cosubjects]
+    if all(m is not None and m.verdict == first.verdict for m in more):  # the same verdict for each: show each
+        extra = tuple(m.lead for m in more if m is not None and m.lead is not first.lead)
+        return replace(first, support=(*extra, *first.support))
+    return first
+
+
+def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     steps = ((_everyone, _denied, _identity, _holds, _opposite, _position, _closed, _compare, _stated)
              if asked.subject else (_compare,))
     for step in steps:
@@ -397,15 +420,25 @@ def _denied(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
             if rel_words:  # "has no attachment to the vertebral column": denied in a clause about the relation
                 own = f.predicate.value in a.relations
                 if any(_denied_at(text, h) and (own or re.search(rel_words, _clause_at(text, h))) for h in hits):
-                    return Decision("No", d, statements=(f.id,))
+                    where = _where(index, a.subject, fact_doc) if a.relations & {"origin", "insertion"} else ()
+                    return Decision("No", d, where, statements=(f.id,))
             elif all(_denied_at(text, h) for h in hits):
                 return Decision("No", d, statements=(f.id,))
+    own_words = _RELATION_WORDS.get(next(iter(a.relations)), "") if len(a.relations) == 1 else ""
+    if own_words:  # "it is not an antagonist of hip flexion": the relation itself denied for the subject
+        for f in index.atlas.facts_about(a.subject):
+            d = fact_doc.get(f.id)
+            if d is None or not _authoritative(f) or f.status.value != "consistent":
+                continue
+            text = d.sentence.lower()
+            if any(_denied_at(text, m.start()) for m in re.finditer(own_words, text)):
+                return Decision("No", d, _subject_actions(index, a, fact_doc), statements=(f.id,))
     if rel_words:  # "is the kidney attached to the psoas": a denying statement about the two of them
         pair = {a.subject, *a.objects}
         for d, _ in ranked[:20]:
             if (d.kind == "fact" and d.negative and not d.seed and d.subject in pair and set(d.objects) & pair
                     and re.search(rel_words, d.sentence.lower())):
-                return Decision("No", d, statements=d.facts)
+                return Decision("No", d, _where(index, d.subject, fact_doc), statements=d.facts)
     return None
 
 
@@ -431,6 +464,8 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
         pred = f.predicate.value
         if not _authoritative(f) or (a.relations and pred not in a.relations):
             continue
+        if not a.relations and pred in _NEAR_ONLY:
+            continue  # lying next to something does not make it that thing
         if pred == "action" and a.movement is not None:
             have = fact_movement(f)
             if have is not None and _moves_match(a.movement, have) and not a.objects[1:]:
@@ -443,7 +478,9 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
                 found.append(f)
     for o in a.objects:  # "does the femoral nerve supply the iliacus": the statement is about the object
         for f in atlas.facts_about(o):
-            if _authoritative(f) and f.object == a.subject and (not a.relations or f.predicate.value in a.relations):
+            pred = f.predicate.value
+            if (_authoritative(f) and f.object == a.subject and (pred in a.relations if a.relations
+                                                                  else pred not in _NEAR_ONLY)):
                 found.append(f)
     if not found:
         return None
@@ -459,6 +496,25 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
     return Decision(verdict, d, support, statements=tuple(f.id for f in found[:3]))
 
 
+_RELATION_WORDS = {"antagonist_of": r"\b(antagonist|oppos)", "synergist_of": r"\b(synergist|works? with)",
+                   "crosses_joint": r"\bcross"}
+
+
+def _where(index: Any, subject: str | None, fact_doc: Any) -> tuple[Doc, ...]:
+    """Where the structure lies (shown after a No about what it attaches to)."""
+    facts = [f for f in index.atlas.facts_about(subject or "", "located_in") if _authoritative(f)]
+    return tuple(d for f in facts[:1] if (d := fact_doc.get(f.id)) is not None)
+
+
+def _subject_actions(index: Any, a: Asked, fact_doc: Any) -> tuple[Doc, ...]:
+    """What the subject does instead (its recorded actions), shown after a No about opposing or helping."""
+    if not a.relations & {"antagonist_of", "synergist_of"}:
+        return ()
+    facts = [f for f in index.atlas.facts_about(a.subject, "action") if _authoritative(f) and f.status.value == "consistent"]
+    return tuple(d for f in facts[:3] if (d := fact_doc.get(f.id)) is not None)
+
+
+_NEAR_ONLY = frozenset({"adjacent_to", "fascial_connection", "located_in"})
 _EXCLUSIVE = {"antagonist_of": "synergist_of", "synergist_of": "antagonist_of"}
 
 
