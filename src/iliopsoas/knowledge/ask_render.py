@@ -276,6 +276,7 @@ def lead_sentence(
     *,
     limit: int = 4,
     predicates: Iterable[str] | None = None,
+    first: Sequence[str] = (),
 ) -> str | None:
     """A one-sentence direct answer from ``subject``'s reference facts: each predicate once.
 
@@ -292,7 +293,8 @@ def lead_sentence(
     by_pred: dict[str, list[Any]] = {}
     for f in mine:
         by_pred.setdefault(_predicate(f), []).append(f)
-    order = sorted(by_pred, key=lambda p: _LEAD_ORDER.index(p) if p in _LEAD_ORDER else len(_LEAD_ORDER))
+    order = sorted(by_pred, key=lambda p: (first.index(p) if p in first else len(first),
+                                           _LEAD_ORDER.index(p) if p in _LEAD_ORDER else len(_LEAD_ORDER)))
     clauses = []
     for pred in order[:3]:
         group = by_pred[pred]

@@ -183,10 +183,10 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return _variant_span(index, lead.subject)
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
-    listed = STRUCTURAL | {"action", "function", "associated_condition"}
+    listed = STRUCTURAL | {"action", "function", "associated_condition", "adjacent_to", "fascial_connection"}
     if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
         return None
-    preds = (_asked_predicates(q) & listed) | {lead.predicate}
+    preds = ((_asked_predicates(q) | q.relations) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
     if lead.subject in wanted or not wanted:
@@ -199,7 +199,9 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     facts = [f for f in facts if f.predicate.value in preds]
     if target is None or not facts:
         return None
-    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6)
+    # the lead's relation first, then the others the question asks for beyond plain attachments
+    first = [lead.predicate, *sorted(p for p in q.relations if p not in ("origin", "insertion"))]
+    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6, first=first)
     if sentence is None:
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
