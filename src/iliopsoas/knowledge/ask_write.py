@@ -200,7 +200,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     if target is None or not facts:
         return None
     # the lead's relation first, then the others the question asks for beyond plain attachments
-    first = [lead.predicate, *sorted(p for p in q.relations if p not in ("origin", "insertion"))]
+    first = [p for p in (lead.predicate, *sorted(q.relations)) if p not in ("origin", "insertion")]
     sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6, first=first)
     if sentence is None:
         return None
@@ -534,6 +534,19 @@ _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_g
                "organ": ("organ", "organ_system"), "tendon": ("tendon",), "test": ("clinical_test",)}
 
 
+# Groups of people a figure can be about (a question's group must be the one the figure describes).
+_POPULATION = {w: g for g, words in {
+    "child": "child children kid kids infant infants baby babies toddler toddlers boy boys girl girls",
+    "teen": "teen teens teenager teenagers adolescent adolescents youth",
+    "old": "elderly older seniors senior aged",
+    "woman": "woman women female females",
+    "man": "man men male males",
+    "athlete": "athlete athletes runner runners sportsmen dancer dancers",
+    "fetus": "fetus fetuses foetus foetuses fetal",
+    "pregnant": "pregnant pregnancy",
+}.items() for w in words.split()}
+
+
 def _cue_groups() -> tuple[frozenset[str], ...]:
     from iliopsoas.knowledge.ask_docs import CUES
 
@@ -589,6 +602,11 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     miss = sum(v for w, v in weights.items() if missing(w)) / total if total else 0.0
     about = bool({lead.subject, *lead.objects} & set(q.entities))
     sem = index.similarity(q, lead)
+    # "the pennation angle of the iliacus in children": a figure for another group is not the answer
+    groups = {_POPULATION[w] for w in q.tokens if w in _POPULATION}
+    told = {_POPULATION[w] for x in d.docs[:2] for w in re.findall(r"[a-z]+", f"{x.sentence} {x.body}".lower())
+            if w in _POPULATION}
+    population_miss = 1.0 if groups - told else 0.0
     return {
         "top": top,
         "margin": top - second,
@@ -607,6 +625,7 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
         "number_miss": 1.0 if q.qtype == "number" and not (lead.number or lead.predicate == "dose") else 0.0,
         "content": float(len(q.key)),
+        "population_miss": population_miss,
     }
 
 
