@@ -160,7 +160,7 @@ class Asker:
 
     def _outside(self, q: Query) -> bool:
         """A body part outside the hip region named without any structure the atlas holds."""
-        named = [m for m in q.mentions if m.alias not in GENERIC_WORDS]
+        named = [m for m in q.mentions if m.alias not in GENERIC_WORDS and not safety.outside_region(m.alias)]
         return not named and safety.outside_region(q.text)
 
     # -- building the output --------------------------------------------------------------

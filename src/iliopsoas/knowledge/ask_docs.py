@@ -214,6 +214,21 @@ def entity_docs(atlas: Any) -> Iterator[Doc]:
                 predicate="definition",
                 sources=sources,
             )
+        others = [n for n in e.synonyms if n.lower() != e.name.lower() and not re.fullmatch(r"[CTLS]\d{1,2}", n)]
+        if e.latin or others:
+            said = f"The {e.name} is also called {', '.join(others[:5])}" if others else f"The {e.name}"
+            said += f"; its Latin name is {e.latin}." if e.latin else "."
+            yield Doc(
+                id=f"entity:{e.id}:names",
+                kind="entity",
+                sentence=said,
+                names=f"{_ent_tokens(e.id)} {_names(atlas, e.id)} {e.latin or ''}",
+                cues="name names called call latin term terms also known synonym synonyms another other word",
+                body=" ".join(others),
+                subject=e.id,
+                predicate="names",
+                sources=sources,
+            )
         if e.laterality.value in _LATERALITY:
             yield Doc(
                 id=f"entity:{e.id}:laterality",

@@ -85,6 +85,10 @@ _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
 # does not name, so passages about other structures must not be pushed down.
+# "the fan-shaped muscle inside the pelvic bowl, what is it?", "name the small muscle ...": a structure
+# described, not named
+_DESCRIBED = re.compile(r"\b(what is it|what is this|what is it called|what it is called|what is that|name the|"
+                        r"what do you call|what is the name of the)\b")
 _SEEKING = re.compile(
     r"^(what|which) (is|are) (the|a|an)( \w+){0,2}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
     r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
@@ -319,7 +323,7 @@ class AskIndex:
             qtype = "other"
         which = _WHICH.search(text)
         same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
-        seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
+        seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) else 1 if same_kind or generic else 0
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
@@ -444,6 +448,8 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if q.qtype == "why" and d.kind == "fact" and d.number and d.predicate == "property":
+                s -= 0.4  # a population figure does not explain a "why"
             if "else" in q.tokens and d.subject in ents and set(d.objects) and set(d.objects) <= ents:
                 s -= 0.5  # "what else is connected to A and B": things other than A and B
             if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:

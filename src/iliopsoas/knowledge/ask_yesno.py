@@ -39,7 +39,8 @@ _RELATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("connect", r"\b(connect\w*|link|links|linked)\b"),
         ("supply", r"\b(suppl\w*|innervat\w*|nerve supply|feed|feeds|fed)\b"),
         ("crosses_joint", r"\b(cross|crosses|crossing|span|spans|go over|goes over|pass over|passes over)\b"),
-        ("part_of", r"(?<!which )(?<!what )\b(part of|branch of|belong\w* to|member of|one of|made up of|component of)\b"),
+        ("part_of", r"(?<!which )(?<!what )\b(part of|branch of|belong\w* to|member of|one of|made up of|component of|"
+                    r"make up|makes up|consists? of|composed of|formed by|formed of|made of)\b"),
         ("antagonist_of", r"\b(antagonist\w*|oppos\w*)\b"),
         ("synergist_of", r"\b(synergist\w*|work with|works with|assist\w*)\b"),
         ("adjacent_to", r"\b(next to|near|beside|touch\w*|in front of|behind|lie on|lies on|sit on|sits on|rest on|rests on|form inside|forms inside|inside|through|under|beneath|emerge\w*|between)\b"),
@@ -59,8 +60,10 @@ def relations_asked(text: str) -> frozenset[str]:
         found |= {"blood_supply"} if re.search(r"\b(blood|arter\w*|vessel\w*)\b", text) else {"innervation"}
     if re.search(r"\b(blood|arter\w*)\b", text):
         found.add("blood_supply")
-    if _movement(text) is not None or re.search(r"\b(job|function|role|what (does|do) \w+( \w+)? do)\b", text):
-        found.add("action")
+    measure = re.search(r"\b(moment arm|angle|force|strength|strong|torque|length|long|size|area|volume|emg|"
+                        r"activity|active|range|rom|mvc|percent|percentage)\b", text)
+    if (_movement(text) is not None and not measure) or re.search(r"\b(job|function|role|what (does|do) \w+( \w+)? do)\b", text):
+        found.add("action")  # "hip flexion moment arm" asks for a figure, not for the action
     if not found and re.match(r"where\b", text):
         found.add("located_in")
     return frozenset(found - {"attach", "supply", "connect"})
@@ -526,7 +529,7 @@ def _opposite(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     for f in index.atlas.facts_about(a.subject):
         if (f.predicate.value in other and f.object in a.objects and _authoritative(f)
                 and f.status.value == "consistent" and (d := fact_doc.get(f.id)) is not None):
-            return Decision("No", d, statements=(f.id,))
+            return Decision("No", d, _subject_actions(index, a, fact_doc), statements=(f.id,))
     return None
 
 
