@@ -151,6 +151,11 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 _WORDS = re.compile(r"[a-z0-9%]+")
 _RELATION_PREDICATES = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of "
                                  "part_of adjacent_to located_in action".split())
+_RESEARCH = re.compile(r"\b(study|studies|studied|trial|trials|research|evidence|meta|analysis|according to|"
+                       r"better than|worse than|as good as|more effective|effective|effect|effects|results?|found|"
+                       r"find|show|shows|showed|compared?|versus|vs|which works|work better|hurt performance|"
+                       r"performance|does it work|do they work|most flexibility|most gain|optimal|optimum|"
+                       r"maximi[sz]e\w*|benefit levels off)\b")
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
@@ -386,6 +391,7 @@ class AskIndex:
         ents = set(q.entities)
         weight = 0.3 if q.generic else 1.0
         first = q.entities[0] if q.entities else None
+        research = _RESEARCH.search(q.text) is not None
         out = []
         for row, bm in hits:
             d = self.docs[row]
@@ -448,6 +454,10 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if research and d.kind == "fact" and d.extra.get("result"):
+                s += 0.5  # "what did the trial find", "is A better than B": a study's result
+            elif research and d.kind == "care" and d.predicate != "evidence":
+                s -= 0.6
             if q.qtype == "why" and d.kind == "fact" and d.number and d.predicate == "property":
                 s -= 0.4  # a population figure does not explain a "why"
             if "else" in q.tokens and d.subject in ents and set(d.objects) and set(d.objects) <= ents:

@@ -613,10 +613,24 @@ def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc
     """"Is a 60 s stretch better than 30 s?" against a result that found the two equal."""
     if a.compare is None:
         return None
+    from iliopsoas.knowledge.ask_tables import stem
+
+    wanted = {stem(w) for w in a.words}
+    best: tuple[int, Doc] | None = None
     for d, _ in ranked[:40]:
         result = d.kind == "fact" and d.predicate == "intervention" or d.kind == "care" and d.predicate == "evidence"
-        if result and not d.seed and _EQUAL.search(d.sentence.lower()):
-            return Decision("No" if a.compare == "better" else "Yes", d, statements=d.facts)
+        if not result or d.seed:
+            continue
+        shared = len(wanted & {stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())})
+        if best is None or shared > best[0]:
+            best = (shared, d)
+    if best is None or best[0] < 2:
+        return None  # no result speaks of the two things compared
+    d = best[1]
+    if _EQUAL.search(d.sentence.lower()):
+        return Decision("No" if a.compare == "better" else "Yes", d, statements=d.facts)
+    if a.compare == "better" and re.search(r"\b(more|greater|better|larger)\b", d.sentence.lower()):
+        return Decision("Yes", d, statements=d.facts)  # the result found one ahead (named first in it)
     return None
 
 
