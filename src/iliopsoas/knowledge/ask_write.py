@@ -534,6 +534,7 @@ _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_g
                "organ": ("organ", "organ_system"), "tendon": ("tendon",), "test": ("clinical_test",)}
 
 
+_DOSE_COUNTS = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees".split())
 # Groups of people a figure can be about (a question's group must be the one the figure describes).
 _POPULATION = {w: g for g, words in {
     "child": "child children kid kids infant infants baby babies toddler toddlers boy boys girl girls",
@@ -607,6 +608,14 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     told = {_POPULATION[w] for x in d.docs[:2] for w in re.findall(r"[a-z]+", f"{x.sentence} {x.body}".lower())
             if w in _POPULATION}
     population_miss = 1.0 if groups - told else 0.0
+    # "how many muscle fibres": a count of the things named, not some other figure about them
+    count = re.search(r"\bhow many (\w+)", q.asked)
+    count_miss = 0.0
+    if count and count.group(1) not in _DOSE_COUNTS:
+        noun = _stem(count.group(1))
+        text = f"{lead.sentence} {lead.body}".lower()
+        counted = re.search(rf"\b\d[\d,.]*\s+(\w+\s+){{0,2}}{re.escape(noun)}", text)
+        count_miss = 0.0 if counted or (q.qtype != "number") else 1.0
     return {
         "top": top,
         "margin": top - second,
@@ -626,6 +635,7 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         "number_miss": 1.0 if q.qtype == "number" and not (lead.number or lead.predicate == "dose") else 0.0,
         "content": float(len(q.key)),
         "population_miss": population_miss,
+        "count_miss": count_miss,
     }
 
 
