@@ -214,7 +214,9 @@ def entity_docs(atlas: Any) -> Iterator[Doc]:
                 predicate="definition",
                 sources=sources,
             )
-        others = [n for n in e.synonyms if n.lower() != e.name.lower() and not re.fullmatch(r"[CTLS]\d{1,2}", n)]
+        plural = {e.name.lower() + "s", e.name.lower() + "es", "feet" if e.name.lower() == "foot" else ""}
+        others = [n for n in e.synonyms if n.lower() != e.name.lower() and n.lower() not in plural
+                  and not re.fullmatch(r"[CTLS]\d{1,2}", n)]
         if e.latin or others:
             said = f"The {e.name} is also called {', '.join(others[:5])}" if others else f"The {e.name}"
             said += f"; its Latin name is {e.latin}." if e.latin else "."

@@ -212,6 +212,22 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
                     if not (_denied(toks[:i], i, i) if technique else _denied(toks, i, end)):
                         found.add(ph.item)
                     break
+    # a sign told over two clauses ("my leg has gone numb and it is spreading"), when neither denies anything
+    clauses = [m.repair(c, known) for c in _clauses(text)]
+    for left, right in zip(clauses, clauses[1:], strict=False):
+        if NEGATIONS & (set(left) | set(right)):
+            continue
+        toks = [*left, *right]
+        present = set(toks)
+        for ph in m.phrases:
+            if ph.item in found or ph.item.startswith("technique:") or not ph.words <= present:
+                continue
+            for i in range(len(left)):
+                end = _match_at(ph.parts, toks, i)
+                if end is not None and end > len(left):
+                    signs.update(toks[i:end])
+                    found.add(ph.item)
+                    break
     personal = bool(PERSONAL_WORDS & set(text.split()))
     techniques = tuple(sorted(f.split(":", 1)[1] for f in found if f.startswith("technique:")))
     items = []

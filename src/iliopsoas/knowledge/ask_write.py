@@ -87,8 +87,8 @@ def _tag(index: AskIndex, d: Doc) -> str:
 
 def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     """"Yes" / "No" / "Not settled" for a yes/no question answered by passage ``d``, or None."""
-    if d.kind in ("claim", "verdict"):
-        return _VERDICT_LEAD.get(d.status)
+    if d.kind in ("claim", "verdict"):  # an article's claim answers only "is it true that <the claim>"
+        return _VERDICT_LEAD.get(d.status) if q.claim else None
     if d.kind == "entity" and d.predicate == "laterality":
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
