@@ -71,7 +71,8 @@ PLAIN = frozenset(
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
     else anyone everything nothing part parts area done exactly physio physiotherapist doctor book textbook notes
     teacher trainer coach says said told difference differences differ between compare compared versus vs meaning
-    directly truly basically generally typically""".split()
+    directly truly basically generally typically curious wondering wonder wondered interested interest asking
+    anyway thanks thank""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
@@ -274,7 +275,8 @@ class AskIndex:
                  if m.end - m.start >= 2 and m.score < 1.0 and len(m.alias.split()) == m.end - m.start]
         for m in first:
             raw[m.start:m.end] = m.alias.split()
-        tokens, repaired = repair(raw, self.alias, keep=frozenset(j for m in first for j in range(m.start, m.end)))
+        tokens, repaired = repair(raw, self.alias, keep=frozenset(j for m in first for j in range(m.start, m.end)),
+                                  is_word=self.embedder.is_word if self.embedder is not None else None)
         repaired += len(first)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -242,6 +243,15 @@ FUNCTION_TYPOS = {"wich": "which", "whic": "which", "wat": "what", "wht": "what"
                   "doe": "does", "dos": "does", "duz": "does", "dus": "does", "iz": "is", "wot": "what", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
 
 
+def singular_form(word: str) -> str:
+    """A plain singular guess ("grams" -> "gram", "bodies" -> "body"), known word or not."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
 _COMMON_LONG = tuple(sorted(w for w in COMMON_WORDS if len(w) >= 5))
 
 
@@ -256,7 +266,7 @@ def sound_key(word: str) -> str:
 
 
 def repair(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True,
-           keep: frozenset[int] = frozenset()) -> tuple[list[str], int]:
+           keep: frozenset[int] = frozenset(), is_word: Any = None) -> tuple[list[str], int]:
     """Singularise tokens and repair likely typos against the index vocabulary.
 
     Returns the new tokens and how many were changed by fuzzy repair (plurals do not count).
@@ -264,7 +274,8 @@ def repair(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True,
     vocabulary word at edit-similarity >= 80, a word of an entity's name first ("illiacus" ->
     "iliacus", "flexer" -> "flexor", not "flexed"); shorter ones only when they sound like a name
     word ("soaz" -> "psoas") or are a misspelt question word ("wich"). Positions in ``keep`` (names
-    already found) are left alone.
+    already found) are left alone, and so are words ``is_word`` knows as ordinary English ("curious"
+    is not a typo of "cautious").
     """
     out: list[str] = []
     repaired = 0
@@ -277,12 +288,15 @@ def repair(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True,
             out.append(FUNCTION_TYPOS[word])
             continue
         unknown = word not in index.vocabulary and word not in COMMON_WORDS and word.isalpha()
+        if unknown and is_word is not None and (is_word(word) or is_word(singular_form(word))):
+            out.append(word)
+            continue
         if unknown and len(word) >= 5:
             hit = process.extractOne(word, _COMMON_LONG, scorer=fuzz.ratio, score_cutoff=80) or process.extractOne(
                 word, index._name_words, scorer=fuzz.ratio, score_cutoff=80)
             if hit is None:
                 hit = process.extractOne(word, index._vocab_list, scorer=fuzz.ratio, score_cutoff=80)
-            if hit is not None:
+            if hit is not None and hit[0][0] == word[0]:  # a typo keeps its first letter ("grams" is no "ramus")
                 word = hit[0]
                 repaired += 1
         elif unknown and len(word) == 4:
