@@ -367,7 +367,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
 
 
 def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
-    steps = ((_everyone, _denied, _identity, _holds, _opposite, _position, _closed, _compare, _stated)
+    steps = ((_everyone, _denied, _identity, _holds, _denied_whole, _opposite, _position, _closed, _compare, _stated)
              if asked.subject else (_compare,))
     for step in steps:
         got = step(index, asked, ranked, fact_doc)
@@ -400,11 +400,15 @@ def _related_facts(index: Any, a: Asked) -> list[Any]:
     return facts
 
 
+def _denied_whole(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"No attachment to the vertebral column" denies L5 too (checked after what is recorded for L5)."""
+    wholes = [p for o in a.objects for p in _ancestors(index, o) if p not in _GENERIC_PARENTS]
+    return _denied(index, replace(a, objects=tuple(dict.fromkeys(wholes)), terms=()), ranked, fact_doc) if wholes else None
+
+
 def _denied(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     """A statement about the subject that names the asked object only to deny it."""
     targets: list[tuple[str, list[str]]] = [(o, _names(index, o)) for o in a.objects]
-    for o in a.objects:  # "no attachment to the vertebral column" denies L5 and the spine too
-        targets += [(o, _names(index, p)) for p in _ancestors(index, o) if p not in _GENERIC_PARENTS]
     targets += [(t, list(_PART_WORDS.get(t, (t,)))) for t in a.terms]
     if not targets:
         return None
@@ -555,7 +559,8 @@ def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
         rels = rels - {"action"}
     atlas = index.atlas
     facts = [f for f in atlas.facts_about(a.subject) if f.predicate.value in rels and _authoritative(f)
-             and f.status.value == "consistent"]
+             and f.status.value in ("consistent", "disputed")]
+    facts.sort(key=lambda f: f.status.value != "consistent")
     if not facts:
         return None
     lead = fact_doc.get(facts[0].id)
