@@ -78,7 +78,7 @@ _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|d
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
 _NUMBER = re.compile(
     r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
-    r"\b(speed|velocity|percentage|percent|share|"
+    r"\b(speed|velocity|percentage|percent|share|average|typical|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
     r"angle|pennation|physiological|moment arm|volume)\b"
 )
@@ -157,6 +157,8 @@ _RESEARCH = re.compile(r"\b(study|studies|studied|trial|trials|research|evidence
                        r"find|show|shows|showed|compared?|versus|vs|which works|work better|hurt performance|"
                        r"performance|does it work|do they work|most flexibility|most gain|optimal|optimum|"
                        r"maximi[sz]e\w*|benefit levels off)\b")
+_ABBREVIATIONS = {"pcsa": "physiological cross sectional area", "csa": "cross sectional area",
+                  "rom": "range of motion", "lbp": "low back pain", "mtt": "modified thomas test"}
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
@@ -269,6 +271,7 @@ class AskIndex:
         text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
         raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
+        raw = [w for t in raw for w in _ABBREVIATIONS.get(t, t).split()]  # "pcsa" as the passages write it
         # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
         # are repaired, so that "flexer" becomes "flexor" and not the nearer "flexed"
         first = [m for m in find_mentions([singular(t, self.alias.vocabulary) for t in raw], self.alias)

@@ -86,29 +86,13 @@ def _tag(index: AskIndex, d: Doc) -> str:
 
 
 def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
-    """"Yes" / "No" / "Not settled" for a yes/no question answered by passage ``d``, or None."""
+    """"Yes" / "No" for what the yes/no decider leaves (:mod:`ask_yesno`): a claim's verdict when
+    the question asks whether that claim is true, and "one on each side" for a paired structure."""
     if d.kind in ("claim", "verdict"):  # an article's claim answers only "is it true that <the claim>"
         return _VERDICT_LEAD.get(d.status) if q.claim else None
     if d.kind == "entity" and d.predicate == "laterality":
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
-    if d.kind != "fact":
-        return None
-    if d.negative or d.status == "contradicted":
-        return "No"
-    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.asked):
-        return "No"  # a variant present in a share of people is not in everyone
-    asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
-    if asked and set(asked) & set(d.objects):
-        return "Yes"  # the structure asked about is the one recorded (a dispute is about details)
-    if asked and d.predicate in STRUCTURAL and d.subject in q.entities and set(asked) & set(q.entities):
-        return "No"  # the atlas records other structures for this relation, not the one asked about
-    if d.status in ("disputed", "opinion"):
-        return _VERDICT_LEAD[d.status]
-    words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
-    content = [w for w in q.key if len(w) > 3]
-    if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
-        return "Yes"
     return None
 
 
@@ -150,9 +134,9 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
         return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
-    if q.qtype == "number":
+    if q.qtype == "number":  # the figure first, from a passage nearly as good as the best one
         for d, s in window:
-            if d.number:
+            if d.number and s >= top_s - 0.3:
                 return d, s
     if q.qtype == "yesno":
         # "Is the iliacus supplied by the femoral nerve?", "... attached to the spine?": the statement
@@ -534,6 +518,14 @@ _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_g
                "organ": ("organ", "organ_system"), "tendon": ("tendon",), "test": ("clinical_test",)}
 
 
+# Kinds of quantity a question can ask for, and the words or units a passage measuring it uses.
+_QUANTITY_KINDS = tuple((re.compile(a), re.compile(b)) for a, b in (
+    (r"\b(how fast|how quick\w*|speed|velocity|how rapid\w*)\b", r"\b(speed|velocity|fast|m/s|per second|lengths/s)\b"),
+    (r"\b(how heavy|weigh|weighs|weight of|mass|grams?|kilograms?|kg)\b", r"\b(mass|weigh\w*|grams?|kg|\d+ g)\b"),
+    (r"\b(temperature|how hot|how cold)\b", r"\b(temperature|degrees celsius)\b"),
+    (r"\b(how many calories|calories|energy use)\b", r"\b(calories|kcal|joules)\b"),
+    (r"\b(type i|type 1|type ii|type 2|fibre type|fiber type|slow twitch|fast twitch)\b", r"\b(type i|type 1|twitch)\b"),
+))
 _DOSE_COUNTS = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees".split())
 # Groups of people a figure can be about (a question's group must be the one the figure describes).
 _POPULATION = {w: g for g, words in {
@@ -608,6 +600,9 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     told = {_POPULATION[w] for x in d.docs[:2] for w in re.findall(r"[a-z]+", f"{x.sentence} {x.body}".lower())
             if w in _POPULATION}
     population_miss = 1.0 if groups - told else 0.0
+    # "how fast", "how heavy": a kind of quantity that no passage shown measures
+    shown_text = " ".join(f"{x.sentence} {x.body}".lower() for x in d.docs)
+    kind_miss = 1.0 if any(rx.search(q.asked) and not marks.search(shown_text) for rx, marks in _QUANTITY_KINDS) else 0.0
     # "how many muscle fibres": a count of the things named, not some other figure about them
     count = re.search(r"\bhow many (\w+)", q.asked)
     count_miss = 0.0
@@ -636,6 +631,7 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         "content": float(len(q.key)),
         "population_miss": population_miss,
         "count_miss": count_miss,
+        "kind_miss": kind_miss,
     }
 
 

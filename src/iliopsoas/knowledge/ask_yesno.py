@@ -44,7 +44,7 @@ _RELATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("antagonist_of", r"\b(antagonist\w*|oppos\w*)\b"),
         ("synergist_of", r"\b(synergist\w*|work with|works with|assist\w*)\b"),
         ("adjacent_to", r"\b(next to|near|beside|touch\w*|in front of|behind|lie on|lies on|sit on|sits on|rest on|rests on|form inside|forms inside|inside|through|under|beneath|emerge\w*|between)\b"),
-        ("located_in", r"\b(located|retroperitoneal|lie in|lies in|found in)\b"),
+        ("located_in", r"\b(located|lie in|lies in|found in)\b"),
     )
 )
 def relations_asked(text: str) -> frozenset[str]:
@@ -83,7 +83,8 @@ _MOVE_NOUNS = (
     (r"abduct\w*", "abduction"),
     (r"adduct\w*", "adduction"),
     (r"extens\w*|extend\w*|extensor", "extension"),
-    (r"flex\w*|bend\w*|lift\w*|raise\w*", "flexion"),
+    (r"flex\w*|bend\w*|lift\w*|raise\w*|tilt\w* (\w+ ){0,3}(forward|forwards|anterior\w*)|(forward|anterior) tilt\w*", "flexion"),
+    (r"tilt\w* (\w+ ){0,3}(backward|backwards|posterior\w*)|(backward|posterior) tilt\w*", "extension"),
 )
 _MOVES = tuple((re.compile(rf"\b({p})\b"), m) for p, m in _MOVE_NOUNS)
 
@@ -108,7 +109,7 @@ _PART_WORDS = {
 _LAY_PARTS = ((re.compile(r"\bback of (the |my |your )?(vertebra|vertebrae|spine|backbone|spinal column)\b"), "spinous process"),
               (re.compile(r"\bspinous( process\w*)?\b"), "spinous process"),
               (re.compile(r"\blamina\w*\b"), "lamina"))
-_BETTER = re.compile(r"\b(better|more effective|superior|stronger|more than|greater)\b")
+_BETTER = re.compile(r"\b(better|more effective|superior|stronger|more than|greater|beat|beats|outperform\w*)\b")
 _SAME = re.compile(r"\b(as good as|as effective as|same as|equal to|just as)\b")
 _EQUAL = re.compile(r"\b(as much (range )?as|no difference|equal\w*|the same|no extra|did not differ|nor more|matched)\b")
 
@@ -190,7 +191,8 @@ def read_predicate(index: Any, q: Any) -> Asked:
     terms = tuple(dict.fromkeys(t for rx, t in _LAY_PARTS if rx.search(raw)))
     levels = tuple(dict.fromkeys(f"{a.upper()}{b}" for a, b in _LEVEL.findall(raw)))
     pos = _POSITION.search(raw)
-    compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and " than " in f" {raw} " else None
+    beats = re.search(r"\b(beat|beats|outperform\w*|superior to)\b", raw) is not None
+    compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and (" than " in f" {raw} " or beats) else None
     outside = [t for j, t in enumerate(q.tokens) if not any(m.start <= j < m.end for m in named)]
     if outside[:4] == ["is", "it", "true", "that"]:  # "is it true that the sacrum is the tailbone"
         outside = outside[4:]
@@ -329,6 +331,8 @@ def _object_matches(index: Any, f: Any, obj: str) -> bool:
         return bool(lit) and bool(_mentions(lit, _names(index, obj)))
     if f.object == obj or obj in _ancestors(index, f.object):
         return True
+    if f.object in _ancestors(index, obj) and f.predicate.value in ("antagonist_of", "synergist_of"):
+        return True  # opposing the iliopsoas is opposing the psoas major's flexion
     if f.object in _ancestors(index, obj) and f.predicate.value in ("origin", "insertion"):
         level = _level_of(index, obj)  # "does the psoas attach to L5": L5 among the levels recorded
         levels = [str(x) for x in f.qualifiers.get("levels") or ()]
@@ -367,8 +371,9 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
 
 
 def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
-    steps = ((_everyone, _denied, _identity, _holds, _denied_whole, _opposite, _position, _closed, _compare, _stated)
-             if asked.subject else (_compare,))
+    steps = ((_everyone, _denied, _identity, _holds, _denied_whole, _opposite, _position, _closed, _compare,
+              _evidence, _stated)
+             if asked.subject else (_compare, _evidence))
     for step in steps:
         got = step(index, asked, ranked, fact_doc)
         if got is not None:
@@ -478,7 +483,8 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
             if have is not None and _moves_match(a.movement, have) and not a.objects[1:]:
                 found.append(f)
             continue
-        if a.objects and any(_object_matches(index, f, o) for o in a.objects):
+        objects = [o for o in a.objects if a.relations or o not in _GENERIC_IDS]  # "the pelvis": only with a relation
+        if objects and any(_object_matches(index, f, o) for o in objects):
             found.append(f)
         elif not a.objects and a.levels and pred == "innervation":
             if set(a.levels) <= {str(x) for x in f.qualifiers.get("levels") or ()}:
@@ -555,6 +561,12 @@ def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
     rels = a.relations & CLOSED
     if not rels or not (a.objects or a.movement or a.levels):
         return None
+    supplier = _kind(index, a.subject) in ("nerve", "nerve_plexus", "vessel")
+    if supplier and rels & {"innervation", "blood_supply"} and len(a.objects) == 1:
+        # "does the femoral nerve supply the psoas?": what is recorded as supplying the psoas
+        flipped = replace(a, subject=a.objects[0], objects=(a.subject,),
+                          aliases={a.subject: index.atlas.entities[a.subject].name})
+        return _closed(index, flipped, ranked, fact_doc)
     if "action" in rels and a.movement is None:
         rels = rels - {"action"}
     atlas = index.atlas
@@ -639,6 +651,24 @@ def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc
     return None
 
 
+_WORKS = re.compile(r"\b(work|works|working|help|helps|effective|effectiveness|worth it|any good|do anything|"
+                    r"does anything|evidence for)\b")
+_GRADE_VERDICT = {"high": "Yes", "moderate": "Yes", "low": "Weakly supported", "very-low": "Not established"}
+
+
+def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Does psoas massage work?": the evidence grade of the care step the question is about."""
+    if a.relations or a.movement is not None or not _WORKS.search(a.raw):
+        return None
+    top = ranked[0][1] if ranked else 0.0
+    for d, sc in ranked[:3]:
+        if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.3:
+            grade = d.status.split(":", 1)[-1].strip()
+            if grade in _GRADE_VERDICT:
+                return Decision(_GRADE_VERDICT[grade], d)
+    return None
+
+
 def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     """The asked words found in a reference passage about the subject: said, or said to be not so."""
     wanted = [w for w in q_words(a, index) if w]
@@ -647,10 +677,12 @@ def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
     for d, _ in ranked[:12]:
         if d.kind not in ("fact", "entity") or d.seed or d.status not in ("consistent",):
             continue
-        if a.subject not in (d.subject, *d.objects):
+        if not {a.subject, *index.variants.get(a.subject, ())} & {d.subject, *d.objects}:
             continue
         if a.relations and d.predicate in _STRUCTURAL and d.predicate not in a.relations:
             continue  # a statement of another relation neither confirms nor denies this one
+        if a.relations and d.predicate not in a.relations and not re.search(_relation_words(a) or "^$", d.sentence.lower()):
+            continue
         text = f"{d.sentence} {d.body}".lower()
         hits = [_mentions(text, group) for group in wanted]
         if not all(hits):
