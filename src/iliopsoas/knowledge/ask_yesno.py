@@ -155,9 +155,9 @@ def read_predicate(index: Any, q: Any) -> Asked:
     # "can tight hip flexors cause ...": the hip flexors are the subject
     first = next((m for m in mentions if m.entity not in _GENERIC_IDS), mentions[0] if mentions else None)
     classes = [m for m in mentions if m is not first and _MOVE_CLASS.search(m.alias)]
-    outside = " ".join(t for j, t in enumerate(q.tokens)  # joint words ("hip") stay, names go
-                       if not any(m.start <= j < m.end for m in mentions
-                                  if m not in classes and m.entity not in _GENERIC_IDS))
+    outside = " ".join(t for j, t in enumerate(q.tokens)  # joint words ("hip", "spine") stay, names go
+                       if t in _JOINT_WORDS or not any(m.start <= j < m.end for m in mentions
+                                                       if m not in classes and m.entity not in _GENERIC_IDS))
     movement = None if causal else _movement(outside)
     move_words = {"hip", "knee", "thigh", "leg", "pelvis", "spine", "back", "trunk", "lumbar spine"} if movement else set()
     named = [m for m in mentions if not ((m.alias in move_words or m in classes) and movement)]
@@ -497,7 +497,9 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
                 found.append(f)
     if not found:
         return None
-    found.sort(key=lambda f: {"consistent": 0, "disputed": 1, "opinion": 2}.get(f.status.value, 3))
+    said = set(a.raw.split())
+    found.sort(key=lambda f: ({"consistent": 0, "disputed": 1, "opinion": 2}.get(f.status.value, 3),
+                              -len(said & set(str(f.literal.value if f.literal else "").lower().split()))))
     best = found[0]
     d = fact_doc.get(best.id)
     if d is None:
