@@ -183,7 +183,8 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             negative=bool(_NEGATIVE.search(f"{lit} {quals}".lower())),
             seed=seed,
             technique="pressure" if pred == "intervention" and re.search(r"pressure|release|hold_s", f"{lit} {quals}") else None,
-            extra={"result": True} if "design" in f.qualifiers else {},  # a study's result, not a method
+            extra={**({"result": True} if "design" in f.qualifiers else {}),  # a study's result, not a method
+                   **({"verification": str(f.qualifiers["verification"])} if "verification" in f.qualifiers else {})},
         )
 
 

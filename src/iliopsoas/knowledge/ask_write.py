@@ -82,7 +82,9 @@ def _cite_short(index: AskIndex, ids: Sequence[str], limit: int = 2) -> str:
 
 def _tag(index: AskIndex, d: Doc) -> str:
     srcs = _cite_short(index, d.sources) if d.sources else "no source"
-    return f" [{srcs} \u00b7 {_status_text(d)}]"
+    checked = str(d.extra.get("verification", "verified"))
+    label = "" if checked == "verified" else f" \u00b7 {checked}"  # "derived", "model-parameter", ...
+    return f" [{srcs} \u00b7 {_status_text(d)}{label}]"
 
 
 def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
