@@ -77,7 +77,8 @@ ASPECT_CUES = {
     "how it is done": "how done do perform performed performing procedure position positioned set up setup steps "
     "lie lying test testing",
     "how it is read": "positive negative result results mean means meaning interpret interpretation reading read "
-    "finding findings sign tight tightness short shortness suggest suggests indicate indicates",
+    "finding findings sign tight tightness short shortness suggest suggests indicate indicates assess assesses "
+    "check checks measure measures structure structures criterion criteria",
     "home version": "home myself own self check alone",
     "reliability": "reliable reliability repeatable repeatability agreement agree icc kappa consistent",
     "validity": "valid validity accurate accuracy sensitivity specificity",
@@ -123,6 +124,15 @@ def _names(atlas: Any, *ids: str | None) -> str:
     return " ".join(out)
 
 
+def _source_words(atlas: Any, sid: str) -> str:
+    """Words a reader may name a source by: its authors' surnames and its year ("what did Harvey find")."""
+    src = atlas.sources.get(sid)
+    if src is None:
+        return ""
+    names = re.findall(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", src.authors or "")
+    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or "")])
+
+
 def entity_token(eid: str) -> str:
     """The single index token that stands for an entity (found by the names that the query names)."""
     return "ent" + eid.replace("-", "")
@@ -162,6 +172,7 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
         qual_ents += [e for e in named_in(str(f.literal.value)) if e != f.subject] if f.literal is not None else []
         quals = " ".join(f"{k} {v}" for k, v in f.qualifiers.items())
         seed = all(s.source.startswith("seed-") for s in f.sources)
+        cited = " ".join(_source_words(atlas, s.source) for s in f.sources if not s.source.startswith("seed-"))
         cues = CUES.get(pred, "") + " " + pred.replace("_", " ") + " " + ASPECT_CUES.get(str(f.qualifiers.get("aspect", "")), "")
         if pred == "property" and f.literal is not None and _NUM.search(literal_text(f.literal)):
             cues += " " + ASPECT_CUES["figure"]
@@ -171,7 +182,7 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             sentence=sentence,
             names=f"{_ent_tokens(f.subject, f.object, *qual_ents)} {_names(atlas, f.subject, f.object)}",
             cues=cues,
-            body=f"{lit} {quals} {f.note or ''}",
+            body=f"{lit} {quals} {f.note or ''} {cited}",
             subject=f.subject,
             objects=tuple(x for x in (f.object, *qual_ents) if x),
             predicate=pred,

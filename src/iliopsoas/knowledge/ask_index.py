@@ -80,7 +80,8 @@ _NUMBER = re.compile(
     r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
     r"\b(speed|velocity|percentage|percent|share|average|typical|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
-    r"angle|pennation|physiological|moment arm|volume)\b"
+    r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
+    r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
 )
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
@@ -146,7 +147,8 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm",
             "flex": "flexion", "flexes": "flexion", "bend": "flexion", "bends": "flexion", "extend": "extension",
             "extends": "extension", "abduct": "abduction", "abducts": "abduction", "adduct": "adduction",
-            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion"}
+            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion",
+            "strength": "force", "strong": "force", "stronger": "force"}
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
@@ -333,7 +335,9 @@ class AskIndex:
             qtype = "other"
         which = _WHICH.search(text)
         same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
-        seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) else 1 if same_kind or generic else 0
+        # "what muscle attaches to the lesser trochanter": another kind of structure than the one named is sought
+        other_kind = bool(which and entities and not same_kind and which.group(4).rstrip("s") in _NOUN_KINDS)
+        seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) or other_kind else 1 if same_kind or generic else 0
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
@@ -394,6 +398,16 @@ class AskIndex:
         qstems = {_stem(t) for t in q.content}
         kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
         ents = set(q.entities)
+        lead_parts: set[str] = set()
+        if q.relations and q.entities:
+            # "the origin of the iliopsoas": a whole without such statements is asked through its parts
+            whole = q.entities[0]
+            if not any(d.predicate in q.relations for d in self.by_subject.get(whole, ())):
+                parts = {c for c in self.children.get(whole, ())
+                         if any(d.predicate in q.relations for d in self.by_subject.get(c, ()))}
+                ents |= parts
+                if parts:
+                    lead_parts = parts
         weight = 0.3 if q.generic else 1.0
         first = q.entities[0] if q.entities else None
         research = _RESEARCH.search(q.text) is not None
@@ -407,7 +421,9 @@ class AskIndex:
             elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
                 s += weight * 0.3  # "which muscles work with X": X is the object of the answer
             elif d.subject in ents:
-                boost = weight * (0.8 if d.subject == first else 0.5)
+                boost = weight * (0.8 if d.subject == first or d.subject in lead_parts else 0.5)
+                if lead_parts and d.subject == first:
+                    boost = weight * 0.5  # the whole has no such statements: its parts answer
                 if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
                     boost *= 0.5 + 0.5 * len(kstems & self.doc_stems[d.id]) / len(kstems)
                 s += boost

@@ -240,7 +240,7 @@ def singular(word: str, vocabulary: frozenset[str]) -> str:
 # Misspelt small words of questions ("wich", "wat"): edit distance alone cannot tell these apart.
 FUNCTION_TYPOS = {"wich": "which", "whic": "which", "wat": "what", "wht": "what", "waht": "what", "whta": "what",
                   "wher": "where", "whare": "where", "hwo": "how", "hw": "how", "teh": "the", "thr": "the",
-                  "doe": "does", "dos": "does", "duz": "does", "dus": "does", "iz": "is", "wot": "what", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
+                  "doe": "does", "dos": "does", "duz": "does", "wats": "what", "whts": "what", "whos": "who", "hows": "how", "dus": "does", "iz": "is", "wot": "what", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
 
 
 def singular_form(word: str) -> str:

@@ -178,7 +178,8 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     if lead.subject in wanted or not wanted:
         target, facts = lead.subject, atlas.facts_about(lead.subject)
     else:
-        target = next((o for o in lead.objects if o in wanted), None)
+        target = next((o for o in lead.objects if o in q.entities), None) or next(
+            (o for o in lead.objects if o in wanted), None)
         if target is None:
             return None
         facts = atlas.facts_mentioning(target)

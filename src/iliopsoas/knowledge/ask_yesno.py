@@ -275,7 +275,10 @@ def _names(index: Any, eid: str) -> list[str]:
         return [eid.replace("-", " ")]
     names = [e.name, *e.synonyms]
     names += [a for a, x in index.alias.aliases.items() if x == eid]
-    return sorted({n.lower() for n in names if len(n) > 2}, key=len, reverse=True)
+    return sorted({n.lower() for n in names if len(n) > 2 and n.lower() not in _ADJECTIVES}, key=len, reverse=True)
+
+
+_ADJECTIVES = frozenset({"pelvic"})  # "pelvic organ" is not the pelvis
 
 
 def _mentions(text: str, words: Iterable[str]) -> list[int]:
@@ -371,7 +374,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
 
 
 def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
-    steps = ((_everyone, _denied, _identity, _holds, _denied_whole, _opposite, _position, _closed, _compare,
+    steps = ((_everyone, _only, _denied, _identity, _holds, _denied_whole, _opposite, _position, _closed, _compare,
               _evidence, _stated)
              if asked.subject else (_compare, _evidence))
     for step in steps:
@@ -669,6 +672,25 @@ def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
             if grade in _GRADE_VERDICT:
                 return Decision(_GRADE_VERDICT[grade], d)
     return None
+
+
+def _only(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
+    """"Is the psoas the only hip flexor?": other structures recorded with the same movement."""
+    if a.movement is None or not re.search(r"\b(the only|only one|alone|by itself)\b", a.raw):
+        return None
+    others = []
+    for f in index.atlas.statements.values():
+        if (f.predicate.value == "action" and f.subject != a.subject and _authoritative(f)
+                and f.status.value == "consistent" and f.subject not in _ancestors(index, a.subject)
+                and a.subject not in _ancestors(index, f.subject)):
+            have = fact_movement(f)
+            if have is not None and _moves_match(a.movement, have) and (d := fact_doc.get(f.id)) is not None:
+                others.append(d)
+    if not others:
+        return None
+    names = list(dict.fromkeys(index.atlas.entities[d.subject].name for d in others))
+    text = f"Other muscles make this movement too: the {', the '.join(names[:5])}."
+    return Decision("No", others[0], tuple(others[1:3]), text=text, statements=tuple(x for d in others[:3] for x in d.facts))
 
 
 def _stated(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
