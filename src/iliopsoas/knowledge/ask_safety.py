@@ -276,6 +276,7 @@ PERSONAL: dict[str, str] = {
     r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|could (it|this|my \w+( \w+)?) be|"
     r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
+    r"\bhow (do|can|should|could) i (cure|heal|treat)\b|\b(cure|heal) my\b|"
     r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"

@@ -524,8 +524,9 @@ _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_g
 # Kinds of quantity a question can ask for, and the words or units a passage measuring it uses.
 _QUANTITY_KINDS = tuple((re.compile(a), re.compile(b)) for a, b in (
     (r"\b(how fast|how quick\w*|speed|velocity|how rapid\w*)\b", r"\b(speed|velocity|fast|m/s|per second|lengths/s)\b"),
-    (r"\b(how heavy|weigh|weighs|weight of|mass|grams?|kilograms?|kg)\b", r"\b(mass|weigh\w*|grams?|kg|\d+ g)\b"),
+    (r"\b(how heavy|weigh|weighs|weight of|mass|grams?|kilograms?|kg)\b", r"\b(mass|weighs|weighed|grams?|kg|\d+ g)\b"),
     (r"\b(temperature|how hot|how cold)\b", r"\b(temperature|degrees celsius)\b"),
+    (r"\b(tensile|stiffness|elasticity|modulus|breaking (strength|point|load))\b", r"\b(tensile|stiffness|modulus|mpa)\b"),
     (r"\b(how many calories|calories|energy use)\b", r"\b(calories|kcal|joules)\b"),
     (r"\b(type i|type 1|type ii|type 2|fibre type|fiber type|slow twitch|fast twitch)\b", r"\b(type i|type 1|twitch)\b"),
 ))
