@@ -193,11 +193,11 @@ def read_predicate(index: Any, q: Any) -> Asked:
     pos = _POSITION.search(raw)
     beats = re.search(r"\b(beat|beats|outperform\w*|superior to)\b", raw) is not None
     compare = "same" if _SAME.search(raw) else "better" if _BETTER.search(raw) and (" than " in f" {raw} " or beats) else None
-    outside = [t for j, t in enumerate(q.tokens) if not any(m.start <= j < m.end for m in named)]
-    if outside[:4] == ["is", "it", "true", "that"]:  # "is it true that the sacrum is the tailbone"
-        outside = outside[4:]
-    identity = (not relations and len(objects) == 1 and subject is not None and bool({"is", "are"} & set(outside[:2]))
-                and all(t in _FILLER for t in outside))
+    rest = [t for j, t in enumerate(q.tokens) if not any(m.start <= j < m.end for m in named)]
+    if rest[:4] == ["is", "it", "true", "that"]:  # "is it true that the sacrum is the tailbone"
+        rest = rest[4:]
+    identity = (not relations and len(objects) == 1 and subject is not None and bool({"is", "are"} & set(rest[:2]))
+                and all(t in _FILLER for t in rest))
     used = {w for m in named for w in m.alias.split()}
     words = tuple(w for w in q.key if w not in used and len(w) > 3 and not any(rx.search(w) for _, rx in _RELATIONS)
                   and not _LEVEL.fullmatch(w) and w not in _QUESTION_WORDS)
@@ -564,7 +564,7 @@ def _closed(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc:
     from iliopsoas.knowledge.ask_render import lead_sentence
 
     rels = a.relations & CLOSED
-    if not rels or not (a.objects or a.movement or a.levels):
+    if a.subject is None or not rels or not (a.objects or a.movement or a.levels):
         return None
     supplier = _kind(index, a.subject) in ("nerve", "nerve_plexus", "vessel")
     if supplier and rels & {"innervation", "blood_supply"} and len(a.objects) == 1:
@@ -616,6 +616,8 @@ def _identity(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     if not a.identity or not a.objects:
         return None
     o = a.objects[0]
+    if a.subject is None:
+        return None
     defs = [index.definitions.get(x) for x in (a.subject, o)]
     lead = defs[0] or defs[1]
     if lead is None:
@@ -676,7 +678,7 @@ def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
 
 def _only(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     """"Is the psoas the only hip flexor?": other structures recorded with the same movement."""
-    if a.movement is None or not re.search(r"\b(the only|only one|alone|by itself)\b", a.raw):
+    if a.subject is None or a.movement is None or not re.search(r"\b(the only|only one|alone|by itself)\b", a.raw):
         return None
     others = []
     for f in index.atlas.statements.values():
