@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iliopsoas.knowledge.ask import ask, asker
-from iliopsoas.knowledge.ask_yesno import decide, fact_movement, read_predicate, relations_asked
+from iliopsoas.knowledge.ask_predicate import fact_movement, read_predicate, relations_asked
+from iliopsoas.knowledge.ask_yesno import decide
 from iliopsoas.knowledge.store import load_atlas
 
 

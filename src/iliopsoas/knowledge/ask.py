@@ -33,8 +33,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
+from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
-from iliopsoas.knowledge.ask_write import Draft, compose, features
+from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
 

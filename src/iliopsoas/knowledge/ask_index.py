@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
+from iliopsoas.knowledge.ask_predicate import relations_asked
 from iliopsoas.knowledge.ask_safety import SafetyMatcher
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
@@ -46,7 +47,6 @@ from iliopsoas.knowledge.ask_text import (
     singular,
     strip_sides,
 )
-from iliopsoas.knowledge.ask_yesno import relations_asked
 from iliopsoas.knowledge.safety import SafetyData
 
 # Words that name a structure only loosely; a question naming something more specific is about that.
