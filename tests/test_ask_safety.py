@@ -138,3 +138,10 @@ def re_dose(text: str) -> bool:
 def test_ordinary_words_and_denied_signs_raise_nothing(question: str) -> None:
     a = ask(question)
     assert not a.urgent and not a.safety, (question, a.safety)
+
+
+def test_with_an_emergency_sign_only_the_emergency_action_is_given() -> None:
+    a = ask("I fell on the ice and now I can't put weight on my hip, which stretch should I do?")
+    assert a.urgent and "emergency department" in a.answer
+    assert "24-48" not in a.answer and "within a day or two" not in a.answer
+    assert {"cannot-bear-weight", "trauma-bone-risk"} <= set(a.safety)  # both recognised, the emergency one speaks

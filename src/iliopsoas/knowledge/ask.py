@@ -214,6 +214,9 @@ class Asker:
         anatomy: Draft | None = None
         if urgent:
             flags = rec.red_flags
+            # the most urgent tier speaks: with an emergency sign, "see a doctor within 24-48 h" would mislead
+            if any(i.tier == "emergency" for i in flags):
+                flags = tuple(i for i in flags if i.tier == "emergency")
             blocks.append(safety.urgent_line(flags))
             blocks.append("What to do: " + " ".join(dict.fromkeys(i.action for i in flags)))
             short = blocks[0].split(". ")[0] + "."
