@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_ask.py [--split dev|test|both] [--no-quality]``.
 
 Speed targets: cold start (a fresh process: import, load the atlas, build the index, first answer)
-<= 1.5 s; warm p95 <= 20 ms. The one-line ratio compares a warm answer with the atlas name lookup
+<= 1.5 s, reported as wall time and as the child's CPU time (what it costs on an idle machine; the
+wall time adds the waiting for cores other jobs hold); warm p95 <= 20 ms. The one-line ratio compares a warm answer with the atlas name lookup
 it builds on (``atlas.search``), measured in the same run; the machine's load (``uptime``) is printed
 because other jobs share the cores.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,13 +32,21 @@ import ask_judge  # noqa: E402
 COLD = "import iliopsoas; iliopsoas.ask('What nerve supplies the iliacus?')"
 
 
-def cold_start(runs: int = 5) -> list[float]:
-    times = []
+def cold_start(runs: int = 7) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds (user + system of the child) of a fresh process answering once.
+
+    The CPU time is what the start costs on an idle machine; the wall time adds the waiting for
+    cores that other jobs hold (2 cores shared by several helpers when this was written).
+    """
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", COLD], check=True, cwd=REPO)
-        times.append(time.perf_counter() - t0)
-    return times
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return walls, cpus
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -51,11 +61,13 @@ def speed() -> list[str]:
 
     missed = []
     questions = [i["q"] for i in ask_judge.load("dev")]
-    cold = cold_start()
-    print(f"cold start (subprocess: import + atlas + index + first answer): median {statistics.median(cold):.3f} s, "
-          f"max {max(cold):.3f} s over {len(cold)} runs (target <= 1.5 s)")
+    subprocess.run([sys.executable, "-c", COLD], check=True, cwd=REPO)  # fill the on-disk caches once
+    cold, cpu = cold_start()
+    print(f"cold start (subprocess: import + atlas + index + first answer): wall median {statistics.median(cold):.3f} s, "
+          f"max {max(cold):.3f} s; CPU (user+sys) median {statistics.median(cpu):.3f} s over {len(cold)} runs "
+          f"(target <= 1.5 s)")
     if statistics.median(cold) > 1.5:
-        missed.append("cold start")
+        missed.append("cold start (wall)")
     iliopsoas.ask(questions[0])  # build the index once
     warm: list[float] = []
     for _ in range(2):

@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import ask_judge  # noqa: E402
-from iliopsoas.knowledge import ask_safety  # noqa: E402
 from iliopsoas.knowledge.ask import Asker, load_calibration  # noqa: E402
-from iliopsoas.knowledge.ask_write import compose, features  # noqa: E402
 from iliopsoas.knowledge.store import load_atlas  # noqa: E402
 
 OUT = ROOT / "src" / "iliopsoas" / "knowledge" / "data" / "ask_calibration.json"
@@ -38,10 +36,10 @@ def rows(asker: Asker) -> tuple[list[dict[str, float]], list[int], list[str]]:
         a = asker.answer(item["q"], threshold=-1.0)
         if a.kind != "answer" or not a.answered:
             continue  # refused by a rule (personal decision, off topic): confidence plays no part
-        q = asker.index.analyse(item["q"])
-        rec = ask_safety.recognise(q.text, asker.index.alias.vocabulary, matcher=asker.index.matcher)
-        ranked = asker.index.search(q)
-        f = features(q, ranked, compose(asker.index, q, ranked, rec))
+        q, rec = asker.read(item["q"])
+        scored = asker.assess(q, rec)
+        assert scored is not None
+        f = scored[1]
         feats.append(f)
         labels.append(int(ask_judge.judge(item, a) is None and item["kind"] == "answer"))
         kinds.append(item["kind"])

@@ -95,3 +95,53 @@ def test_a_broken_safety_file_names_the_item_and_the_field() -> None:
         parse_safety({"techniques": {}, "items": [{"id": "x", "tier": "contraindication", "group": "g", "topic": "t",
                                                    "question": "q", "action": "a", "why": "w",
                                                    "contraindicates": ["pressure"]}]})
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("my right leg has been getting more and more numb over the last week", "worsening-nerve-signs"),
+        ("my leg has gone numb and it's spreading to my foot", "worsening-nerve-signs"),
+        ("the tingling in my thigh gets worse every day", "worsening-nerve-signs"),
+        ("suddenly I can't feel anything when I wipe after the toilet", "saddle-numbness"),
+        ("peeing has become really hard since my back pain started", "bladder-retention"),
+    ],
+)
+def test_worsening_and_emergency_signs_in_new_words(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert wanted in a.safety and a.urgent and a.answer.startswith("Urgent:"), (question, a.safety)
+
+
+def test_an_emergency_sign_says_emergency_and_a_red_flag_never_gives_a_dose() -> None:
+    a = ask("both my legs feel weak and wobbly since yesterday, how many straight leg raises should I do?")
+    assert a.urgent and "emergency department" in a.answer
+    assert not re_dose(a.answer)
+    a = ask("history of breast cancer and new back pain, how long should I hold the hip flexor stretch?")
+    assert a.urgent and not re_dose(a.answer)
+
+
+def re_dose(text: str) -> bool:
+    import re
+
+    return re.search(r"\b\d+\s?(s|sec|seconds|reps?|sets?)\b|\bs hold\b", text) is not None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how is the Ely test performed",  # "performed" is not "deformed"
+        "I haven't fallen and I can walk fine, where does the iliacus insert?",
+        "there is no lump or pulse in my belly, just curious where the psoas is",
+        "no bladder or bowel changes at all - what nerve supplies the psoas minor?",
+    ],
+)
+def test_ordinary_words_and_denied_signs_raise_nothing(question: str) -> None:
+    a = ask(question)
+    assert not a.urgent and not a.safety, (question, a.safety)
+
+
+def test_with_an_emergency_sign_only_the_emergency_action_is_given() -> None:
+    a = ask("I fell on the ice and now I can't put weight on my hip, which stretch should I do?")
+    assert a.urgent and "emergency department" in a.answer
+    assert "24-48" not in a.answer and "within a day or two" not in a.answer
+    assert {"cannot-bear-weight", "trauma-bone-risk"} <= set(a.safety)  # both recognised, the emergency one speaks

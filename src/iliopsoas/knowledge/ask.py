@@ -33,8 +33,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
-from iliopsoas.knowledge.ask_index import AskIndex, Query
-from iliopsoas.knowledge.ask_write import Draft, compose, features
+from iliopsoas.knowledge.ask_confidence import features
+from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
 
@@ -118,11 +119,7 @@ class Asker:
         self.calibration = calibration or load_calibration()
 
     def answer(self, question: str, *, threshold: float | None = None) -> Answer:
-        q = self.index.analyse(question)
-        rec = safety.recognise(q.text, self.index.alias.vocabulary, matcher=self.index.matcher)
-        if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
-            q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
-                        key=tuple(t for t in q.key if t not in rec.sign_words))
+        q, rec = self.read(question)
         if rec.red_flags:
             return self._safety(question, q, rec, urgent=True, threshold=threshold)
         if rec.blocked_techniques():
@@ -132,18 +129,40 @@ class Asker:
             personal = personal or ["personal advice"]
         if personal:
             return self._refuse(question, rec, clinician=True)
-        if safety.off_topic(q.text) or len(q.tokens) < 2:
+        if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
             return self._refuse(question, rec)
-        ranked = self.index.search(q)
-        if not ranked:
+        scored = self.assess(q, rec)
+        if scored is None:
             return self._refuse(question, rec)
-        draft = compose(self.index, q, ranked, rec)
-        feats = features(q, ranked, draft)
+        draft, feats = scored
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
             return self._refuse(question, rec, confidence=confidence)
         return self._finish(question, draft, confidence, rec)
+
+    def read(self, question: str) -> tuple[Query, safety.Recognised]:
+        """The question as the index reads it, and the safety items it names (signs about the asker
+        set aside from what is asked)."""
+        q = self.index.analyse(question)
+        rec = safety.recognise(q.text, self.index.alias.vocabulary, matcher=self.index.matcher)
+        if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
+            q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
+                        key=tuple(t for t in q.key if t not in rec.sign_words))
+        return q, rec
+
+    def assess(self, q: Query, rec: safety.Recognised) -> tuple[Draft, dict[str, float]] | None:
+        """The drafted answer and the features its confidence is computed from (None: nothing found)."""
+        ranked = self.index.search(q)
+        if not ranked:
+            return None
+        draft = compose(self.index, q, ranked, rec)
+        return draft, features(self.index, q, ranked, draft)
+
+    def _outside(self, q: Query) -> bool:
+        """A body part outside the hip region named without any structure the atlas holds."""
+        named = [m for m in q.mentions if m.alias not in GENERIC_WORDS and not safety.outside_region(m.alias)]
+        return not named and safety.outside_region(q.text)
 
     # -- building the output --------------------------------------------------------------
 
@@ -195,6 +214,9 @@ class Asker:
         anatomy: Draft | None = None
         if urgent:
             flags = rec.red_flags
+            # the most urgent tier speaks: with an emergency sign, "see a doctor within 24-48 h" would mislead
+            if any(i.tier == "emergency" for i in flags):
+                flags = tuple(i for i in flags if i.tier == "emergency")
             blocks.append(safety.urgent_line(flags))
             blocks.append("What to do: " + " ".join(dict.fromkeys(i.action for i in flags)))
             short = blocks[0].split(". ")[0] + "."
@@ -218,11 +240,13 @@ class Asker:
         if safety.personal_decisions(q.text) or rec.techniques:
             return None
         ranked = self.index.search(q)
-        if not ranked or not q.entities:
+        if not ranked or not q.entities or ranked[0][0].kind == "care":
             return None
+        # a red flag stops every exercise: the anatomy part never shows a care step or its dose
+        ranked = [(d, s) for d, s in ranked if d.kind != "care"]
         draft = compose(self.index, q, ranked, rec)
         limit = self.calibration.threshold if threshold is None else threshold
-        if draft.docs[0].kind == "care" or self.calibration.probability(features(q, ranked, draft)) < limit:
+        if self.calibration.probability(features(self.index, q, ranked, draft)) < limit:
             return None
         return draft
 

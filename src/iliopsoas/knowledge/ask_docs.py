@@ -26,8 +26,10 @@ from iliopsoas.knowledge.safety import SafetyData
 # (matched like any other word), not rules: a question is answered by whatever passage they rank first.
 CUES: dict[str, str] = {
     "origin": "origin originate originates arise arises arising start starts come from comes from begin begins "
+    "anchor anchors anchored "
     "attach attaches attachment attachments attached proximal upper top spine",
     "insertion": "insertion insert inserts end ends attach attaches attachment attachments attached distal "
+    "anchor anchors anchored "
     "onto bottom lower grab",
     "innervation": "nerve nerves nerve supply supply supplied supplies innervation innervate innervates innervated "
     "root roots spinal level levels control controls",
@@ -70,6 +72,21 @@ KIND_WORDS = {
     "clinical_test": "test tests examination check",
 }
 _NUM = re.compile(r"\d")
+# The words people use to ask for each aspect of a clinical test, and for a published figure.
+ASPECT_CUES = {
+    "how it is done": "how done do perform performed performing procedure position positioned set up setup steps "
+    "lie lying test testing",
+    "how it is read": "positive negative result results mean means meaning interpret interpretation reading read "
+    "finding findings sign tight tightness short shortness suggest suggests indicate indicates assess assesses "
+    "check checks measure measures structure structures criterion criteria",
+    "home version": "home myself own self check alone",
+    "reliability": "reliable reliability repeatable repeatability agreement agree icc kappa consistent",
+    "validity": "valid validity accurate accuracy sensitivity specificity",
+    "normal values": "normal average norm norms typical mean values",
+    "cut-off": "cut off cutoff threshold tight tightness short shortness counts count mean means positive normal "
+    "abnormal angle degrees suggest suggests indicate indicates",
+    "figure": "how much many average mean value number figure percent percentage share normal typical study",
+}
 _NEGATIVE = re.compile(r"^(no|not|never|cannot|can not|does not|do not|has no|have no|is not|without)\b|\b(cannot|can not|not attached|no direct|does not)\b")
 
 
@@ -105,6 +122,15 @@ def _names(atlas: Any, *ids: str | None) -> str:
         if e is not None:
             out += [e.name, *e.synonyms]
     return " ".join(out)
+
+
+def _source_words(atlas: Any, sid: str) -> str:
+    """Words a reader may name a source by: its authors' surnames and its year ("what did Harvey find")."""
+    src = atlas.sources.get(sid)
+    if src is None:
+        return ""
+    names = re.findall(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", src.authors or "")
+    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or "")])
 
 
 def entity_token(eid: str) -> str:
@@ -146,13 +172,17 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
         qual_ents += [e for e in named_in(str(f.literal.value)) if e != f.subject] if f.literal is not None else []
         quals = " ".join(f"{k} {v}" for k, v in f.qualifiers.items())
         seed = all(s.source.startswith("seed-") for s in f.sources)
+        cited = " ".join(_source_words(atlas, s.source) for s in f.sources if not s.source.startswith("seed-"))
+        cues = CUES.get(pred, "") + " " + pred.replace("_", " ") + " " + ASPECT_CUES.get(str(f.qualifiers.get("aspect", "")), "")
+        if pred == "property" and f.literal is not None and _NUM.search(literal_text(f.literal)):
+            cues += " " + ASPECT_CUES["figure"]
         yield Doc(
             id=f"fact:{f.id}",
             kind="fact",
             sentence=sentence,
             names=f"{_ent_tokens(f.subject, f.object, *qual_ents)} {_names(atlas, f.subject, f.object)}",
-            cues=CUES.get(pred, "") + " " + pred.replace("_", " "),
-            body=f"{lit} {quals} {f.note or ''}",
+            cues=cues,
+            body=f"{lit} {quals} {f.note or ''} {cited}",
             subject=f.subject,
             objects=tuple(x for x in (f.object, *qual_ents) if x),
             predicate=pred,
@@ -164,6 +194,8 @@ def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]
             negative=bool(_NEGATIVE.search(f"{lit} {quals}".lower())),
             seed=seed,
             technique="pressure" if pred == "intervention" and re.search(r"pressure|release|hold_s", f"{lit} {quals}") else None,
+            extra={**({"result": True} if "design" in f.qualifiers else {}),  # a study's result, not a method
+                   **({"verification": str(f.qualifiers["verification"])} if "verification" in f.qualifiers else {})},
         )
 
 
@@ -192,6 +224,23 @@ def entity_docs(atlas: Any) -> Iterator[Doc]:
                 body=summary,
                 subject=e.id,
                 predicate="definition",
+                sources=sources,
+            )
+        plural = {e.name.lower() + "s", e.name.lower() + "es", "feet" if e.name.lower() == "foot" else ""}
+        others = [n for n in e.synonyms if n.lower() != e.name.lower() and n.lower() not in plural
+                  and not re.fullmatch(r"[CTLS]\d{1,2}", n)]
+        if e.latin or others:
+            said = f"The {e.name} is also called {', '.join(others[:5])}" if others else f"The {e.name}"
+            said += f"; its Latin name is {e.latin}." if e.latin else "."
+            yield Doc(
+                id=f"entity:{e.id}:names",
+                kind="entity",
+                sentence=said,
+                names=f"{_ent_tokens(e.id)} {_names(atlas, e.id)} {e.latin or ''}",
+                cues="name names called call latin term terms also known synonym synonyms another other word",
+                body=" ".join(others),
+                subject=e.id,
+                predicate="names",
                 sources=sources,
             )
         if e.laterality.value in _LATERALITY:

@@ -21,36 +21,30 @@ the FTS5 table itself lives in memory.
 
 from __future__ import annotations
 
-import hashlib
+import math
 import os
-import pickle
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import platformdirs
+import numpy as np
 
-from iliopsoas.knowledge.ask_docs import (
-    KIND_WORDS,
-    PROTOCOLS_FILE,
-    Doc,
-    build_docs,
-    entity_token,
-    load_protocols,
-)
+from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
+from iliopsoas.knowledge.ask_predicate import relations_asked
 from iliopsoas.knowledge.ask_safety import SafetyMatcher
+from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
     AliasIndex,
     Mention,
-    build_alias_index,
+    compounds,
     find_mentions,
     normalise,
     repair,
+    singular,
     strip_sides,
 )
 from iliopsoas.knowledge.safety import SafetyData
@@ -75,19 +69,28 @@ PLAIN = frozenset(
     mean means said say says tell told ask asked answer question like just even also only well actually
     probably maybe usually normally really etc go goes going went come comes coming put puts use used using
     try trying able possible let lets look looks seem seems true false sure certain whether happen happens
-    else anyone everything nothing part parts area done""".split()
+    else anyone everything nothing part parts area done exactly physio physiotherapist doctor book textbook notes
+    teacher trainer coach says said told difference differences differ between compare compared versus vs meaning
+    directly truly basically generally typically curious wondering wonder wondered interested interest asking
+    anyway thanks thank""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
 _NUMBER = re.compile(
-    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong)\b|\b(percentage|percent|share|"
+    r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
+    r"\b(speed|velocity|percentage|percent|share|average|typical|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
-    r"angle|pennation|physiological|moment arm|volume)\b"
+    r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
+    r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
 )
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
 # does not name, so passages about other structures must not be pushed down.
+# "the fan-shaped muscle inside the pelvic bowl, what is it?", "name the small muscle ...": a structure
+# described, not named
+_DESCRIBED = re.compile(r"\b(what is it|what is this|what is it called|what it is called|what is that|name the|"
+                        r"what do you call|what is the name of the)\b")
 _SEEKING = re.compile(
     r"^(what|which) (is|are) (the|a|an)( \w+){0,2}? (muscle|muscles|nerve|nerves|bone|bones|artery|"
     r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
@@ -96,14 +99,30 @@ _STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\
 _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
 
 
-def _asked_part(question: str) -> str:
+# "my book says X, is that right?": the statement is what is asked about.
+_CONFIRM = re.compile(r"^(is (that|this|it) (right|correct|true|so|accurate)|(is )?(that|this) (right|correct|true)|"
+                      r"right|correct|true|am i right|true or false|is that the case)$")
+_REPORTED = re.compile(r"^(my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
+                       r"trainer|coach|instructor|physio|physiotherapist|doctor|chiropractor|friend|article|website|"
+                       r"video|app|course|class|lecture|slide|slides) (says|said|claims|claimed|states|stated|told me|"
+                       r"tells me|writes|wrote|shows|showed)( that)? ")
+
+
+def _asked_part(question: str, names: Any = None) -> str:
     """The question without leading statements about the asker ("I have no fever, what ...?").
 
     Clauses that state something about the person ("I", "my", "no ...") are context; when another
-    clause asks something of its own, only that one is the query.
+    clause asks something of its own, only that one is the query. A bare confirmation ("my book says
+    the psoas inserts on the greater trochanter, is that right?") asks about the statement itself.
     """
     clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
-    asking = [c for c in clauses if c and not _STATEMENT.search(c)]
+    clauses = [c for c in clauses if c]
+    if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
+        claim = _REPORTED.sub("", " ".join(clauses[:-1]))
+        return f"is {claim}"  # a yes/no question about the statement (not about an article's claim)
+    # a statement that names a structure ("I'm not pregnant and want to stretch my hip flexors") is
+    # part of what is asked; one that only speaks of the asker ("I have no fever") is context
+    asking = [c for c in clauses if c and (not _STATEMENT.search(c) or (names is not None and names(c)))]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
     return normalise(question)
@@ -128,78 +147,30 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
             "breathing": "diaphragm", "breathe": "diaphragm", "breath": "diaphragm",
             "flex": "flexion", "flexes": "flexion", "bend": "flexion", "bends": "flexion", "extend": "extension",
             "extends": "extension", "abduct": "abduction", "abducts": "abduction", "adduct": "adduction",
-            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion"}
+            "adducts": "adduction", "rotates": "rotation", "lift": "flexion", "lifts": "flexion",
+            "strength": "force", "strong": "force", "stronger": "force"}
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
-_CACHE_VERSION = b"ask-index-1\0"
-_CODE = ("ask_docs.py", "ask_index.py", "ask_text.py", "ask_render.py", "safety.py")
+_RELATION_PREDICATES = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of "
+                                 "part_of adjacent_to located_in action".split())
+_RESEARCH = re.compile(r"\b(study|studies|studied|trial|trials|research|evidence|meta|analysis|according to|"
+                       r"better than|worse than|as good as|more effective|effective|effect|effects|results?|found|"
+                       r"find|show|shows|showed|compared?|versus|vs|which works|work better|hurt performance|"
+                       r"performance|does it work|do they work|most flexibility|most gain|optimal|optimum|"
+                       r"maximi[sz]e\w*|benefit levels off)\b")
+_ABBREVIATIONS = {"pcsa": "physiological cross sectional area", "csa": "cross sectional area",
+                  "rom": "range of motion", "lbp": "low back pain", "mtt": "modified thomas test"}
+_DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
+_DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
+                         r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
+_SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
+_SEM_K = int(os.environ.get("ASK_SEM_K", "10"))
 
 
-def _cache_key(atlas: Any) -> str | None:
-    """A digest of everything the passages are built from: the atlas files, the safety file, the care
-    protocols and the code that builds them. ``None`` when the atlas has no folder to read."""
-    folder = getattr(atlas, "data_dir", None)
-    if folder is None or not Path(folder).is_dir():
-        return None
-    here = Path(__file__).resolve().parent
-    h = hashlib.sha256(_CACHE_VERSION)
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
-    files += [here / "data" / "safety.yaml", PROTOCOLS_FILE, *(here / c for c in _CODE)]
-    try:
-        for f in files:
-            h.update(str(f.name).encode() + b"\0" + f.read_bytes())
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
-def _cache_dir() -> Path | None:
-    env = os.environ.get("ILIOPSOAS_CACHE_DIR")
-    if env == "":
-        return None  # explicitly disabled
-    try:
-        return (Path(env) if env else platformdirs.user_cache_path("iliopsoas")) / "ask-index"
-    except Exception:  # noqa: BLE001 - no usable home folder: build in memory every time
-        return None
-
-
-def _cache_get(key: str | None) -> dict[str, Any] | None:
-    folder = _cache_dir()
-    if key is None or folder is None:
-        return None
-    try:
-        with open(folder / f"{key}.pickle", "rb") as fh:
-            data = pickle.load(fh)  # noqa: S301 - our own file, named by the digest of its inputs
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-    return data if isinstance(data, dict) and {"docs", "alias", "vocabulary", "personal_words"} <= set(data) else None
-
-
-def _cache_put(key: str | None, data: dict[str, Any]) -> None:
-    folder = _cache_dir()
-    if key is None or folder is None:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(folder / f"{key}.pickle")
-        for stale in sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-8]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        return
-
-
-_SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
-
-
-def _stem(word: str) -> str:
-    """A crude stem for matching question words to passage words: endings off, five letters kept."""
-    if len(word) > 4:
-        word = _SUFFIX.sub("", word)
-    return word[:5]
+def _plain_text(d: Doc) -> str:
+    return d.sentence
+_stem = stem  # the passages' stemming (kept under its old name for the writer and the decider)
 
 
 @dataclass(frozen=True)
@@ -222,6 +193,7 @@ class Query:
     personal: bool = False  # the asker speaks about themselves ("my hip", "I")
     implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
     asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
+    relations: frozenset[str] = frozenset()  # statement predicates the question's words ask for
 
 
 class AskIndex:
@@ -237,40 +209,51 @@ class AskIndex:
         the safety data (default: the packaged safety file).
     """
 
-    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None):
+    def __init__(self, atlas: Any, protocols: Sequence[Any] | None = None, safety: SafetyData | None = None,
+                 cache: TableCache | None = None):
+        from iliopsoas.knowledge import ask_semantic
         from iliopsoas.knowledge.safety import load_safety
 
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
-        key = _cache_key(atlas) if protocols is None and safety is None else None
-        built = _cache_get(key)
-        if built is None:
-            built = self._build(atlas, load_protocols() if protocols is None else protocols)
-            _cache_put(key, built)
-        self.docs: tuple[Doc, ...] = built["docs"]
-        self.alias: AliasIndex = built["alias"]
-        self.vocabulary: frozenset[str] = built["vocabulary"]
-        self.personal_words: frozenset[str] = built["personal_words"]
+        self.embedder = ask_semantic.load()
+
+        def build() -> AskTables:
+            return build_tables(atlas, load_protocols() if protocols is None else protocols, self.safety,
+                                self.matcher.vocab, self.embedder)
+
+        if protocols is None and safety is None:
+            tables = load_tables(atlas, build, self.embedder.identity() if self.embedder else "", cache)
+        else:
+            tables = build()
+        if self.embedder is not None and tables.word_ids:
+            self.embedder.word_ids.update(tables.word_ids)
+        self.tables = tables
+        self.docs: tuple[Doc, ...] = tables.docs
+        self.alias: AliasIndex = tables.alias
+        self.vocabulary: frozenset[str] = tables.vocabulary
+        self.parents, self.children, self.variants = tables.parents, tables.children, tables.variants
+        self.doc_vecs = tables.doc_vecs if self.embedder is not None else None
+        self.cue_stems = {d.id: st for d, st in zip(self.docs, tables.cue_stems, strict=True)}
+        self.doc_stems = {d.id: st for d, st in zip(self.docs, tables.doc_stems, strict=True)}
+        self._df = tables.df
+        self._row = {d.id: n for n, d in enumerate(self.docs)}
+        self._qvec: dict[str, Any] = {}
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         self._db.execute("CREATE VIRTUAL TABLE p USING fts5(names, cues, body, tokenize='porter unicode61')")
         self._db.executemany(
             "INSERT INTO p(rowid, names, cues, body) VALUES (?, ?, ?, ?)",
-            ((n, d.names, d.cues, f"{d.body} {d.sentence}") for n, d in enumerate(self.docs)),
+            ((n, compounds(d.names.lower()), d.cues, compounds(f"{d.body} {d.sentence}".lower()))
+             for n, d in enumerate(self.docs)),
         )
-        stems: dict[str, frozenset[str]] = {}
-        for d in self.docs:
-            if d.cues not in stems:
-                stems[d.cues] = frozenset(_stem(w) for w in d.cues.split())
-        self.cue_stems = {d.id: stems[d.cues] for d in self.docs}
-        self.doc_stems = {d.id: frozenset(_stem(w) for w in _WORDS.findall(f"{d.names} {d.body} {d.sentence}".lower()))
-                          for d in self.docs}
         self.by_subject: dict[str, list[Doc]] = {}
         for d in self.docs:
             if d.subject:
                 self.by_subject.setdefault(d.subject, []).append(d)
         self.definitions = {d.subject: d for d in self.docs if d.predicate == "definition" and d.subject}
+        self.fact_docs = {d.facts[0]: d for d in self.docs if d.kind == "fact" and d.facts}
         self.claim_docs = {d.claims[0]: d for d in self.docs if d.kind == "claim"}
         self.claim_of: dict[str, tuple[str, ...]] = {}
         for cid, c in atlas.claims.items():
@@ -282,25 +265,29 @@ class AskIndex:
         self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
                                     "reps set sets dose".split())
-        self.parents: dict[str, tuple[str, ...]] = {}
-        self.children: dict[str, tuple[str, ...]] = {}
-        for f in atlas.statements.values():
-            if f.predicate.value == "part_of" and f.object and f.status.value == "consistent" and f.subject != f.object:
-                self.parents[f.subject] = tuple(dict.fromkeys((*self.parents.get(f.subject, ()), f.object)))
-                self.children[f.object] = tuple(dict.fromkeys((*self.children.get(f.object, ()), f.subject)))
 
     # -- reading a question ---------------------------------------------------------------
 
     def analyse(self, question: str) -> Query:
         full = normalise(question)
-        text = _asked_part(question)  # what is asked; ``full`` keeps what the asker says about themselves
+        text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
-        tokens, repaired = repair(raw, self.alias)
+        raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
+        raw = [w for t in raw for w in _ABBREVIATIONS.get(t, t).split()]  # "pcsa" as the passages write it
+        # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
+        # are repaired, so that "flexer" becomes "flexor" and not the nearer "flexed"
+        first = [m for m in find_mentions([singular(t, self.alias.vocabulary) for t in raw], self.alias)
+                 if m.end - m.start >= 2 and m.score < 1.0 and len(m.alias.split()) == m.end - m.start]
+        for m in first:
+            raw[m.start:m.end] = m.alias.split()
+        tokens, repaired = repair(raw, self.alias, keep=frozenset(j for m in first for j in range(m.start, m.end)),
+                                  is_word=self.embedder.is_word if self.embedder is not None else None)
+        repaired += len(first)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
         in_names = {j for m in mentions for j in range(m.start, m.end)}
         content = tuple(
-            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP and t not in self.personal_words
+            t for j, t in enumerate(tokens) if j not in in_names and t not in STOP
         )
         key = tuple(t for t in content if t not in PLAIN)
         # "type of joint is the hip": a named structure plus a word next to it in the question can
@@ -312,13 +299,16 @@ class AskIndex:
             t for t in key
             if t not in self.vocabulary and t not in COMMON_WORDS and t.isalpha() and len(t) > 2
         )
+        if re.match(r"where (do|does|is|are)\b", text):  # "where does the iliacus sit / live / lie"
+            content = tuple("located" if t in ("sit", "sits", "live", "lives", "lie", "lies") else t for t in content)
         if re.search(r"\bwhat (do|does|did)\b.*\bdo\b|\b(job|role|function) of\b", text):
             content += ("action", "function")  # "what does X do" asks for its actions
         if len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
             content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
-        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()))]
+        family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()),
+                                                *self.variants.get(e, ()))]
         implied = False
         if not entities and re.search(r"\b(my|i)\b", text) and re.search(r"\b(why|what can i do)\b", text):
             family = ["iliopsoas", "psoas-major", "iliacus"]  # "why does my back arch": the hip flexors asked about
@@ -345,33 +335,21 @@ class AskIndex:
             qtype = "other"
         which = _WHICH.search(text)
         same_kind = bool(which and entities and self._kind_of(entities[0]) in _NOUN_KINDS.get(which.group(4).rstrip("s"), ()))
-        seeking = 2 if _SEEKING.search(text) else 1 if same_kind or generic else 0
+        # "what muscle attaches to the lesser trochanter": another kind of structure than the one named is sought
+        other_kind = bool(which and entities and not same_kind and which.group(4).rstrip("s") in _NOUN_KINDS)
+        seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) or other_kind else 1 if same_kind or generic else 0
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
-                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text)
+                     bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
+                     relations_asked(" ".join(tokens)) if qtype not in ("why", "overview") else frozenset())
 
-    def _build(self, atlas: Any, protocols: Sequence[Any]) -> dict[str, Any]:
-        """The passages and the vocabularies read from them (what the on-disk cache keeps)."""
-        names = [(eid, [e.name, *e.synonyms, *([e.latin] if e.latin else [])]) for eid, e in atlas.entities.items()]
-        plain_alias = build_alias_index(names, ())
+    def _names_something(self, clause: str) -> bool:
+        """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
+        return any(m.alias not in GENERIC_WORDS for m in find_mentions(clause.split(), self.alias, fuzzy=False))
 
-        def named_in(text: str) -> list[str]:
-            return [m.entity for m in find_mentions(normalise(text).split(), plain_alias, fuzzy=False)]
-
-        docs = build_docs(atlas, protocols, self.safety, named_in)
-        texts = [_WORDS.findall(f"{d.cues} {d.body} {d.sentence}".lower()) for d in docs]
-        words = {w for t in texts for w in t if w.isalpha()}
-        alias = build_alias_index(names, sorted(words))
-        # Words of the safety file's signs that no other passage uses ("fever", "chills"): they tell
-        # about the person asking, not about what is asked (the safety check reads them separately).
-        atlas_words = {w for d, t in zip(docs, texts, strict=True) if d.kind != "safety" for w in t}
-        sign_words = {w for i in self.safety.items for p in i.lay for w in normalise(p.replace("*", "")).split()}
-        return {
-            "docs": docs,
-            "alias": alias,
-            "vocabulary": alias.vocabulary | frozenset(words) | frozenset(self.matcher.vocab),
-            "personal_words": frozenset(sign_words - atlas_words),
-        }
+    def kind_of(self, entity: str) -> str:
+        """The kind of entity ``entity`` ("muscle", "bone" ...; "" when unknown)."""
+        return self._kind_of(entity)
 
     def _kind_of(self, entity: str) -> str:
         e = self.atlas.entities.get(entity)
@@ -399,14 +377,40 @@ class AskIndex:
         for m in q.mentions:
             terms += m.alias.split()
         hits = self._fts(terms, limit)
+        have = {r for r, _ in hits}
+        # every passage about a structure the question names is a candidate, not only BM25's best 60
+        floor = min((b for _, b in hits), default=0.0)
+        for e in q.entities[:2]:
+            for d in self.by_subject.get(e, ()):
+                row = self._row[d.id]
+                if row not in have and d.kind == "fact":
+                    hits.append((row, floor))
+                    have.add(row)
+        sem = None
+        if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
+            qv = self._query_vec(q)
+            sem = self.doc_vecs @ qv
+            extra = [int(i) for i in np.argsort(-sem)[:_SEM_K] if int(i) not in have]
+            hits = hits + [(i, 0.0) for i in extra]
         if not hits:
             return []
         top = max(s for _, s in hits) or 1.0
         qstems = {_stem(t) for t in q.content}
         kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
         ents = set(q.entities)
+        lead_parts: set[str] = set()
+        if q.relations and q.entities:
+            # "the origin of the iliopsoas": a whole without such statements is asked through its parts
+            whole = q.entities[0]
+            if not any(d.predicate in q.relations for d in self.by_subject.get(whole, ())):
+                parts = {c for c in self.children.get(whole, ())
+                         if any(d.predicate in q.relations for d in self.by_subject.get(c, ()))}
+                ents |= parts
+                if parts:
+                    lead_parts = parts
         weight = 0.3 if q.generic else 1.0
         first = q.entities[0] if q.entities else None
+        research = _RESEARCH.search(q.text) is not None
         out = []
         for row, bm in hits:
             d = self.docs[row]
@@ -417,7 +421,12 @@ class AskIndex:
             elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
                 s += weight * 0.3  # "which muscles work with X": X is the object of the answer
             elif d.subject in ents:
-                s += weight * (0.8 if d.subject == first else 0.5)
+                boost = weight * (0.8 if d.subject == first or d.subject in lead_parts else 0.5)
+                if lead_parts and d.subject == first:
+                    boost = weight * 0.5  # the whole has no such statements: its parts answer
+                if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
+                    boost *= 0.5 + 0.5 * len(kstems & self.doc_stems[d.id]) / len(kstems)
+                s += boost
             elif about:
                 s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
             elif {d.subject, *d.objects} & set(q.related):
@@ -441,15 +450,18 @@ class AskIndex:
                 s -= 0.3  # a program step does not explain a cause (its evidence may)
             elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
                 s -= 0.3  # an article's assertion answers "is it true", not "how do I"
-            if d.kind == "care" and (q.qtype in ("how", "number", "overview") or self.care_words & set(q.content)):
+            if d.kind == "care" and (q.qtype == "overview" or self.care_words & set(q.content)):
                 s += 0.3
+            if d.kind == "care" and d.predicate == "dose" and not _DOSE_ASKED.search(q.asked):
+                s -= 0.5  # a program dose answers "how long / how many / how often", not a study's figure
             if q.qtype == "which_of":
                 s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
                 s -= 0.5 if d.kind == "care" else 0.0
             if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
-                if self.kind_words.get(d.id, frozenset()) & set(q.content):
+                doing = q.qtype in ("how", "overview", "why") or bool(self.care_words & set(q.content))
+                if doing and self.kind_words.get(d.id, frozenset()) & set(q.content):
                     s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
-                if d.predicate == {"how": "how", "number": "dose"}.get(q.qtype, ""):
+                if d.predicate == "how" and q.qtype == "how" or d.predicate == "dose" and _DOSE_ASKED.search(q.asked):
                     s += 0.3
                 if d.predicate == "evidence" and self.evidence_words & set(q.content):
                     s += 0.4
@@ -463,9 +475,61 @@ class AskIndex:
                 s += 0.3
             if d.kind == "safety":
                 s -= 0.6  # screening items answer "what are the red flags", not anatomy
+            if research and d.kind == "fact" and d.extra.get("result"):
+                s += 0.5  # "what did the trial find", "is A better than B": a study's result
+            elif research and d.kind == "care" and d.predicate != "evidence":
+                s -= 0.6
+            if q.qtype == "why" and d.kind == "fact" and d.number and d.predicate == "property":
+                s -= 0.4  # a population figure does not explain a "why"
+            if "else" in q.tokens and d.subject in ents and set(d.objects) and set(d.objects) <= ents:
+                s -= 0.5  # "what else is connected to A and B": things other than A and B
+            if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:
+                s += 0.35 if d.predicate in q.relations else -0.15  # "where does it attach": origin, insertion
+            if sem is not None:
+                s += _SEM_W * float(sem[row])
             out.append((d, s))
         out.sort(key=lambda t: (-t[1], t[0].id))
         return out
+
+    def idf(self, stem: str) -> float:
+        """How rare a word stem is among the passages (a stem no passage uses is the rarest)."""
+        return math.log((len(self.docs) + 1) / (self._df.get(stem, 0) + 1))
+
+    def similarity(self, q: Query, d: Doc) -> float:
+        """Cosine of the question's and the passage's embeddings (0 without the semantic table)."""
+        if self.embedder is None or self.doc_vecs is None:
+            return 0.0
+        row = self._row.get(d.id)
+        if row is None:
+            return 0.0
+        return float(self.doc_vecs[row] @ self._query_vec(q))
+
+    def near_words(self, docs: Sequence[Doc], threshold: float = 0.45) -> Any:
+        """A test "does one of ``docs`` use a word close in meaning to this one?" (embedding cosine
+        >= ``threshold`` between single words; always False without the semantic table)."""
+        if self.embedder is None:
+            return lambda _w: False
+        emb = self.embedder
+        words = sorted({w for d in docs for w in _WORDS.findall(d.sentence.lower()) if w.isalpha() and len(w) > 2})
+        mat = np.stack([emb.word_vec(w) for w in words]) if words else None
+
+        def near(word: str) -> bool:
+            if mat is None:
+                return False
+            return bool((mat @ emb.word_vec(word)).max() >= threshold)
+
+        return near
+
+    def _query_vec(self, q: Query) -> Any:
+        key = " ".join(q.tokens)
+        hit = self._qvec.get(key)
+        if hit is None:
+            assert self.embedder is not None
+            hit = self.embedder.embed_words(list(q.tokens))
+            if len(self._qvec) > 256:
+                self._qvec.clear()
+            self._qvec[key] = hit
+        return hit
 
     def close(self) -> None:
         with self._lock:

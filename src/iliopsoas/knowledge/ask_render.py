@@ -84,7 +84,7 @@ def compress_levels(levels: Iterable[Any]) -> str:
 EXPLAINED_PREDICATES = frozenset({"adjacent_to", "fascial_connection", "located_in", "crosses_joint"})
 
 # Qualifiers that help a machine more than a reader of a sentence.
-HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end", "aspect"})
+HIDDEN_QUALIFIERS = frozenset({"plane", "fixed_end", "aspect", "verification"})
 
 
 def qualifier_text(qualifiers: Mapping[str, Any], entities: Mapping[str, Entity] | None = None) -> str:
@@ -157,6 +157,11 @@ def fact_sentence(fact: Any, entities: Mapping[str, Entity], *, with_note: bool 
     subject = entity_name(entities, fact.subject)
     if pred == "variant" and fact.literal is not None and (fact.literal.unit or "").strip() == "%":
         body = _share_text(fact, subject, entities)
+    elif pred == "property" and fact.literal is not None and fact.qualifiers.get("measure"):
+        # "the pelvis — share of healthy men standing with an anterior tilt: 85 % (population: ...)"
+        rest = {k: v for k, v in fact.qualifiers.items() if k != "measure"}
+        body = f"the {subject} — {fact.qualifiers['measure']}: {fact_object_text(fact, entities)}"
+        body += qualifier_text(rest, entities)
     else:
         body = template.format(s=f"the {subject}" if template.startswith("{s}") else subject, o=fact_object_text(fact, entities))
         body += qualifier_text(fact.qualifiers, entities)
@@ -271,6 +276,7 @@ def lead_sentence(
     *,
     limit: int = 4,
     predicates: Iterable[str] | None = None,
+    first: Sequence[str] = (),
 ) -> str | None:
     """A one-sentence direct answer from ``subject``'s reference facts: each predicate once.
 
@@ -287,7 +293,8 @@ def lead_sentence(
     by_pred: dict[str, list[Any]] = {}
     for f in mine:
         by_pred.setdefault(_predicate(f), []).append(f)
-    order = sorted(by_pred, key=lambda p: _LEAD_ORDER.index(p) if p in _LEAD_ORDER else len(_LEAD_ORDER))
+    order = sorted(by_pred, key=lambda p: (first.index(p) if p in first else len(first),
+                                           _LEAD_ORDER.index(p) if p in _LEAD_ORDER else len(_LEAD_ORDER)))
     clauses = []
     for pred in order[:3]:
         group = by_pred[pred]

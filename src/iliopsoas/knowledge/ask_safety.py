@@ -31,6 +31,11 @@ from rapidfuzz import fuzz, process
 
 from iliopsoas.knowledge.safety import SafetyData, SafetyItem, load_safety
 
+# Ordinary words a question may use that lie close to a sign word ("performed" / "deformed").
+COMMON_ENGLISH = frozenset(
+    "performed performs perform reformed informed formed preformed inform person personal persons second "
+    "seconds feeling falling calling telling killing filling hinge hinges pressed wanted planted printed".split()
+)
 IGNORED = frozenset("a an the my your his her their our some any this that these those very really so quite just also".split())
 NEGATIONS = frozenset("no not never without nor neither none deny denies".split())
 HEDGES = frozenset("sure certain know idea".split())  # "not sure", "do not know", "no idea": not a denial
@@ -67,7 +72,7 @@ def _compile(phrase: str, owner: str) -> _Phrase:
     parts: list[tuple[str, object]] = []
     for tok in phrase.lower().split():
         if tok == "...":
-            parts.append(("gap", 3))
+            parts.append(("gap", 4))
         elif m := re.fullmatch(r"\{(\d+)-(\d+)\}", tok):
             parts.append(("range", (int(m.group(1)), int(m.group(2)))))
         elif tok.endswith("*"):
@@ -116,12 +121,17 @@ class SafetyMatcher:
         self.vocab_set = frozenset(vocab)
 
     def repair(self, tokens: Sequence[str], known: frozenset[str]) -> list[str]:
-        """Misspelt long words mapped to the closest safety word ("pregnent" -> "pregnant")."""
+        """Misspelt long words mapped to the closest safety word ("pregnent" -> "pregnant").
+
+        A typo keeps its first letter (so "performed" never becomes "deformed"), and words of
+        ordinary English (``COMMON_ENGLISH``) are never changed.
+        """
         out = []
         for t in tokens:
-            if len(t) >= 5 and t.isalpha() and t not in known and t not in self.vocab_set:
+            if (len(t) >= 5 and t.isalpha() and t not in known and t not in self.vocab_set
+                    and t not in COMMON_ENGLISH):
                 hit = process.extractOne(t, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
-                if hit is not None and abs(len(hit[0]) - len(t)) <= 2:
+                if hit is not None and abs(len(hit[0]) - len(t)) <= 2 and hit[0][0] == t[0]:
                     t = hit[0]
             out.append(t)
         return out
@@ -202,6 +212,22 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
                     if not (_denied(toks[:i], i, i) if technique else _denied(toks, i, end)):
                         found.add(ph.item)
                     break
+    # a sign told over two clauses ("my leg has gone numb and it is spreading"), when neither denies anything
+    clauses = [m.repair(c, known) for c in _clauses(text)]
+    for left, right in zip(clauses, clauses[1:], strict=False):
+        if NEGATIONS & (set(left) | set(right)):
+            continue
+        toks = [*left, *right]
+        present = set(toks)
+        for ph in m.phrases:
+            if ph.item in found or ph.item.startswith("technique:") or not ph.words <= present:
+                continue
+            for i in range(len(left)):
+                end = _match_at(ph.parts, toks, i)
+                if end is not None and end > len(left):
+                    signs.update(toks[i:end])
+                    found.add(ph.item)
+                    break
     personal = bool(PERSONAL_WORDS & set(text.split()))
     techniques = tuple(sorted(f.split(":", 1)[1] for f in found if f.startswith("technique:")))
     items = []
@@ -247,15 +273,17 @@ PERSONAL: dict[str, str] = {
     "diagnosis": r"\b(do i have|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
     r"(?! (myth|fact|true))|is my \w+( \w+)? (a|an|from|caused|due)\b|caused by my\b|is that my\b|"
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
-    r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|check my\b|could (it|this|my \w+( \w+)?) be|"
-    r"\bmri\b|x ray|xray|\bscan\b|ultrasound|from my \w+ or|or from my)\b",
+    r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|could (it|this|my \w+( \w+)?) be|"
+    r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
+    r"\bhow (do|can|should|could) i (cure|heal|treat)\b|\b(cure|heal) my\b|"
     r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
-    "personal advice": r"\bwhat should i do\b|\bis it safe for me\b",
+    "personal advice": r"\bwhat should i do\b|\bis it safe for me\b|\bcan (a|an|my|the) (chiropractor|physio\w*|"
+    r"osteopath|massage therapist|masseuse|doctor|surgeon|acupuncturist|trainer) (fix|cure|treat|help|sort)\b",
 }
 _PERSONAL = {name: re.compile(p) for name, p in PERSONAL.items()}
 
@@ -264,8 +292,23 @@ OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
-    r"what does (the word )?\w+ mean|meaning of (the )?(word|name))\b"
+    r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
 )
+
+
+# Body parts outside the hip, pelvis, lumbar spine and thigh that the atlas does not describe.
+OUTSIDE_REGION = re.compile(
+    r"\b(shoulders?|elbows?|wrists?|fingers?|thumbs?|jaws?|skull|eyes?|ears?|nose|teeth|"
+    r"tooth|tongue|heart|lungs?|liver|forearms?|ankles?|toes?|calf|calves|shins?|deltoids?|"
+    r"triceps|trapezius|traps|rotator cuff|pectoral\w*|pecs|latissimus|lats|gastrocnemius|soleus|achilles|"
+    r"cervical|thoracic spine|upper back|collarbone|clavicle|scapula|shoulder blade|humerus|radius|ulna|"
+    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon)\b"
+)
+
+
+def outside_region(text: str) -> bool:
+    """True when ``text`` (normalised) names a body part outside the region the atlas covers."""
+    return OUTSIDE_REGION.search(text) is not None
 
 
 def personal_decisions(text: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -86,6 +87,7 @@ LAY_WORDS: dict[str, str] = {
     "pelvic floor": "pelvic-floor-muscles",
     "kidney": "kidney",
     "spine": "vertebral-column",
+    "pelvic": "pelvis",
     "backbone": "vertebral-column",
 }
 
@@ -142,8 +144,31 @@ def normalise(question: str) -> str:
     if "'" in text or " cant " in f" {text} " or " im " in f" {text} ":
         for pattern, repl in _CONTRACTIONS:
             text = pattern.sub(repl, text)
+    text = _DECIMAL.sub(r"\1p\2", text)  # "0.67" stays one token ("0p67"), apart from "67"
     text = _NON_WORD.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return compounds(_SPACES.sub(" ", text).strip())
+
+
+# Words written apart, hyphenated or together ("sit-ups", "sit ups", "situps"): one token, so that
+# "sit ups" never meets "sitting". Applied to questions and to passages alike.
+_COMPOUNDS = tuple((re.compile(p), r) for p, r in (
+    (r"\bsit[\s-]?ups?\b", "situp"), (r"\bcurl[\s-]?ups?\b", "curlup"), (r"\bpush[\s-]?ups?\b", "pushup"),
+    (r"\bx[\s-]?rays?\b", "xray"), (r"\bsit[\s-]bones?\b", "sit bone"),
+))
+
+
+_DECIMAL = re.compile(r"(\d)\.(\d)")
+
+
+def compounds(text: str) -> str:
+    """``text`` with split compounds joined (``"sit-up variants"`` -> ``"situp variants"``) and
+    decimals kept whole (``"ICC 0.67"`` -> ``"icc 0p67"``)."""
+    if "." in text:
+        text = _DECIMAL.sub(r"\1p\2", text)
+    if "up" in text or "ray" in text:
+        for rx, repl in _COMPOUNDS:
+            text = rx.sub(repl, text)
+    return text
 
 
 def strip_sides(text: str) -> str:
@@ -171,6 +196,7 @@ class AliasIndex:
     first_words: frozenset[str] = frozenset()
     _vocab_list: tuple[str, ...] = field(default=(), repr=False)
     _multi_aliases: tuple[str, ...] = field(default=(), repr=False)
+    _name_words: tuple[str, ...] = field(default=(), repr=False)  # words of entity names, 4+ letters
 
 
 def build_alias_index(names: Iterable[tuple[str, Iterable[str]]], keywords: Iterable[str]) -> AliasIndex:
@@ -194,6 +220,8 @@ def build_alias_index(names: Iterable[tuple[str, Iterable[str]]], keywords: Iter
         first_words=frozenset(a.split()[0] for a in aliases),
         _vocab_list=tuple(sorted(w for w in vocab if len(w) >= 5 and not w.isdigit())),
         _multi_aliases=tuple(sorted(a for a in aliases if " " in a)),
+        _name_words=tuple(sorted({w for a in aliases for w in a.split() if len(w) >= 4 and w.isalpha()
+                                  and w not in COMMON_WORDS})),
     )
 
 
@@ -209,19 +237,72 @@ def singular(word: str, vocabulary: frozenset[str]) -> str:
     return word
 
 
-def repair(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True) -> tuple[list[str], int]:
+# Misspelt small words of questions ("wich", "wat"): edit distance alone cannot tell these apart.
+FUNCTION_TYPOS = {"wich": "which", "whic": "which", "wat": "what", "wht": "what", "waht": "what", "whta": "what",
+                  "wher": "where", "whare": "where", "hwo": "how", "hw": "how", "teh": "the", "thr": "the",
+                  "doe": "does", "dos": "does", "duz": "does", "wats": "what", "whts": "what", "whos": "who", "hows": "how", "dus": "does", "iz": "is", "wot": "what", "wen": "when", "y": "why", "u": "you", "ur": "your", "r": "are"}
+
+
+def singular_form(word: str) -> str:
+    """A plain singular guess ("grams" -> "gram", "bodies" -> "body"), known word or not."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+_COMMON_LONG = tuple(sorted(w for w in COMMON_WORDS if len(w) >= 5))
+
+
+def sound_key(word: str) -> str:
+    """A crude sound-alike key: silent first letters dropped, s/z/c and k/q/c merged, vowels and
+    doubles removed (``"psoas"`` and ``"soaz"`` share ``"s"`` + ``"s"``)."""
+    w = re.sub(r"^(ps|pn|kn|gn|wr)", lambda m: m.group(0)[1], word)
+    w = w.replace("ph", "f").replace("ck", "k").replace("qu", "k")
+    w = re.sub(r"c(?=[eiy])", "s", w).replace("c", "k").replace("z", "s").replace("x", "ks")
+    head, tail = w[:1], re.sub(r"[aeiouy]", "", w[1:])
+    return re.sub(r"(.)\1+", r"\1", head + tail)
+
+
+def repair(tokens: list[str], index: AliasIndex, *, fuzzy: bool = True,
+           keep: frozenset[int] = frozenset(), is_word: Any = None) -> tuple[list[str], int]:
     """Singularise tokens and repair likely typos against the index vocabulary.
 
     Returns the new tokens and how many were changed by fuzzy repair (plurals do not count).
-    Only words of five letters or more that are neither known nor common English are repaired,
-    and only to a vocabulary word at edit-similarity >= 80, so ordinary words are left alone.
+    Words of five letters or more that are neither known nor common English are repaired to a
+    vocabulary word at edit-similarity >= 80, a word of an entity's name first ("illiacus" ->
+    "iliacus", "flexer" -> "flexor", not "flexed"); shorter ones only when they sound like a name
+    word ("soaz" -> "psoas") or are a misspelt question word ("wich"). Positions in ``keep`` (names
+    already found) are left alone, and so are words ``is_word`` knows as ordinary English ("curious"
+    is not a typo of "cautious").
     """
     out: list[str] = []
     repaired = 0
-    for tok in tokens:
+    for j, tok in enumerate(tokens):
         word = singular(tok, index.vocabulary)
-        if fuzzy and word not in index.vocabulary and word not in COMMON_WORDS and len(word) >= 5 and word.isalpha():
-            hit = process.extractOne(word, index._vocab_list, scorer=fuzz.ratio, score_cutoff=80)
+        if j in keep or not fuzzy:
+            out.append(word)
+            continue
+        if word in FUNCTION_TYPOS and word not in index.vocabulary:
+            out.append(FUNCTION_TYPOS[word])
+            continue
+        unknown = word not in index.vocabulary and word not in COMMON_WORDS and word.isalpha()
+        if unknown and is_word is not None and (is_word(word) or is_word(singular_form(word))):
+            out.append(word)
+            continue
+        if unknown and len(word) >= 5:
+            hit = process.extractOne(word, _COMMON_LONG, scorer=fuzz.ratio, score_cutoff=80) or process.extractOne(
+                word, index._name_words, scorer=fuzz.ratio, score_cutoff=80)
+            if hit is None:
+                hit = process.extractOne(word, index._vocab_list, scorer=fuzz.ratio, score_cutoff=80)
+            if hit is not None and hit[0][0] == word[0]:  # a typo keeps its first letter ("grams" is no "ramus")
+                word = hit[0]
+                repaired += 1
+        elif unknown and len(word) == 4:
+            key = sound_key(word)
+            hit = process.extractOne(word, [w for w in index._name_words if len(w) == 5 and sound_key(w) == key],
+                                     scorer=fuzz.ratio, score_cutoff=60)
             if hit is not None:
                 word = hit[0]
                 repaired += 1

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
+from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
 SOFT_LIMIT = 850  # characters: stop adding supporting facts past this ("why" and "how" answers)
@@ -81,33 +81,19 @@ def _cite_short(index: AskIndex, ids: Sequence[str], limit: int = 2) -> str:
 
 def _tag(index: AskIndex, d: Doc) -> str:
     srcs = _cite_short(index, d.sources) if d.sources else "no source"
-    return f" [{srcs} \u00b7 {_status_text(d)}]"
+    checked = str(d.extra.get("verification", "verified"))
+    label = "" if checked == "verified" else f" \u00b7 {checked}"  # "derived", "model-parameter", ...
+    return f" [{srcs} \u00b7 {_status_text(d)}{label}]"
 
 
 def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
-    """"Yes" / "No" / "Not settled" for a yes/no question answered by passage ``d``, or None."""
-    if d.kind in ("claim", "verdict"):
-        return _VERDICT_LEAD.get(d.status)
+    """"Yes" / "No" for what the yes/no decider leaves (:mod:`ask_yesno`): a claim's verdict when
+    the question asks whether that claim is true, and "one on each side" for a paired structure."""
+    if d.kind in ("claim", "verdict"):  # an article's claim answers only "is it true that <the claim>"
+        return _VERDICT_LEAD.get(d.status) if q.claim else None
     if d.kind == "entity" and d.predicate == "laterality":
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
-    if d.kind != "fact":
-        return None
-    if d.negative or d.status == "contradicted":
-        return "No"
-    if d.predicate == "variant" and re.search(r"\b(everyone|everybody|all people|every person|always)\b", q.asked):
-        return "No"  # a variant present in a share of people is not in everyone
-    asked = [e for e in (*q.entities, *(m.entity for m in q.mentions)) if e != d.subject]
-    if asked and set(asked) & set(d.objects):
-        return "Yes"  # the structure asked about is the one recorded (a dispute is about details)
-    if asked and d.predicate in STRUCTURAL and d.subject in q.entities and set(asked) & set(q.entities):
-        return "No"  # the atlas records other structures for this relation, not the one asked about
-    if d.status in ("disputed", "opinion"):
-        return _VERDICT_LEAD[d.status]
-    words = {_stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())}
-    content = [w for w in q.key if len(w) > 3]
-    if content and all(_stem(w) in words or _stem(w)[:4] in {x[:4] for x in words} for w in content):
-        return "Yes"
     return None
 
 
@@ -138,17 +124,20 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
 def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
     if q.qtype == "why" and not (top.kind == "care" and top.predicate == "evidence"):
-        # a "why" is answered by what the articles claim and how the claim fared, when one is close
-        for d, s in ranked[:10]:
-            if d.kind in ("claim", "verdict") and s >= top_s - 0.5:
-                return d, s
+        # a "why" is answered by what the articles claim and how the claim fared, when one is close:
+        # the claim that uses most of the question's own words
+        wanted = {_stem(w) for w in q.key if len(w) > 2}
+        close = [(d, s) for d, s in ranked[:10] if d.kind in ("claim", "verdict") and s >= top_s - 0.5]
+        if close:
+            return max(close, key=lambda x: (len(wanted & {_stem(w) for w in re.findall(r"[a-z]+", x[0].body.lower())}),
+                                             x[1]))
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
         return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
-    if q.qtype == "number":
+    if q.qtype == "number":  # the figure first, from a passage nearly as good as the best one
         for d, s in window:
-            if d.number:
+            if d.number and s >= top_s - 0.3:
                 return d, s
     if q.qtype == "yesno":
         # "Is the iliacus supplied by the femoral nerve?", "... attached to the spine?": the statement
@@ -179,23 +168,26 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return _variant_span(index, lead.subject)
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
-    listed = STRUCTURAL | {"action", "function", "associated_condition"}
+    listed = STRUCTURAL | {"action", "function", "associated_condition", "adjacent_to", "fascial_connection"}
     if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
         return None
-    preds = (_asked_predicates(q) & listed) | {lead.predicate}
+    preds = ((_asked_predicates(q) | q.relations) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
     if lead.subject in wanted or not wanted:
         target, facts = lead.subject, atlas.facts_about(lead.subject)
     else:
-        target = next((o for o in lead.objects if o in wanted), None)
+        target = next((o for o in lead.objects if o in q.entities), None) or next(
+            (o for o in lead.objects if o in wanted), None)
         if target is None:
             return None
         facts = atlas.facts_mentioning(target)
     facts = [f for f in facts if f.predicate.value in preds]
     if target is None or not facts:
         return None
-    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6)
+    # the lead's relation first, then the others the question asks for beyond plain attachments
+    first = [p for p in (lead.predicate, *sorted(q.relations)) if p not in ("origin", "insertion")]
+    sentence = lead_sentence(facts, ents, target, predicates=preds, limit=6, first=first)
     if sentence is None:
         return None
     used = [f.id for f in facts if not all(s.source.startswith("seed-") for s in f.sources) and f.status.value != "contradicted"]
@@ -351,13 +343,15 @@ def _care_support(index: AskIndex, q: Query, lead: Doc, ranked: Sequence[tuple[D
     order = {d.id: n for n, (d, _) in enumerate(ranked)}
     near = sorted((d for d in index.docs if rank(d) < 9), key=lambda d: (rank(d), d.id))
     others = [w for k in ("stretch", "strengthen", "release") if k != kind for w in KIND_WORDS[k].split() if w not in words]
+    evidence_q = bool(index.evidence_words & set(q.content)) or lead.predicate == "evidence"
     facts = sorted((d for d in near if rank(d) == 1),
-                   key=lambda d: (any(w in d.sentence.lower() for w in others),
+                   key=lambda d: (bool(d.extra.get("result")) != evidence_q,  # "how": methods; "does it work": results
+                                  any(w in d.sentence.lower() for w in others),
                                   -sum(d.sentence.lower().count(w) for w in words), order.get(d.id, 999), d.id))[:3]
     causal = re.compile(r"\b(because|cause|causes|so that|reason|why)\b")  # a "why" wants a claimed cause
     claims = sorted((d for d in near if rank(d) in (0.5, claim_rank) and d.kind == "claim"),
                     key=lambda d: (rank(d), q.qtype == "why" and not causal.search(d.body.lower()), order.get(d.id, 999),
-                                   d.id))[:2 if q.qtype == "why" else 1]
+                                   d.id))[:2 if q.qtype == "why" or evidence_q else 1]
     near = [d for d in near if (rank(d) != 1 or d in facts) and (d.kind != "claim" or d in claims)]
     near.sort(key=lambda d: 2.5 if d in facts[2:] else rank(d))  # a third method after the stop signs
     lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
@@ -381,7 +375,13 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     """Write the answer for ``q`` from ``ranked`` passages (best first)."""
     blocked = rec.blocked_techniques()
     ranked = [(d, s) for d, s in ranked if not (d.technique and d.technique in blocked)] or list(ranked)
-    lead, lead_s = _lead_doc(index, q, ranked)
+    decision = decide(index, q, ranked) if q.qtype == "yesno" else None
+    if decision is not None:
+        lead = decision.lead
+        lead_s = next((s for d, s in ranked if d is lead), ranked[0][1])
+        ranked = [(lead, lead_s), *((d, lead_s - 0.05) for d in decision.support), *ranked]
+    else:
+        lead, lead_s = _lead_doc(index, q, ranked)
     body = lead.number if q.qtype == "number" and lead.number else lead.sentence
     if lead.predicate == "dose" and q.qtype in ("number", "how", "other"):
         body = _dose_first(q, lead) or body
@@ -394,8 +394,19 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         body, used = aggregate  # the details of each fact follow as supporting lines
         for sid in used:
             extra_sources += [x.source for x in index.atlas.statements[sid].sources]
-    polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
-    short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
+        order = {"consistent": 0, "disputed": 1}
+        own = sorted((index.fact_docs[f] for f in used if f in index.fact_docs and f not in lead.facts),
+                     key=lambda x: order.get(x.status, 2))
+        ranked = [*((x, lead_s - 0.01) for x in own), *ranked]
+    if decision is not None:
+        polarity: str | None = decision.verdict
+        said = decision.text or body
+        if decision.contrast:
+            said = said.rstrip(".") + decision.contrast + "."
+        short = f"{polarity}: {said[0].lower() + said[1:]}"
+    else:
+        polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
+        short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
     pair = _compare(index, q) if q.qtype == "compare" else []
     places: list[tuple[Doc, float]] = []
     if len(pair) == 2 and pair[0].kind == "care":
@@ -413,7 +424,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     size = len(short)
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
-    if aggregate is not None:
+    if aggregate is not None or (decision is not None and decision.text):
         lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
         size += len(lines[0])
     if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:
@@ -432,14 +443,18 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
-        kin = d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
-        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin) or not d.sources:
+        backing = decision is not None and d in decision.support  # what the verdict rests on is shown
+        kin = backing or d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
+        same_measure = q.qtype == "number" and d.number and (d.subject, d.predicate) == group and s >= lead_s - 0.8
+        if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin and not same_measure) or not d.sources:
             continue
         if d.facts and set(d.facts) <= covered:
             continue
         asked = {m.entity for m in q.mentions} - set(q.entities)
         asked_obj = bool(set(d.objects) & asked)
-        if q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
+        if backing:
+            pass
+        elif q.qtype == "yesno" and asked and lead.kind == "fact" and not (asked_obj or kin) and (d.subject, d.predicate) != group:
             continue  # "does X attach to the organs": facts about X and the organs, or the same relation
         broad = kin or (not _asked_predicates(q) and d.subject == lead.subject and s >= lead_s - 0.3)
         if lead.kind == "fact" and (d.subject, d.predicate) != group and s < lead_s - 0.2 and not asked_obj and not broad:
@@ -500,33 +515,3 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     )
 
 
-def features(q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
-    """What the confidence model sees (names match ``ask_calibration.json``)."""
-    top = ranked[0][1]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    lead = d.docs[0]
-    words: set[str] = set()
-    for x in d.docs[:2]:
-        words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
-    content = [w for w in q.key if len(w) > 2]
-    covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
-    about = bool({lead.subject, *lead.objects} & set(q.entities))
-    return {
-        "top": top,
-        "margin": top - second,
-        "coverage": covered,
-        "entity": 1.0 if about else 0.0,
-        "named": 1.0 if q.entities else 0.0,
-        "unknown": float(len(q.unknown)),
-        "repaired": float(q.repaired),
-        "seed": 1.0 if lead.seed else 0.0,
-        "polar": 1.0 if d.polarity else 0.0,
-        "why": 1.0 if q.qtype == "why" else 0.0,
-        "claim_top": 1.0 if lead.kind in ("claim", "verdict", "conflict") else 0.0,
-        "number_hit": 1.0 if q.qtype == "number" and (lead.number or lead.predicate == "dose") else 0.0,
-        "content": float(len(q.key)),
-    }
-
-
-def _unused(*_: Any) -> None:  # keeps the import of Any for type checkers that strip it
-    return None
