@@ -297,10 +297,13 @@ def add_measure(request: Request, body: MeasureIn) -> dict[str, Any]:
 
 @router.get("/progress")
 def progress(request: Request, days_per_week: int = Query(5, ge=1, le=7),
-             as_of: date | None = Query(None, description="compute adherence as of this date (default today)")) -> dict[str, Any]:
+             as_of: date | None = Query(None, description="compute adherence as of this date (default today; "
+                                        "from 1900 on)")) -> dict[str, Any]:
     """Adherence, pain with its MCID band, PSFS, Thomas angle and tilt, plus the series to chart."""
     from iliopsoas.care.progress import BANDS, summarize
 
+    if as_of is not None and as_of.year < 1900:  # date arithmetic near year 1 overflows
+        raise HTTPException(422, f"as_of: expected a date from 1900-01-01 on, got {as_of.isoformat()}")
     with _log(request) as log:
         rows, measures = log.sessions(), log.measures()
     out = summarize(rows, measures, days_per_week=days_per_week, today=as_of)

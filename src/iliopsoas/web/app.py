@@ -137,6 +137,7 @@ def create_app(
     geometry: str | Path | None = None,
     atlas_dir: str | Path | None = None,
     warm: bool = False,
+    host: str | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -148,6 +149,8 @@ def create_app(
     geometry : a folder of ``.vtp`` bone meshes (an OpenSim ``Geometry`` folder).
     atlas_dir : another atlas data folder (tests).
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
+    host : the address the server is bound to; requests naming another host are refused
+        (:mod:`iliopsoas.web.guards`: loopback names are always answered).
     """
     from iliopsoas.web import api_ask, api_atlas, api_care, api_model, api_posture
 
@@ -213,8 +216,12 @@ def create_app(
     app.include_router(api_posture.router)
     app.include_router(api_care.router)
 
+    from iliopsoas.web.guards import Guards
+
+    app.add_middleware(Guards, host=host)  # outermost: host, body size, heavy-work admission, headers
+
     @app.get("/api/health", tags=["app"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:  # async: answered on the event loop, never queued behind solves
         """Liveness and what this instance serves."""
         return {"ok": True, "version": __version__, "pages": list(PAGES), "token_required": bool(settings.token)}
 
