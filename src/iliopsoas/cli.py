@@ -93,6 +93,7 @@ app.add_typer(care.session_app, name="session")
 app.add_typer(model_command.app, name="model")
 app.command("serve")(serve_command.serve)
 app.add_typer(__import__("iliopsoas.commands.simulate", fromlist=["app"]).app, name="simulate")
+app.add_typer(__import__("iliopsoas.commands.data", fromlist=["app"]).app, name="data")
 
 
 def main() -> None:
