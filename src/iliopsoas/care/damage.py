@@ -73,6 +73,8 @@ def diagnose(path: Path, current_version: int) -> Problem | None:
     try:
         con = open_read_only(path)
     except sqlite3.Error as exc:
+        if _damage_words(exc) or not isinstance(exc, sqlite3.OperationalError):
+            return Problem("damaged", f"the care database {path} is damaged ({_one_line(exc)}); {RESCUE_HINT}")
         return Problem("unavailable", f"cannot read the care database {path} ({exc}): {_environment(path)}")
     try:
         return _check(con, path, current_version)
