@@ -13,7 +13,8 @@ and the security headers on every answer. One pure ASGI middleware, :class:`Guar
   ``Retry-After`` at once, from the event loop, so the solver never ties up the worker threads that
   ``/api/health`` and the care log need.
 * **Headers**: the pages cannot be framed (``X-Frame-Options: DENY`` and CSP ``frame-ancestors
-  'none'``), scripts and styles come from this app only, no MIME sniffing, no referrer.
+  'none'``), scripts come from this app only (no inline scripts or handlers), no MIME sniffing,
+  no referrer.
 """
 
 from __future__ import annotations
@@ -45,8 +46,13 @@ HEAVY: dict[str, tuple[tuple[str, ...], int]] = {
 }
 RETRY_AFTER_S = 2
 
+# Scripts only from this app and no inline scripts or inline event handlers (the usual ways injected
+# markup would run). 'unsafe-eval' stays allowed: browser drivers (Playwright's wait_for_function, used
+# by every browser test of this project) evaluate their predicates as strings inside the page, and
+# plotly's typesetting loader calls eval; our own scripts never evaluate text. Styles may be inline
+# (plotly writes its own <style>).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
