@@ -92,6 +92,9 @@ def run(
         res = simulate(scenario.lower(), tights, side=side, person=person)
     except (TightnessError, KeyError) as exc:
         _fail_at(exc, "--tight")
+    except (ValueError, ArithmeticError) as exc:  # the solver gave up (e.g. thomas at psoas 40 %, stiffness 3)
+        fail(f"--tight: no {scenario} equilibrium could be computed for this tightness ({exc}); try less "
+             "shortening or stiffness")
     data = res.as_dict()
     if plot is not None:
         _save_plot("pose_figure", res, plot)
@@ -154,6 +157,9 @@ def sweep_cmd(
         out = sweep(scenario.lower(), muscle, a, b, steps, side=side)
     except (TightnessError, KeyError) as exc:
         _fail_at(exc, "--muscle")
+    except (ValueError, ArithmeticError) as exc:
+        fail(f"--from/--to: no {scenario} equilibrium could be computed over this range ({exc}); try a "
+             "smaller range")
     if plot is not None:
         _save_plot("sweep_figure", out, plot)
     if json_out:
