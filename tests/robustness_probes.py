@@ -73,6 +73,7 @@ def env_for_subprocess() -> dict[str, str]:
 def free_port(preferred: range = range(8121, 8130)) -> int:
     for port in preferred:
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
@@ -508,30 +509,39 @@ def check_acked(t: Tally, label: str, acked: list[tuple[str, int, str | None]], 
     t.check(not lost and not twice, f"{label}: {len(acked)} acknowledged; lost {lost[:3]}; stored twice {twice[:3]}")
 
 
-def probe_player_kill(trials: int = 25, seed: int | None = None) -> Tally:
-    """kill -9 of ``session start`` at random moments: every set shown as done (✓) is in the log once."""
+def probe_player_kill(trials: int = 25, seed: int | None = None, parallel: int = 2) -> Tally:
+    """kill -9 of ``session start`` at random moments: every set shown as done (✓) is in the log once.
+
+    Half the kills fall at a uniform random moment of the session, half the instant a random ✓
+    arrives (where acknowledging before saving loses the set). ``parallel`` sessions run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
     t = Tally("kill -9 of the terminal player")
     rng = random.Random(seed)
     scale = 0.001  # ~1.3 s of real time for a ~20-minute session
+    plans = [("moment", rng.uniform(0.0, 1.6)) if n % 4 < 2 else ("ack", rng.randint(1, 12)) for n in range(trials)]
     with tempfile.TemporaryDirectory(prefix="iliopsoas-probe-kill-") as tmp:
         answers = session_answers(Path(tmp) / "session.json")
-        for n in range(trials):
+
+        def trial(n: int) -> tuple[str, PlayerRun, list[tuple]]:
             db = Path(tmp) / f"care-{n}.db"
             how = "pty" if n % 2 else "pipe"
-            if n % 4 < 2:  # a random moment
-                moment = rng.uniform(0.0, 1.6)
-                run = play(db, answers, scale=scale, kill_after=moment, use_pty=n % 2 == 1)
-                label = f"trial {n} (kill at +{moment:.2f} s, {how})"
-            else:  # right after a random acknowledgement
-                k = rng.randint(1, 12)
-                run = play(db, answers, scale=scale, kill_after=5.0, kill_on_ack=k, use_pty=n % 2 == 1)
-                label = f"trial {n} (kill on ✓ number {k}, {how})"
-            if "Traceback" in run.stderr:
-                t.check(False, f"{label}: traceback {run.stderr.strip().splitlines()[-1]}")
-                continue
-            check_acked(t, label, run.acked, steps_in(db))
-        t.notes.append(f"{trials} kills: half at uniform random moments 0-1.6 s after the first screen, half the "
-                       "moment a random ✓ (1-12) arrived")
+            kind, value = plans[n]
+            if kind == "moment":
+                run = play(db, answers, scale=scale, kill_after=float(value), use_pty=n % 2 == 1)
+                return f"trial {n} (kill at +{value:.2f} s, {how})", run, steps_in(db)
+            run = play(db, answers, scale=scale, kill_after=5.0, kill_on_ack=int(value), use_pty=n % 2 == 1)
+            return f"trial {n} (kill on ✓ number {value}, {how})", run, steps_in(db)
+
+        with ThreadPoolExecutor(parallel) as pool:
+            outcomes = list(pool.map(trial, range(trials)))
+    for label, run, rows in outcomes:
+        if "Traceback" in run.stderr:
+            t.check(False, f"{label}: traceback {run.stderr.strip().splitlines()[-1]}")
+            continue
+        check_acked(t, label, run.acked, rows)
+    t.notes.append(f"{trials} kills: half at uniform random moments 0-1.6 s after the first screen, half the "
+                   "moment a random ✓ (1-12) arrived")
     return t
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import robustness_probes as probes
 
-SAMPLE = 25
+SAMPLE = 20
 
 
 @pytest.fixture(scope="module")

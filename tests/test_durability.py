@@ -81,3 +81,32 @@ def test_a_full_disk_keeps_unsaved_sets_in_memory_and_hands_them_back(tmp_path: 
             assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
         finally:
             con.close()
+
+
+def test_serve_starts_again_on_the_same_port_right_after_a_kill(tmp_path: Path) -> None:
+    """The port check of `iliopsoas serve` binds as uvicorn does: connections left in TIME_WAIT by
+    the killed server do not make it refuse the port (it used to, for about a minute)."""
+    import subprocess
+    import sys
+
+    port = probes.free_port(range(8127, 8130))
+    db = tmp_path / "care.db"
+    cmd = [sys.executable, "-m", "iliopsoas.cli", "serve", "--port", str(port), "--db", str(db), "--no-browser"]
+    for attempt in range(2):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=probes.env_for_subprocess())
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert proc.poll() is None, f"start {attempt + 1}: {proc.stderr.read().decode() if proc.stderr else ''}"
+                try:
+                    if probes.call("GET", f"http://127.0.0.1:{port}/api/health", timeout=2)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            for _ in range(5):  # connections the server side closes when it dies
+                probes.call("GET", f"http://127.0.0.1:{port}/api/care/sessions")
+        finally:
+            proc.kill()
+            proc.wait()

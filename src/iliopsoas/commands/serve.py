@@ -83,6 +83,9 @@ def serve(
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
+        # as uvicorn will bind: a port left in TIME_WAIT by a server that was just killed is free again,
+        # one with a live listener is not
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
