@@ -5,7 +5,6 @@ and a page on another origin cannot frame the app.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -13,32 +12,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from test_pages import ARGS, CHROMIUM, _require_browser
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PAGES = ("/", "/atlas", "/ask", "/model", "/posture", "/care", "/api/docs")
 #: what shows that a page's scripts ran (plotly drew, the API answered) before it is photographed
 DRAWN = {"/model": "#scene.js-plotly-plot", "/posture": "#posture-plot.js-plotly-plot"}
 PORTS = range(8126, 8130)
-
-
-def _require_browser() -> None:
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (scripts/setup-system.sh installs it)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed (test extra)"
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
