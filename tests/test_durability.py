@@ -46,7 +46,7 @@ def test_kill_minus_9_of_the_server_at_20_moments_loses_no_acknowledged_set(kill
 
 def test_a_disk_that_fills_during_a_session_loses_nothing_finished(kill_seed: int) -> None:
     t = probes.probe_player_full_disk(3, seed=kill_seed)
-    assert t.tries >= 3 and t.failures == 0, failures(t)
+    assert t.tries == 3 and t.failures == 0, failures(t)
 
 
 def test_a_full_disk_keeps_unsaved_sets_in_memory_and_hands_them_back(tmp_path: Path) -> None:

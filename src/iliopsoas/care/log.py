@@ -146,13 +146,21 @@ def schema_version(path: str | Path) -> int:
 
 def write_failure(path: Path, exc: BaseException) -> str:
     """One line saying why a write to the care database at ``path`` failed (nothing was saved)."""
-    return f"cannot save to the care database {path}: {write_reason(exc)}; nothing was saved"
+    return f"cannot save to the care database {path}: {write_reason(exc, path)}; nothing was saved"
 
 
-def write_reason(exc: BaseException) -> str:
-    """Why a write failed, in words: a full disk, a read-only file, another program, damage."""
+def _disk_full(path: Path | None) -> bool:
+    try:
+        return path is not None and os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def write_reason(exc: BaseException, path: Path | None = None) -> str:
+    """Why a write failed, in words: a full disk, a read-only file, another program, damage.
+    (SQLite reports a full disk as "disk I/O error" when even its small shared-memory file cannot grow.)"""
     text = str(exc).lower()
-    if isinstance(exc, OSError) and exc.errno == 28 or "full" in text:
+    if isinstance(exc, OSError) and exc.errno == 28 or "full" in text or ("i/o" in text and _disk_full(path)):
         why = "the disk is full (free some space and try again)"
     elif "readonly" in text or "read-only" in text or (isinstance(exc, OSError) and exc.errno in (1, 13, 30)):
         why = "the file or its folder is read-only"
@@ -198,7 +206,7 @@ class CareLog:
                 if not (self.path.exists() and _is_write_error(exc)):
                     raise LogError(write_failure(self.path, exc) if _is_write_error(exc)
                                    else f"{self.path} is not a usable care database: {exc}") from exc
-                self.read_only, self._read_only_why = True, write_reason(exc)
+                self.read_only, self._read_only_why = True, write_reason(exc, self.path)
             except sqlite3.DatabaseError as exc:
                 raise LogError(f"{self.path} is not a usable care database: {exc}") from exc
         try:
