@@ -519,7 +519,7 @@ def test_serve_refuses_a_public_host_without_a_token(monkeypatch):
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     r = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--no-browser"])
     assert r.exit_code == 2
-    assert "warning" in r.output and "--token" in r.output and "Traceback" not in r.output
+    assert "reachable from other machines" in r.output and "--token" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(app, ["serve", "--port", "0", "--no-browser"])
     assert r.exit_code == 2 and "--port" in r.output
     r = CliRunner().invoke(app, ["serve", "--osim", "/nonexistent/x.osim", "--no-browser"])

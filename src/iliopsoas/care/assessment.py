@@ -86,7 +86,7 @@ def parse_inputs(raw: Mapping[str, Any]) -> dict[str, Any]:
         kind = spec[key]["type"]
         if kind == "bool":
             if not isinstance(value, bool):
-                raise AnswersError(f"assessment input '{key}' must be true or false, got {value!r}")
+                raise AnswersError(f"assessment input '{key}' must be true or false, got {_shown(value)}")
             out[key] = value
         elif kind == "angle":
             out[key] = _angle(key, value)
@@ -95,9 +95,17 @@ def parse_inputs(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short (a 400-digit number or a list of 1,000 scores stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text)} characters)"
+
+
 def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise AnswersError(f"assessment input '{key}' must be a finite number of degrees, got {value!r}")
+    # a huge whole number (400 digits) is out of range; float(value) would raise OverflowError
+    huge = isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**6
+    if huge or isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise AnswersError(f"assessment input '{key}' must be a finite number of degrees, got {_shown(value)}")
     if not -180.0 <= float(value) <= 180.0:
         raise AnswersError(f"assessment input '{key}' must be between -180 and 180 degrees, got {value}")
     return float(value)
@@ -116,11 +124,11 @@ def _angle(key: str, value: Any) -> float:
 
 def _psfs(key: str, value: Any) -> list[float]:
     if not isinstance(value, list) or not 1 <= len(value) <= 5:
-        raise AnswersError(f"assessment input '{key}' must be a list of 1-5 activity scores, got {value!r}")
+        raise AnswersError(f"assessment input '{key}' must be a list of 1-5 activity scores, got {_shown(value)}")
     scores = []
     for n, v in enumerate(value):
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 10:
-            raise AnswersError(f"assessment input '{key}'[{n}] must be a score from 0 to 10, got {v!r}")
+            raise AnswersError(f"assessment input '{key}'[{n}] must be a score from 0 to 10, got {_shown(v)}")
         scores.append(float(v))
     return scores
 

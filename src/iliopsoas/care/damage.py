@@ -21,7 +21,8 @@ RESCUE_HINT = "run `iliopsoas data rescue` to copy every readable record into a 
 
 @dataclass(frozen=True)
 class Problem:
-    """``kind``: damaged (rescue it), foreign (not a SQLite file at all) or newer (a later program's file)."""
+    """``kind``: damaged (rescue it), foreign (not a SQLite file at all), newer (a later program's file)
+    or unavailable (sound, but cannot be read here now: a full or read-only disk)."""
 
     kind: str
     message: str
@@ -70,15 +71,70 @@ def diagnose(path: Path, current_version: int) -> Problem | None:
         return Problem("foreign", "file is not a database (no SQLite header); expected a care database "
                                   "written by iliopsoas")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+        con = open_read_only(path)
     except sqlite3.Error as exc:
-        return Problem("damaged", f"cannot read the care database {path}: {exc}")
+        if _damage_words(exc) or not isinstance(exc, sqlite3.OperationalError):
+            return Problem("damaged", f"the care database {path} is damaged ({_one_line(exc)}); {RESCUE_HINT}")
+        return Problem("unavailable", f"cannot read the care database {path} ({exc}): {_environment(path)}")
     try:
         return _check(con, path, current_version)
+    except sqlite3.OperationalError as exc:
+        if _damage_words(exc):
+            return Problem("damaged", f"the care database {path} is damaged ({_one_line(exc)}); {RESCUE_HINT}")
+        return Problem("unavailable", f"cannot read the care database {path} ({exc}): {_environment(path)}")
     except sqlite3.DatabaseError as exc:
-        return Problem("damaged", f"the care database {path} is damaged ({exc}); {RESCUE_HINT}")
+        return Problem("damaged", f"the care database {path} is damaged ({_one_line(exc)}); {RESCUE_HINT}")
     finally:
         con.close()
+
+
+def wal_has_data(path: Path) -> bool:
+    """Whether the write-ahead log beside ``path`` holds changes not yet copied into the file."""
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.exists() and wal.stat().st_size > 0
+    except OSError:
+        return True
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read ``path``. On a read-only or full file system SQLite cannot make
+    the small shared-memory file a WAL database needs; when no change waits in the journal the file
+    alone is the whole truth, so it is then read as immutable."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0, check_same_thread=False)
+        con.execute("PRAGMA user_version").fetchone()
+        return con
+    except sqlite3.OperationalError:
+        if wal_has_data(path):
+            raise
+    con = sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=10.0, check_same_thread=False)
+    con.execute("PRAGMA user_version").fetchone()
+    return con
+
+
+def _environment(path: Path) -> str:
+    """Why a sound file may still not open: the disk, the permissions."""
+    target = path.parent
+    try:
+        st = os.statvfs(target)
+        if st.f_flag & os.ST_RDONLY:
+            return "its file system is read-only and recent changes wait in its journal (the file is not damaged)"
+        if st.f_bavail == 0:
+            return "the disk is full (free some space and try again; the file is not damaged)"
+    except OSError:
+        pass
+    return "check the file's permissions and the disk"
+
+
+def _damage_words(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("malformed", "corrupt", "not a database", "no such table", "no such column"))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _check(con: sqlite3.Connection, path: Path, current_version: int) -> Problem | None:
@@ -88,8 +144,8 @@ def _check(con: sqlite3.Connection, path: Path, current_version: int) -> Problem
                                 f"{current_version}; upgrade iliopsoas (the file was not changed)")
     problems = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
     if problems != ["ok"]:
-        return Problem("damaged", f"the care database {path} is damaged (corrupt pages: {problems[0]}); "
-                                  f"{RESCUE_HINT}")
+        first = " ".join(str(problems[0]).split())[:200]
+        return Problem("damaged", f"the care database {path} is damaged (corrupt pages: {first}); {RESCUE_HINT}")
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version == 0:
         if tables:  # a SQLite file of something else: never migrate someone else's data

@@ -152,8 +152,21 @@ def schema_version(path: str | Path) -> int:
 
 def write_failure(path: Path, exc: BaseException) -> str:
     """One line saying why a write to the care database at ``path`` failed (nothing was saved)."""
+    return f"cannot save to the care database {path}: {write_reason(exc, path)}; nothing was saved"
+
+
+def _disk_full(path: Path | None) -> bool:
+    try:
+        return path is not None and os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def write_reason(exc: BaseException, path: Path | None = None) -> str:
+    """Why a write failed, in words: a full disk, a read-only file, another program, damage.
+    (SQLite reports a full disk as "disk I/O error" when even its small shared-memory file cannot grow.)"""
     text = str(exc).lower()
-    if isinstance(exc, OSError) and exc.errno == 28 or "full" in text:
+    if isinstance(exc, OSError) and exc.errno == 28 or "full" in text or ("i/o" in text and _disk_full(path)):
         why = "the disk is full (free some space and try again)"
     elif "readonly" in text or "read-only" in text or (isinstance(exc, OSError) and exc.errno in (1, 13, 30)):
         why = "the file or its folder is read-only"
@@ -163,7 +176,7 @@ def write_failure(path: Path, exc: BaseException) -> str:
         why = f"the file is damaged ({exc}); run `iliopsoas data rescue`"
     else:
         why = str(exc)
-    return f"cannot save to the care database {path}: {why}; nothing was saved"
+    return why
 
 
 class CareLog:
@@ -178,7 +191,7 @@ class CareLog:
             raise LogError(f"cannot open the care database {self.path}: it is a folder; expected a database file")
         problem = damage.diagnose(self.path, SCHEMA_VERSION)
         if problem is not None:
-            if problem.kind == "newer":
+            if problem.kind in ("newer", "unavailable"):
                 raise LogError(problem.message)
             if problem.kind == "foreign":
                 raise LogError(f"{self.path} is not a usable care database: {problem.message}")
@@ -189,35 +202,41 @@ class CareLog:
             raise LogError(f"cannot open the care database {self.path}: cannot create its folder "
                            f"{str(self.path.parent)!r} ({exc.strerror or exc})") from exc
         self.read_only = damage.is_read_only(self.path)
+        self._read_only_why = "the file or its file system is read-only"
+        if not self.read_only:
+            try:
+                self._open_writable()
+                return
+            except sqlite3.OperationalError as exc:
+                # a full disk (or a file the OS will not let us write): reading may still work
+                if not (self.path.exists() and _is_write_error(exc)):
+                    raise LogError(write_failure(self.path, exc) if _is_write_error(exc)
+                                   else f"{self.path} is not a usable care database: {exc}") from exc
+                self.read_only, self._read_only_why = True, write_reason(exc, self.path)
+            except sqlite3.DatabaseError as exc:
+                raise LogError(f"{self.path} is not a usable care database: {exc}") from exc
         try:
-            if self.read_only:
-                self._con = sqlite3.connect(
-                    f"file:{self.path}?mode=ro", uri=True, timeout=10.0, isolation_level=None,
-                    check_same_thread=False,
-                )
-            else:
-                self._con = sqlite3.connect(
-                    str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False
-                )
+            self._con = damage.open_read_only(self.path)
+            self._con.row_factory = sqlite3.Row
+            self.migrated_from = self._migrate()
+        except sqlite3.Error as exc:
+            raise LogError(f"cannot read the care database {self.path}: {exc} ({self._read_only_why})") from exc
+        except LogError:
+            self._con.close()
+            raise
+
+    def _open_writable(self) -> None:
+        try:
+            self._con = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise LogError(f"cannot open the care database {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
         try:
-            if not self.read_only:
-                self._con.execute("PRAGMA journal_mode=WAL")
-                self._con.execute("PRAGMA synchronous=FULL")
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=FULL")
             self._con.execute("PRAGMA foreign_keys=ON")
             self.migrated_from = self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self._con.close()
-            if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
-                raise LogError(
-                    f"the care database {self.path} is read-only and needs an upgrade to schema version "
-                    f"{SCHEMA_VERSION}: make it writable and try again (the file was not changed)"
-                ) from exc
-            raise LogError(write_failure(self.path, exc) if _is_write_error(exc)
-                           else f"{self.path} is not a usable care database: {exc}") from exc
-        except LogError:
+        except BaseException:
             self._con.close()
             raise
 
@@ -235,7 +254,7 @@ class CareLog:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One transaction; any SQLite failure becomes a one-line :class:`LogError` (nothing written)."""
         if self.read_only:
-            raise LogError(f"cannot save to the care database {self.path}: the file is read-only; nothing "
+            raise LogError(f"cannot save to the care database {self.path}: {self._read_only_why}; nothing "
                            "was saved (`iliopsoas data export` still copies it out)")
         try:
             self._con.execute("BEGIN IMMEDIATE")
@@ -279,8 +298,11 @@ class CareLog:
             )
         if version == SCHEMA_VERSION:
             return None
+        if self.read_only and version == 0:
+            raise LogError(f"cannot create the care database {self.path}: {self._read_only_why}")
         if self.read_only:
-            raise sqlite3.OperationalError("attempt to write a readonly database")
+            raise LogError(f"the care database {self.path} needs an upgrade to schema version {SCHEMA_VERSION} but "
+                           f"cannot be written ({self._read_only_why}); the file was not changed")
         if version > 0:
             backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
             dest = sqlite3.connect(str(backup))

@@ -10,7 +10,10 @@ in a terminal, in tests and from an answers file:
   answers file.
 
 Each completed set (per side) is written to the :class:`~iliopsoas.care.log.CareLog` the moment it
-ends, as its own committed transaction.
+ends, as its own committed transaction, and only then acknowledged with a ✓ line: a set the player
+says is done is on disk. When the write fails (a full disk, a read-only file) the player says so in
+one line, keeps the set in memory and tries again after the next set and at the end; sets still
+unsaved then are listed in the summary (``unsaved``) so nothing finished is silently lost.
 """
 
 from __future__ import annotations
@@ -27,13 +30,23 @@ from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
-from iliopsoas.care.log import CareLog
+from iliopsoas.care.log import CareLog, LogError, now_iso
 from iliopsoas.care.planner import Exercise
 from iliopsoas.care.screening import DISCLAIMER, AnswersError
 from iliopsoas.care.sets import DEFAULT_TEMPO_S, dosage_text, n_sets, sides_of, tempo_seconds
 
 PHASE_STYLE = {"release": "magenta", "stretch": "cyan", "strengthen": "green", "habit": "yellow"}
 __all__ = ["DEFAULT_TEMPO_S", "Player", "dosage_text", "sides_of"]
+MAX_TIME_SCALE = 10.0  # a scripted session slowed down at most tenfold
+
+
+def _whole(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text)} characters)"
 
 
 # ---------------------------------------------------------------------------- clocks
@@ -123,10 +136,27 @@ class ScriptedControls:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10):
                 raise AnswersError(f"session answer '{key}' must be a whole number 0-10 or null, got {v!r}")
         for key in ("skip", "pause"):
-            if not isinstance(self.answers.get(key, []), list):
-                raise AnswersError(f"session answer '{key}' must be a list of exercise ids")
-        if not isinstance(self.answers.get("restart", {}), Mapping):
-            raise AnswersError("session answer 'restart' must map exercise ids to a set number")
+            value = self.answers.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise AnswersError(f"session answer '{key}' must be a list of exercise ids, got {_shown(value)}")
+        restart = self.answers.get("restart", {})
+        if not isinstance(restart, Mapping) or not all(_whole(v, 1, 100) for v in restart.values()):
+            raise AnswersError(f"session answer 'restart' must map exercise ids to a set number 1-100, "
+                               f"got {_shown(restart)}")
+        quit_after = self.answers.get("quit_after_sets")
+        if quit_after is not None and not _whole(quit_after, 0, 100_000):
+            raise AnswersError(f"session answer 'quit_after_sets' must be a whole number 0-100000, got "
+                               f"{_shown(quit_after)}")
+        scale = self.answers.get("time_scale")
+        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
+                                  or not 0 <= scale <= MAX_TIME_SCALE):  # NaN fails the comparison
+            raise AnswersError(f"session answer 'time_scale' must be real seconds per simulated second from 0 "
+                               f"to {MAX_TIME_SCALE:g}, got {_shown(scale)}")
+
+    @property
+    def time_scale(self) -> float:
+        """Real seconds per simulated second (0 = as fast as possible)."""
+        return float(self.answers.get("time_scale") or 0.0)
 
     def nprs(self, when: str) -> int | None:
         value = self.answers.get(f"nprs_{when}")
@@ -193,6 +223,14 @@ class PromptControls:
             show_choices=False,
         )
         return "restart" if choice == "r" else "next"
+
+    def retry_save(self, n_unsaved: int, error: str) -> bool:
+        """After the session: sets not saved yet. Enter = try again (after freeing space), q = give up."""
+        self.console.print(f"[bold red]{n_unsaved} finished set(s) are not saved yet:[/] {error}", highlight=False,
+                           soft_wrap=True)
+        choice = self._ask("[bold]Enter[/] try again · [bold]q[/] give up (they are printed so you can keep them)",
+                           choices=["", "q"], default="", show_choices=False)
+        return choice == ""
 
     def paused(self) -> str:
         choice = self._ask(
@@ -280,6 +318,9 @@ class SessionSummary:
     bells: int
     elapsed_s: float
     steps: list[dict[str, Any]]
+    unsaved: list[dict[str, Any]] = field(default_factory=list)
+    save_error: str | None = None
+    started_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         change = None
@@ -298,6 +339,9 @@ class SessionSummary:
             "bells": self.bells,
             "elapsed_s": round(self.elapsed_s, 1),
             "steps": self.steps,
+            "started_at": self.started_at,
+            "unsaved": self.unsaved,
+            "save_error": self.save_error,
             "disclaimer": DISCLAIMER,
         }
 
@@ -338,6 +382,8 @@ class Player:
         self.live = console.is_terminal if live is None else live
         self.tick_s = tick_s
         self.bells = 0
+        self.pending: list[dict[str, Any]] = []  # finished sets whose write failed, oldest first
+        self.save_error: str | None = None
 
     def bell(self) -> None:
         self.bells += 1
@@ -393,15 +439,11 @@ class Player:
             tempo = tempo_seconds(step)
             for rep in range(1, n + 1):
                 self._countdown(tempo, frame("reps", rep=rep))
-            if not self.live:
-                self.console.print(f"  ✓ {step.id} set {set_index}{' ' + side if side else ''}: {n} reps")
-            return {"reps": n, "hold_s": float(d.get("hold_s", 0)) or None}
+            return {"reps": n, "hold_s": float(d.get("hold_s", 0)) or None, "done": f"{n} reps"}
         hold = float(d.get("hold_s", 0))
         self._countdown(hold, frame("hold"))
         self.bell()
-        if not self.live:
-            self.console.print(f"  ✓ {step.id} set {set_index}{' ' + side if side else ''}: held {hold:g} s")
-        return {"reps": None, "hold_s": hold}
+        return {"reps": None, "hold_s": hold, "done": f"held {hold:g} s"}
 
     def run(self, *, plan: Mapping[str, Any] | None = None) -> SessionSummary:
         self.pauses = 0
@@ -413,7 +455,8 @@ class Player:
             )
         )
         before = self.controls.nprs("before")
-        session_id = self.log.start_session(plan=plan, nprs_before=before) if self.log else 0
+        started_at = now_iso()
+        session_id = self.log.start_session(plan=plan, nprs_before=before, started_at=started_at) if self.log else 0
         sets_done, restarts, skipped, status = 0, 0, [], "completed"
         done: list[dict[str, Any]] = []
         try:
@@ -452,7 +495,7 @@ class Player:
                                 if action == "quit":
                                     raise _Quit
                                 info = self._play_set(step, index, set_index, side)
-                                # committed the moment the set ends: a killed session keeps it
+                                # committed the moment the set ends (a killed session keeps it), then ✓
                                 self._record(session_id, step, set_index, side, info, "done")
                                 done.append({"id": step.id, "set": set_index, "side": side, "status": "done"})
                                 sets_done += 1
@@ -476,8 +519,18 @@ class Player:
             after = self.controls.nprs("after")
         except KeyboardInterrupt:
             after = None
+        self._flush(session_id)
+        attempts = 0
+        while self.pending and self._retry_save(attempts):
+            attempts += 1
+            self._flush(session_id)
         if self.log:
-            self.log.finish_session(session_id, nprs_after=after, status=status)
+            try:
+                self.log.finish_session(session_id, nprs_after=after, status=status)
+            except LogError as exc:
+                self.save_error = str(exc)
+                self.console.print(f"[bold red]✗ the end of the session was not saved:[/] {exc}", highlight=False,
+                                   soft_wrap=True)
         summary = SessionSummary(
             session_id,
             status,
@@ -490,6 +543,9 @@ class Player:
             self.bells,
             self.clock.now() - t0,
             done,
+            [dict(p) for p in self.pending],
+            self.save_error,
+            started_at,
         )
         self.console.print(render_summary(summary))
         return summary
@@ -517,18 +573,57 @@ class Player:
         info: Mapping[str, Any],
         status: str,
     ) -> None:
+        row: dict[str, Any] = {"step_id": step.id, "kind": step.kind, "set_index": set_index, "side": side,
+               "reps": info.get("reps"), "hold_s": info.get("hold_s"), "status": status, "completed_at": now_iso()}
+        label = f"{step.id} set {set_index}{' ' + side if side else ''}"
         if self.log is None:
+            self._acknowledge(label, info)
             return
-        self.log.log_step(
-            session_id,
-            step.id,
-            kind=step.kind,
-            set_index=set_index,
-            side=side,
-            reps=info.get("reps"),
-            hold_s=info.get("hold_s"),
-            status=status,
-        )
+        self._flush(session_id)  # earlier unsaved sets first, so the log keeps their order
+        if self.pending:
+            self.pending.append(row)
+            self.console.print(f"[bold red]✗ {label} not saved yet[/] (kept in memory; retrying after the next set)",
+                               highlight=False, soft_wrap=True)
+            return
+        try:
+            self.log.log_step(session_id, **row)
+        except LogError as exc:
+            self.pending.append(row)
+            self.save_error = str(exc)
+            self.console.print(f"[bold red]✗ {label} not saved:[/] {exc} (kept in memory; retrying after the "
+                               "next set)", highlight=False, soft_wrap=True)
+            return
+        self._acknowledge(label, info)
+
+    def _retry_save(self, attempts: int) -> bool:
+        """Whether to try the unsaved sets once more: ask the person (a terminal) or up to 3 times."""
+        ask = getattr(self.controls, "retry_save", None)
+        if ask is not None:
+            return bool(ask(len(self.pending), self.save_error or ""))
+        if attempts >= 3:
+            return False
+        self.clock.sleep(1.0)
+        return True
+
+    def _acknowledge(self, label: str, info: Mapping[str, Any]) -> None:
+        """The ✓ line, printed only once the set is committed."""
+        if info.get("done"):
+            self.console.print(f"  ✓ {label}: {info['done']}", highlight=False)
+
+    def _flush(self, session_id: int) -> None:
+        """Write the sets kept in memory, oldest first; stop at the first failure (they stay pending)."""
+        while self.pending and self.log is not None:
+            row = self.pending[0]
+            try:
+                self.log.log_step(session_id, **row)
+            except LogError as exc:
+                self.save_error = str(exc)
+                return
+            self.pending.pop(0)
+            self.console.print(f"  ✓ {row['step_id']} set {row['set_index']}"
+                               f"{' ' + row['side'] if row['side'] else ''}: saved now", highlight=False)
+        if not self.pending:
+            self.save_error = None
 
 
 def render_summary(s: SessionSummary) -> Panel:
@@ -539,6 +634,9 @@ def render_summary(s: SessionSummary) -> Panel:
     grid.add_row("sets done", str(s.sets_done))
     grid.add_row("skipped", ", ".join(s.skipped) or "none")
     grid.add_row("time", f"{s.elapsed_s / 60:.1f} min")
+    if s.unsaved:
+        grid.add_row("NOT SAVED", Text(f"{len(s.unsaved)} finished set(s) could not be written: {s.save_error}",
+                                       style="bold red"))
     if s.nprs_before is not None and s.nprs_after is not None:
         change = s.nprs_after - s.nprs_before
         # 2 points: the smallest change that matters to people with back pain (Childs 2005; Suzuki 2020)

@@ -182,7 +182,8 @@ def parse_answers(raw: Mapping[str, Any], *, allow_other: Iterable[str] = ()) ->
         if key in other:
             continue
         if key not in known:
-            raise AnswersError(f"unknown screening item '{key}'{_suggest(key, known)}")
+            shown = key if len(key) <= 60 else f"{key[:40]}… ({len(key)} characters)"
+            raise AnswersError(f"unknown screening item '{shown}'{_suggest(key[:100], known)}")
         if value is None:
             continue
         out[key] = _as_bool(value, key)
@@ -256,6 +257,9 @@ def evaluate(answers: Mapping[str, bool], *, scope: str = "full") -> ScreenResul
     return ScreenResult(answers=dict(answers), positives=positives, missing=missing, reasons=tuple(reasons))
 
 
+MAX_ANSWERS_BYTES = 1024 * 1024
+
+
 def _unanswered_message(missing: tuple[str, ...]) -> str:
     """Plain words naming the unanswered questions (the first three, then how many more)."""
     by_id = {i.id: i.question for i in load_items()}
@@ -273,11 +277,21 @@ def read_answers_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON or YAML answers file into a mapping; raise :class:`AnswersError` with the place."""
     p = Path(path)
     try:
+        if not p.is_file():  # a folder, a device (/dev/zero) or a pipe is never an answers file
+            what = "a folder" if p.is_dir() else ("not a regular file" if p.exists() else "missing")
+            raise AnswersError(f"cannot read answers file {p}: it is {what}; expected a JSON or YAML file")
+        if p.stat().st_size > MAX_ANSWERS_BYTES:
+            raise AnswersError(f"answers file {p} is larger than {MAX_ANSWERS_BYTES // 1024} KB; expected a "
+                               "short JSON or YAML mapping", malformed=True)
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise AnswersError(f"cannot read answers file {p}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise AnswersError(f"answers file {p} is not UTF-8 text ({exc.reason})", malformed=True) from exc
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except RecursionError:
+        raise AnswersError(f"answers file {p} is nested too deeply; expected a flat mapping", malformed=True) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise AnswersError(
             f"answers file {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}",

@@ -3,8 +3,8 @@
 An import is validated whole with :class:`~iliopsoas.care.records.CareLogExport` before anything
 is written, then merged in one transaction: a bad record anywhere rejects the file with a message
 naming the record and the field, and the log is left exactly as it was. Records already present
-(same start time, same screen time and scope, same measurement) are skipped, so importing the
-same file twice adds nothing. Imported screens are stored with ``origin = 'import'``: they are
+(same start time, same screen time and scope, same measurement, same set) are skipped, so
+importing the same file twice adds nothing; a session already present gets only the sets it lacks. Imported screens are stored with ``origin = 'import'``: they are
 history, and the safety gate never takes them for the person's latest answers.
 """
 
@@ -64,11 +64,19 @@ def import_doc(log: CareLog, doc: Mapping[str, Any]) -> dict[str, int]:
     added = {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
     with log._transaction() as con:
         for s in export.sessions:
-            if con.execute("SELECT 1 FROM sessions WHERE started_at = ?", (s.started_at,)).fetchone():
-                continue
-            sid = _insert_session(con, s)
-            added["sessions"] += 1
+            row = con.execute("SELECT id FROM sessions WHERE started_at = ?", (s.started_at,)).fetchone()
+            if row is None:
+                sid = _insert_session(con, s)
+                added["sessions"] += 1
+            else:  # a session already here gets only the sets it lacks (e.g. sets a full disk kept out)
+                sid = int(row[0])
             for t in s.steps:
+                if row is not None and con.execute(
+                    "SELECT 1 FROM steps WHERE session_id = ? AND step_id = ? AND set_index IS ? AND side IS ? "
+                    "AND status = ? AND completed_at = ?",
+                    (sid, t.step_id, t.set_index, t.side, t.status, t.completed_at),
+                ).fetchone():
+                    continue
                 _insert_step(con, sid, t)
                 added["steps"] += 1
         for sc in export.screens:

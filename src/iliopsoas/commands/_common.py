@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -43,3 +44,45 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def output_path(path: Path, option: str, *, suffixes: tuple[str, ...] = ()) -> Path:
+    """``path`` if a file can be written there, else exit 1 naming ``option``.
+
+    The folder must already exist (nothing is created on the way: a typo in a path must not leave
+    folders behind), the path must be a regular file or new (not a folder, not a device such as
+    /dev/full, whose write errors some writers swallow), and its suffix one of ``suffixes`` when given.
+    """
+    if suffixes and path.suffix.lower() not in suffixes:
+        fail(f"{option} must name a {' or '.join(suffixes)} file, got {str(path)!r}", 2)
+    if path.is_dir():
+        fail(f"{option}: {str(path)!r} is a folder; expected a file name")
+    if path.exists() and not path.is_file():  # /dev/full, a pipe: writers may not report a failed write
+        fail(f"{option}: {str(path)!r} is not a regular file (a device or a pipe); expected a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        import errno
+        import os
+
+        why = (f"{os.strerror(errno.ENOTDIR)} ({str(parent)!r} is a file)" if parent.exists()
+               else f"{os.strerror(errno.ENOENT)} (the folder {str(parent)!r} does not exist; it is not created)")
+        fail(f"{option}: cannot write {str(path)!r}: {why}")
+    return path
+
+
+def input_path(path: Path, option: str, *, max_bytes: int = 50 * 2**20) -> Path:
+    """``path`` if it is a regular file of at most ``max_bytes``, else exit 1 naming ``option``
+    (a folder, a device such as /dev/zero or a FIFO would otherwise be read without end)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        fail(f"{option}: cannot read {str(path)!r}: {exc.strerror or exc}")
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        fail(f"{option}: {str(path)!r} is a folder; expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        fail(f"{option}: {str(path)!r} is not a regular file (a device or a pipe); expected a file")
+    if st.st_size > max_bytes:
+        fail(f"{option}: {str(path)!r} is {st.st_size / 2**20:.0f} MB; expected at most {max_bytes // 2**20} MB")
+    return path

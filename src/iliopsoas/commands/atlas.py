@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from iliopsoas.commands._common import console, fail, print_json
+from iliopsoas.commands._common import console, err_console, fail, input_path, output_path, print_json
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -56,7 +56,7 @@ def _atlas() -> Atlas:
         return load_atlas(folder)
     except DataError as exc:
         lines = "\n".join(f"  {p}" for p in exc.problems)
-        fail(escape(f"the atlas data is broken ({len(exc.problems)} problem(s)):\n{lines}"), 3)
+        fail(f"the atlas data is broken ({len(exc.problems)} problem(s)):\n{lines}", 3)
 
 
 def _resolve(atlas: Atlas, name: str) -> Entity:
@@ -66,7 +66,7 @@ def _resolve(atlas: Atlas, name: str) -> Entity:
         return atlas.resolve(name)
     except UnknownName as exc:
         closest = ", ".join(exc.suggestions) or "none"
-        fail(escape(f"unknown name {name!r}; closest: {closest}"), 1)
+        fail(f"unknown name {name!r}; closest: {closest}", 1)
 
 
 def _status_text(status: str, conflicts: tuple[str, ...] = (), agreed: tuple[str, ...] = ()) -> Text:
@@ -134,7 +134,7 @@ def _parse_kind(text: str) -> str:
             return cand
     hit = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=60)
     hint = f" (did you mean {hit[0]!r}?)" if hit else ""
-    fail(escape(f"--kind: unknown kind {text!r}{hint}; expected one of {', '.join(choices)}"), 1)
+    fail(f"--kind: unknown kind {text!r}{hint}; expected one of {', '.join(choices)}", 1)
 
 
 @app.command("list")
@@ -394,9 +394,7 @@ def _parse_verdict(text: str) -> str:
     if len(matches) == 1:
         return matches[0]
     fail(
-        escape(
-            f"--verdict: unknown verdict {text!r}; expected one of {', '.join(choices)} (or disputed/evidence-weak, opinion/marketing)"
-        ),
+        f"--verdict: unknown verdict {text!r}; expected one of {', '.join(choices)} (or disputed/evidence-weak, opinion/marketing)",
         1,
     )
 
@@ -408,7 +406,7 @@ def _parse_article(atlas: Atlas, text: str) -> str:
     )
     if digits.isdigit() and f"{int(digits):03d}" in known:
         return f"{int(digits):03d}"
-    fail(escape(f"--article: unknown article {text!r}; expected one of {', '.join(known)}"), 1)
+    fail(f"--article: unknown article {text!r}; expected one of {', '.join(known)}", 1)
 
 
 def _claim_json(c: Claim, population: dict[str, list[Any]] | None = None) -> dict[str, Any]:
@@ -537,29 +535,42 @@ def _position_title(k: Conflict, pos: Position) -> str:
 
 
 # ----------------------------------------------------------------------------- sparql
+MAX_QUERY_CHARS = 100_000
 
 
 @app.command("sparql")
 def sparql(
     query: str = typer.Argument(..., help="A SPARQL 1.1 query, '@file.rq' to read a file, or '-' for stdin."),
     as_json: bool = JSON_OPT,
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, max=600.0, help="Stop the query after this many seconds."),
+    max_rows: int = typer.Option(10_000, "--max-rows", min=1, max=1_000_000, help="Return at most this many results."),
 ) -> None:
     """Run a SPARQL query over the atlas graph (prefixes ilo:, ent:, stmt:, src:, … are predeclared)."""
-    from iliopsoas.knowledge.rdf import SparqlError, atlas_store, term_text
-    from iliopsoas.knowledge.rdf import sparql as run
+    from iliopsoas.knowledge.bounded_sparql import SparqlTimeout, run_bounded
+    from iliopsoas.knowledge.rdf import SparqlError, SparqlRefused, atlas_store, term_text
 
     if query == "-":
-        query = sys.stdin.read()
+        query = sys.stdin.read(MAX_QUERY_CHARS + 1)
     elif query.startswith("@"):
+        path = input_path(Path(query[1:]), "QUERY", max_bytes=MAX_QUERY_CHARS)
         try:
-            query = Path(query[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            fail(escape(f"QUERY: cannot read {query[1:]!r}: {exc.strerror or exc}"), 1)
+            query = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"QUERY: cannot read {query[1:]!r}: {getattr(exc, 'strerror', None) or exc}", 1)
+    if len(query) > MAX_QUERY_CHARS:
+        fail(f"QUERY: {len(query)} characters; expected a query of at most {MAX_QUERY_CHARS}", 2)
     atlas = _atlas()
     try:
-        res = run(atlas_store(atlas), query)
+        res = run_bounded(atlas_store(atlas), query, timeout_s=timeout, max_rows=max_rows)
+    except SparqlTimeout as exc:
+        fail(f"QUERY: {exc}", 1)
+    except SparqlRefused as exc:
+        fail(f"QUERY: refused SPARQL query: {exc}", 2)
     except SparqlError as exc:
-        fail(escape(f"malformed SPARQL query: {exc}"), 2)
+        fail(f"malformed SPARQL query: {exc}", 2)
+    if res.truncated:
+        err_console.print(f"[yellow]note:[/] only the first {max_rows} results are shown (--max-rows)",
+                          highlight=False)
     if as_json:
         if res.kind == "ask":
             print_json({"kind": "ask", "boolean": res.boolean})
@@ -624,9 +635,11 @@ def export(
     key = fmt.strip().lower().replace("-", "").replace("_", "")
     key = {"ttl": "turtle", "json": "jsonld"}.get(key, key)
     if key not in FORMATS:
-        fail(escape(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}"), 2)
+        fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}", 2)
     if as_json and out is None:
         fail("--json needs --out (without it the export itself is printed)", 2)
+    if out is not None:
+        output_path(out, "--out")
     atlas = _atlas()
     data = dump(atlas, key)
     if out is None:
@@ -636,7 +649,7 @@ def export(
     try:
         out.write_bytes(data)
     except OSError as exc:
-        fail(escape(f"--out: cannot write {str(out)!r}: {exc.strerror or exc}"), 1)
+        fail(f"--out: cannot write {str(out)!r}: {exc.strerror or exc}", 1)
     summary = {"format": key, "path": str(out), "triples": len(atlas_store(atlas)), "bytes": len(data)}
     if as_json:
         print_json(summary)

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from iliopsoas.commands._common import console, fail, print_json
+from iliopsoas.commands._common import console, fail, input_path, output_path, print_json
 
 session_app = typer.Typer(help="Guided sessions and the session log.", no_args_is_help=True)
 
@@ -249,6 +249,10 @@ def plan(
     """Build the program: safety gates, then stretch -> strengthen -> (opt-in release) -> habits."""
     from iliopsoas.care.sets import dosage_text
 
+    if pdf is not None:
+        output_path(pdf, "--pdf")
+    if ics is not None:
+        output_path(ics, "--ics")
     raw = _answers(answers) if answers is not None else _latest_screen_answers(db)
     if with_release:
         raw = _with_option(raw, "release", True)
@@ -423,9 +427,20 @@ def session_start(
     """Play a guided session (re-checks the safety screen first); every finished set is saved at once."""
     from rich.console import Console
 
-    from iliopsoas.care.player import FakeClock, Player, PromptControls, ScriptedControls, SystemClock
+    from iliopsoas.care.log import LogError
+    from iliopsoas.care.player import (
+        MAX_TIME_SCALE,
+        FakeClock,
+        Player,
+        PromptControls,
+        ScriptedControls,
+        SystemClock,
+    )
     from iliopsoas.care.screening import AnswersError, item_ids, parse_answers
 
+    if time_scale is not None and not 0.0 <= time_scale <= MAX_TIME_SCALE:  # NaN fails too
+        fail(f"--time-scale must be a number of real seconds per simulated second from 0 to {MAX_TIME_SCALE:g}, "
+             f"got {time_scale!r}", 2)
     raw: dict[str, Any] = _answers(answers) if answers is not None else {}
     if answers is None and not sys.stdin.isatty():
         fail("no terminal: give --answers FILE to run a session non-interactively", 2)
@@ -481,7 +496,7 @@ def session_start(
         controls: Any = ScriptedControls(session_answers) if answers is not None else PromptControls(console)
     except AnswersError as exc:
         fail(str(exc))
-    scale = time_scale if time_scale is not None else float(raw.get("time_scale", 0.0) or 0.0)
+    scale = time_scale if time_scale is not None else getattr(controls, "time_scale", 0.0)
     clock: Any = FakeClock(real_delay=scale) if answers is not None else SystemClock()
     with _open_log(db) as log:
         player = Player(
@@ -495,9 +510,28 @@ def session_start(
         try:
             summary = player.run(plan=result.to_json())
         except KeyboardInterrupt:
-            fail("session interrupted; every finished set is saved", 1)
+            fail("session interrupted; every set marked ✓ is saved", 1)
+        except LogError as exc:  # the session could not even be opened in the log: nothing was played
+            fail(f"session not started: {exc}")
     if json_:
         print_json({"started": True, **summary.to_json(), "reasons": [r.to_json() for r in result.reasons]})
+    if summary.unsaved:
+        _keep_unsaved(summary, json_)
+
+
+def _keep_unsaved(summary: Any, json_: bool) -> None:
+    """Finished sets the log could not take: print them as an importable export, then fail."""
+    import json
+
+    from iliopsoas.care.transfer import FORMAT
+
+    with_session = {"format": FORMAT, "sessions": [{"started_at": summary.started_at, "status": "running",
+                                                    "steps": summary.unsaved}]}
+    if not json_:
+        sys.stdout.write(json.dumps(with_session) + "\n")
+    fail(f"{len(summary.unsaved)} finished set(s) could not be saved ({summary.save_error}); they are printed "
+         "above as a care-log export: keep them in a file and run `iliopsoas session import FILE` once the "
+         "database can be written")
 
 
 @session_app.command("list")
@@ -543,6 +577,7 @@ def session_export(
     fmt = (format_ or file.suffix.lstrip(".")).lower()
     if fmt not in ("json", "csv", "fhir"):
         fail(f"--format must be json, csv or fhir (or use a .json/.csv file name), got {fmt or 'nothing'!r}", 2)
+    output_path(file, "FILE")
     with _open_log(db) as log:
         try:
             if fmt == "fhir":
@@ -583,6 +618,7 @@ def session_import(
     from iliopsoas.care.fhir import FhirError
     from iliopsoas.care.log import LogError
 
+    input_path(file, "FILE", max_bytes=200 * 2**20)
     with _open_log(db) as log:
         try:
             if file.suffix.lower() == ".csv":
@@ -592,14 +628,18 @@ def session_import(
                     doc = json.loads(file.read_text(encoding="utf-8"))
                 except OSError as exc:
                     fail(f"cannot read {file}: {exc.strerror or exc}")
-                except json.JSONDecodeError as exc:
-                    fail(f"{file} is not valid JSON: {exc}", 2)
+                except RecursionError:
+                    fail(f"{file} is nested too deeply; expected a care-log export", 2)
+                except ValueError as exc:  # not JSON, not UTF-8, or a number of more than 4300 digits
+                    fail(f"{file} is not valid JSON: {str(exc)[:200]}", 2)
                 if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
                     added = _import_fhir(log, doc)
                 else:
                     added = log.import_json(doc)
-        except (LogError, FhirError) as exc:
+        except FhirError as exc:
             fail(f"{file}: {exc}")
+        except LogError as exc:
+            fail(str(exc))
     if json_:
         print_json({"file": str(file), "added": added})
     else:
@@ -649,12 +689,13 @@ def progress(
         today = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         fail(f"--as-of must be a date like 2026-03-31, got {as_of!r}", 2)
+    if today is not None and today.year < 1900:
+        fail(f"--as-of must be a date from 1900 on, got {as_of!r}", 2)
     with _open_log(db) as log:
         sessions, measures = log.sessions(), log.measures()
     out = summarize(sessions, measures, days_per_week=days_per_week, today=today)
     if plot is not None:
-        if plot.suffix.lower() != ".png":
-            fail(f"--plot must name a .png file, got {plot}", 2)
+        output_path(plot, "--plot", suffixes=(".png",))
         try:
             out["plot"] = str(draw(sessions, measures, plot, days_per_week=days_per_week))
         except OSError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from iliopsoas.commands._common import console, fail, print_json
+from iliopsoas.commands._common import console, fail, output_path, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 PLOT_OPT = typer.Option(None, "--plot", help="Also write a PNG figure to this path.", dir_okay=False)
@@ -30,6 +30,7 @@ def _plot(kind: str, result: dict[str, Any], path: Path | None, **kw: Any) -> No
 
     if path.suffix.lower() != ".png":
         fail(f"--plot: expected a path ending in .png, got {str(path)!r}")
+    output_path(path, "--plot")
     try:
         out = getattr(plots, f"plot_{kind}")(result, path, **kw)
     except OSError as e:
@@ -50,8 +51,8 @@ def crossings(
     plot: Path | None = PLOT_OPT,
 ) -> None:
     """Joints each muscle crosses, computed from non-zero moment arms over the joint ranges."""
-    if not 0 < threshold_mm < math.inf:
-        fail(f"--threshold-mm: expected a positive number of millimetres, got {threshold_mm}")
+    if not 0 < threshold_mm <= 1000:  # no moment arm of the body reaches a metre
+        fail(f"--threshold-mm: expected a positive number of millimetres up to 1000, got {threshold_mm}")
     from iliopsoas.models import analyses
 
     result = analyses.crossings(threshold=threshold_mm / 1000.0)

@@ -70,10 +70,11 @@ def serve(
     if not 1 <= port <= 65535:
         fail(f"--port must be 1-65535, got {port}", 2)
     if not is_loopback(host):
+        if not secret:
+            fail(f"--host {host} is not a loopback address (the app would be reachable from other machines): give "
+                 "--token TOKEN (or set ILIOPSOAS_TOKEN)", 2)
         err_console.print(f"[bold yellow]warning:[/] binding to {host} makes the app reachable from other machines; "
                           "every API request must carry the token.", highlight=False)
-        if not secret:
-            fail(f"--host {host} is not a loopback address: give --token TOKEN (or set ILIOPSOAS_TOKEN)", 2)
     for label, path, want_dir in (("--osim", osim, False), ("--geometry", geometry, True)):
         if path is not None and not (path.is_dir() if want_dir else path.is_file()):
             fail(f"{label}: {path} is not an existing {'folder' if want_dir else 'file'}")
@@ -82,6 +83,9 @@ def serve(
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
+        # as uvicorn will bind: a port left in TIME_WAIT by a server that was just killed is free again,
+        # one with a live listener is not
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
@@ -91,7 +95,7 @@ def serve(
 
     from iliopsoas.web import create_app
 
-    app = create_app(db=db, token=secret, osim=osim, geometry=geometry, warm=True)
+    app = create_app(db=db, token=secret, osim=osim, geometry=geometry, warm=True, host=host)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={secret}" if secret else "")
     typer.echo(f"iliopsoas app: {url}  (Ctrl+C to stop)", err=False)

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from iliopsoas.commands._common import console, fail, print_json
+from iliopsoas.commands._common import console, fail, output_path, print_json
 
 app = typer.Typer(
     help="Resting posture of the model (supine, standing, sitting, thomas, prone) with tight muscles.",
@@ -45,10 +45,13 @@ def _save_plot(figure: str, result: Any, path: Path) -> None:
     """Draw ``result`` with ``iliopsoas.posture.plots.<figure>`` into ``path`` (PNG), or exit 1."""
     from iliopsoas.posture import plots
 
+    output_path(path, "--plot")
     try:
         getattr(plots, figure)(result, path)
     except OSError as exc:
         fail(f"--plot: cannot write {str(path)!r}: {exc.strerror or exc}", 1)
+    except (KeyError, ValueError, TypeError) as exc:  # the figure cannot be drawn from this result
+        fail(f"--plot: cannot draw the figure for {str(path)!r} ({type(exc).__name__}: {exc})", 1)
 
 
 def _person(no_psoas_minor: bool, muscle_size: float, pi_offset: float):  # type: ignore[no-untyped-def]
@@ -70,6 +73,8 @@ def run(
     """Solve one posture and print its angles (deg), pose and what holds it."""
     from iliopsoas.posture import TightnessError, parse_tight, simulate
 
+    if plot is not None:
+        output_path(plot, "--plot")  # before the solve, not seconds later
     try:
         person = _person(no_psoas_minor, muscle_size, pi_offset)
     except TightnessError as exc:
@@ -87,6 +92,9 @@ def run(
         res = simulate(scenario.lower(), tights, side=side, person=person)
     except (TightnessError, KeyError) as exc:
         _fail_at(exc, "--tight")
+    except (ValueError, ArithmeticError) as exc:  # the solver gave up (e.g. thomas at psoas 40 %, stiffness 3)
+        fail(f"--tight: no {scenario} equilibrium could be computed for this tightness ({exc}); try less "
+             "shortening or stiffness")
     data = res.as_dict()
     if plot is not None:
         _save_plot("pose_figure", res, plot)
@@ -138,6 +146,8 @@ def sweep_cmd(
     """Angles versus the shortening of one muscle, solved as one batch."""
     from iliopsoas.posture import TightnessError, sweep
 
+    if plot is not None:
+        output_path(plot, "--plot")
     try:
         a = float(start.rstrip("%")) / 100.0
         b = float(stop.rstrip("%")) / 100.0
@@ -147,6 +157,9 @@ def sweep_cmd(
         out = sweep(scenario.lower(), muscle, a, b, steps, side=side)
     except (TightnessError, KeyError) as exc:
         _fail_at(exc, "--muscle")
+    except (ValueError, ArithmeticError) as exc:
+        fail(f"--from/--to: no {scenario} equilibrium could be computed over this range ({exc}); try a "
+             "smaller range")
     if plot is not None:
         _save_plot("sweep_figure", out, plot)
     if json_out:

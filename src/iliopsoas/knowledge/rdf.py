@@ -87,8 +87,10 @@ __all__ = [
     "FORMATS",
     "PREFIXES",
     "SparqlError",
+    "SparqlRefused",
     "SparqlResult",
     "atlas_store",
+    "check_offline",
     "compact_iri",
     "count_triples",
     "export",
@@ -99,7 +101,11 @@ __all__ = [
 
 
 class SparqlError(ValueError):
-    """A SPARQL query could not be parsed; the message is the parser's."""
+    """A SPARQL query could not be parsed or is refused; the message is the parser's or says why."""
+
+
+class SparqlRefused(SparqlError):
+    """A well-formed query this program will not run (``SERVICE``: it would reach the network)."""
 
 
 def _n(prefix: str, local: str) -> ox.NamedNode:
@@ -310,6 +316,7 @@ class SparqlResult:
     rows: tuple[dict[str, Any], ...] = ()
     boolean: bool | None = None
     triples: tuple[ox.Triple, ...] = field(default=())
+    truncated: bool = False  # True when ``max_rows`` cut the rows (or triples) short
 
 
 _STMT_NAME = re.compile(r"(?<![\w:/#])stmt:([a-z0-9-]+(?:\.[a-z0-9-]+)+)")
@@ -320,15 +327,40 @@ def _escape_statement_names(query: str) -> str:
     return _STMT_NAME.sub(lambda m: "stmt:" + m.group(1).replace(".", "\\."), query)
 
 
-def sparql(store: ox.Store, query: str) -> SparqlResult:
+# what a query cannot reach inside: comments, strings, IRIs (a SERVICE there is only text)
+_INERT = re.compile("|".join((
+    r"#[^\n]*",
+    r"'''[\s\S]*?'''",
+    r'"""[\s\S]*?"""',
+    r"'(?:[^'\\\n]|\\.)*'",
+    r'"(?:[^"\\\n]|\\.)*"',
+    r"<[^<>\"{}|^`\\\s]*>",
+)))
+_SERVICE = re.compile(r"(?<![\w?$:])SERVICE\b", re.IGNORECASE)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def check_offline(query: str) -> None:
+    """Refuse a query that would reach the network: ``SERVICE`` sends part of it to another endpoint."""
+    # SPARQL decodes \uXXXX / \UXXXXXXXX escapes anywhere in the query before parsing: so do we
+    decoded = _CODEPOINT.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), query)
+    if _SERVICE.search(_INERT.sub(" ", decoded)):
+        raise SparqlRefused("SERVICE is refused: queries run offline over the local atlas only "
+                          "(remove the SERVICE clause)")
+
+
+def sparql(store: ox.Store, query: str, *, max_rows: int | None = None) -> SparqlResult:
     """Run a SPARQL 1.1 query; the prefixes of :data:`PREFIXES` need no declaration.
 
     Statement names may be written as ids (``stmt:psoas-major.origin.t12-l4-bodies``): their
     dots are escaped before parsing. Raises :class:`SparqlError` with the parser's message when
-    the query is malformed.
+    the query is malformed, and refuses ``SERVICE`` (it would make a network request). At most
+    ``max_rows`` rows or triples are read (``truncated`` says when more were there). For a bound
+    on time too, run it with :func:`iliopsoas.knowledge.bounded_sparql.run_bounded`.
     """
     if not isinstance(query, str) or not query.strip():
         raise SparqlError("the query is empty")
+    check_offline(query)
     try:
         res = store.query(_escape_statement_names(query), prefixes=PREFIXES)
     except SyntaxError as exc:
@@ -336,11 +368,23 @@ def sparql(store: ox.Store, query: str) -> SparqlResult:
     if isinstance(res, ox.QueryBoolean):
         return SparqlResult(kind="ask", boolean=bool(res))
     if isinstance(res, ox.QueryTriples):
-        return SparqlResult(kind="graph", triples=tuple(res))
+        triples, cut = _take(res, max_rows)
+        return SparqlResult(kind="graph", triples=tuple(triples), truncated=cut)
     sols = cast(ox.QuerySolutions, res)
     names = tuple(v.value for v in sols.variables)
-    rows = tuple({name: sol[name] for name in names} for sol in sols)
-    return SparqlResult(kind="select", variables=names, rows=rows)
+    found, cut = _take(sols, max_rows)
+    rows = tuple({name: sol[name] for name in names} for sol in found)
+    return SparqlResult(kind="select", variables=names, rows=rows, truncated=cut)
+
+
+def _take(items: Any, limit: int | None) -> tuple[list[Any], bool]:
+    """The first ``limit`` items of a lazy iterator (all when None) and whether more were left."""
+    out: list[Any] = []
+    for item in items:
+        if limit is not None and len(out) >= limit:
+            return out, True
+        out.append(item)
+    return out, False
 
 
 def compact_iri(iri: str) -> str:

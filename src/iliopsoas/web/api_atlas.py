@@ -6,7 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from iliopsoas.web.schemas import ConflictOut, EntityBrief, EntityOut, FactOut, PositionOut, SourceBrief
+from iliopsoas.web.schemas import (
+    ConflictOut,
+    EntityBrief,
+    EntityOut,
+    FactOut,
+    PositionOut,
+    SourceBrief,
+    SparqlIn,
+    SparqlOut,
+)
 
 router = APIRouter(prefix="/api/atlas", tags=["atlas"])
 
@@ -164,3 +173,33 @@ def where(request: Request, name: str) -> dict[str, Any]:
     except Exception as exc:  # the model is optional for the atlas: say so
         raise HTTPException(503, f"the model cannot be loaded: {exc}") from None
     return scene(e.id, view)
+
+
+@router.post("/sparql", response_model=SparqlOut, responses={422: {"description": "malformed, refused (SERVICE) "
+                                                                                  "or over its time bound"}})
+def sparql(request: Request, body: SparqlIn) -> SparqlOut:
+    """Run a read-only SPARQL 1.1 query over the atlas graph (the CLI's prefixes are predeclared).
+
+    Offline and bounded: ``SERVICE`` is refused, the query is stopped after ``timeout_s`` seconds and
+    at most ``max_rows`` results are returned (``truncated`` says when there were more).
+    """
+    from iliopsoas.knowledge.bounded_sparql import run_bounded
+    from iliopsoas.knowledge.rdf import SparqlError, atlas_store, term_text
+
+    settings = request.app.state.settings
+    store = settings.cache.get("atlas-store")
+    if store is None:
+        store = settings.cache["atlas-store"] = atlas_store(_atlas(request))
+    try:
+        res = run_bounded(store, body.query, timeout_s=body.timeout_s, max_rows=body.max_rows)
+    except SparqlError as exc:
+        raise HTTPException(422, f"query: {exc}") from None
+    return SparqlOut(
+        kind=res.kind,
+        variables=list(res.variables),
+        rows=[{v: term_text(row[v]) for v in res.variables} for row in res.rows],
+        boolean=res.boolean,
+        triples=[[term_text(t.subject) or "", term_text(t.predicate) or "", term_text(t.object) or ""]
+                 for t in res.triples],
+        truncated=res.truncated,
+    )

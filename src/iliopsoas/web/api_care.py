@@ -392,13 +392,16 @@ def measure_kinds() -> list[dict[str, Any]]:
 
 @router.get("/progress")
 def progress(request: Request, days_per_week: int = Query(5, ge=1, le=7),
-             as_of: date | None = Query(None, description="compute adherence as of this date (default today)")) -> dict[str, Any]:
+             as_of: date | None = Query(None, description="compute adherence as of this date (default today; "
+                                        "from 1900 on)")) -> dict[str, Any]:
     """Adherence, pain with its MCID band, PSFS, Thomas angles, tilt and the scored questionnaires
     (each with its MCID), plus the series to chart."""
     from iliopsoas.care.measures import MEASURES
     from iliopsoas.care.outcome_log import outcomes
     from iliopsoas.care.progress import summarize
 
+    if as_of is not None and as_of.year < 1900:  # date arithmetic near year 1 overflows
+        raise HTTPException(422, f"as_of: expected a date from 1900-01-01 on, got {as_of.isoformat()}")
     with _log(request) as log:
         rows, measures = log.sessions(), log.measures()
     taken = outcomes(_db_path(request))

@@ -13,6 +13,7 @@ import re
 import threading
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 
 from iliopsoas.web.schemas import PostureIn
@@ -106,4 +107,7 @@ def _solve(posture: Any, settings: Any, body: PostureIn) -> tuple[Any, Any]:
             baseline = settings.cache[key] = posture.simulate(body.scenario, {}, side=body.side)
     except posture.TightnessError as exc:
         raise HTTPException(422, f"tightness: {exc}") from None
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver gave up on this input
+        raise HTTPException(422, f"{body.scenario}: no equilibrium could be computed for this tightness "
+                                 f"({exc}); try less shortening or stiffness") from None
     return result, baseline

@@ -186,6 +186,7 @@ def create_app(
     atlas_dir: str | Path | None = None,
     warm: bool = False,
     figures_dir: str | Path | None = None,
+    host: str | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -198,6 +199,8 @@ def create_app(
     atlas_dir : another atlas data folder (tests).
     warm : build the model in a background thread right away (``iliopsoas serve`` does).
     figures_dir : where exercise figures are kept once drawn (default: the user cache folder).
+    host : the address the server is bound to; requests naming another host are refused
+        (:mod:`iliopsoas.web.guards`: loopback names are always answered).
     """
     from iliopsoas.web import (
         api_ask,
@@ -276,8 +279,12 @@ def create_app(
     app.include_router(api_quiz.router)
     app.include_router(api_population.router)
 
+    from iliopsoas.web.guards import Guards
+
+    app.add_middleware(Guards, host=host)  # outermost: host, body size, heavy-work admission, headers
+
     @app.get("/api/health", tags=["app"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:  # async: answered on the event loop, never queued behind solves
         """Liveness and what this instance serves."""
         return {"ok": True, "version": __version__, "pages": list(PAGES), "token_required": bool(settings.token)}
 

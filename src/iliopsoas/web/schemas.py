@@ -94,6 +94,22 @@ class EntityOut(BaseModel):
     sources: dict[str, SourceBrief]
 
 
+class SparqlIn(_In):
+    query: str = Field(min_length=1, max_length=100_000, description="a SPARQL 1.1 query (no SERVICE)",
+                       examples=["SELECT ?e ?name WHERE { ?e a ilo:Entity ; skos:prefLabel ?name } LIMIT 5"])
+    max_rows: int = Field(1000, ge=1, le=10_000, description="return at most this many results")
+    timeout_s: float = Field(10.0, ge=0.1, le=30.0, description="stop the query after this many seconds")
+
+
+class SparqlOut(BaseModel):
+    kind: Literal["select", "ask", "graph"]
+    variables: list[str]
+    rows: list[dict[str, str | None]] = Field(description="SELECT: variable -> term as text (None = unbound)")
+    boolean: bool | None = Field(description="ASK: the answer")
+    triples: list[list[str]] = Field(description="CONSTRUCT/DESCRIBE: [subject, predicate, object] as text")
+    truncated: bool = Field(description="more results than max_rows existed")
+
+
 # ------------------------------------------------------------------------------------------ ask
 class AskIn(_In):
     question: str = Field(min_length=1, max_length=1000, description="a question in English")
