@@ -123,3 +123,23 @@ def test_the_import_bypass_fails_on_the_web(tmp_path: Path) -> None:
         plan = r.json()["detail"]["plan"]
         assert plan["blocked"] is True and plan["steps"] == []
     no_session_ran(db)
+
+
+def test_an_incomplete_full_screen_never_counts_as_the_weekly_one(tmp_path: Path) -> None:
+    """A full screen with questions left open is logged (blocked, not screened); a later session that
+    answers only the short checklist must not start on it, on the web or the command line."""
+    from iliopsoas.web import create_app
+
+    db = tmp_path / "care.db"
+    partial = {i: False for i in item_ids("full") if i in SESSION_ONLY}
+    with TestClient(create_app(db=db)) as c:
+        assert c.post("/api/care/screen", json={"answers": partial}).json()["blocked"] is True
+        r = c.post("/api/care/sessions", json={"screen": SESSION_ONLY, "nprs_before": 2})
+        assert r.status_code == 422 and "every question" in r.json()["detail"]
+    with CareLog(db) as log:
+        assert log.fresh_full_screen() is None
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"screen": SESSION_ONLY}))
+    res = cli("session", "start", "--answers", answers, "--db", db, "--json")
+    assert res.exit_code != 0
+    no_session_ran(db)

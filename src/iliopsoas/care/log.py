@@ -470,14 +470,20 @@ class CareLog:
         return None if not rows else self._screen(dict(rows[0]))
 
     def fresh_full_screen(self, max_age: timedelta = FULL_SCREEN_MAX_AGE) -> dict[str, Any] | None:
-        """The latest full screen recorded on this machine if that was within ``max_age`` of now, else None.
+        """The latest full screen recorded on this machine if it answered every item and was taken within
+        ``max_age`` of now, else None.
 
         A screen recorded "in the future" (this machine's clock was later set back) is not fresh: the
         gate then asks the whole list again rather than trust it.
         """
+        from iliopsoas.care.screening import item_ids
+
         latest = self.latest_screen("full")
         if latest is None or not latest.get("recorded_at"):
             return None
+        answers = latest["answers"] if isinstance(latest["answers"], dict) else {}
+        if not all(isinstance(answers.get(i), bool) for i in item_ids("full")):
+            return None  # the last full screen left questions open: it never stands in for the weekly one
         try:
             recorded = parse_time(latest["recorded_at"])
         except ValueError:
