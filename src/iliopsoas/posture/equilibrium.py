@@ -680,12 +680,15 @@ class Problem:
         return z, lam, ok, it
 
     def solve(self, loads: MuscleLoads, *, z0: Array | None = None, heights: Array | None = None,
-              max_iter: int = 40, homotopy: bool = True, polish: bool = True, lam0: Array | None = None) -> Solution:
+              max_iter: int = 40, homotopy: bool = True, polish: bool = True, lam0: Array | None = None,
+              start_loads: MuscleLoads | None = None) -> Solution:
         """Resting poses for every row of ``loads`` (``n`` problems solved as one batch).
 
         From the untightened rest pose the tightness is switched on in :data:`HOMOTOPY_STEPS`
         steps (each corrected by Newton iterations), then the result is polished with the
-        engine's exact lengths, moment arms and kinematics.
+        engine's exact lengths, moment arms and kinematics. With ``z0`` and ``start_loads`` the
+        homotopy starts from those poses solved for those loads instead (continuation from
+        another branch, e.g. backwards along a dose sweep).
         """
         self.warm_up()
         n = loads.n
@@ -698,9 +701,11 @@ class Problem:
             z = np.array(z0, dtype=float)
             lam = np.zeros(n) if lam0 is None else np.array(lam0, dtype=float)
         it_total = 0
-        steps = HOMOTOPY_STEPS if (homotopy and z0 is None) else 1
+        steps = HOMOTOPY_STEPS if (homotopy and (z0 is None or start_loads is not None)) else 1
         for j in range(1, steps + 1):
-            z, lam, _, it = self._newton(z, lam, _blend(loads, j / steps), H0, max_iter=max_iter)
+            step_loads = (_blend(loads, j / steps) if start_loads is None
+                          else _between(start_loads, loads, j / steps))
+            z, lam, _, it = self._newton(z, lam, step_loads, H0, max_iter=max_iter)
             it_total += it
         ok_fit = self._newton(z, lam, loads, H0, max_iter=max_iter)
         z, lam, _, it = ok_fit
@@ -826,6 +831,15 @@ def _blend(loads: MuscleLoads, t: float) -> MuscleLoads:
         return loads
     return MuscleLoads(loads.length_offset * t, 1.0 + (loads.stiffness - 1.0) * t, loads.activation * t,
                        loads.force_scale)
+
+
+def _between(a: MuscleLoads, b: MuscleLoads, t: float) -> MuscleLoads:
+    """Loads a fraction ``t`` of the way from ``a`` to ``b`` (row by row)."""
+    if t >= 1.0:
+        return b
+    return MuscleLoads(a.length_offset + (b.length_offset - a.length_offset) * t,
+                       a.stiffness + (b.stiffness - a.stiffness) * t, a.activation + (b.activation - a.activation) * t,
+                       b.force_scale)
 
 
 def _repeat(loads: MuscleLoads, times: int) -> MuscleLoads:
