@@ -48,6 +48,7 @@ app.add_typer(care.session_app, name="session")
 app.add_typer(model_command.app, name="model")
 app.command("serve")(serve_command.serve)
 app.add_typer(__import__("iliopsoas.commands.simulate", fromlist=["app"]).app, name="simulate")
+app.command("validate")(__import__("iliopsoas.commands.validate", fromlist=["validate"]).validate)
 
 
 def main() -> None:
