@@ -3,7 +3,8 @@
 For psoas, iliacus, rectus femoris and TFL in all five scenarios, every dose is solved by
 continuation from the relaxed body and again from the tightest dose; the script prints, per sweep,
 the largest change of any angle between neighbouring doses, the doses where the two branches
-differ (bistable) and whether every point converged. CI runs a coarse version of this
+differ (bistable), every jump > 1 deg with the bifurcation it crosses (a jump without one is a
+failure) and whether every point converged. CI runs a coarse version of this
 (tests/test_posture_continuity.py); this is the full sweep (about 10-30 min on 2 cores).
 
     python benchmarks/posture_continuity.py [--steps 81] [--json FILE]
@@ -37,7 +38,9 @@ def run(steps: int) -> list[dict]:
                     worst = max(worst, float(np.nanmax(d)))
             row = {"scenario": sc, "muscle": mu, "max_step_change_deg": round(worst, 3),
                    "converged": sum(out["converged"]), "points": steps, "bistable": sum(out["bistable"]),
-                   "jumps": out["jumps"], "seconds": round(time.perf_counter() - t0, 1)}
+                   "jumps": out["jumps"],
+                   "unflagged_jumps": sum(not j["bifurcation"] for j in out["jumps"]),
+                   "from_tightest_branch": sum(out.get("from_tightest_branch", [])), "seconds": round(time.perf_counter() - t0, 1)}
             print(json.dumps(row), flush=True)
             rows.append(row)
     return rows

@@ -158,6 +158,11 @@ def test_every_scenario_converges_with_exact_derivatives() -> None:
         res = simulate(sc, {"psoas": Tightness(0.2)}, knee_support=False)
         assert res.converged, (sc, res.message)
         assert "exact" in res.as_dict()["derivatives"]
+        # muscles, gravity, contact, joint tissue, the constraint's torque (ankle, hands) and the
+        # least postural torque hold the pose: their generalized forces sum to zero
+        coords = {c for row in res.contributions.values() for c in row}
+        for c in coords:
+            assert abs(sum(row.get(c, 0.0) for row in res.contributions.values())) < 0.01, (sc, c)
 
 
 def test_exact_generalized_forces_vanish_at_the_reported_pose() -> None:

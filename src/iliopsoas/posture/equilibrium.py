@@ -65,6 +65,7 @@ TOL_ROT = 1.0e-4  # N m: converged when every generalized moment is below this
 TOL_TRANS = 1.0e-3  # N
 TOL_CONSTRAINT = 1.0e-5  # m
 HOMOTOPY_STEPS = 6
+SLOW_ROW_ITER_FACTOR = 5  # rows not converged after the homotopy get this many times the iterations
 LM_MIN_ITER = 150  # least-squares iterations converge more slowly than Newton's
 TILT_ROW_SCALE = 1.0e-3  # rad: the bookkeeping row that pulls z's tilt onto the balanced tilt
 EFFORT_WEIGHT = 1.0e-2  # a postural torque of 1 N m weighs as much as a residual of 1e-6 N m of a passive joint
@@ -707,9 +708,16 @@ class Problem:
                           else _between(start_loads, loads, j / steps))
             z, lam, _, it = self._newton(z, lam, step_loads, H0, max_iter=max_iter)
             it_total += it
-        ok_fit = self._newton(z, lam, loads, H0, max_iter=max_iter)
-        z, lam, _, it = ok_fit
+        z, lam, ok, it = self._newton(z, lam, loads, H0, max_iter=max_iter)
         it_total += it
+        slow = np.flatnonzero(~ok)
+        if slow.size:
+            # past a fold (the branch followed from the relaxed body ends) the body moves far to the
+            # other branch: give those rows the iterations the bounded steps need to get there
+            zs, ls, _, it = self._newton(z[slow], lam[slow], loads.rows(slow), H0[slow],
+                                         max_iter=SLOW_ROW_ITER_FACTOR * max_iter)
+            z[slow], lam[slow] = zs, ls
+            it_total += it
         if polish:
             z, lam, it = self._polish(z, lam, loads, H0)
             it_total += it
@@ -720,7 +728,15 @@ class Problem:
         """Newton iterations on the exact residual, with the fitted Jacobian."""
         r, _ = self.residual(z, lam, loads, heights, exact=False)
         J = self._jacobian(z, lam, loads, heights, r)
-        z, lam, _, it = self._newton(z, lam, loads, heights, max_iter=max_iter, exact=True, J_fixed=J)
+        z, lam, ok, it = self._newton(z, lam, loads, heights, max_iter=max_iter, exact=True, J_fixed=J)
+        slow = np.flatnonzero(~ok)
+        if slow.size:  # a second pass for the few rows that need it, with the Jacobian where they are now
+            zs, ls, hs, lo = z[slow], lam[slow], heights[slow], loads.rows(slow)
+            r, _ = self.residual(zs, ls, lo, hs, exact=False)
+            J = self._jacobian(zs, ls, lo, hs, r)
+            zs, ls, _, it2 = self._newton(zs, ls, lo, hs, max_iter=2 * max_iter, exact=True, J_fixed=J)
+            z[slow], lam[slow] = zs, ls
+            it += it2
         return z, lam, it
 
     def _finish(self, z: Array, lam: Array, loads: MuscleLoads, heights: Array, it: int, seconds: float,

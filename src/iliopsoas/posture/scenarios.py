@@ -336,6 +336,24 @@ def _group_totals(prob: Problem, detail: dict[str, Any], person: Person) -> tupl
     return contrib, {g: round(v, 2) for g, v in forces.items()}, {g: round(v, 1) for g, v in fmax_g.items()}
 
 
+def _add_held_torques(prob: Problem, sol: Solution, loads: MuscleLoads, contrib: dict[str, dict[str, float]]) -> None:
+    """Add the torques that hold the pose besides passive tissue, gravity and contact, so that the
+    contributions sum to zero: the constraint's torque (the ankle torque when standing, the hands'
+    hug in the Thomas test) and the least postural muscle torque (standing, sitting)."""
+    unit = {f: ("N" if t else "N*m") for f, t in zip(prob.setup.free, prob.trans, strict=True)}
+    con = prob.setup.constraint
+    if con is not None and sol.multiplier is not None:
+        lam = np.asarray(sol.multiplier, dtype=float)
+        _, det = prob.residual(sol.z, lam, loads, np.tile(prob.heights0, (1, 1)), exact=True)
+        lam_used = det.get("lam", lam)
+        d = det["d"]
+        contrib[con.name] = {f"{f} ({unit[f]})": round(float(lam_used[0] * d[0, j]), 3)
+                             for j, f in enumerate(prob.setup.free)}
+    if sol.effort:
+        contrib["postural_muscles"] = {f"{f} ({unit[f]})": round(float(sol.effort[f][0]) if f in sol.effort else 0.0, 3)
+                                       for f in prob.setup.free}
+
+
 def _centre_of_mass(prob: Problem, q: Array) -> dict[str, float]:
     """Whole-body centre of mass in ground (m) at the pose ``q`` ``(1, nc)`` (bodies of the scenario, feet included)."""
     from iliopsoas.mechanics import body_transforms
@@ -395,6 +413,7 @@ def simulate(scenario: str, tight: dict[str, Tightness] | None = None, *, side: 
     prob, loads, sol, ang = solve_batch(scenario, [tight], side=side, person=person)
     _, detail = prob.gradient(sol.z, loads, np.tile(prob.heights0, (1, 1)), detail=True, exact=True)
     contrib, forces, fmax = _group_totals(prob, detail, person)
+    _add_held_torques(prob, sol, loads, contrib)
     names = prob.model.coordinate_names
     pose: dict[str, float] = {}
     for i, n in enumerate(names):
