@@ -65,7 +65,9 @@ TOL_ROT = 1.0e-4  # N m: converged when every generalized moment is below this
 TOL_TRANS = 1.0e-3  # N
 TOL_CONSTRAINT = 1.0e-5  # m
 HOMOTOPY_STEPS = 6
+HOMOTOPY_LOOSE = 100.0  # intermediate continuation steps stop at 100 x tolerance (they only carry the branch)
 SLOW_ROW_ITER_FACTOR = 5  # rows not converged after the homotopy get this many times the iterations
+NONMONOTONE_MEMORY = 5  # merits remembered by the non-monotone line search
 LM_MIN_ITER = 150  # least-squares iterations converge more slowly than Newton's
 TILT_ROW_SCALE = 1.0e-3  # rad: the bookkeeping row that pulls z's tilt onto the balanced tilt
 EFFORT_WEIGHT = 1.0e-2  # a postural torque of 1 N m weighs as much as a residual of 1e-6 N m of a passive joint
@@ -545,11 +547,13 @@ class Problem:
         return J
 
     def _newton(self, z: Array, lam: Array, loads: MuscleLoads, heights: Array, *, max_iter: int = 40,
-                exact: bool = False, J_fixed: Array | None = None) -> tuple[Array, Array, NDArray[np.bool_], int]:
-        """Newton iterations on every row until its scaled residual is below 1; returns (z, lam, ok, it)."""
+                exact: bool = False, J_fixed: Array | None = None,
+                loose: float = 1.0) -> tuple[Array, Array, NDArray[np.bool_], int]:
+        """Newton iterations on every row until its scaled residual is below ``loose`` (1: converged;
+        more for the intermediate steps of a continuation); returns (z, lam, ok, it)."""
         if not self.setup.minimize:
             return self._levenberg_marquardt(z, lam, loads, heights, max_iter=max(max_iter, LM_MIN_ITER), exact=exact,
-                                             J_fixed=J_fixed)
+                                             J_fixed=J_fixed, loose=loose)
         z = z.copy()
         lam = lam.copy()
         n, k = z.shape
@@ -564,8 +568,8 @@ class Problem:
             za, la, ha = z[active], lam[active], heights[active]
             lo = loads.rows(active)
             r, _ = self.residual(za, la, lo, ha, exact=exact)
-            hard_ok = np.abs(r[:, ~self.soft]).max(axis=1) <= 1.0
-            done = hard_ok & (np.abs(r).max(axis=1) <= 1.0)
+            hard_ok = np.abs(r[:, ~self.soft]).max(axis=1) <= loose
+            done = hard_ok & (np.abs(r).max(axis=1) <= loose)
             ok[active[done]] = True
             keep = ~done
             if not keep.any():
@@ -604,12 +608,13 @@ class Problem:
             z[active], lam[active] = znew, lnew
         if active.size:
             r, _ = self.residual(z[active], lam[active], loads.rows(active), heights[active], exact=exact)
-            ok[active] = np.abs(r[:, ~self.soft]).max(axis=1) <= 1.0 if self.soft.any() else np.abs(r).max(axis=1) <= 1.0
+            ok[active] = (np.abs(r[:, ~self.soft]).max(axis=1) <= loose if self.soft.any()
+                          else np.abs(r).max(axis=1) <= loose)
         return z, lam, ok, it
 
     def _levenberg_marquardt(self, z: Array, lam: Array, loads: MuscleLoads, heights: Array, *,
-                             max_iter: int = 40, exact: bool = False,
-                             J_fixed: Array | None = None) -> tuple[Array, Array, NDArray[np.bool_], int]:
+                             max_iter: int = 40, exact: bool = False, J_fixed: Array | None = None,
+                             loose: float = 1.0) -> tuple[Array, Array, NDArray[np.bool_], int]:
         """Root mode. Without effort rows: Levenberg-Marquardt on the residual. With effort rows:
         Gauss-Newton steps that solve the hard (passive, balance) equations exactly in the
         linearisation and, in the null space of their Jacobian, minimise the postural torques."""
@@ -627,6 +632,11 @@ class Problem:
 
         def merit(rr: Array) -> Array:
             return (rr[:, hard] ** 2).sum(axis=1) + ((ws * rr[:, soft]) ** 2).sum(axis=1)
+
+        # non-monotone line search (Grippo et al. 1986): a step is accepted if it lowers the merit
+        # below the largest of the last NONMONOTONE_MEMORY merits, so that full Newton steps are
+        # taken near the solution even where stiff rows briefly grow (plain descent crawls there)
+        history = np.tile(merit(r_all)[:, None], (1, NONMONOTONE_MEMORY))
 
         for it in range(1, max_iter + 1):  # noqa: B007 - reported
             if active.size == 0:
@@ -653,7 +663,7 @@ class Problem:
                     step[i] = np.linalg.solve(M + mu[active[i]] * np.diag(np.diag(M) + 1e-12), -A.T @ r[i])
             sc = np.maximum(np.max(np.abs(step[:, :k]) / maxstep, axis=1, keepdims=True), 1.0)
             step = step / sc
-            m0 = merit(r)
+            m0 = np.maximum(merit(r), history[active].max(axis=1)) if not soft.any() else merit(r)
             todo = np.arange(active.size)
             moved = np.zeros(active.size, dtype=bool)
             for alpha in (1.0, 0.5, 0.25, 0.1, 0.03, 0.01):
@@ -669,15 +679,16 @@ class Problem:
                 if todo.size == 0:
                     break
             mu[active[todo]] = np.minimum(mu[active[todo]] * 10.0, 1e10)
+            history[active] = np.concatenate([history[active][:, 1:], merit(r_all[active])[:, None]], axis=1)
             r_new = r_all[active]
-            hard_ok = np.abs(r_new[:, hard]).max(axis=1) <= 1.0
+            hard_ok = np.abs(r_new[:, hard]).max(axis=1) <= loose
             small = np.abs(step[:, :k]).max(axis=1) < EFFORT_STEP_TOL
-            done = hard_ok & ((np.abs(r_new).max(axis=1) <= 1.0) | (soft.any() & (small | ~moved)))
+            done = hard_ok & ((np.abs(r_new).max(axis=1) <= loose) | (soft.any() & (small | ~moved)))
             ok[active[done]] = True
             active = active[~done]
         if active.size:
-            ok[active] = np.abs(r_all[active][:, hard]).max(axis=1) <= 1.0 if soft.any() else \
-                np.abs(r_all[active]).max(axis=1) <= 1.0
+            ok[active] = np.abs(r_all[active][:, hard]).max(axis=1) <= loose if soft.any() else \
+                np.abs(r_all[active]).max(axis=1) <= loose
         return z, lam, ok, it
 
     def solve(self, loads: MuscleLoads, *, z0: Array | None = None, heights: Array | None = None,
@@ -706,7 +717,8 @@ class Problem:
         for j in range(1, steps + 1):
             step_loads = (_blend(loads, j / steps) if start_loads is None
                           else _between(start_loads, loads, j / steps))
-            z, lam, _, it = self._newton(z, lam, step_loads, H0, max_iter=max_iter)
+            z, lam, _, it = self._newton(z, lam, step_loads, H0, max_iter=max_iter,
+                                         loose=HOMOTOPY_LOOSE)
             it_total += it
         z, lam, ok, it = self._newton(z, lam, loads, H0, max_iter=max_iter)
         it_total += it
