@@ -209,7 +209,7 @@ def test_joint_counting_verdicts(cx):
     v = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
     assert v["C000-11"]["verdict"] == "supports" and v["C000-11"]["value"] == 2
     assert v["C000-12"]["verdict"] == "supports" and v["C000-12"]["value"] == 3
-    assert "7 joints" in v["C000-12"]["note"]
+    assert "8 joints" in v["C000-12"]["note"]  # T12/L1 to L5/S1, SI, hip (origin from the T12/L1 disc)
 
 
 # ------------------------------------------------------------------------------------------- CLI
