@@ -15,7 +15,7 @@ def model():
 
 
 def test_loader_builds_the_whole_model(model):
-    assert len(model.muscles) == 126
+    assert len(model.muscles) == 132
     assert len(model.coordinates) == 36
     assert model.skipped == ()
     assert "sacroiliac_nutation_r" in model.coordinate_names
@@ -23,7 +23,7 @@ def test_loader_builds_the_whole_model(model):
 
 def test_loader_options_change_the_model():
     no_minor = models.load("lumbopelvic", psoas_minor=False)
-    assert "psoas_minor_r" not in no_minor.muscle_names and len(no_minor.muscles) == 124
+    assert "psoas_minor_r" not in no_minor.muscle_names and len(no_minor.muscles) == 130
     free = models.load("lumbopelvic", lumbar_rhythm=False)
     assert free.dependent_mask.sum() == 2  # only the two patellae stay coupled
 
@@ -83,7 +83,7 @@ def test_engine_and_opensim_agree_on_lengths_and_moment_arms(model, tmp_path):
     coords = ["hip_flexion_r", "hip_rotation_l", "L5_S1_flex_ext", "L5_S1_lat_bending", "sacroiliac_nutation_r",
               "knee_angle_r"]
     names = ["psoas_major_L1_VB_r", "psoas_major_L4_TP_l", "psoas_minor_r", "iliacus_sacral_r", "iliacus_upper_l",
-             "glmax1_r", "recfem_r", "semiten_r", "QL_post_I_1_L3_r", "IL_L2_r", "LTpL_L5_l", "obtint_r", "pect_l"]
+             "glmax1_r", "recfem_r", "vaslat_r", "semiten_r", "QL_post_I_1_L3_r", "IL_L2_r", "LTpL_L5_l", "obtint_r", "pect_l"]
     L = muscle_lengths(model, q, muscles=names)
     R = moment_arms(model, q, coords, muscles=names)
     cs, ms = om.getCoordinateSet(), om.getMuscles()

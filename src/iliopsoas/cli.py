@@ -96,6 +96,7 @@ app.add_typer(care.outcomes_app, name="outcomes")
 app.add_typer(__import__("iliopsoas.commands.simulate", fromlist=["app"]).app, name="simulate")
 app.add_typer(__import__("iliopsoas.commands.population", fromlist=["app"]).app, name="population")
 app.add_typer(__import__("iliopsoas.commands.data", fromlist=["app"]).app, name="data")
+app.command("validate")(__import__("iliopsoas.commands.validate", fromlist=["validate"]).validate)
 
 
 def main() -> None:

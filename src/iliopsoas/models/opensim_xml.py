@@ -3,7 +3,8 @@ OpenSim 4 ``.osim`` document.
 
 Only the components the description uses are written: ``Body`` with ``WrapCylinder`` objects,
 ``CustomJoint`` (linear, constant and ``SimmSpline`` transform functions),
-``CoordinateCouplerConstraint``, ``Millard2012EquilibriumMuscle`` with rigid tendons
+``CoordinateCouplerConstraint``, ``Millard2012EquilibriumMuscle`` with rigid tendons (and, where the
+description calibrates it, the ``FiberForceLengthCurve`` strains)
 (``PathPoint``/``ConditionalPathPoint`` and ``PathWrap``), and one ``SpringGeneralizedForce`` per
 sacroiliac joint for its passive stiffness. OpenSim 4.6 loads the result as is.
 """
@@ -117,6 +118,10 @@ def _muscle(parent: Element, m: dict[str, Any], joints: list[dict[str, Any]]) ->
     _text(e, "optimal_fiber_length", _num(m["optimal_fiber_length"]))
     _text(e, "tendon_slack_length", _num(m["tendon_slack_length"]))
     _text(e, "pennation_angle_at_optimal", _num(m["pennation_angle_at_optimal"]))
+    if "passive_strain_at_zero_force" in m:
+        fl = SubElement(e, "FiberForceLengthCurve", name=f"{m['name']}_FiberForceLengthCurve")
+        _text(fl, "strain_at_zero_force", _num(m["passive_strain_at_zero_force"]))
+        _text(fl, "strain_at_one_norm_force", _num(m["passive_strain_at_one_norm_force"]))
     _text(e, "ignore_tendon_compliance", "true")
     _text(e, "ignore_activation_dynamics", "true")
 

@@ -1,34 +1,55 @@
-"""Passive joint moments from published curves (N·m; angles in rad unless a name says _deg).
+"""Non-muscle (joint-tissue) passive moments the posture solver adds to the muscles' own forces.
 
-Two kinds, used for different purposes:
+The muscles' passive forces are in the model itself: their passive force-length curves are
+calibrated so that the summed muscle moments at hip and knee match in-vivo passive moments
+(``iliopsoas.models.passive_calibration``: Riener & Edrich 1999, Silder et al. 2007). What
+remains is the tissue that is not muscle, one moment per coordinate (N·m; angles in rad unless a
+name says _deg; + = towards positive coordinate values):
 
-* **Non-muscle tissue (ligaments, capsule, discs) near the end of range**, used by the
-  equilibrium solver because the muscles' own passive forces are already in the model:
-  the double-exponential limit moment of Anderson & Pandy,
-  ``M(q) = k1 exp(k2 (q - theta_upper)) + k3 exp(k4 (q - theta_lower))``,
-  with the coefficients of Anderson FC & Pandy MG (1999) Comput Methods Biomech Biomed Engin
-  2(3):201-231 (from Anderson's 1999 thesis, Table G.2, eq. 4.4) as tabulated for the
-  hip, knee and trunk (lumbar extension) coordinates of an OpenSim gait model by Falisse et al.
-  (2019) J R Soc Interface 16:20190402 (3dpredictsim, PassiveMoments/PassiveMomentsData.m).
-  Their knee angle is negative in flexion; ours is positive, so the knee curve is mirrored.
-  Their trunk coordinate is one pelvis-torso joint; we apply it to the total L1-S1 + T12/L1
-  extension of our spine (the sum of the six levels under the Christophy rhythm).
-* **Total passive moment including the muscles**, measured in vivo by Riener R & Edrich T
-  (1999) J Biomech 32(5):539-544 (``riener_edrich_hip_moment``, ``riener_edrich_knee_moment``).
-  Used to calibrate the hip-flexion and knee coordinates (see ``equilibrium``): the non-muscle
-  remainder there is Riener & Edrich's total minus the untightened model muscles' own passive
-  moment, so the untightened model has their in-vivo passive hip and knee moments, and
-  tightness adds to them only the change of the muscle forces it causes.
+* **hip flexion, knee** -- the non-muscle terms fitted together with the muscle curves (stored in
+  ``lumbopelvic.yaml``, ``joint_tissue``): nearly zero in the mid-range, stiffening near the ends
+  of the range (the knee's extension stop, the hip's capsule).
+* **hip adduction and rotation, lumbar spine** -- ligament limit moments of Anderson & Pandy
+  (1999) Comput Methods Biomech Biomed Engin 2:201-231, coefficients as tabulated by Falisse et
+  al. (2019) J R Soc Interface 16:20190402 (3dpredictsim, PassiveMoments/PassiveMomentsData.m),
+  ``M(q) = k1 exp(k2 (q - theta_upper)) + k3 exp(k4 (q - theta_lower))``. Their trunk coordinate
+  is one pelvis-torso joint; we apply it to the total L1-S1 + T12/L1 extension of our spine.
+* **lumbar in-range stiffness** of discs and ligaments, 0.25 N·m/deg about the model's neutral
+  lordosis (see :data:`LUMBAR_NEUTRAL_STIFFNESS`).
+
+The Riener & Edrich (1999) equations (total passive moments, muscles included) are re-exported
+here: they are the data the muscles were calibrated to, never added to the model's forces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from iliopsoas.models.passive_calibration import TissueMoment
+from iliopsoas.models.passive_calibration import riener_edrich_hip as riener_edrich_hip_moment
+from iliopsoas.models.passive_calibration import riener_edrich_knee as riener_edrich_knee_moment
+
 Array = NDArray[np.float64]
+
+__all__ = [
+    "COORDINATE_LIMITS",
+    "HIP_ADDUCTION",
+    "HIP_FLEXION",
+    "HIP_ROTATION",
+    "KNEE_FLEXION",
+    "LUMBAR_EXTENSION",
+    "LUMBAR_NEUTRAL_STIFFNESS",
+    "LimitMoment",
+    "calibrated_tissue",
+    "lumbar_moment",
+    "riener_edrich_hip_moment",
+    "riener_edrich_knee_moment",
+    "tissue_terms",
+]
 
 
 @dataclass(frozen=True)
@@ -61,16 +82,17 @@ LUMBAR_EXTENSION = LimitMoment((-0.35, 30.72, 0.25, -20.36), (-0.523598775598298
 #: bending; Gombatto et al., as tabulated in Table 3 of the 2022 systematic review PMC9293810;
 #: the flexion studies there report N·m per % of range, which cannot be converted). We use
 #: 0.25 N·m/deg for flexion-extension.
-LUMBAR_NEUTRAL_STIFFNESS = 0.25 * 180.0 / 3.141592653589793
+LUMBAR_NEUTRAL_STIFFNESS = 0.25 * 180.0 / np.pi
 
 
 def lumbar_moment(total_extension: ArrayLike) -> Array:
-    """Passive moment (N·m, + = extending) about the total lumbar extension angle (rad)."""
+    """Non-muscle moment (N·m, + = extending) about the total lumbar extension angle (rad)."""
     x = np.asarray(total_extension, dtype=float)
     return LUMBAR_EXTENSION(x) - LUMBAR_NEUTRAL_STIFFNESS * x
 
 
-#: model coordinate (side suffix added) -> limit moment
+#: model coordinate (side suffix added) -> the Anderson & Pandy limit moment (reference values;
+#: hip flexion and knee use the calibrated terms of :func:`calibrated_tissue` instead)
 COORDINATE_LIMITS: dict[str, LimitMoment] = {
     "hip_flexion": HIP_FLEXION,
     "hip_adduction": HIP_ADDUCTION,
@@ -79,28 +101,17 @@ COORDINATE_LIMITS: dict[str, LimitMoment] = {
 }
 
 
-def riener_edrich_knee_moment(hip_flexion_deg: ArrayLike, knee_flexion_deg: ArrayLike,
-                              ankle_dorsiflexion_deg: ArrayLike = 0.0) -> Array:
-    """Total passive knee moment (N·m, + = flexing) of Riener & Edrich 1999 (angles in deg).
+@lru_cache(maxsize=2)
+def calibrated_tissue(model: str = "lumbopelvic") -> dict[str, TissueMoment]:
+    """The non-muscle hip-flexion and knee moments stored with the model (coordinate base name -> term)."""
+    from iliopsoas.models import raw
 
-    Their ankle angle is positive in plantarflexion; this function takes dorsiflexion (sign
-    flipped), as in the MATLAB transcription used by Miller et al. 2012. The last term is
-    ``exp(2.220 - 1.50 knee)`` as transcribed there (a stop that acts only near full extension).
-    """
-    h = np.asarray(hip_flexion_deg, dtype=float)
-    k = np.asarray(knee_flexion_deg, dtype=float)
-    a = np.asarray(ankle_dorsiflexion_deg, dtype=float)
-    return (np.exp(1.800 + 0.0460 * a - 0.0352 * k + 0.0217 * h)
-            - np.exp(-3.971 + 0.0004 * a + 0.0495 * k - 0.0128 * h)
-            - 4.820 + np.exp(np.minimum(2.220 - 1.50 * k, 50.0)))
+    entries = raw(model).get("joint_tissue", {}).get("coordinates", [])
+    return {e["coordinate"]: TissueMoment(**{k: float(v) for k, v in e["coefficients"].items()}) for e in entries}
 
 
-def riener_edrich_hip_moment(hip_flexion_deg: ArrayLike, knee_flexion_deg: ArrayLike) -> Array:
-    """Total passive hip-flexion moment (N·m, + = flexing) of Riener & Edrich 1999, eq. for the hip.
-
-    Angles in degrees, flexion positive. Includes the passive forces of all muscles crossing
-    the hip, so it is compared with, never added to, the model's muscle forces.
-    """
-    h = np.asarray(hip_flexion_deg, dtype=float)
-    k = np.asarray(knee_flexion_deg, dtype=float)
-    return np.exp(1.4655 - 0.0034 * k - 0.0750 * h) - np.exp(1.3403 - 0.0226 * k + 0.0305 * h) + 8.072
+def tissue_terms() -> dict[str, object]:
+    """Coordinate base name -> callable non-muscle moment for the leg coordinates (both sides)."""
+    out: dict[str, object] = {"hip_adduction": HIP_ADDUCTION, "hip_rotation": HIP_ROTATION}
+    out.update(calibrated_tissue())
+    return out

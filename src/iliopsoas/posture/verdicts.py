@@ -76,10 +76,9 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
         "value": _r(d_rot_il), "unit": "deg of hip rotation (+ = external), change",
         "analysis": "posture supine",
         "note": (f"lying supine, an iliacus with a {dose} turns the leg by {_r(d_rot_il, 1)} deg "
-                 f"(baseline {_r(su['baseline']['hip_rotation_deg'], 1)} deg; negative = inward) and removes the "
-                 f"model's roll-out: untightened, a leg turned out beyond {tip['baseline']} keeps rolling out "
-                 f"(gravity on the foot and leg, {g30} N m outward at 30 deg), with the tight iliacus it is pulled "
-                 f"back in from every angle up to 40 deg (tipping angle: {tip['iliacus']}). The iliacus has an "
+                 f"(baseline {_r(su['baseline']['hip_rotation_deg'], 1)} deg; negative = inward); untightened, a leg "
+                 f"turned out beyond {tip['baseline']} keeps rolling out (gravity on the foot and leg, {g30} N m "
+                 f"outward at 30 deg), with the tight iliacus beyond {tip['iliacus']}. The iliacus has an "
                  "internal-rotation moment arm with the hip near extension; the model has no femoral-version or "
                  "tibial-torsion differences between people"),
     }
@@ -88,10 +87,11 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
         "value": _r(d_rot_ps), "unit": "deg of hip rotation (+ = external), change with a tight psoas",
         "analysis": "posture supine",
         "note": (f"supine, {dose}, leg starting neutral: psoas {_r(d_rot_ps, 1)} deg, iliacus {_r(d_rot_il, 1)} deg "
-                 f"of rotation (+ = outward); neither turns the leg out from neutral. A leg already turned out past "
-                 f"{tip['psoas']} is rolled out harder by a tight psoas (it becomes an external rotator when the hip "
-                 f"is turned out: {m30['psoas']} vs {m30['baseline']} N m outward at 30 deg), while a tight iliacus "
-                 f"holds it in ({m30['iliacus']} N m). Bone shape (femoral version, tibial torsion) is not modelled"),
+                 f"of rotation (+ = outward); neither turns the leg out from neutral. Turned out to 30 deg the leg is "
+                 f"pushed {'out' if m30['psoas'] > 0 else 'in'} by {abs(m30['psoas'])} N m with a tight psoas "
+                 f"(untightened {m30['baseline']} N m, + = outward; tipping angle {tip['psoas']}) and "
+                 f"{'out' if m30['iliacus'] > 0 else 'in'} by {abs(m30['iliacus'])} N m with a tight iliacus. Bone "
+                 "shape (femoral version, tibial torsion) is not modelled"),
     }
     out["C000-31"] = {
         "verdict": "supports" if ks and ks > 0 else "contradicts",
@@ -121,13 +121,17 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
     split = (d_lord_ps - d_lord_il) > 0.5 and (d_tilt_il - d_tilt_ps) > 0.5
     out["C001-54"] = {
         "verdict": "supports" if split else "contradicts",
-        "value": _r(d_lord_ps / d_tilt_ps if d_tilt_ps else 0.0),
-        "unit": "deg of lordosis per deg of pelvic tilt (tight psoas, standing)",
+        "value": _r(d_lord_ps - d_lord_il),
+        "unit": "deg more lumbar arch with a tight psoas than with a tight iliacus (standing)",
         "analysis": "posture standing, supine",
         "note": (f"standing, {dose}: psoas changes tilt {_r(d_tilt_ps, 1)} / lordosis {_r(d_lord_ps, 1)} deg, iliacus "
                  f"{_r(d_tilt_il, 1)} / {_r(d_lord_il, 1)} deg; lying supine: lordosis +{_r(d_lord_ps_su, 1)} (psoas) vs "
-                 f"+{_r(d_lord_il_su, 1)} (iliacus). Both muscles tilt the pelvis and arch the back together, the psoas "
-                 "more of both, so the pattern does not point to one muscle"),
+                 f"+{_r(d_lord_il_su, 1)} (iliacus). "
+                 + ("In the model the psoas arches the low back more and the iliacus tilts the pelvis more, the "
+                    "pattern the claim describes; both muscles do some of both, and populations do not show either "
+                    "link (Heino 1990, Youdas 1996)" if split else
+                    "Both muscles tilt the pelvis and arch the back together, so the pattern does not point to one "
+                    "muscle")),
     }
     return out
 
