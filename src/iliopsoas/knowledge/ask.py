@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
@@ -130,15 +132,19 @@ class Asker:
         if personal:
             return self._refuse(question, rec, clinician=True)
         if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
-            return self._refuse(question, rec)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
         if scored is None:
-            return self._refuse(question, rec)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        missing = unmatched(question, draft.docs, self.atlas.sources)
+        if missing is not None:  # a neighbouring study, level, angle or group would answer another question
+            return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
+                                clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
-            return self._refuse(question, rec, confidence=confidence)
+            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
         return self._finish(question, draft, confidence, rec)
 
     def read(self, question: str) -> tuple[Query, safety.Recognised]:
@@ -192,8 +198,8 @@ class Asker:
                       more=d.more)
 
     def _refuse(self, question: str, rec: safety.Recognised, *, clinician: bool = False,
-                confidence: float = 0.0) -> Answer:
-        lines = [safety.REFUSAL]
+                confidence: float = 0.0, detail: str = "") -> Answer:
+        lines = [safety.REFUSAL] + ([detail] if detail else [])
         for item in rec.contraindications:
             lines.append(f"Because you mention {item.topic}: {item.action}")
         if rec.review:
@@ -256,6 +262,16 @@ class Asker:
 def _flagging(rec: safety.Recognised) -> bool:
     """Red flags and contraindications make an answer a safety answer; a "book a review" item does not."""
     return bool(rec.red_flags or rec.contraindications)
+
+
+_SELF = re.compile(r"\b(i|me|my|im)\b")
+_BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|stiff\w*|numb\w*|weak\w*|swell\w*|"
+                   r"swollen|pull\w*|tear|torn|twinge\w*|click\w*|pop\w*|symptom\w*|problem\w*|condition)\b")
+
+
+def _about_self(text: str) -> bool:
+    """The asker speaks of their own body or symptoms: a refusal then points to a clinician."""
+    return _SELF.search(text) is not None and _BODY.search(text) is not None
 
 
 def _asks_permission(text: str) -> bool:

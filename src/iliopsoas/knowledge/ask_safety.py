@@ -144,6 +144,16 @@ PERSONAL: dict[str, str] = {
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
+    "clearance": r"\b(clear|sign) me\b|\ball clear\b|\bgreen light\b|\bam i (ok|okay|good|fine|safe|ready|fit|cleared|allowed|"
+    r"well enough)\b|\b(i am|is my \w+( \w+)?|are my \w+( \w+)?) (ready|fit|cleared|allowed|strong enough|"
+    r"healed enough|recovered enough)\b|"
+    r"\b(ready|fit|safe|ok|okay|fine|good|cleared|allowed|alright|all right) (enough )?(for me )?to (go back|get back|"
+    r"return|resume|restart|start|play|run|race|compete|train|lift|dance|squat|sprint|jump|kick)\b|"
+    r"\b(can|could|may|should|when can|when could|when should|when will) i (go back|get back|return|resume|restart|"
+    r"play|compete|race|start (running|training|playing|sport))\b|"
+    r"\b(go|get|going|getting|went) back to (sport|football|soccer|rugby|running|training|work|the gym|gym|"
+    r"playing|dancing|lifting|the pitch)\b|\breturn(ing)? to (sport|play|running|training|work|the gym|football|"
+    r"dancing|competition)\b|\bready for\b.*\bagain\b",
     "personal advice": r"\bwhat should i do\b|\bis it safe for me\b|\bcan (a|an|my|the) (chiropractor|physio\w*|"
     r"osteopath|massage therapist|masseuse|doctor|surgeon|acupuncturist|trainer) (fix|cure|treat|help|sort)\b",
 }

@@ -1,0 +1,151 @@
+"""A figure asked for something specific that no shown passage is about: refuse, never a neighbour.
+
+"What did Reid 1994 report at L3?", "how common is the psoas minor in Japanese people?", "the
+moment arm at 60 degrees in Arnold 2000", "the normal resting angle between the psoas and the
+spine": when a question asks for a figure and names a study (author or year), a spinal level, a
+joint angle, a group of people (a nationality or an age), an activity ("during sprinting") or a
+kind of angle ("resting", "to the vertical") that none of the passages the answer would show
+speaks of, the nearest figure belongs to another study, level, angle, group or quantity. Showing
+it would answer a different question, so Ask says the asked figure is not in its sources instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["asks_figure", "unmatched"]
+
+_FIGURE = re.compile(
+    r"\b(how (much|many|common|big|large|long|wide|thick|strong|often|far|heavy)|what (is|was|were|are) (the )?"
+    r"(\w+ ){0,4}(value|figure|number|size|area|csa|pcsa|length|angle|arm|force|strength|prevalence|percentage|"
+    r"share|rate|emg|activity|mass|volume|torque|moment|incidence|tilt)|what (\w+ ){0,5}did (\w+ ){1,4}(report|find|"
+    r"found|measure|give|show|record)|what did (\w+ ){1,4}(report|find|measure|give|show)|prevalence|percentage|"
+    r"how common|what share|what proportion|according to|moment arm|cross sectional area|csa|emg)\b"
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
+_LEVEL = re.compile(r"\b([tls])\s?(\d{1,2})\b(?:\s*[/-]\s*([tls])?\s?(\d{1,2})\b)?", re.I)
+_ANGLE = re.compile(r"\bat (-?\d+(?:\.\d+)?)\s*(?:degrees?|deg|\u00b0)", re.I)
+_ACTIVITY = re.compile(r"\b(?:during|while|when)\s+(?:the\s+|a\s+)?(\w+ing)\b")
+_AUTHOR_CUES = (
+    re.compile(r"\b([A-Za-z][a-z]{2,})(?:\s+(?:and|&)\s+[A-Za-z][a-z]{2,})?\s+(?:et al\.?\s*)?\(?(?:19|20)\d\d\b"),
+    re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:et al|and colleagues|and co|'s (?:study|paper|data|group))\b"),
+    re.compile(r"\b(?:according to|study by|paper by|data of|data from|work of|by)\s+([A-Z][a-z]{2,})\b"),
+    re.compile(r"\b[A-Z][a-z]{2,}\s+(?:and|&)\s+([A-Z][a-zA-Z]{2,})\b"),
+)
+_NOT_NAMES = frozenset("the this that what which study paper data how according and with from for in of by a an "
+                       "report reported find found measure did does psoas iliacus iliopsoas hip".split())
+_PEOPLE = {
+    "japanese": "japan", "japan": "japan", "chinese": "china", "china": "china", "korean": "korea", "korea": "korea",
+    "indian": "india", "india": "india", "nigerian": "nigeria", "nigeria": "nigeria", "african": "africa",
+    "africa": "africa", "asian": "asia", "asia": "asia", "european": "europe", "europe": "europe",
+    "american": "america", "america": "america", "brazilian": "brazil", "brazil": "brazil",
+    "bulgarian": "bulgaria", "malaysian": "malaysia", "malaysia": "malaysia", "british": "britain",
+    "english": "britain", "german": "germany", "french": "france", "italian": "italy", "spanish": "spain",
+    "turkish": "turkey", "iranian": "iran", "arab": "arab", "egyptian": "egypt", "australian": "australia",
+    "canadian": "canada", "mexican": "mexico", "thai": "thailand", "vietnamese": "vietnam", "filipino": "philippines",
+    "indonesian": "indonesia", "pakistani": "pakistan", "russian": "russia", "polish": "poland", "greek": "greece",
+    "swedish": "sweden", "dutch": "netherlands", "scandinavian": "scandinavia", "caucasian": "caucasian",
+    "hispanic": "hispanic", "latino": "hispanic", "nepalese": "nepal", "ethiopian": "ethiopia",
+    "kenyan": "kenya", "saudi": "saudi", "taiwanese": "taiwan", "singaporean": "singapore",
+}
+_AGE = re.compile(r"\b(?:over|above|older than|aged|age|past)\s+(\d{2})\b|\b(\d{2})\s*(?:year|yr)s?[\s-]*olds?\b|"
+                  r"\bin (?:their|his|her) (\d)0s\b|\b(\d{2})s\b")
+_AGE_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|\u2013|to)\s*(\d{2,3})\s*(?:y\b|yr|years?|year-old)|\baged (\d{1,2})\s*(?:-|\u2013|to)\s*(\d{2,3})")
+_GENERIC_ANGLE = frozenset("the a an normal average typical mean usual what is its of this that joint".split())
+
+
+def asks_figure(question: str) -> bool:
+    """True when ``question`` (raw) asks for a figure: a value, a size, a share, what a study found."""
+    return _FIGURE.search(question.lower().replace("-", " ")) is not None
+
+
+def _text(doc: Any, sources: Any) -> str:
+    parts = [doc.sentence, doc.body, doc.names]
+    for sid in doc.sources:
+        src = sources.get(sid)
+        if src is not None:
+            parts += [src.title or "", src.authors or "", str(src.year or ""), src.publisher or "", sid]
+        else:
+            parts.append(sid)
+    return " ".join(p for p in parts if p).lower()
+
+
+def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
+    """What the figure question names that no passage in ``docs`` (shown, best first) speaks of,
+    in words ("the study by Arnold", "level L3", "60 degrees"), or None when everything is matched."""
+    if not docs or not asks_figure(question):
+        return None
+    shown = [_text(d, sources) for d in docs]
+    numbered = [t for d, t in zip(docs, shown, strict=True) if d.number or re.search(r"\d", d.sentence)] or shown
+    allt = " ".join(shown)
+    lower = question.lower()
+    for year in _YEAR.findall(question):
+        if year not in allt:
+            return f"the study of {year}"
+    names: list[str] = []
+    for rx in _AUTHOR_CUES:
+        names += [n for n in rx.findall(question) if isinstance(n, str)]
+    for name in dict.fromkeys(n.lower() for n in names):
+        if name not in _NOT_NAMES and len(name) >= 3 and not re.search(rf"\b{re.escape(name)}", allt):
+            return f"the study by {name.capitalize()}"
+    for m in _LEVEL.finditer(question):
+        if m.group(1).lower() == "s" and not m.group(3):
+            continue  # "s1" alone is rarely a level asked for a figure
+        levels = [f"{m.group(1)}{m.group(2)}".lower()] + ([f"{(m.group(3) or m.group(1))}{m.group(4)}".lower()] if m.group(4) else [])
+        if not any(all(re.search(rf"\b{lv}\b", t) for lv in levels) for t in numbered):
+            return "level " + "/".join(lv.upper() for lv in levels)
+    for m in _ANGLE.finditer(question):
+        if not any(re.search(rf"(?<![\d.]){re.escape(m.group(1))}\s*(deg|\u00b0|degrees)", t) for t in numbered):
+            return f"{m.group(1)} degrees"
+    for word in re.findall(r"[a-z]+", lower):
+        if word in _PEOPLE and not any(k for k, v in _PEOPLE.items() if v == _PEOPLE[word] and re.search(rf"\b{k}", allt)):
+            return f"{word.capitalize()} people"
+    if (age := _asked_age(lower)) is not None and not any(_covers(t, age) for t in numbered):
+        return f"people aged {age[0]}" + ("+" if age[1] else "")
+    for act in _ACTIVITY.findall(lower):
+        stem = act[:-3] if len(act) > 5 else act
+        if not re.search(rf"\b{re.escape(stem[:5])}", allt):
+            return act
+    if "angle" in lower:
+        miss = _angle_words(lower)
+        lead = numbered[0]
+        for w in miss:
+            if not re.search(rf"\b{re.escape(w[:5])}", lead):
+                return f"a {w} angle"
+    return None
+
+
+def _asked_age(text: str) -> tuple[int, bool] | None:
+    """The age a question asks about: (years, and older?)."""
+    m = _AGE.search(text)
+    if m is None:
+        return None
+    if m.group(1):
+        return int(m.group(1)), True
+    if m.group(2):
+        return int(m.group(2)), False
+    if m.group(3):
+        return int(m.group(3)) * 10, False
+    return None
+
+
+def _covers(text: str, age: tuple[int, bool]) -> bool:
+    for m in _AGE_RANGE.finditer(text):
+        lo, hi = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
+        if (age[1] and hi >= age[0]) or lo <= age[0] <= hi:
+            return True
+    return False
+
+
+def _angle_words(text: str) -> list[str]:
+    """Words that say which angle is asked: "resting angle", "angle ... to the vertical"."""
+    out: list[str] = []
+    m = re.search(r"(\w+) angle\b", text)
+    if m and m.group(1) not in _GENERIC_ANGLE:
+        out.append(m.group(1))
+    m = re.search(r"\bangle\b.*?\bto the (\w+)", text)
+    if m:
+        out.append(m.group(1))
+    return out
