@@ -153,7 +153,9 @@ PERSONAL: dict[str, str] = {
     r"play|compete|race|start (running|training|playing|sport))\b|"
     r"\b(go|get|going|getting|went) back to (sport|football|soccer|rugby|running|training|work|the gym|gym|"
     r"playing|dancing|lifting|the pitch)\b|\breturn(ing)? to (sport|play|running|training|work|the gym|football|"
-    r"dancing|competition)\b|\bready for\b.*\bagain\b",
+    r"dancing|competition)\b|\bready for\b.*\bagain\b|"
+    r"\b(when|can|could|should|may)\b[\w ]*\bi (start|begin|restart|resume|try|do) [\w ]*\bagain\b|"
+    r"\b(permission|clearance|cleared|confirm i can|okay me|ok me)\b",
     "personal advice": r"\bwhat should i do\b|\bis it safe for me\b|\bcan (a|an|my|the) (chiropractor|physio\w*|"
     r"osteopath|massage therapist|masseuse|doctor|surgeon|acupuncturist|trainer) (fix|cure|treat|help|sort)\b",
 }

@@ -68,6 +68,9 @@ _QUESTION = frozenset("is are am can could should would will do does did how wha
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|,")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?:\s|$)|\s[-\u2013\u2014]\s")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                "fifty": 50, "couple": 2, "few": 3, "several": 4, "half": 0.5}
 DEFAULT_WINDOW = 20
 
 __all__ = ["Found", "SafetyMatcher", "sentences"]
@@ -157,11 +160,12 @@ def _match(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) -> 
     if kind == "prefix" and not (tok.startswith(str(value)) and tok != ","):
         return None
     if kind in ("num", "range"):
-        if not _NUMBER.fullmatch(tok):
+        number = float(tok) if _NUMBER.fullmatch(tok) else NUMBER_WORDS.get(tok)
+        if number is None:
             return None
         if kind == "range":
             lo, hi = value  # type: ignore[misc]
-            if not lo <= float(tok) <= hi:
+            if not lo <= number <= hi:
                 return None
     return _match(parts[1:], toks, i + 1)
 
@@ -327,7 +331,9 @@ def _fine_after(toks: Sequence[str], end: int) -> bool:
     k = end
     while k < min(len(toks), end + 6):
         w = toks[k]
-        if w in FINE:  # "is fine", "are normal, ..." - not "has gone brown"
+        if w in FINE:  # "is fine", "are normal, ..." - not "has gone brown", not "7 kg gone"
+            if w == "gone" and toks[k - 1] not in ("has", "have", "is", "are", "was", "all", "now"):
+                return False
             after = toks[k + 1] if k + 1 < len(toks) else ","
             return toks[k - 1] not in NEGATIONS and (after == "," or after in _BOUNDARY or after in _NEW_CLAUSE
                                                      or after in ("again", "too", "now", "thanks"))

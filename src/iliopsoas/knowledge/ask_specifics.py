@@ -12,7 +12,7 @@ it would answer a different question, so Ask says the asked figure is not in its
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["asks_figure", "unmatched"]
@@ -33,6 +33,7 @@ _AUTHOR_CUES = (
     re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:et al|and colleagues|and co|'s (?:study|paper|data|group))\b"),
     re.compile(r"\b(?:according to|study by|paper by|data of|data from|work of|by)\s+([A-Z][a-z]{2,})\b"),
     re.compile(r"\b[A-Z][a-z]{2,}\s+(?:and|&)\s+([A-Z][a-zA-Z]{2,})\b"),
+    re.compile(r"\bdid ([A-Z][a-z]{2,})(?:\s+et al|\s+and colleagues)?\s+(?:report|find|measure|record|show|give|get)\b"),
 )
 _NOT_NAMES = frozenset("the this that what which study paper data how according and with from for in of by a an "
                        "report reported find found measure did does psoas iliacus iliopsoas hip".split())
@@ -48,7 +49,7 @@ _PEOPLE = {
     "indonesian": "indonesia", "pakistani": "pakistan", "russian": "russia", "polish": "poland", "greek": "greece",
     "swedish": "sweden", "dutch": "netherlands", "scandinavian": "scandinavia", "caucasian": "caucasian",
     "hispanic": "hispanic", "latino": "hispanic", "nepalese": "nepal", "ethiopian": "ethiopia",
-    "kenyan": "kenya", "saudi": "saudi", "taiwanese": "taiwan", "singaporean": "singapore",
+    "kenyan": "kenya", "saudi": "saudi", "italians": "italy", "italy": "italy", "taiwanese": "taiwan", "singaporean": "singapore",
 }
 _AGE = re.compile(r"\b(?:over|above|older than|aged|age|past)\s+(\d{2})\b|\b(\d{2})\s*(?:year|yr)s?[\s-]*olds?\b|"
                   r"\bin (?:their|his|her) (\d)0s\b|\b(\d{2})s\b")
@@ -81,29 +82,35 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
     numbered = [t for d, t in zip(docs, shown, strict=True) if d.number or re.search(r"\d", d.sentence)] or shown
     allt = " ".join(shown)
     lower = question.lower()
-    for year in _YEAR.findall(question):
-        if year not in allt:
-            return f"the study of {year}"
+    # what one passage must say at once: the study, the level, the angle, the group of people
+    checks: list[tuple[str, Callable[[str], bool]]] = []
+    for year in dict.fromkeys(_YEAR.findall(question)):
+        checks.append((f"the study of {year}", lambda t, y=year: y in t))
     names: list[str] = []
     for rx in _AUTHOR_CUES:
         names += [n for n in rx.findall(question) if isinstance(n, str)]
     for name in dict.fromkeys(n.lower() for n in names):
-        if name not in _NOT_NAMES and len(name) >= 3 and not re.search(rf"\b{re.escape(name)}", allt):
-            return f"the study by {name.capitalize()}"
+        if name not in _NOT_NAMES and len(name) >= 3 and not _YEAR.fullmatch(name):
+            checks.append((f"the study by {name.capitalize()}", lambda t, n=name: re.search(rf"\b{re.escape(n)}", t) is not None))
     for m in _LEVEL.finditer(question):
         if m.group(1).lower() == "s" and not m.group(3):
             continue  # "s1" alone is rarely a level asked for a figure
         levels = [f"{m.group(1)}{m.group(2)}".lower()] + ([f"{(m.group(3) or m.group(1))}{m.group(4)}".lower()] if m.group(4) else [])
-        if not any(all(re.search(rf"\b{lv}\b", t) for lv in levels) for t in numbered):
-            return "level " + "/".join(lv.upper() for lv in levels)
+        checks.append(("level " + "/".join(lv.upper() for lv in levels),
+                       lambda t, lvs=tuple(levels): all(re.search(rf"\b{lv}\b", t) for lv in lvs)))
     for m in _ANGLE.finditer(question):
-        if not any(re.search(rf"(?<![\d.]){re.escape(m.group(1))}\s*(deg|\u00b0|degrees)", t) for t in numbered):
-            return f"{m.group(1)} degrees"
-    for word in re.findall(r"[a-z]+", lower):
-        if word in _PEOPLE and not any(k for k, v in _PEOPLE.items() if v == _PEOPLE[word] and re.search(rf"\b{k}", allt)):
-            return f"{word.capitalize()} people"
-    if (age := _asked_age(lower)) is not None and not any(_covers(t, age) for t in numbered):
-        return f"people aged {age[0]}" + ("+" if age[1] else "")
+        checks.append((f"{m.group(1)} degrees", lambda t, d=m.group(1): re.search(
+            rf"(?<![\d.]){re.escape(d)}\s*(deg|\u00b0|degrees)", t) is not None))
+    for word in dict.fromkeys(re.findall(r"[a-z]+", lower)):
+        key = word if word in _PEOPLE else word[:-1] if word.endswith("s") and word[:-1] in _PEOPLE else None
+        if key is not None:
+            place = _PEOPLE[key]
+            names_of = [k for k, v in _PEOPLE.items() if v == place]
+            checks.append((f"{key.capitalize()} people", lambda t, ks=tuple(names_of): any(re.search(rf"\b{k}", t) for k in ks)))
+    if (age := _asked_age(lower)) is not None:
+        checks.append((f"people aged {age[0]}" + ("+" if age[1] else ""), lambda t, a=age: _covers(t, a)))
+    if checks and not any(all(ok(t) for _, ok in checks) for t in numbered):
+        return next((label for label, ok in checks if not ok(numbered[0])), checks[0][0])
     for act in _ACTIVITY.findall(lower):
         stem = act[:-3] if len(act) > 5 else act
         if not re.search(rf"\b{re.escape(stem[:5])}", allt):
