@@ -96,6 +96,8 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
     for item in m.data.items:
         if item.id not in found.items:
             continue
+        if item.needs_person and not found.personal:
+            continue  # "force of people over 70" is research; "I'm 72" is a person
         if item.tier == "contraindication" and not (found.personal or set(item.contraindicates) & set(techniques)):
             continue  # "where is the aorta?" is anatomy; "I have an aneurysm" or "... and massage" is not
         items.append(item)

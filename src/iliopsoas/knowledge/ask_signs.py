@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -73,7 +74,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "fifty": 50, "couple": 2, "few": 3, "several": 4, "half": 0.5}
 DEFAULT_WINDOW = 20
 
-__all__ = ["Found", "SafetyMatcher", "sentences"]
+__all__ = ["Found", "SafetyMatcher", "SemanticSigns", "sentences"]
 
 
 def sentences(text: str) -> list[list[str]]:
@@ -188,6 +189,7 @@ class Found:
     techniques: set[str] = field(default_factory=set)
     sign_words: set[str] = field(default_factory=set)
     personal: bool = False
+    semantic: set[str] = field(default_factory=set)  # items found only by the meaning check
 
 
 class SafetyMatcher:
@@ -225,6 +227,7 @@ class SafetyMatcher:
         self.vocab_set = frozenset(base | forms)
         self.prefixes = tuple(sorted(p for p in prefixes if len(p) >= 3))
         self.signs = {i.id: [(_parse_sign(s)) for s in i.signs] for i in data.items if i.signs}
+        self.semantic: SemanticSigns | None = None  # set with an embedder (Ask's index does)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -250,8 +253,11 @@ class SafetyMatcher:
         known_set = frozenset(known)
         sents = [self.repair(s, known_set, is_word) for s in sentences(text)]
         occs: list[_Occ] = []
+        denying: list[bool] = []
         for n, toks in enumerate(sents):
-            occs += self._occurrences(n, toks)
+            found_here, denies = self._read_sentence(n, toks)
+            occs += found_here
+            denying.append(denies)
         found = Found(personal=any(t in PERSONAL for s in sents for t in s))
         by_key: dict[str, list[_Occ]] = {}
         for o in occs:
@@ -278,10 +284,18 @@ class SafetyMatcher:
                 denied = _sign_hit(sign, by_key, sents, negation=False)
                 if denied is not None:
                     found.sign_words.update(denied)
+        if self.semantic is not None:
+            for item_id in self.semantic.recognise(sents, denying, by_key, found.items | cancelled):
+                found.items.add(item_id)
+                found.semantic.add(item_id)
         found.sign_words -= IGNORED | {","}
         return found
 
     def _occurrences(self, n: int, toks: Sequence[str]) -> list[_Occ]:
+        return self._read_sentence(n, toks)[0]
+
+    def _read_sentence(self, n: int, toks: Sequence[str]) -> tuple[list[_Occ], bool]:
+        """Concept, lay and technique occurrences of one sentence, and whether it denies anything."""
         raw: list[tuple[_Phrase, int, int]] = []
         for i, tok in enumerate(toks):
             if tok in IGNORED or tok == ",":
@@ -307,7 +321,7 @@ class SafetyMatcher:
             negated = any(j in scope and scope[j] not in own for j in range(i, end)) or (
                 not asking and not ph.key.startswith("technique:") and _fine_after(toks, end))
             out.append(_Occ(ph.key, n, i, end, negated))
-        return out
+        return out, bool(scope) or any(o.negated for o in out)
 
 
 def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
@@ -412,3 +426,50 @@ def _combination(options: Sequence[Sequence[_Occ]], window: int) -> list[_Occ] |
 
     walk(0, [])
     return best
+
+
+# Concepts that only say where or when (a body part, a time, "pain"): not enough to anchor the
+# meaning check, which needs a symptom word of the item ("pee", "numb", "lump", "weight").
+_PLACE_OR_TIME = frozenset("thigh_knee hip_region spine_back organ night morning pain duration change exercise_program "
+                           "legs widespread fast heavy_amount".split())
+SEMANTIC_THRESHOLD = 0.70
+
+
+class SemanticSigns:
+    """A second, cautious recogniser: a sentence close in meaning to one of an item's ``describe``
+    sentences (cosine of mean WordLlama word vectors >= ``threshold``), when the sentence denies
+    nothing and names one of the item's symptom concepts (its anchor). Catches phrasings the
+    signs miss ("only a trickle comes out" beside "pee"); the threshold was chosen on the dev split
+    so that no non-safety question is flagged."""
+
+    def __init__(self, data: SafetyData, embedder: Any, threshold: float = SEMANTIC_THRESHOLD):
+        self.embedder = embedder
+        self.threshold = threshold
+        self.describe = {i.id: i.describe for i in data.items if i.describe and i.signs}
+        self.anchors = {i.id: {t.lstrip("@") for sg in i.signs for t in sign_terms(sg)} - _PLACE_OR_TIME
+                        for i in data.items if i.id in self.describe}
+        self._vecs: dict[str, Any] = {}
+
+    def vectors(self, item_id: str) -> Any:
+        import numpy as np
+
+        if item_id not in self._vecs:
+            rows = [self.embedder.embed_words(sentences(t)[0]) for t in self.describe[item_id]]
+            self._vecs[item_id] = np.stack(rows)
+        return self._vecs[item_id]
+
+    def recognise(self, sents: Sequence[Sequence[str]], denying: Sequence[bool], by_key: dict[str, list[_Occ]],
+                  skip: set[str]) -> list[str]:
+        out = []
+        for n, toks in enumerate(sents):
+            if denying[n]:
+                continue
+            named = {k.split(":", 1)[1] for k, lst in by_key.items() if k.startswith("concept:")
+                     for o in lst if o.sentence == n and not o.negated}
+            candidates = [i for i, anchors in self.anchors.items() if i not in skip and i not in out and anchors & named]
+            words = [t for t in toks if t != ","]
+            if not candidates or not words:
+                continue
+            vec = self.embedder.embed_words(words)
+            out += [i for i in candidates if float((self.vectors(i) @ vec).max()) >= self.threshold]
+        return out

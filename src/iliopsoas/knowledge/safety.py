@@ -57,6 +57,7 @@ class SafetyItem(_Strict):
     signs: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     describe: tuple[str, ...] = ()
+    needs_person: bool = False
     refs: tuple[str, ...] = ()
 
     @field_validator("tier")
