@@ -57,9 +57,16 @@ _AGE_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|\u2013|to)\s*(\d{2,3})\s*(?:y\b|yr|
 _GENERIC_ANGLE = frozenset("the a an normal average typical mean usual what is its of this that joint".split())
 
 
-def asks_figure(question: str) -> bool:
-    """True when ``question`` (raw) asks for a figure: a value, a size, a share, what a study found."""
-    return _FIGURE.search(question.lower().replace("-", " ")) is not None
+_QUANTITY = re.compile(r"\b(force|strength|torque|moment|area|csa|pcsa|length|width|thickness|volume|mass|weight|angle|"
+                       r"emg|activation|prevalence|incidence|share|percentage|proportion|range of motion|rom|tilt|"
+                       r"lordosis|value|values|norm|norms|figure|figures|size)\b")
+
+
+def asks_figure(question: str, *, loose: bool = False) -> bool:
+    """True when ``question`` (raw) asks for a figure: a value, a size, a share, what a study found
+    (``loose``: or only names a measured quantity, "hip flexion force of people over 70")."""
+    text = question.lower().replace("-", " ")
+    return _FIGURE.search(text) is not None or (loose and _QUANTITY.search(text) is not None)
 
 
 def _text(doc: Any, sources: Any) -> str:
@@ -76,8 +83,9 @@ def _text(doc: Any, sources: Any) -> str:
 def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
     """What the figure question names that no passage in ``docs`` (shown, best first) speaks of,
     in words ("the study by Arnold", "level L3", "60 degrees"), or None when everything is matched."""
-    if not docs or not asks_figure(question):
+    if not docs or not asks_figure(question, loose=True):
         return None
+    strict = asks_figure(question)
     shown = [_text(d, sources) for d in docs]
     numbered = [t for d, t in zip(docs, shown, strict=True) if d.number or re.search(r"\d", d.sentence)] or shown
     allt = " ".join(shown)
@@ -111,11 +119,11 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
         checks.append((f"people aged {age[0]}" + ("+" if age[1] else ""), lambda t, a=age: _covers(t, a)))
     if checks and not any(all(ok(t) for _, ok in checks) for t in numbered):
         return next((label for label, ok in checks if not ok(numbered[0])), checks[0][0])
-    for act in _ACTIVITY.findall(lower):
+    for act in _ACTIVITY.findall(lower) if strict else ():
         stem = act[:-3] if len(act) > 5 else act
         if not re.search(rf"\b{re.escape(stem[:5])}", allt):
             return act
-    if "angle" in lower:
+    if strict and "angle" in lower:
         miss = _angle_words(lower)
         lead = numbered[0]
         for w in miss:
