@@ -20,6 +20,7 @@ __all__ = ["asks_figure", "unmatched"]
 _FIGURE = re.compile(
     r"\b(how (much|many|common|big|large|long|wide|thick|strong|often|far|heavy)|what (is|was|were|are) (the )?"
     r"(\w+ ){0,4}(value|figure|number|size|area|csa|pcsa|length|angle|arm|force|strength|prevalence|percentage|"
+    r"tension|tone|stiffness|"
     r"share|rate|emg|activity|mass|volume|torque|moment|incidence|tilt)|what (\w+ ){0,5}did (\w+ ){1,4}(report|find|"
     r"found|measure|give|show|record)|what did (\w+ ){1,4}(report|find|measure|give|show)|prevalence|percentage|"
     r"how common|what share|what proportion|according to|moment arm|cross sectional area|csa|emg)\b"
@@ -37,23 +38,57 @@ _AUTHOR_CUES = (
 )
 _NOT_NAMES = frozenset("the this that what which study paper data how according and with from for in of by a an "
                        "report reported find found measure did does psoas iliacus iliopsoas hip".split())
-_PEOPLE = {
-    "japanese": "japan", "japan": "japan", "chinese": "china", "china": "china", "korean": "korea", "korea": "korea",
-    "indian": "india", "india": "india", "nigerian": "nigeria", "nigeria": "nigeria", "african": "africa",
-    "africa": "africa", "asian": "asia", "asia": "asia", "european": "europe", "europe": "europe",
-    "american": "america", "america": "america", "brazilian": "brazil", "brazil": "brazil",
-    "bulgarian": "bulgaria", "malaysian": "malaysia", "malaysia": "malaysia", "british": "britain",
-    "english": "britain", "german": "germany", "french": "france", "italian": "italy", "spanish": "spain",
-    "turkish": "turkey", "iranian": "iran", "arab": "arab", "egyptian": "egypt", "australian": "australia",
-    "canadian": "canada", "mexican": "mexico", "thai": "thailand", "vietnamese": "vietnam", "filipino": "philippines",
-    "indonesian": "indonesia", "pakistani": "pakistan", "russian": "russia", "polish": "poland", "greek": "greece",
-    "swedish": "sweden", "dutch": "netherlands", "scandinavian": "scandinavia", "caucasian": "caucasian",
-    "hispanic": "hispanic", "latino": "hispanic", "nepalese": "nepal", "ethiopian": "ethiopia",
-    "kenyan": "kenya", "saudi": "saudi", "italians": "italy", "italy": "italy", "taiwanese": "taiwan", "singaporean": "singapore",
+# nationalities and places (a figure for people of one place)
+_PEOPLE: dict[str, str] = {
+    "afghan": "afghanistan", "albanian": "albania", "algerian": "algeria", "american": "usa", "americans": "usa",
+    "argentine": "argentina", "argentinian": "argentina", "armenian": "armenia", "australian": "australia",
+    "austrian": "austria", "bangladeshi": "bangladesh", "belgian": "belgium", "bolivian": "bolivia", "brazilian":
+    "brazil", "british": "uk", "bulgarian": "bulgaria", "cambodian": "cambodia", "cameroonian": "cameroon",
+    "canadian": "canada", "chilean": "chile", "chinese": "china", "colombian": "colombia", "congolese": "congo",
+    "croatian": "croatia", "cuban": "cuba", "czech": "czechia", "danish": "denmark", "dane": "denmark", "dutch":
+    "netherlands", "egyptian": "egypt", "english": "uk", "estonian": "estonia", "ethiopian": "ethiopia", "filipino":
+    "philippines", "finnish": "finland", "finn": "finland", "french": "france", "georgian": "georgia", "german":
+    "germany", "ghanaian": "ghana", "greek": "greece", "hungarian": "hungary", "icelandic": "iceland", "indian":
+    "india", "indonesian": "indonesia", "iranian": "iran", "iraqi": "iraq", "irish": "ireland", "israeli": "israel",
+    "italian": "italy", "jamaican": "jamaica", "japanese": "japan", "jordanian": "jordan", "kenyan": "kenya",
+    "korean": "korea", "kuwaiti": "kuwait", "latvian": "latvia", "lebanese": "lebanon", "libyan": "libya",
+    "lithuanian": "lithuania", "malaysian": "malaysia", "maltese": "malta", "mexican": "mexico", "moroccan":
+    "morocco", "nepalese": "nepal", "nepali": "nepal", "nigerian": "nigeria", "norwegian": "norway", "pakistani":
+    "pakistan", "palestinian": "palestine", "peruvian": "peru", "polish": "poland", "pole": "poland", "portuguese":
+    "portugal", "romanian": "romania", "russian": "russia", "saudi": "saudi", "scottish": "uk", "serbian": "serbia",
+    "singaporean": "singapore", "slovak": "slovakia", "slovenian": "slovenia", "somali": "somalia", "african":
+    "africa", "sudanese": "sudan", "swedish": "sweden", "swede": "sweden", "swiss": "switzerland", "syrian":
+    "syria", "taiwanese": "taiwan", "tanzanian": "tanzania", "thai": "thailand", "tunisian": "tunisia", "turkish":
+    "turkey", "turk": "turkey", "ugandan": "uganda", "ukrainian": "ukraine", "venezuelan": "venezuela",
+    "vietnamese": "vietnam", "welsh": "uk", "yemeni": "yemen", "zambian": "zambia", "zimbabwean": "zimbabwe",
+    "asian": "asia", "european": "europe", "caucasian": "caucasian", "hispanic": "hispanic", "latino": "hispanic",
+    "latina": "hispanic", "arab": "arab", "arabic": "arab", "scandinavian": "scandinavia", "inuit": "inuit",
+    "aboriginal": "aboriginal", "maori": "maori", "afghanistan": "afghanistan", "albania": "albania", "algeria":
+    "algeria", "usa": "usa", "argentina": "argentina", "armenia": "armenia", "australia": "australia", "austria":
+    "austria", "bangladesh": "bangladesh", "belgium": "belgium", "bolivia": "bolivia", "brazil": "brazil", "uk":
+    "uk", "bulgaria": "bulgaria", "cambodia": "cambodia", "cameroon": "cameroon", "canada": "canada", "chile":
+    "chile", "china": "china", "colombia": "colombia", "congo": "congo", "croatia": "croatia", "cuba": "cuba",
+    "czechia": "czechia", "denmark": "denmark", "netherlands": "netherlands", "egypt": "egypt", "estonia":
+    "estonia", "ethiopia": "ethiopia", "philippines": "philippines", "finland": "finland", "france": "france",
+    "georgia": "georgia", "germany": "germany", "ghana": "ghana", "greece": "greece", "hungary": "hungary",
+    "iceland": "iceland", "india": "india", "indonesia": "indonesia", "iran": "iran", "iraq": "iraq", "ireland":
+    "ireland", "israel": "israel", "italy": "italy", "jamaica": "jamaica", "japan": "japan", "jordan": "jordan",
+    "kenya": "kenya", "korea": "korea", "kuwait": "kuwait", "latvia": "latvia", "lebanon": "lebanon", "libya":
+    "libya", "lithuania": "lithuania", "malaysia": "malaysia", "malta": "malta", "mexico": "mexico", "morocco":
+    "morocco", "nepal": "nepal", "nigeria": "nigeria", "norway": "norway", "pakistan": "pakistan", "palestine":
+    "palestine", "peru": "peru", "poland": "poland", "portugal": "portugal", "romania": "romania", "russia":
+    "russia", "serbia": "serbia", "singapore": "singapore", "slovakia": "slovakia", "slovenia": "slovenia",
+    "somalia": "somalia", "africa": "africa", "sudan": "sudan", "sweden": "sweden", "switzerland": "switzerland",
+    "syria": "syria", "taiwan": "taiwan", "tanzania": "tanzania", "thailand": "thailand", "tunisia": "tunisia",
+    "turkey": "turkey", "uganda": "uganda", "ukraine": "ukraine", "venezuela": "venezuela", "vietnam": "vietnam",
+    "yemen": "yemen", "zambia": "zambia", "zimbabwe": "zimbabwe", "asia": "asia", "europe": "europe", "america":
+    "usa", "britain": "uk", "england": "uk", "scotland": "uk", "wales": "uk", "spain": "spain", "spanish": "spain",
 }
 _AGE = re.compile(r"\b(?:over|above|older than|aged|age|past)\s+(\d{2})\b|\b(\d{2})\s*(?:year|yr)s?[\s-]*olds?\b|"
                   r"\bin (?:their|his|her) (\d)0s\b|\b(\d{2})s\b")
 _AGE_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|\u2013|to)\s*(\d{2,3})\s*(?:y\b|yr|years?|year-old)|\baged (\d{1,2})\s*(?:-|\u2013|to)\s*(\d{2,3})")
+# the state a figure is asked for ("at rest", "passive"): the passage must be about that state
+_STATES = re.compile(r"\b(resting|at rest|relaxed|passive|passively|supine|prone|contracted|stretched|asleep)\b")
 _GENERIC_ANGLE = frozenset("the a an normal average typical mean usual what is its of this that joint".split())
 
 
@@ -111,6 +146,8 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
             rf"(?<![\d.]){re.escape(d)}\s*(deg|\u00b0|degrees)", t) is not None))
     for word in dict.fromkeys(re.findall(r"[a-z]+", lower)):
         key = word if word in _PEOPLE else word[:-1] if word.endswith("s") and word[:-1] in _PEOPLE else None
+        if key == "us" or (key is not None and len(key) < 4 and key not in ("uk", "usa")):
+            continue
         if key is not None:
             place = _PEOPLE[key]
             names_of = [k for k, v in _PEOPLE.items() if v == place]
@@ -123,6 +160,9 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
         stem = act[:-3] if len(act) > 5 else act
         if not re.search(rf"\b{re.escape(stem[:5])}", allt):
             return act
+    for state in _STATES.findall(lower) if strict else ():
+        if not re.search(rf"\b{re.escape(state[:5])}", numbered[0]):
+            return f"{state}"
     if strict and "angle" in lower:
         miss = _angle_words(lower)
         lead = numbered[0]
