@@ -232,3 +232,9 @@ def test_a_broken_sign_names_the_item_and_the_concept() -> None:
                                                    "question": "q", "action": "a", "signs": ["pee + nope"]}]}
     with pytest.raises(ValueError, match=r"item 0 \(x\): sign term 'nope' names no concept"):
         parse_safety(doc)
+
+
+def test_an_idiom_sets_its_own_words_aside_but_not_a_real_sign_beside_it() -> None:
+    assert recognise("I have a slipped disc, which stretch helps?").ids == []
+    assert recognise("my pelvis falls forward when I stand").ids == []
+    assert "trauma-bone-risk" in recognise("I have a slipped disc and I fell down the stairs yesterday").ids

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 
@@ -165,7 +165,7 @@ def _match(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) -> 
         if number is None:
             return None
         if kind == "range":
-            lo, hi = value  # type: ignore[misc]
+            lo, hi = cast(tuple[float, float], value)
             if not lo <= number <= hi:
                 return None
     return _match(parts[1:], toks, i + 1)
@@ -219,8 +219,8 @@ class SafetyMatcher:
                 if kind == "prefix":
                     prefixes.add(str(v))
                 elif kind == "word":
-                    forms |= set(v)  # type: ignore[arg-type]
-        for name, members in [*((i.id, i.lay) for i in data.items), *data.concepts.items(),
+                    forms |= cast(frozenset[str], v)
+        for _name, members in [*((i.id, i.lay) for i in data.items), *data.concepts.items(),
                               *((t.id, t.lay) for t in data.techniques.values())]:
             base |= {w for m in members for w in re.findall(r"[a-z]+", m.lower()) if len(w) >= 5}
         self.vocab = tuple(sorted(base | {p for p in prefixes if len(p) >= 5}))
@@ -262,13 +262,22 @@ class SafetyMatcher:
         by_key: dict[str, list[_Occ]] = {}
         for o in occs:
             by_key.setdefault(o.key, []).append(o)
-        cancelled = {i.id for i in self.data.items
-                     if any(not o.negated for u in i.unless for o in by_key.get(f"concept:{u}", []))}
+        # an "unless" phrase that covers a sign's own words sets that mention aside ("slipped disc" is
+        # no fall); one elsewhere cancels the item ("lost 5 kg on a diet")
+        cancelled: set[str] = set()
+        set_aside: set[_Occ] = set()
+        for i in self.data.items:
+            unless = [o for u in i.unless for o in by_key.get(f"concept:{u}", []) if not o.negated]
+            mine = by_key.get(f"lay:{i.id}", [])
+            covered = {o for o in mine for u in unless if u.sentence == o.sentence and u.start < o.end and o.start < u.end}
+            set_aside |= covered
+            if any(not any(u.sentence == o.sentence and u.start < o.end and o.start < u.end for o in mine) for u in unless):
+                cancelled.add(i.id)
         for o in occs:
             kind, _, name = o.key.partition(":")
             if kind == "lay":
                 found.sign_words.update(sents[o.sentence][o.start:o.end])
-                if not o.negated and name not in cancelled:
+                if not o.negated and name not in cancelled and o not in set_aside:
                     found.items.add(name)
             elif kind == "technique" and not o.negated:
                 found.techniques.add(name)

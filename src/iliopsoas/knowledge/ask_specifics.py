@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 __all__ = ["asks_figure", "unmatched"]
@@ -128,22 +129,20 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
     # what one passage must say at once: the study, the level, the angle, the group of people
     checks: list[tuple[str, Callable[[str], bool]]] = []
     for year in dict.fromkeys(_YEAR.findall(question)):
-        checks.append((f"the study of {year}", lambda t, y=year: y in t))
+        checks.append((f"the study of {year}", partial(_says_any, (year,))))
     names: list[str] = []
     for rx in _AUTHOR_CUES:
         names += [n for n in rx.findall(question) if isinstance(n, str)]
     for name in dict.fromkeys(n.lower() for n in names):
         if name not in _NOT_NAMES and len(name) >= 3 and not _YEAR.fullmatch(name):
-            checks.append((f"the study by {name.capitalize()}", lambda t, n=name: re.search(rf"\b{re.escape(n)}", t) is not None))
+            checks.append((f"the study by {name.capitalize()}", partial(_says_any, (re.escape(name),))))
     for m in _LEVEL.finditer(question):
         if m.group(1).lower() == "s" and not m.group(3):
             continue  # "s1" alone is rarely a level asked for a figure
         levels = [f"{m.group(1)}{m.group(2)}".lower()] + ([f"{(m.group(3) or m.group(1))}{m.group(4)}".lower()] if m.group(4) else [])
-        checks.append(("level " + "/".join(lv.upper() for lv in levels),
-                       lambda t, lvs=tuple(levels): all(re.search(rf"\b{lv}\b", t) for lv in lvs)))
+        checks.append(("level " + "/".join(lv.upper() for lv in levels), partial(_says_all, tuple(rf"{lv}\b" for lv in levels))))
     for m in _ANGLE.finditer(question):
-        checks.append((f"{m.group(1)} degrees", lambda t, d=m.group(1): re.search(
-            rf"(?<![\d.]){re.escape(d)}\s*(deg|\u00b0|degrees)", t) is not None))
+        checks.append((f"{m.group(1)} degrees", partial(_says_angle, m.group(1))))
     for word in dict.fromkeys(re.findall(r"[a-z]+", lower)):
         key = word if word in _PEOPLE else word[:-1] if word.endswith("s") and word[:-1] in _PEOPLE else None
         if key == "us" or (key is not None and len(key) < 4 and key not in ("uk", "usa")):
@@ -151,9 +150,9 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
         if key is not None:
             place = _PEOPLE[key]
             names_of = [k for k, v in _PEOPLE.items() if v == place]
-            checks.append((f"{key.capitalize()} people", lambda t, ks=tuple(names_of): any(re.search(rf"\b{k}", t) for k in ks)))
+            checks.append((f"{key.capitalize()} people", partial(_says_any, tuple(names_of))))
     if (age := _asked_age(lower)) is not None:
-        checks.append((f"people aged {age[0]}" + ("+" if age[1] else ""), lambda t, a=age: _covers(t, a)))
+        checks.append((f"people aged {age[0]}" + ("+" if age[1] else ""), partial(_covers_age, age)))
     if checks and not any(all(ok(t) for _, ok in checks) for t in numbered):
         return next((label for label, ok in checks if not ok(numbered[0])), checks[0][0])
     for act in _ACTIVITY.findall(lower) if strict else ():
@@ -170,6 +169,22 @@ def unmatched(question: str, docs: Sequence[Any], sources: Any) -> str | None:
             if not re.search(rf"\b{re.escape(w[:5])}", lead):
                 return f"a {w} angle"
     return None
+
+
+def _says_any(words: tuple[str, ...], text: str) -> bool:
+    return any(re.search(rf"\b{w}", text) for w in words)
+
+
+def _says_all(patterns: tuple[str, ...], text: str) -> bool:
+    return all(re.search(rf"\b{p}", text) for p in patterns)
+
+
+def _says_angle(degrees: str, text: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(degrees)}\s*(deg|\u00b0|degrees)", text) is not None
+
+
+def _covers_age(age: tuple[int, bool], text: str) -> bool:
+    return _covers(text, age)
 
 
 def _asked_age(text: str) -> tuple[int, bool] | None:
