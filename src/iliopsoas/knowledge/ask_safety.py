@@ -3,21 +3,17 @@ personal medical decisions and off-topic asks.
 
 Red flags, urgency tiers, contraindications and the words people use for them live in
 ``knowledge/data/safety.yaml`` (:mod:`iliopsoas.knowledge.safety`), the file the care screen and the
-program builder read too. This module only *recognises* them in a question:
+program builder read too. :mod:`ask_signs` reads them in a question - lay phrases, concept signs
+(synonym sets combined within a window, numbers with units, colours), a negation scope detector and
+a cautious meaning check; this module turns what it found into :class:`Recognised`:
 
-* each item's ``lay`` phrases are matched word by word over the question (small words such as
-  "a", "the", "my" ignored; ``word*`` matches any ending; ``...`` allows up to three other words;
-  ``{50-120}`` a whole number in that range);
-* a misspelt word of five letters or more is matched to the safety vocabulary when it is close
-  enough ("pregnent", "incontinance", "hernea");
-* a sign mentioned only to deny it is dropped: a negation ("no", "not", "never", "without" ...)
-  earlier in the same clause ("I don't have a fever", "no numbness or bladder problems"), or "is
-  fine/normal" just after it. Hedges ("not sure if I have a hernia") keep the sign;
 * a contraindication counts when the question is about the person ("I", "my") or about the
-  technique it rules out; a red flag always counts (conservative by design).
+  technique it rules out; an item marked ``needs_person`` only about a person; a red flag always
+  counts (conservative by design).
 
-Personal medical decisions (diagnosis, medicines, surgery, prognosis, "should I") are refused with
-"see a clinician": the atlas describes anatomy and evidence, not a person.
+Personal medical decisions (diagnosis, medicines, surgery, prognosis, "should I", clearance to go
+back to sport or work) are refused with "see a clinician": the atlas describes anatomy and evidence,
+not a person.
 """
 
 from __future__ import annotations
