@@ -245,8 +245,8 @@ class Asker:
         return self._finish(question, d, 1.0, rec, kind="safety", urgent=urgent, answered=anatomy is not None or not urgent)
 
     def _anatomy_part(self, q: Query, rec: safety.Recognised, threshold: float | None) -> Draft | None:
-        if safety.personal_decisions(q.text) or rec.techniques:
-            return None
+        if safety.personal_decisions(q.text) or rec.techniques or not _ASKS.search(q.text):
+            return None  # "my pee is pink and my groin hurts" tells a sign; it asks no anatomy
         ranked = self.index.search(q)
         if not ranked or not q.entities or ranked[0][0].kind == "care":
             return None
@@ -264,6 +264,7 @@ def _flagging(rec: safety.Recognised) -> bool:
     return bool(rec.red_flags or rec.contraindications)
 
 
+_ASKS = re.compile(r"\b(what|where|which|how|why|who|whats|wheres|does|do|is|are|can|could|tell me|explain)\b")
 _SELF = re.compile(r"\b(i|me|my|im)\b")
 _BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|stiff\w*|numb\w*|weak\w*|swell\w*|"
                    r"swollen|pull\w*|tear|torn|twinge\w*|click\w*|pop\w*|symptom\w*|problem\w*|condition)\b")
