@@ -244,3 +244,39 @@ def test_safety_and_personal_detectors_leave_ordinary_questions_alone() -> None:
         assert recognise(q).ids == [] and personal_decisions(q) == [], q
     assert recognise("i cannot bear weight on my leg").ids == ["cannot-bear-weight"]
     assert personal_decisions("should i take paracetamol") == ["medicines"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can you clear me to go back to football next week?",
+        "am I ok to return to running after my hip flexor strain?",
+        "give me the all clear to start sprinting again",
+        "is my hip ready for heavy squats again",
+        "ok to resume hockey training two weeks after a psoas strain?",
+    ],
+)
+def test_clearance_to_return_is_refused_with_a_clinician(question: str) -> None:
+    a = ask(question)
+    assert not a.answered and a.kind == "refusal" and "clinician" in a.answer, (question, a.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What psoas cross-sectional area did Reid 1994 report at the L3 level?", "level L3"),
+        ("How common is the psoas minor in Japanese people?", "Japanese"),
+        ("What iliopsoas flexion moment arm did Arnold and colleagues (2000) report at 60 degrees of hip flexion?", "2000"),
+        ("what is the normal resting angle between the psoas and the lumbar spine?", "resting"),
+    ],
+)
+def test_a_figure_for_a_study_level_group_or_angle_not_held_is_refused(question: str, missing: str) -> None:
+    a = ask(question)
+    assert not a.answered and a.short == "I don't know this from my sources." and missing in a.answer, a.answer
+
+
+def test_a_figure_the_project_holds_for_that_study_level_and_group_is_answered() -> None:
+    a = ask("What psoas cross-sectional area did Reid 1994 report at L4/L5?")
+    assert a.answered and "16.3" in a.answer
+    a = ask("psoas minor prevalence in Brazilian fetuses")
+    assert a.answered and "59.1" in a.answer

@@ -145,3 +145,96 @@ def test_with_an_emergency_sign_only_the_emergency_action_is_given() -> None:
     assert a.urgent and "emergency department" in a.answer
     assert "24-48" not in a.answer and "within a day or two" not in a.answer
     assert {"cannot-bear-weight", "trauma-bone-risk"} <= set(a.safety)  # both recognised, the emergency one speaks
+
+
+# -- round 3: concepts, numbers, colours, negation scope, tiers together --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("i cant pee properly since yesterday and my back is killing me", "bladder-retention"),
+        ("only a few drops come out when I try to wee", "bladder-retention"),
+        ("lost 8 kg without trying and my hip hurts at night", "weight-loss"),
+        ("I'm six kilos lighter since spring though I eat the same", "weight-loss"),
+        ("my pee has gone pink and my groin aches", "visceral-signs"),
+        ("cola coloured urine since yesterday", "visceral-signs"),
+        ("after psoas release with a ball the front of my thigh is numb and my knee buckles", "nerve-after-pressure"),
+        ("something pulses like a heartbeat under the release tool in my belly", "pulsating-lump"),
+        ("i have a temp of 38.5 and my groin aches", "fever-with-pain"),
+        ("two months of stretching and my hip still aches just as much", "no-improvement-month"),
+    ],
+)
+def test_concept_signs_numbers_and_colours(question: str, wanted: str) -> None:
+    assert wanted in recognise(question).ids, (question, recognise(question).ids)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I didn't fall and I can walk fine, where does the psoas attach?",
+        "I haven't lost any weight, what does the iliacus do?",
+        "no trouble peeing and no numbness, where does the psoas start?",
+        "my pee is a normal colour, which nerve supplies the psoas?",
+        "lost 5 kg on a diet, how long should I hold a stretch?",
+        "will stretching help me lose weight?",
+        "what is the hip flexion force of people over 70?",
+        "does foam rolling help tight quads before running?",
+    ],
+)
+def test_denied_intended_or_research_mentions_raise_no_flag(question: str) -> None:
+    r = recognise(question)
+    assert not r.red_flags and not r.review, (question, r.ids)
+
+
+def test_negation_scope_ends_at_the_clause() -> None:
+    assert recognise("I didn't fall but now I can't put weight on my leg").ids[:1] == ["cannot-bear-weight"]
+    assert "fever-with-pain" in recognise("no cough, but I have a fever").ids
+    assert recognise("no numbness, tingling or weakness").ids == []
+    assert "hernia" in recognise("I'm not sure whether I have a hernia, can I massage my psoas?").ids
+
+
+def test_weight_lost_on_purpose_is_no_red_flag_but_without_dieting_is() -> None:
+    assert "weight-loss" not in recognise("I lost 6 kg on a diet").ids
+    assert "weight-loss" in recognise("I lost 6 kg without dieting").ids
+    assert "weight-loss" in recognise("I lost 6 kg and I'm not on a diet").ids
+
+
+@pytest.mark.parametrize("item", [i for i in ITEMS if i.tier == "emergency"], ids=lambda i: i.id)
+def test_an_emergency_sign_with_a_contraindication_is_urgent_and_leads(item) -> None:
+    words = item.lay[0].replace("*", "").replace("...", "")
+    a = ask(f"I have an aneurysm and {words}, can I keep pressing with the psoas tool?")
+    assert a.urgent and a.answer.startswith("Urgent:") and "emergency" in a.answer, (item.id, a.answer[:80])
+    assert {"aneurysm-or-pulse", item.id} <= set(a.safety) and a.kind == "safety"
+    assert not re_dose(a.answer)
+
+
+def test_a_pulsating_lump_under_a_tool_is_an_emergency_not_only_a_contraindication() -> None:
+    a = ask("when I press with my psoas tool I feel a throbbing lump under it, can I keep going?")
+    assert "pulsating-lump" in a.safety and a.urgent and a.answer.startswith("Urgent:")
+    assert "emergency" in a.answer
+
+
+def test_numb_thigh_after_pressure_stops_the_technique_and_gives_no_stop_if_text() -> None:
+    a = ask("numb thigh and knee collapsing after psoas release, how long should I hold it next time?")
+    assert a.urgent and "nerve-after-pressure" in a.safety and a.answer.startswith("Urgent:")
+    assert "Stop every pressure and release technique" in a.answer
+    assert not re_dose(a.answer) and "groin crease" not in a.answer and "a nerve is pressed" not in a.answer
+
+
+def test_not_improving_after_weeks_suggests_a_clinician_review() -> None:
+    a = ask("I've been doing the hip flexor stretches for 6 weeks and the pain isn't getting any better")
+    assert "no-improvement-month" in a.safety and "clinician review" in a.answer and not a.urgent
+
+
+def test_a_broken_sign_names_the_item_and_the_concept() -> None:
+    doc = {"concepts": {"pee": ["pee"]}, "items": [{"id": "x", "tier": "urgent", "group": "g", "topic": "t",
+                                                   "question": "q", "action": "a", "signs": ["pee + nope"]}]}
+    with pytest.raises(ValueError, match=r"item 0 \(x\): sign term 'nope' names no concept"):
+        parse_safety(doc)
+
+
+def test_an_idiom_sets_its_own_words_aside_but_not_a_real_sign_beside_it() -> None:
+    assert recognise("I have a slipped disc, which stretch helps?").ids == []
+    assert recognise("my pelvis falls forward when I stand").ids == []
+    assert "trauma-bone-risk" in recognise("I have a slipped disc and I fell down the stairs yesterday").ids

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
@@ -130,22 +132,28 @@ class Asker:
         if personal:
             return self._refuse(question, rec, clinician=True)
         if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
-            return self._refuse(question, rec)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
         if scored is None:
-            return self._refuse(question, rec)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        missing = unmatched(question, draft.docs, self.atlas.sources)
+        if missing is not None:  # a neighbouring study, level, angle or group would answer another question
+            return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
+                                clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
-            return self._refuse(question, rec, confidence=confidence)
+            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
         return self._finish(question, draft, confidence, rec)
 
     def read(self, question: str) -> tuple[Query, safety.Recognised]:
         """The question as the index reads it, and the safety items it names (signs about the asker
         set aside from what is asked)."""
         q = self.index.analyse(question)
-        rec = safety.recognise(q.text, self.index.alias.vocabulary, matcher=self.index.matcher)
+        embedder = self.index.embedder
+        rec = safety.recognise(question, self.index.alias.vocabulary, matcher=self.index.matcher,
+                               is_word=embedder.is_word if embedder is not None else None)
         if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
             q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
                         key=tuple(t for t in q.key if t not in rec.sign_words))
@@ -190,8 +198,8 @@ class Asker:
                       more=d.more)
 
     def _refuse(self, question: str, rec: safety.Recognised, *, clinician: bool = False,
-                confidence: float = 0.0) -> Answer:
-        lines = [safety.REFUSAL]
+                confidence: float = 0.0, detail: str = "") -> Answer:
+        lines = [safety.REFUSAL] + ([detail] if detail else [])
         for item in rec.contraindications:
             lines.append(f"Because you mention {item.topic}: {item.action}")
         if rec.review:
@@ -237,8 +245,8 @@ class Asker:
         return self._finish(question, d, 1.0, rec, kind="safety", urgent=urgent, answered=anatomy is not None or not urgent)
 
     def _anatomy_part(self, q: Query, rec: safety.Recognised, threshold: float | None) -> Draft | None:
-        if safety.personal_decisions(q.text) or rec.techniques:
-            return None
+        if safety.personal_decisions(q.text) or rec.techniques or not _ASKS.search(q.text):
+            return None  # "my pee is pink and my groin hurts" tells a sign; it asks no anatomy
         ranked = self.index.search(q)
         if not ranked or not q.entities or ranked[0][0].kind == "care":
             return None
@@ -254,6 +262,17 @@ class Asker:
 def _flagging(rec: safety.Recognised) -> bool:
     """Red flags and contraindications make an answer a safety answer; a "book a review" item does not."""
     return bool(rec.red_flags or rec.contraindications)
+
+
+_ASKS = re.compile(r"\b(what|where|which|how|why|who|whats|wheres|does|do|is|are|can|could|tell me|explain)\b")
+_SELF = re.compile(r"\b(i|me|my|im)\b")
+_BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|stiff\w*|numb\w*|weak\w*|swell\w*|"
+                   r"swollen|pull\w*|tear|torn|twinge\w*|click\w*|pop\w*|symptom\w*|problem\w*|condition)\b")
+
+
+def _about_self(text: str) -> bool:
+    """The asker speaks of their own body or symptoms: a refusal then points to a clinician."""
+    return _SELF.search(text) is not None and _BODY.search(text) is not None
 
 
 def _asks_permission(text: str) -> bool:

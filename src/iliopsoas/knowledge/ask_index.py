@@ -34,7 +34,7 @@ import numpy as np
 
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
 from iliopsoas.knowledge.ask_predicate import relations_asked
-from iliopsoas.knowledge.ask_safety import SafetyMatcher
+from iliopsoas.knowledge.ask_signs import SafetyMatcher, SemanticSigns
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -229,6 +229,8 @@ class AskIndex:
             tables = build()
         if self.embedder is not None and tables.word_ids:
             self.embedder.word_ids.update(tables.word_ids)
+        if self.embedder is not None:  # the second, meaning-based safety recogniser
+            self.matcher.semantic = SemanticSigns(self.safety, self.embedder)
         self.tables = tables
         self.docs: tuple[Doc, ...] = tables.docs
         self.alias: AliasIndex = tables.alias

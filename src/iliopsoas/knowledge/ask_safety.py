@@ -3,47 +3,28 @@ personal medical decisions and off-topic asks.
 
 Red flags, urgency tiers, contraindications and the words people use for them live in
 ``knowledge/data/safety.yaml`` (:mod:`iliopsoas.knowledge.safety`), the file the care screen and the
-program builder read too. This module only *recognises* them in a question:
+program builder read too. :mod:`ask_signs` reads them in a question - lay phrases, concept signs
+(synonym sets combined within a window, numbers with units, colours), a negation scope detector and
+a cautious meaning check; this module turns what it found into :class:`Recognised`:
 
-* each item's ``lay`` phrases are matched word by word over the question (small words such as
-  "a", "the", "my" ignored; ``word*`` matches any ending; ``...`` allows up to three other words;
-  ``{50-120}`` a whole number in that range);
-* a misspelt word of five letters or more is matched to the safety vocabulary when it is close
-  enough ("pregnent", "incontinance", "hernea");
-* a sign mentioned only to deny it is dropped: a negation ("no", "not", "never", "without" ...)
-  earlier in the same clause ("I don't have a fever", "no numbness or bladder problems"), or "is
-  fine/normal" just after it. Hedges ("not sure if I have a hernia") keep the sign;
 * a contraindication counts when the question is about the person ("I", "my") or about the
-  technique it rules out; a red flag always counts (conservative by design).
+  technique it rules out; an item marked ``needs_person`` only about a person; a red flag always
+  counts (conservative by design).
 
-Personal medical decisions (diagnosis, medicines, surgery, prognosis, "should I") are refused with
-"see a clinician": the atlas describes anatomy and evidence, not a person.
+Personal medical decisions (diagnosis, medicines, surgery, prognosis, "should I", clearance to go
+back to sport or work) are refused with "see a clinician": the atlas describes anatomy and evidence,
+not a person.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
-from iliopsoas.knowledge.safety import SafetyData, SafetyItem, load_safety
-
-# Ordinary words a question may use that lie close to a sign word ("performed" / "deformed").
-COMMON_ENGLISH = frozenset(
-    "performed performs perform reformed informed formed preformed inform person personal persons second "
-    "seconds feeling falling calling telling killing filling hinge hinges pressed wanted planted printed".split()
-)
-IGNORED = frozenset("a an the my your his her their our some any this that these those very really so quite just also".split())
-NEGATIONS = frozenset("no not never without nor neither none deny denies".split())
-HEDGES = frozenset("sure certain know idea".split())  # "not sure", "do not know", "no idea": not a denial
-AFTER_FINE = frozenset("fine ok okay normal good".split())
-_COPULA = frozenset("is are feel feels seem seems look looks".split())
-_CLAUSE = re.compile(r"[.,;:!?\n]+|\b(?:but|however|although|though|except|yet)\b")
-_AND_NEW = re.compile(r"\b(and|so|then)\s+(?=(i|my|it|there|now|then|he|she|we|the)\b)")
-PERSONAL_WORDS = frozenset("i my me mine myself im we our us".split())
+from iliopsoas.knowledge.ask_signs import SafetyMatcher
+from iliopsoas.knowledge.safety import SafetyItem, load_safety
 
 REFUSAL = "I don't know this from my sources."
 CLINICIAN = "Please see a clinician (a doctor or physiotherapist) who can examine you and advise you personally."
@@ -59,82 +40,6 @@ __all__ = [
     "recognise",
     "urgent_line",
 ]
-
-
-@dataclass(frozen=True)
-class _Phrase:
-    item: str  # safety item id, or "technique:<id>"
-    parts: tuple[tuple[str, object], ...]  # ("word", w) | ("prefix", p) | ("range", (lo, hi)) | ("gap", 3)
-    words: frozenset[str]  # plain words that must all be present (a fast pre-filter)
-
-
-def _compile(phrase: str, owner: str) -> _Phrase:
-    parts: list[tuple[str, object]] = []
-    for tok in phrase.lower().split():
-        if tok == "...":
-            parts.append(("gap", 4))
-        elif m := re.fullmatch(r"\{(\d+)-(\d+)\}", tok):
-            parts.append(("range", (int(m.group(1)), int(m.group(2)))))
-        elif tok.endswith("*"):
-            parts.append(("prefix", tok[:-1]))
-        elif tok not in IGNORED:
-            parts.append(("word", tok))
-    words = frozenset(str(v) for k, v in parts if k == "word")
-    return _Phrase(owner, tuple(parts), words)
-
-
-def _match_at(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) -> int | None:
-    """End index (exclusive) when ``parts`` match ``toks`` starting exactly at ``i``, else ``None``."""
-    if not parts:
-        return i
-    kind, value = parts[0]
-    if kind == "gap":
-        for skip in range(0, int(value) + 1):  # type: ignore[call-overload]
-            end = _match_at(parts[1:], toks, i + skip)
-            if end is not None:
-                return end
-        return None
-    if i >= len(toks):
-        return None
-    tok = toks[i]
-    if kind == "word" and tok != value:
-        return None
-    if kind == "prefix" and not tok.startswith(str(value)):
-        return None
-    if kind == "range":
-        bounds: tuple[int, int] = value  # type: ignore[assignment]
-        if not tok.isdigit() or not bounds[0] <= int(tok) <= bounds[1]:
-            return None
-    return _match_at(parts[1:], toks, i + 1)
-
-
-class SafetyMatcher:
-    """Every lay phrase of the safety file, compiled once; the vocabulary typo repair aims at."""
-
-    def __init__(self, data: SafetyData):
-        self.data = data
-        phrases = [_compile(p, i.id) for i in data.items for p in i.lay]
-        phrases += [_compile(p, f"technique:{t.id}") for t in data.techniques.values() for p in t.lay]
-        self.phrases = tuple(p for p in phrases if p.parts)
-        vocab = {str(v) for p in self.phrases for k, v in p.parts if k in ("word", "prefix") and len(str(v)) >= 5}
-        self.vocab = tuple(sorted(vocab))
-        self.vocab_set = frozenset(vocab)
-
-    def repair(self, tokens: Sequence[str], known: frozenset[str]) -> list[str]:
-        """Misspelt long words mapped to the closest safety word ("pregnent" -> "pregnant").
-
-        A typo keeps its first letter (so "performed" never becomes "deformed"), and words of
-        ordinary English (``COMMON_ENGLISH``) are never changed.
-        """
-        out = []
-        for t in tokens:
-            if (len(t) >= 5 and t.isalpha() and t not in known and t not in self.vocab_set
-                    and t not in COMMON_ENGLISH):
-                hit = process.extractOne(t, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
-                if hit is not None and abs(len(hit[0]) - len(t)) <= 2 and hit[0][0] == t[0]:
-                    t = hit[0]
-            out.append(t)
-        return out
 
 
 @lru_cache(maxsize=1)
@@ -173,71 +78,26 @@ class Recognised:
         return {t for i in self.contraindications for t in i.contraindicates} & set(self.techniques)
 
 
-def _clauses(text: str) -> list[list[str]]:
-    text = _AND_NEW.sub(" . ", text)
-    return [[w for w in c.split() if w not in IGNORED] for c in _CLAUSE.split(text) if c and c.strip()]
+def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher | None = None,
+              is_word: Callable[[str], bool] | None = None) -> Recognised:
+    """The safety items and techniques named in ``text`` (the question, raw or normalised).
 
-
-def _denied(toks: Sequence[str], start: int, end: int) -> bool:
-    for j in range(start):
-        if toks[j] in NEGATIONS and not (j + 1 < len(toks) and toks[j + 1] in HEDGES):
-            if not (j + 2 < len(toks) and toks[j + 2] in HEDGES):
-                return True
-    after = toks[end : end + 2]  # "... are fine", "... is normal"
-    return len(after) == 2 and after[0] in _COPULA and after[1] in AFTER_FINE
-
-
-def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher | None = None) -> Recognised:
-    """The safety items and techniques named in ``text`` (a normalised question; see ``normalise``).
-
-    ``known_words`` (e.g. the atlas vocabulary) are never "repaired" into safety words.
+    ``known_words`` (e.g. the atlas vocabulary) and ordinary English words (``is_word``) are never
+    "repaired" into safety words. See :mod:`ask_signs` for how signs, negations and numbers are read.
     """
     m = matcher or default_matcher()
-    data = m.data
-    known = frozenset(known_words)
-    found: set[str] = set()
-    signs: set[str] = set()
-    for clause in _clauses(text):
-        toks = m.repair(clause, known)
-        present = set(toks)
-        for ph in m.phrases:
-            if ph.item in found or not ph.words <= present:
-                continue
-            for i in range(len(toks)):
-                end = _match_at(ph.parts, toks, i)
-                if end is not None and end > i:
-                    technique = ph.item.startswith("technique:")
-                    if not technique:
-                        signs.update(toks[i:end])
-                    if not (_denied(toks[:i], i, i) if technique else _denied(toks, i, end)):
-                        found.add(ph.item)
-                    break
-    # a sign told over two clauses ("my leg has gone numb and it is spreading"), when neither denies anything
-    clauses = [m.repair(c, known) for c in _clauses(text)]
-    for left, right in zip(clauses, clauses[1:], strict=False):
-        if NEGATIONS & (set(left) | set(right)):
-            continue
-        toks = [*left, *right]
-        present = set(toks)
-        for ph in m.phrases:
-            if ph.item in found or ph.item.startswith("technique:") or not ph.words <= present:
-                continue
-            for i in range(len(left)):
-                end = _match_at(ph.parts, toks, i)
-                if end is not None and end > len(left):
-                    signs.update(toks[i:end])
-                    found.add(ph.item)
-                    break
-    personal = bool(PERSONAL_WORDS & set(text.split()))
-    techniques = tuple(sorted(f.split(":", 1)[1] for f in found if f.startswith("technique:")))
+    found = m.read(text, known_words, is_word)
+    techniques = tuple(sorted(found.techniques))
     items = []
-    for item in data.items:
-        if item.id not in found:
+    for item in m.data.items:
+        if item.id not in found.items:
             continue
-        if item.tier == "contraindication" and not (personal or set(item.contraindicates) & set(techniques)):
+        if item.needs_person and not found.personal:
+            continue  # "force of people over 70" is research; "I'm 72" is a person
+        if item.tier == "contraindication" and not (found.personal or set(item.contraindicates) & set(techniques)):
             continue  # "where is the aorta?" is anatomy; "I have an aneurysm" or "... and massage" is not
         items.append(item)
-    return Recognised(tuple(items), techniques, personal, frozenset(signs))
+    return Recognised(tuple(items), techniques, found.personal, frozenset(found.sign_words))
 
 
 # -- the lines Ask writes ---------------------------------------------------------------------
@@ -282,6 +142,18 @@ PERSONAL: dict[str, str] = {
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
     r"\bhow long until my\b|\bprognosis\b|\brecovery time\b",
+    "clearance": r"\b(clear|sign) me\b|\ball clear\b|\bgreen light\b|\bam i (ok|okay|good|fine|safe|ready|fit|cleared|allowed|"
+    r"well enough)\b|\b(i am|is my \w+( \w+)?|are my \w+( \w+)?) (ready|fit|cleared|allowed|strong enough|"
+    r"healed enough|recovered enough)\b|"
+    r"\b(ready|fit|safe|ok|okay|fine|good|cleared|allowed|alright|all right) (enough )?(for me )?to (go back|get back|"
+    r"return|resume|restart|start|play|run|race|compete|train|lift|dance|squat|sprint|jump|kick)\b|"
+    r"\b(can|could|may|should|when can|when could|when should|when will) i (go back|get back|return|resume|restart|"
+    r"play|compete|race|start (running|training|playing|sport))\b|"
+    r"\b(go|get|going|getting|went) back to (sport|football|soccer|rugby|running|training|work|the gym|gym|"
+    r"playing|dancing|lifting|the pitch)\b|\breturn(ing)? to (sport|play|running|training|work|the gym|football|"
+    r"dancing|competition)\b|\bready for\b.*\bagain\b|"
+    r"\b(when|can|could|should|may)\b[\w ]*\bi (start|begin|restart|resume|try|do) [\w ]*\bagain\b|"
+    r"\b(permission|clearance|cleared|confirm i can|okay me|ok me)\b",
     "personal advice": r"\bwhat should i do\b|\bis it safe for me\b|\bcan (a|an|my|the) (chiropractor|physio\w*|"
     r"osteopath|massage therapist|masseuse|doctor|surgeon|acupuncturist|trainer) (fix|cure|treat|help|sort)\b",
 }

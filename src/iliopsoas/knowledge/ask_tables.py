@@ -30,7 +30,7 @@ from iliopsoas.knowledge.ask_docs import PROTOCOLS_FILE, Doc, build_docs
 from iliopsoas.knowledge.ask_text import AliasIndex, build_alias_index, compounds, find_mentions, normalise
 
 FORMAT = b"ask-tables-2\0"
-_CODE = ("ask_docs.py", "ask_tables.py", "ask_text.py", "ask_render.py", "ask_semantic.py", "safety.py")
+_CODE = ("ask_docs.py", "ask_tables.py", "ask_text.py", "ask_render.py", "ask_semantic.py", "safety.py", "ask_signs.py")
 _WORDS = re.compile(r"[a-z0-9%]+")
 _SUFFIX = re.compile(r"(ions|ion|ing|ed|es|s)$")
 # Words a question is made of besides the passages' words: their token ids are kept too.

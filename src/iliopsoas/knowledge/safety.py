@@ -12,6 +12,7 @@ screened, gates the program and is recognised in questions at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -24,7 +25,7 @@ TIERS = ("emergency", "urgent", "soon", "contraindication")
 RED_FLAG_TIERS = ("emergency", "urgent")
 SAFETY_FILE = "knowledge/data/safety.yaml"
 
-__all__ = ["RED_FLAG_TIERS", "SAFETY_FILE", "TIERS", "SafetyData", "SafetyItem", "Technique", "load_safety"]
+__all__ = ["RED_FLAG_TIERS", "SAFETY_FILE", "TIERS", "SafetyData", "SafetyItem", "Technique", "load_safety", "sign_terms"]
 
 
 class _Strict(BaseModel):
@@ -53,6 +54,10 @@ class SafetyItem(_Strict):
     contraindicates: tuple[str, ...] = ()
     every_session: bool = False
     lay: tuple[str, ...] = ()
+    signs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    describe: tuple[str, ...] = ()
+    needs_person: bool = False
     refs: tuple[str, ...] = ()
 
     @field_validator("tier")
@@ -80,6 +85,7 @@ class SafetyData(_Strict):
 
     techniques: Mapping[str, Technique]
     items: tuple[SafetyItem, ...]
+    concepts: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
 
     def item(self, item_id: str) -> SafetyItem:
         for i in self.items:
@@ -101,6 +107,11 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
             techniques[tid] = Technique.model_validate({**(raw or {}), "id": tid})
         except (ValidationError, TypeError) as exc:
             raise ValueError(f"{where}: techniques.{tid}: {_first_error(exc)}") from None
+    concepts: dict[str, tuple[str, ...]] = {}
+    for name, members in (doc.get("concepts") or {}).items():
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) and m.strip() for m in members):
+            raise ValueError(f"{where}: concepts.{name}: expected a non-empty list of words or phrases")
+        concepts[str(name)] = tuple(members)
     items: list[SafetyItem] = []
     seen: set[str] = set()
     for n, raw in enumerate(doc["items"]):
@@ -117,9 +128,18 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
         unknown = [t for t in item.contraindicates if t not in techniques]
         if unknown:
             raise ValueError(f"{at}: contraindicates unknown technique(s) {unknown}; known: {sorted(techniques)}")
+        for term in [t for sign in item.signs for t in sign_terms(sign)] + list(item.unless):
+            name = term.lstrip("@")
+            if name not in concepts and not term.startswith("regions>="):
+                raise ValueError(f"{at}: sign term {term!r} names no concept; known: {', '.join(sorted(concepts))}")
         seen.add(item.id)
         items.append(item)
-    return SafetyData(techniques=techniques, items=tuple(items))
+    return SafetyData(techniques=techniques, items=tuple(items), concepts=concepts)
+
+
+def sign_terms(sign: str) -> list[str]:
+    """The terms of a sign ``"urine + difficulty ~6"`` -> ``["urine", "difficulty"]`` (window dropped)."""
+    return [t.strip() for t in re.sub(r"~\s*\d+", "", sign).split("+") if t.strip()]
 
 
 def _first_error(exc: Exception) -> str:
