@@ -129,8 +129,10 @@ def test_import_rejects_the_whole_file_naming_record_and_field(log, path, value,
 
 
 def test_a_valid_import_is_added_once_and_its_screens_never_count_for_the_gate(log) -> None:
-    assert log.import_json(good_doc()) == {"sessions": 1, "steps": 1, "screens": 1, "measures": 1}
-    assert log.import_json(good_doc()) == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
+    assert log.import_json(good_doc()) == {"sessions": 1, "steps": 1, "screens": 1, "measures": 1, "outcomes": 0,
+                                         "study_cards": 0}
+    assert log.import_json(good_doc()) == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0, "outcomes": 0,
+                                         "study_cards": 0}
     assert [s["origin"] for s in log.screens()] == ["import"]
     assert log.latest_screen("full") is None and log.fresh_full_screen() is None
 

@@ -19,8 +19,13 @@
 * Schema: versioned with ``PRAGMA user_version`` and applied by ordered migrations; a database
   from an older version is copied to ``<name>.v<N>.bak`` and then migrated in one transaction, so
   nothing is ever lost. A database from a *newer* version is refused, untouched.
-* Export / import: JSON (everything, nested) and CSV (one flat table with a ``record`` column);
-  see :mod:`iliopsoas.care.transfer`. An import is validated whole before anything is written.
+* Tables beside the log's own: scored questionnaires (``outcomes``, :mod:`iliopsoas.care.outcome_log`)
+  and atlas quiz cards (``study_cards``, :mod:`iliopsoas.care.study_log`). Those modules read and write
+  only through an open :class:`CareLog` (:meth:`CareLog.query`, :meth:`CareLog.transaction`), so the
+  damage check, the read-only check and the one-line errors hold for them too.
+* Export / import: JSON (everything, nested), CSV (one flat table with a ``record`` column) and a FHIR
+  R4 Bundle; see :mod:`iliopsoas.care.transfer`. Every table in :data:`USER_TABLES` travels. An
+  import is validated whole before anything is written and then written in one transaction.
 """
 
 from __future__ import annotations
@@ -50,12 +55,14 @@ from iliopsoas.care.records import (
 
 __all__ = [
     "CSV_COLUMNS",
+    "CSV_REQUIRED",
     "FULL_SCREEN_MAX_AGE",
     "MEASURE_KINDS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "SESSION_STATUSES",
     "STEP_STATUSES",
+    "USER_TABLES",
     "CareLog",
     "DamagedLogError",
     "LogError",
@@ -65,7 +72,7 @@ __all__ = [
     "schema_version",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Ordered migrations: ``MIGRATIONS[n]`` brings a version ``n-1`` database to version ``n``.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -106,7 +113,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "answers_json TEXT NOT NULL, score REAL, note TEXT)",
         "CREATE TABLE request_keys (key TEXT PRIMARY KEY, created_at TEXT NOT NULL, reply_json TEXT)",
     ),
+    5: (
+        # atlas quiz cards (care/study_log.py); before version 5 the quiz made this table itself, so a
+        # file may have it already
+        "CREATE TABLE IF NOT EXISTS study_cards (statement_id TEXT PRIMARY KEY, card_json TEXT NOT NULL, "
+        "due TEXT NOT NULL, reviews INTEGER NOT NULL DEFAULT 0, last_rating INTEGER, updated_at TEXT NOT NULL)",
+    ),
 }
+
+#: the tables that hold the person's own records: every one is exported, imported, rescued and
+#: deleted with the log (``request_keys`` only remembers replies to web requests for a while)
+USER_TABLES = ("sessions", "steps", "screens", "measures", "outcomes", "study_cards")
 
 FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
 
@@ -114,7 +131,10 @@ CSV_COLUMNS = (
     "record", "session_id", "started_at", "finished_at", "session_status", "nprs_before", "nprs_after",
     "step_id", "kind", "set_index", "side", "reps", "hold_s", "step_status", "completed_at",
     "taken_at", "scope", "level", "blocked", "answers_json", "measure", "value", "note",
+    "statement_id", "card_json", "reviews", "last_rating", "updated_at",
 )  # fmt: skip
+#: the columns a CSV export must have (those of the quiz cards came later and may be absent)
+CSV_REQUIRED = CSV_COLUMNS[:23]
 
 
 class LogError(RuntimeError):
@@ -278,6 +298,17 @@ class CareLog:
             except sqlite3.Error:
                 pass
             raise LogError(write_failure(self.path, exc)) from exc
+
+    def transaction(self) -> Any:
+        """A write transaction for the tables kept beside the log's own (questionnaires, quiz cards,
+        request keys; :mod:`~iliopsoas.care.outcome_log`, :mod:`~iliopsoas.care.study_log`) and for a
+        whole import: refused on a read-only file, every SQLite failure a one-line :class:`LogError`,
+        committed (durable) when the block ends, rolled back whole if it raises."""
+        return self._tx()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query; an unreadable file raises :class:`DamagedLogError`."""
+        return self._read(sql, params)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         try:
@@ -520,14 +551,16 @@ class CareLog:
         The whole document is validated first (:class:`~iliopsoas.care.records.CareLogExport`); any
         bad record rejects it with a :class:`LogError` naming the record and field, and nothing is
         written. Imported screens are kept as history but never count for the safety gate.
-        Returns counts of what was added: ``{"sessions", "steps", "screens", "measures"}``.
+        Returns counts of what was added: ``{"sessions", "steps", "screens", "measures", "outcomes",
+        "study_cards"}``.
         """
         from iliopsoas.care.transfer import import_doc
 
         return import_doc(self, doc)
 
     def export_csv(self, path: str | Path) -> int:
-        """Write one flat CSV (``record`` = step | session | screen | measure); return the row count."""
+        """Write one flat CSV (``record`` = step | session | screen | measure | outcome | study_card);
+        return the row count."""
         from iliopsoas.care.transfer import write_csv
 
         return write_csv(self.export_json(), path)
@@ -539,7 +572,7 @@ class CareLog:
         return self.import_json(read_csv(path))
 
     def _transaction(self) -> Any:
-        """The write transaction used by :mod:`iliopsoas.care.transfer` (one for a whole import)."""
+        """Former name of :meth:`transaction`."""
         return self._tx()
 
 
