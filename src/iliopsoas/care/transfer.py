@@ -163,21 +163,17 @@ def export_file(log: CareLog, path: str | Path, fmt: str) -> int:
     return record_count(doc)
 
 
-def detect_format(path: str | Path) -> str:
-    """``csv``, ``fhir`` or ``json``: CSV by its ``.csv`` name or its header line, FHIR by
-    ``"resourceType": "Bundle"``, else the project's JSON (checked when read)."""
+def is_csv(path: str | Path) -> bool:
+    """Whether ``path`` is a CSV export: by its ``.csv`` name or its ``record,...`` header line."""
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        return "csv"
+        return True
     try:
         with open(p, "rb") as fh:
-            start = fh.read(4096)
+            start = fh.read(64)
     except OSError as exc:
         raise LogError(f"import: cannot read {p}: {exc.strerror or exc}") from exc
-    text = start.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"record,"):
-        return "csv"
-    return "fhir" if b'"resourceType"' in start and b'"Bundle"' in start else "json"
+    return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"record,")
 
 
 def read_import(path: str | Path) -> tuple[str, dict[str, Any]]:
@@ -188,9 +184,8 @@ def read_import(path: str | Path) -> tuple[str, dict[str, Any]]:
     from iliopsoas.care.fhir import FhirError, bundle_to_export
 
     p = Path(path)
-    fmt = detect_format(p)
-    if fmt == "csv":
-        return fmt, read_csv(p)
+    if is_csv(p):
+        return "csv", read_csv(p)
     try:
         if p.stat().st_size > MAX_IMPORT_BYTES:
             raise ImportFormatError(f"import: {p} is larger than {MAX_IMPORT_BYTES // 2**20} MB; expected a "
@@ -254,7 +249,7 @@ def read_csv(path: str | Path) -> dict[str, Any]:
             raise LogError(f"import: {p} is not a file")
         if p.stat().st_size > MAX_CSV_BYTES:
             raise LogError(f"import: {p} is larger than {MAX_CSV_BYTES // 2**20} MB; expected a care-log export")
-        with open(p, newline="", encoding="utf-8") as fh:
+        with open(p, newline="", encoding="utf-8-sig") as fh:  # a spreadsheet may add a byte-order mark
             reader = csv.DictReader(fh)
             missing = set(CSV_REQUIRED) - set(reader.fieldnames or ())
             if missing:
