@@ -194,11 +194,11 @@ def test_a_questionnaire_the_log_would_refuse_rejects_the_whole_file(db: Path, t
 
 def test_a_failure_while_writing_an_import_rolls_back_every_table(db: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from iliopsoas.care import outcome_log
+    from iliopsoas.care import transfer
 
     out = tmp_path / "bundle.json"
     assert cli("data", "export", out, "--format", "fhir", "--db", db).exit_code == 0
-    original, calls = outcome_log.insert_outcome, []
+    original, calls = transfer.insert_outcome, []
 
     def disk_full_at_the_second(con: sqlite3.Connection, rec: object) -> int:
         calls.append(rec)
@@ -206,7 +206,7 @@ def test_a_failure_while_writing_an_import_rolls_back_every_table(db: Path, tmp_
             raise sqlite3.OperationalError("database or disk is full")
         return original(con, rec)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(outcome_log, "insert_outcome", disk_full_at_the_second)
+    monkeypatch.setattr(transfer, "insert_outcome", disk_full_at_the_second)
     fresh = tmp_path / "fresh.db"
     res = cli("data", "import", out, "--db", fresh)
     assert res.exit_code == 1 and "nothing was saved" in res.stderr, res.output

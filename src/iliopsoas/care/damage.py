@@ -42,7 +42,7 @@ def is_read_only(path: Path) -> bool:
 @cache
 def expected_columns(version: int) -> dict[str, tuple[str, ...]]:
     """Table -> columns of a database at schema ``version``, as the migrations make them."""
-    from iliopsoas.care.log import MIGRATIONS
+    from iliopsoas.care.schema import MIGRATIONS
 
     con = sqlite3.connect(":memory:")
     try:

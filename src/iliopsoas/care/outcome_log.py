@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from iliopsoas.care.outcomes import OutcomeScore, score
 from iliopsoas.care.records import OutcomeRecord, validate
+from iliopsoas.care.schema import insert_outcome
 
 if TYPE_CHECKING:
     from iliopsoas.care.log import CareLog
@@ -42,15 +43,6 @@ def opened(target: CareLog | str | Path) -> Iterator[CareLog]:
         return
     with CareLog(target) as log:  # creates or migrates the database; refuses a damaged or foreign file
         yield log
-
-
-def insert_outcome(con: sqlite3.Connection, rec: OutcomeRecord) -> int:
-    """Write one validated questionnaire (inside a transaction of the log)."""
-    cur = con.execute(
-        "INSERT INTO outcomes (taken_at, measure, answers_json, score, note) VALUES (?, ?, ?, ?, ?)",
-        (rec.taken_at, rec.measure, json.dumps(rec.answers, sort_keys=True), rec.score, rec.note),
-    )
-    return int(cur.lastrowid or 0)
 
 
 def outcome_present(con: sqlite3.Connection, rec: OutcomeRecord) -> bool:
@@ -74,18 +66,9 @@ def add_outcome(target: CareLog | str | Path, measure: str, answers: Mapping[str
 
 def stored_outcomes(log: CareLog) -> list[dict[str, Any]]:
     """The stored questionnaires as records (``taken_at, measure, answers, score, note``), oldest first."""
-    out = []
-    for r in log.query("SELECT * FROM outcomes ORDER BY taken_at, id"):
-        try:
-            answers = json.loads(r["answers_json"])
-        except (TypeError, ValueError) as exc:
-            from iliopsoas.care.log import DamagedLogError
-
-            raise DamagedLogError(f"the care database {log.path} is damaged: questionnaire {r['id']} has "
-                                  f"unreadable answers ({exc}); run `iliopsoas data rescue`") from exc
-        out.append({"id": r["id"], "taken_at": r["taken_at"], "measure": r["measure"], "answers": answers,
-                    "score": r["score"], "note": r["note"]})
-    return out
+    return [{"id": r["id"], "taken_at": r["taken_at"], "measure": r["measure"], "score": r["score"], "note": r["note"],
+             "answers": log.decode(r["answers_json"], f"questionnaire {r['id']} has unreadable answers")}
+            for r in log.query("SELECT * FROM outcomes ORDER BY taken_at, id")]
 
 
 def outcomes(target: CareLog | str | Path, measure: str | None = None) -> list[dict[str, Any]]:

@@ -63,6 +63,11 @@ class RecordError(ValueError):
     """A record the care log refuses; the message names the record, the field and what was expected."""
 
 
+def now_iso() -> str:
+    """This machine's time now, as the care log stores times (UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 def parse_time(text: str) -> datetime:
     """An ISO 8601 date-time (a naive one is taken as UTC); ValueError with what was expected."""
     if not isinstance(text, str) or not 10 <= len(text) <= 40:

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from iliopsoas.care.log import USER_TABLES
 from iliopsoas.care.records import (
     MeasureRecord,
     OutcomeRecord,
@@ -36,6 +35,14 @@ from iliopsoas.care.records import (
     StepRecord,
     StudyCardRecord,
     validate,
+)
+from iliopsoas.care.schema import (
+    USER_TABLES,
+    insert_measure,
+    insert_outcome,
+    insert_session,
+    insert_step,
+    put_card,
 )
 
 #: every table of the person's own records (sessions, sets, screens, measurements, questionnaires,
@@ -269,9 +276,6 @@ def _next_readable(con: _Reader, table: str, last: int) -> int | None:
 
 # ------------------------------------------------------------------------------------------- writing
 def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], report: RescueReport) -> None:
-    from iliopsoas.care.log import _insert_measure, _insert_session, _insert_step
-    from iliopsoas.care.outcome_log import insert_outcome
-    from iliopsoas.care.study_log import put_card
 
     session_ids: dict[int, int] = {}
     for r in rows["sessions"]:
@@ -282,7 +286,7 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
             "nprs_after": r.get("nprs_after"), "note": note, "plan": plan,
         }, "sessions", r, report)
         if rec is not None:
-            session_ids[int(r["id"])] = _insert_session(con, rec)
+            session_ids[int(r["id"])] = insert_session(con, rec)
             report.copied["sessions"] += 1
     for r in rows["steps"]:
         rec = _valid(StepRecord, {k: r.get(k) for k in ("step_id", "kind", "set_index", "side", "reps", "hold_s",
@@ -292,12 +296,12 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
             continue
         sid = session_ids.get(int(r.get("session_id") or 0))
         if sid is None:  # its session record was lost: keep the set under a placeholder session
-            sid = _insert_session(con, validate(SessionRecord, {
+            sid = insert_session(con, validate(SessionRecord, {
                 "started_at": rec.completed_at, "status": "incomplete",
                 "note": f"rescued: session {r.get('session_id')} was unreadable; its sets are kept here"}))
             session_ids[int(r.get("session_id") or 0)] = sid
             report.placeholders += 1
-        _insert_step(con, sid, rec)
+        insert_step(con, sid, rec)
         report.copied["steps"] += 1
     for r in rows["screens"]:
         try:
@@ -320,7 +324,7 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
         mrec = _valid(MeasureRecord, {k: r.get(k) for k in ("taken_at", "kind", "value", "side", "note")},
                       "measures", r, report)
         if mrec is not None:
-            _insert_measure(con, mrec)
+            insert_measure(con, mrec)
             report.copied["measures"] += 1
     for r in rows["outcomes"]:
         answers = _json_column(r, "answers_json", "outcomes", "its answers", report)

@@ -20,22 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from iliopsoas.care.log import CareLog, DamagedLogError
+from iliopsoas.care.log import CareLog
 from iliopsoas.care.records import StudyCardRecord, validate
+from iliopsoas.care.schema import put_card
 
 RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
-
-
-def put_card(con: sqlite3.Connection, rec: StudyCardRecord) -> None:
-    """Write (or replace) one validated card, inside a transaction of the log."""
-    con.execute(
-        "INSERT INTO study_cards (statement_id, card_json, due, reviews, last_rating, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(statement_id) DO UPDATE SET card_json = excluded.card_json, "
-        "due = excluded.due, reviews = excluded.reviews, last_rating = excluded.last_rating, "
-        "updated_at = excluded.updated_at",
-        (rec.statement_id, json.dumps(rec.card.model_dump(mode="json"), sort_keys=True), rec.due, rec.reviews,
-         rec.last_rating, rec.updated_at),
-    )
 
 
 def card_updated_at(con: sqlite3.Connection, statement_id: str) -> str | None:
@@ -46,16 +35,9 @@ def card_updated_at(con: sqlite3.Connection, statement_id: str) -> str | None:
 
 def stored_cards(log: CareLog) -> list[dict[str, Any]]:
     """Every card as a record (``statement_id, card, reviews, last_rating, updated_at``), by statement."""
-    out = []
-    for r in log.query("SELECT * FROM study_cards ORDER BY statement_id"):
-        try:
-            card = json.loads(r["card_json"])
-        except (TypeError, ValueError) as exc:
-            raise DamagedLogError(f"the care database {log.path} is damaged: quiz card {r['statement_id']!r} is "
-                                  f"unreadable ({exc}); run `iliopsoas data rescue`") from exc
-        out.append({"statement_id": r["statement_id"], "card": card, "reviews": r["reviews"],
-                    "last_rating": r["last_rating"], "updated_at": r["updated_at"]})
-    return out
+    return [{"statement_id": r["statement_id"], "reviews": r["reviews"], "last_rating": r["last_rating"],
+             "updated_at": r["updated_at"], "card": log.decode(r["card_json"], f"quiz card {r['statement_id']!r} is unreadable")}
+            for r in log.query("SELECT * FROM study_cards ORDER BY statement_id")]
 
 
 class StudyLog:

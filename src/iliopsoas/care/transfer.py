@@ -29,8 +29,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iliopsoas.care.log import CSV_COLUMNS, CSV_REQUIRED, CareLog, LogError
+from iliopsoas.care.log import CareLog, LogError
 from iliopsoas.care.records import CareLogExport, RecordError, parse_time, validate
+from iliopsoas.care.schema import (
+    CSV_COLUMNS,
+    CSV_REQUIRED,
+    insert_measure,
+    insert_outcome,
+    insert_screen,
+    insert_session,
+    insert_step,
+    put_card,
+)
 
 FORMAT = "iliopsoas-care-log"
 #: the formats :func:`export_file` writes (and :func:`read_import` reads)
@@ -85,9 +95,8 @@ def record_count(doc: Mapping[str, Any]) -> int:
 
 def import_doc(log: CareLog, doc: Mapping[str, Any]) -> dict[str, int]:
     """Validate ``doc`` whole, then merge it in one transaction; return the counts added."""
-    from iliopsoas.care.log import _insert_measure, _insert_screen, _insert_session, _insert_step
-    from iliopsoas.care.outcome_log import insert_outcome, outcome_present
-    from iliopsoas.care.study_log import card_updated_at, put_card
+    from iliopsoas.care.outcome_log import outcome_present
+    from iliopsoas.care.study_log import card_updated_at
 
     if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
         raise LogError(f'import: not an iliopsoas care-log export (missing "format": "{FORMAT}")')
@@ -100,7 +109,7 @@ def import_doc(log: CareLog, doc: Mapping[str, Any]) -> dict[str, int]:
         for s in export.sessions:
             row = con.execute("SELECT id FROM sessions WHERE started_at = ?", (s.started_at,)).fetchone()
             if row is None:
-                sid = _insert_session(con, s)
+                sid = insert_session(con, s)
                 added["sessions"] += 1
             else:  # a session already here gets only the sets it lacks (e.g. sets a full disk kept out)
                 sid = int(row[0])
@@ -111,19 +120,19 @@ def import_doc(log: CareLog, doc: Mapping[str, Any]) -> dict[str, int]:
                     (sid, t.step_id, t.set_index, t.side, t.status, t.completed_at),
                 ).fetchone():
                     continue
-                _insert_step(con, sid, t)
+                insert_step(con, sid, t)
                 added["steps"] += 1
         for sc in export.screens:
             if con.execute("SELECT 1 FROM screens WHERE taken_at = ? AND scope = ?",
                            (sc.taken_at, sc.scope)).fetchone():
                 continue
-            _insert_screen(con, sc, origin="import")
+            insert_screen(con, sc, origin="import")
             added["screens"] += 1
         for m in export.measures:
             if con.execute("SELECT 1 FROM measures WHERE taken_at = ? AND kind = ? AND value = ?",
                            (m.taken_at, m.kind, m.value)).fetchone():
                 continue
-            _insert_measure(con, m)
+            insert_measure(con, m)
             added["measures"] += 1
         for o in export.outcomes:
             if not outcome_present(con, o):
