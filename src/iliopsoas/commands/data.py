@@ -149,9 +149,9 @@ def data_import(
     if json_:
         print_json({"file": str(file), "format": fmt, "added": added})
     else:
-        console.print(f"Imported from {file} ({fmt}): " + ", ".join(f"{v} {k.replace('_', ' ')}"
-                                                                   for k, v in added.items()),
-                      highlight=False, markup=False)
+        words = {"steps": "sets", "measures": "measurements", "outcomes": "questionnaires", "study_cards": "quiz cards"}
+        console.print(f"Imported from {file} ({fmt}): " + ", ".join(f"{v} {words.get(k, k)}" for k, v in added.items())
+                      + " (new records; those already in the log were skipped).", highlight=False, markup=False)
 
 
 def write_atomically(dest: Path, write: Callable[[Path], int]) -> int:
