@@ -115,10 +115,12 @@ def test_fhir_import_cli_fills_an_empty_log_identically_and_skips_what_is_there(
     assert runner.invoke(app, ["session", "export", str(out), "--format", "fhir", "--db", str(src)]).exit_code == 0
     r = runner.invoke(app, ["session", "import", str(out), "--db", str(dst), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["added"] == {"sessions": 2, "steps": 3, "screens": 1, "measures": 3, "outcomes": 2}
+    assert json.loads(r.stdout)["added"] == {"sessions": 2, "steps": 3, "screens": 1, "measures": 3, "outcomes": 2,
+                                                "study_cards": 0}
     assert _comparable(dst) == _comparable(src)
     r = runner.invoke(app, ["session", "import", str(out), "--db", str(dst), "--json"])
-    assert json.loads(r.stdout)["added"] == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0, "outcomes": 0}
+    assert json.loads(r.stdout)["added"] == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0, "outcomes": 0,
+                                                "study_cards": 0}
     bad = json.loads(out.read_text())
     bad["entry"][1]["resource"]["subject"] = "me"  # a Reference must be an object
     out.write_text(json.dumps(bad))

@@ -138,9 +138,9 @@ def test_export_then_import_round_trips_and_skips_duplicates(tmp_path, fmt):
         original = comparable(a.export_json())
     with CareLog(tmp_path / "b.db") as b:
         added = b.import_json(json.loads(out.read_text())) if fmt == "json" else b.import_csv(out)
-        assert added == {"sessions": 2, "steps": 3, "screens": 1, "measures": 2}
+        assert added == {"sessions": 2, "steps": 3, "screens": 1, "measures": 2, "outcomes": 0, "study_cards": 0}
         again = b.import_json(json.loads(out.read_text())) if fmt == "json" else b.import_csv(out)
-        assert again == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
+        assert again == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0, "outcomes": 0, "study_cards": 0}
         if fmt == "json":
             assert comparable(b.export_json()) == original
         else:  # CSV carries everything but the stored plan

@@ -129,8 +129,10 @@ def test_import_rejects_the_whole_file_naming_record_and_field(log, path, value,
 
 
 def test_a_valid_import_is_added_once_and_its_screens_never_count_for_the_gate(log) -> None:
-    assert log.import_json(good_doc()) == {"sessions": 1, "steps": 1, "screens": 1, "measures": 1}
-    assert log.import_json(good_doc()) == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0}
+    assert log.import_json(good_doc()) == {"sessions": 1, "steps": 1, "screens": 1, "measures": 1, "outcomes": 0,
+                                         "study_cards": 0}
+    assert log.import_json(good_doc()) == {"sessions": 0, "steps": 0, "screens": 0, "measures": 0, "outcomes": 0,
+                                         "study_cards": 0}
     assert [s["origin"] for s in log.screens()] == ["import"]
     assert log.latest_screen("full") is None and log.fresh_full_screen() is None
 
@@ -150,8 +152,11 @@ def test_a_bad_csv_cell_names_its_line_and_column(log, tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------------- the gate's order
 def test_the_latest_screen_is_the_one_recorded_last_here_whatever_date_it_claims(log) -> None:
-    log.log_screen({"cancer-history": False}, scope="full", level="clear", blocked=False)
-    log.log_screen({"cancer-history": True}, scope="full", level="urgent", blocked=True,
+    from iliopsoas.care.screening import item_ids
+
+    every_no = dict.fromkeys(item_ids("full"), False)  # a full screen that answered every item
+    log.log_screen(every_no, scope="full", level="clear", blocked=False)
+    log.log_screen(every_no | {"cancer-history": True}, scope="full", level="urgent", blocked=True,
                    taken_at="2026-01-01T00:00:00+00:00")  # typed in late: an older claimed date
     latest = log.latest_screen("full")
     assert latest is not None and latest["level"] == "urgent"

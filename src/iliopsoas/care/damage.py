@@ -42,7 +42,7 @@ def is_read_only(path: Path) -> bool:
 @cache
 def expected_columns(version: int) -> dict[str, tuple[str, ...]]:
     """Table -> columns of a database at schema ``version``, as the migrations make them."""
-    from iliopsoas.care.log import MIGRATIONS
+    from iliopsoas.care.schema import MIGRATIONS
 
     con = sqlite3.connect(":memory:")
     try:
@@ -148,9 +148,12 @@ def _check(con: sqlite3.Connection, path: Path, current_version: int) -> Problem
         return Problem("damaged", f"the care database {path} is damaged (corrupt pages: {first}); {RESCUE_HINT}")
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version == 0:
-        if tables:  # a SQLite file of something else: never migrate someone else's data
-            return Problem("foreign", f"it holds tables ({', '.join(sorted(tables)[:5])}) but no care-log schema "
-                                      "version; expected a care database written by iliopsoas")
+        # before schema version 5 the atlas quiz made its own table in a new file; any other table
+        # means a SQLite file of something else: never migrate someone else's data
+        if tables - {"study_cards"}:
+            others = ", ".join(sorted(tables - {"study_cards"})[:5])
+            return Problem("foreign", f"it holds tables ({others}) but no care-log schema version; expected a "
+                                      "care database written by iliopsoas")
         return None
     for table, columns in expected_columns(version).items():
         if table not in tables:
@@ -162,11 +165,12 @@ def _check(con: sqlite3.Connection, path: Path, current_version: int) -> Problem
             return Problem("damaged", f"the care database {path} is damaged (table {table!r} lacks column(s) "
                                       f"{', '.join(lost)}); {RESCUE_HINT}")
     expected = expected_columns(version)
-    for table, column in (("screens", "answers_json"), ("sessions", "plan_json")):
+    for table, column in (("screens", "answers_json"), ("sessions", "plan_json"), ("outcomes", "answers_json"),
+                          ("study_cards", "card_json")):
         if column not in expected.get(table, ()):
             continue
         bad = con.execute(
-            f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND json_valid({column}) = 0 LIMIT 1"
+            f"SELECT rowid FROM {table} WHERE {column} IS NOT NULL AND json_valid({column}) = 0 LIMIT 1"
         ).fetchone()
         if bad is not None:
             return Problem("damaged", f"the care database {path} is damaged ({table} row {bad[0]} has unreadable "

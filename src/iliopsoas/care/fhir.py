@@ -14,7 +14,9 @@ What maps to what (one ``collection`` Bundle, resources linked by ``urn:uuid`` f
 * each safety screen and each outcome questionnaire -> ``QuestionnaireResponse`` (item per question).
 
 Everything the log holds and FHIR has no field for travels in extensions under ``urn:iliopsoas:``, so
-``bundle_to_export(export_to_bundle(doc))`` gives back ``doc`` (the round trip is tested). Bundles
+``bundle_to_export(export_to_bundle(doc))`` gives back ``doc`` (the round trip is tested). The atlas
+quiz cards are study progress, not care: they stay out of the bundle (``data export`` as JSON or CSV
+carries them). Written by ``iliopsoas data export --format fhir``, read by ``iliopsoas data import``. Bundles
 are validated with the ``fhir.resources`` models of FHIR R4B (4.3), which keeps these resources as in
 R4 (4.0.1); only elements present in both versions are used.
 """
@@ -60,7 +62,8 @@ def _exts(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def export_to_bundle(doc: Mapping[str, Any], outcomes: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """A FHIR Bundle (JSON dict) from ``CareLog.export_json()`` plus stored questionnaires."""
+    """A FHIR Bundle (JSON dict) from ``CareLog.export_json()``, with its stored questionnaires
+    (``doc["outcomes"]``, or ``outcomes`` when given)."""
     from iliopsoas.care.sets import dosage_text
 
     entries: list[dict[str, Any]] = []
@@ -136,7 +139,7 @@ def export_to_bundle(doc: Mapping[str, Any], outcomes: Sequence[Mapping[str, Any
              "item": [{"linkId": k, "answer": [{"valueBoolean": bool(v)}]} for k, v in sorted(sc["answers"].items())] or None,
              "extension": [_ext("screen-scope", valueCode=sc["scope"]), _ext("screen-level", valueCode=sc["level"]),
                            _ext("screen-blocked", valueBoolean=bool(sc["blocked"]))]})
-    for o in outcomes or ():
+    for o in (doc.get("outcomes") if outcomes is None else outcomes) or ():
         add({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": subject,
              "questionnaire": f"urn:iliopsoas:questionnaire:{o['measure']}", "authored": o["taken_at"],
              "item": [{"linkId": k, **({"answer": [{"valueDecimal": v}]} if v is not None else {})}
@@ -171,10 +174,19 @@ def validate(bundle: Mapping[str, Any]) -> None:
 
 
 def bundle_to_export(bundle: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """``(care-log export, outcomes)`` from a bundle written by :func:`export_to_bundle`."""
+    """``(care-log export, outcomes)`` from a bundle written by :func:`export_to_bundle`; the export
+    holds the outcomes too (``doc["outcomes"]``), so it imports whole in one transaction."""
     if not isinstance(bundle, Mapping) or bundle.get("resourceType") != "Bundle":
         raise FhirError('not a FHIR Bundle (expected "resourceType": "Bundle")')
     validate(bundle)
+    try:
+        return _read_bundle(bundle)
+    except (KeyError, IndexError, TypeError, ValueError, StopIteration, AttributeError, RecursionError) as exc:
+        raise FhirError(f"a valid FHIR Bundle, but not one this program can read ({type(exc).__name__}: "
+                        f"{str(exc)[:100]}); expected one written by `iliopsoas data export --format fhir`") from None
+
+
+def _read_bundle(bundle: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     by_url = {e["fullUrl"]: e["resource"] for e in bundle.get("entry") or () if "fullUrl" in e}
     sessions: dict[str, dict[str, Any]] = {}
     measures, screens, outcomes = [], [], []
@@ -211,6 +223,8 @@ def bundle_to_export(bundle: Mapping[str, Any]) -> tuple[dict[str, Any], list[di
                              "answers": json.loads(x["answers-json"]), "score": x.get("score"), "note": x.get("note")})
     for s in sessions.values():
         s["steps"].sort(key=lambda t: t["completed_at"])
+    taken = sorted(outcomes, key=lambda o: o["taken_at"])
     doc = {"format": "iliopsoas-care-log", "sessions": sorted(sessions.values(), key=lambda s: s["started_at"]),
-           "screens": sorted(screens, key=lambda s: s["taken_at"]), "measures": sorted(measures, key=lambda m: m["taken_at"])}
-    return doc, sorted(outcomes, key=lambda o: o["taken_at"])
+           "screens": sorted(screens, key=lambda s: s["taken_at"]), "measures": sorted(measures, key=lambda m: m["taken_at"]),
+           "outcomes": taken}
+    return doc, taken

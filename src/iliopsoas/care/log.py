@@ -16,11 +16,17 @@
   (``local`` or ``import``). :meth:`CareLog.latest_screen` and :meth:`CareLog.fresh_full_screen`
   only consider screens taken here, newest by recording time, so a screen imported from a file
   (whatever date it claims) can never stand in for the person's latest answers.
-* Schema: versioned with ``PRAGMA user_version`` and applied by ordered migrations; a database
+* Schema (:mod:`iliopsoas.care.schema`: tables, migrations, row writers): versioned with
+  ``PRAGMA user_version`` and applied by ordered migrations; a database
   from an older version is copied to ``<name>.v<N>.bak`` and then migrated in one transaction, so
   nothing is ever lost. A database from a *newer* version is refused, untouched.
-* Export / import: JSON (everything, nested) and CSV (one flat table with a ``record`` column);
-  see :mod:`iliopsoas.care.transfer`. An import is validated whole before anything is written.
+* Tables beside the log's own: scored questionnaires (``outcomes``, :mod:`iliopsoas.care.outcome_log`)
+  and atlas quiz cards (``study_cards``, :mod:`iliopsoas.care.study_log`). Those modules read and write
+  only through an open :class:`CareLog` (:meth:`CareLog.query`, :meth:`CareLog.transaction`), so the
+  damage check, the read-only check and the one-line errors hold for them too.
+* Export / import: JSON (everything, nested), CSV (one flat table with a ``record`` column) and a FHIR
+  R4 Bundle; see :mod:`iliopsoas.care.transfer`. Every table in :data:`USER_TABLES` travels. An
+  import is validated whole before anything is written and then written in one transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,18 +50,33 @@ from iliopsoas.care.records import (
     ScreenRecord,
     SessionRecord,
     StepRecord,
+    now_iso,
     parse_time,
     validate,
+)
+from iliopsoas.care.schema import (
+    CSV_COLUMNS,
+    CSV_REQUIRED,
+    MIGRATION_HOOKS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    USER_TABLES,
+    insert_measure,
+    insert_screen,
+    insert_session,
+    insert_step,
 )
 
 __all__ = [
     "CSV_COLUMNS",
+    "CSV_REQUIRED",
     "FULL_SCREEN_MAX_AGE",
     "MEASURE_KINDS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "SESSION_STATUSES",
     "STEP_STATUSES",
+    "USER_TABLES",
     "CareLog",
     "DamagedLogError",
     "LogError",
@@ -65,57 +86,7 @@ __all__ = [
     "schema_version",
 ]
 
-SCHEMA_VERSION = 4
-
-#: Ordered migrations: ``MIGRATIONS[n]`` brings a version ``n-1`` database to version ``n``.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        "CREATE TABLE sessions (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, nprs_before INTEGER, "
-        "nprs_after INTEGER)",
-        "CREATE TABLE steps (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL REFERENCES sessions(id), "
-        "step_id TEXT NOT NULL, completed_at TEXT NOT NULL)",
-    ),
-    2: (
-        "ALTER TABLE sessions ADD COLUMN finished_at TEXT",
-        "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'",
-        # v1 had no status: a session without an after-score never reached its end
-        "UPDATE sessions SET status = CASE WHEN nprs_after IS NULL THEN 'incomplete' ELSE 'completed' END",
-        "ALTER TABLE sessions ADD COLUMN plan_json TEXT",
-        "ALTER TABLE sessions ADD COLUMN note TEXT",
-        "ALTER TABLE steps ADD COLUMN kind TEXT",
-        "ALTER TABLE steps ADD COLUMN set_index INTEGER",
-        "ALTER TABLE steps ADD COLUMN side TEXT",
-        "ALTER TABLE steps ADD COLUMN reps INTEGER",
-        "ALTER TABLE steps ADD COLUMN hold_s REAL",
-        "ALTER TABLE steps ADD COLUMN status TEXT NOT NULL DEFAULT 'done'",
-        "CREATE INDEX steps_by_session ON steps(session_id)",
-        "CREATE TABLE screens (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, scope TEXT NOT NULL, "
-        "answers_json TEXT NOT NULL, level TEXT NOT NULL, blocked INTEGER NOT NULL)",
-        "CREATE TABLE measures (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, kind TEXT NOT NULL, "
-        "value REAL NOT NULL, side TEXT, note TEXT)",
-    ),
-    3: (
-        # when the screen was written on this machine, and whether it was taken here or imported
-        "ALTER TABLE screens ADD COLUMN recorded_at TEXT",
-        "ALTER TABLE screens ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'",
-        "UPDATE screens SET recorded_at = taken_at",
-    ),
-    4: (
-        # scored questionnaires (care/outcome_log.py) and idempotency keys of web writes
-        "CREATE TABLE outcomes (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, measure TEXT NOT NULL, "
-        "answers_json TEXT NOT NULL, score REAL, note TEXT)",
-        "CREATE TABLE request_keys (key TEXT PRIMARY KEY, created_at TEXT NOT NULL, reply_json TEXT)",
-    ),
-}
-
 FULL_SCREEN_MAX_AGE = timedelta(days=7)  # the full red-flag list is re-asked weekly (clinical.md §2.3)
-
-CSV_COLUMNS = (
-    "record", "session_id", "started_at", "finished_at", "session_status", "nprs_before", "nprs_after",
-    "step_id", "kind", "set_index", "side", "reps", "hold_s", "step_status", "completed_at",
-    "taken_at", "scope", "level", "blocked", "answers_json", "measure", "value", "note",
-)  # fmt: skip
-
 
 class LogError(RuntimeError):
     """The database cannot be opened, migrated or written (the message says which and why)."""
@@ -123,10 +94,6 @@ class LogError(RuntimeError):
 
 class DamagedLogError(LogError):
     """The database file is damaged; it is left untouched and ``iliopsoas data rescue`` can copy it out."""
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def default_db_path(explicit: str | Path | None = None) -> Path:
@@ -279,6 +246,17 @@ class CareLog:
                 pass
             raise LogError(write_failure(self.path, exc)) from exc
 
+    def transaction(self) -> Any:
+        """A write transaction for the tables kept beside the log's own (questionnaires, quiz cards,
+        request keys; :mod:`~iliopsoas.care.outcome_log`, :mod:`~iliopsoas.care.study_log`) and for a
+        whole import: refused on a read-only file, every SQLite failure a one-line :class:`LogError`,
+        committed (durable) when the block ends, rolled back whole if it raises."""
+        return self._tx()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query; an unreadable file raises :class:`DamagedLogError`."""
+        return self._read(sql, params)
+
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         try:
             return self._con.execute(sql, params).fetchall()
@@ -317,7 +295,7 @@ class CareLog:
             for n in range(version + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS[n]:
                     con.execute(stmt)
-                hook = _MIGRATION_HOOKS.get(n)
+                hook = MIGRATION_HOOKS.get(n)
                 if hook is not None:
                     hook(con)
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -344,7 +322,7 @@ class CareLog:
         rec = validate(ScreenRecord, {"taken_at": taken_at or now_iso(), "scope": scope, "level": level,
                                       "blocked": blocked, "answers": dict(answers)}, where="screen")
         with self._tx() as con:
-            return _insert_screen(con, rec, origin="local")
+            return insert_screen(con, rec, origin="local")
 
     def start_session(
         self,
@@ -358,7 +336,7 @@ class CareLog:
                                        "plan": dict(plan) if plan is not None else None}, where="session")
         with self._tx() as con:
             con.execute("UPDATE sessions SET status = 'interrupted' WHERE status = 'running'")
-            return _insert_session(con, rec)
+            return insert_session(con, rec)
 
     def log_step(
         self,
@@ -379,7 +357,7 @@ class CareLog:
         with self._tx() as con:
             if con.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                 raise RecordError(f"step.session_id: no session {session_id!r} in the log")
-            return _insert_step(con, session_id, rec)
+            return insert_step(con, session_id, rec)
 
     def finish_session(
         self,
@@ -411,7 +389,7 @@ class CareLog:
         rec = validate(MeasureRecord, {"kind": kind, "value": value, "taken_at": taken_at or now_iso(),
                                        "side": side, "note": note}, where="measure")
         with self._tx() as con:
-            return _insert_measure(con, rec)
+            return insert_measure(con, rec)
 
     def add_assessment_measures(self, inputs: Mapping[str, Any]) -> None:
         """Record the measurable self-assessment inputs (parsed by ``assessment.parse_inputs``): the
@@ -428,7 +406,7 @@ class CareLog:
         if recs:
             with self._tx() as con:
                 for rec in recs:
-                    _insert_measure(con, rec)
+                    insert_measure(con, rec)
 
     # ------------------------------------------------------------------ reads
     def sessions(self) -> list[dict[str, Any]]:
@@ -448,14 +426,17 @@ class CareLog:
     def steps(self, session_id: int | None = None) -> list[dict[str, Any]]:
         return self._rows("steps", "id", "session_id", session_id)
 
-    def _screen(self, row: Mapping[str, Any]) -> dict[str, Any]:
+    def decode(self, text: Any, what: str) -> Any:
+        """The JSON stored in a column; unreadable JSON raises :class:`DamagedLogError` naming ``what``
+        (``"screen 3 has unreadable answers"``)."""
         try:
-            answers = json.loads(row["answers_json"])
-        except (TypeError, ValueError) as exc:
-            raise DamagedLogError(
-                f"the care database {self.path} is damaged: screen {row['id']} has unreadable answers ({exc}); "
-                "run `iliopsoas data rescue`"
-            ) from exc
+            return json.loads(text)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise DamagedLogError(f"the care database {self.path} is damaged: {what} ({exc}); run "
+                                  "`iliopsoas data rescue`") from exc
+
+    def _screen(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        answers = self.decode(row["answers_json"], f"screen {row['id']} has unreadable answers")
         return {**row, "answers": answers, "blocked": bool(row["blocked"])}
 
     def screens(self) -> list[dict[str, Any]]:
@@ -520,14 +501,16 @@ class CareLog:
         The whole document is validated first (:class:`~iliopsoas.care.records.CareLogExport`); any
         bad record rejects it with a :class:`LogError` naming the record and field, and nothing is
         written. Imported screens are kept as history but never count for the safety gate.
-        Returns counts of what was added: ``{"sessions", "steps", "screens", "measures"}``.
+        Returns counts of what was added: ``{"sessions", "steps", "screens", "measures", "outcomes",
+        "study_cards"}``.
         """
         from iliopsoas.care.transfer import import_doc
 
         return import_doc(self, doc)
 
     def export_csv(self, path: str | Path) -> int:
-        """Write one flat CSV (``record`` = step | session | screen | measure); return the row count."""
+        """Write one flat CSV (``record`` = step | session | screen | measure | outcome | study_card);
+        return the row count."""
         from iliopsoas.care.transfer import write_csv
 
         return write_csv(self.export_json(), path)
@@ -539,66 +522,10 @@ class CareLog:
         return self.import_json(read_csv(path))
 
     def _transaction(self) -> Any:
-        """The write transaction used by :mod:`iliopsoas.care.transfer` (one for a whole import)."""
+        """Former name of :meth:`transaction`."""
         return self._tx()
 
 
 def _is_write_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(w in text for w in ("full", "readonly", "read-only", "locked", "disk i/o"))
-
-
-# --------------------------------------------------------------------------- row writers (inside a transaction)
-def _insert_screen(con: sqlite3.Connection, rec: ScreenRecord, *, origin: str) -> int:
-    cur = con.execute(
-        "INSERT INTO screens (taken_at, scope, answers_json, level, blocked, recorded_at, origin) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (rec.taken_at, rec.scope, json.dumps(rec.answers, sort_keys=True), rec.level, int(rec.blocked),
-         now_iso(), origin),
-    )
-    return int(cur.lastrowid or 0)
-
-
-def _insert_session(con: sqlite3.Connection, rec: SessionRecord) -> int:
-    cur = con.execute(
-        "INSERT INTO sessions (started_at, finished_at, status, nprs_before, nprs_after, note, plan_json) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (rec.started_at, rec.finished_at, rec.status, rec.nprs_before, rec.nprs_after, rec.note,
-         json.dumps(rec.plan) if rec.plan is not None else None),
-    )
-    return int(cur.lastrowid or 0)
-
-
-def _insert_step(con: sqlite3.Connection, session_id: int, rec: StepRecord) -> int:
-    cur = con.execute(
-        "INSERT INTO steps (session_id, step_id, kind, set_index, side, reps, hold_s, status, completed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (session_id, rec.step_id, rec.kind, rec.set_index, rec.side, rec.reps, rec.hold_s, rec.status,
-         rec.completed_at),
-    )
-    return int(cur.lastrowid or 0)
-
-
-def _insert_measure(con: sqlite3.Connection, rec: MeasureRecord) -> int:
-    cur = con.execute(
-        "INSERT INTO measures (taken_at, kind, value, side, note) VALUES (?, ?, ?, ?, ?)",
-        (rec.taken_at, rec.kind, rec.value, rec.side, rec.note),
-    )
-    return int(cur.lastrowid or 0)
-
-
-def _untrust_future_screens(con: sqlite3.Connection) -> None:
-    """Version 3: a screen dated after now cannot have been taken here (an import from a wrong clock
-    or a crafted file); it stays as history but the safety gate no longer counts it."""
-    limit = datetime.now(UTC) + FUTURE_TOLERANCE
-    for sid, taken in con.execute("SELECT id, taken_at FROM screens").fetchall():
-        try:
-            future = parse_time(taken) > limit
-        except ValueError:
-            future = True
-        if future:
-            con.execute("UPDATE screens SET origin = 'unverified', recorded_at = NULL WHERE id = ?", (sid,))
-
-
-#: Python steps run after the SQL of a migration, in the same transaction.
-_MIGRATION_HOOKS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _untrust_future_screens}

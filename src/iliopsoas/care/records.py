@@ -8,7 +8,10 @@ and ``session import`` cannot store what another would reject:
 * measurements are finite and within the range of their kind (:data:`MEASURE_RANGES`);
 * times are ISO 8601 date-times (``2026-03-31T08:00:00+00:00``) from 1900 on and never more than
   :data:`FUTURE_TOLERANCE` after this machine's clock (a record "from 2099" is refused);
-* statuses, scopes, levels and sides come from closed lists; every integer and text is bounded.
+* statuses, scopes, levels and sides come from closed lists; every integer and text is bounded;
+* a questionnaire (:class:`OutcomeRecord`) must be scorable by its published rules
+  (:mod:`iliopsoas.care.outcomes`); its score is recomputed from the answers, never taken as given;
+* a quiz card (:class:`StudyCardRecord`) holds a well-formed FSRS card state and a rating 1-4.
 
 :func:`validate` returns the model or raises :class:`RecordError`, whose one-line message names
 the record, the field and what was expected (``sessions[3].nprs_before: expected ... got 99``).
@@ -29,9 +32,11 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from iliopsoas.care.measures import MEASURES
+from iliopsoas.care.outcomes import MEASURE_IDS, OutcomeError, score
 
 MEASURE_KINDS = ("nprs", "psfs", "thomas_hip_deg", "thomas_knee_deg", "standing_tilt_deg")
 SESSION_STATUSES = ("running", "completed", "stopped", "interrupted", "incomplete")
@@ -56,6 +61,11 @@ ScreenLevel = Literal["emergency", "urgent", "not_screened", "soon", "contraindi
 
 class RecordError(ValueError):
     """A record the care log refuses; the message names the record, the field and what was expected."""
+
+
+def now_iso() -> str:
+    """This machine's time now, as the care log stores times (UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def parse_time(text: str) -> datetime:
@@ -156,8 +166,77 @@ class ScreenRecord(_Record):
     )
 
 
+OutcomeMeasure = Literal["psfs", "hoos12", "ihot12", "odi"]
+AnswerKey = Annotated[str, Field(min_length=1, max_length=100)]
+#: an answer as given (whole numbers stay whole); the questionnaire's own rules check its range
+AnswerValue = Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=True, allow_inf_nan=False)] | None
+
+
+class OutcomeRecord(_Record):
+    """One filled-in questionnaire (PSFS, HOOS-12, iHOT-12, ODI): the answers as given and their score.
+
+    The answers must be scorable by the questionnaire's published rules; ``score`` is always
+    recomputed from them (a score in the input is ignored), so no file can store a wrong one.
+    """
+
+    taken_at: Timestamp
+    measure: OutcomeMeasure
+    answers: dict[AnswerKey, AnswerValue] = Field(max_length=50)
+    score: float | None = Field(None, allow_inf_nan=False)
+    note: Note | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scored(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("measure") not in MEASURE_IDS:
+            return data  # the field checks name what is wrong
+        answers = data.get("answers")
+        if not isinstance(answers, Mapping) or not all(
+                v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in answers.values()):
+            return data
+        try:
+            result = score(str(data["measure"]), answers)
+        except OutcomeError as exc:
+            raise ValueError(f"answers: {exc}") from None
+        return {**data, "score": result.score}
+
+
+class FsrsCardState(_Record):
+    """The spaced-repetition state of one quiz card, as the ``fsrs`` package (v6) writes it."""
+
+    card_id: int = Field(strict=True, ge=0, le=2**63 - 1)
+    state: int = Field(strict=True, ge=1, le=3, description="1 learning, 2 review, 3 relearning")
+    step: int | None = Field(None, strict=True, ge=0, le=1000)
+    stability: float | None = Field(None, ge=0, le=1e6, allow_inf_nan=False)
+    difficulty: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    due: str
+    last_review: str | None = None
+
+    @field_validator("due", "last_review")
+    @classmethod
+    def _when(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_time(value)
+        return value
+
+
+class StudyCardRecord(_Record):
+    """One atlas quiz card: which statement, its FSRS state, how often it was reviewed and the last rating."""
+
+    statement_id: Annotated[str, Field(min_length=1, max_length=300)]
+    card: FsrsCardState
+    reviews: int = Field(strict=True, ge=0, le=1_000_000)
+    last_rating: int | None = Field(None, strict=True, ge=1, le=4, description="1 again, 2 hard, 3 good, 4 easy")
+    updated_at: Timestamp
+
+    @property
+    def due(self) -> str:
+        return self.card.due
+
+
 class CareLogExport(_Record):
-    """A whole exported log, as ``session export`` writes it and ``session import`` reads it."""
+    """A whole exported log, as ``data export`` writes it and ``data import`` reads it (questionnaires
+    and quiz cards are optional, so exports written before they existed still import)."""
 
     format: Literal["iliopsoas-care-log"]
     schema_version: int | None = Field(None, strict=True, ge=1, le=1000)
@@ -165,8 +244,10 @@ class CareLogExport(_Record):
     sessions: list[SessionRecord] = Field(default_factory=list, max_length=100_000)
     screens: list[ScreenRecord] = Field(default_factory=list, max_length=100_000)
     measures: list[MeasureRecord] = Field(default_factory=list, max_length=1_000_000)
+    outcomes: list[OutcomeRecord] = Field(default_factory=list, max_length=100_000)
+    study_cards: list[StudyCardRecord] = Field(default_factory=list, max_length=100_000)
 
-    @field_validator("sessions", "screens", "measures", mode="before")
+    @field_validator("sessions", "screens", "measures", "outcomes", "study_cards", mode="before")
     @classmethod
     def _none_is_empty(cls, v: Any) -> Any:
         return [] if v is None else v

@@ -4,7 +4,9 @@
 journal) into a temporary folder and reads the copy. Each table is read row by row in ``rowid``
 order; where a page is corrupt the reader skips ahead (doubling the jump, then narrowing back down
 to the first readable row), so rows beyond a bad page are still found. Every row is checked with
-the care log's record models (:mod:`iliopsoas.care.records`); a row that cannot be read or fails
+the care log's record models (:mod:`iliopsoas.care.records`), the same as an import; every table
+of the person's records is copied (:data:`TABLES`: sessions, sets, screens, measurements, scored
+questionnaires and quiz cards). A row that cannot be read or fails
 them is listed in the report, never silently dropped. A set whose session record was lost gets a
 placeholder session (status ``incomplete``, noted as rescued) so that it is kept.
 
@@ -26,14 +28,26 @@ from typing import Any
 
 from iliopsoas.care.records import (
     MeasureRecord,
+    OutcomeRecord,
     RecordError,
     ScreenRecord,
     SessionRecord,
     StepRecord,
+    StudyCardRecord,
     validate,
 )
+from iliopsoas.care.schema import (
+    USER_TABLES,
+    insert_measure,
+    insert_outcome,
+    insert_session,
+    insert_step,
+    put_card,
+)
 
-TABLES = ("sessions", "steps", "screens", "measures")
+#: every table of the person's own records (sessions, sets, screens, measurements, questionnaires,
+#: quiz cards); the request keys of web writes are not worth rescuing
+TABLES = USER_TABLES
 MAX_SKIP = 1 << 40
 
 
@@ -112,7 +126,6 @@ def rescue(path: Path, destination: Path | None = None) -> RescueReport:
 def _read_copy(path: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     """Every readable row of every table, read from a private copy of the file and its journal."""
     from iliopsoas.care.damage import expected_columns
-    from iliopsoas.care.log import SCHEMA_VERSION
 
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
     lost: list[str] = []
@@ -129,7 +142,7 @@ def _read_copy(path: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
             return rows, [f"the file cannot be opened as a database ({exc})"]
         con.row_factory = sqlite3.Row
         reader = _Reader(con)
-        expected = expected_columns(SCHEMA_VERSION)
+        expected = expected_columns(_version(reader))
         try:
             for table in TABLES:
                 try:
@@ -138,7 +151,8 @@ def _read_copy(path: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
                     lost.append(f"{table}: the table cannot be read ({exc})")
                     continue
                 if not columns:
-                    lost.append(f"{table}: the table is missing")
+                    if table in expected:  # a table of a later schema version is simply not there yet
+                        lost.append(f"{table}: the table is missing")
                     continue
                 gone = [c for c in expected.get(table, ()) if c not in columns]
                 if gone:
@@ -149,6 +163,17 @@ def _read_copy(path: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
         finally:
             con.close()
     return rows, lost
+
+
+def _version(reader: _Reader) -> int:
+    """The schema version the damaged file states (this program's own when that cannot be read)."""
+    from iliopsoas.care.log import SCHEMA_VERSION
+
+    try:
+        version = int(reader.rows("PRAGMA user_version")[0][0])
+    except (sqlite3.DatabaseError, IndexError, ValueError):
+        return SCHEMA_VERSION
+    return version if 1 <= version <= SCHEMA_VERSION else SCHEMA_VERSION
 
 
 class _Reader:
@@ -251,7 +276,6 @@ def _next_readable(con: _Reader, table: str, last: int) -> int | None:
 
 # ------------------------------------------------------------------------------------------- writing
 def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], report: RescueReport) -> None:
-    from iliopsoas.care.log import _insert_measure, _insert_session, _insert_step
 
     session_ids: dict[int, int] = {}
     for r in rows["sessions"]:
@@ -262,7 +286,7 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
             "nprs_after": r.get("nprs_after"), "note": note, "plan": plan,
         }, "sessions", r, report)
         if rec is not None:
-            session_ids[int(r["id"])] = _insert_session(con, rec)
+            session_ids[int(r["id"])] = insert_session(con, rec)
             report.copied["sessions"] += 1
     for r in rows["steps"]:
         rec = _valid(StepRecord, {k: r.get(k) for k in ("step_id", "kind", "set_index", "side", "reps", "hold_s",
@@ -272,12 +296,12 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
             continue
         sid = session_ids.get(int(r.get("session_id") or 0))
         if sid is None:  # its session record was lost: keep the set under a placeholder session
-            sid = _insert_session(con, validate(SessionRecord, {
+            sid = insert_session(con, validate(SessionRecord, {
                 "started_at": rec.completed_at, "status": "incomplete",
                 "note": f"rescued: session {r.get('session_id')} was unreadable; its sets are kept here"}))
             session_ids[int(r.get("session_id") or 0)] = sid
             report.placeholders += 1
-        _insert_step(con, sid, rec)
+        insert_step(con, sid, rec)
         report.copied["steps"] += 1
     for r in rows["screens"]:
         try:
@@ -300,8 +324,34 @@ def _write(con: sqlite3.Connection, rows: dict[str, list[dict[str, Any]]], repor
         mrec = _valid(MeasureRecord, {k: r.get(k) for k in ("taken_at", "kind", "value", "side", "note")},
                       "measures", r, report)
         if mrec is not None:
-            _insert_measure(con, mrec)
+            insert_measure(con, mrec)
             report.copied["measures"] += 1
+    for r in rows["outcomes"]:
+        answers = _json_column(r, "answers_json", "outcomes", "its answers", report)
+        orec = None if answers is None else _valid(OutcomeRecord, {
+            "taken_at": r.get("taken_at"), "measure": r.get("measure"), "answers": answers, "note": r.get("note")},
+            "outcomes", r, report)
+        if orec is not None:
+            insert_outcome(con, orec)
+            report.copied["outcomes"] += 1
+    for r in rows["study_cards"]:
+        card = _json_column(r, "card_json", "study_cards", "its card", report, key="statement_id")
+        crec = None if card is None else _valid(StudyCardRecord, {
+            "statement_id": r.get("statement_id"), "card": card, "reviews": r.get("reviews"),
+            "last_rating": r.get("last_rating"), "updated_at": r.get("updated_at")}, "study_cards", r, report,
+            key="statement_id")
+        if crec is not None:
+            put_card(con, crec)
+            report.copied["study_cards"] += 1
+
+
+def _json_column(r: dict[str, Any], column: str, table: str, what: str, report: RescueReport,
+                 key: str = "id") -> Any:
+    try:
+        return json.loads(r.get(column) or "")
+    except (TypeError, ValueError, RecursionError):
+        report.lost.append(f"{table} row {r.get(key)}: {what} is unreadable")
+        return None
 
 
 def _plan(r: dict[str, Any], report: RescueReport) -> tuple[Any, Any]:
@@ -318,9 +368,10 @@ def _plan(r: dict[str, Any], report: RescueReport) -> tuple[Any, Any]:
     return None, ((r.get("note") or "") + " [rescued: the stored plan was unreadable]").strip()
 
 
-def _valid(model: Any, data: dict[str, Any], table: str, r: dict[str, Any], report: RescueReport) -> Any:
+def _valid(model: Any, data: dict[str, Any], table: str, r: dict[str, Any], report: RescueReport,
+           key: str = "id") -> Any:
     try:
-        return validate(model, data, where=f"{table} row {r.get('id')}")
+        return validate(model, data, where=f"{table} row {r.get(key)}")
     except RecordError as exc:
         report.lost.append(str(exc))
         return None
@@ -329,8 +380,9 @@ def _valid(model: Any, data: dict[str, Any], table: str, r: dict[str, Any], repo
 def walk(report: RescueReport) -> Iterator[str]:
     """The report as lines for people."""
     c = report.copied
-    yield (f"Copied {c['sessions']} sessions, {c['steps']} sets, {c['screens']} screens and {c['measures']} "
-           f"measurements into {report.destination}.")
+    yield (f"Copied {c['sessions']} sessions, {c['steps']} sets, {c['screens']} screens, {c['measures']} "
+           f"measurements, {c['outcomes']} questionnaires and {c['study_cards']} quiz cards into "
+           f"{report.destination}.")
     if report.placeholders:
         yield f"{report.placeholders} placeholder session(s) hold sets whose session record was lost."
     if report.damaged_copy:

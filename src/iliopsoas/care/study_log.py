@@ -1,10 +1,14 @@
 """Atlas quiz progress: one spaced-repetition card per atlas statement, in the care database.
 
-The cards live in their own table (``study_cards``) of the same SQLite file as the care log
-(:func:`iliopsoas.care.log.default_db_path`), created when first needed; the care log's own
-tables and schema version are not touched. Scheduling is FSRS (the ``fsrs`` package): each
-review with a rating (1 again, 2 hard, 3 good, 4 easy) gives the card its next due time. A
-review is committed before it is acknowledged.
+The cards live in the ``study_cards`` table of the care database (:func:`iliopsoas.care.log.default_db_path`),
+created by the log's migrations (schema version 5). They are read and written only through an open
+:class:`~iliopsoas.care.log.CareLog`, so a damaged file is refused before anything is written, a
+read-only file is only read, and a failed write is a one-line :class:`~iliopsoas.care.log.LogError`.
+Each card is checked with :class:`~iliopsoas.care.records.StudyCardRecord` before it is written; the
+cards travel with ``data export``/``import`` and ``data rescue`` like the rest of the log.
+
+Scheduling is FSRS (the ``fsrs`` package): each review with a rating (1 again, 2 hard, 3 good,
+4 easy) gives the card its next due time. A review is committed before it is acknowledged.
 """
 
 from __future__ import annotations
@@ -16,31 +20,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from iliopsoas.care.log import LogError, default_db_path
+from iliopsoas.care.log import CareLog
+from iliopsoas.care.records import StudyCardRecord, validate
+from iliopsoas.care.schema import put_card
 
 RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
-_SCHEMA = """CREATE TABLE IF NOT EXISTS study_cards (
-    statement_id TEXT PRIMARY KEY,
-    card_json TEXT NOT NULL,
-    due TEXT NOT NULL,
-    reviews INTEGER NOT NULL DEFAULT 0,
-    last_rating INTEGER,
-    updated_at TEXT NOT NULL
-)"""
+
+
+def card_updated_at(con: sqlite3.Connection, statement_id: str) -> str | None:
+    """When the stored card of ``statement_id`` was last reviewed (None: no such card)."""
+    row = con.execute("SELECT updated_at FROM study_cards WHERE statement_id = ?", (statement_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def stored_cards(log: CareLog) -> list[dict[str, Any]]:
+    """Every card as a record (``statement_id, card, reviews, last_rating, updated_at``), by statement."""
+    return [{"statement_id": r["statement_id"], "reviews": r["reviews"], "last_rating": r["last_rating"],
+             "updated_at": r["updated_at"], "card": log.decode(r["card_json"], f"quiz card {r['statement_id']!r} is unreadable")}
+            for r in log.query("SELECT * FROM study_cards ORDER BY statement_id")]
 
 
 class StudyLog:
     """Quiz cards in the care database. Use as a context manager."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = default_db_path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
-            self._con.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise LogError(f"cannot open the study cards in {self.path}: {exc}") from exc
-        self._con.row_factory = sqlite3.Row
+        self._log = CareLog(path)  # damage check, migration; LogError with one line if unusable
+        self.path = self._log.path
 
     def __enter__(self) -> StudyLog:
         return self
@@ -49,14 +54,17 @@ class StudyLog:
         self.close()
 
     def close(self) -> None:
-        self._con.close()
+        self._log.close()
+
+    def _dues(self) -> dict[str, str]:
+        return {r["statement_id"]: r["due"] for r in self._log.query("SELECT statement_id, due FROM study_cards")}
 
     def due(self, statement_ids: Iterable[str], *, now: datetime | None = None) -> list[str]:
         """Of ``statement_ids`` (in their order), those never studied or due by ``now``: new cards
         after the due ones, which come earliest-due first."""
         ids = list(dict.fromkeys(statement_ids))
         when = (now or datetime.now(UTC)).isoformat()
-        rows = {r["statement_id"]: r["due"] for r in self._con.execute("SELECT statement_id, due FROM study_cards")}
+        rows = self._dues()
         due = sorted((rows[i], i) for i in ids if i in rows and rows[i] <= when)
         return [i for _, i in due] + [i for i in ids if i not in rows]
 
@@ -67,27 +75,21 @@ class StudyLog:
         if rating not in RATINGS:
             raise ValueError(f"rating must be 1 (again), 2 (hard), 3 (good) or 4 (easy), got {rating!r}")
         when = now or datetime.now(UTC)
-        row = self._con.execute("SELECT card_json, reviews FROM study_cards WHERE statement_id = ?",
-                                (statement_id,)).fetchone()
-        card = Card.from_dict(json.loads(row["card_json"])) if row else Card()
-        card, _ = Scheduler().review_card(card, Rating(rating), review_datetime=when)
-        reviews = (row["reviews"] if row else 0) + 1
-        due = card.due.isoformat()
-        try:
-            self._con.execute(
-                "INSERT INTO study_cards (statement_id, card_json, due, reviews, last_rating, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(statement_id) DO UPDATE SET card_json = excluded.card_json, "
-                "due = excluded.due, reviews = excluded.reviews, last_rating = excluded.last_rating, "
-                "updated_at = excluded.updated_at",
-                (statement_id, json.dumps(card.to_dict()), due, reviews, rating, when.isoformat()))
-        except sqlite3.Error as exc:
-            raise LogError(f"cannot save the review of {statement_id} in {self.path}: {exc}") from exc
-        return {"statement_id": statement_id, "due": due, "reviews": reviews, "rating": RATINGS[rating]}
+        with self._log.transaction() as con:  # read, schedule and write in one transaction
+            row = con.execute("SELECT card_json, reviews FROM study_cards WHERE statement_id = ?",
+                              (statement_id,)).fetchone()
+            card = Card.from_dict(json.loads(row["card_json"])) if row else Card()
+            card, _ = Scheduler().review_card(card, Rating(rating), review_datetime=when)
+            rec = validate(StudyCardRecord, {
+                "statement_id": statement_id, "card": card.to_dict(), "reviews": (row["reviews"] if row else 0) + 1,
+                "last_rating": rating, "updated_at": when.isoformat()}, where="study card")
+            put_card(con, rec)
+        return {"statement_id": statement_id, "due": rec.due, "reviews": rec.reviews, "rating": RATINGS[rating]}
 
     def stats(self, statement_ids: Iterable[str], *, now: datetime | None = None) -> dict[str, int]:
         """``{"cards", "studied", "due", "new"}`` over ``statement_ids``."""
         ids = set(statement_ids)
         when = (now or datetime.now(UTC)).isoformat()
-        rows = [r for r in self._con.execute("SELECT statement_id, due FROM study_cards") if r["statement_id"] in ids]
-        due = sum(1 for r in rows if r["due"] <= when)
+        rows = {k: v for k, v in self._dues().items() if k in ids}
+        due = sum(1 for v in rows.values() if v <= when)
         return {"cards": len(ids), "studied": len(rows), "due": due, "new": len(ids) - len(rows)}

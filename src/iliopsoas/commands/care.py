@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from iliopsoas.commands._common import console, fail, input_path, output_path, print_json
+from iliopsoas.commands._common import console, fail, output_path, print_json
 
 session_app = typer.Typer(help="Guided sessions and the session log.", no_args_is_help=True)
 
@@ -565,106 +565,29 @@ def session_list(json_: bool = JsonOption, db: Path = DbOption) -> None:
 
 @session_app.command("export")
 def session_export(
-    file: Path = typer.Argument(..., help="Destination .json or .csv file."),
+    file: Path = typer.Argument(..., help="Destination file (.json, .csv; fhir needs --format fhir)."),
     format_: str = typer.Option(None, "--format", help="json, csv or fhir (default: from the file suffix)."),
     db: Path = DbOption,
     json_: bool = JsonOption,
 ) -> None:
-    """Export the whole log (sessions, steps, screens, measurements; fhir: also questionnaires) to JSON,
-    CSV or a FHIR R4 Bundle (CarePlan, Encounter, Procedure, Observation, QuestionnaireResponse)."""
-    import json
+    """Alias of `iliopsoas data export`: the whole log (sessions, sets, screens, measurements,
+    questionnaires, quiz cards) as JSON or CSV, or a FHIR R4 Bundle."""
+    from iliopsoas.commands.data import data_export
 
-    fmt = (format_ or file.suffix.lstrip(".")).lower()
-    if fmt not in ("json", "csv", "fhir"):
-        fail(f"--format must be json, csv or fhir (or use a .json/.csv file name), got {fmt or 'nothing'!r}", 2)
-    output_path(file, "FILE")
-    with _open_log(db) as log:
-        try:
-            if fmt == "fhir":
-                from iliopsoas.care.fhir import export_to_bundle
-                from iliopsoas.care.outcome_log import outcomes
-
-                taken = [{k: o[k] for k in ("taken_at", "measure", "answers", "score", "note")}
-                         for o in outcomes(log.path)]
-                bundle = export_to_bundle(log.export_json(), taken)
-                tmp = file.with_name(file.name + ".tmp")
-                tmp.write_text(json.dumps(bundle, indent=1), encoding="utf-8")
-                tmp.replace(file)
-                count = len(bundle["entry"])
-            elif fmt == "json":
-                doc = log.export_json()
-                file.write_text(json.dumps(doc, indent=2), encoding="utf-8")
-                count = len(doc["sessions"])
-            else:
-                count = log.export_csv(file)
-        except OSError as exc:
-            fail(f"cannot write {file}: {exc.strerror or exc}")
-    if json_:
-        print_json({"file": str(file), "format": fmt, "records": count})
-    else:
-        console.print(f"Exported to {file} ({fmt}).")
+    data_export(file=file, format_=format_, db=db, json_=json_)
 
 
 @session_app.command("import")
 def session_import(
-    file: Path = typer.Argument(..., help="A .json or .csv file written by `session export`."),
+    file: Path = typer.Argument(..., help="A file written by `data export` (JSON, CSV or FHIR Bundle)."),
     db: Path = DbOption,
     json_: bool = JsonOption,
 ) -> None:
-    """Merge an export (JSON, CSV or a FHIR Bundle written by `session export --format fhir`) into the
-    log; records already present are skipped."""
-    import json
+    """Alias of `iliopsoas data import`: merge an export (JSON, CSV or FHIR Bundle) into the log, all
+    or nothing; records already present are skipped."""
+    from iliopsoas.commands.data import data_import
 
-    from iliopsoas.care.fhir import FhirError
-    from iliopsoas.care.log import LogError
-
-    input_path(file, "FILE", max_bytes=200 * 2**20)
-    with _open_log(db) as log:
-        try:
-            if file.suffix.lower() == ".csv":
-                added = log.import_csv(file)
-            else:
-                try:
-                    doc = json.loads(file.read_text(encoding="utf-8"))
-                except OSError as exc:
-                    fail(f"cannot read {file}: {exc.strerror or exc}")
-                except RecursionError:
-                    fail(f"{file} is nested too deeply; expected a care-log export", 2)
-                except ValueError as exc:  # not JSON, not UTF-8, or a number of more than 4300 digits
-                    fail(f"{file} is not valid JSON: {str(exc)[:200]}", 2)
-                if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-                    added = _import_fhir(log, doc)
-                else:
-                    added = log.import_json(doc)
-        except FhirError as exc:
-            fail(f"{file}: {exc}")
-        except LogError as exc:
-            fail(str(exc))
-    if json_:
-        print_json({"file": str(file), "added": added})
-    else:
-        console.print(f"Imported from {file}: " + ", ".join(f"{v} {k}" for k, v in added.items()))
-
-
-def _import_fhir(log: Any, bundle: dict[str, Any]) -> dict[str, int]:
-    """Merge a FHIR Bundle: validated whole first, so a bad bundle adds nothing."""
-    from iliopsoas.care.fhir import bundle_to_export
-    from iliopsoas.care.outcome_log import add_outcome, has_outcome
-    from iliopsoas.care.outcomes import OutcomeError, score
-
-    doc, taken = bundle_to_export(bundle)
-    try:
-        for o in taken:
-            score(o["measure"], o["answers"])
-    except OutcomeError as exc:
-        fail(f"import: a questionnaire in the bundle cannot be scored: {exc}; nothing was imported")
-    added = log.import_json(doc)
-    added["outcomes"] = 0
-    for o in taken:
-        if not has_outcome(log.path, o["taken_at"], o["measure"]):
-            add_outcome(log.path, o["measure"], o["answers"], taken_at=o["taken_at"], note=o.get("note"))
-            added["outcomes"] += 1
-    return added
+    data_import(file=file, db=db, json_=json_)
 
 
 # ------------------------------------------------------------------------------------ progress

@@ -1,12 +1,19 @@
-"""``iliopsoas data``: where your health data lives, how to copy it out, rescue it or remove it.
+"""``iliopsoas data``: where your health data lives, how to copy it out or in, rescue it or remove it.
 
 * ``data path``    the care database file and every file beside it that holds the same data
   (journal, upgrade backups, damaged and rescued copies);
-* ``data export``  the whole log to a file (formats in :data:`EXPORTERS`), written to a temporary
-  file first and renamed into place, so a full disk never leaves half an export;
+* ``data export``  the whole log to a file (formats in :data:`EXPORTERS`: the project's JSON and CSV,
+  a FHIR R4 Bundle), written to a temporary file first and renamed into place, so a full disk never
+  leaves half an export;
+* ``data import``  merge such a file (JSON, CSV or FHIR, recognised by its content) into the log:
+  validated whole, then written in one transaction, so a bad file adds nothing;
 * ``data rescue``  copy every readable record of a damaged database into a fresh one (the damaged
   file is kept, renamed);
 * ``data delete``  remove the database and those files, after asking (``--yes`` to skip the question).
+
+The log here is every table of :data:`iliopsoas.care.log.USER_TABLES`: sessions and their sets,
+safety screens, measurements, scored questionnaires and atlas quiz cards. ``session export`` and
+``session import`` are aliases of ``data export`` and ``data import`` (the same functions).
 
 A new export format is one entry in :data:`EXPORTERS`: a function ``(CareLog, Path) -> records``.
 """
@@ -17,33 +24,30 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from iliopsoas.commands._common import console, fail, output_path, print_json
+from iliopsoas.commands._common import console, fail, input_path, output_path, print_json
 
-app = typer.Typer(help="Where your health data lives: path, export, rescue, delete.", no_args_is_help=True)
+app = typer.Typer(help="Where your health data lives: path, export, import, rescue, delete.", no_args_is_help=True)
 
 DbOption = typer.Option(None, "--db", help="Care database file (default: $ILIOPSOAS_DB or the user data dir).")
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
+MAX_IMPORT_BYTES = 200 * 2**20
 
 
-def _export_json(log: Any, path: Path) -> int:
-    import json
+def _exporter(fmt: str, log: Any, path: Path) -> int:
+    from iliopsoas.care.transfer import export_file
 
-    doc = log.export_json()
-    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    return len(doc["sessions"]) + len(doc["screens"]) + len(doc["measures"])
+    return export_file(log, path, fmt)
 
 
-def _export_csv(log: Any, path: Path) -> int:
-    return int(log.export_csv(path))
-
-
-#: format name -> writer of the whole log to a path, returning how many records it wrote
-EXPORTERS: dict[str, Callable[[Any, Path], int]] = {"json": _export_json, "csv": _export_csv}
+#: format name -> writer of the whole log to a path, returning how many records (json), rows (csv)
+#: or FHIR resources (fhir) it wrote
+EXPORTERS: dict[str, Callable[[Any, Path], int]] = {f: partial(_exporter, f) for f in ("json", "csv", "fhir")}
 
 
 def related_files(db: Path) -> list[Path]:
@@ -86,17 +90,20 @@ def data_path(db: Path = DbOption, json_: bool = JsonOption) -> None:
 
 @app.command("export")
 def data_export(
-    file: Path = typer.Argument(..., help="Destination file (.json or .csv)."),
+    file: Path = typer.Argument(..., help="Destination file (.json, .csv; fhir needs --format fhir)."),
     format_: str = typer.Option(None, "--format", help=f"{', '.join(EXPORTERS)} (default: from the file suffix)."),
     db: Path = DbOption,
     json_: bool = JsonOption,
 ) -> None:
-    """Copy the whole care log (sessions, sets, screens, measurements) into one file."""
+    """Copy the whole care log (sessions, sets, screens, measurements, questionnaires, quiz cards)
+    into one file: the project's JSON or CSV, or a FHIR R4 Bundle for a clinician (no quiz cards)."""
+    from iliopsoas.care.fhir import FhirError
     from iliopsoas.care.log import CareLog, LogError
 
     fmt = (format_ or file.suffix.lstrip(".")).lower()
     if fmt not in EXPORTERS:
-        fail(f"--format must be one of {', '.join(EXPORTERS)} (or use such a file suffix), got {fmt or 'nothing'!r}", 2)
+        fail(f"--format must be one of {', '.join(EXPORTERS)} (or use a .json/.csv file name), got "
+             f"{fmt or 'nothing'!r}", 2)
     output_path(file, "FILE")
     path, _ = _where(db)
     if not path.exists():
@@ -104,14 +111,47 @@ def data_export(
     try:
         with CareLog(path) as log:
             count = write_atomically(file, lambda tmp: EXPORTERS[fmt](log, tmp))
-    except LogError as exc:
+    except (LogError, FhirError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"FILE: cannot write {str(file)!r}: {exc.strerror or exc} (nothing was written)")
     if json_:
         print_json({"file": str(file), "format": fmt, "records": count})
     else:
-        console.print(f"Exported {count} records to {file} ({fmt}).", highlight=False, markup=False)
+        what = {"csv": "rows", "fhir": "FHIR resources"}.get(fmt, "records")
+        console.print(f"Exported {count} {what} to {file} ({fmt}).", highlight=False, markup=False)
+
+
+@app.command("import")
+def data_import(
+    file: Path = typer.Argument(..., help="A file written by `data export` (JSON, CSV or FHIR Bundle)."),
+    db: Path = DbOption,
+    json_: bool = JsonOption,
+) -> None:
+    """Merge an export (the project's JSON or CSV, or a FHIR Bundle written by `data export --format
+    fhir`) into the log: checked whole first, then written in one transaction, so a bad file adds
+    nothing; records already present are skipped."""
+    from iliopsoas.care.log import CareLog, LogError
+    from iliopsoas.care.transfer import ImportFormatError, read_import
+
+    input_path(file, "FILE", max_bytes=MAX_IMPORT_BYTES)
+    try:
+        fmt, doc = read_import(file)
+    except ImportFormatError as exc:
+        fail(str(exc), 2)
+    except LogError as exc:
+        fail(str(exc))
+    try:
+        with CareLog(_where(db)[0]) as log:
+            added = log.import_json(doc)
+    except LogError as exc:
+        fail(str(exc))
+    if json_:
+        print_json({"file": str(file), "format": fmt, "added": added})
+    else:
+        words = {"steps": "sets", "measures": "measurements", "outcomes": "questionnaires", "study_cards": "quiz cards"}
+        console.print(f"Imported from {file} ({fmt}): " + ", ".join(f"{v} {words.get(k, k)}" for k, v in added.items())
+                      + " (new records; those already in the log were skipped).", highlight=False, markup=False)
 
 
 def write_atomically(dest: Path, write: Callable[[Path], int]) -> int:

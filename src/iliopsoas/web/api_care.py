@@ -403,8 +403,7 @@ def progress(request: Request, days_per_week: int = Query(5, ge=1, le=7),
     if as_of is not None and as_of.year < 1900:  # date arithmetic near year 1 overflows
         raise HTTPException(422, f"as_of: expected a date from 1900-01-01 on, got {as_of.isoformat()}")
     with _log(request) as log:
-        rows, measures = log.sessions(), log.measures()
-    taken = outcomes(_db_path(request))
+        rows, measures, taken = log.sessions(), log.measures(), outcomes(log)
     out = summarize(rows, measures, days_per_week=days_per_week, today=as_of, outcomes=taken)
     out["series"] = {
         "sessions": [{"t": s["started_at"], "status": s["status"], "nprs_before": s["nprs_before"],
