@@ -358,3 +358,23 @@ def test_posture_slider_changes_the_predicted_angles(server, page):
     assert page.locator("#posture-claims tbody tr").count() >= 3
     assert page.locator("#posture-population tbody tr").count() >= 3
     shot(page, "posture", full_page=True)
+
+
+def test_a_busy_answer_is_retried_after_the_wait_the_server_asks_for(server, page):
+    """Too many solves at once answer 503 with a short Retry-After (web/guards.py); the page waits and
+    asks again instead of stopping with an error."""
+    busy = {"n": 0}
+
+    def first_busy(route):
+        if busy["n"] == 0:
+            busy["n"] += 1
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body=json.dumps({"detail": "busy", "message": "busy"}))
+        else:
+            route.continue_()
+
+    page.route("**/api/posture/simulate", first_busy)
+    page.goto(server["base"] + "/posture")
+    page.wait_for_selector("#posture-angles tbody tr", timeout=90_000)
+    assert busy["n"] == 1
+    assert "busy" not in page.locator("#posture-status").text_content()

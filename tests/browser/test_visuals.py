@@ -51,6 +51,9 @@ def server(tmp_path_factory):
             time.sleep(0.2)
     for path in ("/api/model", "/api/posture"):  # build the model before pages time their requests
         urllib.request.urlopen(base + path, timeout=120).read()
+    solve = urllib.request.Request(base + "/api/posture/simulate", data=b'{"scenario": "standing"}',
+                                   headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(solve, timeout=300).read()  # the first solve builds the scenario's problem
     yield base
     proc.terminate()
     try:

@@ -23,7 +23,17 @@
   async function api(path, body, method, extra) {
     const opts = { method: method || (body === undefined ? "GET" : "POST"), headers: headers(extra) };
     if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
-    const resp = await fetch(path, opts);
+    let resp = await fetch(path, opts);
+    // A busy answer (503/429 with Retry-After: too many solves at once) is retried a few times, after
+    // the wait the server asks for; nothing was done for it, so repeating the request is safe.
+    // A long Retry-After (a full disk, a damaged log) is shown at once instead.
+    const busy = (r) => (r.status === 503 || r.status === 429) && r.headers.get("retry-after") !== null &&
+      Number(r.headers.get("retry-after")) <= 5;
+    for (let tries = 0; busy(resp) && tries < 5; tries++) {
+      const wait = Math.max(0.2, Number(resp.headers.get("retry-after")));
+      await new Promise((done) => setTimeout(done, wait * 1000));
+      resp = await fetch(path, opts);
+    }
     const type = resp.headers.get("content-type") || "";
     const data = type.includes("json") ? await resp.json() : await resp.blob();
     if (!resp.ok) { const e = new Error(errorText(resp.status, data)); e.status = resp.status; e.data = data; throw e; }
