@@ -137,6 +137,9 @@ class Asker:
         if scored is None:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
+            return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
+                                clinician=_about_self(q.text))
         missing = unmatched(question, draft.docs, self.atlas.sources)
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question
             return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",

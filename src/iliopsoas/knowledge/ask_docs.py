@@ -130,7 +130,9 @@ def _source_words(atlas: Any, sid: str) -> str:
     if src is None:
         return ""
     names = re.findall(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", src.authors or "")
-    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or "")])
+    # a study is also named by what it was ("the fine-wire EMG study", "the stretching meta-analysis")
+    title = src.title if src.kind.value == "research" and src.year else ""
+    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or ""), title])
 
 
 def entity_token(eid: str) -> str:

@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
+from iliopsoas.knowledge.ask_plain import plain_question
 from iliopsoas.knowledge.ask_predicate import relations_asked
 from iliopsoas.knowledge.ask_signs import SafetyMatcher, SemanticSigns
+from iliopsoas.knowledge.ask_specifics import StudyIndex
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -100,12 +102,23 @@ _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|d
 
 
 # "my book says X, is that right?": the statement is what is asked about.
-_CONFIRM = re.compile(r"^(is (that|this|it) (right|correct|true|so|accurate)|(is )?(that|this) (right|correct|true)|"
-                      r"right|correct|true|am i right|true or false|is that the case)$")
-_REPORTED = re.compile(r"^(my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
+_CONFIRM = re.compile(r"^(is (that|this|it) (\w+ )?(right|correct|true|so|accurate|valid|real)|(is )?(that|this) (right|correct|true)|"
+                      r"right|correct|true|am i right|true or false|true or not|is that the case|fact or (myth|fiction)|"
+                      r"(is there |are there |any )(any |actual |real |good |some )?(evidence|truth|science|research|"
+                      r"proof|studies) (for|to|in|behind|on|about) (that|this|it))$")
+_REPORTED = re.compile(r"^((my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
                        r"trainer|coach|instructor|physio|physiotherapist|doctor|chiropractor|friend|article|website|"
-                       r"video|app|course|class|lecture|slide|slides) (says|said|claims|claimed|states|stated|told me|"
-                       r"tells me|writes|wrote|shows|showed)( that)? ")
+                       r"video|app|course|class|lecture|slide|slides|blog|post|influencer|youtuber) (says|said|claims|"
+                       r"claimed|states|stated|told me|tells me|writes|wrote|shows|showed|keeps saying|keep saying)|"
+                       r"(i|we) (read|heard|saw|was told|have heard|keep hearing)( online| somewhere)?|"
+                       r"(someone|somebody|people|everyone|everybody|they|my (whole )?\w+)( online| on \w+| at \w+)? "
+                       r"(say|says|said|claim|claims|claimed|keep saying|keeps saying|keep telling me|keeps telling me|"
+                       r"told me|tells me|swear|swears|insist|insists))( that)? ")
+
+
+# a clause about people around the asker ("everyone at my gym blames it", "my coach keeps saying so")
+_SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|somebody|the whole)\b|"
+                     r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
 
 
 def _asked_part(question: str, names: Any = None) -> str:
@@ -119,10 +132,17 @@ def _asked_part(question: str, names: Any = None) -> str:
     clauses = [c for c in clauses if c]
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
-        return f"is {claim}"  # a yes/no question about the statement (not about an article's claim)
+        return f"is it true that {claim}"  # a yes/no question about the statement: is it true
     # a statement that names a structure ("I'm not pregnant and want to stretch my hip flexors") is
     # part of what is asked; one that only speaks of the asker ("I have no fever") is context
     asking = [c for c in clauses if c and (not _STATEMENT.search(c) or (names is not None and names(c)))]
+    if any(_WH.search(c) and len(c.split()) > 2 for c in asking):
+        # "what does the psoas do, everyone at my gym blames it for everything": social context that
+        # neither asks nor names a structure is set aside; when the asking clause names the structure
+        # itself ("people say my psoas is tight, what is the psoas"), so is every other statement
+        named_ask = names is not None and any(_WH.search(c) and names(c) for c in asking)
+        asking = [c for c in asking if _WH.search(c) or not _SOCIAL.search(c)
+                  or (names is not None and names(c) and not named_ask)]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
     return normalise(question)
@@ -194,6 +214,8 @@ class Query:
     implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
     asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
     relations: frozenset[str] = frozenset()  # statement predicates the question's words ask for
+    studies: frozenset[str] = frozenset()  # cited sources the question names ("Bogduk 1992")
+    other_studies: tuple[str, ...] = ()  # authors named with a year or "et al" that no cited source has
 
 
 class AskIndex:
@@ -217,6 +239,8 @@ class AskIndex:
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
+        self.studies = StudyIndex(atlas.sources)
+        self.dated = frozenset(sid for sid, src in atlas.sources.items() if src.year and src.kind.value == "research")
         self.embedder = ask_semantic.load()
 
         def build() -> AskTables:
@@ -271,6 +295,7 @@ class AskIndex:
     # -- reading a question ---------------------------------------------------------------
 
     def analyse(self, question: str) -> Query:
+        question = plain_question(question)  # slang spelled out, fillers end a clause
         full = normalise(question)
         text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
@@ -340,10 +365,12 @@ class AskIndex:
         # "what muscle attaches to the lesser trochanter": another kind of structure than the one named is sought
         other_kind = bool(which and entities and not same_kind and which.group(4).rstrip("s") in _NOUN_KINDS)
         seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) or other_kind else 1 if same_kind or generic else 0
+        studies, other_studies = self.studies.named(question, self.embedder.is_word if self.embedder else None)
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
-                     relations_asked(" ".join(tokens)) if qtype not in ("why", "overview") else frozenset())
+                     relations_asked(" ".join(tokens)) if qtype not in ("why", "overview") else frozenset(),
+                     studies, other_studies)
 
     def _names_something(self, clause: str) -> bool:
         """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
@@ -388,6 +415,11 @@ class AskIndex:
                 if row not in have and d.kind == "fact":
                     hits.append((row, floor))
                     have.add(row)
+        if q.studies:  # "what did Bogduk 1992 find": every passage citing the study named is a candidate
+            for n, d in enumerate(self.docs):
+                if n not in have and q.studies & set(d.sources):
+                    hits.append((n, floor))
+                    have.add(n)
         sem = None
         if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
             qv = self._query_vec(q)
@@ -487,6 +519,10 @@ class AskIndex:
                 s -= 0.5  # "what else is connected to A and B": things other than A and B
             if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:
                 s += 0.35 if d.predicate in q.relations else -0.15  # "where does it attach": origin, insertion
+            if q.studies and q.studies & set(d.sources):
+                s += 0.6 / (1 + 0.25 * max(0, len(d.sources) - 1))  # the study named, best when it is the only source
+            elif q.studies and any(x in self.dated for x in d.sources):
+                s -= 0.3  # another study's finding answers another question
             if sem is not None:
                 s += _SEM_W * float(sem[row])
             out.append((d, s))
