@@ -180,7 +180,7 @@ def read_predicate(index: Any, q: Any) -> Asked:
 # Everyday place words and the anatomical ones an article's claim may use instead.
 _PLACE_WORDS = {"front": "anterior", "back": "posterior", "behind": "posterior", "top": "superior",
                 "bottom": "inferior", "inside": "medial", "outside": "lateral", "side": "lateral"}
-_VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not clearly", "opinion": "Not established"}
 _FILLER = frozenset("is are the a an what people call called also same as one thing really just".split())
 _QUESTION_WORDS = frozenset("true correct right wrong really actually book textbook notes teacher says said claim "
                             "directly straight".split())

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
+from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
@@ -40,7 +41,7 @@ ASKS_FOR = {
 _KIND_LABEL = {"stretch": "Stretch", "strengthen": "Strengthen", "habit": "Move more", "release": "Pressure release (optional)"}
 PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
                  "you, see a clinician (a doctor or physiotherapist) who can examine you.")
-_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not clearly", "opinion": "Not established"}
 _STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
                  "opinion": "opinion, not evidence"}
 
@@ -95,6 +96,13 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
     return None
+
+
+def _reason(index: AskIndex, d: Doc) -> str | None:
+    """Why a disputed statement is disputed (its note), for a "Not clearly" verdict."""
+    f = index.atlas.statements.get(d.facts[0]) if d.kind == "fact" and d.facts else None
+    note = (f.note or "").strip() if f is not None else ""
+    return note if note and len(note) <= 240 else None
 
 
 def _compare(index: AskIndex, q: Query) -> list[Doc]:
@@ -404,6 +412,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         if decision.contrast:
             said = said.rstrip(".") + decision.contrast + "."
         short = f"{polarity}: {said[0].lower() + said[1:]}"
+        why = _reason(index, lead) if polarity == NOT_CLEAR else None
+        if why:  # "not clearly" says why: the statement's note on what is disputed
+            short = f"{short.rstrip('.')}; {why[0].lower() + why[1:]}"
     else:
         polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
         short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
