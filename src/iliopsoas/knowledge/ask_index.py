@@ -77,10 +77,13 @@ PLAIN = frozenset(
     anyway thanks thank""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+# "when you pull along the psoas with the hip straight, does the thigh rotate?": the yes/no comes after the setting
+_LATE_YESNO = re.compile(r"^\s*(when|if|while|after|once|with|in|during|under)\b[^?]*,\s*(is|are|does|do|can|could|will|"
+                         r"would|did|was|were|should)\b[^,]*\??\s*$", re.I)
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
 _NUMBER = re.compile(
     r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
-    r"\b(speed|velocity|percentage|percent|share|average|typical|"
+    r"\b(speed|velocity|percentage|percent|share(?! (?:the|a|an|one|same|their|its|common|nerves?|tendons?))|average|typical|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
     r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
     r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
@@ -342,13 +345,16 @@ class AskIndex:
             implied = True
         related = tuple(dict.fromkeys(p for p in family if p not in entities))
         generic = bool(mentions) and not specific
-        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
+        pair_relation = re.search(r"\b(nerves?|innervat\w*|supply|supplied|blood|arter\w*|tendons?|insert\w*|end|ends|"
+                                  r"origin\w*|start|starts|bone|bones)\b", text)
+        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+                and not (_YESNO.search(text) and pair_relation):  # "do psoas and iliacus get different nerves": yes/no
             qtype = "compare"
         elif _DEFINE.search(text) and entities and not key:
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"
-        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text:
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question):
             qtype = "yesno"
         elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"

@@ -192,7 +192,8 @@ def personal_decisions(text: str) -> list[str]:
     found = [name for name, rx in _PERSONAL.items() if rx.search(text)]
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
-    if not found and re.search(r"\bshould i\b", text) and not re.search(r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
+    if not found and re.search(r"\bshould i\b(?! (feel|be feeling|notice|expect)\b)", text) and not re.search(
+            r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
         found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
     return found
 

@@ -46,7 +46,8 @@ _AUTHOR_CUES = (
 )
 _NOT_NAMES = frozenset("the this that what which study paper data how according and with from for in of by a an "
                        "report reported find found measure did does psoas iliacus iliopsoas hip emg mri csa rct "
-                       "since until before after during year years around about than".split())
+                       "since until before after during year years around about than adults adult people men women "
+                       "children athletes patients subjects volunteers students runners cadavers".split())
 # nationalities and places (a figure for people of one place)
 _PEOPLE: dict[str, str] = {
     "afghan": "afghanistan", "albanian": "albania", "algerian": "algeria", "american": "usa", "americans": "usa",
@@ -286,7 +287,8 @@ class StudyIndex:
         for rx in _STRONG_CUES:
             for name in rx.findall(question):
                 ln = name.lower()
-                if isinstance(name, str) and ln not in _NOT_NAMES and ln not in self.by_name and not _YEAR.fullmatch(name):
+                if (isinstance(name, str) and ln not in _NOT_NAMES and ln not in self.by_name and not _YEAR.fullmatch(name)
+                        and not (is_word is not None and is_word(ln))):  # "adults (2015)" names no author
                     missing.append(name[0].upper() + name[1:])
         if not found and years and not missing:  # "the 1995 fine-wire EMG study": the studies of that year
             found = {s for y in years for s in self.by_year.get(y, ())}

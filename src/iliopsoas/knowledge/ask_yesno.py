@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_feel import feel_decision
+from iliopsoas.knowledge.ask_pairs import pair_decision
 from iliopsoas.knowledge.ask_evidence import NOT_CLEAR, asks_research, claim_decision, claim_lead, research_decision
 from iliopsoas.knowledge.ask_predicate import (
     _EQUAL,
@@ -70,6 +72,9 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
+    pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
+    if pair is not None:
+        return pair
     if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
         got = research_decision(index, q, ranked)
         if got is not None:
@@ -95,6 +100,12 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
             if lead is not None:
                 return Decision(lead, d)
     first = _decide(index, asked, ranked, fact_doc)
+    if first is None and asked.relations & {"origin", "insertion"} and asked.objects and asked.subject \
+            and _kind(index, asked.subject) in ("bone", "bony_landmark") and _kind(index, asked.objects[0]) == "muscle":
+        # "is the greater trochanter where the iliopsoas inserts?": the muscle is what the relation is recorded for
+        swapped = replace(asked, subject=asked.objects[0], objects=(asked.subject, *asked.objects[1:]),
+                          aliases={asked.subject: index.atlas.entities[asked.subject].name})
+        first = _decide(index, swapped, ranked, fact_doc)
     if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that
         return claim_decision(index, q, ranked)
     if not asked.cosubjects:
