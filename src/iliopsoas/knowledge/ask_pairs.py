@@ -77,7 +77,7 @@ def pair_decision(index: Any, q: Any, asked: Any) -> Any:
         shared = "part"
     else:
         shared = "none"
-    asks_same = bool(same) and not (different and different.start() < same.start())
+    asks_same = same is not None and not (different is not None and different.start() < same.start())
     if shared == "part":
         verdict = "Partly"
     elif asks_same:

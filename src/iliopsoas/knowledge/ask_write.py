@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
-from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts

@@ -28,9 +28,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_evidence import (
+    NOT_CLEAR,
+    asks_research,
+    claim_decision,
+    claim_lead,
+    research_decision,
+)
 from iliopsoas.knowledge.ask_feel import feel_decision
 from iliopsoas.knowledge.ask_pairs import pair_decision
-from iliopsoas.knowledge.ask_evidence import NOT_CLEAR, asks_research, claim_decision, claim_lead, research_decision
 from iliopsoas.knowledge.ask_predicate import (
     _EQUAL,
     _GENERIC_IDS,
