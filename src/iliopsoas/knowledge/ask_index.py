@@ -35,7 +35,7 @@ import numpy as np
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
 from iliopsoas.knowledge.ask_plain import plain_question
 from iliopsoas.knowledge.ask_predicate import relations_asked
-from iliopsoas.knowledge.ask_rank import rerank
+from iliopsoas.knowledge.ask_rank import aspects_asked, rerank
 from iliopsoas.knowledge.ask_signs import SafetyMatcher, SemanticSigns
 from iliopsoas.knowledge.ask_specifics import StudyIndex
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
@@ -212,6 +212,7 @@ class Query:
     relations: frozenset[str] = frozenset()  # statement predicates the question's words ask for
     studies: frozenset[str] = frozenset()  # cited sources the question names ("Bogduk 1992")
     other_studies: tuple[str, ...] = ()  # authors named with a year or "et al" that no cited source has
+    aspects: frozenset[str] = frozenset()  # care aspects asked: rest, stop, feel, where_pain
 
 
 class AskIndex:
@@ -370,7 +371,7 @@ class AskIndex:
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
                      relations_asked(" ".join(self._relation_tokens(tokens, mentions)))
                      if qtype not in ("why", "overview") else frozenset(),
-                     studies, other_studies)
+                     studies, other_studies, aspects_asked(text))
 
     @staticmethod
     def _relation_tokens(tokens: Sequence[str], mentions: Sequence[Mention]) -> list[str]:

@@ -48,6 +48,9 @@ _WAY = re.compile(r"\b(?:is there|are there|any|is there any|there is) (?:an? |a
                   r"safe |proper |reliable )?(?:way|ways|method|test|trick)s? (?:to|for|of) ", re.I)
 _LIFT = re.compile(r"\b(lifts?|lifting|raises?|raising|brings?|bringing|pulls?|pulling) (?:up )?(?:the |your |my |a |"
                    r"one )?(knee|knees|thigh|thighs)(?: up)?\b", re.I)
+# "my pelvis is rotated": the pelvis tipped forward (anterior tilt), as the sources word it
+_ROTATED = re.compile(r"\b(pelvis|pelvic bones?|hips?) (is |are |was |feels |looks |got |gets )?(rotated|twisted|tipped)"
+                      r"(?! (back|backward|backwards|forward|forwards|to|left|right))\b", re.I)
 _GROIN = re.compile(r"\b(inguinal|groin|hip) (fold|crease|line)s?\b", re.I)
 
 
@@ -65,5 +68,6 @@ def plain_question(question: str) -> str:
     text = _WAY.sub("how can i ", text)
     text = _LIFT.sub(lambda m: "flexes the hip" if m.group(1).lower().endswith("s") else "flex the hip", text)
     text = _GROIN.sub("groin crease", text)
+    text = _ROTATED.sub(lambda m: f"{m.group(1)} {m.group(2) or ''}{m.group(3)} forward", text)
     text = re.sub(r"\s*,(\s*,)+", ",", text)
     return re.sub(r"\s+", " ", text).strip(" ,")

@@ -33,6 +33,40 @@ _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how lo
                          r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
 
 
+# what a care question asks about, and the passages that speak to it ("rest or keep stretching?" -> rest)
+ASPECTS: dict[str, re.Pattern[str]] = {
+    "rest": re.compile(r"\b(rest|resting|overuse|overused|overdid|overdo\w*|overdoing|time off|take a break)\b"),
+    "stop": re.compile(r"\b(stop|stopping|what now|what do i do|what if|elsewhere|somewhere else|other than|instead)\b"),
+    "feel": re.compile(r"\bwhat (should|will|do|would|can) (i|you|one) feel\b|\bwhere (should|will|do) (i|you) feel\b|"
+                       r"\bwhat (does|should) (it|this) feel like\b"),
+    "where_pain": re.compile(r"\bwhere\b.*\b(hurt|hurts|pain|painful|ache|aches|sore|felt)\b|"
+                             r"\b(hurt|hurts|pain|ache|aches|felt)\b.*\bwhere\b"),
+}
+_PLACES = re.compile(r"\b(front of the hip|groin|thigh|knee|lower back|low back|buttock)\b")
+_PAIN = re.compile(r"\b(pain|painful|hurts?|ache|aching|sore)\b")
+
+
+def aspects_asked(text: str) -> frozenset[str]:
+    """The care aspects a question asks about (rest, stop signs, what it feels like, where it hurts)."""
+    return frozenset(name for name, rx in ASPECTS.items() if rx.search(text))
+
+
+def _aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
+    if not aspects:
+        return 0.0
+    text = d.sentence.lower()
+    bonus = 0.0
+    if "rest" in aspects and re.search(r"\brest\b", text) and d.kind != "care":
+        bonus += 0.6
+    if "stop" in aspects and d.kind == "care" and d.predicate == "stop":
+        bonus += 0.4
+    if "feel" in aspects and d.kind == "care" and d.predicate == "feel":
+        bonus += 0.4
+    if "where_pain" in aspects and d.kind != "care" and _PAIN.search(text):
+        bonus += 0.25 * min(3, len(set(_PLACES.findall(text))))  # where it hurts: the more places named, the better
+    return bonus
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
@@ -77,8 +111,10 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
         if kstems:  # how many of the question's own words the passage uses
             s += 0.3 * len(kstems & index.doc_stems[d.id]) / len(kstems)
+        aspect = _aspect_bonus(q.aspects, d)
+        s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
-            s -= 0.2 if d.status == "consistent" else 0.5
+            s -= 0.2 if d.status == "consistent" and not aspect else 0.5 if d.status != "consistent" else 0.0
         if d.predicate == "definition" and q.qtype != "definition":
             s -= 0.4
         if d.predicate == "laterality" and not index.cue_stems[d.id] & qstems:
@@ -89,8 +125,9 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s += 0.3
         elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
             s -= 0.3  # a program step does not explain a cause (its evidence may)
-        elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
-            s -= 0.3  # an article's assertion answers "is it true", not "how do I"
+        elif d.kind in ("claim", "verdict") and not q.claim and q.qtype not in ("yesno", "why") \
+                and not (aspect and d.status == "consistent"):
+            s -= 0.3  # an article's assertion answers "is it true", not "how do I" (unless it gives the asked advice)
         if d.kind == "care" and (q.qtype == "overview" or index.care_words & set(q.content)):
             s += 0.3
         if d.kind == "care" and d.predicate == "dose" and not _DOSE_ASKED.search(q.asked):
