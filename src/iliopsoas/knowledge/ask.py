@@ -36,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
-from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages
 from iliopsoas.knowledge.ask_specifics import unmatched
+from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
