@@ -37,6 +37,7 @@ from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
 from iliopsoas.knowledge.ask_specifics import unmatched
+from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
@@ -131,12 +132,18 @@ class Asker:
             personal = personal or ["personal advice"]
         if personal:
             return self._refuse(question, rec, clinician=True)
+        terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
+        if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
+            return self._general(question, q, rec, terms, threshold)
         if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
             return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
         if scored is None:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
+            return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
+                                clinician=_about_self(q.text))
         missing = unmatched(question, draft.docs, self.atlas.sources)
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question
             return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
@@ -166,6 +173,22 @@ class Asker:
             return None
         draft = compose(self.index, q, ranked, rec)
         return draft, features(self.index, q, ranked, draft)
+
+    def _general(self, question: str, q: Query, rec: safety.Recognised, terms: tuple[str, ...],
+                 threshold: float | None) -> Answer:
+        """A general term: answered from the passages that define it (never a structure's details), or refused."""
+        docs = defining_passages(self.index, terms)
+        if not docs:
+            return self._refuse(question, rec, clinician=_about_self(q.text))
+        ranked = self.index.search(q)
+        top = max((s for _, s in ranked), default=1.0) + 0.5
+        ranked = [(d, top) for d in docs] + [(d, s) for d, s in ranked if d not in docs]
+        draft = compose(self.index, replace(q, qtype="definition"), ranked, rec)
+        confidence = self.calibration.probability(features(self.index, q, ranked, draft))
+        limit = self.calibration.threshold if threshold is None else threshold
+        if confidence < limit:
+            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
+        return self._finish(question, draft, confidence, rec)
 
     def _outside(self, q: Query) -> bool:
         """A body part outside the hip region named without any structure the atlas holds."""

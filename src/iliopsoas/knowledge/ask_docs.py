@@ -60,7 +60,8 @@ CUES: dict[str, str] = {
     "conflict": "disagree disagreement debate debated disputed controversy",
     "how": "how do perform done steps technique position",
     "dose": "how long how many how often hold seconds reps repetitions sets times days week",
-    "stop": "stop when stop if avoid warning sign pain",
+    "stop": "stop when stop if avoid warning sign pain what if what now what do i do elsewhere somewhere else other "
+            "than instead",
     "evidence": "evidence grade strong research trial trials effective proven",
     "safety": "red flag danger safe unsafe",
 }
@@ -130,7 +131,9 @@ def _source_words(atlas: Any, sid: str) -> str:
     if src is None:
         return ""
     names = re.findall(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", src.authors or "")
-    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or "")])
+    # a study is also named by what it was ("the fine-wire EMG study", "the stretching meta-analysis")
+    title = src.title if src.kind.value == "research" and src.year else ""
+    return " ".join([*dict.fromkeys(n for n in names if n not in ("Jr", "Al")), str(src.year or ""), title])
 
 
 def entity_token(eid: str) -> str:

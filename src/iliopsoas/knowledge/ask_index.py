@@ -33,8 +33,11 @@ from typing import Any
 import numpy as np
 
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
+from iliopsoas.knowledge.ask_plain import plain_question
 from iliopsoas.knowledge.ask_predicate import relations_asked
+from iliopsoas.knowledge.ask_rank import aspects_asked, rerank
 from iliopsoas.knowledge.ask_signs import SafetyMatcher, SemanticSigns
+from iliopsoas.knowledge.ask_specifics import StudyIndex
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
@@ -75,10 +78,13 @@ PLAIN = frozenset(
     anyway thanks thank""".split()
 )
 _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+# "when you pull along the psoas with the hip straight, does the thigh rotate?": the yes/no comes after the setting
+_LATE_YESNO = re.compile(r"^\s*(when|if|while|after|once|with|in|during|under)\b[^?]*,\s*(is|are|does|do|can|could|will|"
+                         r"would|did|was|were|should)\b[^,]*\??\s*$", re.I)
 _CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
 _NUMBER = re.compile(
     r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
-    r"\b(speed|velocity|percentage|percent|share|average|typical|"
+    r"\b(speed|velocity|percentage|percent|share(?! (?:the|a|an|one|same|their|its|common|nerves?|tendons?))|average|typical|"
     r"proportion|fraction|what level|which level|at what|sensitivity|index)\b|\bwhat is the (length|size|area|"
     r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
     r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
@@ -100,12 +106,23 @@ _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|d
 
 
 # "my book says X, is that right?": the statement is what is asked about.
-_CONFIRM = re.compile(r"^(is (that|this|it) (right|correct|true|so|accurate)|(is )?(that|this) (right|correct|true)|"
-                      r"right|correct|true|am i right|true or false|is that the case)$")
-_REPORTED = re.compile(r"^(my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
+_CONFIRM = re.compile(r"^(is (that|this|it) (\w+ )?(right|correct|true|so|accurate|valid|real)|(is )?(that|this) (right|correct|true)|"
+                      r"right|correct|true|am i right|true or false|true or not|is that the case|fact or (myth|fiction)|"
+                      r"(is there |are there |any )(any |actual |real |good |some )?(evidence|truth|science|research|"
+                      r"proof|studies) (for|to|in|behind|on|about) (that|this|it))$")
+_REPORTED = re.compile(r"^((my |the |our |a |an )?(\w+ )?(book|textbook|notes|note|teacher|lecturer|professor|tutor|"
                        r"trainer|coach|instructor|physio|physiotherapist|doctor|chiropractor|friend|article|website|"
-                       r"video|app|course|class|lecture|slide|slides) (says|said|claims|claimed|states|stated|told me|"
-                       r"tells me|writes|wrote|shows|showed)( that)? ")
+                       r"video|app|course|class|lecture|slide|slides|blog|post|influencer|youtuber) (says|said|claims|"
+                       r"claimed|states|stated|told me|tells me|writes|wrote|shows|showed|keeps saying|keep saying)|"
+                       r"(i|we) (read|heard|saw|was told|have heard|keep hearing)( online| somewhere)?|"
+                       r"(someone|somebody|people|everyone|everybody|they|my (whole )?\w+)( online| on \w+| at \w+)? "
+                       r"(say|says|said|claim|claims|claimed|keep saying|keeps saying|keep telling me|keeps telling me|"
+                       r"told me|tells me|swear|swears|insist|insists))( that)? ")
+
+
+# a clause about people around the asker ("everyone at my gym blames it", "my coach keeps saying so")
+_SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|somebody|the whole)\b|"
+                     r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
 
 
 def _asked_part(question: str, names: Any = None) -> str:
@@ -119,10 +136,17 @@ def _asked_part(question: str, names: Any = None) -> str:
     clauses = [c for c in clauses if c]
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
-        return f"is {claim}"  # a yes/no question about the statement (not about an article's claim)
+        return f"is it true that {claim}"  # a yes/no question about the statement: is it true
     # a statement that names a structure ("I'm not pregnant and want to stretch my hip flexors") is
     # part of what is asked; one that only speaks of the asker ("I have no fever") is context
     asking = [c for c in clauses if c and (not _STATEMENT.search(c) or (names is not None and names(c)))]
+    if any(_WH.search(c) and len(c.split()) > 2 for c in asking):
+        # "what does the psoas do, everyone at my gym blames it for everything": social context that
+        # neither asks nor names a structure is set aside; when the asking clause names the structure
+        # itself ("people say my psoas is tight, what is the psoas"), so is every other statement
+        named_ask = names is not None and any(_WH.search(c) and names(c) for c in asking)
+        asking = [c for c in asking if _WH.search(c) or not _SOCIAL.search(c)
+                  or (names is not None and names(c) and not named_ask)]
     if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
         return " ".join(asking)
     return normalise(question)
@@ -152,18 +176,10 @@ SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent"
 
 
 _WORDS = re.compile(r"[a-z0-9%]+")
-_RELATION_PREDICATES = frozenset("origin insertion innervation blood_supply crosses_joint antagonist_of synergist_of "
-                                 "part_of adjacent_to located_in action".split())
-_RESEARCH = re.compile(r"\b(study|studies|studied|trial|trials|research|evidence|meta|analysis|according to|"
-                       r"better than|worse than|as good as|more effective|effective|effect|effects|results?|found|"
-                       r"find|show|shows|showed|compared?|versus|vs|which works|work better|hurt performance|"
-                       r"performance|does it work|do they work|most flexibility|most gain|optimal|optimum|"
-                       r"maximi[sz]e\w*|benefit levels off)\b")
 _ABBREVIATIONS = {"pcsa": "physiological cross sectional area", "csa": "cross sectional area",
-                  "rom": "range of motion", "lbp": "low back pain", "mtt": "modified thomas test"}
+                  "rom": "range of motion", "lbp": "low back pain", "mtt": "modified thomas test",
+                  "rct": "randomised controlled trial", "rcts": "randomised controlled trials"}
 _DOES_TYPO = re.compile(r"\b(where|what|how|why|when|which|who) dose\b")
-_DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
-                         r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
 _SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
 _SEM_K = int(os.environ.get("ASK_SEM_K", "10"))
 
@@ -194,6 +210,9 @@ class Query:
     implied: bool = False  # ``related`` is the hip-flexor family implied by a "why does my ..." question
     asked: str = ""  # the asking part of ``text`` (statements about the asker left out)
     relations: frozenset[str] = frozenset()  # statement predicates the question's words ask for
+    studies: frozenset[str] = frozenset()  # cited sources the question names ("Bogduk 1992")
+    other_studies: tuple[str, ...] = ()  # authors named with a year or "et al" that no cited source has
+    aspects: frozenset[str] = frozenset()  # care aspects asked: rest, stop, feel, where_pain
 
 
 class AskIndex:
@@ -217,6 +236,8 @@ class AskIndex:
         self.atlas = atlas
         self.safety = safety or load_safety()
         self.matcher = SafetyMatcher(self.safety)
+        self.studies = StudyIndex(atlas.sources)
+        self.dated = frozenset(sid for sid, src in atlas.sources.items() if src.year and src.kind.value == "research")
         self.embedder = ask_semantic.load()
 
         def build() -> AskTables:
@@ -271,6 +292,7 @@ class AskIndex:
     # -- reading a question ---------------------------------------------------------------
 
     def analyse(self, question: str) -> Query:
+        question = plain_question(question)  # slang spelled out, fillers end a clause
         full = normalise(question)
         text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()
@@ -317,13 +339,16 @@ class AskIndex:
             implied = True
         related = tuple(dict.fromkeys(p for p in family if p not in entities))
         generic = bool(mentions) and not specific
-        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text):
+        pair_relation = re.search(r"\b(nerves?|innervat\w*|supply|supplied|blood|arter\w*|tendons?|insert\w*|end|ends|"
+                                  r"origin\w*|start|starts|bone|bones)\b", text)
+        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+                and not (_YESNO.search(text) and pair_relation):  # "do psoas and iliacus get different nerves": yes/no
             qtype = "compare"
         elif _DEFINE.search(text) and entities and not key:
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"
-        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text:
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question):
             qtype = "yesno"
         elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"
@@ -340,10 +365,22 @@ class AskIndex:
         # "what muscle attaches to the lesser trochanter": another kind of structure than the one named is sought
         other_kind = bool(which and entities and not same_kind and which.group(4).rstrip("s") in _NOUN_KINDS)
         seeking = 2 if _SEEKING.search(text) or _DESCRIBED.search(text) or other_kind else 1 if same_kind or generic else 0
+        studies, other_studies = self.studies.named(question, self.embedder.is_word if self.embedder else None)
         return Query(full, tuple(tokens), tuple(mentions), entities, content, unknown, repaired, qtype,
                      bool(_CLAIM.search(text)), seeking, related, key, generic,
                      bool(re.search(r"\b(i|my|me|im)\b", full)), implied, text,
-                     relations_asked(" ".join(tokens)) if qtype not in ("why", "overview") else frozenset())
+                     relations_asked(" ".join(self._relation_tokens(tokens, mentions)))
+                     if qtype not in ("why", "overview") else frozenset(),
+                     studies, other_studies, aspects_asked(text))
+
+    @staticmethod
+    def _relation_tokens(tokens: Sequence[str], mentions: Sequence[Mention]) -> list[str]:
+        """The words a relation is read from: a movement-class name that is what the question is about ("my
+        hip flexor is irritated ...") names the structure, it asks for no action ("is X a hip flexor" does)."""
+        first = min(mentions, key=lambda m: m.start) if mentions else None
+        if first is None or not re.search(r"\b(flexor|extensor|rotator|abductor|adductor)s?\b", first.alias):
+            return list(tokens)
+        return [t for j, t in enumerate(tokens) if not first.start <= j < first.end]
 
     def _names_something(self, clause: str) -> bool:
         """True when ``clause`` names a structure of the atlas (a specific one, not "hip" or "back")."""
@@ -388,6 +425,11 @@ class AskIndex:
                 if row not in have and d.kind == "fact":
                     hits.append((row, floor))
                     have.add(row)
+        if q.studies:  # "what did Bogduk 1992 find": every passage citing the study named is a candidate
+            for n, d in enumerate(self.docs):
+                if n not in have and q.studies & set(d.sources):
+                    hits.append((n, floor))
+                    have.add(n)
         sem = None
         if self.doc_vecs is not None and self.embedder is not None and _SEM_W:
             qv = self._query_vec(q)
@@ -396,102 +438,7 @@ class AskIndex:
             hits = hits + [(i, 0.0) for i in extra]
         if not hits:
             return []
-        top = max(s for _, s in hits) or 1.0
-        qstems = {_stem(t) for t in q.content}
-        kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
-        ents = set(q.entities)
-        lead_parts: set[str] = set()
-        if q.relations and q.entities:
-            # "the origin of the iliopsoas": a whole without such statements is asked through its parts
-            whole = q.entities[0]
-            if not any(d.predicate in q.relations for d in self.by_subject.get(whole, ())):
-                parts = {c for c in self.children.get(whole, ())
-                         if any(d.predicate in q.relations for d in self.by_subject.get(c, ()))}
-                ents |= parts
-                if parts:
-                    lead_parts = parts
-        weight = 0.3 if q.generic else 1.0
-        first = q.entities[0] if q.entities else None
-        research = _RESEARCH.search(q.text) is not None
-        out = []
-        for row, bm in hits:
-            d = self.docs[row]
-            s = bm / top
-            about = {d.subject, *d.objects} & ents
-            if q.seeking == 2:
-                s += 0.2 if about else 0.0
-            elif q.seeking == 1 and d.subject in ents and d.kind == "fact":
-                s += weight * 0.3  # "which muscles work with X": X is the object of the answer
-            elif d.subject in ents:
-                boost = weight * (0.8 if d.subject == first or d.subject in lead_parts else 0.5)
-                if lead_parts and d.subject == first:
-                    boost = weight * 0.5  # the whole has no such statements: its parts answer
-                if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
-                    boost *= 0.5 + 0.5 * len(kstems & self.doc_stems[d.id]) / len(kstems)
-                s += boost
-            elif about:
-                s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
-            elif {d.subject, *d.objects} & set(q.related):
-                s += weight * (0.15 if q.implied else 0.4)
-            elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
-                s -= 0.5
-            s += 0.25 * min(2, len(self.cue_stems[d.id] & qstems))
-            if kstems:  # how many of the question's own words the passage uses
-                s += 0.3 * len(kstems & self.doc_stems[d.id]) / len(kstems)
-            if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
-                s -= 0.2 if d.status == "consistent" else 0.5
-            if d.predicate == "definition" and q.qtype != "definition":
-                s -= 0.4
-            if d.predicate == "laterality" and not self.cue_stems[d.id] & qstems:
-                s -= 0.5
-            if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
-                s += 0.15
-            if d.predicate == "associated_condition" and self.pain_words & set(q.content):
-                s += 0.3
-            elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
-                s -= 0.3  # a program step does not explain a cause (its evidence may)
-            elif d.kind in ("claim", "verdict") and not q.claim and q.qtype != "yesno":
-                s -= 0.3  # an article's assertion answers "is it true", not "how do I"
-            if d.kind == "care" and (q.qtype == "overview" or self.care_words & set(q.content)):
-                s += 0.3
-            if d.kind == "care" and d.predicate == "dose" and not _DOSE_ASKED.search(q.asked):
-                s -= 0.5  # a program dose answers "how long / how many / how often", not a study's figure
-            if q.qtype == "which_of":
-                s += 0.5 if d.kind in ("claim", "conflict") and {d.subject, *d.objects} >= set(q.entities[:2]) else 0.0
-                s -= 0.5 if d.kind == "care" else 0.0
-            if d.kind == "care" and (q.qtype != "why" or d.predicate == "evidence"):
-                doing = q.qtype in ("how", "overview", "why") or bool(self.care_words & set(q.content))
-                if doing and self.kind_words.get(d.id, frozenset()) & set(q.content):
-                    s += 0.5  # "release" asks for the release steps, "stretch" for the stretches
-                if d.predicate == "how" and q.qtype == "how" or d.predicate == "dose" and _DOSE_ASKED.search(q.asked):
-                    s += 0.3
-                if d.predicate == "evidence" and self.evidence_words & set(q.content):
-                    s += 0.4
-            if d.kind == "fact" and d.status in ("contradicted", "opinion") and not q.claim:
-                s -= 0.3
-            if q.claim and d.kind in ("claim", "verdict"):
-                s += 0.4
-            if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
-                s += 0.8
-            if q.qtype == "number" and d.number:
-                s += 0.3
-            if d.kind == "safety":
-                s -= 0.6  # screening items answer "what are the red flags", not anatomy
-            if research and d.kind == "fact" and d.extra.get("result"):
-                s += 0.5  # "what did the trial find", "is A better than B": a study's result
-            elif research and d.kind == "care" and d.predicate != "evidence":
-                s -= 0.6
-            if q.qtype == "why" and d.kind == "fact" and d.number and d.predicate == "property":
-                s -= 0.4  # a population figure does not explain a "why"
-            if "else" in q.tokens and d.subject in ents and set(d.objects) and set(d.objects) <= ents:
-                s -= 0.5  # "what else is connected to A and B": things other than A and B
-            if q.relations and d.kind == "fact" and d.predicate in _RELATION_PREDICATES:
-                s += 0.35 if d.predicate in q.relations else -0.15  # "where does it attach": origin, insertion
-            if sem is not None:
-                s += _SEM_W * float(sem[row])
-            out.append((d, s))
-        out.sort(key=lambda t: (-t[1], t[0].id))
-        return out
+        return rerank(self, q, hits, sem)
 
     def idf(self, stem: str) -> float:
         """How rare a word stem is among the passages (a stem no passage uses is the rarest)."""

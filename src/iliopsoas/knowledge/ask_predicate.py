@@ -61,7 +61,8 @@ _JOINT_WORDS = {"hip": "hip", "thigh": "hip", "leg": "hip", "pelvis": "hip", "pe
 _MOVE_NOUNS = (
     (r"lateral(ly)? flex\w*|side ?bend\w*|bend\w* (\w+ ){0,3}sideways|sideways bend\w*", "lateral flexion"),
     (r"(lateral|external|outward)(ly)? rotat\w*|rotat\w* (\w+ ){0,3}(out|outward|outwards|externally|laterally)", "lateral rotation"),
-    (r"(medial|internal|inward)(ly)? rotat\w*|rotat\w* (\w+ ){0,3}(in|inward|inwards|internally|medially)", "medial rotation"),
+    (r"(medial|internal|inward)(ly)? rotat\w*|rotat\w* (\w+ ){0,3}(in(?= *$| and| or| when| while| with)|inward|inwards|"
+     r"internally|medially)", "medial rotation"),
     (r"rotat\w*|twist\w*", "rotation"),
     (r"abduct\w*", "abduction"),
     (r"adduct\w*", "adduction"),
@@ -180,10 +181,11 @@ def read_predicate(index: Any, q: Any) -> Asked:
 # Everyday place words and the anatomical ones an article's claim may use instead.
 _PLACE_WORDS = {"front": "anterior", "back": "posterior", "behind": "posterior", "top": "superior",
                 "bottom": "inferior", "inside": "medial", "outside": "lateral", "side": "lateral"}
-_VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_VERDICT = {"consistent": "Yes", "contradicted": "No", "disputed": "Not clearly", "opinion": "Not established"}
 _FILLER = frozenset("is are the a an what people call called also same as one thing really just".split())
 _QUESTION_WORDS = frozenset("true correct right wrong really actually book textbook notes teacher says said claim "
-                            "directly straight".split())
+                            "directly straight usually normally commonly typically generally described considered "
+                            "regarded known thought classed classified counted seen".split())
 
 
 _CAUSAL = re.compile(r"\b(cause|causes|caused|causing|lead to|leads to|result in|results in|responsible for|"

@@ -183,6 +183,17 @@ def outside_region(text: str) -> bool:
     return OUTSIDE_REGION.search(text) is not None
 
 
+# choices the care program itself speaks to: resting, stopping or carrying on with its exercises
+_CARE_CHOICE = re.compile(
+    r"\b(rest|resting|stop|stopping|keep|continue|carry on|pause)\b[\w ]{0,25}\b(stretch\w*|exercis\w*|strengthen\w*|"
+    r"release|raise|march|routine|program\w*|it)\b|\b(rest|stretch\w*) or (rest\w*|keep|stretch\w*|exercis\w*|carry on|"
+    r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b")
+# ... unless another decision is asked: sport, work, a medicine, a scan, surgery
+_NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
+                       r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"
+                       r"pills?|tablets?|heat|ice|brace|crutches)\b")
+
+
 def personal_decisions(text: str) -> list[str]:
     """Kinds of personal medical decision the question asks for (empty when none).
 
@@ -192,8 +203,13 @@ def personal_decisions(text: str) -> list[str]:
     found = [name for name, rx in _PERSONAL.items() if rx.search(text)]
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
-    if not found and re.search(r"\bshould i\b", text) and not re.search(r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
+    if not found and re.search(r"\bshould i\b(?! (feel|be feeling|notice|expect)\b)", text) and not re.search(
+            r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
         found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
+    if _CARE_CHOICE.search(text) and not _NOT_CARE.search(text):
+        # "rest or keep stretching?", "do I need to rest it?", "when should I stop the raise?": the care
+        # program's own guidance (rest, stop signs), answered with it and a clinician pointer
+        found = [f for f in found if f not in ("treatment decision", "personal advice")]
     return found
 
 

@@ -16,29 +16,38 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-__all__ = ["asks_figure", "unmatched"]
+__all__ = ["StudyIndex", "asks_figure", "unmatched"]
 
+# an explicit request for a figure ("how much", "what is the ... angle", "what EMG did Juker record")
 _FIGURE = re.compile(
     r"\b(how (much|many|common|big|large|long|wide|thick|strong|often|far|heavy)|what (is|was|were|are) (the )?"
     r"(\w+ ){0,4}(value|figure|number|size|area|csa|pcsa|length|angle|arm|force|strength|prevalence|percentage|"
     r"tension|tone|stiffness|"
-    r"share|rate|emg|activity|mass|volume|torque|moment|incidence|tilt)|what (\w+ ){0,5}did (\w+ ){1,4}(report|find|"
-    r"found|measure|give|show|record)|what did (\w+ ){1,4}(report|find|measure|give|show)|prevalence|percentage|"
-    r"how common|what share|what proportion|according to|moment arm|cross sectional area|csa|emg)\b"
+    r"share|rate|emg|activity|mass|volume|torque|moment|incidence|tilt)|what (\w+ ){1,5}did (\w+ ){1,4}(report|find|"
+    r"found|measure|give|show|record)|what share|what proportion)\b"
 )
+# nouns of measured figures: a figure is asked unless the question asks "when / which / whether"
+_FIGURE_NOUNS = re.compile(r"\b(prevalence|percentage|moment arm|cross sectional area|csa|emg)\b")
+# "what did Bogduk find" asks for a figure only when it names a quantity ("what did Reid find for the CSA")
+_FOUND = re.compile(r"\bwhat did (\w+ ){1,4}(report|find|measure|give|show|record)|\baccording to\b")
+# a "when / which / why" question or a yes/no question asks no figure unless it says so ("how much", "what value")
+_NOT_FIGURE = re.compile(r"^(?:(?:in|according to|for|from) [^,?]*,? )?(when|which|why|who|whether|did|does|do|is|are|was|"
+                         r"were|can|could|has|have)\b|\b(when|why|which) (was|were|is|are|does|do|did)\b")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
 _LEVEL = re.compile(r"\b([tls])\s?(\d{1,2})\b(?:\s*[/-]\s*([tls])?\s?(\d{1,2})\b)?", re.I)
 _ANGLE = re.compile(r"\bat (-?\d+(?:\.\d+)?)\s*(?:degrees?|deg|\u00b0)", re.I)
 _ACTIVITY = re.compile(r"\b(?:during|while|when)\s+(?:the\s+|a\s+)?(\w+ing)\b")
 _AUTHOR_CUES = (
-    re.compile(r"\b([A-Za-z][a-z]{2,})(?:\s+(?:and|&)\s+[A-Za-z][a-z]{2,})?\s+(?:et al\.?\s*)?\(?(?:19|20)\d\d\b"),
-    re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:et al|and colleagues|and co|'s (?:study|paper|data|group))\b"),
+    re.compile(r"\b([A-Za-z][a-zA-Z]{2,})(?:\s+(?:and|&)\s+[A-Za-z][a-zA-Z]{2,})?\s+(?:et al\.?\s*)?\(?(?:19|20)\d\d\b"),
+    re.compile(r"\b([A-Za-z][a-zA-Z]{2,})\s+(?:et al|and colleagues|and co|'s (?:study|paper|data|group))\b"),
     re.compile(r"\b(?:according to|study by|paper by|data of|data from|work of|by)\s+([A-Z][a-z]{2,})\b"),
     re.compile(r"\b[A-Z][a-z]{2,}\s+(?:and|&)\s+([A-Z][a-zA-Z]{2,})\b"),
     re.compile(r"\bdid ([A-Z][a-z]{2,})(?:\s+et al|\s+and colleagues)?\s+(?:report|find|measure|record|show|give|get)\b"),
 )
 _NOT_NAMES = frozenset("the this that what which study paper data how according and with from for in of by a an "
-                       "report reported find found measure did does psoas iliacus iliopsoas hip".split())
+                       "report reported find found measure did does psoas iliacus iliopsoas hip emg mri csa rct "
+                       "since until before after during year years around about than adults adult people men women "
+                       "children athletes patients subjects volunteers students runners cadavers".split())
 # nationalities and places (a figure for people of one place)
 _PEOPLE: dict[str, str] = {
     "afghan": "afghanistan", "albanian": "albania", "algerian": "algeria", "american": "usa", "americans": "usa",
@@ -102,7 +111,12 @@ def asks_figure(question: str, *, loose: bool = False) -> bool:
     """True when ``question`` (raw) asks for a figure: a value, a size, a share, what a study found
     (``loose``: or only names a measured quantity, "hip flexion force of people over 70")."""
     text = question.lower().replace("-", " ")
-    return _FIGURE.search(text) is not None or (loose and _QUANTITY.search(text) is not None)
+    quantity = _QUANTITY.search(text) is not None
+    if _FIGURE.search(text) is not None or (_FOUND.search(text) and quantity):
+        return True
+    if _NOT_FIGURE.search(text) is not None:
+        return False
+    return _FIGURE_NOUNS.search(text) is not None or (loose and quantity)
 
 
 def _text(doc: Any, sources: Any) -> str:
@@ -219,3 +233,64 @@ def _angle_words(text: str) -> list[str]:
     if m:
         out.append(m.group(1))
     return out
+
+
+# Source-id prefixes that name a publisher or a kind of source, not a study ("WP-PM" is Wikipedia).
+_GENERIC_PREFIXES = frozenset("wp wd tma rp kh sp pmc nct irct credo kjr bm ah seed fd ob dc aa pp ima gait the".split())
+_STRONG_CUES = _AUTHOR_CUES[:2]  # an author with a year or "et al": a study is named, held or not
+
+
+class StudyIndex:
+    """The studies the atlas cites, found by author surname and year ("Bogduk 1992", "the 1995
+    fine-wire EMG study", "Andersson et al."), so that a question naming one is answered from the
+    statements that cite it, and one naming a study the atlas lacks is not answered with a neighbour.
+    """
+
+    def __init__(self, sources: Any):
+        self.by_name: dict[str, set[str]] = {}
+        self.by_year: dict[int, set[str]] = {}
+        for sid, src in sources.items():
+            names: set[str] = set()
+            for word in re.findall(r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?", src.authors or ""):
+                if word.lower() not in ("et", "al", "and"):
+                    names.add(word.lower())
+            prefix = re.match(r"[A-Z]{2,}", sid)
+            if prefix and prefix.group(0).lower() not in _GENERIC_PREFIXES and (src.year or len(prefix.group(0)) >= 5):
+                names.add(prefix.group(0).lower())
+            for n in names:
+                self.by_name.setdefault(n, set()).add(sid)
+            if isinstance(src.year, int):
+                self.by_year.setdefault(src.year, set()).add(sid)
+
+    def named(self, question: str, is_word: Callable[[str], bool] | None = None) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The cited sources ``question`` names (by surname and/or year) and the author names it gives
+        with a year or "et al" that no cited source has."""
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*|\d{4}", question)
+        years = {int(y) for y in _YEAR.findall(question)}
+        found: set[str] = set()
+        late: list[str] = []
+        for j, w in enumerate(words):
+            lw = re.sub(r"'s$", "", w.lower())
+            if lw not in self.by_name or lw in _NOT_NAMES:
+                continue
+            near = " ".join(words[j + 1 : j + 4]).lower()
+            strong = (w[0].isupper() or re.search(r"\b(19|20)\d\d\b|\bet al|colleagues", near) is not None
+                      or (len(lw) >= 5 and is_word is not None and not is_word(lw)))
+            if strong:
+                hits = self.by_name[lw]
+                with_year = {s for s in hits if any(s in self.by_year.get(y, ()) for y in years)}
+                if years and not with_year and re.search(r"\b(19|20)\d\d\b", near):
+                    late.append(re.sub(r"'s$", "", w))  # "McGill 1995": a study by that author, not of that year
+                else:
+                    found |= with_year or hits
+        missing = list(late)
+        for rx in _STRONG_CUES:
+            for name in rx.findall(question):
+                ln = name.lower()
+                if (isinstance(name, str) and ln not in _NOT_NAMES and ln not in self.by_name and not _YEAR.fullmatch(name)
+                        and not (is_word is not None and is_word(ln))):  # "adults (2015)" names no author
+                    missing.append(name[0].upper() + name[1:])
+        if not found and years and not missing:  # "the 1995 fine-wire EMG study": the studies of that year
+            found = {s for y in years for s in self.by_year.get(y, ())}
+        when = f" ({', '.join(str(y) for y in sorted(years))})" if years else ""
+        return frozenset(found), tuple(dict.fromkeys(m + when for m in missing))

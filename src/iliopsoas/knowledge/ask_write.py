@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from iliopsoas.knowledge.ask_docs import Doc
-from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
+from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_safety import Recognised
 from iliopsoas.knowledge.ask_yesno import decide
 
@@ -40,7 +41,7 @@ ASKS_FOR = {
 _KIND_LABEL = {"stretch": "Stretch", "strengthen": "Strengthen", "habit": "Move more", "release": "Pressure release (optional)"}
 PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
                  "you, see a clinician (a doctor or physiotherapist) who can examine you.")
-_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not settled", "opinion": "Not established"}
+_VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not clearly", "opinion": "Not established"}
 _STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
                  "opinion": "opinion, not evidence"}
 
@@ -97,6 +98,22 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     return None
 
 
+def _plain_claim(index: AskIndex, d: Doc) -> str | None:
+    """A consistent article claim said plainly: its text, then that the reference sources agree and why."""
+    claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
+    if claim is None:
+        return None
+    basis = f": {claim.basis.strip().rstrip('.')}" if claim.basis else ""
+    return f"{claim.text.strip().rstrip('.')} (article seed-{claim.article}; the reference sources agree{basis})."
+
+
+def _reason(index: AskIndex, d: Doc) -> str | None:
+    """Why a disputed statement is disputed (its note), for a "Not clearly" verdict."""
+    f = index.atlas.statements.get(d.facts[0]) if d.kind == "fact" and d.facts else None
+    note = (f.note or "").strip() if f is not None else ""
+    return note if note and len(note) <= 240 else None
+
+
 def _compare(index: AskIndex, q: Query) -> list[Doc]:
     """What to set side by side for "what is the difference": the two structures' definitions, or,
     when the question names a kind of care step ("psoas release vs iliacus release"), their methods."""
@@ -121,16 +138,29 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
     return d, s
 
 
+_CARE_STEP_WORDS = frozenset("stretch stretching stretches strengthen strengthening exercise exercises release releasing "
+                             "pressure massage tool ball".split())
+
+
 def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     top, top_s = ranked[0]
-    if q.qtype == "why" and not (top.kind == "care" and top.predicate == "evidence"):
+    if q.qtype == "why":
         # a "why" is answered by what the articles claim and how the claim fared, when one is close:
-        # the claim that uses most of the question's own words
-        wanted = {_stem(w) for w in q.key if len(w) > 2}
-        close = [(d, s) for d, s in ranked[:10] if d.kind in ("claim", "verdict") and s >= top_s - 0.5]
+        # the claim that uses most of the question's own words (everyday words read as the passages
+        # write them: "arch" is lordosis, "lay" is lying); a care step's evidence only when it says more
+        wanted = {_stem(SYNONYMS.get(w, w)) for w in q.key if len(w) > 2}
+
+        def said(d: Doc) -> int:
+            return len(wanted & {_stem(SYNONYMS.get(w, w)) for w in re.findall(r"[a-z]+", d.body.lower())})
+
+        close = [(d, s) for d, s in ranked[:10] if d.kind in ("claim", "verdict", "conflict") and s >= top_s - 0.5]
         if close:
-            return max(close, key=lambda x: (len(wanted & {_stem(w) for w in re.findall(r"[a-z]+", x[0].body.lower())}),
-                                             x[1]))
+            best = max(close, key=lambda x: (said(x[0]) + {"claim": 0.5, "conflict": 0.5, "verdict": -1.0}.get(x[0].kind, 0.0), x[1]))
+            step = top.kind == "care" and top.predicate == "evidence"
+            # "why is pressure important" asks about a care step: its evidence answers; "why do my hips feel
+            # tight after sitting" asks for a cause: the claim that says it
+            if not step or not (_CARE_STEP_WORDS & set(q.content)) and said(best[0]) >= said(top):
+                return best
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
@@ -169,7 +199,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
     listed = STRUCTURAL | {"action", "function", "associated_condition", "adjacent_to", "fascial_connection"}
-    if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why"):
+    if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why") or "where_pain" in q.aspects:
         return None
     preds = ((_asked_predicates(q) | q.relations) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
@@ -214,6 +244,24 @@ def _movers(index: AskIndex, lead: Doc) -> tuple[str, list[str]] | None:
             names.append(label)
     listed = ", ".join(names[:7]) + (", among others" if len(names) > 7 else "")
     return f"{movement[0].upper() + movement[1:]} is produced by {listed}.", [f.id for f in facts]
+
+
+def _movers_asked(index: AskIndex, q: Query) -> tuple[str, list[str]] | None:
+    """The muscles that make the movement a "why does my leg rotate out" question describes, and their sources."""
+    from iliopsoas.knowledge.ask_predicate import _movement
+
+    move = _movement(q.asked)
+    if move is None or move[1] in ("flexion", "extension") or move[0] not in ("hip", None):
+        return None  # flexion and extension are what most answers already speak of
+    literal = f"hip {move[1]}"
+    lead = next((d for d in index.docs if d.kind == "fact" and d.predicate == "action" and d.facts
+                 and (f := index.atlas.statements.get(d.facts[0])) is not None and f.literal is not None
+                 and str(f.literal.value).strip().lower() == literal), None)
+    got = _movers(index, lead) if lead is not None else None
+    if got is None:
+        return None
+    sources = [x.source for fid in got[1] for x in index.atlas.statements[fid].sources]
+    return got[0], list(dict.fromkeys(sources))
 
 
 def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
@@ -383,6 +431,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     else:
         lead, lead_s = _lead_doc(index, q, ranked)
     body = lead.number if q.qtype == "number" and lead.number else lead.sentence
+    if lead.kind == "claim" and lead.status == "consistent" and not q.claim and q.qtype not in ("yesno", "why"):
+        body = _plain_claim(index, lead) or body  # "where does it hurt": what the claim says, then that it checks out
     if lead.predicate == "dose" and q.qtype in ("number", "how", "other"):
         body = _dose_first(q, lead) or body
     covered: set[str] = set(lead.facts)
@@ -404,6 +454,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         if decision.contrast:
             said = said.rstrip(".") + decision.contrast + "."
         short = f"{polarity}: {said[0].lower() + said[1:]}"
+        why = _reason(index, lead) if polarity == NOT_CLEAR else None
+        if why:  # "not clearly" says why: the statement's note on what is disputed
+            short = f"{short.rstrip('.')}; {why[0].lower() + why[1:]}"
     else:
         polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
         short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
@@ -427,6 +480,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     if aggregate is not None or (decision is not None and decision.text):
         lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
         size += len(lines[0])
+    movers = _movers_asked(index, q) if q.qtype == "why" else None
+    if movers is not None:  # "why does my leg rotate out": which muscles make that movement
+        lines.append(f"- {movers[0]} [{_cite_short(index, movers[1])} \u00b7 consistent]")
+        size += len(lines[-1])
     if lead.kind == "fact" and lead.predicate in STRUCTURAL and lead.subject in q.entities:
         # the same relation for the parts and wholes of what is asked (psoas major and iliacus of the iliopsoas)
         kin_docs = [(d, lead_s - 0.3) for e in q.related for d in index.by_subject.get(e, ())

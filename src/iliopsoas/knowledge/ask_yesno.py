@@ -10,7 +10,7 @@ them with the statements and passages of the index, in this order:
    "has no attachment to the vertebral column", "does not cross the hip joint") -> **No**;
 2. a reference statement of the asked relation whose object is the asked one, or a part or whole of
    it (the ala of the sacrum for "the sacrum"; L5 among levels L1-L5) -> **Yes** (a disputed or
-   contradicted statement gives "Not settled" or "No");
+   contradicted statement gives "Not clearly" or "No");
 3. the relation is one the atlas records completely (origin, insertion, nerve supply, joints
    crossed, actions) and the structure has such statements, none with the asked object -> **No**,
    with what is recorded instead ("... inserts on the lesser trochanter, not the greater trochanter");
@@ -28,6 +28,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_evidence import (
+    NOT_CLEAR,
+    asks_research,
+    claim_decision,
+    claim_lead,
+    research_decision,
+)
+from iliopsoas.knowledge.ask_feel import feel_decision
+from iliopsoas.knowledge.ask_pairs import pair_decision
 from iliopsoas.knowledge.ask_predicate import (
     _EQUAL,
     _GENERIC_IDS,
@@ -56,7 +65,7 @@ from iliopsoas.knowledge.ask_predicate import (
 class Decision:
     """A verdict, the passage it rests on, further passages to show and a contrast to append."""
 
-    verdict: str  # "Yes" | "No" | "Not settled"
+    verdict: str  # "Yes" | "No" | "Not clearly" | ...
     lead: Doc
     support: tuple[Doc, ...] = ()
     contrast: str = ""
@@ -69,6 +78,13 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
+    pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
+    if pair is not None:
+        return pair
+    if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
+        got = research_decision(index, q, ranked)
+        if got is not None:
+            return got
     if q.claim:  # "is it true that ...": the article claim that says what is asked is answered by its verdict
         from iliopsoas.knowledge.ask_index import _stem
 
@@ -81,12 +97,24 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
                 continue
             have = {_stem(w) for w in re.findall(r"[a-z]+", d.body.lower())}
             share = sum(1 for w, alt in wanted if w in have or alt in have) / len(wanted) if wanted else 1.0
-            if share >= 0.5 and (best is None or share > best[0]):
+            if share >= 0.5 and (best is None or share > best[0] or (share == best[0] and best[1].kind == "verdict")):
                 best = (share, d)
         if best is not None:
-            return Decision(_VERDICT[best[1].status], best[1])
+            d = best[1]
+            claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
+            lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", asked.raw)
+            if lead is not None:
+                return Decision(lead, d)
     first = _decide(index, asked, ranked, fact_doc)
-    if first is None or not asked.cosubjects:
+    if first is None and asked.relations & {"origin", "insertion"} and asked.objects and asked.subject \
+            and _kind(index, asked.subject) in ("bone", "bony_landmark") and _kind(index, asked.objects[0]) == "muscle":
+        # "is the greater trochanter where the iliopsoas inserts?": the muscle is what the relation is recorded for
+        swapped = replace(asked, subject=asked.objects[0], objects=(asked.subject, *asked.objects[1:]),
+                          aliases={asked.subject: index.atlas.entities[asked.subject].name})
+        first = _decide(index, swapped, ranked, fact_doc)
+    if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that
+        return claim_decision(index, q, ranked)
+    if not asked.cosubjects:
         return first
     more = [_decide(index, replace(asked, subject=c, cosubjects=()), ranked, fact_doc) for c in asked.cosubjects]
     if all(m is not None and m.verdict == first.verdict for m in more):  # the same verdict for each: show each
@@ -229,8 +257,8 @@ def _holds(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: 
     d = fact_doc.get(best.id)
     if d is None:
         return None
-    verdict = {"consistent": "Yes", "disputed": "Not settled", "contradicted": "No"}.get(best.status.value, "Not settled")
-    if verdict == "Not settled" and len(found) >= 2 and all(f.status.value == "disputed" for f in found):
+    verdict = {"consistent": "Yes", "disputed": NOT_CLEAR, "contradicted": "No"}.get(best.status.value, NOT_CLEAR)
+    if verdict == NOT_CLEAR and len(found) >= 2 and all(f.status.value == "disputed" for f in found):
         verdict = "Yes"  # the sources agree on what is asked and differ on a detail (the levels, the extent)
     support = tuple(x for f in found[1:3] if (x := fact_doc.get(f.id)) is not None)
     return Decision(verdict, d, support, statements=tuple(f.id for f in found[:3]))

@@ -1,0 +1,162 @@
+"""Verdicts for claim and research questions, from the claim ledger and the study results.
+
+"My trainer says sitting keeps the iliopsoas contracted, is that wording accurate?", "is there actual
+evidence that a tight psoas causes back pain?", "is the Ober test well validated?", "are there
+published RCTs for psoas release?", "did Heino 1990 find that hip-flexor length was related to
+lordosis?": the first sentence answers with a verdict taken from what the project records,
+
+* a claim of the articles, by its ledger verdict: contradicted -> **No**; consistent -> **Yes**;
+  disputed -> **No** when the ledger found no evidence at all ("no evidence found", "not
+  demonstrated"), else **Not clearly** (its reason follows); opinion or marketing -> **Not
+  established**. A claim worded as a denial ("has no attachment on the spine") answers a question
+  worded without one the other way round;
+* a study result or evidence statement, by what it says: "no studies support its validity", "no
+  trial results yet", "no relationship", "no difference", "not a valid measure" -> **No**; a
+  randomised trial or meta-analysis that found an improvement, asked "is there evidence / are there
+  trials" -> **Yes**; a care step's evidence grade when evidence is asked for (very low: no trial
+  has tested it -> **No**).
+
+Otherwise no verdict is given here (the other steps of :mod:`ask_yesno` may still decide).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["NOT_CLEAR", "asks_research", "claim_decision", "claim_lead", "research_decision"]
+
+NOT_CLEAR = "Not clearly"
+_NO_EVIDENCE = re.compile(r"\b(no evidence|no (supporting )?(source|study|studies|trial|trials)( \w+)? (found|has|have|"
+                          r"support\w*|tested|show\w*)|not demonstrated|no study found|untested|not (been )?tested|"
+                          r"no validated|no support|unsupported)\b")
+_DENIAL = re.compile(r"\b(no|not|never|cannot|can not|without|neither|nor|nothing|none)\b|n't\b")
+_NEG_RESULT = re.compile(
+    r"\b(no (studies|study|trials?|trial results|evidence|relationship|correlation|link|difference|(clear )?effect|"
+    r"association|validity|change|extra gain)|not (a )?valid|not validated|(has|have) not been tested|"
+    r"did not|does not (improve|change|differ|lower|help)|little validity|without posted results|no \w+ support|"
+    r"no effect or)\b")
+_POS_RESULT = re.compile(r"\b(improv\w*|increas\w*|raised|gained|effective|reduc\w*|eased|better|supports?|"
+                         r"valid measure|correlat\w*)\b")
+_TRIAL = re.compile(r"\b(random\w*|trial|meta[- ]?analys\w*|systematic review|crossover)\b")
+# the question asks whether evidence exists ("is there evidence", "are there trials", "is it validated")
+_EVIDENCE_FOR = re.compile(
+    r"\b(is there|are there|was there|were there|has there been|have there been|any|got any|know of any)\b"
+    r"( \w+){0,3} (evidence|studies|study|research|trials?|rcts?|randomised controlled trials?|proof|science|data)\b|"
+    r"\b(well |properly |scientifically |clinically )?(validated|proven)\b|\bvalid (test|measure|way)\b|"
+    r"\b(research|studies|science|evidence|trials?) (show|shows|showed|find|found|prove|proves|say|says|support|backs?)\b")
+_STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b")
+_FRAME = frozenset("true correct right wrong accurate wording really actually evidence actual real any good there "
+                   "research researches study studies show shows showed trial trials rct randomised published "
+                   "proof instagram tiktok influencer people trainer coach says said someone online blog article "
+                   "read heard claim claims myth just stuff thing that this whether before after during".split())
+
+
+_CAUSE = {"cause", "causes", "caus", "lead", "leads", "trigger", "link", "linked", "relat"}
+
+
+def asks_research(raw: str) -> bool:
+    """True when the question asks what research found or whether evidence exists."""
+    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw))
+
+
+def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
+    """The yes/no lead for an article claim with ledger verdict ``status`` (claim ``text``, ledger
+    ``basis``) asked about in ``question``."""
+    if status == "opinion":
+        return "Not established"
+    if status == "disputed":
+        return "No" if _NO_EVIDENCE.search(basis.lower()) else NOT_CLEAR
+    lead = {"consistent": "Yes", "contradicted": "No"}.get(status)
+    if lead is None:
+        return None
+    if bool(_DENIAL.search(text.lower())) != bool(_DENIAL.search(question.lower())):
+        lead = "No" if lead == "Yes" else "Yes"  # the claim denies what the question asks (or the other way)
+    return lead
+
+
+def _stems(text: str) -> set[str]:
+    from iliopsoas.knowledge.ask_tables import stem
+
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def _wanted(q: Any) -> list[str]:
+    from iliopsoas.knowledge.ask_tables import stem
+
+    return list(dict.fromkeys(stem(w) for w in q.key if len(w) > 2 and w not in _FRAME))
+
+
+def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, share: float = 0.6) -> Any:
+    """The verdict of the article claim that says what yes/no question ``q`` asks (``share``: how much
+    of the question's own words the claim must use), or None."""
+    from iliopsoas.knowledge.ask_yesno import Decision
+
+    wanted = _wanted(q)
+    if not ranked or not wanted:
+        return None
+    top = ranked[0][1]
+    best: tuple[float, float, Any] | None = None
+    for d, s in ranked[:10]:
+        if d.kind != "claim" or s < top - 0.6:
+            continue
+        if q.entities and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ())} \
+                and d.subject not in {*q.related, None}:
+            continue
+        have = _stems(d.body)
+        hits = sum(1 for w in wanted if w in have)
+        got = hits / len(wanted)
+        if got >= share and hits >= 2 and (best is None or (got, s) > best[:2]):
+            best = (got, s, d)
+    if best is None:
+        return None
+    d = best[2]
+    claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
+    lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", q.asked or q.text)
+    return Decision(lead, d) if lead else None
+
+
+def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -> Any:
+    """The verdict of the study result or evidence statement answering a research question, or None."""
+    from iliopsoas.knowledge.ask_yesno import Decision
+
+    raw = q.asked or q.text
+    if not ranked or not asks_research(raw):
+        return None
+    evidence_for = _EVIDENCE_FOR.search(raw) is not None
+    top = ranked[0][1]
+    wanted = set(_wanted(q))
+    cands = []
+    for n, (d, s) in enumerate(ranked[:8]):
+        if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
+            continue
+        if d.kind == "care" and d.predicate != "evidence":
+            continue
+        have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
+        got = len(have & wanted) / len(wanted) if wanted else 1.0
+        if got >= 0.34:  # a result about something else ("performance" asked, range of motion found) is no answer
+            cands.append((-got, n, d, s))
+    for _, _, d, s in sorted(cands, key=lambda c: c[:2]):
+        if d.kind == "claim":
+            got = claim_decision(index, q, [(d, s)], share=0.5)
+            if got is not None:
+                return got
+            continue
+        text = d.sentence.lower()
+        if d.kind == "care":
+            if not evidence_for:
+                continue
+            grade = d.status.split(":", 1)[-1].strip()
+            if grade == "very-low" or _NEG_RESULT.search(text):
+                return Decision("No", d)
+            return Decision("Yes" if grade in ("moderate", "high") else "Only weakly", d)
+        if _NEG_RESULT.search(text):
+            return Decision("No", d)
+        if d.status == "disputed":
+            return Decision(NOT_CLEAR, d)
+        resultish = bool(d.extra.get("result")) or re.search(r"\b(valid|validity|reliab\w*|trials?|studies|study)\b", text)
+        if resultish and ((evidence_for and _TRIAL.search(f"{text} {d.body.lower()}")) or _STUDY_FOUND.search(raw)) \
+                and _POS_RESULT.search(text):
+            return Decision("Yes", d)
+    return None

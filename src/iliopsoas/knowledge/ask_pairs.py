@@ -1,0 +1,103 @@
+"""Yes/no questions that compare one relation of two structures.
+
+"Do psoas and iliacus get different nerves?", "do the psoas major and the iliacus share the same nerve
+supply?", "do psoas major and iliacus end on the same bone?", "do the psoas and the iliacus share a
+tendon?": the recorded objects of that relation (nerve supply, blood supply, origin, insertion, the
+tendon an insertion runs through) are compared for the two structures. Overlapping sets answer
+"same / share / both" with **Yes** and "different / separate" with **No**; disjoint sets the other
+way round; sets that overlap only in part give **Partly**. Asked about "the same bone", each
+attachment counts as the bone it belongs to (the lesser trochanter is part of the femur).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["pair_decision"]
+
+_SAME = re.compile(r"\b(same|share|shares|shared|sharing|common|both|alike|identical|together)\b")
+_DIFFERENT = re.compile(r"\b(different|differ|differs|separate|separately|own|distinct|independent\w*)\b")
+_RELATIONS = (
+    ("blood_supply", re.compile(r"\b(blood|arter\w*|vessels?)\b")),
+    ("innervation", re.compile(r"\b(nerves?|innervat\w*|nerve supply|supplied|supply|supplies)\b")),
+    ("tendon", re.compile(r"\btendons?\b")),
+    ("insertion", re.compile(r"\b(insert\w*|end|ends|ending|finish\w*|lower attachment|at the bottom)\b")),
+    ("origin", re.compile(r"\b(origin\w*|originat\w*|start|starts|arise|arises|come from|comes from|upper attachment)\b")),
+    ("action", re.compile(r"\b(actions?|job|jobs|function|functions|movements?)\b")),
+)
+_MUSCLE_KINDS = frozenset({"muscle", "muscle_group"})
+
+
+def _objects(index: Any, subject: str, relation: str, bones: bool) -> tuple[set[str], list[Any]]:
+    """What ``subject`` is recorded with for ``relation`` (reference statements only), and the facts."""
+    from iliopsoas.knowledge.ask_predicate import _ancestors, _authoritative
+
+    pred = "insertion" if relation == "tendon" else relation
+    facts = [f for f in index.atlas.facts_about(subject, pred) if _authoritative(f)
+             and f.status.value in ("consistent", "disputed")]
+    out: set[str] = set()
+    for f in facts:
+        if relation == "tendon":
+            via = f.qualifiers.get("via")
+            if isinstance(via, str):
+                out.add(via)
+            continue
+        obj = f.object or (str(f.literal.value).strip().lower() if f.literal is not None else None)
+        if obj is None:
+            continue
+        if bones and f.object:
+            up = [a for a in (f.object, *_ancestors(index, f.object)) if index.kind_of(a) == "bone"]
+            obj = up[0] if up else obj
+        out.add(obj)
+    return out, facts
+
+
+def pair_decision(index: Any, q: Any, asked: Any) -> Any:
+    """The verdict on "do A and B have the same / different R?", or None when not such a question."""
+    from iliopsoas.knowledge.ask_render import entity_name, lead_sentence
+    from iliopsoas.knowledge.ask_yesno import Decision
+
+    raw = asked.raw
+    same, different = _SAME.search(raw), _DIFFERENT.search(raw)
+    if not (same or different):
+        return None
+    names = [e for e in dict.fromkeys((asked.subject, *asked.cosubjects, *asked.objects)) if e]
+    pair = [e for e in names if index.kind_of(e) in _MUSCLE_KINDS][:2]
+    relation = next((r for r, rx in _RELATIONS if rx.search(raw)), None)
+    if len(pair) < 2 or relation is None:
+        return None
+    bones = re.search(r"\bbones?\b", raw) is not None
+    (a_set, a_facts), (b_set, b_facts) = (_objects(index, e, relation, bones) for e in pair)
+    if not a_set or not b_set:
+        return None
+    if a_set == b_set or (relation == "tendon" and a_set & b_set):
+        shared = "all"
+    elif a_set & b_set:
+        shared = "part"
+    else:
+        shared = "none"
+    asks_same = same is not None and not (different is not None and different.start() < same.start())
+    if shared == "part":
+        verdict = "Partly"
+    elif asks_same:
+        verdict = "Yes" if shared == "all" else "No"
+    else:
+        verdict = "No" if shared == "all" else "Yes"
+    ents = index.atlas.entities
+    pred = "insertion" if relation == "tendon" else relation
+    parts = [lead_sentence(facts, ents, e, predicates={pred}, limit=4) for e, facts in ((pair[0], a_facts), (pair[1], b_facts))]
+    if relation == "tendon":
+        tendon = sorted(a_set & b_set)[0] if a_set & b_set else None
+        text = (f"The {entity_name(ents, pair[0])} and the {entity_name(ents, pair[1])} both end through the "
+                f"{entity_name(ents, tendon)}." if tendon else None)
+    elif all(parts):
+        second = str(parts[1])
+        text = f"{str(parts[0]).rstrip('.')}; {second[0].lower() + second[1:]}"
+    else:
+        text = None
+    docs = [index.fact_docs.get(f.id) for f in (*a_facts[:2], *b_facts[:2])]
+    docs = [d for d in docs if d is not None]
+    if not docs:
+        return None
+    return Decision(verdict, docs[0], tuple(docs[1:4]), text=text, statements=tuple(f.id for f in (*a_facts, *b_facts)))

@@ -1,0 +1,73 @@
+"""Everyday and internet wording read as the plain question it is.
+
+"what does the psoas even do lol, everyone at my gym blames it for everything", "how do u stretch ur
+hip flexors tbh", "sitting tightens ur hip flexors, legit or nah?": slang words are spelled out
+("u" -> you, "ppl" -> people), fillers ("lol", "tbh", "bro") end a clause (so that the social
+context around the question can be set aside as a statement), and tag questions ("legit or nah",
+"or is that just instagram stuff") become "is that true". A few lay phrasings are put the way the
+passages say them: "lift your knee" is hip flexion, "is there an easy way to check X" asks how to
+check X, the inguinal fold is the groin crease.
+
+The result is still the asker's question (punctuation kept, so clauses can be told apart); the
+safety recogniser reads the untouched original.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["plain_question"]
+
+# Internet short forms, spelled out (whole words only).
+SLANG: dict[str, str] = {
+    "u": "you", "ur": "your", "ppl": "people", "peeps": "people", "wat": "what", "wut": "what", "wot": "what",
+    "whats": "what is", "thx": "thanks", "pls": "please", "plz": "please", "bc": "because", "cuz": "because",
+    "coz": "because", "cos": "because", "tho": "though", "abt": "about", "smth": "something", "sth": "something",
+    "rly": "really", "prolly": "probably", "gonna": "going to", "wanna": "want to", "gotta": "have to",
+    "dunno": "do not know", "ya": "you", "yr": "your", "b4": "before", "w/": "with", "w/o": "without",
+    "hammies": "hamstrings", "legit": "true",
+}
+# Fillers that carry no content: they end a clause.
+FILLERS = ("lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "tbh", "ngl", "fr", "imo", "imho", "idk",
+           "btw", "omg", "bro", "bruh", "dude", "fam", "lowkey", "highkey", "smh", "pls help", "help pls",
+           "asking for a friend", "asking for my \\w+", "just wondering", "genuinely curious", "quick q",
+           "quick question", "serious question", "real question", "honest question", "no joke", "for real")
+_FILLER = re.compile(r"(?<![\w'])(" + "|".join(FILLERS) + r")(?![\w'])[.!?]*", re.I)
+# "... legit or nah?", "..., true or not", "or is that just instagram stuff": a tag asking whether it is true
+_TAG = re.compile(
+    r"[,;]?\s*\b(?:(?:is (?:that|this|it) )?(?:true|real|a thing|a real thing) or (?:nah|not|no|what|false|a myth|"
+    r"fake|made up|bs)|or nah|or not|or is (?:that|this|it) (?:just |all |only )?(?:a |an )?(?:myth|hype|bs|bro science|"
+    r"marketing|nonsense|made up|rubbish|instagram|tiktok|youtube|influencer|gym|internet|social media|wellness)"
+    r"(?:\s+\w+){0,2})\s*\??\s*$", re.I)
+_EVEN = re.compile(r"\s+\b(?:even|actually|literally)\b(?=\s)", re.I)
+_ASKS = re.compile(r"(what|which|where|when|why|how|who|is|are|does|do|did|can|could|should|would|will|has|have|"
+                   r"was|were)\b", re.I)
+_SO_LIKE = re.compile(r"(^|[,.;!?]\s*)(?:so |well )?(?:like|um+|uh+|hmm+)\b,?\s+", re.I)
+# "is there an easy way to check at home if X": how to check X
+_WAY = re.compile(r"\b(?:is there|are there|any|is there any|there is) (?:an? |any )?(?:easy |simple |quick |good |"
+                  r"safe |proper |reliable )?(?:way|ways|method|test|trick)s? (?:to|for|of) ", re.I)
+_LIFT = re.compile(r"\b(lifts?|lifting|raises?|raising|brings?|bringing|pulls?|pulling) (?:up )?(?:the |your |my |a |"
+                   r"one )?(knee|knees|thigh|thighs)(?: up)?\b", re.I)
+# "my pelvis is rotated": the pelvis tipped forward (anterior tilt), as the sources word it
+_ROTATED = re.compile(r"\b(pelvis|pelvic bones?|hips?) (is |are |was |feels |looks |got |gets )?(rotated|twisted|tipped)"
+                      r"(?! (back|backward|backwards|forward|forwards|to|left|right))\b", re.I)
+_GROIN = re.compile(r"\b(inguinal|groin|hip) (fold|crease|line)s?\b", re.I)
+
+
+def plain_question(question: str) -> str:
+    """``question`` with slang spelled out, fillers as clause breaks and tag questions as "is that true"."""
+    text = question.replace("\u2019", "'")
+    text = _FILLER.sub(",", text)
+    text = re.sub(r"[A-Za-z/0-9]+", lambda m: SLANG.get(m.group(0).lower(), m.group(0)), text)
+    tagged = _TAG.search(text)
+    if tagged:  # a question already asks; a statement with the tag asks whether it is true
+        head = text[: tagged.start()].rstrip(" ,;")
+        text = head + ("?" if _ASKS.match(head.strip()) else ", is that true?")
+    text = _EVEN.sub(" ", text)
+    text = _SO_LIKE.sub(lambda m: m.group(1), text)
+    text = _WAY.sub("how can i ", text)
+    text = _LIFT.sub(lambda m: "flexes the hip" if m.group(1).lower().endswith("s") else "flex the hip", text)
+    text = _GROIN.sub("groin crease", text)
+    text = _ROTATED.sub(lambda m: f"{m.group(1)} {m.group(2) or ''}{m.group(3)} forward", text)
+    text = re.sub(r"\s*,(\s*,)+", ",", text)
+    return re.sub(r"\s+", " ", text).strip(" ,")

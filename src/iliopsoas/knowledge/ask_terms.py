@@ -1,0 +1,82 @@
+"""General terms asked without a structure: answered only from a passage that defines them.
+
+"What's the difference between a muscle's origin and insertion?", "in anatomy what does insertion mean",
+"what is a ligament?", "what is fascia?": the question names no specific structure and asks what one or
+two general words mean. They are answered from a passage that defines every asked word: a generic
+entity of the atlas (ligament, fascia, artery, joint capsule) or a consistent article claim about muscles
+in general that uses every asked word ("a muscle's origin is its attachment nearer the body's centre and
+its insertion the one farther away"). Otherwise the question is refused: "what is a sprain", "isometric
+versus isotonic", "agonist and antagonist in general" are not in the sources, and a list of the psoas's
+attachments would answer another question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["asked_terms", "defining_passages"]
+
+_ARTICLE = r"(?:(?:a|an|the|its|their|your|one)\s+)?"
+_OWNER = r"(?:(?:a |the )?muscles?\s+|muscle s\s+)?"
+_TERM = r"((?!of\b|and\b)[a-z]+(?: (?!of\b|and\b|in\b|mean\b)[a-z]+)?)"
+_FORMS = (
+    re.compile(rf"\bdifference(?:s)? between {_ARTICLE}{_OWNER}{_ARTICLE}{_TERM} and {_ARTICLE}{_OWNER}{_TERM}\b"),
+    re.compile(rf"\bhow (?:do|does) {_ARTICLE}{_TERM} and {_ARTICLE}{_TERM} differ\b"),
+    re.compile(rf"\bdefine {_ARTICLE}{_TERM}(?: and {_ARTICLE}{_TERM})?\b"),
+    re.compile(rf"\bwhat (?:is|are) meant by {_ARTICLE}{_TERM}(?: of {_ARTICLE}muscles?)?\b"),
+    re.compile(rf"\bwhat (?:do|does) {_ARTICLE}{_TERM}(?: and {_ARTICLE}{_TERM})? mean\b"),
+    re.compile(rf"^(?:in anatomy |in general |generally )?what (?:is|are) {_ARTICLE}{_TERM}(?: of {_ARTICLE}muscles?)?"
+               rf"(?: in (?:anatomy|general))?$"),
+)
+_DROP = frozenset("muscle muscles in general anatomy generally the a an".split())
+
+
+def asked_terms(text: str) -> tuple[str, ...] | None:
+    """The general words a definition question asks about (normalised ``text``), or None."""
+    t = re.sub(r"\b(in general|in anatomy|generally|exactly|actually|please)\b", " ", text)
+    t = re.sub(r"\b(muscle|muscles) s\b", r"\1", t)  # "a muscle's origin"
+    t = re.sub(r"\s+", " ", t).strip()
+    for rx in _FORMS:
+        m = rx.search(t)
+        if m:
+            terms = []
+            for g in m.groups():
+                if not g:
+                    continue
+                words = [w for w in g.split() if w not in _DROP]
+                if words:
+                    terms.append(" ".join(words))
+            return tuple(dict.fromkeys(terms)) or None
+    return None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def defining_passages(index: Any, terms: tuple[str, ...]) -> list[Any] | None:
+    """Passages that together define every term (a generic entity per term, or one claim using all
+    of them), or None when some term is defined nowhere."""
+    atlas = index.atlas
+    by_name = {e.name.lower(): eid for eid, e in atlas.entities.items()}
+    words = [_singular(t) for t in terms]
+    claims = []
+    for d in index.docs:
+        if d.kind != "claim" or d.status != "consistent" or d.subject is not None:
+            continue
+        claim = atlas.claims.get(d.claims[0]) if d.claims else None
+        text = (claim.text if claim is not None else d.body).lower()
+        if all(re.search(rf"\b{re.escape(w)}", text) for w in words):
+            claims.append(d)
+    if claims:
+        return claims[:1]
+    out = []
+    for w in words:
+        eid = by_name.get(w)
+        entity = atlas.entities.get(eid) if eid else None
+        d = index.definitions.get(eid) if eid else None
+        if entity is None or d is None or any(s.isupper() for s in entity.name[:1]):
+            return None
+        out.append(d)
+    return out or None
