@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 _jit = njit(cache=True, error_model="numpy")
@@ -82,8 +81,8 @@ def _step(y, dp, dl, h, dh, A, w):  # type: ignore[no-untyped-def]
 def shoot(psi, length, steps, p1, p2, c, rho, u, v, D, A, y, dp, dl, w):  # type: ignore[no-untyped-def]
     """Residuals ``f1``, ``f2`` of the far end's tangency for the path that leaves ``p1`` at angle
     ``psi`` of its circle of tangency (unit-sphere image: centre ``c``, radius ``rho``, basis ``u``,
-    ``v``) and follows the geodesic for ``length`` (``steps`` RK4 steps); their Jacobian ``(2, 2)``
-    (rows: equations, columns: psi, length) and the first tangent point. The end point is
+    ``v``) and follows the geodesic for ``length`` (``steps`` RK4 steps); their Jacobian
+    ``(df1/dpsi, df1/dl, df2/dpsi, df2/dl)`` and the first tangent point. The end point is
     ``y[:3]``; ``dp``, ``dl`` (6) and ``w`` ``(13, 6)`` are workspace."""
     cs, sn = math.cos(psi), math.sin(psi)
     for i in range(3):
@@ -119,9 +118,7 @@ def shoot(psi, length, steps, p1, p2, c, rho, u, v, D, A, y, dp, dl, w):  # type
     s_ = cx * wx + cy * wy + cz * wz
     c_ = t[0] * wx + t[1] * wy + t[2] * wz
     f2 = math.atan2(s_, c_)
-    jac = np.empty((2, 2))
-    jac[0, 0] = j11
-    jac[0, 1] = j12
+    j21 = j22 = 0.0
     for col in range(2):
         dv = dp if col == 0 else dl
         dxx, dxy, dxz = dv[0], dv[1], dv[2]
@@ -139,8 +136,11 @@ def shoot(psi, length, steps, p1, p2, c, rho, u, v, D, A, y, dp, dl, w):  # type
         ez = (dnx * t[1] - dny * t[0]) + (nx * dty - ny * dtx)
         ds = ex * wx + ey * wy + ez * wz + cx * dwx + cy * dwy + cz * dwz
         dc = dtx * wx + dty * wy + dtz * wz + t[0] * dwx + t[1] * dwy + t[2] * dwz
-        jac[1, col] = (c_ * ds - s_ * dc) / (s_ * s_ + c_ * c_)
-    return f1, f2, jac, x0
+        if col == 0:
+            j21 = (c_ * ds - s_ * dc) / (s_ * s_ + c_ * c_)
+        else:
+            j22 = (c_ * ds - s_ * dc) / (s_ * s_ + c_ * c_)
+    return f1, f2, (j11, j12, j21, j22), x0
 
 
 @_jit

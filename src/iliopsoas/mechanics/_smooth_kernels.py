@@ -26,6 +26,7 @@ _no_refcount = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore
 PASS_TOLERANCE = 1e-13  # m, as smooth_path.PASS_TOLERANCE
 MAX_PASSES = 50
 CYLINDER, SPHERE, ELLIPSOID = 0, 1, 2
+WORKSPACE_ROWS = 23  # rows of the (rows, 6) workspace of ellipsoid_one
 _ZERO = (0.0, 0.0, 0.0)
 
 
@@ -152,7 +153,7 @@ def cylinder_one(p1, p2, R, axis, sign):  # type: ignore[no-untyped-def]
     rough = abs(_rough_angle(c2, d2) - _rough_angle(c1, d1)) - 0.5 * math.pi
     tm = math.atan2(s * (t1x * t2y - t1y * t2x), t1x * t2x + t1y * t2y)
     theta = tm + _TWO_PI * math.floor((rough - tm) / _TWO_PI + 0.5)
-    if not (theta > 0.0 or in1 or in2):
+    if not (theta >= 0.0 and (theta > 0.0 or in1 or in2)):
         return 0, _ZERO, _ZERO, 0.0, _ZERO, _ZERO
     hit = False
     dx, dy = x2 - x1, y2 - y1
@@ -162,13 +163,7 @@ def cylinder_one(p1, p2, R, axis, sign):  # type: ignore[no-untyped-def]
         hx, hy = x1 + tt * dx, y1 + tt * dy
         hit = hx * hx + hy * hy < RR
     code = 3 if (in1 or in2 or hit) else 2
-    straight = theta < 0.0
-    if straight:  # an inside end point, and the path leaves its projection without wrapping
-        if in2:
-            t1x, t1y = t2x, t2y
-        if in1:
-            t2x, t2y = t1x, t1y
-    arc = R * max(theta, 0.0)
+    arc = R * theta
     S = h1 + arc + h2
     dz = z2 - z1
     Lt = math.sqrt(S * S + dz * dz)
@@ -178,12 +173,6 @@ def cylinder_one(p1, p2, R, axis, sign):  # type: ignore[no-untyped-def]
         wl = arc * Lt / S
     else:
         zA, zB, wl = z1, z2, abs(dz)
-    if straight:
-        wl = 0.0
-        if in2:
-            zA = z2
-        if in1:
-            zB = z1
     r1 = (t1x, t1y, zA)
     r2 = (t2x, t2y, zB)
     u1 = _ZERO
@@ -191,21 +180,11 @@ def cylinder_one(p1, p2, R, axis, sign):  # type: ignore[no-untyped-def]
     if in1 or in2:
         cS = S / Lt if Lt > 0.0 else 0.0
         cz = dz / Lt if Lt > 0.0 else 0.0
-        if in1:
-            if straight:
-                w = _unit(x2 - r2[0], y2 - r2[1], z2 - r2[2])
-            else:  # the helix tangent at the projection, (-y, x) / R turning by s
-                w = (-cS * s * t1y / R, cS * s * t1x / R, cz)
-            u1 = _pull_cylinder(x1, y1, math.sqrt(q1), R, w[0], w[1], w[2])
-        if in2:
-            if straight:
-                w = _unit(r1[0] - x1, r1[1] - y1, r1[2] - z1)
-            else:
-                w = (-cS * s * t2y / R, cS * s * t2x / R, cz)
-            u2 = _pull_cylinder(x2, y2, math.sqrt(q2), R, w[0], w[1], w[2])
-        if in1:
+        if in1:  # the helix tangent at the projection, (-y, x) / R turning by s
+            u1 = _pull_cylinder(x1, y1, math.sqrt(q1), R, -cS * s * t1y / R, cS * s * t1x / R, cz)
             r1 = p1
         if in2:
+            u2 = _pull_cylinder(x2, y2, math.sqrt(q2), R, -cS * s * t2y / R, cS * s * t2x / R, cz)
             r2 = p2
     return code, r1, r2, wl, u1, u2
 
@@ -263,32 +242,21 @@ def sphere_one(p1, p2, R, axis, sign):  # type: ignore[no-untyped-def]
     d2 = p2[0] ** 2 + p2[1] ** 2 + p2[2] ** 2
     in1 = d1 < R * R
     in2 = d2 < R * R
-    theta, phiA, phiB, _, _, s, hit, _, _, own1, own2 = _planar(x1, y1, x2, y2, ex, ey, R, in1, in2)
-    if not ((theta > 0.0 and hit) or in1 or in2):
+    theta, phiA, phiB, _, _, s, hit, _, _, _, _ = _planar(x1, y1, x2, y2, ex, ey, R, in1, in2)
+    if not (theta >= 0.0 and ((theta > 0.0 and hit) or in1 or in2)):
         return 0, _ZERO, _ZERO, 0.0, _ZERO, _ZERO
-    straight = theta < 0.0
-    if straight and in2:
-        phiA = own2
-    if straight and in1:
-        phiB = own1
     cA, sA, cB, sB = math.cos(phiA), math.sin(phiA), math.cos(phiB), math.sin(phiB)
     r1 = (R * (cA * u[0] + sA * v[0]), R * (cA * u[1] + sA * v[1]), R * (cA * u[2] + sA * v[2]))
     r2 = (R * (cB * u[0] + sB * v[0]), R * (cB * u[1] + sB * v[1]), R * (cB * u[2] + sB * v[2]))
-    wl = 0.0 if straight else R * max(theta, 0.0)
+    wl = R * theta
     u1 = _ZERO
     u2 = _ZERO
-    if in1:
-        if straight:
-            w = _unit(p2[0] - r2[0], p2[1] - r2[1], p2[2] - r2[2])
-        else:
-            w = (s * (-sA * u[0] + cA * v[0]), s * (-sA * u[1] + cA * v[1]), s * (-sA * u[2] + cA * v[2]))
-        u1 = _pull_sphere(p1, d1, R, w)
+    if in1:  # the great circle's tangent at the projection
+        u1 = _pull_sphere(p1, d1, R, (s * (-sA * u[0] + cA * v[0]), s * (-sA * u[1] + cA * v[1]),
+                                      s * (-sA * u[2] + cA * v[2])))
     if in2:
-        if straight:
-            w = _unit(r1[0] - p1[0], r1[1] - p1[1], r1[2] - p1[2])
-        else:
-            w = (s * (-sB * u[0] + cB * v[0]), s * (-sB * u[1] + cB * v[1]), s * (-sB * u[2] + cB * v[2]))
-        u2 = _pull_sphere(p2, d2, R, w)
+        u2 = _pull_sphere(p2, d2, R, (s * (-sB * u[0] + cB * v[0]), s * (-sB * u[1] + cB * v[1]),
+                                      s * (-sB * u[2] + cB * v[2])))
     if in1:
         r1 = p1
     if in2:
@@ -328,14 +296,17 @@ def _initial_length(y1, y2, s1, s2, theta, D):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def ellipsoid_one(p1, p2, a, b, c, axis, sign):  # type: ignore[no-untyped-def]
+def ellipsoid_one(p1, p2, a, b, c, axis, sign, gw):  # type: ignore[no-untyped-def]
     """smooth_wrap.smooth_ellipsoid for one segment: (status, r1, r2, wrap length, 0, 0).
 
     Plain Newton steps (up to 40, keeping the best), then Levenberg-Marquardt from the best, on
-    the shooting residuals with their exact Jacobian (:func:`_geodesic_kernels.shoot`).
+    the shooting residuals with their exact Jacobian (:func:`_geodesic_kernels.shoot`). ``gw``
+    ``(WORKSPACE_ROWS, 6)`` is workspace.
     """
-    D = np.array([a, b, c])
-    A = 1.0 / (D * D)
+    D = gw[16, :3]
+    A = gw[17, :3]
+    D[0], D[1], D[2] = a, b, c
+    A[0], A[1], A[2] = 1.0 / (a * a), 1.0 / (b * b), 1.0 / (c * c)
     y1 = (p1[0] / a, p1[1] / b, p1[2] / c)
     y2 = (p2[0] / a, p2[1] / b, p2[2] / c)
     q1 = y1[0] ** 2 + y1[1] ** 2 + y1[2] ** 2
@@ -345,30 +316,38 @@ def ellipsoid_one(p1, p2, a, b, c, axis, sign):  # type: ignore[no-untyped-def]
     code, s1, s2, theta, _, _ = sphere_one(y1, y2, 1.0, axis, sign)
     if code != 3:
         return 0, _ZERO, _ZERO, 0.0, _ZERO, _ZERO
-    cc = np.array([y1[0] / q1, y1[1] / q1, y1[2] / q1])
+    cc = gw[18, :3]
+    cc[0], cc[1], cc[2] = y1[0] / q1, y1[1] / q1, y1[2] / q1
     rho = math.sqrt(1.0 - 1.0 / q1)
     uu = _unit(s1[0] - cc[0], s1[1] - cc[1], s1[2] - cc[2])
     sq = math.sqrt(q1)
     yh = (y1[0] / sq, y1[1] / sq, y1[2] / sq)
-    u = np.array([uu[0], uu[1], uu[2]])
-    v = np.array([yh[1] * uu[2] - yh[2] * uu[1], yh[2] * uu[0] - yh[0] * uu[2], yh[0] * uu[1] - yh[1] * uu[0]])
-    P1 = np.array([p1[0], p1[1], p1[2]])
-    P2 = np.array([p2[0], p2[1], p2[2]])
+    u = gw[19, :3]
+    v = gw[20, :3]
+    P1 = gw[21, :3]
+    P2 = gw[22, :3]
+    for i in range(3):
+        u[i] = uu[i]
+        P1[i] = p1[i]
+        P2[i] = p2[i]
+    v[0] = yh[1] * uu[2] - yh[2] * uu[1]
+    v[1] = yh[2] * uu[0] - yh[0] * uu[2]
+    v[2] = yh[0] * uu[1] - yh[1] * uu[0]
     length = _initial_length(y1, y2, s1, s2, theta, D)
     steps = geodesic_steps(length, a, b, c)
-    y = np.empty(6)
-    dp = np.empty(6)
-    dl = np.empty(6)
-    w = np.empty((13, 6))
+    y = gw[13]
+    dp = gw[14]
+    dl = gw[15]
+    w = gw[:13]
     psi = 0.0
     f1, f2, jac, x0 = shoot(psi, length, steps, P1, P2, cc, rho, u, v, D, A, y, dp, dl, w)
     best_psi, best_len, best = psi, length, f1 * f1 + f2 * f2
     for _ in range(40):  # plain Newton (it crosses the valleys of |F| that damped steps crawl along)
         if max(abs(f1), abs(f2)) <= 1e-13:
             break
-        det = jac[0, 0] * jac[1, 1] - jac[0, 1] * jac[1, 0]
-        dpsi = -(jac[1, 1] * f1 - jac[0, 1] * f2) / det
-        dlen = -(-jac[1, 0] * f1 + jac[0, 0] * f2) / det
+        det = jac[0] * jac[3] - jac[1] * jac[2]
+        dpsi = -(jac[3] * f1 - jac[1] * f2) / det
+        dlen = -(-jac[2] * f1 + jac[0] * f2) / det
         if not (math.isfinite(dpsi) and math.isfinite(dlen)):
             break
         z = psi + dpsi + math.pi
@@ -386,11 +365,11 @@ def ellipsoid_one(p1, p2, a, b, c, axis, sign):  # type: ignore[no-untyped-def]
             err = f1 * f1 + f2 * f2
             if max(abs(f1), abs(f2)) <= 1e-13:
                 break
-            g00 = jac[0, 0] ** 2 + jac[1, 0] ** 2
-            g01 = jac[0, 0] * jac[0, 1] + jac[1, 0] * jac[1, 1]
-            g11 = jac[0, 1] ** 2 + jac[1, 1] ** 2
-            r0 = jac[0, 0] * f1 + jac[1, 0] * f2
-            r1 = jac[0, 1] * f1 + jac[1, 1] * f2
+            g00 = jac[0] ** 2 + jac[2] ** 2
+            g01 = jac[0] * jac[1] + jac[2] * jac[3]
+            g11 = jac[1] ** 2 + jac[3] ** 2
+            r0 = jac[0] * f1 + jac[2] * f2
+            r1 = jac[1] * f1 + jac[3] * f2
             accepted = False
             for _ in range(30):
                 m00 = g00 + mu * max(g00, 1e-30)
@@ -469,7 +448,7 @@ def _shift(at, by, cnt, si, sf):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo):  # type: ignore[no-untyped-def]
+def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw):  # type: ignore[no-untyped-def]
     """Remove wrap ``w``'s tangent points, then wrap every segment of its range that needs it."""
     cap = si.shape[0]
     s = 0
@@ -528,7 +507,7 @@ def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo):  # type: ignore
         elif kind == SPHERE:
             code, r1, r2, wlj, u1, u2 = sphere_one(ea, eb, dims[0], axis, sign)
         else:
-            code, r1, r2, wlj, u1, u2 = ellipsoid_one(ea, eb, dims[0], dims[1], dims[2], axis, sign)
+            code, r1, r2, wlj, u1, u2 = ellipsoid_one(ea, eb, dims[0], dims[1], dims[2], axis, sign, gw)
         if code < 2 or cnt + 2 > cap:
             j += 1
             continue
@@ -557,7 +536,7 @@ def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo):  # type: ignore
 
 
 @_no_refcount
-def _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist):  # type: ignore[no-untyped-def]
+def _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist, gw):  # type: ignore[no-untyped-def]
     """Apply the ``nw`` wraps in turn until no tangent point moves by more than PASS_TOLERANCE.
 
     The passes are a fixed-point iteration ``x -> G(x)`` on the tangent points (each wrap is
@@ -578,7 +557,7 @@ def _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist
                 for c in range(3):
                     hist[6, s, c] = sf[s, _G + c]
         for w in range(nw):
-            cnt = _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo)
+            cnt = _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw)
         same = pc == cnt
         if same:
             for s in range(cnt):
@@ -646,7 +625,7 @@ def _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist
 
 @_no_refcount
 def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # type: ignore[no-untyped-def]
-                si, sf, active, prev_ids, hist):
+                si, sf, active, prev_ids, hist, gw):
     """Smooth current path of one muscle in pose ``k``; returns ``(length, number of slots)``.
 
     Points are rows ``po:po+m`` of the point tables (a MovingPathPoint's body-frame location this
@@ -681,9 +660,9 @@ def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # 
         sf[cnt, _WL] = 0.0
         cnt += 1
     if nw == 1:
-        cnt = _apply(kp, 0, R, p, active, m, si, sf, cnt, wint, wflt, wo)
+        cnt = _apply(kp, 0, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw)
     elif nw > 1:
-        cnt = _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist)
+        cnt = _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist, gw)
     total = 0.0
     for s in range(1, cnt):
         if si[s - 1, _WOB] >= 0 and si[s - 1, _WOB] == si[s, _WOB] and si[s - 1, _ID] < 0 and (-si[s - 1, _ID]) % 2 == 1:
@@ -718,6 +697,7 @@ def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
     sf = np.empty((cap, 10))
     prev_ids = np.empty(cap, dtype=np.int64)
     hist = np.empty((7, cap, 3))
+    gw = np.empty((WORKSPACE_ROWS, 6))
     active = np.empty(max(max_points, 1), dtype=np.bool_)
     Dm = np.zeros((cap, max(kd, 1), 3))
     for k in range(k0, k1):
@@ -728,7 +708,7 @@ def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
             a0, a1 = p_off[mi], p_off[mi + 1]
             b0, b1 = w_off[mi], w_off[mi + 1]
             length, cnt = smooth_path(k, 0, q, Rl, pl, pint, pflt, mloc, wint, wflt, a0, a1 - a0, b0, b1 - b0,
-                                      si, sf, active, prev_ids, hist)
+                                      si, sf, active, prev_ids, hist, gw)
             L[k, t] = length
             if kd == 0:
                 continue

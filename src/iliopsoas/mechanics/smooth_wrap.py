@@ -107,10 +107,15 @@ def _planar_path(x1: Array, y1: Array, x2: Array, y2: Array, ex: Array, ey: Arra
 
 def _status(in1: NDArray[np.bool_], in2: NDArray[np.bool_], theta: Array, hit: NDArray[np.bool_],
             needs_hit: bool) -> tuple[IntArray, NDArray[np.bool_]]:
+    """Status and where to insert tangent points: where the path wraps (theta > 0; for a sphere the
+    segment must also enter it), or where an end point lies inside and the path from its
+    projection onto the surface would wrap (theta >= 0). An inside end point from whose
+    projection the path leaves the surface straight away is left alone (no wrap, as OpenSim)."""
     inside = in1 | in2
     wrap = (theta > 0.0) & (hit if needs_hit else True)
-    insert = wrap | inside
-    code = np.where(inside | (wrap & hit), MANDATORY_WRAP, np.where(wrap, WRAPPED, NO_WRAP))
+    insert = wrap | (inside & (theta >= 0.0))
+    wrap = insert
+    code = np.where(wrap & (inside | hit), MANDATORY_WRAP, np.where(wrap, WRAPPED, NO_WRAP))
     return code.astype(int), insert
 
 
@@ -142,10 +147,8 @@ def smooth_cylinder(p1: Array, p2: Array, radius: float, wrap_axis: int,
     in2 = x2 * x2 + y2 * y2 < R * R
     pl = _planar_path(x1, y1, x2, y2, ex, ey, R, in1, in2)
     code, insert = _status(in1, in2, pl["theta"], pl["hit"], needs_hit=False)
-    th = np.maximum(pl["theta"], 0.0)
-    phi1 = np.where(pl["theta"] >= 0.0, pl["phi1"], np.where(in2, pl["own2"], pl["phi1"]))
-    phi2 = np.where(pl["theta"] >= 0.0, pl["phi2"], np.where(in1, pl["own1"], pl["phi2"]))
-    arc = R * th
+    phi1, phi2 = pl["phi1"], pl["phi2"]
+    arc = R * np.maximum(pl["theta"], 0.0)
     h1, h2, s = pl["h1"], pl["h2"], pl["s"]
     S = h1 + arc + h2
     dz = z2 - z1
@@ -157,17 +160,11 @@ def smooth_cylinder(p1: Array, p2: Array, radius: float, wrap_axis: int,
         wl = np.where(pos, arc * Lt / S, np.abs(dz))
         cS = np.where(Lt > 0.0, S / Lt, 0.0)
         cz = np.where(Lt > 0.0, dz / Lt, 0.0)
-    straight = pl["theta"] < 0.0  # only with an end point inside: straight on from its projection
-    zA = np.where(straight & in2, z2, zA)
-    zB = np.where(straight & in1, z1, zB)
-    wl = np.where(straight, 0.0, wl)
     r1 = np.stack([R * np.cos(phi1), R * np.sin(phi1), zA], axis=1)
     r2 = np.stack([R * np.cos(phi2), R * np.sin(phi2), zB], axis=1)
-    # path directions at the projections of inside end points (helix tangent, or the straight line)
+    # the path's direction (the helix tangent) at the projections of inside end points
     tau1 = np.stack([-cS * s * np.sin(phi1), cS * s * np.cos(phi1), cz], axis=1)
     tau2 = np.stack([-cS * s * np.sin(phi2), cS * s * np.cos(phi2), cz], axis=1)
-    tau1 = np.where((straight & in1)[:, None], _unit3(p2 - r2), tau1)
-    tau2 = np.where((straight & in2)[:, None], _unit3(r1 - p1), tau2)
     u1 = _pull_cylinder(p1, pl["rho1"], R, tau1, in1)
     u2 = _pull_cylinder(p2, pl["rho2"], R, tau2, in2)
     r1 = np.where(in1[:, None], p1, r1)
@@ -234,21 +231,17 @@ def smooth_sphere(p1: Array, p2: Array, radius: float, wrap_axis: int,
     in2 = _dot(p2, p2) < R * R
     pl = _planar_path(x1, y1, x2, y2, ex, ey, R, in1, in2)
     code, insert = _status(in1, in2, pl["theta"], pl["hit"], needs_hit=True)
-    straight = pl["theta"] < 0.0
-    phi1 = np.where(straight & in2, pl["own2"], pl["phi1"])
-    phi2 = np.where(straight & in1, pl["own1"], pl["phi2"])
+    phi1, phi2 = pl["phi1"], pl["phi2"]
     s = pl["s"][:, None]
     r1 = R * (np.cos(phi1)[:, None] * u + np.sin(phi1)[:, None] * v)
     r2 = R * (np.cos(phi2)[:, None] * u + np.sin(phi2)[:, None] * v)
     tau1 = s * (-np.sin(phi1)[:, None] * u + np.cos(phi1)[:, None] * v)
     tau2 = s * (-np.sin(phi2)[:, None] * u + np.cos(phi2)[:, None] * v)
-    tau1 = np.where((straight & in1)[:, None], _unit3(p2 - r2), tau1)
-    tau2 = np.where((straight & in2)[:, None], _unit3(r1 - p1), tau2)
     u1 = _pull_sphere(p1, R, tau1, in1)
     u2 = _pull_sphere(p2, R, tau2, in2)
     r1 = np.where(in1[:, None], p1, r1)
     r2 = np.where(in2[:, None], p2, r2)
-    wl = np.where(straight, 0.0, R * np.maximum(pl["theta"], 0.0))
+    wl = R * np.maximum(pl["theta"], 0.0)
     for a in (r1, r2, u1, u2):
         a[~insert] = 0.0
     return code, r1, r2, np.where(insert, wl, 0.0), u1, u2
