@@ -7,7 +7,7 @@
 """
 
 from iliopsoas.mechanics.kinematics import body_transforms, complete_coordinates, coupling_vectors
-from iliopsoas.mechanics.model import Model
+from iliopsoas.mechanics.model import Model, with_wrapping
 from iliopsoas.mechanics.moment_arms import (
     lengths_and_moment_arms,
     moment_arms,
@@ -29,5 +29,6 @@ __all__ = [
     "moment_arms",
     "muscle_lengths",
     "path_points",
+    "with_wrapping",
     "write_osim",
 ]

@@ -65,6 +65,8 @@ class ModelData:
     kernel_muscles: tuple[bool, ...]
     path_tables: tuple[NDArray[Any], ...]
     euler_rotations: IntArray  # (m, 3): the rotational coordinates of each FreeJoint/BallJoint
+    smooth_tables: tuple[NDArray[Any], ...]  # every muscle's points and wraps for the smooth kernel
+    moving_points: tuple[tuple[int, int], ...]  # (muscle, point) of each MovingPathPoint, in column order
 
     def ordered_couplers(self) -> tuple[Coupler, ...]:
         """The couplers in dependency order; ``ValueError`` if they form a cycle."""
@@ -145,6 +147,9 @@ def build_model_data(model: Model) -> ModelData:
         path_tables=_path_tables(model, kernel),
         euler_rotations=np.array([jt.axis_coordinates[:3] for jt in model.joints
                                   if jt.type in ("FreeJoint", "BallJoint")], dtype=np.int64).reshape(-1, 3),
+        smooth_tables=_smooth_tables(model),
+        moving_points=tuple((i, j) for i, mu in enumerate(model.muscles)
+                            for j, pt in enumerate(mu.points) if pt.kind == "moving"),
     )
     # the masks callers see are read-only; the kernels' tables stay writable arrays only because
     # numba compiles (and caches) a separate specialisation for read-only ones; nothing writes them
@@ -218,3 +223,33 @@ def _path_tables(model: Model, kernel: tuple[bool, ...]) -> tuple[NDArray[Any], 
     tables = tuple(np.ascontiguousarray(np.concatenate([r[i] for r in rows] + [empty[i]], axis=0))
                    for i in range(len(empty)))
     return (p_off, w_off, *tables)
+
+
+def _smooth_tables(model: Model) -> tuple[NDArray[Any], ...]:
+    """Every muscle's points and wraps, packed for the smooth kernel (see ``_smooth_kernels``):
+    ``(p_off, w_off, pint, pflt, wint, wflt)``. ``pint`` ``(P, 4)``: body, conditional coordinate
+    (-1), MovingPathPoint column (``moving_points`` order, -1), its coordinate (-1); ``pflt``
+    ``(P, 5)``: location, range; ``wint`` ``(W, 8)``: surface kind, body, quadrant axis, sign,
+    range start, end, wrap object, active; ``wflt`` ``(W, 15)``: R_BW row-major, p_BW, radius (then
+    zeros) or the three semi-axes."""
+    pts = [(i, j, pt) for i, mu in enumerate(model.muscles) for j, pt in enumerate(mu.points)]
+    col: dict[tuple[int, int], int] = {}
+    for i, j, pt in pts:
+        if pt.kind == "moving":
+            col[(i, j)] = len(col)
+    pw = [w for mu in model.muscles for w in mu.wraps]
+    wos = [model.wrap_objects[w.wrap_object] for w in pw]
+
+    pint = np.array([[pt.body, pt.coordinate if pt.kind == "conditional" else -1, col.get((i, j), -1),
+                      pt.coordinate if pt.kind == "moving" else -1] for i, j, pt in pts], dtype=np.int64)
+    pflt = np.array([[*(pt.location if pt.kind != "moving" else np.zeros(3)), *pt.range] for _, _, pt in pts],
+                    dtype=float)
+    wint = np.array([[wo.smooth_code, wo.body, wo.wrap_axis, wo.wrap_sign, w.start, w.end,
+                      w.wrap_object, int(wo.active)] for w, wo in zip(pw, wos, strict=True)], dtype=np.int64)
+    wflt = np.array([[*np.asarray(wo.rotation).ravel(), *wo.translation, *wo.size_vector()] for wo in wos],
+                    dtype=float)
+    return (
+        np.cumsum([0] + [len(mu.points) for mu in model.muscles]).astype(np.int64),
+        np.cumsum([0] + [len(mu.wraps) for mu in model.muscles]).astype(np.int64),
+        pint.reshape(-1, 4), pflt.reshape(-1, 5), wint.reshape(-1, 8), wflt.reshape(-1, 15),
+    )

@@ -13,14 +13,14 @@ that users recognise it. Units are SI (m, rad, kg).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics import wrap
+from iliopsoas.mechanics import smooth_wrap, wrap
 from iliopsoas.mechanics.functions import Function
 
 Array = NDArray[np.float64]
@@ -114,6 +114,8 @@ class Coupler:
 
 
 WrapResult = tuple[NDArray[np.int_], Array, Array, Array]
+#: a smooth wrap's result: status, tangent points, wrap length and the pulls on inside end points
+SmoothResult = tuple[NDArray[np.int_], Array, Array, Array, Array, Array]
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,10 +144,22 @@ class WrapObject:
     type: ClassVar[str] = ""
     #: the compiled path kernel reproduces this surface's algorithm
     has_kernel: ClassVar[bool] = False
+    #: the smooth kernel's code for this surface (``_smooth_kernels.CYLINDER`` ...; -1: none)
+    smooth_code: ClassVar[int] = -1
+
+    def size_vector(self) -> tuple[float, float, float]:
+        """The surface's size as the kernels read it: a radius then zeros, or three semi-axes (m)."""
+        return (float(self.radius), 0.0, 0.0)
 
     def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
         """OpenSim's ``wrapLine`` for segments ``p1 -> p2`` ``(n, 3)`` in this surface's frame:
         ``(status (n,), r1 (n, 3), r2 (n, 3), wrap length (n,))`` (see :mod:`~iliopsoas.mechanics.wrap`)."""
+        raise TypeError(f"{type(self).__name__} has no wrapping algorithm")
+
+    def smooth_line(self, p1: Array, p2: Array, *, method: str) -> SmoothResult:
+        """The shortest path over this surface (``wrapping="smooth"``, see
+        :mod:`~iliopsoas.mechanics.smooth_wrap`): :meth:`wrap_line`'s outputs and the directions in
+        which a unit tension pulls an end point that lies inside the surface (zero otherwise)."""
         raise TypeError(f"{type(self).__name__} has no wrapping algorithm")
 
     def size_properties(self) -> dict[str, str]:
@@ -163,10 +177,14 @@ class WrapCylinder(WrapObject):
 
     type: ClassVar[str] = "WrapCylinder"
     has_kernel: ClassVar[bool] = True
+    smooth_code: ClassVar[int] = 0
 
     def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
         return wrap.wrap_cylinder(p1, p2, self.radius, self.length, self.wrap_axis, self.wrap_sign, single,
                                   compiled=compiled)
+
+    def smooth_line(self, p1: Array, p2: Array, *, method: str) -> SmoothResult:
+        return smooth_wrap.smooth_cylinder(p1, p2, self.radius, self.wrap_axis, self.wrap_sign)
 
     def size_properties(self) -> dict[str, str]:
         return {"radius": _num_text(self.radius), "length": _num_text(self.length)}
@@ -177,9 +195,13 @@ class WrapSphere(WrapObject):
     """OpenSim ``WrapSphere`` of ``radius`` (m) centred at the frame's origin."""
 
     type: ClassVar[str] = "WrapSphere"
+    smooth_code: ClassVar[int] = 1
 
     def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
         return wrap.wrap_sphere(p1, p2, self.radius, self.wrap_axis, self.wrap_sign)
+
+    def smooth_line(self, p1: Array, p2: Array, *, method: str) -> SmoothResult:
+        return smooth_wrap.smooth_sphere(p1, p2, self.radius, self.wrap_axis, self.wrap_sign)
 
     def size_properties(self) -> dict[str, str]:
         return {"radius": _num_text(self.radius)}
@@ -190,12 +212,31 @@ class WrapEllipsoid(WrapObject):
     """OpenSim ``WrapEllipsoid`` with semi-axes ``dimensions`` (m) along the frame's axes."""
 
     type: ClassVar[str] = "WrapEllipsoid"
+    smooth_code: ClassVar[int] = 2
+
+    def size_vector(self) -> tuple[float, float, float]:
+        return (float(self.dimensions[0]), float(self.dimensions[1]), float(self.dimensions[2]))
+
+    def smooth_line(self, p1: Array, p2: Array, *, method: str) -> SmoothResult:
+        return smooth_wrap.smooth_ellipsoid(p1, p2, self.dimensions, self.wrap_axis, self.wrap_sign)
 
     def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
         return wrap.wrap_ellipsoid(p1, p2, self.dimensions, self.wrap_axis, self.wrap_sign, method.strip().lower())
 
     def size_properties(self) -> dict[str, str]:
         return {"dimensions": " ".join(_num_text(v) for v in self.dimensions)}
+
+
+#: the values of ``Model.wrapping`` (and of ``load_osim(..., wrapping=...)``)
+WRAPPING_MODES = ("opensim", "smooth")
+
+
+def with_wrapping(model: Model, wrapping: str) -> Model:
+    """The same model computed with another wrapping mode (``"opensim"`` or ``"smooth"``); a new
+    :class:`Model` (``model`` itself is returned when it already has that mode)."""
+    if wrapping == model.wrapping:
+        return model
+    return replace(model, wrapping=wrapping)
 
 
 #: OpenSim class name -> wrap surface class
@@ -277,6 +318,14 @@ class Model:
     gravity: Array = field(default_factory=lambda: frozen_array([0.0, -9.80665, 0.0]))
     #: ligaments and path springs (their paths are computed like the muscles'; see path_forces.py)
     path_forces: tuple[PathForce, ...] = ()
+    #: how paths wrap: ``"opensim"`` (OpenSim 4.6's algorithms, its numbers to round-off) or
+    #: ``"smooth"`` (the exact shortest path, C¹ in the pose; see :mod:`~iliopsoas.mechanics.smooth_wrap`)
+    wrapping: str = "opensim"
+
+    def __post_init__(self) -> None:
+        if self.wrapping not in WRAPPING_MODES:
+            raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, "
+                             f"got {self.wrapping!r}")
 
     @cached_property
     def coordinate_names(self) -> tuple[str, ...]:

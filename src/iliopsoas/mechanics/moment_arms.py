@@ -34,6 +34,7 @@ from iliopsoas.mechanics.path import (
     current_path,
     path_moment_arms,
 )
+from iliopsoas.mechanics.smooth_path import smooth_moment_arms, smooth_path
 from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
 
 Array = NDArray[np.float64]
@@ -158,7 +159,9 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
     n = qq.shape[0]
     L = np.zeros((n, len(mids)))
     r = np.zeros((n, len(mids), len(cids))) if cids is not None else None
-    fused = use_kernel and n >= KERNEL_MIN_POSES and _MODEL_KERNEL is not None
+    if model.wrapping == "smooth" and use_kernel and _SMOOTH_KERNEL is not None:
+        return _smooth_paths(model, qq, mids, cids, chunk_size, L, r)
+    fused = use_kernel and n >= KERNEL_MIN_POSES and _MODEL_KERNEL is not None and model.wrapping == "opensim"
     eligible = model_data(model).kernel_muscles if fused else ()
     kcols = [k for k, mi in enumerate(mids) if fused and eligible[mi]]
     others = sorted(set(range(len(mids))) - set(kcols))
@@ -185,6 +188,12 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
         if others:
             R, p, W, V = forward_kinematics(model, qc, C, use_kernel=use_kernel)
             for k in others:
+                if model.wrapping == "smooth":
+                    sp = smooth_path(model, model.muscles[mids[k]], qc, R, p)
+                    L[sl, k] = sp.length()
+                    if r is not None and C is not None and W is not None and V is not None:
+                        r[sl, k, :] = smooth_moment_arms(sp, R, p, W, V, C)
+                    continue
                 st = compute_path(model, model.muscles[mids[k]], qc, R, p, use_kernel=use_kernel)
                 L[sl, k] = st.length()
                 if r is not None and C is not None and W is not None and V is not None:
@@ -198,6 +207,74 @@ try:  # optional compiled whole-model kernel; the NumPy path is the reference
 except ImportError:  # pragma: no cover - numba missing
     _MODEL_KERNEL = None
 _BLOCK = 16  # poses per parallel work item
+
+_SMOOTH_KERNEL: Any
+try:
+    from iliopsoas.mechanics._smooth_kernels import smooth_model_kernel as _SMOOTH_KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _SMOOTH_KERNEL = None
+
+
+def _smooth_paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chunk_size: int, L: Array,
+                  r: Array | None) -> tuple[Array, Array | None]:
+    """Smooth-mode lengths and moment arms, one compiled call per chunk (every muscle)."""
+    chunks = _chunks(qq.shape[0], chunk_size)
+    size, nc = chunks[0].stop - chunks[0].start, qq.shape[1]
+    q_work = np.empty((size, nc))
+    C_work = np.empty((size, len(cids), nc)) if cids is not None else None
+    for sl in chunks:
+        m = sl.stop - sl.start
+        qc = complete_coordinates(model, qq[sl], out=q_work[:m])
+        C = coupling_vectors(model, qc, cids, out=C_work[:m]) if cids is not None and C_work is not None else None
+        _run_smooth_kernel(model, qc, C, mids, L[sl], None if r is None else r[sl])
+    return L, r
+
+
+def moving_point_locations(model: Model, qc: Array, *, exact: bool) -> tuple[Array, Array]:
+    """Body-frame locations ``(n, n_moving, 3)`` of every MovingPathPoint (``ModelData.moving_points``
+    order) at the clamped coordinate, and their derivatives along the coordinate: OpenSim's (at the
+    unclamped value) or, with ``exact``, the derivative of the location used (zero when clamped)."""
+    pts = model_data(model).moving_points
+    n = qc.shape[0]
+    loc = np.zeros((n, len(pts), 3))
+    dloc = np.zeros((n, len(pts), 3))
+    for c, (i, j) in enumerate(pts):
+        pt = model.muscles[i].points[j]
+        v = qc[:, pt.coordinate]
+        lo, hi = model.coordinates[pt.coordinate].range
+        vc = np.clip(v, lo, hi)
+        for a in range(3):
+            loc[:, c, a] = pt.functions[a].value(vc)
+            dloc[:, c, a] = pt.functions[a].derivative(v)
+        if exact:
+            dloc[(v < lo) | (v > hi), c] = 0.0
+    return loc, dloc
+
+
+def _run_smooth_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
+                       r_out: Array | None) -> None:
+    n, nc = qc.shape
+    if C is None:
+        C = np.zeros((n, 0, nc))
+    if r_out is None:
+        r_out = np.zeros((n, len(mus), 0))
+    S, dF, axc = joint_axis_values(model, qc, derivatives=C.shape[1] > 0)
+    moved = (C != 0).any(axis=0)
+    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0
+    n_aff = aff.sum(axis=1).astype(np.int64)
+    aff_list = np.ascontiguousarray(np.argsort(~aff, axis=1, kind="stable").astype(np.int64))
+    d = model_data(model)
+    p_off, w_off, pint, pflt, wint, wflt = d.smooth_tables
+    mus_arr = np.asarray(mus, dtype=np.int64)
+    npts = p_off[mus_arr + 1] - p_off[mus_arr]
+    nwr = w_off[mus_arr + 1] - w_off[mus_arr]
+    cap = int((npts + 2 * nwr * (npts + 2 * nwr)).max(initial=0)) + 2
+    mloc, mdloc = moving_point_locations(model, qc, exact=True)
+    with _KERNEL_LOCK:
+        set_kernel_threads()
+        _SMOOTH_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), d.joints, n_aff, aff_list, mus_arr, p_off, w_off,
+                       pint, pflt, mloc, mdloc, wint, wflt, len(model.bodies), cap, int(npts.max(initial=0)),
+                       _BLOCK, L_out, r_out)
 
 
 def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
@@ -319,6 +396,9 @@ def path_points(model: Model, q: object, muscles: object, *,
         ids = [_path_muscle_id(model, muscles)]
     qc = complete_coordinates(model, qq, use_kernel=use_kernel)
     R, p, _, _ = forward_kinematics(model, qc, use_kernel=use_kernel)
-    paths = {model.muscle_names[i]: current_path(compute_path(model, model.muscles[i], qc, R, p, use_kernel=use_kernel))
-             for i in ids}
+    if model.wrapping == "smooth":
+        paths = {model.muscle_names[i]: smooth_path(model, model.muscles[i], qc, R, p).current_path() for i in ids}
+    else:
+        paths = {model.muscle_names[i]: current_path(compute_path(model, model.muscles[i], qc, R, p,
+                                                                  use_kernel=use_kernel)) for i in ids}
     return paths if many else paths[model.muscle_names[ids[0]]]

@@ -35,6 +35,7 @@ from iliopsoas.mechanics.functions import (
 )
 from iliopsoas.mechanics.model import (
     WRAP_SURFACES,
+    WRAPPING_MODES,
     Body,
     Coordinate,
     Coupler,
@@ -721,7 +722,8 @@ def _quadrant(q: str) -> tuple[int, int | None]:
     return table.get(q.strip().lower(), (0, None))
 
 
-def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIMITS) -> Model:
+def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIMITS,
+              wrapping: str = "opensim") -> Model:
     """Load an OpenSim 4.x ``.osim`` file into an immutable :class:`Model`.
 
     Parameters
@@ -733,11 +735,18 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
     limits : bounds on the file (size, XML depth and element count, counts of bodies, joints,
         coordinates, frames, wrap objects, path actuators and their points and wraps);
         :data:`LIMITS` by default. A file past one is refused, naming the bound.
+    wrapping : ``"opensim"`` (default): paths wrap as OpenSim 4.6 computes them, to round-off.
+        ``"smooth"``: the exact shortest path over each wrap surface, C¹ in the pose, with moment
+        arms that are the true ``-dL/dq`` (see :mod:`~iliopsoas.mechanics.smooth_wrap`).
+        :func:`~iliopsoas.mechanics.model.with_wrapping` switches an existing model.
 
     Raises
     ------
     OsimError : missing file, malformed or unsafe XML, unknown references, unsupported parts.
+    ValueError : ``wrapping`` is not one of ``"opensim"``, ``"smooth"``.
     """
+    if wrapping not in WRAPPING_MODES:
+        raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, got {wrapping!r}")
     root, doc = parse_xml(path, limits)
     ld = _Loader(root, doc, strict, limits)
     ld.load_bodies()
@@ -775,6 +784,7 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
         source=str(path),
         gravity=frozen_array(gravity),
         path_forces=path_forces,
+        wrapping=wrapping,
     )
 
 
