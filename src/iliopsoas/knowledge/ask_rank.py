@@ -13,6 +13,7 @@ from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_tables import stem as _stem
+from iliopsoas.knowledge.ask_text import EXPAND
 
 __all__ = ["rerank"]
 
@@ -72,6 +73,13 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
     top = max(s for _, s in hits) or 1.0
     qstems = {_stem(t) for t in q.content}
     kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
+    # each of the question's own words, with the words the passages explain it by ("tight": shortened)
+    kgroups = [frozenset({_stem(t), *(_stem(x) for x in EXPAND.get(t, ()))}) for t in dict.fromkeys(q.key)
+               if len(t) > 2 and t not in STOP]
+
+    def share(d: Doc) -> float:
+        have = index.doc_stems[d.id]
+        return sum(1 for g in kgroups if g & have) / len(kgroups) if kgroups else 0.0
     ents = set(q.entities)
     lead_parts: set[str] = set()
     if q.relations and q.entities:
@@ -100,7 +108,7 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             if lead_parts and d.subject == first:
                 boost = weight * 0.5  # the whole has no such statements: its parts answer
             if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
-                boost *= 0.5 + 0.5 * len(kstems & index.doc_stems[d.id]) / len(kstems)
+                boost *= 0.5 + 0.5 * share(d)
             s += boost
         elif about:
             s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
@@ -109,8 +117,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
             s -= 0.5
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
-        if kstems:  # how many of the question's own words the passage uses
-            s += 0.3 * len(kstems & index.doc_stems[d.id]) / len(kstems)
+        if kgroups:  # how many of the question's own words the passage uses
+            s += 0.3 * share(d)
         aspect = _aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):

@@ -91,6 +91,13 @@ LAY_WORDS: dict[str, str] = {
     "backbone": "vertebral-column",
 }
 
+# Everyday words and the further words the passages explain them with (searched too, never required):
+# "tight after sitting" is told as "shortened ... when seated".
+EXPAND: dict[str, tuple[str, ...]] = {
+    "tight": ("short", "shortened"), "tightness": ("short", "shortened"), "tighten": ("short", "shortened"),
+    "sitting": ("seated",), "sit": ("seated", "sitting"), "desk": ("sitting", "seated"), "office": ("sitting",),
+    "stiff": ("short", "tight"), "check": ("test",), "tuck": ("tilt", "posterior"), "tucked": ("tilt", "posterior"),
+}
 # Words that never name an entity and must never be "repaired" into one.
 COMMON_WORDS = frozenset(
     """
