@@ -91,6 +91,7 @@ def _wanted(q: Any) -> list[str]:
 def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, share: float = 0.6) -> Any:
     """The verdict of the article claim that says what yes/no question ``q`` asks (``share``: how much
     of the question's own words the claim must use), or None."""
+    from iliopsoas.knowledge.ask_predicate import _GENERIC_IDS
     from iliopsoas.knowledge.ask_yesno import Decision
 
     wanted = _wanted(q)
@@ -99,15 +100,29 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     top = ranked[0][1]
     best: tuple[float, float, Any] | None = None
     for d, s in ranked[:10]:
-        if d.kind != "claim" or s < top - 0.6:
+        # an article's statement stands for its claim: the ledger's verdict answers it
+        spoken, linked = d.kind == "fact" and d.seed and bool(d.facts) and _claim_doc(index, d.facts[0]) is not None, False
+        if spoken:
+            # the statement links exactly the structures asked about ("is piriformis an antagonist of iliopsoas")
+            linked = len(q.entities) >= 2 and set(q.entities[:2]) <= {d.subject, *d.objects}
+            d = _claim_doc(index, d.facts[0])
+        if d.kind != "claim":
             continue
-        if q.entities and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ())} \
+        if q.entities and q.entities[0] not in _GENERIC_IDS \
+                and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ())} \
                 and d.subject not in {*q.related, None}:
-            continue
+            continue  # a loose word ("the hip") names no structure the claim must be about: its words decide
         have = _stems(d.body)
         hits = sum(1 for w in wanted if w in have)
         got = hits / len(wanted)
-        if got >= share and hits >= 2 and (best is None or (got, s) > best[:2]):
+        # a claim further down the list counts when it says every word asked ("is the ilium two large bones")
+        if s < top - (1.0 if got == 1.0 and hits >= 2 else 0.6):
+            continue
+        if spoken and linked and hits == len(wanted):
+            got = max(got, share)
+        elif not (got >= share and hits >= 2):
+            continue
+        if best is None or (got, s) > best[:2]:
             best = (got, s, d)
     if best is None:
         return None
@@ -115,6 +130,11 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
     lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", q.asked or q.text)
     return Decision(lead, d) if lead else None
+
+
+def _claim_doc(index: Any, statement: str) -> Any:
+    """The claim passage of the article claim a seed statement expresses, or None."""
+    return next((index.claim_docs[c] for c in index.claim_of.get(statement, ()) if c in index.claim_docs), None)
 
 
 def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -> Any:
