@@ -155,6 +155,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s -= 0.3
         if q.claim and d.kind in ("claim", "verdict"):
             s += 0.4
+        elif q.qtype == "yesno" and d.kind == "claim" and len(kgroups) >= 2 and share(d) >= 0.75:
+            s += 0.6 * share(d)  # "is sustained pressure a better release than stretching": the claim that says it
         if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
             s += 0.8
         if q.qtype == "number" and d.number:

@@ -403,7 +403,7 @@ def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc
     d = best[1]
     if _EQUAL.search(d.sentence.lower()):
         return Decision("No" if a.compare == "better" else "Yes", d, statements=d.facts)
-    if a.compare == "better" and re.search(r"\b(more|greater|better|larger)\b", d.sentence.lower()):
+    if a.compare == "better" and re.search(r"\b(?<!without )(?<!no )(?<!not )(more|greater|better|larger)\b", d.sentence.lower()):
         return Decision("Yes", d, statements=d.facts)  # the result found one ahead (named first in it)
     return None
 
