@@ -88,15 +88,23 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     if q.claim:  # "is it true that ...": the article claim that says what is asked is answered by its verdict
         from iliopsoas.knowledge.ask_index import _stem
 
-        wanted = [(_stem(w), _stem(_PLACE_WORDS.get(w, w))) for w in q.key if len(w) > 2]
+        from iliopsoas.knowledge.ask_text import EXPAND
+
+        # each asked word with the words passages say it by ("tight": shortened)
+        wanted = [{_stem(w), _stem(_PLACE_WORDS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}
+                  for w in q.key if len(w) > 2]
         best: tuple[float, Doc] | None = None
         for d, _ in ranked[:10]:
             about = {d.subject, *d.objects}
-            if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and asked.subject in about | {None}
-                    and set(asked.objects) - _GENERIC_IDS <= about):
+            body = d.body.lower()
+            # a structure the claim names in words ("the spine") counts as named
+            said = {o for o in asked.objects if (name := asked.aliases.get(o)) and re.search(rf"\b{re.escape(name)}\b", body)}
+            objects = set(asked.objects) - _GENERIC_IDS - said
+            subject_ok = asked.subject in about | {None} or bool(asked.objects) and set(asked.objects) <= about
+            if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and subject_ok and objects <= about):
                 continue
-            have = {_stem(w) for w in re.findall(r"[a-z]+", d.body.lower())}
-            share = sum(1 for w, alt in wanted if w in have or alt in have) / len(wanted) if wanted else 1.0
+            have = {_stem(w) for w in re.findall(r"[a-z]+", body)}
+            share = sum(1 for alts in wanted if alts & have) / len(wanted) if wanted else 1.0
             if share >= 0.5 and (best is None or share > best[0] or (share == best[0] and best[1].kind == "verdict")):
                 best = (share, d)
         if best is not None:
