@@ -187,7 +187,10 @@ def outside_region(text: str) -> bool:
 _CARE_CHOICE = re.compile(
     r"\b(rest|resting|stop|stopping|keep|continue|carry on|pause)\b[\w ]{0,25}\b(stretch\w*|exercis\w*|strengthen\w*|"
     r"release|raise|march|routine|program\w*|it)\b|\b(rest|stretch\w*) or (rest\w*|keep|stretch\w*|exercis\w*|carry on|"
-    r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b")
+    r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b|"
+    # something felt during a program step, and what now: the step's own stop signs answer
+    r"\b(during|in|with|doing|while doing|when i do|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|exercise|raise|"
+    r"march|release|lunge)\b.*\bwhat (should|do|can) i do\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
 _NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
                        r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"
@@ -204,7 +207,7 @@ def personal_decisions(text: str) -> list[str]:
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
     if not found and re.search(r"\bshould i\b(?! (feel|be feeling|notice|expect)\b)", text) and not re.search(
-            r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
+            r"\b(how|what|when|where|which|why)\b[\w ]*\bshould i\b", text):
         found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
     if _CARE_CHOICE.search(text) and not _NOT_CARE.search(text):
         # "rest or keep stretching?", "do I need to rest it?", "when should I stop the raise?": the care
