@@ -15,7 +15,7 @@ from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_tables import stem as _stem
 from iliopsoas.knowledge.ask_text import EXPAND
 
-__all__ = ["rerank"]
+__all__ = ["aspect_bonus", "rerank"]
 
 _SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
 STOP = frozenset(
@@ -52,7 +52,7 @@ def aspects_asked(text: str) -> frozenset[str]:
     return frozenset(name for name, rx in ASPECTS.items() if rx.search(text))
 
 
-def _aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
+def aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
     if not aspects:
         return 0.0
     text = d.sentence.lower()
@@ -119,7 +119,7 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
         if kgroups:  # how many of the question's own words the passage uses
             s += 0.3 * share(d)
-        aspect = _aspect_bonus(q.aspects, d)
+        aspect = aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
             s -= 0.2 if d.status == "consistent" and not aspect else 0.5 if d.status != "consistent" else 0.0

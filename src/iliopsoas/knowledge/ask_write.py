@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_rank import aspect_bonus
 from iliopsoas.knowledge.ask_safety import Recognised
 from iliopsoas.knowledge.ask_text import EXPAND
 from iliopsoas.knowledge.ask_yesno import decide
@@ -157,6 +158,10 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
 
         step = top.kind == "care" and top.predicate == "evidence"
         about_step = bool(_CARE_STEP_WORDS & set(q.content))
+        if step and q.aspects:  # "why should I rest it first": the passage giving that advice, not the step's grade
+            for d, s in ranked[1:5]:
+                if s >= top_s - 0.5 and aspect_bonus(q.aspects, d) > 0:
+                    return d, s
         reach = 1.5 if step and not about_step else 0.5  # a program step's evidence explains no cause
         close = [(d, s) for d, s in ranked[:30] if d.kind in ("claim", "verdict", "conflict") and s >= top_s - reach]
         if close:
