@@ -66,8 +66,8 @@ CUES: dict[str, str] = {
     "safety": "red flag danger safe unsafe",
 }
 KIND_WORDS = {
-    "stretch": "stretch stretching stretches lengthen",
-    "strengthen": "strengthen strengthening strength exercise exercises strong",
+    "stretch": "stretch stretching stretches lengthen loosen loosening",
+    "strengthen": "strengthen strengthening strength exercise exercises strong stronger strengthens",
     "release": "release releasing pressure massage tool",
     "habit": "habit sitting break breaks sit tight tightness",
     "clinical_test": "test tests examination check",

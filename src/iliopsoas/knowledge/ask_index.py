@@ -287,7 +287,7 @@ class AskIndex:
         self.pain_words = frozenset("hurt hurts pain painful ache aches sore injury injured".split())
         self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
-                                    "reps set sets dose".split())
+                                    "reps set sets dose stronger loosen".split())
 
     # -- reading a question ---------------------------------------------------------------
 
