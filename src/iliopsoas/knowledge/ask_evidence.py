@@ -139,6 +139,7 @@ def _claim_doc(index: Any, statement: str) -> Any:
 
 def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -> Any:
     """The verdict of the study result or evidence statement answering a research question, or None."""
+    from iliopsoas.knowledge.ask_predicate import _BETTER, _EQUAL
     from iliopsoas.knowledge.ask_yesno import Decision
 
     raw = q.asked or q.text
@@ -164,6 +165,8 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
                 return got
             continue
         text = d.sentence.lower()
+        if d.kind == "fact" and _BETTER.search(raw) and _EQUAL.search(text):
+            return Decision("No", d)  # "did they find longer bouts work better": the result found them equal
         if d.kind == "care":
             if not evidence_for:
                 continue
