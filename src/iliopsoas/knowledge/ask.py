@@ -148,6 +148,10 @@ class Asker:
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question
             return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
                                 clinician=_about_self(q.text))
+        far = _far_effect(q.asked, draft)
+        if far is not None:  # "can a tight psoas cause shoulder pain": no passage speaks of the shoulder
+            return self._refuse(question, rec, detail=f"My sources say nothing about the {far} in this connection.",
+                                clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
@@ -291,6 +295,22 @@ _ASKS = re.compile(r"\b(what|where|which|how|why|who|whats|wheres|does|do|is|are
 _SELF = re.compile(r"\b(i|me|my|im)\b")
 _BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|stiff\w*|numb\w*|weak\w*|swell\w*|"
                    r"swollen|pull\w*|tear|torn|twinge\w*|click\w*|pop\w*|symptom\w*|problem\w*|condition)\b")
+
+
+_EFFECT = re.compile(r"\b(cause\w*|affect\w*|link\w*|lead\w*|related|relat\w*|connected|give\w*|make\w*|behind|"
+                     r"pain\w*|hurt\w*|ache\w*|sore|problem\w*|trouble)\b")
+
+
+def _far_effect(asked: str, draft: Draft) -> str | None:
+    """A body part outside the region asked as an effect or a pain ("can a tight psoas cause shoulder pain")
+    that none of the answer's passages mention, or None."""
+    if not _EFFECT.search(asked):
+        return None
+    said = " ".join(f"{d.sentence} {d.body}" for d in draft.docs).lower()
+    for m in safety.OUTSIDE_REGION.finditer(asked):
+        if not re.search(rf"\b{re.escape(m.group(0).rstrip('s'))}", said):
+            return m.group(0)
+    return None
 
 
 def _about_self(text: str) -> bool:
