@@ -68,6 +68,17 @@ def aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
     return bonus
 
 
+def _kind(index: Any, entity: str) -> str:
+    e = index.atlas.entities.get(entity)
+    return str(getattr(e.kind, "value", e.kind)) if e is not None else ""
+
+
+def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
+    e = index.atlas.entities.get(entity)
+    words = {w for w in re.findall(r"[a-z]+", e.name.lower()) if w not in ("test", "modified")} if e is not None else set()
+    return bool(words & set(tokens))
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
@@ -93,6 +104,14 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
                 lead_parts = parts
     weight = 0.3 if q.generic else 1.0
     first = q.entities[0] if q.entities else None
+    # a clinical test described without its name ("I hug one knee to my chest and the other leg lifts off
+    # the floor"): most of the question's words are its procedure, so the test is what is asked about
+    loose = q.generic or not q.entities  # only loose words ("one knee", "the leg") name a structure
+    described = set() if len(kgroups) < 3 or not loose or q.qtype in ("number", "why") else {
+        d.subject for d in (index.docs[row] for row, _ in hits)
+        if d.kind == "fact" and d.subject and d.subject not in ents and d.predicate == "property"
+        and _kind(index, d.subject) == "clinical_test" and share(d) >= 0.5 and share(d) * len(kgroups) >= 3
+        and not _named_in(index, d.subject, q.tokens)}  # a test named ("the Thomas position") is matched as named
     research = _RESEARCH.search(q.text) is not None
     out = []
     for row, bm in hits:
@@ -112,6 +131,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s += boost
         elif about:
             s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
+        elif d.subject in described:
+            s += 1.0  # a loose word ("one knee") named in the description is not what is asked
         elif {d.subject, *d.objects} & set(q.related):
             s += weight * (0.15 if q.implied else 0.4)
         elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):

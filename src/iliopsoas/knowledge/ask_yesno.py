@@ -87,7 +87,6 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
             return got
     if q.claim:  # "is it true that ...": the article claim that says what is asked is answered by its verdict
         from iliopsoas.knowledge.ask_index import _stem
-
         from iliopsoas.knowledge.ask_text import EXPAND
 
         # each asked word with the words passages say it by ("tight": shortened)
