@@ -172,6 +172,11 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
             if not step or not about_step and said(best[0]) >= said(top):
                 return best
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
+    if q.aspects and aspect_bonus(q.aspects, top) <= 0:
+        # "rest or stretch them?": the passage giving the asked advice (rest, stop signs, the feel) leads
+        for d, s in window[1:5]:
+            if s >= top_s - 0.5 and aspect_bonus(q.aspects, d) > 0:
+                return d, s
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
         return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
