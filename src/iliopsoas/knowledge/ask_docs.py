@@ -68,7 +68,7 @@ CUES: dict[str, str] = {
 KIND_WORDS = {
     "stretch": "stretch stretching stretches lengthen loosen loosening",
     "strengthen": "strengthen strengthening strength exercise exercises strong stronger strengthens",
-    "release": "release releasing pressure massage tool",
+    "release": "release releasing released pressure massage massaging massaged tool",
     "habit": "habit sitting break breaks sit tight tightness",
     "clinical_test": "test tests examination check",
 }

@@ -125,6 +125,14 @@ _SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|some
                      r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
 
 
+def _ends_yesno(question: str) -> bool:
+    """"my psoas feels knotted up, does massaging it actually work?": a statement, then a yes/no question
+    (not a choice: "should I rest or stretch them" asks which)."""
+    clauses = [c for c in (normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question)) if c]
+    last = clauses[-1] if len(clauses) >= 2 else ""
+    return bool(_YESNO.search(last)) and len(last.split()) > 2 and " or " not in f" {last} "
+
+
 def _asked_part(question: str, names: Any = None) -> str:
     """The question without leading statements about the asker ("I have no fever, what ...?").
 
@@ -348,7 +356,8 @@ class AskIndex:
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"
-        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question):
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question) \
+                or _ends_yesno(question):
             qtype = "yesno"
         elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"

@@ -425,8 +425,8 @@ def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     if a.relations or a.movement is not None or not _WORKS.search(a.raw):
         return None
     top = ranked[0][1] if ranked else 0.0
-    for d, sc in ranked[:3]:
-        if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.3:
+    for d, sc in ranked[:6]:  # "my psoas feels tight, does massaging it work": the feel is context, not the ask
+        if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.6:
             grade = d.status.split(":", 1)[-1].strip()
             if grade in _GRADE_VERDICT:
                 return Decision(_GRADE_VERDICT[grade], d)
