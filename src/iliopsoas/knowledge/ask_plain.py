@@ -26,7 +26,7 @@ SLANG: dict[str, str] = {
     "coz": "because", "cos": "because", "tho": "though", "abt": "about", "smth": "something", "sth": "something",
     "rly": "really", "prolly": "probably", "gonna": "going to", "wanna": "want to", "gotta": "have to",
     "dunno": "do not know", "ya": "you", "yr": "your", "b4": "before", "w/": "with", "w/o": "without",
-    "hammies": "hamstrings", "legit": "true",
+    "hammies": "hamstrings", "legit": "true", "r": "are", "y": "why", "n": "and", "bcuz": "because", "hrs": "hours",
 }
 # Fillers that carry no content: they end a clause.
 FILLERS = ("lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "tbh", "ngl", "fr", "imo", "imho", "idk",
@@ -59,7 +59,8 @@ _LOCKED = re.compile(r"\b(feels?|feeling|felt|gets?|getting|got|are|is|so|always
                      r"jammed|gunked|tensed|clenched|wound)(?: up)?\b", re.I)
 _CRANKY = re.compile(r"\b(cranky|grumpy|angry|aggravated|flared up|flaring up|acting up|upset|unhappy|tweaky)\b", re.I)
 # a long time in a seat, said as an activity: "after a long drive", "from gaming all day" is sitting
-_SEATED = re.compile(r"\b(after|from|during) (?:a |my |the |all |long |all[- ]day |hours of |an? hour-long )*(?:drive|drives|"
+_SEATED = re.compile(r"\b(after|from|during) (?:a |my |the |all |long |all[- ]day |hours of |an? hour-long |\d+[- ]?(?:hours?|hrs?|h)[- ]"
+                     r"(?:long )?)*(?:drive|drives|"
                      r"driving|commute|commuting|flights?|car rides?|road trips?|gaming|video games|game sessions?|"
                      r"binge[- ]watching|movie marathons?|desk work|studying|office work|computer work|work at a desk)\b",
                      re.I)

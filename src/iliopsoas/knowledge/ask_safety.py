@@ -133,6 +133,7 @@ PERSONAL: dict[str, str] = {
     "diagnosis": r"\b(do i have|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
     r"(?! (myth|fact|true))|is my \w+( \w+)? (a|an|from|caused|due)\b|caused by my\b|is that my\b|"
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
+    r"(is|are|could|might) my \w+( \w+)? (be )?(the )?(reason|cause|culprit|source|root)\b|"
     r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|could (it|this|my \w+( \w+)?) be|"
     r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
@@ -174,7 +175,8 @@ OUTSIDE_REGION = re.compile(
     r"tooth|tongue|heart|lungs?|liver|forearms?|ankles?|toes?|calf|calves|shins?|deltoids?|"
     r"triceps|trapezius|traps|rotator cuff|pectoral\w*|pecs|latissimus|lats|gastrocnemius|soleus|achilles|"
     r"cervical|thoracic spine|upper back|collarbone|clavicle|scapula|shoulder blade|humerus|radius|ulna|"
-    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon)\b"
+    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon|"
+    r"headaches?|migraines?|(?<!femoral )(?<!femur )neck(?! of))\b"
 )
 
 
