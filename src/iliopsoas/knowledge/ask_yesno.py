@@ -78,6 +78,10 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
+    if _CAUSAL.search(asked.raw):  # "do they work independently because they get different nerves": the inference
+        got = claim_decision(index, q, ranked, share=0.5)  # is what an article claims; its verdict answers
+        if got is not None:
+            return got
     pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
     if pair is not None:
         return pair
@@ -113,6 +117,13 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
             if lead is not None:
                 return Decision(lead, d)
     first = _decide(index, asked, ranked, fact_doc)
+    if first is not None and first.lead.id not in {d.id for d, _ in ranked[:10]}:
+        # the reference statement decided on is not among the passages the question found, while the best one
+        # is an article's claim about the structures asked ("is the main job of the iliacus to stabilise ..."):
+        # the claim's verdict answers
+        got = _top_claim(index, q, ranked)
+        if got is not None:
+            return got
     if first is None and asked.relations & {"origin", "insertion"} and asked.objects and asked.subject \
             and _kind(index, asked.subject) in ("bone", "bony_landmark") and _kind(index, asked.objects[0]) == "muscle":
         # "is the greater trochanter where the iliopsoas inserts?": the muscle is what the relation is recorded for
@@ -128,6 +139,24 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         extra = tuple(m.lead for m in more if m is not None and m.lead is not first.lead)
         return replace(first, support=(*extra, *first.support))
     return first
+
+
+_CAUSAL = re.compile(r"\b(because|since they|since it|due to|therefore|which is why|that is why|so that)\b")
+
+
+def _top_claim(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
+    """The verdict of the best-ranked passage when it is an article claim, or an article's statement about the
+    structure asked standing for its claim; None otherwise."""
+    from iliopsoas.knowledge.ask_evidence import _claim_doc, claim_lead
+
+    d = ranked[0][0] if ranked else None
+    if d is not None and d.kind == "fact" and d.seed and d.facts and d.subject in q.entities[:1]:
+        d = _claim_doc(index, d.facts[0])
+    if d is None or d.kind != "claim" or d.status not in _VERDICT:
+        return None
+    claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
+    lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", q.asked or q.text)
+    return Decision(lead, d) if lead else None
 
 
 def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
@@ -383,6 +412,11 @@ def _identity(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     if o == a.subject or o in _ancestors(index, a.subject):
         return Decision("Yes", lead, support)
     ents = index.atlas.entities
+    loose = [x for x in (a.subject, o) if x in _GENERIC_IDS]
+    if len(loose) == 1:  # "is the hip a ball and socket joint": the loose word "hip" also means the hip joint
+        other = o if loose[0] == a.subject else a.subject
+        if set(ents[loose[0]].name.lower().split()) - {"region"} <= set(ents[other].name.lower().split()):
+            return Decision("Yes", index.definitions.get(other) or lead, support)
     said = a.aliases.get(o, ents[o].name)
     name = ents[o].name
     label = f"the {name}" + (f" (\u201c{said}\u201d)" if said.replace(" ", "") != name.replace(" ", "") else "")
