@@ -147,10 +147,24 @@ _CAUSAL = re.compile(r"\b(because|since they|since it|due to|therefore|which is 
 def _top_claim(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
     """The verdict of the best-ranked passage when it is an article claim, or an article's statement about the
     structure asked standing for its claim; None otherwise."""
-    from iliopsoas.knowledge.ask_evidence import _claim_doc, claim_lead
+    from iliopsoas.knowledge.ask_evidence import _claim_doc, _stems, _wanted, claim_lead
+    from iliopsoas.knowledge.ask_write import ASKS_FOR
 
     d = ranked[0][0] if ranked else None
-    if d is not None and d.kind == "fact" and d.seed and d.facts and d.subject in q.entities[:1]:
+    if d is None:
+        return None
+    # the passage must speak to what is asked: the relation the question's words name ("job", "stabilise":
+    # a function; "oppose": an antagonist), or most of its words
+    stems = {w[:5] for w in q.key}
+    preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
+    wanted = _wanted(q)
+    about = {index.atlas.statements[f].predicate.value for f in (d.facts if d.kind == "fact" else
+             index.atlas.claims[d.claims[0]].statements if d.claims and d.claims[0] in index.atlas.claims else ())
+             if f in index.atlas.statements}
+    said = sum(1 for w in wanted if w in _stems(d.body)) / len(wanted) if wanted else 0.0
+    if not (about & preds or said >= 0.5):
+        return None
+    if d.kind == "fact" and d.seed and d.facts and d.subject in q.entities[:1]:
         d = _claim_doc(index, d.facts[0])
     if d is None or d.kind != "claim" or d.status not in _VERDICT:
         return None
