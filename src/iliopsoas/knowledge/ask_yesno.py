@@ -83,6 +83,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         if got is not None:
             return got
     pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
+    pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked)
     if pair is not None:
         return pair
     if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
@@ -142,6 +143,48 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
 
 
 _CAUSAL = re.compile(r"\b(because|since they|since it|due to|therefore|which is why|that is why|so that)\b")
+
+
+_GROUP = r"(women|men|girls|boys|children|adults|athletes|runners|dancers|elderly|older adults|young adults|controls)"
+_MORE = re.compile(rf"\b{_GROUP}\b(?: \w+){{0,4}}? (more|greater|higher|bigger|larger|stronger|longer|less|lower|smaller|"
+                   rf"weaker|shorter|fewer)\b(?: \w+){{0,3}}? than (?:the |in )?{_GROUP}\b")
+_UPWARD = frozenset("more greater higher bigger larger stronger longer".split())
+
+
+def _groups_compared(raw: str, ranked: Sequence[tuple[Doc, float]], studies: frozenset[str] = frozenset()) -> Decision | None:
+    """"Do women stand with more lordosis than men?": the figure found for each group, compared (a study the
+    question names first; correlations are no amounts)."""
+    m = _MORE.search(raw)
+    if m is None or m.group(1) == m.group(3):
+        return None
+    for d, _ in sorted(ranked[:5], key=lambda x: not (set(x[0].sources) & studies)):
+        text = d.sentence.lower()
+        if d.kind != "fact" or re.search(r"\br\s*=", text):
+            continue
+        got = [re.search(rf"(\d+(?:\.\d+)?)\s*(?:[a-z%/]+\s*){{0,2}}(?:\([^)]*\)\s*)?(?:in|for) (?:the )?{g}\b", text)
+               for g in (m.group(1), m.group(3))]
+        if got[0] is None or got[1] is None:
+            continue
+        a, b = float(got[0].group(1)), float(got[1].group(1))
+        if a == b:
+            return None
+        return Decision("Yes" if (a > b) == (m.group(2) in _UPWARD) else "No", d, statements=d.facts)
+    return None
+
+
+_HOME = re.compile(r"\b(at home|myself|by myself|on my own|alone|(my|a|the) (own )?(bed|floor|sofa|couch)|without (a|an|my) "
+                   r"(physio\w*|therapist|clinician|doctor|partner|helper))\b")
+
+
+def _at_home(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
+    """"Can I do a Thomas test on my own bed?": a test with a home version recorded can be done at home."""
+    if a.subject is None or not re.match(r"(can|could|may|is it possible)\b", a.raw) or not _HOME.search(a.raw):
+        return None
+    tests = {a.subject, *index.variants.get(a.subject, ())}
+    for d, _ in ranked[:10]:
+        if d.kind == "fact" and d.subject in tests and "home" in d.cues.split() and d.status == "consistent":
+            return Decision("Yes", d, statements=d.facts)
+    return None
 
 
 def _top_claim(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
