@@ -123,7 +123,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         # is an article's claim about the structures asked ("is the main job of the iliacus to stabilise ..."):
         # the claim's verdict answers
         got = _top_claim(index, q, ranked)
-        if got is not None:
+        if got is not None and got.verdict != first.verdict:  # when they agree, the reference statement explains
             return got
     if first is None and asked.relations & {"origin", "insertion"} and asked.objects and asked.subject \
             and _kind(index, asked.subject) in ("bone", "bony_landmark") and _kind(index, asked.objects[0]) == "muscle":
