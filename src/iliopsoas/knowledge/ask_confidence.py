@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_text import EXPAND
 from iliopsoas.knowledge.ask_write import Draft
 
 _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"),
@@ -93,7 +94,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         words |= cited
         shown |= cited
         content = [w for w in content if w not in _STUDY_VERBS] or content
-    covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
+    covered = sum(1 for w in content if _stem(w) in words or any(_stem(x) in words for x in EXPAND.get(w, ())))
+    covered = covered / len(content) if content else 1.0
     for x in d.docs:
         shown |= index.doc_stems.get(x.id, frozenset()) | index.cue_stems.get(x.id, frozenset())
     kinds = {index.kind_of(e) for x in d.docs for e in (x.subject, *x.objects) if e}
@@ -103,8 +105,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     near = index.near_words(d.docs[:3])
 
     def missing(w: str) -> bool:
-        if _stem(w) in shown:
-            return False
+        if _stem(w) in shown or any(_stem(x) in shown for x in EXPAND.get(w, ())):
+            return False  # a lay word counts as said the way the passages say it ("desk": sitting)
         # "which bones make the SI joint": a kind of structure is there when the answer names one
         if kinds & set(_KIND_NOUNS.get(singular_noun(w), ())):
             return False

@@ -138,7 +138,7 @@ PERSONAL: dict[str, str] = {
     r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
     r"\bhow (do|can|should|could) i (cure|heal|treat)\b|\b(cure|heal) my\b|"
-    r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
+    r"\b(should i get(?! up\b)|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
@@ -192,7 +192,10 @@ _CARE_CHOICE = re.compile(
     r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b|"
     # something felt during a program step, and what now: the step's own stop signs answer
     r"\b(during|in|with|doing|while doing|when i do|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|exercise|raise|"
-    r"march|release|lunge)\b.*\bwhat (should|do|can) i do\b")
+    r"march|release|lunge)\b.*\bwhat (should|do|can) i do\b|"
+    r"\b(stretch|exercise|raise|march|release|lunge)\w*\b.*\bshould i (stop|keep going|continue|carry on)\b|"
+    # the program's own equipment: "do I need a fancy tool or can I just use a ball"
+    r"\bdo i need (a |an |the |any )?(\w+ ){0,2}(tool|ball|band|roller|mat|equipment|weights?)\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
 _NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
                        r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"

@@ -96,6 +96,7 @@ LAY_WORDS: dict[str, str] = {
 EXPAND: dict[str, tuple[str, ...]] = {
     "tight": ("short", "shortened"), "tightness": ("short", "shortened"), "tighten": ("short", "shortened"),
     "sitting": ("seated",), "sit": ("seated", "sitting"), "desk": ("sitting", "seated"), "office": ("sitting",),
+    "chair": ("sitting",), "couch": ("sitting",), "sofa": ("sitting",), "seat": ("sitting",), "commute": ("sitting",),
     "stiff": ("short", "tight"), "check": ("test",), "tuck": ("tilt", "posterior"), "tucked": ("tilt", "posterior"),
 }
 # Words that never name an entity and must never be "repaired" into one.
