@@ -83,7 +83,8 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         if got is not None:
             return got
     pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
-    pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked)
+    pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
+        or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
     if pair is not None:
         return pair
     if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
@@ -184,6 +185,36 @@ def _at_home(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]]) -> Decis
     for d, _ in ranked[:10]:
         if d.kind == "fact" and d.subject in tests and "home" in d.cues.split() and d.status == "consistent":
             return Decision("Yes", d, statements=d.facts)
+    return None
+
+
+def _two_names(index: Any, q: Any) -> Decision | None:
+    """"Is the coccyx the tailbone?": two names the atlas gives the same structure."""
+    if not re.match(r"(is|are) (the |a |an |your |my )?\w", q.asked or "") or len(q.mentions) != 2:
+        return None
+    a, b = q.mentions
+    if a.entity != b.entity or a.alias == b.alias or a.entity in _GENERIC_IDS or a.entity not in index.definitions:
+        return None
+    link = r"(the |a |an |just (the |a )?|another name for (the )?|(also )?called (the )?|the same as (the )?|what people call (the )?)?"
+    if not re.fullmatch(rf"(is|are) (the |a |an |your |my )?{re.escape(a.alias)} {link}{re.escape(b.alias)}( really| actually)?",
+                        q.asked or ""):
+        return None  # only "is A (the / another name for) B": "is the coccyx part of the tailbone" asks something else
+    name = index.atlas.entities[a.entity].name
+    lead = index.definitions[a.entity]
+    return Decision("Yes", lead, text=f"\u201c{a.alias}\u201d and \u201c{b.alias}\u201d both name the {name}. {lead.sentence}")
+
+
+def _opposing_movers(index: Any, a: Asked, fact_doc: Any) -> Decision | None:
+    """"Do the hip extensors oppose the hip flexors?": the subject's antagonists, recorded as making that movement."""
+    if "antagonist_of" not in a.relations or a.movement is None or a.objects or a.subject is None:
+        return None
+    move = a.movement[1]
+    for f in index.atlas.facts_mentioning(a.subject):  # recorded as "<antagonist> antagonist_of <subject>"
+        if f.predicate.value != "antagonist_of" or f.object != a.subject:
+            continue
+        their = str(f.qualifiers.get("movement") or "").split(" against ")[0]
+        if _authoritative(f) and f.status.value == "consistent" and move in their and (d := fact_doc.get(f.id)) is not None:
+            return Decision("Yes", d, statements=(f.id,))
     return None
 
 
