@@ -121,6 +121,8 @@ _REPORTED = re.compile(r"^((my |the |our |a |an )?(\w+ )?(book|textbook|notes|no
 
 
 # a clause about people around the asker ("everyone at my gym blames it", "my coach keeps saying so")
+_HEARSAY = re.compile(r"\b(everyone|everybody|people|they|someone|tiktok|instagram|youtube|influencers?|online|internet|"
+                      r"gym|coach|trainer|talk|talks|talking|say|says|mention|mentions|obsessed|hype|hyped)\b")
 _SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|somebody|the whole)\b|"
                      r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
 
@@ -142,6 +144,12 @@ def _asked_part(question: str, names: Any = None) -> str:
     """
     clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
     clauses = [c for c in clauses if c]
+    if names is not None and len(clauses) == 1:
+        # "what is the psoas and why does everyone on tiktok talk about it": a second question about what
+        # people say, naming no structure, is social context
+        head, sep, tail = clauses[0].partition(" and why ")
+        if sep and names(head) and not names(tail) and _HEARSAY.search(tail):
+            return head
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
