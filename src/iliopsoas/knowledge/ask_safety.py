@@ -194,12 +194,21 @@ _CARE_CHOICE = re.compile(
     r"\b(during|in|with|doing|while doing|when i do|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|exercise|raise|"
     r"march|release|lunge)\b.*\bwhat (should|do|can) i do\b|"
     r"\b(stretch|exercise|raise|march|release|lunge)\w*\b.*\bshould i (stop|keep going|continue|carry on)\b|"
+    r"\bwhat (should|do|can) i do\b.*\b(during|in|with|doing|while doing|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|"
+    r"exercise|raise|march|release|lunge)\b|"
     # the program's own equipment: "do I need a fancy tool or can I just use a ball"
     r"\bdo i need (a |an |the |any )?(\w+ ){0,2}(tool|ball|band|roller|mat|equipment|weights?)\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
 _NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
                        r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"
                        r"pills?|tablets?|heat|ice|brace|crutches)\b")
+
+
+# "how can I tell if my hip flexors are tight": a way to check what the self-tests measure (length, tightness,
+# strength), not a diagnosis of a condition ("how do I know if I have a hernia" stays one)
+_HOW_TELL = re.compile(r"\bhow (can|do|would|could|should|to|might) (i |you |one |we )?(tell|know|check|test|find out|see|"
+                       r"work out|figure out) (if|whether) (my |your |the )?[a-z ]{0,30}\b(are|is) (too |really |very |so )?"
+                       r"(tight|short|shortened|stiff|weak|flexible|long)\b")
 
 
 def personal_decisions(text: str) -> list[str]:
@@ -211,6 +220,8 @@ def personal_decisions(text: str) -> list[str]:
     found = [name for name, rx in _PERSONAL.items() if rx.search(text)]
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
+    if _HOW_TELL.search(text):  # "how can I tell if my hip flexors are tight": a way to check, not a diagnosis
+        found = [f for f in found if f != "diagnosis"]
     if not found and re.search(r"\bshould i\b(?! (feel|be feeling|notice|expect)\b)", text) and not re.search(
             r"\b(how|what|when|where|which|why)\b[\w ]*\bshould i\b", text):
         found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
