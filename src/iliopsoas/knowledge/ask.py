@@ -135,12 +135,16 @@ class Asker:
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
         if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
             return self._general(question, q, rec, terms, threshold)
-        if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
+        if safety.off_topic(q.text) or len(q.tokens) < 2:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
         if scored is None:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        if self._outside(q) and not _claim_asked(q, draft):
+            # a body part outside the region, unless the question restates an article's claim that names it
+            # ("does pressure relax muscle because receptors tell the brain to let go": the ledger has a verdict)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
             return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
                                 clinician=_about_self(q.text))
@@ -299,6 +303,21 @@ _BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|
 
 _EFFECT = re.compile(r"\b(cause\w*|affect\w*|link\w*|lead\w*|related|relat\w*|connected|give\w*|make\w*|behind|"
                      r"pain\w*|hurt\w*|ache\w*|sore|problem\w*|trouble)\b")
+
+
+def _claim_asked(q: Query, draft: Draft) -> bool:
+    """True when the answer's lead is an article claim using most of the question's own words, the outside
+    body part among them."""
+    from iliopsoas.knowledge.ask_index import _stem
+
+    lead = draft.docs[0] if draft.docs else None
+    if lead is None or lead.kind != "claim":
+        return False
+    have = {_stem(w) for w in re.findall(r"[a-z]+", lead.body.lower())}
+    words = [w for w in q.key if len(w) > 2]
+    far = [m.group(0) for m in safety.OUTSIDE_REGION.finditer(q.text)]
+    return bool(words) and sum(_stem(w) in have for w in words) / len(words) >= 0.75 \
+        and all(_stem(f) in have for f in far)
 
 
 def _far_effect(asked: str, draft: Draft) -> str | None:

@@ -109,8 +109,9 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
         if d.kind != "claim":
             continue
         if q.entities and q.entities[0] not in _GENERIC_IDS \
-                and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ())} \
-                and d.subject not in {*q.related, None}:
+                and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ()),
+                                               *index.parents.get(d.subject or "", ())} \
+                and d.subject not in {*q.related, None} and not _names_in(index, q.entities[0], d.body):
             continue  # a loose word ("the hip") names no structure the claim must be about: its words decide
         have = _stems(d.body)
         hits = sum(1 for w in wanted if w in have)
@@ -130,6 +131,13 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
     lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", q.asked or q.text)
     return Decision(lead, d) if lead else None
+
+
+def _names_in(index: Any, entity: str, text: str) -> bool:
+    """True when ``text`` names ``entity`` in words (the claim "the receptors tell the brain" names the brain)."""
+    e = index.atlas.entities.get(entity)
+    names = [e.name, *e.synonyms] if e is not None else []
+    return any(re.search(rf"\b{re.escape(n.lower())}\b", text.lower()) for n in names if n)
 
 
 def _claim_doc(index: Any, statement: str) -> Any:

@@ -121,6 +121,8 @@ _REPORTED = re.compile(r"^((my |the |our |a |an )?(\w+ )?(book|textbook|notes|no
 
 
 # a clause about people around the asker ("everyone at my gym blames it", "my coach keeps saying so")
+_BARE_ASK = re.compile(r"(so )?(what|now what|what now|what next|what else)( (can|should|do|could|would) (i|you|we) "
+                       r"(do|try)( about it| about this| now| instead| then)?)?|what do you (suggest|recommend)|any (tips|ideas|advice)")
 _HEARSAY = re.compile(r"\b(everyone|everybody|people|they|someone|tiktok|instagram|youtube|influencers?|online|internet|"
                       r"gym|coach|trainer|talk|talks|talking|say|says|mention|mentions|obsessed|hype|hyped)\b")
 _SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|somebody|the whole)\b|"
@@ -163,9 +165,10 @@ def _asked_part(question: str, names: Any = None) -> str:
         named_ask = names is not None and any(_WH.search(c) and names(c) for c in asking)
         asking = [c for c in asking if _WH.search(c) or not _SOCIAL.search(c)
                   or (names is not None and names(c) and not named_ask)]
-    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
-        return " ".join(asking)
-    return normalise(question)
+    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking) \
+            and not all(_BARE_ASK.fullmatch(c) for c in asking):
+        return " ".join(asking)  # ("my knee hurts kneeling in the lunge stretch, what can I do?": the ask says nothing
+    return normalise(question)  # by itself, so the statement is what it is about)
 
 
 # "which muscles work with the iliopsoas" seeks other structures of the kind it names; "what nerve
