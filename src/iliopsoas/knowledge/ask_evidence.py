@@ -119,9 +119,10 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
         # a claim further down the list counts when it says every word asked ("is the ilium two large bones")
         if s < top - (1.0 if got == 1.0 and hits >= 2 else 0.6):
             continue
+        alone = d is ranked[0][0] and got == 1.0 and len(ranked) > 1 and top - ranked[1][1] >= 0.3
         if spoken and linked and hits == len(wanted):
             got = max(got, share)
-        elif not (got >= share and hits >= 2):
+        elif not (got >= share and (hits >= 2 or alone)):  # one asked word is enough for a claim far ahead of the rest
             continue
         if best is None or (got, s) > best[:2]:
             best = (got, s, d)
@@ -146,12 +147,13 @@ def _claim_doc(index: Any, statement: str) -> Any:
 
 
 def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -> Any:
-    """The verdict of the study result or evidence statement answering a research question, or None."""
+    """The verdict of the study result or evidence statement answering a research question (or a yes/no
+    question naming a study the atlas cites: "did Heino 1990 link X to Y?"), or None."""
     from iliopsoas.knowledge.ask_predicate import _BETTER, _EQUAL
     from iliopsoas.knowledge.ask_yesno import Decision
 
     raw = q.asked or q.text
-    if not ranked or not asks_research(raw):
+    if not ranked or not (asks_research(raw) or q.studies):
         return None
     evidence_for = _EVIDENCE_FOR.search(raw) is not None
     top = ranked[0][1]

@@ -87,7 +87,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
     if pair is not None:
         return pair
-    if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
+    if asks_research(asked.raw) or q.studies:  # "is there evidence that ...", "did Heino find that ...": the result decides
         got = research_decision(index, q, ranked)
         if got is not None:
             return got
