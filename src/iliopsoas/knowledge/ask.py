@@ -152,6 +152,8 @@ class Asker:
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question
             return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
                                 clinician=_about_self(q.text))
+        if _effect_unsaid(q, draft):  # "can a tight psoas cause knee arthritis": no passage shown speaks of arthritis
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         far = _far_effect(q.asked, draft)
         if far is not None:  # "can a tight psoas cause shoulder pain": no passage speaks of the shoulder
             return self._refuse(question, rec, detail=f"My sources say nothing about the {far} in this connection.",
@@ -318,6 +320,33 @@ def _claim_asked(q: Query, draft: Draft) -> bool:
     far = [m.group(0) for m in safety.OUTSIDE_REGION.finditer(q.text)]
     return bool(words) and sum(_stem(w) in have for w in words) / len(words) >= 0.75 \
         and all(_stem(f) in have for f in far)
+
+
+_CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
+                      r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
+_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble "
+                         "in of to and or".split())
+
+
+def _effect_unsaid(q: Query, draft: Draft) -> bool:
+    """True when a "can X cause Y" question names an effect ("knee arthritis") with a word that none of the
+    first passages of the answer uses (as itself or the way the passages say it)."""
+    from iliopsoas.knowledge.ask_index import SYNONYMS, _stem
+    from iliopsoas.knowledge.ask_text import EXPAND
+
+    m = _CAUSE_Q.search(q.asked or "") if q.qtype == "yesno" else None  # "what causes X" asks for causes
+    if m is None or not draft.docs:
+        return False
+    said = set()
+    for d in draft.docs[:3]:
+        said |= {_stem(w) for w in re.findall(r"[a-z]+", f"{d.sentence} {d.body}".lower())}
+    for w in m.group(1).split():
+        if w in _EFFECT_SKIP or len(w) < 4:
+            continue
+        forms = {_stem(w), _stem(SYNONYMS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}
+        if not forms & said:
+            return True
+    return False
 
 
 def _far_effect(asked: str, draft: Draft) -> str | None:

@@ -46,7 +46,8 @@ _EVIDENCE_FOR = re.compile(
     r"( \w+){0,3} (evidence|studies|study|research|trials?|rcts?|randomised controlled trials?|proof|science|data)\b|"
     r"\b(well |properly |scientifically |clinically )?(validated|proven)\b|\bvalid (test|measure|way)\b|"
     r"\b(research|studies|science|evidence|trials?) (show|shows|showed|find|found|prove|proves|say|says|support|backs?)\b")
-_STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b")
+_STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b|"
+                          r"^(did|does|do) (\w+ ){1,4}(19|20)\d\d (find|found|show|report|conclude)\w*\b")
 _FRAME = frozenset("true correct right wrong accurate wording really actually evidence actual real any good there "
                    "research researches study studies show shows showed trial trials rct randomised published "
                    "proof instagram tiktok influencer people trainer coach says said someone online blog article "

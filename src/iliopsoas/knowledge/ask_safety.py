@@ -164,6 +164,7 @@ _PERSONAL = {name: re.compile(p) for name, p in PERSONAL.items()}
 OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
+    r"mattress\w*|best (shoes?|trainers|sneakers|chair|office chair|pillow|cream|gel|app|brand|product) for|"
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
     r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
 )
@@ -192,10 +193,10 @@ _CARE_CHOICE = re.compile(
     r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b|"
     # something felt during a program step, and what now: the step's own stop signs answer
     r"\b(during|in|with|doing|while doing|when i do|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|exercise|raise|"
-    r"march|release|lunge)\b.*\bwhat (should|do|can) i do\b|"
+    r"march|release|lunge)(e?s)?\b.*\bwhat (should|do|can) i do\b|"
     r"\b(stretch|exercise|raise|march|release|lunge)\w*\b.*\bshould i (stop|keep going|continue|carry on)\b|"
     r"\bwhat (should|do|can) i do\b.*\b(during|in|with|doing|while doing|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|"
-    r"exercise|raise|march|release|lunge)\b|"
+    r"exercise|raise|march|release|lunge)(e?s)?\b|"
     # the program's own equipment: "do I need a fancy tool or can I just use a ball"
     r"\bdo i need (a |an |the |any )?(\w+ ){0,2}(tool|ball|band|roller|mat|equipment|weights?)\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
