@@ -93,11 +93,14 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     """The verdict of the article claim that says what yes/no question ``q`` asks (``share``: how much
     of the question's own words the claim must use), or None."""
     from iliopsoas.knowledge.ask_predicate import _GENERIC_IDS
+    from iliopsoas.knowledge.ask_tables import stem
+    from iliopsoas.knowledge.ask_text import EXPAND
     from iliopsoas.knowledge.ask_yesno import Decision
 
     wanted = _wanted(q)
     if not ranked or not wanted:
         return None
+    alts = {stem(w): {stem(x) for x in EXPAND.get(w, ())} for w in q.key}
     top = ranked[0][1]
     best: tuple[float, float, Any] | None = None
     for d, s in ranked[:10]:
@@ -115,7 +118,7 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
                 and d.subject not in {*q.related, None} and not _names_in(index, q.entities[0], d.body):
             continue  # a loose word ("the hip") names no structure the claim must be about: its words decide
         have = _stems(d.body)
-        hits = sum(1 for w in wanted if w in have)
+        hits = sum(1 for w in wanted if w in have or alts.get(w, set()) & have)  # lay words as passages say them
         got = hits / len(wanted)
         # a claim further down the list counts when it says every word asked ("is the ilium two large bones")
         if s < top - (1.0 if got == 1.0 and hits >= 2 else 0.6):

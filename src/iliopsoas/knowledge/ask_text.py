@@ -101,6 +101,7 @@ EXPAND: dict[str, tuple[str, ...]] = {
     "switched": ("active", "onset"), "switches": ("active", "onset"), "switch": ("active", "onset"),
     "fires": ("active", "onset"), "fire": ("active", "onset"), "firing": ("active", "activity"),
     "first": ("before", "onset"), "kicks": ("active", "onset"),
+    "runs": ("extends", "spans"), "run": ("extends", "spans"), "goes": ("extends", "passes"),
     "stiff": ("short", "tight"), "check": ("test",), "tuck": ("tilt", "posterior"), "tucked": ("tilt", "posterior"),
 }
 # Words that never name an entity and must never be "repaired" into one.
