@@ -94,8 +94,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
         words |= cited
         shown |= cited
         content = [w for w in content if w not in _STUDY_VERBS] or content
-    covered = sum(1 for w in content if _stem(w) in words or any(_stem(x) in words for x in EXPAND.get(w, ())))
-    covered = covered / len(content) if content else 1.0
+    hit = sum(1 for w in content if _stem(w) in words or any(_stem(x) in words for x in EXPAND.get(w, ())))
+    covered = hit / len(content) if content else 1.0
     for x in d.docs:
         shown |= index.doc_stems.get(x.id, frozenset()) | index.cue_stems.get(x.id, frozenset())
     kinds = {index.kind_of(e) for x in d.docs for e in (x.subject, *x.objects) if e}
