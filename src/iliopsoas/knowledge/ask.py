@@ -135,18 +135,28 @@ class Asker:
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
         if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
             return self._general(question, q, rec, terms, threshold)
-        if safety.off_topic(q.text) or len(q.tokens) < 2 or self._outside(q):
+        if safety.off_topic(q.text) or len(q.tokens) < 2:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
         if scored is None:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         draft, feats = scored
+        if self._outside(q) and not _claim_asked(q, draft):
+            # a body part outside the region, unless the question restates an article's claim that names it
+            # ("does pressure relax muscle because receptors tell the brain to let go": the ledger has a verdict)
+            return self._refuse(question, rec, clinician=_about_self(q.text))
         if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
             return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
                                 clinician=_about_self(q.text))
         missing = unmatched(question, draft.docs, self.atlas.sources)
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question
             return self._refuse(question, rec, detail=f"My sources give no figure for {missing}.",
+                                clinician=_about_self(q.text))
+        if _effect_unsaid(q, draft):  # "can a tight psoas cause knee arthritis": no passage shown speaks of arthritis
+            return self._refuse(question, rec, clinician=_about_self(q.text))
+        far = _far_effect(q.asked, draft)
+        if far is not None:  # "can a tight psoas cause shoulder pain": no passage speaks of the shoulder
+            return self._refuse(question, rec, detail=f"My sources say nothing about the {far} in this connection.",
                                 clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
@@ -291,6 +301,64 @@ _ASKS = re.compile(r"\b(what|where|which|how|why|who|whats|wheres|does|do|is|are
 _SELF = re.compile(r"\b(i|me|my|im)\b")
 _BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|stiff\w*|numb\w*|weak\w*|swell\w*|"
                    r"swollen|pull\w*|tear|torn|twinge\w*|click\w*|pop\w*|symptom\w*|problem\w*|condition)\b")
+
+
+_EFFECT = re.compile(r"\b(cause\w*|affect\w*|link\w*|lead\w*|related|relat\w*|connected|give\w*|make\w*|behind|"
+                     r"pain\w*|hurt\w*|ache\w*|sore|problem\w*|trouble)\b")
+
+
+def _claim_asked(q: Query, draft: Draft) -> bool:
+    """True when the answer's lead is an article claim using most of the question's own words, the outside
+    body part among them."""
+    from iliopsoas.knowledge.ask_index import _stem
+
+    lead = draft.docs[0] if draft.docs else None
+    if lead is None or lead.kind != "claim":
+        return False
+    have = {_stem(w) for w in re.findall(r"[a-z]+", lead.body.lower())}
+    words = [w for w in q.key if len(w) > 2]
+    far = [m.group(0) for m in safety.OUTSIDE_REGION.finditer(q.text)]
+    return bool(words) and sum(_stem(w) in have for w in words) / len(words) >= 0.75 \
+        and all(_stem(f) in have for f in far)
+
+
+_CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
+                      r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
+_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble "
+                         "in of to and or".split())
+
+
+def _effect_unsaid(q: Query, draft: Draft) -> bool:
+    """True when a "can X cause Y" question names an effect ("knee arthritis") with a word that none of the
+    first passages of the answer uses (as itself or the way the passages say it)."""
+    from iliopsoas.knowledge.ask_index import SYNONYMS, _stem
+    from iliopsoas.knowledge.ask_text import EXPAND
+
+    m = _CAUSE_Q.search(q.asked or "") if q.qtype == "yesno" else None  # "what causes X" asks for causes
+    if m is None or not draft.docs:
+        return False
+    said = set()
+    for d in draft.docs[:3]:
+        said |= {_stem(w) for w in re.findall(r"[a-z]+", f"{d.sentence} {d.body}".lower())}
+    for w in m.group(1).split():
+        if w in _EFFECT_SKIP or len(w) < 4:
+            continue
+        forms = {_stem(w), _stem(SYNONYMS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}
+        if not forms & said:
+            return True
+    return False
+
+
+def _far_effect(asked: str, draft: Draft) -> str | None:
+    """A body part outside the region asked as an effect or a pain ("can a tight psoas cause shoulder pain")
+    that none of the answer's passages mention, or None."""
+    if not _EFFECT.search(asked):
+        return None
+    said = " ".join(f"{d.sentence} {d.body}" for d in draft.docs).lower()
+    for m in safety.OUTSIDE_REGION.finditer(asked):
+        if not re.search(rf"\b{re.escape(m.group(0).rstrip('s'))}", said):
+            return m.group(0)
+    return None
 
 
 def _about_self(text: str) -> bool:

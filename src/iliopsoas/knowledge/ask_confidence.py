@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_index import AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_text import EXPAND
 from iliopsoas.knowledge.ask_write import Draft
 
 _KIND_NOUNS = {"bone": ("bone", "bony_landmark"), "muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"),
@@ -57,6 +58,21 @@ def singular_noun(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+_STUDY_VERBS = frozenset("show shows showed shown find finds found conclude concluded report reported study "
+                         "studies paper trial research et al colleagues".split())
+
+
+def _cited_words(index: AskIndex, q: Query, docs: Sequence[Doc]) -> set[str]:
+    """The words naming the studies the question names (authors, year) that the passages shown cite."""
+    out: set[str] = set()
+    for x in docs:
+        for sid in set(x.sources) & q.studies:
+            src = index.atlas.sources.get(sid)
+            if src is not None:
+                out |= set(re.findall(r"[a-z0-9]+", f"{src.authors or ''} {src.year or ''} {sid}".lower()))
+    return out
+
+
 def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: Draft) -> dict[str, float]:
     """What the confidence model sees (names match ``ask_calibration.json``).
 
@@ -72,8 +88,14 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     for x in d.docs[:2]:
         words |= {_stem(w) for w in re.findall(r"[a-z0-9]+", f"{x.sentence} {x.cues} {x.names}".lower())}
     content = [w for w in q.key if len(w) > 2]
-    covered = sum(1 for w in content if _stem(w) in words) / len(content) if content else 1.0
     shown: set[str] = set()
+    if q.studies:  # "what did Bandy 1997 show": the study's names and year are said by citing it, not in the text
+        cited = {_stem(w) for w in _cited_words(index, q, d.docs[:3])}
+        words |= cited
+        shown |= cited
+        content = [w for w in content if w not in _STUDY_VERBS] or content
+    hit = sum(1 for w in content if _stem(w) in words or any(_stem(x) in words for x in EXPAND.get(w, ())))
+    covered = hit / len(content) if content else 1.0
     for x in d.docs:
         shown |= index.doc_stems.get(x.id, frozenset()) | index.cue_stems.get(x.id, frozenset())
     kinds = {index.kind_of(e) for x in d.docs for e in (x.subject, *x.objects) if e}
@@ -83,8 +105,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     near = index.near_words(d.docs[:3])
 
     def missing(w: str) -> bool:
-        if _stem(w) in shown:
-            return False
+        if _stem(w) in shown or any(_stem(x) in shown for x in EXPAND.get(w, ())):
+            return False  # a lay word counts as said the way the passages say it ("desk": sitting)
         # "which bones make the SI joint": a kind of structure is there when the answer names one
         if kinds & set(_KIND_NOUNS.get(singular_noun(w), ())):
             return False

@@ -66,9 +66,9 @@ CUES: dict[str, str] = {
     "safety": "red flag danger safe unsafe",
 }
 KIND_WORDS = {
-    "stretch": "stretch stretching stretches lengthen",
-    "strengthen": "strengthen strengthening strength exercise exercises strong",
-    "release": "release releasing pressure massage tool",
+    "stretch": "stretch stretching stretches lengthen loosen loosening",
+    "strengthen": "strengthen strengthening strength exercise exercises strong stronger strengthens",
+    "release": "release releasing released pressure massage massaging massaged tool",
     "habit": "habit sitting break breaks sit tight tightness",
     "clinical_test": "test tests examination check",
 }

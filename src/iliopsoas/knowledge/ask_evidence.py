@@ -46,7 +46,8 @@ _EVIDENCE_FOR = re.compile(
     r"( \w+){0,3} (evidence|studies|study|research|trials?|rcts?|randomised controlled trials?|proof|science|data)\b|"
     r"\b(well |properly |scientifically |clinically )?(validated|proven)\b|\bvalid (test|measure|way)\b|"
     r"\b(research|studies|science|evidence|trials?) (show|shows|showed|find|found|prove|proves|say|says|support|backs?)\b")
-_STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b")
+_STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b|"
+                          r"^(did|does|do) (\w+ ){1,4}(19|20)\d\d (find|found|show|report|conclude)\w*\b")
 _FRAME = frozenset("true correct right wrong accurate wording really actually evidence actual real any good there "
                    "research researches study studies show shows showed trial trials rct randomised published "
                    "proof instagram tiktok influencer people trainer coach says said someone online blog article "
@@ -91,23 +92,43 @@ def _wanted(q: Any) -> list[str]:
 def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, share: float = 0.6) -> Any:
     """The verdict of the article claim that says what yes/no question ``q`` asks (``share``: how much
     of the question's own words the claim must use), or None."""
+    from iliopsoas.knowledge.ask_predicate import _GENERIC_IDS
+    from iliopsoas.knowledge.ask_tables import stem
+    from iliopsoas.knowledge.ask_text import EXPAND
     from iliopsoas.knowledge.ask_yesno import Decision
 
     wanted = _wanted(q)
     if not ranked or not wanted:
         return None
+    alts = {stem(w): {stem(x) for x in EXPAND.get(w, ())} for w in q.key}
     top = ranked[0][1]
     best: tuple[float, float, Any] | None = None
     for d, s in ranked[:10]:
-        if d.kind != "claim" or s < top - 0.6:
+        # an article's statement stands for its claim: the ledger's verdict answers it
+        spoken, linked = d.kind == "fact" and d.seed and bool(d.facts) and _claim_doc(index, d.facts[0]) is not None, False
+        if spoken:
+            # the statement links exactly the structures asked about ("is piriformis an antagonist of iliopsoas")
+            linked = len(q.entities) >= 2 and set(q.entities[:2]) <= {d.subject, *d.objects}
+            d = _claim_doc(index, d.facts[0])
+        if d.kind != "claim":
             continue
-        if q.entities and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ())} \
-                and d.subject not in {*q.related, None}:
-            continue
+        if q.entities and q.entities[0] not in _GENERIC_IDS \
+                and not set(q.entities[:1]) & {d.subject, *d.objects, *index.children.get(d.subject or "", ()),
+                                               *index.parents.get(d.subject or "", ())} \
+                and d.subject not in {*q.related, None} and not _names_in(index, q.entities[0], d.body):
+            continue  # a loose word ("the hip") names no structure the claim must be about: its words decide
         have = _stems(d.body)
-        hits = sum(1 for w in wanted if w in have)
+        hits = sum(1 for w in wanted if w in have or alts.get(w, set()) & have)  # lay words as passages say them
         got = hits / len(wanted)
-        if got >= share and hits >= 2 and (best is None or (got, s) > best[:2]):
+        # a claim further down the list counts when it says every word asked ("is the ilium two large bones")
+        if s < top - (1.0 if got == 1.0 and hits >= 2 else 0.6):
+            continue
+        alone = d is ranked[0][0] and got == 1.0 and len(ranked) > 1 and top - ranked[1][1] >= 0.3
+        if spoken and linked and hits == len(wanted):
+            got = max(got, share)
+        elif not (got >= share and (hits >= 2 or alone)):  # one asked word is enough for a claim far ahead of the rest
+            continue
+        if best is None or (got, s) > best[:2]:
             best = (got, s, d)
     if best is None:
         return None
@@ -117,12 +138,26 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     return Decision(lead, d) if lead else None
 
 
+def _names_in(index: Any, entity: str, text: str) -> bool:
+    """True when ``text`` names ``entity`` in words (the claim "the receptors tell the brain" names the brain)."""
+    e = index.atlas.entities.get(entity)
+    names = [e.name, *e.synonyms] if e is not None else []
+    return any(re.search(rf"\b{re.escape(n.lower())}\b", text.lower()) for n in names if n)
+
+
+def _claim_doc(index: Any, statement: str) -> Any:
+    """The claim passage of the article claim a seed statement expresses, or None."""
+    return next((index.claim_docs[c] for c in index.claim_of.get(statement, ()) if c in index.claim_docs), None)
+
+
 def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -> Any:
-    """The verdict of the study result or evidence statement answering a research question, or None."""
+    """The verdict of the study result or evidence statement answering a research question (or a yes/no
+    question naming a study the atlas cites: "did Heino 1990 link X to Y?"), or None."""
+    from iliopsoas.knowledge.ask_predicate import _BETTER, _EQUAL
     from iliopsoas.knowledge.ask_yesno import Decision
 
     raw = q.asked or q.text
-    if not ranked or not asks_research(raw):
+    if not ranked or not (asks_research(raw) or q.studies):
         return None
     evidence_for = _EVIDENCE_FOR.search(raw) is not None
     top = ranked[0][1]
@@ -144,6 +179,8 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
                 return got
             continue
         text = d.sentence.lower()
+        if d.kind == "fact" and _BETTER.search(raw) and _EQUAL.search(text):
+            return Decision("No", d)  # "did they find longer bouts work better": the result found them equal
         if d.kind == "care":
             if not evidence_for:
                 continue

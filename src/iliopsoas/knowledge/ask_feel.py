@@ -18,7 +18,9 @@ __all__ = ["asks_feel", "feel_decision"]
 
 _ASKS = re.compile(r"\b(normal|ok|okay|fine|supposed|expected|meant|usual|right|common)\b( \w+){0,2} (to )?(feel|be felt|"
                    r"get|have)\b|\bshould (i|you|it|we|one) (feel|be feeling)\b|\b(do|does|will|would) (i|you|it|one) "
-                   r"feel\b|\bis (it|this|that) (normal|ok|okay|fine) (if|that|when)\b|\bwhere should (i|you|it) feel\b")
+                   r"feel\b|\bis (it|this|that) (normal|ok|okay|fine) (if|that|when)\b|\bwhere should (i|you|it) feel\b|"
+                   # "I feel the release as a deep ache inside my pelvis, is that ok?"
+                   r"\b(i|you) (feel|felt|get)\b.*\b(is|was) (it|this|that) (normal|ok|okay|fine|alright|all right|expected)$")
 # places and sensations, as the care lines write them
 _WORDS = ("front", "back", "side", "inside", "outside", "knee", "thigh", "hip", "groin", "belly", "navel", "pressure",
           "buttock", "leg", "pinch", "pulse", "numb", "tingl", "sharp", "shoot", "electric", "sick", "faint", "deep",

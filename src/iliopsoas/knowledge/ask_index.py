@@ -121,8 +121,20 @@ _REPORTED = re.compile(r"^((my |the |our |a |an )?(\w+ )?(book|textbook|notes|no
 
 
 # a clause about people around the asker ("everyone at my gym blames it", "my coach keeps saying so")
+_BARE_ASK = re.compile(r"(so )?(what|now what|what now|what next|what else)( (can|should|do|could|would) (i|you|we) "
+                       r"(do|try)( about it| about this| now| instead| then)?)?|what do you (suggest|recommend)|any (tips|ideas|advice)")
+_HEARSAY = re.compile(r"\b(everyone|everybody|people|they|someone|tiktok|instagram|youtube|influencers?|online|internet|"
+                      r"gym|coach|trainer|talk|talks|talking|say|says|mention|mentions|obsessed|hype|hyped)\b")
 _SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|somebody|the whole)\b|"
                      r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
+
+
+def _ends_yesno(question: str) -> bool:
+    """"my psoas feels knotted up, does massaging it actually work?": a statement, then a yes/no question
+    (not a choice: "should I rest or stretch them" asks which)."""
+    clauses = [c for c in (normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question)) if c]
+    last = clauses[-1] if len(clauses) >= 2 else ""
+    return bool(_YESNO.search(last)) and len(last.split()) > 2 and " or " not in f" {last} "
 
 
 def _asked_part(question: str, names: Any = None) -> str:
@@ -134,6 +146,12 @@ def _asked_part(question: str, names: Any = None) -> str:
     """
     clauses = [normalise(c) for c in re.split(r"[.,;:!?]+|\s[-\u2013\u2014]\s", question) if c.strip()]
     clauses = [c for c in clauses if c]
+    if names is not None and len(clauses) == 1:
+        # "what is the psoas and why does everyone on tiktok talk about it": a second question about what
+        # people say, naming no structure, is social context
+        head, sep, tail = clauses[0].partition(" and why ")
+        if sep and names(head) and not names(tail) and _HEARSAY.search(tail):
+            return head
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
@@ -147,9 +165,10 @@ def _asked_part(question: str, names: Any = None) -> str:
         named_ask = names is not None and any(_WH.search(c) and names(c) for c in asking)
         asking = [c for c in asking if _WH.search(c) or not _SOCIAL.search(c)
                   or (names is not None and names(c) and not named_ask)]
-    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking):
-        return " ".join(asking)
-    return normalise(question)
+    if asking and len(asking) < len(clauses) and any(_WH.search(c) and len(c.split()) > 2 for c in asking) \
+            and not all(_BARE_ASK.fullmatch(c) for c in asking):
+        return " ".join(asking)  # ("my knee hurts kneeling in the lunge stretch, what can I do?": the ask says nothing
+    return normalise(question)  # by itself, so the statement is what it is about)
 
 
 # "which muscles work with the iliopsoas" seeks other structures of the kind it names; "what nerve
@@ -287,7 +306,7 @@ class AskIndex:
         self.pain_words = frozenset("hurt hurts pain painful ache aches sore injury injured".split())
         self.evidence_words = frozenset("work works effective evidence proven research trial help helps".split())
         self.care_words = frozenset("stretch stretching strengthen strengthening exercise exercises release hold rep "
-                                    "reps set sets dose".split())
+                                    "reps set sets dose stronger loosen".split())
 
     # -- reading a question ---------------------------------------------------------------
 
@@ -348,7 +367,8 @@ class AskIndex:
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"
-        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question):
+        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question) \
+                or _ends_yesno(question):
             qtype = "yesno"
         elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
             qtype = "why"

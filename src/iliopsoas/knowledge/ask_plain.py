@@ -6,7 +6,8 @@ hip flexors tbh", "sitting tightens ur hip flexors, legit or nah?": slang words 
 context around the question can be set aside as a statement), and tag questions ("legit or nah",
 "or is that just instagram stuff") become "is that true". A few lay phrasings are put the way the
 passages say them: "lift your knee" is hip flexion, "is there an easy way to check X" asks how to
-check X, the inguinal fold is the groin crease.
+check X, the inguinal fold is the groin crease, a muscle that "feels locked up" is tight and a "cranky" one
+irritated, and hours at the wheel or a screen ("after a long drive", "from gaming all day") are sitting.
 
 The result is still the asker's question (punctuation kept, so clauses can be told apart); the
 safety recogniser reads the untouched original.
@@ -25,7 +26,7 @@ SLANG: dict[str, str] = {
     "coz": "because", "cos": "because", "tho": "though", "abt": "about", "smth": "something", "sth": "something",
     "rly": "really", "prolly": "probably", "gonna": "going to", "wanna": "want to", "gotta": "have to",
     "dunno": "do not know", "ya": "you", "yr": "your", "b4": "before", "w/": "with", "w/o": "without",
-    "hammies": "hamstrings", "legit": "true",
+    "hammies": "hamstrings", "legit": "true", "r": "are", "y": "why", "n": "and", "bcuz": "because", "hrs": "hours",
 }
 # Fillers that carry no content: they end a clause.
 FILLERS = ("lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "tbh", "ngl", "fr", "imo", "imho", "idk",
@@ -52,6 +53,17 @@ _LIFT = re.compile(r"\b(lifts?|lifting|raises?|raising|brings?|bringing|pulls?|p
 _ROTATED = re.compile(r"\b(pelvis|pelvic bones?|hips?) (is |are |was |feels |looks |got |gets )?(rotated|twisted|tipped)"
                       r"(?! (back|backward|backwards|forward|forwards|to|left|right))\b", re.I)
 _GROIN = re.compile(r"\b(inguinal|groin|hip) (fold|crease|line)s?\b", re.I)
+# everyday words for how a muscle feels, as the passages say them: "feel locked up" is tight, "cranky" irritated
+_INTENSIFIER = re.compile(r"\s+\b(?:af|asf|hella|super|mega|insanely|crazy|mad)\b(?=\s+\w)|\s+\b(?:af|asf)\b", re.I)
+_LOCKED = re.compile(r"\b(feels?|feeling|felt|gets?|getting|got|are|is|so|always|get all) (?:locked|seized|bound|knotted|"
+                     r"jammed|gunked|tensed|clenched|wound)(?: up)?\b", re.I)
+_CRANKY = re.compile(r"\b(cranky|grumpy|angry|aggravated|flared up|flaring up|acting up|upset|unhappy|tweaky)\b", re.I)
+# a long time in a seat, said as an activity: "after a long drive", "from gaming all day" is sitting
+_SEATED = re.compile(r"\b(after|from|during) (?:a |my |the |all |long |all[- ]day |hours of |an? hour-long |\d+[- ]?(?:hours?|hrs?|h)[- ]"
+                     r"(?:long )?)*(?:drive|drives|"
+                     r"driving|commute|commuting|flights?|car rides?|road trips?|gaming|video games|game sessions?|"
+                     r"binge[- ]watching|movie marathons?|desk work|studying|office work|computer work|work at a desk)\b",
+                     re.I)
 
 
 def plain_question(question: str) -> str:
@@ -68,6 +80,10 @@ def plain_question(question: str) -> str:
     text = _WAY.sub("how can i ", text)
     text = _LIFT.sub(lambda m: "flexes the hip" if m.group(1).lower().endswith("s") else "flex the hip", text)
     text = _GROIN.sub("groin crease", text)
+    text = _INTENSIFIER.sub("", text)
+    text = _LOCKED.sub(lambda m: f"{m.group(1)} tight", text)
+    text = _CRANKY.sub("irritated", text)
+    text = _SEATED.sub(lambda m: f"{m.group(1)} sitting", text)
     text = _ROTATED.sub(lambda m: f"{m.group(1)} {m.group(2) or ''}{m.group(3)} forward", text)
     text = re.sub(r"\s*,(\s*,)+", ",", text)
     return re.sub(r"\s+", " ", text).strip(" ,")

@@ -13,8 +13,9 @@ from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_tables import stem as _stem
+from iliopsoas.knowledge.ask_text import EXPAND
 
-__all__ = ["rerank"]
+__all__ = ["aspect_bonus", "rerank"]
 
 _SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
 STOP = frozenset(
@@ -51,7 +52,7 @@ def aspects_asked(text: str) -> frozenset[str]:
     return frozenset(name for name, rx in ASPECTS.items() if rx.search(text))
 
 
-def _aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
+def aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
     if not aspects:
         return 0.0
     text = d.sentence.lower()
@@ -67,11 +68,29 @@ def _aspect_bonus(aspects: frozenset[str], d: Doc) -> float:
     return bonus
 
 
+def _kind(index: Any, entity: str) -> str:
+    e = index.atlas.entities.get(entity)
+    return str(getattr(e.kind, "value", e.kind)) if e is not None else ""
+
+
+def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
+    e = index.atlas.entities.get(entity)
+    words = {w for w in re.findall(r"[a-z]+", e.name.lower()) if w not in ("test", "modified")} if e is not None else set()
+    return bool(words & set(tokens))
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
     qstems = {_stem(t) for t in q.content}
     kstems = {_stem(t) for t in q.key if len(t) > 2 and t not in STOP}
+    # each of the question's own words, with the words the passages explain it by ("tight": shortened)
+    kgroups = [frozenset({_stem(t), *(_stem(x) for x in EXPAND.get(t, ()))}) for t in dict.fromkeys(q.key)
+               if len(t) > 2 and t not in STOP]
+
+    def share(d: Doc) -> float:
+        have = index.doc_stems[d.id]
+        return sum(1 for g in kgroups if g & have) / len(kgroups) if kgroups else 0.0
     ents = set(q.entities)
     lead_parts: set[str] = set()
     if q.relations and q.entities:
@@ -85,6 +104,14 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
                 lead_parts = parts
     weight = 0.3 if q.generic else 1.0
     first = q.entities[0] if q.entities else None
+    # a clinical test described without its name ("I hug one knee to my chest and the other leg lifts off
+    # the floor"): most of the question's words are its procedure, so the test is what is asked about
+    loose = q.generic or not q.entities  # only loose words ("one knee", "the leg") name a structure
+    described = set() if len(kgroups) < 3 or not loose or q.qtype in ("number", "why") else {
+        d.subject for d in (index.docs[row] for row, _ in hits)
+        if d.kind == "fact" and d.subject and d.subject not in ents and d.predicate == "property"
+        and _kind(index, d.subject) == "clinical_test" and share(d) >= 0.5 and share(d) * len(kgroups) >= 3
+        and not _named_in(index, d.subject, q.tokens)}  # a test named ("the Thomas position") is matched as named
     research = _RESEARCH.search(q.text) is not None
     out = []
     for row, bm in hits:
@@ -100,18 +127,20 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             if lead_parts and d.subject == first:
                 boost = weight * 0.5  # the whole has no such statements: its parts answer
             if q.qtype == "why" and kstems:  # a "why" wants the passage that speaks to its words
-                boost *= 0.5 + 0.5 * len(kstems & index.doc_stems[d.id]) / len(kstems)
+                boost *= 0.5 + 0.5 * share(d)
             s += boost
         elif about:
             s += weight * (0.6 if d.predicate in ("antagonist_of", "synergist_of") else 0.3)
+        elif d.subject in described:
+            s += 1.0  # a loose word ("one knee") named in the description is not what is asked
         elif {d.subject, *d.objects} & set(q.related):
             s += weight * (0.15 if q.implied else 0.4)
         elif ents and not q.seeking and d.kind in ("fact", "entity", "care"):
             s -= 0.5
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
-        if kstems:  # how many of the question's own words the passage uses
-            s += 0.3 * len(kstems & index.doc_stems[d.id]) / len(kstems)
-        aspect = _aspect_bonus(q.aspects, d)
+        if kgroups:  # how many of the question's own words the passage uses
+            s += 0.3 * share(d)
+        aspect = aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
             s -= 0.2 if d.status == "consistent" and not aspect else 0.5 if d.status != "consistent" else 0.0
@@ -147,6 +176,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s -= 0.3
         if q.claim and d.kind in ("claim", "verdict"):
             s += 0.4
+        elif q.qtype == "yesno" and d.kind == "claim" and len(kgroups) >= 2 and share(d) >= 0.75:
+            s += 0.6 * share(d)  # "is sustained pressure a better release than stretching": the claim that says it
         if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
             s += 0.8
         if q.qtype == "number" and d.number:

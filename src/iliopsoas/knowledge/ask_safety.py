@@ -133,11 +133,12 @@ PERSONAL: dict[str, str] = {
     "diagnosis": r"\b(do i have|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
     r"(?! (myth|fact|true))|is my \w+( \w+)? (a|an|from|caused|due)\b|caused by my\b|is that my\b|"
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
+    r"(is|are|could|might) my \w+( \w+)? (be )?(the )?(reason|cause|culprit|source|root)\b|"
     r"(tell|know|check) (me )?(if|whether) (my|i)\b|whether my\b|could (it|this|my \w+( \w+)?) be|"
     r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
     r"\bhow (do|can|should|could) i (cure|heal|treat)\b|\b(cure|heal) my\b|"
-    r"\b(should i get|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
+    r"\b(should i get(?! up\b)|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"
@@ -163,6 +164,7 @@ _PERSONAL = {name: re.compile(p) for name, p in PERSONAL.items()}
 OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
+    r"mattress\w*|best (shoes?|trainers|sneakers|chair|office chair|pillow|cream|gel|app|brand|product) for|"
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
     r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
 )
@@ -174,7 +176,8 @@ OUTSIDE_REGION = re.compile(
     r"tooth|tongue|heart|lungs?|liver|forearms?|ankles?|toes?|calf|calves|shins?|deltoids?|"
     r"triceps|trapezius|traps|rotator cuff|pectoral\w*|pecs|latissimus|lats|gastrocnemius|soleus|achilles|"
     r"cervical|thoracic spine|upper back|collarbone|clavicle|scapula|shoulder blade|humerus|radius|ulna|"
-    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon)\b"
+    r"biceps|hamate|carpal|plantar fascia|brain|acl|mcl|pcl|lcl|cruciate|menisc\w*|patellar tendon|"
+    r"headaches?|migraines?|(?<!femoral )(?<!femur )neck(?! of))\b"
 )
 
 
@@ -187,11 +190,26 @@ def outside_region(text: str) -> bool:
 _CARE_CHOICE = re.compile(
     r"\b(rest|resting|stop|stopping|keep|continue|carry on|pause)\b[\w ]{0,25}\b(stretch\w*|exercis\w*|strengthen\w*|"
     r"release|raise|march|routine|program\w*|it)\b|\b(rest|stretch\w*) or (rest\w*|keep|stretch\w*|exercis\w*|carry on|"
-    r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b")
+    r"continue)\b|\bneed to rest\b|\brest (it|first|up|for a)\b|\b(when|how|why) should i stop\b|"
+    # something felt during a program step, and what now: the step's own stop signs answer
+    r"\b(during|in|with|doing|while doing|when i do|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|exercise|raise|"
+    r"march|release|lunge)(e?s)?\b.*\bwhat (should|do|can) i do\b|"
+    r"\b(stretch|exercise|raise|march|release|lunge)\w*\b.*\bshould i (stop|keep going|continue|carry on)\b|"
+    r"\bwhat (should|do|can) i do\b.*\b(during|in|with|doing|while doing|from) (the |my |a |this |that )?[\w -]{0,30}\b(stretch|"
+    r"exercise|raise|march|release|lunge)(e?s)?\b|"
+    # the program's own equipment: "do I need a fancy tool or can I just use a ball"
+    r"\bdo i need (a |an |the |any )?(\w+ ){0,2}(tool|ball|band|roller|mat|equipment|weights?)\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
 _NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
                        r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"
                        r"pills?|tablets?|heat|ice|brace|crutches)\b")
+
+
+# "how can I tell if my hip flexors are tight": a way to check what the self-tests measure (length, tightness,
+# strength), not a diagnosis of a condition ("how do I know if I have a hernia" stays one)
+_HOW_TELL = re.compile(r"\bhow (can|do|would|could|should|to|might) (i |you |one |we )?(tell|know|check|test|find out|see|"
+                       r"work out|figure out) (if|whether) (my |your |the )?[a-z ]{0,30}\b(are|is) (too |really |very |so )?"
+                       r"(tight|short|shortened|stiff|weak|flexible|long)\b")
 
 
 def personal_decisions(text: str) -> list[str]:
@@ -203,8 +221,10 @@ def personal_decisions(text: str) -> list[str]:
     found = [name for name, rx in _PERSONAL.items() if rx.search(text)]
     if text.startswith("why "):
         found = [f for f in found if f not in ("treatment decision", "personal advice", "diagnosis")]
+    if _HOW_TELL.search(text):  # "how can I tell if my hip flexors are tight": a way to check, not a diagnosis
+        found = [f for f in found if f != "diagnosis"]
     if not found and re.search(r"\bshould i\b(?! (feel|be feeling|notice|expect)\b)", text) and not re.search(
-            r"\b(how|what|when|where|which)\b[\w ]*\bshould i\b", text):
+            r"\b(how|what|when|where|which|why)\b[\w ]*\bshould i\b", text):
         found.append("personal advice")  # "should I ..." asks for a decision; "how long should I ..." for a fact
     if _CARE_CHOICE.search(text) and not _NOT_CARE.search(text):
         # "rest or keep stretching?", "do I need to rest it?", "when should I stop the raise?": the care

@@ -29,7 +29,7 @@ _FORMS = (
     re.compile(rf"^(?:in anatomy |in general |generally )?what (?:is|are) {_ARTICLE}{_TERM}(?: of {_ARTICLE}muscles?)?"
                rf"(?: in (?:anatomy|general))?$"),
 )
-_DROP = frozenset("muscle muscles in general anatomy generally the a an".split())
+_DROP = frozenset("muscle muscles in general anatomy generally the a an that this it those these".split())  # "what does that mean": no term
 
 
 def asked_terms(text: str) -> tuple[str, ...] | None:

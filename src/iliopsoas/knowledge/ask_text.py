@@ -91,6 +91,19 @@ LAY_WORDS: dict[str, str] = {
     "backbone": "vertebral-column",
 }
 
+# Everyday words and the further words the passages explain them with (searched too, never required):
+# "tight after sitting" is told as "shortened ... when seated".
+EXPAND: dict[str, tuple[str, ...]] = {
+    "tight": ("short", "shortened"), "tightness": ("short", "shortened"), "tighten": ("short", "shortened"),
+    "sitting": ("seated",), "sit": ("seated", "sitting"), "desk": ("sitting", "seated"), "office": ("sitting",),
+    "chair": ("sitting",), "couch": ("sitting",), "sofa": ("sitting",), "seat": ("sitting",), "commute": ("sitting",),
+    # a muscle "switching on" or "firing" is told as its activity and onset
+    "switched": ("active", "onset"), "switches": ("active", "onset"), "switch": ("active", "onset"),
+    "fires": ("active", "onset"), "fire": ("active", "onset"), "firing": ("active", "activity"),
+    "first": ("before", "onset"), "kicks": ("active", "onset"),
+    "runs": ("extends", "spans"), "run": ("extends", "spans"), "goes": ("extends", "passes"),
+    "stiff": ("short", "tight"), "check": ("test",), "tuck": ("tilt", "posterior"), "tucked": ("tilt", "posterior"),
+}
 # Words that never name an entity and must never be "repaired" into one.
 COMMON_WORDS = frozenset(
     """

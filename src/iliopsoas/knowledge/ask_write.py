@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_rank import aspect_bonus
 from iliopsoas.knowledge.ask_safety import Recognised
+from iliopsoas.knowledge.ask_text import EXPAND
 from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
@@ -149,19 +151,32 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
         # the claim that uses most of the question's own words (everyday words read as the passages
         # write them: "arch" is lordosis, "lay" is lying); a care step's evidence only when it says more
         wanted = {_stem(SYNONYMS.get(w, w)) for w in q.key if len(w) > 2}
+        wanted |= {_stem(x) for w in q.key for x in EXPAND.get(w, ())}
 
         def said(d: Doc) -> int:
             return len(wanted & {_stem(SYNONYMS.get(w, w)) for w in re.findall(r"[a-z]+", d.body.lower())})
 
-        close = [(d, s) for d, s in ranked[:10] if d.kind in ("claim", "verdict", "conflict") and s >= top_s - 0.5]
+        step = top.kind == "care" and top.predicate == "evidence"
+        about_step = bool(_CARE_STEP_WORDS & set(q.content))
+        if step and q.aspects:  # "why should I rest it first": the passage giving that advice, not the step's grade
+            for d, s in ranked[1:5]:
+                if s >= top_s - 0.5 and aspect_bonus(q.aspects, d) > 0:
+                    return d, s
+        reach = 1.5 if step and not about_step else 0.5  # a program step's evidence explains no cause
+        close = [(d, s) for d, s in ranked[:30] if d.kind in ("claim", "verdict", "conflict") and s >= top_s - reach]
         if close:
-            best = max(close, key=lambda x: (said(x[0]) + {"claim": 0.5, "conflict": 0.5, "verdict": -1.0}.get(x[0].kind, 0.0), x[1]))
-            step = top.kind == "care" and top.predicate == "evidence"
+            kind_bonus = {"claim": 0.5, "conflict": 0.5, "verdict": -1.0}
+            best = max(close, key=lambda x: (said(x[0]) + kind_bonus.get(x[0].kind, 0.0), x[1]))
             # "why is pressure important" asks about a care step: its evidence answers; "why do my hips feel
             # tight after sitting" asks for a cause: the claim that says it
-            if not step or not (_CARE_STEP_WORDS & set(q.content)) and said(best[0]) >= said(top):
+            if not step or not about_step and said(best[0]) >= said(top):
                 return best
     window = [(d, s) for d, s in ranked[:8] if s >= top_s - 0.6]
+    if q.aspects and aspect_bonus(q.aspects, top) <= 0:
+        # "rest or stretch them?": the passage giving the asked advice (rest, stop signs, the feel) leads
+        for d, s in window[1:5]:
+            if s >= top_s - 0.5 and aspect_bonus(q.aspects, d) > 0:
+                return d, s
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
         return d, max(top_s, next((s for x, s in ranked if x is d), top_s))

@@ -78,25 +78,38 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     """The verdict on yes/no question ``q`` from the index, or None when it cannot be decided."""
     asked = read_predicate(index, q)
     fact_doc = index.fact_docs
+    if _CAUSAL.search(asked.raw):  # "do they work independently because they get different nerves": the inference
+        got = claim_decision(index, q, ranked, share=0.5)  # is what an article claims; its verdict answers
+        if got is not None:
+            return got
     pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
+    pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
+        or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
     if pair is not None:
         return pair
-    if asks_research(asked.raw):  # "is there evidence that ...", "did Heino find that ...": the result decides
+    if asks_research(asked.raw) or q.studies:  # "is there evidence that ...", "did Heino find that ...": the result decides
         got = research_decision(index, q, ranked)
         if got is not None:
             return got
     if q.claim:  # "is it true that ...": the article claim that says what is asked is answered by its verdict
         from iliopsoas.knowledge.ask_index import _stem
+        from iliopsoas.knowledge.ask_text import EXPAND
 
-        wanted = [(_stem(w), _stem(_PLACE_WORDS.get(w, w))) for w in q.key if len(w) > 2]
+        # each asked word with the words passages say it by ("tight": shortened)
+        wanted = [{_stem(w), _stem(_PLACE_WORDS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}
+                  for w in q.key if len(w) > 2]
         best: tuple[float, Doc] | None = None
         for d, _ in ranked[:10]:
             about = {d.subject, *d.objects}
-            if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and asked.subject in about | {None}
-                    and set(asked.objects) - _GENERIC_IDS <= about):
+            body = d.body.lower()
+            # a structure the claim names in words ("the spine") counts as named
+            said = {o for o in asked.objects if (name := asked.aliases.get(o)) and re.search(rf"\b{re.escape(name)}\b", body)}
+            objects = set(asked.objects) - _GENERIC_IDS - said
+            subject_ok = asked.subject in about | {None} or bool(asked.objects) and set(asked.objects) <= about
+            if not (d.kind in ("claim", "verdict") and d.status in _VERDICT and subject_ok and objects <= about):
                 continue
-            have = {_stem(w) for w in re.findall(r"[a-z]+", d.body.lower())}
-            share = sum(1 for w, alt in wanted if w in have or alt in have) / len(wanted) if wanted else 1.0
+            have = {_stem(w) for w in re.findall(r"[a-z]+", body)}
+            share = sum(1 for alts in wanted if alts & have) / len(wanted) if wanted else 1.0
             if share >= 0.5 and (best is None or share > best[0] or (share == best[0] and best[1].kind == "verdict")):
                 best = (share, d)
         if best is not None:
@@ -106,6 +119,13 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
             if lead is not None:
                 return Decision(lead, d)
     first = _decide(index, asked, ranked, fact_doc)
+    if first is not None and first.lead.id not in {d.id for d, _ in ranked[:10]}:
+        # the reference statement decided on is not among the passages the question found, while the best one
+        # is an article's claim about the structures asked ("is the main job of the iliacus to stabilise ..."):
+        # the claim's verdict answers
+        got = _top_claim(index, q, ranked)
+        if got is not None and got.verdict != first.verdict:  # when they agree, the reference statement explains
+            return got
     if first is None and asked.relations & {"origin", "insertion"} and asked.objects and asked.subject \
             and _kind(index, asked.subject) in ("bone", "bony_landmark") and _kind(index, asked.objects[0]) == "muscle":
         # "is the greater trochanter where the iliopsoas inserts?": the muscle is what the relation is recorded for
@@ -121,6 +141,110 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         extra = tuple(m.lead for m in more if m is not None and m.lead is not first.lead)
         return replace(first, support=(*extra, *first.support))
     return first
+
+
+_CAUSAL = re.compile(r"\b(because|since they|since it|due to|therefore|which is why|that is why|so that)\b")
+
+
+_GROUP = r"(women|men|girls|boys|children|adults|athletes|runners|dancers|elderly|older adults|young adults|controls)"
+_MORE = re.compile(rf"\b{_GROUP}\b(?: \w+){{0,4}}? (more|greater|higher|bigger|larger|stronger|longer|less|lower|smaller|"
+                   rf"weaker|shorter|fewer)\b(?: \w+){{0,3}}? than (?:the |in )?{_GROUP}\b")
+_UPWARD = frozenset("more greater higher bigger larger stronger longer".split())
+
+
+def _groups_compared(raw: str, ranked: Sequence[tuple[Doc, float]], studies: frozenset[str] = frozenset()) -> Decision | None:
+    """"Do women stand with more lordosis than men?": the figure found for each group, compared (a study the
+    question names first; correlations are no amounts)."""
+    m = _MORE.search(raw)
+    if m is None or m.group(1) == m.group(3):
+        return None
+    for d, _ in sorted(ranked[:5], key=lambda x: not (set(x[0].sources) & studies)):
+        text = d.sentence.lower()
+        if d.kind != "fact" or re.search(r"\br\s*=", text):
+            continue
+        got = [re.search(rf"(\d+(?:\.\d+)?)\s*(?:[a-z%/]+\s*){{0,2}}(?:\([^)]*\)\s*)?(?:in|for) (?:the )?{g}\b", text)
+               for g in (m.group(1), m.group(3))]
+        if got[0] is None or got[1] is None:
+            continue
+        a, b = float(got[0].group(1)), float(got[1].group(1))
+        if a == b:
+            return None
+        return Decision("Yes" if (a > b) == (m.group(2) in _UPWARD) else "No", d, statements=d.facts)
+    return None
+
+
+_HOME = re.compile(r"\b(at home|myself|by myself|on my own|alone|(my|a|the) (own )?(bed|floor|sofa|couch)|without (a|an|my) "
+                   r"(physio\w*|therapist|clinician|doctor|partner|helper))\b")
+
+
+def _at_home(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
+    """"Can I do a Thomas test on my own bed?": a test with a home version recorded can be done at home."""
+    if a.subject is None or not re.match(r"(can|could|may|is it possible)\b", a.raw) or not _HOME.search(a.raw):
+        return None
+    tests = {a.subject, *index.variants.get(a.subject, ())}
+    for d, _ in ranked[:10]:
+        if d.kind == "fact" and d.subject in tests and "home" in d.cues.split() and d.status == "consistent":
+            return Decision("Yes", d, statements=d.facts)
+    return None
+
+
+def _two_names(index: Any, q: Any) -> Decision | None:
+    """"Is the coccyx the tailbone?": two names the atlas gives the same structure."""
+    if not re.match(r"(is|are) (the |a |an |your |my )?\w", q.asked or "") or len(q.mentions) != 2:
+        return None
+    a, b = q.mentions
+    if a.entity != b.entity or a.alias == b.alias or a.entity in _GENERIC_IDS or a.entity not in index.definitions:
+        return None
+    link = r"(the |a |an |just (the |a )?|another name for (the )?|(also )?called (the )?|the same as (the )?|what people call (the )?)?"
+    if not re.fullmatch(rf"(is|are) (the |a |an |your |my )?{re.escape(a.alias)} {link}{re.escape(b.alias)}( really| actually)?",
+                        q.asked or ""):
+        return None  # only "is A (the / another name for) B": "is the coccyx part of the tailbone" asks something else
+    name = index.atlas.entities[a.entity].name
+    lead = index.definitions[a.entity]
+    return Decision("Yes", lead, text=f"\u201c{a.alias}\u201d and \u201c{b.alias}\u201d both name the {name}. {lead.sentence}")
+
+
+def _opposing_movers(index: Any, a: Asked, fact_doc: Any) -> Decision | None:
+    """"Do the hip extensors oppose the hip flexors?": the subject's antagonists, recorded as making that movement."""
+    if "antagonist_of" not in a.relations or a.movement is None or a.objects or a.subject is None:
+        return None
+    move = a.movement[1]
+    for f in index.atlas.facts_mentioning(a.subject):  # recorded as "<antagonist> antagonist_of <subject>"
+        if f.predicate.value != "antagonist_of" or f.object != a.subject:
+            continue
+        their = str(f.qualifiers.get("movement") or "").split(" against ")[0]
+        if _authoritative(f) and f.status.value == "consistent" and move in their and (d := fact_doc.get(f.id)) is not None:
+            return Decision("Yes", d, statements=(f.id,))
+    return None
+
+
+def _top_claim(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision | None:
+    """The verdict of the best-ranked passage when it is an article claim, or an article's statement about the
+    structure asked standing for its claim; None otherwise."""
+    from iliopsoas.knowledge.ask_evidence import _claim_doc, _stems, _wanted, claim_lead
+    from iliopsoas.knowledge.ask_write import ASKS_FOR
+
+    d = ranked[0][0] if ranked else None
+    if d is None:
+        return None
+    # the passage must speak to what is asked: the relation the question's words name ("job", "stabilise":
+    # a function; "oppose": an antagonist), or most of its words
+    stems = {w[:5] for w in q.key}
+    preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
+    wanted = _wanted(q)
+    about = {index.atlas.statements[f].predicate.value for f in (d.facts if d.kind == "fact" else
+             index.atlas.claims[d.claims[0]].statements if d.claims and d.claims[0] in index.atlas.claims else ())
+             if f in index.atlas.statements}
+    said = sum(1 for w in wanted if w in _stems(d.body)) / len(wanted) if wanted else 0.0
+    if not (about & preds or said >= 0.5):
+        return None
+    if d.kind == "fact" and d.seed and d.facts and d.subject in q.entities[:1]:
+        d = _claim_doc(index, d.facts[0])
+    if d is None or d.kind != "claim" or d.status not in _VERDICT:
+        return None
+    claim = index.atlas.claims.get(d.claims[0]) if d.claims else None
+    lead = claim_lead(d.status, claim.text if claim else d.body, (claim.basis or "") if claim else "", q.asked or q.text)
+    return Decision(lead, d) if lead else None
 
 
 def _decide(index: Any, asked: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
@@ -376,6 +500,11 @@ def _identity(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     if o == a.subject or o in _ancestors(index, a.subject):
         return Decision("Yes", lead, support)
     ents = index.atlas.entities
+    loose = [x for x in (a.subject, o) if x in _GENERIC_IDS]
+    if len(loose) == 1:  # "is the hip a ball and socket joint": the loose word "hip" also means the hip joint
+        other = o if loose[0] == a.subject else a.subject
+        if set(ents[loose[0]].name.lower().split()) - {"region"} <= set(ents[other].name.lower().split()):
+            return Decision("Yes", index.definitions.get(other) or lead, support)
     said = a.aliases.get(o, ents[o].name)
     name = ents[o].name
     label = f"the {name}" + (f" (\u201c{said}\u201d)" if said.replace(" ", "") != name.replace(" ", "") else "")
@@ -403,7 +532,7 @@ def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc
     d = best[1]
     if _EQUAL.search(d.sentence.lower()):
         return Decision("No" if a.compare == "better" else "Yes", d, statements=d.facts)
-    if a.compare == "better" and re.search(r"\b(more|greater|better|larger)\b", d.sentence.lower()):
+    if a.compare == "better" and re.search(r"\b(?<!without )(?<!no )(?<!not )(more|greater|better|larger)\b", d.sentence.lower()):
         return Decision("Yes", d, statements=d.facts)  # the result found one ahead (named first in it)
     return None
 
@@ -418,8 +547,8 @@ def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_do
     if a.relations or a.movement is not None or not _WORKS.search(a.raw):
         return None
     top = ranked[0][1] if ranked else 0.0
-    for d, sc in ranked[:3]:
-        if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.3:
+    for d, sc in ranked[:6]:  # "my psoas feels tight, does massaging it work": the feel is context, not the ask
+        if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.6:
             grade = d.status.split(":", 1)[-1].strip()
             if grade in _GRADE_VERDICT:
                 return Decision(_GRADE_VERDICT[grade], d)
