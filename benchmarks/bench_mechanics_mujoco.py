@@ -9,6 +9,8 @@ thread and on two (one ``MjData`` per thread; the bindings release the GIL insid
 Both count tendon-poses per second (poses/s x 80). Medians of ``--repeats`` runs; the machine's
 load average is printed before and after (other jobs may share the cores).
 
+Both of our wrapping modes are timed (``wrapping="opensim"`` and ``"smooth"``).
+
 Also printed: our cost per muscle and pose by kind of path (no wrap, one cylinder, two cylinders
 with OpenSim's iterative tangent refinement; ellipsoids from arm26), one thread.
 
@@ -122,7 +124,7 @@ def main() -> None:
         import myo_sim  # noqa: F401
     except ImportError:
         sys.exit("needs the benchmark extra (mujoco, myo-sim): pip install -c constraints.txt -e '.[benchmark]'")
-    from iliopsoas.mechanics import load_osim
+    from iliopsoas.mechanics import load_osim, with_wrapping
     from iliopsoas.paths import shared_dir
 
     root = shared_dir()
@@ -131,23 +133,25 @@ def main() -> None:
     print(f"load average before: {_load_avg()} (other jobs may share the 2 cores)")
     model = load_osim(root / "models" / "opensim-models" / "Rajagopal2016.osim")
     q = _our_poses(model, args.poses, np.random.default_rng(0))
-    rows = []
+    smooth = with_wrapping(model, "smooth")
     for threads in (1, 2):
-        ours = ours_rate(model, q, args.repeats, threads)
         mj, nt = mujoco_rate(args.poses, args.repeats, threads)
-        rows.append((threads, ours * len(model.muscles), mj * nt))
-        print(f"{threads} thread(s): ours (OpenSim mode) {ours * len(model.muscles) / 1e6:.2f} M tendon-poses/s "
-              f"({ours:,.0f} poses/s, lengths + 6 hip moment arms); MuJoCo {mj * nt / 1e6:.2f} M tendon-poses/s "
-              f"({mj:,.0f} poses/s, lengths + full tendon Jacobian); ratio {ours * len(model.muscles) / (mj * nt):.2f}x")
+        print(f"{threads} thread(s): MuJoCo {mj * nt / 1e6:.2f} M tendon-poses/s ({mj:,.0f} poses/s, lengths + full "
+              f"tendon Jacobian)")
+        for mode, m in (("OpenSim", model), ("smooth", smooth)):
+            ours = ours_rate(m, q, args.repeats, threads)
+            print(f"  ours ({mode} mode) {ours * len(m.muscles) / 1e6:.2f} M tendon-poses/s ({ours:,.0f} poses/s, "
+                  f"lengths + 6 hip moment arms); ratio to MuJoCo {ours * len(m.muscles) / (mj * nt):.2f}x")
     # cost per muscle and pose by kind of path, one thread
     groups: dict[str, list[int]] = {"no wrap": [], "one cylinder": [], "two cylinders": []}
     for i, mu in enumerate(model.muscles):
         key = {0: "no wrap", 1: "one cylinder"}.get(len(mu.wraps), "two cylinders")
         groups[key].append(i)
-    print("cost per muscle and pose, one thread (lengths + 6 hip moment arms):")
+    print("cost per muscle and pose, one thread (lengths + 6 hip moment arms), OpenSim mode / smooth mode:")
     for key, ids in groups.items():
         rate = ours_rate(model, q, args.repeats, 1, muscles=ids)
-        print(f"  {key:14s} {len(ids):3d} muscles: {1e9 / rate / len(ids):8.0f} ns")
+        rate_s = ours_rate(smooth, q, args.repeats, 1, muscles=ids)
+        print(f"  {key:14s} {len(ids):3d} muscles: {1e9 / rate / len(ids):8.0f} / {1e9 / rate_s / len(ids):8.0f} ns")
     arm = load_osim(root / "models" / "opensim-models" / "arm26.osim")
     qa = _our_poses(arm, min(args.poses, 2000), np.random.default_rng(2))
     from iliopsoas.mechanics import lengths_and_moment_arms
@@ -155,7 +159,11 @@ def main() -> None:
     os.environ["ILIOPSOAS_THREADS"] = "1"
     ell = [i for i, mu in enumerate(arm.muscles) if mu.wraps]
     t = _median(lambda: lengths_and_moment_arms(arm, qa, None, muscles=ell), max(1, args.repeats // 2))
-    print(f"  {'ellipsoid':14s} {len(ell):3d} muscles: {1e9 * t / qa.shape[0] / len(ell):8.0f} ns (arm26, NumPy path)")
+    arm_s = with_wrapping(arm, "smooth")
+    lengths_and_moment_arms(arm_s, qa[:50], None, muscles=ell)
+    t_s = _median(lambda: lengths_and_moment_arms(arm_s, qa, None, muscles=ell), max(1, args.repeats // 2))
+    print(f"  {'ellipsoid':14s} {len(ell):3d} muscles: {1e9 * t / qa.shape[0] / len(ell):8.0f} / "
+          f"{1e9 * t_s / qa.shape[0] / len(ell):8.0f} ns (arm26; OpenSim mode on the NumPy path, smooth mode compiled)")
     print(f"load average after: {_load_avg()}")
 
 
