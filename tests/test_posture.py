@@ -205,9 +205,12 @@ def test_thomas_points_rectus_femoris_to_the_knee_and_iliopsoas_to_the_hip() -> 
 
 
 def test_knee_support_height_is_zero_untightened_and_grows_with_iliacus_tightness() -> None:
-    h = [knee_support_height({"iliacus": Tightness(s)} if s else {})["knee_support_height_m"] for s in (0.0, 0.2)]
+    # with the lower thorax on the table the lying hip is near neutral: 20 % iliacus moves the lumbar
+    # angle less than the 1 deg the support is asked to undo, 30-40 % more
+    h = [knee_support_height({"iliacus": Tightness(s)} if s else {})["knee_support_height_m"]
+         for s in (0.0, 0.3, 0.4)]
     assert h[0] == 0.0
-    assert 0.0 < h[1] < 0.3
+    assert 0.0 < h[1] < h[2] < 0.3
 
 
 def test_tight_iliacus_turns_the_supine_leg_inward_in_this_model() -> None:
