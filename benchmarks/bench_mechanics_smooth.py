@@ -82,7 +82,7 @@ def figures(model, directory: str) -> None:  # type: ignore[no-untyped-def]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from iliopsoas.mechanics import muscle_lengths, moment_arms, with_wrapping
+    from iliopsoas.mechanics import moment_arms, muscle_lengths, with_wrapping
 
     opensim = with_wrapping(model, "opensim")
     smooth = with_wrapping(model, "smooth")

@@ -16,6 +16,52 @@ import math
 from numba import njit
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def rotate_frame(rfm, rot, tmp, ang, ax0, ax1, ax2):  # type: ignore[no-untyped-def]
+    """``rfm <- rfm @ rot`` with ``rot`` the rotation by ``ang`` about the unit axis ``(ax0, ax1, ax2)``
+    (Rodrigues: I + s K + (1 - c) K^2, K the cross-product matrix of the axis); ``rot`` and ``tmp``
+    are 3x3 workspaces. Shared by every compiled forward-kinematics loop so that they all give the
+    same body poses to the last bit."""
+    s, co = math.sin(ang), math.cos(ang)
+    oc = 1.0 - co
+    rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
+    rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
+    rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
+    rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
+    rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
+    rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
+    rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
+    rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
+    rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
+    for a in range(3):
+        for b in range(3):
+            tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
+    for a in range(3):
+        for b in range(3):
+            rfm[a, b] = tmp[a, b]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def active_range(active, m, start, end):  # type: ignore[no-untyped-def]
+    """First and last active path point ``(jf, jr)`` of a wrap's point range (``start``/``end``
+    1-based as OpenSim writes them, < 1 meaning the path's ends); ``-1`` where there is none."""
+    ws = 0 if start < 1 else start - 1
+    we = m - 1 if end < 1 else end - 1
+    ws = min(ws, m - 1)
+    we = min(we, m - 1)
+    jf = -1
+    for j in range(ws, we + 1):
+        if active[j]:
+            jf = j
+            break
+    jr = -1
+    for j in range(we, ws - 1, -1):
+        if active[j]:
+            jr = j
+            break
+    return jf, jr
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def body_frames(k, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff, aff_list,  # type: ignore[no-untyped-def]
                 R, p, W, Vo, rfm, rot, tmp, rgf, rgm, wfm, vfm):
@@ -54,23 +100,7 @@ def body_frames(k, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff
             ang = S[k, j, i]
             if ang == 0.0:
                 continue
-            s, co = math.sin(ang), math.cos(ang)
-            oc = 1.0 - co
-            rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
-            rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
-            rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
-            rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
-            rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
-            rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
-            rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
-            rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
-            rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
-            for a in range(3):
-                for b in range(3):
-                    tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
-            for a in range(3):
-                for b in range(3):
-                    rfm[a, b] = tmp[a, b]
+            rotate_frame(rfm, rot, tmp, ang, ax0, ax1, ax2)
         pfm0 = pfm1 = pfm2 = 0.0
         for i in range(3, 6):
             v = S[k, j, i]

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from iliopsoas.mechanics._geodesic_kernels import geodesic_steps, shoot
-from iliopsoas.mechanics._kinematics_kernels import body_frames
+from iliopsoas.mechanics._kinematics_kernels import active_range, body_frames
 
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
@@ -461,20 +461,7 @@ def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw):  # type: ig
     x = wo + w
     if wint[x, 7] == 0:
         return cnt
-    ws = 0 if wint[x, 4] < 1 else wint[x, 4] - 1
-    we = m - 1 if wint[x, 5] < 1 else wint[x, 5] - 1
-    ws = min(ws, m - 1)
-    we = min(we, m - 1)
-    jf = -1
-    for j in range(ws, we + 1):
-        if active[j]:
-            jf = j
-            break
-    jr = -1
-    for j in range(we, ws - 1, -1):
-        if active[j]:
-            jr = j
-            break
+    jf, jr = active_range(active, m, wint[x, 4], wint[x, 5])
     if jf < 0:
         return cnt
     start = -1

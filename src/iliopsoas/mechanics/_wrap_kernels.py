@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from iliopsoas.mechanics._kinematics_kernels import active_range, rotate_frame
+
 _EPS = float(np.finfo(float).eps)
 _LINE_EPSILON = 1e-5
 _ROUNDOFF = 2e-13
@@ -465,20 +467,7 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
     cnt = _remove(w, ids, body, loc, g, wl, cnt)
     if not wact[wo + w]:
         return 0, cnt
-    ws = 0 if wstart[wo + w] < 1 else wstart[wo + w] - 1
-    we = m - 1 if wend[wo + w] < 1 else wend[wo + w] - 1
-    ws = min(ws, m - 1)
-    we = min(we, m - 1)
-    jf = -1
-    for j in range(ws, we + 1):
-        if active[j]:
-            jf = j
-            break
-    jr = -1
-    for j in range(we, ws - 1, -1):
-        if active[j]:
-            jr = j
-            break
+    jf, jr = active_range(active, m, wstart[wo + w], wend[wo + w])
     if jf < 0 or jr < 0:
         return 0, cnt
     start = -1
@@ -663,22 +652,7 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
             ang = S[t, j, i]
             if ang == 0.0:
                 continue
-            s, c = math.sin(ang), math.cos(ang)
-            oc = 1.0 - c
-            # Rodrigues: I + s K + (1 - c) K^2 with K the cross-product matrix of the axis
-            rot[0, 0] = 1.0 + oc * (-ax2 * ax2 - ax1 * ax1)
-            rot[0, 1] = -s * ax2 + oc * (ax0 * ax1)
-            rot[0, 2] = s * ax1 + oc * (ax0 * ax2)
-            rot[1, 0] = s * ax2 + oc * (ax0 * ax1)
-            rot[1, 1] = 1.0 + oc * (-ax2 * ax2 - ax0 * ax0)
-            rot[1, 2] = -s * ax0 + oc * (ax1 * ax2)
-            rot[2, 0] = -s * ax1 + oc * (ax0 * ax2)
-            rot[2, 1] = s * ax0 + oc * (ax1 * ax2)
-            rot[2, 2] = 1.0 + oc * (-ax1 * ax1 - ax0 * ax0)
-            for a in range(3):
-                for b in range(3):
-                    tmp[a, b] = rfm[a, 0] * rot[0, b] + rfm[a, 1] * rot[1, b] + rfm[a, 2] * rot[2, b]
-            rfm[:, :] = tmp
+            rotate_frame(rfm, rot, tmp, ang, ax0, ax1, ax2)
         pfm0 = pfm1 = pfm2 = 0.0
         for i in range(3, 6):
             v = S[t, j, i]

@@ -251,18 +251,27 @@ def moving_point_locations(model: Model, qc: Array, *, exact: bool) -> tuple[Arr
     return loc, dloc
 
 
-def _run_smooth_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
-                       r_out: Array | None) -> None:
+def _kernel_inputs(model: Model, qc: Array, C: Array | None, mus: list[int], r_out: Array | None
+                   ) -> tuple[Array, Array, Array, Array, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """What both whole-model kernels read besides the path tables: the directions ``C`` and moment-arm
+    output (empty when only lengths are asked), the joint-axis values and, per body, the directions
+    that can move it (``aff_list[b, :n_aff[b]]``)."""
     n, nc = qc.shape
     if C is None:
         C = np.zeros((n, 0, nc))
     if r_out is None:
         r_out = np.zeros((n, len(mus), 0))
-    S, dF, axc = joint_axis_values(model, qc, derivatives=C.shape[1] > 0)
-    moved = (C != 0).any(axis=0)
-    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0
+    S, dF, axc = joint_axis_values(model, qc, derivatives=C.shape[1] > 0)  # dF is read only along directions
+    moved = (C != 0).any(axis=0)  # (k, nc); NaN counts as moving
+    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0  # (nb, k)
     n_aff = aff.sum(axis=1).astype(np.int64)
     aff_list = np.ascontiguousarray(np.argsort(~aff, axis=1, kind="stable").astype(np.int64))
+    return C, r_out, S, dF, axc, n_aff, aff_list
+
+
+def _run_smooth_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
+                       r_out: Array | None) -> None:
+    C, r_out, S, dF, axc, n_aff, aff_list = _kernel_inputs(model, qc, C, mus, r_out)
     d = model_data(model)
     p_off, w_off, pint, pflt, wint, wflt = d.smooth_tables
     mus_arr = np.asarray(mus, dtype=np.int64)
@@ -280,16 +289,7 @@ def _run_smooth_kernel(model: Model, qc: Array, C: Array | None, mus: list[int],
 def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
                       r_out: Array | None) -> None:
     """Fill ``L_out`` ``(n, M)`` and ``r_out`` ``(n, M, k)`` (zeros on entry) for muscles ``mus``."""
-    n, nc = qc.shape
-    if C is None:
-        C = np.zeros((n, 0, nc))
-    if r_out is None:
-        r_out = np.zeros((n, len(mus), 0))
-    S, dF, axc = joint_axis_values(model, qc, derivatives=C.shape[1] > 0)  # dF is read only along directions
-    moved = (C != 0).any(axis=0)  # (k, nc); NaN counts as moving
-    aff = (body_coordinate_mask(model).astype(np.int64) @ moved.T.astype(np.int64)) > 0  # (nb, k)
-    n_aff = aff.sum(axis=1).astype(np.int64)
-    aff_list = np.ascontiguousarray(np.argsort(~aff, axis=1, kind="stable").astype(np.int64))
+    C, r_out, S, dF, axc, n_aff, aff_list = _kernel_inputs(model, qc, C, mus, r_out)
     d = model_data(model)
     p_off, w_off, *tab = d.path_tables
     mus_arr = np.asarray(mus, dtype=np.int64)

@@ -21,6 +21,7 @@ a surface its tangent point is the end point itself, and the pull on it comes fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,7 +112,7 @@ def smooth_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array) -> S
 
 
 def _one_pose(model: Model, muscle: Muscle, q: Array, R: Array, p: Array, loc: Array,
-              dloc: Array) -> list[dict[str, object]]:
+              dloc: Array) -> list[dict[str, Any]]:
     m = len(muscle.points)
     active = np.ones(m, dtype=bool)
     for i, pt in enumerate(muscle.points):

@@ -146,7 +146,7 @@ def smooth_cylinder(p1: Array, p2: Array, radius: float, wrap_axis: int,
     in1 = x1 * x1 + y1 * y1 < R * R
     in2 = x2 * x2 + y2 * y2 < R * R
     pl = _planar_path(x1, y1, x2, y2, ex, ey, R, in1, in2)
-    code, insert = _status(in1, in2, pl["theta"], pl["hit"], needs_hit=False)
+    code, insert = _status(in1, in2, pl["theta"], pl["hit"].astype(bool), needs_hit=False)
     phi1, phi2 = pl["phi1"], pl["phi2"]
     arc = R * np.maximum(pl["theta"], 0.0)
     h1, h2, s = pl["h1"], pl["h2"], pl["s"]
@@ -230,7 +230,7 @@ def smooth_sphere(p1: Array, p2: Array, radius: float, wrap_axis: int,
     in1 = _dot(p1, p1) < R * R
     in2 = _dot(p2, p2) < R * R
     pl = _planar_path(x1, y1, x2, y2, ex, ey, R, in1, in2)
-    code, insert = _status(in1, in2, pl["theta"], pl["hit"], needs_hit=True)
+    code, insert = _status(in1, in2, pl["theta"], pl["hit"].astype(bool), needs_hit=True)
     phi1, phi2 = pl["phi1"], pl["phi2"]
     s = pl["s"][:, None]
     r1 = R * (np.cos(phi1)[:, None] * u + np.sin(phi1)[:, None] * v)
@@ -371,7 +371,10 @@ def _initial_length(y1: Array, y2: Array, s1: Array, s2: Array, theta: Array, D:
     flip = _dot(back - s2, back - s2) < _dot(fwd - s2, fwd - s2)
     ax_s1 = np.where(flip[:, None], -ax_s1, ax_s1)
     pts = [D * (np.cos(theta * k / 8)[:, None] * s1 + np.sin(theta * k / 8)[:, None] * ax_s1) for k in range(9)]
-    return sum(np.sqrt(_dot(pts[k + 1] - pts[k], pts[k + 1] - pts[k])) for k in range(8))
+    total = np.zeros(np.shape(theta))
+    for k in range(8):
+        total = total + np.sqrt(_dot(pts[k + 1] - pts[k], pts[k + 1] - pts[k]))
+    return total
 
 
 def _jacobian(psi: Array, length: Array, p1: Array, p2: Array, c: Array, rho: Array, u: Array, v: Array,
