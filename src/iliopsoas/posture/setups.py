@@ -22,8 +22,9 @@ so they can be reviewed.
   knee pulled to the chest by the hands until the low back lies flat: a torque between that thigh
   and the trunk (the multiplier), solved so that a point over the L3 spinous process just touches
   the table (:data:`LUMBAR_CONTACT`). The pelvis, the held hip and the hanging leg's hip flexion,
-  knee flexion and hip ab/adduction are solved together; supports: sacrum and upper back. Supports: sacrum, upper back and the
-  low back over L3 (:data:`LUMBAR_CONTACT`).
+  knee flexion and hip ab/adduction are solved together; supports: sacrum, upper back and lower
+  thorax (:data:`LOWER_THORAX_CONTACT`), and the low back over L3 (:data:`LUMBAR_CONTACT`). The held
+  hip may flex to 140 deg (pulled to the chest it ends near 130 deg, held there by its capsule).
 * ``prone`` -- lying face down, hips free in flexion; supported at the anterior superior iliac
   spines, chest, front of each thigh, knee and shin.
 """
@@ -176,9 +177,9 @@ def build(torso_ratio: float) -> dict[str, Setup]:
             basis=({"pelvis_tilt": 1.0}, {"pelvis_ty": 1.0}, {"L5_S1_flex_ext": 1.0}, {f"hip_flexion_{o}": 1.0},
                    {f"hip_flexion_{s}": 1.0}, {f"knee_angle_{s}": 1.0}, {f"hip_adduction_{s}": 1.0}),
             z_lo=(R(-40), 0.05, R(-11), R(20), R(-50), R(0), R(-45)),
-            z_hi=(R(40), 0.35, R(3.5), R(125), R(40), R(120), R(20)),
+            z_hi=(R(40), 0.35, R(3.5), R(140), R(40), R(120), R(20)),
             z_init=(R(10), 0.17, R(-3), R(90), R(-10), R(60), R(-5)),
-            contacts=supine_contacts[:2],
+            contacts=(*supine_contacts[:2], LOWER_THORAX_CONTACT),
             constraint=Constraint("touch", "hug_torque", torque_body=f"femur_{o}", torque_from="torso",
                                   contact=LUMBAR_CONTACT),
             # the hands carry the held leg's weight (it loads the arms, i.e. the torso, not the hip)
