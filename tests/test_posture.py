@@ -271,3 +271,14 @@ def test_sweep_reports_jumps_and_branches_in_valid_json(tmp_path: Path) -> None:
     assert out["bistable"] == [False, False, False] and isinstance(out["jumps"], list)
     json.dumps(out, allow_nan=False)  # valid JSON: no NaN leaks out
     assert sweep_figure(out, tmp_path / "sweep.png").stat().st_size > 0
+
+
+def test_supine_thorax_rests_on_the_table_and_the_low_back_keeps_its_gap() -> None:
+    """Lying supine the lower thorax carries part of the trunk's weight (round 1 supported it at the
+    upper back only, and the lower trunk sank into the table); the lumbar lordosis keeps a gap over L3."""
+    r = simulate("supine", knee_support=False)
+    assert r.converged
+    forces = r.contact_forces_n
+    assert forces["lower_thorax"] > 50.0
+    assert forces["lumbar_l3"] < 1.0
+    assert r.angles["lumbar_lordosis_deg"] is not None and r.angles["lumbar_lordosis_deg"] > 25.0
