@@ -24,7 +24,7 @@ def test_simulate_standing_json_has_angles_pose_and_contributions() -> None:
 
 def test_simulate_supine_reports_rotation_and_knee_support(tmp_path: Path) -> None:
     png = tmp_path / "supine.png"
-    res = runner.invoke(app, ["simulate", "supine", "--tight", "iliacus=20%", "--side", "left", "--json",
+    res = runner.invoke(app, ["simulate", "supine", "--tight", "iliacus=40%", "--side", "left", "--json",
                               "--plot", str(png)])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)

@@ -97,3 +97,12 @@ def silder_2007_passive_moments(moment: str | None = None) -> dict[str, Any]:
         "ankle": np.array([float(r["ankle_dorsiflexion_deg"]) for r in rows]),
         "value": np.array([float(r["moment_nm"]) for r in rows]),
     }
+
+
+def van_arkel_2015_capsule_flexion() -> dict[str, float]:
+    """van Arkel et al. 2015: the hip extension (deg, negative) at which the capsular ligaments alone
+    carry ``moment_nm`` of flexion moment, with its SD (``sd_deg``)."""
+    rows = [r for r in _rows("van_arkel_2015_hip_ligaments.csv") if r["moment"] == "hip_flexion"]
+    r = rows[0]
+    return {"hip_flexion_deg": float(r["hip_flexion_deg"]), "sd_deg": float(r["sd_deg"]),
+            "moment_nm": float(r["moment_nm"])}

@@ -29,6 +29,13 @@ R = math.radians
 #: so slightly off the bony landmarks).
 ASIS = (0.00953047, 0.0180816, 0.128464)
 PSIS = (-0.155, 0.035, 0.045)
+#: Bony points of the anterior pelvic plane (APP) in the same frame: the ASIS and the front of the
+#: pubic symphysis, the anterior-most vertices of OpenSim's generic ``r_pelvis.vtp`` (the gait2392 /
+#: Rajagopal 2016 pelvis geometry) at the iliac spine and within 1 cm of the midline. Both lie at
+#: x = 0: the pelvis frame's vertical is the APP (Delp et al. 1990 place the frame's origin at the
+#: midpoint of the ASISs).
+APP_ASIS = (0.0, 0.0, 0.1208)
+APP_PUBIC_SYMPHYSIS = (0.0, -0.0837, 0.0049)
 
 KNEE_SUPPORT_HEIGHTS = tuple(np.round(np.arange(0.0, 0.3001, 0.02), 3))
 RELAX_TOLERANCE_DEG = 1.0
@@ -41,6 +48,7 @@ __all__ = [
     "angles",
     "knee_support_height",
     "loads_for",
+    "pelvis_shape_tilt_deg",
     "problem",
     "scenario_problem",
     "simulate",
@@ -106,6 +114,21 @@ def _reference_rotation(name: str) -> float:
     if name == "prone":
         return R(-90.0)
     return 0.0
+
+
+def pelvis_shape_tilt_deg() -> float:
+    """The model's ASIS-PSIS angle (deg, + anterior) in Preece et al.'s anatomical reference position.
+
+    Preece et al. 2008 set each pelvis with its anterior pelvic plane (ASISs and pubic symphysis)
+    vertical and measured the ASIS-PSIS line against the horizontal: bone shape alone. Here the
+    same is done with the model's bony APP points and the ASIS/PSIS landmarks its tilt angle uses,
+    so ``standing tilt - this`` is the part of the standing tilt that is posture (the APP's own
+    forward tilt).
+    """
+    a, ps = np.array(APP_ASIS), np.array(APP_PUBIC_SYMPHYSIS)
+    app = math.atan2(a[0] - ps[0], a[1] - ps[1])  # forward lean of the APP in the pelvis frame
+    dx, dy = ASIS[0] - PSIS[0], PSIS[1] - ASIS[1]
+    return math.degrees(math.atan2(dy, dx) - app)
 
 
 def angles(model: Any, q: Array, scenario: str, side: str = "r") -> dict[str, Array]:

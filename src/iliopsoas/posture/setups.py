@@ -6,7 +6,8 @@ so they can be reviewed.
 
 * ``supine`` -- lying on the back, legs straight. Free: pelvis tilt and height, lumbar
   flexion/extension (Christophy rhythm), both hips' flexion and rotation. Supports: sacrum,
-  upper back, back of each thigh, calf and heel.
+  upper back, lower thorax (:data:`LOWER_THORAX_CONTACT`), the low back over L3 (touching only
+  if the lordosis flattens onto the table), back of each thigh, calf and heel.
 * ``standing`` -- both feet on the floor side by side, the ankles held in place (pin), the knees
   straight (:data:`STANDING_KNEE_DEG`, the usual locked knee of quiet standing); free: pelvis tilt,
   lumbar spine and hips (both legs together, in the sagittal plane). The ankle torque keeps the
@@ -21,8 +22,9 @@ so they can be reviewed.
   knee pulled to the chest by the hands until the low back lies flat: a torque between that thigh
   and the trunk (the multiplier), solved so that a point over the L3 spinous process just touches
   the table (:data:`LUMBAR_CONTACT`). The pelvis, the held hip and the hanging leg's hip flexion,
-  knee flexion and hip ab/adduction are solved together; supports: sacrum and upper back. Supports: sacrum, upper back and the
-  low back over L3 (:data:`LUMBAR_CONTACT`).
+  knee flexion and hip ab/adduction are solved together; supports: sacrum, upper back and lower
+  thorax (:data:`LOWER_THORAX_CONTACT`), and the low back over L3 (:data:`LUMBAR_CONTACT`). The held
+  hip may flex to 140 deg (pulled to the chest it ends near 130 deg, held there by its capsule).
 * ``prone`` -- lying face down, hips free in flexion; supported at the anterior superior iliac
   spines, chest, front of each thigh, knee and shin.
 """
@@ -49,6 +51,12 @@ STANDING_KNEE_DEG = 0.0
 #: Where the hands pull the held knee until the back is flat in the Thomas test: a sphere over
 #: the L3 spinous process (tip at x = -0.058 m of lumbar3.vtp) with 15 mm of soft tissue (our estimate).
 LUMBAR_CONTACT = Contact("lumbar_l3", "lumbar3", (-0.058, 0.0, 0.0), radius=0.015)
+
+#: The lower thorax lying on the table (supine): a sphere over the T11/T12 spinous processes, 3 cm
+#: above the T12/L1 joint centre (torso frame, y = 0.1154 m) at the L3 spinous-tip depth (5.8 cm behind
+#: the joint centre, x = -0.0129 m), with 15 mm of soft tissue (our estimate, as LUMBAR_CONTACT).
+#: Without it the torso pivots on the upper back and its lower end sinks 3 cm into the table.
+LOWER_THORAX_CONTACT = Contact("lower_thorax", "torso", (-0.071, 0.145, 0.0), radius=0.015)
 
 #: Knee angle of the leg held to the chest in the Thomas test (deg; our choice, the knee bent).
 THOMAS_HELD_KNEE_DEG = 110.0
@@ -87,6 +95,7 @@ def build(torso_ratio: float) -> dict[str, Setup]:
         Contact("sacrum", "sacrum", (-0.17, -0.02, 0.0), radius=0.015),
         Contact("upper_back", "torso", (-0.03, 0.34, 0.0), radius=0.06),
         *_legs_supine("r"), *_legs_supine("l"),
+        LOWER_THORAX_CONTACT, LUMBAR_CONTACT,
     )
     out = {
         "supine": Setup(
@@ -168,9 +177,9 @@ def build(torso_ratio: float) -> dict[str, Setup]:
             basis=({"pelvis_tilt": 1.0}, {"pelvis_ty": 1.0}, {"L5_S1_flex_ext": 1.0}, {f"hip_flexion_{o}": 1.0},
                    {f"hip_flexion_{s}": 1.0}, {f"knee_angle_{s}": 1.0}, {f"hip_adduction_{s}": 1.0}),
             z_lo=(R(-40), 0.05, R(-11), R(20), R(-50), R(0), R(-45)),
-            z_hi=(R(40), 0.35, R(3.5), R(125), R(40), R(120), R(20)),
+            z_hi=(R(40), 0.35, R(3.5), R(140), R(40), R(120), R(20)),
             z_init=(R(10), 0.17, R(-3), R(90), R(-10), R(60), R(-5)),
-            contacts=supine_contacts[:2],
+            contacts=(*supine_contacts[:2], LOWER_THORAX_CONTACT),
             constraint=Constraint("touch", "hug_torque", torque_body=f"femur_{o}", torque_from="torso",
                                   contact=LUMBAR_CONTACT),
             # the hands carry the held leg's weight (it loads the arms, i.e. the torso, not the hip)
@@ -189,7 +198,7 @@ def build(torso_ratio: float) -> dict[str, Setup]:
         z_hi=(R(30), 0.35, R(3.5), R(75), R(75), R(110), R(110)),
         z_init=(0.0, 0.19, 0.0, R(5), R(5), R(5), R(5)),
         contacts=(
-            sup.contacts[0], sup.contacts[1],
+            sup.contacts[0], sup.contacts[1], LOWER_THORAX_CONTACT, LUMBAR_CONTACT,
             Contact("knee_support_r", "femur_r", (0.0, -0.36, 0.0), radius=0.06),
             Contact("knee_support_l", "femur_l", (0.0, -0.36, 0.0), radius=0.06),
             Contact("heel_r", "tibia_r", (-0.045, -0.44, 0.01), radius=0.07),

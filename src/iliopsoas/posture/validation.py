@@ -9,8 +9,9 @@ SD or range, or a bound) with its citation, and whether the model falls inside. 
 * ``lumbar`` -- psoas flexion-extension moment per level at full activation, erect (Bogduk et al.
   1992: very small; the bound is 10 N m);
 * ``passive`` -- summed passive hip and knee moments (muscles + non-muscle tissue) against Riener
-  & Edrich 1999 and Silder et al. 2007 (inside: within the two studies' spread +-2 N m);
-* ``posture`` -- standing pelvic tilt (Preece 2008), standing alignment (Woodhull et al. 1985),
+  & Edrich 1999 and Silder et al. 2007 (inside: within the two studies' spread +-2 N m); the hip
+  capsule term alone against van Arkel et al. 2015's ligament-only data (mean +- SD);
+* ``posture`` -- standing pelvic tilt and the pelvis's bone shape (Preece 2008), standing alignment (Woodhull et al. 1985),
   relaxed passive forces and joint-tissue moments (the limits of issue 13);
 * ``thomas`` -- the modified Thomas test against Harvey 1998 and the 3D-CT pelvis of J Korean
   Orthop Assoc 2006;
@@ -50,6 +51,8 @@ DELP_1999 = "Delp, Hess, Hungerford & Jones 1999, J Biomech 32:493-501 (15 of 18
 RIENER_1999 = "Riener & Edrich 1999, J Biomech 32:539-544"
 SILDER_2007 = "Silder et al. 2007, J Biomech 40:2628-2635"
 ISSUE_13 = "issue 13 limit for relaxed postures"
+VAN_ARKEL_2015 = ("van Arkel et al. 2015, J Biomech 48:3803-3809 (cadaveric hip capsular ligaments; number as stated "
+                  "in gurchiek/nms-dyn)")
 
 
 class Comparison(BaseModel):
@@ -221,19 +224,43 @@ def passive_comparisons() -> list[Comparison]:
                         min(vals) - PASSIVE_TOL_NM, max(vals) + PASSIVE_TOL_NM, "N m", f"{RIENER_1999}; {SILDER_2007}",
                         published=(f"Riener {rv:.1f}" + (f", Silder {sv:.1f}" if np.isfinite(sv) else "")
                                    + " (+-2)")))
+    out.append(capsule_comparison())
     return out
+
+
+def capsule_comparison() -> Comparison:
+    """The hip extension at which the model's non-muscle (capsule) flexion moment reaches van Arkel's 5 N m."""
+    from scipy.optimize import brentq
+
+    from iliopsoas.models import literature as lit
+    from iliopsoas.posture.passive import calibrated_tissue
+
+    va = lit.van_arkel_2015_capsule_flexion()
+    term = calibrated_tissue()["hip_flexion"]
+    q = math.degrees(brentq(lambda x: float(term(x)) - va["moment_nm"], math.radians(-80.0), math.radians(30.0)))
+    mean, sd = va["hip_flexion_deg"], va["sd_deg"]
+    return _row("passive.capsule.hip_extension_at_5nm", "passive",
+                f"hip angle at which the non-muscle (capsule) flexion moment reaches {va['moment_nm']:g} N m",
+                q, mean - sd, mean + sd, "deg", VAN_ARKEL_2015, published=f"{mean:g} +- {sd:g}")
 
 
 # --------------------------------------------------------------------------------------- postures
 
 
 def posture_comparisons() -> list[Comparison]:
-    from iliopsoas.posture.scenarios import simulate
+    from iliopsoas.posture.scenarios import pelvis_shape_tilt_deg, simulate
 
     out: list[Comparison] = []
     st = simulate("standing")
+    tilt = st.angles["pelvic_tilt_deg"]
+    shape = pelvis_shape_tilt_deg()
     out.append(_row("posture.standing.pelvic_tilt", "posture", "standing pelvic tilt (ASIS-PSIS, + anterior)",
-                    st.angles["pelvic_tilt_deg"], 8.0, 18.0, "deg", PREECE_2008, published="13 +- 5 (range 0-23)"))
+                    tilt, 8.0, 18.0, "deg", PREECE_2008, published="13 +- 5 (range 0-23)",
+                    note=(f"bone shape {shape:.1f} deg (next row) + posture {(tilt or 0.0) - shape:.1f} deg "
+                          "(the anterior pelvic plane's own forward tilt)")))
+    out.append(_row("posture.pelvis_shape.asis_psis", "posture", "pelvis bone shape: ASIS-PSIS angle with the "
+                    "anterior pelvic plane vertical (Preece's reference position)", shape, 8.0, 18.0, "deg",
+                    PREECE_2008, published="13 +- 5 (range 0-23)"))
     bal = st.balance
     for key, mean, sd, what in (("hip_anterior_to_ankle_m", 0.062, 0.013, "hip joint in front of the ankle"),
                                 ("knee_anterior_to_ankle_m", 0.038, 0.020, "knee joint in front of the ankle"),

@@ -99,9 +99,14 @@ def compute_verdicts() -> dict[str, dict[str, Any]]:
         "analysis": "posture supine knee support",
         "note": (f"with an iliacus {dose}, lying straight-legged, the thigh stays on the table (lift "
                  f"{_r(d_lift_il, 1)} deg) but the pelvis tilts forward, the hip flexes by {_r(d_hip_il, 1)} deg "
-                 f"against the pelvis and the lumbar angle rises by {_r(d_lord_il_su, 1)} deg; a support of {ks} m "
-                 f"under the knees (psoas: {ks_ps} m) brings it back within 1 deg of the untightened value. The "
-                 "mechanism exists in the model; the pillow sign itself is not a validated clinical test"),
+                 f"against the pelvis and the lumbar angle rises by {_r(d_lord_il_su, 1)} deg; "
+                 + (f"a support of {ks} m under the knees (psoas: {ks_ps} m) brings it back within 1 deg of the "
+                    "untightened value. The mechanism exists in the model"
+                    if ks else
+                    "less than the 1 deg a knee support is asked to undo (psoas: support "
+                    f"{ks_ps} m): with the lower thorax resting on the table the lying hip is near neutral and "
+                    "its flexors are slack, so the model needs no pillow at this dose")
+                 + "; the pillow sign itself is not a validated clinical test"),
     }
     out["C000-45"] = {
         "verdict": "supports" if d_lord_ps > 0.5 and d_lord_ps_su > 0.5 else "depends",

@@ -13,8 +13,9 @@ POPULATION: tuple[dict[str, Any], ...] = (
     {"angle": "pelvic_tilt_deg", "scenario": "standing", "measure": "ASIS-PSIS angle from bone shape alone",
      "value": 13.0, "spread": "SD 5, range 0-23", "unit": "deg", "population": "30 cadaver pelves",
      "source": "Preece et al. 2008, J Man Manip Ther 16(2):113-117",
-     "comparable": "same landmarks (ASIS-PSIS line against the horizontal); the spread comes from bone shape, "
-                   "not from muscles"},
+     "comparable": "same landmarks (ASIS-PSIS line against the horizontal), but measured on dry pelves set with "
+                   "the anterior pelvic plane vertical: bone shape, not posture. The model's pelvis gives 5.9 deg "
+                   "in that position; its standing value minus 5.9 deg is the part that is posture"},
     {"angle": "pelvic_tilt_deg", "scenario": "standing", "measure": "share of people standing in anterior tilt",
      "value": 85.0, "spread": "women 75 %", "unit": "% of men", "population": "120 healthy adults (PALM meter)",
      "source": "Herrington 2011, Man Ther",
