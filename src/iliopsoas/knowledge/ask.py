@@ -37,7 +37,7 @@ from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
 from iliopsoas.knowledge.ask_specifics import unmatched
-from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages
+from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
@@ -132,6 +132,9 @@ class Asker:
             personal = personal or ["personal advice"]
         if personal:
             return self._refuse(question, rec, clinician=True)
+        concept = named_concept(self.index, q.asked)
+        if concept is not None:  # "what is the psoas paradox": the name defined by the passage giving it first
+            return self._concept(question, q, rec, concept, threshold)
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
         if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
             return self._general(question, q, rec, terms, threshold)
@@ -194,6 +197,22 @@ class Asker:
         top = max((s for _, s in ranked), default=1.0) + 0.5
         ranked = [(d, top) for d in docs] + [(d, s) for d, s in ranked if d not in docs]
         draft = compose(self.index, replace(q, qtype="definition"), ranked, rec)
+        confidence = self.calibration.probability(features(self.index, q, ranked, draft))
+        limit = self.calibration.threshold if threshold is None else threshold
+        if confidence < limit:
+            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
+        return self._finish(question, draft, confidence, rec)
+
+    def _concept(self, question: str, q: Query, rec: safety.Recognised, concept: tuple[Any, str],
+                 threshold: float | None) -> Answer:
+        """A named concept: its definition first (from the passage that names it), then what else the
+        passages found say, and the disagreement when the sources disagree about it."""
+        doc, sentence = concept
+        ranked = self.index.search(q)
+        top = max((s for _, s in ranked), default=1.0)
+        lead = replace(doc, sentence=sentence, number=None, predicate="concept")  # no aggregate of its relation
+        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != doc.id and d.kind != "conflict")]  # the note says it
+        draft = compose(self.index, q, ranked, rec)
         confidence = self.calibration.probability(features(self.index, q, ranked, draft))
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:

@@ -363,7 +363,8 @@ class AskIndex:
         if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
                 and not (_YESNO.search(text) and pair_relation):  # "do psoas and iliacus get different nerves": yes/no
             qtype = "compare"
-        elif _DEFINE.search(text) and entities and not key:
+        elif (_DEFINE.search(text) or re.match(r"what (do|does) .+ mean$", text)) and entities \
+                and not set(key) - {"meant", "mean"}:  # "what is meant by the tailbone" asks what it is
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"

@@ -306,6 +306,7 @@ def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None
 
 
 _DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
+               ("tempo", r"\btempo|slow|fast|quick|pace|speed"),
                ("week", r"often|week|days?\b|frequen"), ("every", r"break|sitting|often"))
 
 
