@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
+from iliopsoas.knowledge.ask_count import counted
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
 from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
@@ -135,6 +136,9 @@ class Asker:
         concept = named_concept(self.index, q.asked)
         if concept is not None:  # "what is the psoas paradox": the name defined by the passage giving it first
             return self._concept(question, q, rec, concept, threshold)
+        count = counted(self.index, q) if q.qtype == "number" else None
+        if count is not None:  # "how many lumbar vertebrae": the count the passages give, first
+            return self._with_lead(question, q, rec, count, threshold)
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
         if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
             return self._general(question, q, rec, terms, threshold)
@@ -208,10 +212,15 @@ class Asker:
         """A named concept: its definition first (from the passage that names it), then what else the
         passages found say, and the disagreement when the sources disagree about it."""
         doc, sentence = concept
+        lead = replace(doc, sentence=sentence, number=None, predicate="concept")  # no aggregate of its relation
+        return self._with_lead(question, q, rec, lead, threshold)
+
+    def _with_lead(self, question: str, q: Query, rec: safety.Recognised, lead: Any, threshold: float | None) -> Answer:
+        """An answer led by ``lead`` (a passage rewritten to answer the question first), then what else
+        the search found; a recorded disagreement is left to the conflict note."""
         ranked = self.index.search(q)
         top = max((s for _, s in ranked), default=1.0)
-        lead = replace(doc, sentence=sentence, number=None, predicate="concept")  # no aggregate of its relation
-        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != doc.id and d.kind != "conflict")]  # the note says it
+        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != lead.id and d.kind != "conflict")]
         draft = compose(self.index, q, ranked, rec)
         confidence = self.calibration.probability(features(self.index, q, ranked, draft))
         limit = self.calibration.threshold if threshold is None else threshold

@@ -1,0 +1,120 @@
+"""Counts of structures the atlas lists: "how many lumbar vertebrae are there?".
+
+The count is read from the passages that describe what is asked: a number word next to the counted
+noun in a structure's definition or in one of its consistent statements ("one of the five large
+vertebrae", "three to five fused rudimentary vertebrae", "formed by three fused bones"). Two readings:
+
+* the noun names the structure itself ("how many lumbar vertebrae"): its own passages count it;
+* the noun names what makes up another structure ("how many bones fuse to form the tailbone", "how
+  many vertebrae are in the lower back"): the passages of that structure, or definitions that name
+  it, count the noun, and a number next to the container's own name ("the two hip bones") does not.
+
+Among several counts the one whose passage shares most of the question's other words wins ("fuse"
+and "fused"). No count found: None, and the question takes the ordinary path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from iliopsoas.knowledge.ask_tables import stem
+
+__all__ = ["counted"]
+
+_WORDS = ("one two three four five six seven eight nine ten eleven twelve").split()
+_NUMBER = {w: i + 1 for i, w in enumerate(_WORDS)}
+_NOT_STRUCTURES = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees people persons "
+                            "patients studies percent years".split())
+_CLASS = frozenset("bones muscles parts pieces segments bits".split())
+_GENERIC_NAME_WORDS = frozenset("bone bones vertebra vertebrae muscle muscles joint joints the".split())
+_ENDS = frozenset("are is do does did there in of make makes form forms fuse fused join joined have has "
+                  "does make up the a an".split())
+_ASK = re.compile(r"\bhow many ([a-z]+(?: [a-z]+)?)")
+
+
+def _value(word: str) -> int | None:
+    return int(word) if word.isdigit() else _NUMBER.get(word)
+
+
+def _counted_noun(asked: str) -> str | None:
+    m = _ASK.search(asked)
+    if not m:
+        return None
+    words = []
+    for w in m.group(1).split():
+        if w in _ENDS:
+            break
+        words.append(w)
+    return " ".join(words) or None
+
+
+def _counts(text: str, head: str, exclude: set[str]) -> list[tuple[str, int, int]]:
+    """``(count text, start, end)`` of each number word within three words before ``head``."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    out = []
+    for i, w in enumerate(words):
+        low = _value(w)
+        if low is None or low > 100:
+            continue
+        j, high = i + 1, None
+        if j + 1 < len(words) and words[j] == "to" and _value(words[j + 1]) is not None:
+            high, j = _value(words[j + 1]), j + 2
+        if head == "*" and set(words[j:j + 3]) & exclude:
+            continue  # "the two hip bones" counts the container itself
+        for k in range(j, min(j + 4, len(words))):
+            if stem(words[k]) == head or head == "*":  # "how many bones": whatever the number counts
+                between = set(words[j:k])
+                if between & exclude:
+                    break
+                text_count = f"{low}\u2013{high}" if high else str(low)
+                out.append((text_count, i, k))
+                break
+    return out
+
+
+def _names(entity: Any) -> set[str]:
+    return {entity.name.lower(), *(s.lower() for s in entity.synonyms)}
+
+
+def counted(index: Any, q: Any) -> Any | None:
+    """A passage with the count asked for, as a doc whose ``number`` puts the count first, or None."""
+    noun = _counted_noun(q.asked)
+    if noun is None or not q.entities or noun.split()[-1] in _NOT_STRUCTURES:
+        return None
+    atlas = index.atlas
+    entity = atlas.entities.get(q.entities[0])
+    if entity is None:
+        return None
+    names = _names(entity)
+    itself = noun in names or re.sub(r"e?s$", "", noun) in names or noun.rstrip("e") in names
+    last = noun.split()[-1]
+    head = "*" if last in _CLASS and not itself else stem(last)
+    exclude = set() if itself else {w for n in names for w in n.split() if len(w) > 2} - _GENERIC_NAME_WORDS
+    docs = [d for d in (index.definitions.get(entity.id),) if d is not None]
+    docs += [d for d in index.by_subject.get(entity.id, ()) if d.kind == "fact" and d.status == "consistent" and not d.seed]
+    if not itself:  # "vertebrae in the lower back": a definition that names the container counts its parts
+        docs += [d for eid, d in index.definitions.items() if eid != entity.id
+                 and any(re.search(rf"\b{re.escape(n)}\b", d.sentence.lower()) for n in names)]
+    wanted = {stem(w) for w in re.findall(r"[a-z]+", q.asked) if len(w) > 3} - {stem(w) for w in noun.split()}
+    best: tuple[int, int, Any, str] | None = None
+    for order, d in enumerate(docs):
+        hits = _counts(d.sentence, head, exclude)
+        if not hits:
+            continue
+        shared = len(wanted & {stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())})
+        key = (-shared, order)
+        if best is None or key < (best[0], best[1]):
+            best = (-shared, order, d, hits[0][0])
+    if best is None:
+        return None
+    _, _, d, count = best
+    sentence = d.sentence
+    if re.match(r"^[A-Z][\w -]*: ", sentence):  # "Lumbar vertebra: One of the five ..." reads as "the lumbar vertebra is one of"
+        name, rest = sentence.split(": ", 1)
+        name = re.sub(r"^the ", "", name[0].lower() + name[1:])
+        sentence = f"the {name} is {rest[0].lower() + rest[1:]}"
+    else:
+        sentence = sentence[0].lower() + sentence[1:]
+    return replace(d, number=f"{count} {noun}: {sentence}", predicate="count")
