@@ -4,7 +4,9 @@ The count is read from the passages that describe what is asked: a number word n
 noun in a structure's definition or in one of its consistent statements ("one of the five large
 vertebrae", "three to five fused rudimentary vertebrae", "formed by three fused bones"). Two readings:
 
-* the noun names the structure itself ("how many lumbar vertebrae"): its own passages count it;
+* the noun names the structure itself ("how many lumbar vertebrae"): its own passages count it (a
+  second structure named asks for a relation, "how many lumbar vertebrae does psoas attach to", and
+  takes the ordinary path);
 * the noun names what makes up another structure ("how many bones fuse to form the tailbone", "how
   many vertebrae are in the lower back"): the passages of that structure, or definitions that name
   it, count the noun, and a number next to the container's own name ("the two hip bones") does not.
@@ -28,9 +30,11 @@ _NUMBER = {w: i + 1 for i, w in enumerate(_WORDS)}
 _NOT_STRUCTURES = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees people persons "
                             "patients studies percent years".split())
 _CLASS = frozenset("bones muscles parts pieces segments bits".split())
+_COUNTABLE = frozenset("bone bones muscle muscles part parts piece pieces segment segments bit bits vertebra vertebrae "
+                       "heads bellies layers".split())
 _GENERIC_NAME_WORDS = frozenset("bone bones vertebra vertebrae muscle muscles joint joints the".split())
 _ENDS = frozenset("are is do does did there in of make makes form forms fuse fused join joined have has "
-                  "does make up the a an".split())
+                  "does make up the a an and or".split())
 _ASK = re.compile(r"\bhow many ([a-z]+(?: [a-z]+)?)")
 
 
@@ -61,8 +65,8 @@ def _counts(text: str, head: str, exclude: set[str]) -> list[tuple[str, int, int
         j, high = i + 1, None
         if j + 1 < len(words) and words[j] == "to" and _value(words[j + 1]) is not None:
             high, j = _value(words[j + 1]), j + 2
-        if head == "*" and set(words[j:j + 3]) & exclude:
-            continue  # "the two hip bones" counts the container itself
+        if head == "*" and (set(words[j:j + 3]) & exclude or not set(words[j:j + 3]) & _COUNTABLE):
+            continue  # "the two hip bones" counts the container itself; "one on each side" counts no parts
         for k in range(j, min(j + 4, len(words))):
             if stem(words[k]) == head or head == "*":  # "how many bones": whatever the number counts
                 between = set(words[j:k])
@@ -89,7 +93,12 @@ def counted(index: Any, q: Any) -> Any | None:
         return None
     names = _names(entity)
     itself = noun in names or re.sub(r"e?s$", "", noun) in names or noun.rstrip("e") in names
+    if itself and len(set(q.entities)) > 1:
+        return None  # "how many lumbar vertebrae does the psoas attach to": a relation, not the list
     last = noun.split()[-1]
+    if last not in _CLASS and not any(stem(last) in {stem(w) for w in name.split()}
+                                      for e in atlas.entities.values() for name in _names(e)):
+        return None  # "how many healthy women": not a count of structures
     head = "*" if last in _CLASS and not itself else stem(last)
     exclude = set() if itself else {w for n in names for w in n.split() if len(w) > 2} - _GENERIC_NAME_WORDS
     docs = [d for d in (index.definitions.get(entity.id),) if d is not None]
@@ -99,8 +108,13 @@ def counted(index: Any, q: Any) -> Any | None:
                  and any(re.search(rf"\b{re.escape(n)}\b", d.sentence.lower()) for n in names)]
     wanted = {stem(w) for w in re.findall(r"[a-z]+", q.asked) if len(w) > 3} - {stem(w) for w in noun.split()}
     best: tuple[int, int, Any, str] | None = None
+    own = len(docs) if itself else len([d for d in docs if d.subject == entity.id])
     for order, d in enumerate(docs):
         hits = _counts(d.sentence, head, exclude)
+        if order >= own:  # another structure's definition: the count must be "of the lower back" itself
+            words = re.findall(r"[a-z0-9]+", d.sentence.lower())
+            hits = [h for h in hits if any(re.search(rf"\b{re.escape(n)}\b", " ".join(words[h[2] + 1:h[2] + 7]))
+                                           for n in names)]
         if not hits:
             continue
         shared = len(wanted & {stem(w) for w in re.findall(r"[a-z]+", d.sentence.lower())})
@@ -117,4 +131,6 @@ def counted(index: Any, q: Any) -> Any | None:
         sentence = f"the {name} is {rest[0].lower() + rest[1:]}"
     else:
         sentence = sentence[0].lower() + sentence[1:]
+    if count == "1":
+        noun = re.sub(r"(?<=[^s])s$", "", noun)  # "1 joint"
     return replace(d, number=f"{count} {noun}: {sentence}", predicate="count")
