@@ -152,6 +152,10 @@ class Asker:
             # a body part outside the region, unless the question restates an article's claim that names it
             # ("does pressure relax muscle because receptors tell the brain to let go": the ledger has a verdict)
             return self._refuse(question, rec, clinician=_about_self(q.text))
+        unnamed = _unknown_structure(q, question)
+        if unnamed is not None:  # "which muscle does the radial nerve run beside": a nerve the atlas does not hold
+            return self._refuse(question, rec, detail=f"My sources do not describe the {unnamed}.",
+                                clinician=_about_self(q.text))
         if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
             return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
                                 clinician=_about_self(q.text))
@@ -333,6 +337,27 @@ _BODY = re.compile(r"\b(pain\w*|hurt\w*|injur\w*|strain\w*|sore|ach\w*|tight\w*|
 
 _EFFECT = re.compile(r"\b(cause\w*|affect\w*|link\w*|lead\w*|related|relat\w*|connected|give\w*|make\w*|behind|"
                      r"pain\w*|hurt\w*|ache\w*|sore|problem\w*|trouble)\b")
+
+
+_CLASS_NOUNS = frozenset("nerve nerves artery arteries vein veins vessel ligament muscle tendon bone disc".split())
+
+
+def _unknown_structure(q: Query, question: str) -> str | None:
+    """A kind of structure named with a word the atlas does not know ("the radial nerve", "the brachial
+    artery", which typo repair would read as "brachii"): a specific structure the sources do not
+    describe, or None."""
+    said = re.findall(r"[a-z]+", question.lower())
+    for m in q.mentions:
+        if m.alias not in _CLASS_NOUNS or m.start == 0:
+            continue
+        word = q.tokens[m.start - 1]
+        if word in q.unknown:
+            return f"{word} {m.alias}"
+        if q.repaired and word not in said and m.start <= len(said):
+            original = next((w for w in said if w[:3] == word[:3] and w != word), None)
+            if original is not None:
+                return f"{original} {m.alias}"
+    return None
 
 
 def _claim_asked(q: Query, draft: Draft) -> bool:
