@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_effect import effect_decision
 from iliopsoas.knowledge.ask_evidence import (
     NOT_CLEAR,
     asks_research,
@@ -132,6 +133,8 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         swapped = replace(asked, subject=asked.objects[0], objects=(asked.subject, *asked.objects[1:]),
                           aliases={asked.subject: index.atlas.entities[asked.subject].name})
         first = _decide(index, swapped, ranked, fact_doc)
+    if first is None:  # "can the iliopsoas cause groin pain": a reference passage about it that speaks of the effect
+        first = effect_decision(index, q, asked.subject, ranked)
     if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that
         return claim_decision(index, q, ranked)
     if not asked.cosubjects:
