@@ -89,6 +89,7 @@ _NUMBER = re.compile(
     r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
     r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
 )
+_ONE_OR_TWO = re.compile(r"\b(different|separate|distinct|same) (muscles?|structures?|things?)\b|\bdifferent from\b")
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
@@ -361,7 +362,8 @@ class AskIndex:
         pair_relation = re.search(r"\b(nerves?|innervat\w*|supply|supplied|blood|arter\w*|tendons?|insert\w*|end|ends|"
                                   r"origin\w*|start|starts|bone|bones)\b", text)
         if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
-                and not (_YESNO.search(text) and pair_relation):  # "do psoas and iliacus get different nerves": yes/no
+                and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
+            # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
         elif (_DEFINE.search(text) or re.match(r"what (do|does) .+ mean$", text)) and entities \
                 and not set(key) - {"meant", "mean"}:  # "what is meant by the tailbone" asks what it is
