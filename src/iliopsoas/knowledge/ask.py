@@ -37,6 +37,7 @@ from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_count import counted
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_pairs import shared_answer
 from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
 from iliopsoas.knowledge.ask_write import Draft, compose
@@ -136,6 +137,9 @@ class Asker:
         concept = named_concept(self.index, q.asked)
         if concept is not None:  # "what is the psoas paradox": the name defined by the passage giving it first
             return self._concept(question, q, rec, concept, threshold)
+        shared = shared_answer(self.index, q)
+        if shared is not None:  # "which artery supplies both the psoas and the iliacus": what the two have in common
+            return self._with_lead(question, q, rec, shared, threshold)
         count = counted(self.index, q) if q.qtype == "number" else None
         if count is not None:  # "how many lumbar vertebrae": the count the passages give, first
             return self._with_lead(question, q, rec, count, threshold)
@@ -221,10 +225,10 @@ class Asker:
 
     def _with_lead(self, question: str, q: Query, rec: safety.Recognised, lead: Any, threshold: float | None) -> Answer:
         """An answer led by ``lead`` (a passage rewritten to answer the question first), then what else
-        the search found; a recorded disagreement is left to the conflict note."""
+        the search found (anatomy: no care step); a recorded disagreement is left to the conflict note."""
         ranked = self.index.search(q)
         top = max((s for _, s in ranked), default=1.0)
-        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != lead.id and d.kind != "conflict")]
+        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != lead.id and d.kind not in ("conflict", "care"))]
         draft = compose(self.index, q, ranked, rec)
         confidence = self.calibration.probability(features(self.index, q, ranked, draft))
         limit = self.calibration.threshold if threshold is None else threshold

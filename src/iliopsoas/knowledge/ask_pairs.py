@@ -12,7 +12,8 @@ Asked with no relation ("are psoas and iliacus separate muscles?", "... the same
 structures that are separate entries of the atlas are separate: **Yes** to "separate / different /
 distinct", **No** to "the same / one muscle", said with the whole they make up together (the iliopsoas,
 whose two muscles share a tendon) before any article's claim about how they work. "Is the iliopsoas
-made of two muscles?" is decided by the muscles the atlas records as its parts.
+made of two muscles?" is decided by the muscles the atlas records as its parts. "Which artery supplies
+both the psoas and the iliacus?" is answered by what the two have in common for that relation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["distinct_decision", "pair_decision", "parts_decision"]
+__all__ = ["distinct_decision", "pair_decision", "parts_decision", "shared_answer"]
 
 _SAME = re.compile(r"\b(same|share|shares|shared|sharing|common|both|alike|identical|together)\b")
 _DIFFERENT = re.compile(r"\b(different|differ|differs|separate|separately|own|distinct|independent\w*)\b")
@@ -166,3 +167,49 @@ def parts_decision(index: Any, q: Any, asked: Any) -> Any:
     count = "one two three four five six".split()[len(parts) - 1] if len(parts) <= 6 else str(len(parts))
     text = f"The {entity_name(ents, whole)} is made of {count} muscles, the {listed}."
     return Decision("Yes" if said == len(parts) else "No", index.definitions[whole], text=text)
+
+
+_BOTH = re.compile(r"\bboth\b|\bin common\b|\bshared?\b|\bshares\b")
+_NOUN = {"blood_supply": "artery", "innervation": "nerve", "insertion": "attachment", "origin": "attachment"}
+_SHARED_VERB = {"blood_supply": "both receive blood from", "innervation": "are both supplied by",
+                "insertion": "both insert on", "origin": "both arise from"}
+
+
+def shared_answer(index: Any, q: Any) -> Any:
+    """"Which artery supplies both the psoas and the iliacus?": a passage whose sentence names what the two
+    structures have in common for the asked relation (a rewritten statement of the first), or None."""
+    from dataclasses import replace
+
+    from iliopsoas.knowledge.ask_render import entity_name
+
+    if q.qtype in ("yesno", "compare") or not _BOTH.search(q.asked) or not re.search(r"\b(which|what)\b", q.asked):
+        return None
+    pair = [e for e in q.entities if index.kind_of(e) in _MUSCLE_KINDS][:2]
+    relation = next((r for r, rx in _RELATIONS if rx.search(q.asked) and r in _SHARED_VERB), None)
+    if len(pair) < 2 or relation is None:
+        return None
+    (a_set, a_facts), (b_set, b_facts) = (_objects(index, e, relation, False) for e in pair)
+    common = [o for o in sorted(a_set & b_set) if o in index.atlas.entities]
+    ents = index.atlas.entities
+    if not common and a_facts and b_facts:  # "what nerve do they have in common": none, and what each has
+        from iliopsoas.knowledge.ask_render import lead_sentence
+
+        parts = [lead_sentence(facts, ents, e, predicates={relation}, limit=4) for e, facts in zip(pair, (a_facts, b_facts), strict=True)]
+        first_doc = index.fact_docs.get(a_facts[0].id)
+        if not all(parts) or first_doc is None:
+            return None
+        second = str(parts[1])
+        sentence = (f"None: the {entity_name(ents, pair[0])} and the {entity_name(ents, pair[1])} have no "
+                    f"{_NOUN[relation]} in common. {str(parts[0]).rstrip('.')}; {second[0].lower() + second[1:]}")
+        return replace(first_doc, sentence=sentence, number=None, predicate="shared",
+                       facts=tuple(f.id for f in (*a_facts, *b_facts)))
+    if not common:
+        return None
+    listed = [f"the {entity_name(ents, o)}" for o in common]
+    said = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + f" and {listed[-1]}"
+    first = next((index.fact_docs[f.id] for f in a_facts if f.object in common and f.id in index.fact_docs), None)
+    if first is None:
+        return None
+    sentence = f"The {entity_name(ents, pair[0])} and the {entity_name(ents, pair[1])} {_SHARED_VERB[relation]} {said}."
+    facts = tuple(f.id for e in pair for f in index.atlas.facts_about(e, relation) if f.object in common)
+    return replace(first, sentence=sentence, number=None, predicate="shared", facts=facts)
