@@ -206,6 +206,9 @@ def _asked_predicates(q: Query) -> set[str]:
     return preds
 
 
+_WHICH_OF_THEM = re.compile(r"\b(which|what) (\w+ )?(muscles?|hip flexors?|flexors?|structures?|bones?)\b")
+
+
 def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | None:
     """One sentence naming every recorded origin / insertion / nerve ... of the structure asked about.
 
@@ -226,7 +229,8 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     preds = ((_asked_predicates(q) | q.relations) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
-    if lead.subject in wanted or not wanted:
+    reverse = bool(q.entities and q.entities[0] in lead.objects and _WHICH_OF_THEM.search(q.asked))
+    if (lead.subject in wanted or not wanted) and not reverse:  # "the femoral artery supplies which muscles": its list
         target, facts = lead.subject, atlas.facts_about(lead.subject)
     else:
         target = next((o for o in lead.objects if o in q.entities), None) or next(
