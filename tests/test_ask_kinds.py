@@ -19,7 +19,7 @@ def index():
 
 
 def test_a_named_concept_opens_with_its_definition_then_the_disagreement():
-    a = ask("What is the psoas paradox?")
+    a = ask("whats the psoas paradox")
     assert a.kind == "answer"
     assert a.short.startswith("The psoas paradox is")
     assert "flex the lower and extend the upper lumbar" in a.short
@@ -35,7 +35,7 @@ def test_concept_asked(text, term):
 
 
 @pytest.mark.parametrize(("question", "count"), [
-    ("How many lumbar vertebrae are there?", "5 lumbar vertebrae"),
+    ("how many lumbar vertebrae does a person have?", "5 lumbar vertebrae"),
     ("how many vertebrae are in the lower back?", "5 vertebrae"),
     ("how many bones fuse to make the hip bone?", "3 bones"),
     ("how many bones fuse to form the tailbone?", "3\u20135 bones"),
@@ -53,7 +53,7 @@ def test_counts_leave_other_questions_alone(index, question):
 
 
 def test_can_x_cause_y_is_yes_when_a_passage_speaks_of_y_with_x():
-    a = ask("Can the iliopsoas cause groin pain?")
+    a = ask("can problems with the iliopsoas give you pain in the groin?")
     assert a.kind == "answer" and a.short.startswith("Yes:") and "groin pain" in a.short
     assert effect_asked("can the iliopsoas cause groin pain") == ["groin"]
     assert ask("can a tight psoas cause elbow pain?").kind == "refusal"
