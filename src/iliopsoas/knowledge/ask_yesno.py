@@ -134,10 +134,9 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         swapped = replace(asked, subject=asked.objects[0], objects=(asked.subject, *asked.objects[1:]),
                           aliases={asked.subject: index.atlas.entities[asked.subject].name})
         first = _decide(index, swapped, ranked, fact_doc)
-    if first is None:  # "can the iliopsoas cause groin pain": a reference passage about it that speaks of the effect
-        first = effect_decision(index, q, asked.subject, ranked)
-    if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that
-        return claim_decision(index, q, ranked)
+    if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that;
+        # "can the iliopsoas cause groin pain": else a reference passage about it that speaks of the effect
+        return claim_decision(index, q, ranked) or effect_decision(index, q, asked.subject, ranked)
     if not asked.cosubjects:
         return first
     more = [_decide(index, replace(asked, subject=c, cosubjects=()), ranked, fact_doc) for c in asked.cosubjects]
