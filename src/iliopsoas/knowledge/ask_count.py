@@ -56,12 +56,15 @@ def _counted_noun(asked: str) -> str | None:
 
 def _counts(text: str, head: str, exclude: set[str]) -> list[tuple[str, int, int]]:
     """``(count text, start, end)`` of each number word within three words before ``head``."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    found = list(re.finditer(r"[a-z0-9]+", text.lower()))
+    words = [m.group(0) for m in found]
     out = []
     for i, w in enumerate(words):
         low = _value(w)
         if low is None or low > 100:
             continue
+        if text[found[i].end():found[i].end() + 1] == "-" and i + 1 < len(words) and stem(words[i + 1]) != head:
+            continue  # "a two-joint head" counts joints, not heads
         j, high = i + 1, None
         if j + 1 < len(words) and words[j] == "to" and _value(words[j + 1]) is not None:
             high, j = _value(words[j + 1]), j + 2

@@ -88,6 +88,8 @@ _CONCEPT_FORMS = (
     re.compile(rf"^(?:so |ok |okay )?(?:what (?:is|are)(?: meant by)?|define|explain|describe|(?:can|could) you explain"
                rf"|tell me about|what do you know about) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)(?: exactly| please)?$"),
     re.compile(rf"^what (?:do|does) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?) mean$"),
+    re.compile(rf"^what is the (?:deal|story|idea|thing) (?:with|behind) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)$"),
+    re.compile(rf"^{_ARTICLE}(?P<term>[a-z][a-z'-]+ [a-z][a-z'-]+)$"),  # "psoas paradox?" said bare
 )
 
 
@@ -114,12 +116,22 @@ def named_concept(index: Any, text: str) -> tuple[Any, str] | None:
     """A named concept the sources label but the atlas has no entry for ("the 'psoas paradox'"): the
     passage whose statement note or claim gives the label, and a first sentence defining the name by
     what that passage says. Atlas statements come before article claims; None when no passage labels it."""
-    term = concept_asked(text)
-    if term is None or len(term.split()) < 2:
+    asked = concept_asked(text)
+    if asked is None or len(asked.split()) < 2:
         return None
     atlas = index.atlas
-    if any(e.name.lower() == term or term in (x.lower() for x in e.synonyms) for e in atlas.entities.values()):
+    if any(e.name.lower() == asked or asked in (x.lower() for x in e.synonyms) for e in atlas.entities.values()):
         return None  # a structure of the atlas: its own definition answers
+    words = asked.split()
+    for n in range(len(words), 1, -1):  # "the deal with the psoas paradox": the name is at its end
+        got = _labelled(index, " ".join(words[-n:]))
+        if got is not None:
+            return got
+    return None
+
+
+def _labelled(index: Any, term: str) -> tuple[Any, str] | None:
+    atlas = index.atlas
     found: list[tuple[int, Any, str]] = []
     for sid, f in atlas.statements.items():
         clause = _label_clause(f.note or "", term)
