@@ -99,8 +99,7 @@ def counted(index: Any, q: Any) -> Any | None:
     if itself and len(set(q.entities)) > 1:
         return None  # "how many lumbar vertebrae does the psoas attach to": a relation, not the list
     last = noun.split()[-1]
-    if last not in _CLASS and not any(stem(last) in {stem(w) for w in name.split()}
-                                      for e in atlas.entities.values() for name in _names(e)):
+    if last not in _CLASS and stem(last) not in index.name_stems:
         return None  # "how many healthy women": not a count of structures
     head = "*" if last in _CLASS and not itself else stem(last)
     exclude = set() if itself else {w for n in names for w in n.split() if len(w) > 2} - _GENERIC_NAME_WORDS

@@ -64,7 +64,7 @@ def effect_decision(index: Any, q: Any, subject: str | None, ranked: Sequence[tu
     family = {subject, *index.children.get(subject, ()), *index.parents.get(subject, ())}
     score = {d.id: s for d, s in ranked}
     found = []
-    for d in index.docs:
+    for d in (d for e in family for d in index.by_subject.get(e, ())):
         if d.subject not in family or d.kind not in ("fact", "entity") or d.seed \
                 or d.status not in ("consistent", "disputed") or d.predicate not in _KINDS:
             continue  # a condition, a figure or what the structure is: not any passage that uses the word

@@ -277,6 +277,11 @@ class AskIndex:
         self.alias: AliasIndex = tables.alias
         self.vocabulary: frozenset[str] = tables.vocabulary
         self.parents, self.children, self.variants = tables.parents, tables.children, tables.variants
+        from iliopsoas.knowledge.ask_tables import stem
+
+        # the stems of every word in a structure's name or synonyms ("how many vertebrae" counts structures)
+        self.name_stems: frozenset[str] = frozenset(
+            stem(w) for e in atlas.entities.values() for n in (e.name, *e.synonyms) for w in n.lower().split())
         self.doc_vecs = tables.doc_vecs if self.embedder is not None else None
         self.cue_stems = {d.id: st for d, st in zip(self.docs, tables.cue_stems, strict=True)}
         self.doc_stems = {d.id: st for d, st in zip(self.docs, tables.doc_stems, strict=True)}

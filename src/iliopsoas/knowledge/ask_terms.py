@@ -134,11 +134,15 @@ def _labelled(index: Any, term: str) -> tuple[Any, str] | None:
     atlas = index.atlas
     found: list[tuple[int, Any, str]] = []
     for sid, f in atlas.statements.items():
+        if term not in (f.note or "").lower():
+            continue
         clause = _label_clause(f.note or "", term)
         d = index.fact_docs.get(sid)
         if clause and d is not None:
             found.append((1 if d.seed else 0, d, clause))
     for cid, c in atlas.claims.items():
+        if term not in c.text.lower():
+            continue
         clause = _label_clause(c.text, term)
         d = index.claim_docs.get(cid)
         if clause and d is not None:
