@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_count import counted
+from iliopsoas.knowledge.ask_effect import SAID_AS
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
 from iliopsoas.knowledge.ask_pairs import shared_answer
 from iliopsoas.knowledge.ask_specifics import unmatched
@@ -381,7 +382,7 @@ def _claim_asked(q: Query, draft: Draft) -> bool:
 
 _CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
                       r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
-_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble "
+_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble sound noise "
                          "in of to and or".split())
 
 
@@ -397,7 +398,8 @@ def _effect_unsaid(q: Query, draft: Draft) -> bool:
     said = set()
     for d in draft.docs[:3]:
         said |= {_stem(w) for w in re.findall(r"[a-z]+", f"{d.sentence} {d.body}".lower())}
-    for w in m.group(1).split():
+    for said_w in m.group(1).split():
+        w = SAID_AS.get(said_w, said_w)  # "a clicking hip" is said as a snapping hip
         if w in _EFFECT_SKIP or len(w) < 4:
             continue
         forms = {_stem(w), _stem(SYNONYMS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}

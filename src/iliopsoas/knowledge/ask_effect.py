@@ -17,14 +17,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["effect_asked", "effect_decision"]
+__all__ = ["SAID_AS", "effect_asked", "effect_decision"]
 
 _CAUSE = re.compile(
     r"\b(?:cause|causes|caused|a cause of|the cause of|lead to|leads to|give you|gives you|give|gives|result in|"
     r"results in|trigger|triggers|make|makes|behind|responsible for|be why)\s+"
     r"(?:a |an |the |your |my |you |me |someone s )?((?:[a-z]+ ?){1,4})")
 _SKIP = frozenset("a an the your my you me it this that problems problem issues issue pain pains painful ache aches "
-                  "trouble in of to and or at on with for people someone s feel".split())
+                  "trouble in of to and or at on with for people someone s feel sound sounds noise noises".split())
+# everyday words for an effect and the word the passages use ("a clicking hip" is a snapping hip)
+SAID_AS = {"click": "snap", "clicks": "snap", "clicking": "snapping", "clicky": "snapping", "pop": "snap",
+            "pops": "snap", "popping": "snapping", "clunk": "snap", "clunking": "snapping"}
 
 
 _PAIN = frozenset("pain pains painful ache aches hurt hurts sore soreness".split())
@@ -40,7 +43,7 @@ def effect_asked(asked: str) -> list[str]:
     if not m:
         return []
     said = m.group(1).split()
-    words = [w for w in said if w not in _SKIP and len(w) > 2]
+    words = [SAID_AS.get(w, w) for w in said if w not in _SKIP and len(w) > 2]
     return words + ["pain"] if words and _PAIN & set(said) else words
 
 

@@ -85,7 +85,7 @@ def defining_passages(index: Any, terms: tuple[str, ...]) -> list[Any] | None:
 # -- named concepts: "what is the psoas paradox" ---------------------------------------------------
 
 _CONCEPT_FORMS = (
-    re.compile(rf"^(?:so |ok |okay )?(?:what (?:is|are)(?: meant by)?|define|explain|describe|(?:can|could) you explain"
+    re.compile(rf"^(?:so |ok |okay |and )?(?:what (?:exactly |actually )?(?:is|are)(?: meant by)?|define|explain|describe|(?:can|could) you explain"
                rf"|tell me about|what do you know about) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)(?: exactly| please)?$"),
     re.compile(rf"^what (?:do|does) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?) mean$"),
     re.compile(rf"^what is the (?:deal|story|idea|thing) (?:with|behind) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)$"),
