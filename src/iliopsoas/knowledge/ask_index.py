@@ -89,6 +89,7 @@ _NUMBER = re.compile(
     r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
     r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
 )
+_VERBLESS_SAME = re.compile(r"^(the )?\w+( \w+)? (and|&) (the )?\w+( \w+)? (the )?(same|separate|different|distinct) (muscles?|things?)$")
 _ONE_OR_TWO = re.compile(r"\b(different|separate|distinct|same) (muscles?|structures?|things?)\b|\bdifferent from\b")
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
@@ -366,7 +367,9 @@ class AskIndex:
         generic = bool(mentions) and not specific
         pair_relation = re.search(r"\b(nerves?|innervat\w*|supply|supplied|blood|arter\w*|tendons?|insert\w*|end|ends|"
                                   r"origin\w*|start|starts|bone|bones)\b", text)
-        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+        if len(entities) >= 2 and _VERBLESS_SAME.search(text):
+            qtype = "yesno"  # "iliacus and psoas: same muscle?"
+        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
                 and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"

@@ -127,7 +127,8 @@ def distinct_decision(index: Any, q: Any, asked: Any) -> Any:
     if any(rx.search(raw) for _, rx in _RELATIONS):
         return None  # "different nerves", "the same tendon": the relation compares them (pair_decision)
     one, apart = _ONE.search(raw), _APART.search(raw)
-    if not (one or apart) or not re.match(r"(are|is)\b", raw):
+    verbless = re.search(r"\b(same|separate|different|distinct) (muscles?|things?)$", raw) and " and " in raw
+    if not (one or apart) or not (re.match(r"(are|is)\b", raw) or verbless):
         return None  # "does the thomas test separate a tight psoas from a tight iliacus" asks about the test
     names = [e for e in dict.fromkeys((asked.subject, *asked.cosubjects, *asked.objects)) if e]
     pair = [e for e in names if index.kind_of(e) in _MUSCLE_KINDS][:2]
