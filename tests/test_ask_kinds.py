@@ -99,3 +99,18 @@ def test_neighbours_and_vessels_from_either_side(question, first):
 def test_a_structure_the_atlas_does_not_hold_is_refused(question):
     a = ask(question)
     assert a.kind == "refusal" and "do not describe" in a.answer
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    ("so what exactly is the psoas paradox", "The psoas paradox is"),
+    ("psoas paradox?", "The psoas paradox is"),
+    ("can the iliopsoas tendon cause a clicking sound in the hip?", "Yes:"),
+    ("iliacus and psoas: same muscle?", "No:"),
+    ("what tempo for straight leg raises?", "3 s per rep"),
+])
+def test_other_wordings_of_the_round_six_kinds(question, first):
+    assert ask(question).short.startswith(first)
+
+
+def test_an_effect_in_lay_words_nobody_records_is_still_refused():
+    assert ask("can a tight psoas cause a clicking jaw?").kind == "refusal"
