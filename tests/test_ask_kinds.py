@@ -39,6 +39,7 @@ def test_concept_asked(text, term):
     ("how many vertebrae are in the lower back?", "5 vertebrae"),
     ("how many bones fuse to make the hip bone?", "3 bones"),
     ("how many bones fuse to form the tailbone?", "3\u20135 bones"),
+    ("how many hamstrings are there?", "3 hamstrings"),
 ])
 def test_counts_of_structures_lead_with_the_number(index, question, count):
     a = ask(question)
@@ -47,7 +48,9 @@ def test_counts_of_structures_lead_with_the_number(index, question, count):
 
 @pytest.mark.parametrize("question", ["how many healthy women have a forward tilted pelvis when standing",
                                       "how many lumbar vertebrae does the psoas attach to?",
-                                      "how many reps of the straight leg raise should I do?"])
+                                      "how many reps of the straight leg raise should I do?",
+                                      "how many bones make up the pelvis?",  # "the two hip bones and the sacrum"
+                                      "how many heads does the rectus femoris have?"])  # "a two-joint head"
 def test_counts_leave_other_questions_alone(index, question):
     assert counted(index, index.analyse(question)) is None
 

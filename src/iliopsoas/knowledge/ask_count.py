@@ -12,7 +12,9 @@ vertebrae", "three to five fused rudimentary vertebrae", "formed by three fused 
   it, count the noun, and a number next to the container's own name ("the two hip bones") does not.
 
 Among several counts the one whose passage shares most of the question's other words wins ("fuse"
-and "fused"). No count found: None, and the question takes the ordinary path.
+and "fused"). A number that starts a list ("the two hip bones and the sacrum") or is joined to another
+word ("a two-joint head") counts nothing asked; a muscle group asked by itself ("how many hamstrings")
+counts its muscles. No count found: None, and the question takes the ordinary path.
 """
 
 from __future__ import annotations
@@ -71,10 +73,12 @@ def _counts(text: str, head: str, exclude: set[str]) -> list[tuple[str, int, int
         if head == "*" and (set(words[j:j + 3]) & exclude or not set(words[j:j + 3]) & _COUNTABLE):
             continue  # "the two hip bones" counts the container itself; "one on each side" counts no parts
         for k in range(j, min(j + 4, len(words))):
-            if stem(words[k]) == head or head == "*":  # "how many bones": whatever the number counts
+            if stem(words[k]) == head or head == "*" and words[k] in _COUNTABLE:  # "how many bones": bones, vertebrae ...
                 between = set(words[j:k])
                 if between & exclude:
                     break
+                if k + 1 < len(words) and words[k + 1] == "and":
+                    break  # "the two hip bones and the sacrum": part of a list, not the whole count
                 text_count = f"{low}\u2013{high}" if high else str(low)
                 out.append((text_count, i, k))
                 break
@@ -101,7 +105,8 @@ def counted(index: Any, q: Any) -> Any | None:
     last = noun.split()[-1]
     if last not in _CLASS and stem(last) not in index.name_stems:
         return None  # "how many healthy women": not a count of structures
-    head = "*" if last in _CLASS and not itself else stem(last)
+    group = itself and index.kind_of(entity.id) == "muscle_group"  # "how many hamstrings": its muscles
+    head = "*" if (last in _CLASS and not itself) or group else stem(last)
     exclude = set() if itself else {w for n in names for w in n.split() if len(w) > 2} - _GENERIC_NAME_WORDS
     docs = [d for d in (index.definitions.get(entity.id),) if d is not None]
     docs += [d for d in index.by_subject.get(entity.id, ()) if d.kind == "fact" and d.status == "consistent" and not d.seed]
