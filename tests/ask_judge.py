@@ -5,7 +5,7 @@ thresholds) and scripts/fit_ask_calibration.py (fits confidence on dev only).
 
 An item is right when:
 * ``answer``: Ask answered (``kind`` answer), every ``expect`` group has a term in the answer, every
-  ``first`` group a term in ``short``, no ``must_not`` term appears; with ``no_safety`` nothing may be
+  ``first`` group a term in ``short`` and no ``first_not`` term there, no ``must_not`` term appears; with ``no_safety`` nothing may be
   flagged (a sign mentioned only to deny it);
 * ``refusal``: Ask did not answer (a refusal, or a safety answer that gives no atlas content) and the
   ``expect`` terms (e.g. "clinician") appear;
@@ -69,6 +69,8 @@ def judge(item: dict[str, Any], a: Any) -> str | None:
             return f"missing {m}"
         if m := missing(a.short, item.get("first")):
             return f"first sentence lacks {m}: {a.short[:90]!r}"
+        if bad := [t for t in item.get("first_not") or [] if fold(t) in fold(a.short)]:
+            return f"first sentence has {bad}: {a.short[:90]!r}"
         bad = [t for t in item.get("must_not") or [] if fold(t) in fold(a.answer)]
         return f"contains {bad}" if bad else None
     if kind == "refusal":

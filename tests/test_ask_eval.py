@@ -14,7 +14,7 @@ import pytest
 
 import ask_judge as J
 
-ITEM_KEYS = {"q", "kind", "expect", "first", "must_not", "safety", "no_safety", "v", "tag"}
+ITEM_KEYS = {"q", "kind", "expect", "first", "first_not", "must_not", "safety", "no_safety", "v", "tag"}
 
 
 def test_eval_splits_are_big_balanced_and_disjoint() -> None:

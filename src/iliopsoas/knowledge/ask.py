@@ -35,9 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
+from iliopsoas.knowledge.ask_count import counted
+from iliopsoas.knowledge.ask_effect import SAID_AS
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_pairs import shared_answer
 from iliopsoas.knowledge.ask_specifics import unmatched
-from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages
+from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
 from iliopsoas.knowledge.ask_write import Draft, compose
 
 MAX_QUESTION_CHARS = 1000
@@ -132,6 +135,15 @@ class Asker:
             personal = personal or ["personal advice"]
         if personal:
             return self._refuse(question, rec, clinician=True)
+        concept = named_concept(self.index, q.asked)
+        if concept is not None:  # "what is the psoas paradox": the name defined by the passage giving it first
+            return self._concept(question, q, rec, concept, threshold)
+        shared = shared_answer(self.index, q)
+        if shared is not None:  # "which artery supplies both the psoas and the iliacus": what the two have in common
+            return self._with_lead(question, q, rec, shared, threshold)
+        count = counted(self.index, q) if q.qtype == "number" else None
+        if count is not None:  # "how many lumbar vertebrae": the count the passages give, first
+            return self._with_lead(question, q, rec, count, threshold)
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
         if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
             return self._general(question, q, rec, terms, threshold)
@@ -145,6 +157,10 @@ class Asker:
             # a body part outside the region, unless the question restates an article's claim that names it
             # ("does pressure relax muscle because receptors tell the brain to let go": the ledger has a verdict)
             return self._refuse(question, rec, clinician=_about_self(q.text))
+        unnamed = _unknown_structure(q, question)
+        if unnamed is not None:  # "which muscle does the radial nerve run beside": a nerve the atlas does not hold
+            return self._refuse(question, rec, detail=f"My sources do not describe the {unnamed}.",
+                                clinician=_about_self(q.text))
         if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
             return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
                                 clinician=_about_self(q.text))
@@ -194,6 +210,27 @@ class Asker:
         top = max((s for _, s in ranked), default=1.0) + 0.5
         ranked = [(d, top) for d in docs] + [(d, s) for d, s in ranked if d not in docs]
         draft = compose(self.index, replace(q, qtype="definition"), ranked, rec)
+        confidence = self.calibration.probability(features(self.index, q, ranked, draft))
+        limit = self.calibration.threshold if threshold is None else threshold
+        if confidence < limit:
+            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
+        return self._finish(question, draft, confidence, rec)
+
+    def _concept(self, question: str, q: Query, rec: safety.Recognised, concept: tuple[Any, str],
+                 threshold: float | None) -> Answer:
+        """A named concept: its definition first (from the passage that names it), then what else the
+        passages found say, and the disagreement when the sources disagree about it."""
+        doc, sentence = concept
+        lead = replace(doc, sentence=sentence, number=None, predicate="concept")  # no aggregate of its relation
+        return self._with_lead(question, q, rec, lead, threshold)
+
+    def _with_lead(self, question: str, q: Query, rec: safety.Recognised, lead: Any, threshold: float | None) -> Answer:
+        """An answer led by ``lead`` (a passage rewritten to answer the question first), then what else
+        the search found (anatomy: no care step); a recorded disagreement is left to the conflict note."""
+        ranked = self.index.search(q)
+        top = max((s for _, s in ranked), default=1.0)
+        ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != lead.id and d.kind not in ("conflict", "care"))]
+        draft = compose(self.index, q, ranked, rec)
         confidence = self.calibration.probability(features(self.index, q, ranked, draft))
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
@@ -307,6 +344,27 @@ _EFFECT = re.compile(r"\b(cause\w*|affect\w*|link\w*|lead\w*|related|relat\w*|co
                      r"pain\w*|hurt\w*|ache\w*|sore|problem\w*|trouble)\b")
 
 
+_CLASS_NOUNS = frozenset("nerve nerves artery arteries vein veins vessel ligament muscle tendon bone disc".split())
+
+
+def _unknown_structure(q: Query, question: str) -> str | None:
+    """A kind of structure named with a word the atlas does not know ("the radial nerve", "the brachial
+    artery", which typo repair would read as "brachii"): a specific structure the sources do not
+    describe, or None."""
+    said = re.findall(r"[a-z]+", question.lower())
+    for m in q.mentions:
+        if m.alias not in _CLASS_NOUNS or m.start == 0:
+            continue
+        word = q.tokens[m.start - 1]
+        if word in q.unknown:
+            return f"{word} {m.alias}"
+        if q.repaired and word not in said and m.start <= len(said):
+            original = next((w for w in said if w[:3] == word[:3] and w != word), None)
+            if original is not None:
+                return f"{original} {m.alias}"
+    return None
+
+
 def _claim_asked(q: Query, draft: Draft) -> bool:
     """True when the answer's lead is an article claim using most of the question's own words, the outside
     body part among them."""
@@ -324,7 +382,7 @@ def _claim_asked(q: Query, draft: Draft) -> bool:
 
 _CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
                       r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
-_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble "
+_EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble sound noise "
                          "in of to and or".split())
 
 
@@ -340,7 +398,8 @@ def _effect_unsaid(q: Query, draft: Draft) -> bool:
     said = set()
     for d in draft.docs[:3]:
         said |= {_stem(w) for w in re.findall(r"[a-z]+", f"{d.sentence} {d.body}".lower())}
-    for w in m.group(1).split():
+    for said_w in m.group(1).split():
+        w = SAID_AS.get(said_w, said_w)  # "a clicking hip" is said as a snapping hip
         if w in _EFFECT_SKIP or len(w) < 4:
             continue
         forms = {_stem(w), _stem(SYNONYMS.get(w, w)), *(_stem(x) for x in EXPAND.get(w, ()))}

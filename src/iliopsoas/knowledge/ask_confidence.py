@@ -130,8 +130,8 @@ def features(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], d: 
     count_miss = 0.0
     if count and count.group(1) not in _DOSE_COUNTS:
         noun = _stem(count.group(1))
-        text = f"{lead.sentence} {lead.body}".lower()
-        counted = re.search(rf"\b\d[\d,.]*\s+(\w+\s+){{0,2}}{re.escape(noun)}", text)
+        text = f"{lead.number if lead.predicate == 'count' else ''} {lead.sentence} {lead.body}".lower()
+        counted = re.search(rf"\b\d[\d,.]*(?:\u2013\d+)?\s+(\w+\s+){{0,2}}{re.escape(noun)}", text)
         count_miss = 0.0 if counted or (q.qtype != "number") else 1.0
     return {
         "top": top,

@@ -59,7 +59,7 @@ CUES: dict[str, str] = {
     "verdict": "model simulation analysis",
     "conflict": "disagree disagreement debate debated disputed controversy",
     "how": "how do perform done steps technique position",
-    "dose": "how long how many how often hold seconds reps repetitions sets times days week",
+    "dose": "how long how many how often hold seconds reps repetitions sets times days week tempo",
     "stop": "stop when stop if avoid warning sign pain what if what now what do i do elsewhere somewhere else other "
             "than instead",
     "evidence": "evidence grade strong research trial trials effective proven",
@@ -344,7 +344,7 @@ def _dose_text(dosage: Mapping[str, Any], limits: Mapping[str, Any]) -> str:
 
 
 def dose_parts(dosage: Mapping[str, Any], limits: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The parts of a dose as ``(key, text)``: every, reps, sets, hold, side, per day, per week."""
+    """The parts of a dose as ``(key, text)``: every, reps, sets, hold, tempo, side, per day, per week."""
     parts: list[tuple[str, str]] = []
     if "every_min" in dosage:
         parts.append(("every", f"every {dosage['every_min']} min of sitting, {dosage.get('duration_s', 0) // 60} min up and moving"))
@@ -357,6 +357,8 @@ def dose_parts(dosage: Mapping[str, Any], limits: Mapping[str, Any]) -> list[tup
     if "hold_s" in dosage:
         lim = limits.get("hold_s")
         parts.append(("hold", f"{dosage['hold_s']} s hold" + (f" ({lim[0]}\u2013{lim[1]} s)" if lim else "")))
+    if "tempo_s" in dosage:
+        parts.append(("tempo", f"{dosage['tempo_s']} s per rep (tempo)"))
     if dosage.get("side") == "each":
         parts.append(("side", "each side"))
     if "times_per_day" in dosage and "every_min" not in dosage:

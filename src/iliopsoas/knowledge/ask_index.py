@@ -89,6 +89,8 @@ _NUMBER = re.compile(
     r"angle|pennation|physiological|moment arm|volume|strength|force|torque|range|reliability|sensitivity|"
     r"specificity|prevalence|incidence|emg|activity|(\w+ ){1,3}(strength|force|torque|angle|range|moment arm))\b"
 )
+_VERBLESS_SAME = re.compile(r"^(the )?\w+( \w+)? (and|&) (the )?\w+( \w+)? (the )?(same|separate|different|distinct) (muscles?|things?)$")
+_ONE_OR_TWO = re.compile(r"\b(different|separate|distinct|same) (muscles?|structures?|things?)\b|\bdifferent from\b")
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
@@ -276,6 +278,11 @@ class AskIndex:
         self.alias: AliasIndex = tables.alias
         self.vocabulary: frozenset[str] = tables.vocabulary
         self.parents, self.children, self.variants = tables.parents, tables.children, tables.variants
+        from iliopsoas.knowledge.ask_tables import stem
+
+        # the stems of every word in a structure's name or synonyms ("how many vertebrae" counts structures)
+        self.name_stems: frozenset[str] = frozenset(
+            stem(w) for e in atlas.entities.values() for n in (e.name, *e.synonyms) for w in n.lower().split())
         self.doc_vecs = tables.doc_vecs if self.embedder is not None else None
         self.cue_stems = {d.id: st for d, st in zip(self.docs, tables.cue_stems, strict=True)}
         self.doc_stems = {d.id: st for d, st in zip(self.docs, tables.doc_stems, strict=True)}
@@ -360,10 +367,14 @@ class AskIndex:
         generic = bool(mentions) and not specific
         pair_relation = re.search(r"\b(nerves?|innervat\w*|supply|supplied|blood|arter\w*|tendons?|insert\w*|end|ends|"
                                   r"origin\w*|start|starts|bone|bones)\b", text)
-        if len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
-                and not (_YESNO.search(text) and pair_relation):  # "do psoas and iliacus get different nerves": yes/no
+        if len(entities) >= 2 and _VERBLESS_SAME.search(text):
+            qtype = "yesno"  # "iliacus and psoas: same muscle?"
+        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+                and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
+            # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
-        elif _DEFINE.search(text) and entities and not key:
+        elif (_DEFINE.search(text) or re.match(r"what (do|does) .+ mean$", text)) and entities \
+                and not set(key) - {"meant", "mean"}:  # "what is meant by the tailbone" asks what it is
             qtype = "definition"
         elif _NUMBER.search(text):
             qtype = "number"

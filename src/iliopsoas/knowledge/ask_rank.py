@@ -31,7 +31,7 @@ _RESEARCH = re.compile(r"\b(study|studies|studied|trial|trials|research|evidence
                        r"performance|does it work|do they work|most flexibility|most gain|optimal|optimum|"
                        r"maximi[sz]e\w*|benefit levels off)\b")
 _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how long|how often|how many times|"
-                         r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times)\b")
+                         r"seconds?|minutes?|dose|dosage|per day|a day|per week|a week|times|tempo)\b")
 
 
 # what a care question asks about, and the passages that speak to it ("rest or keep stretching?" -> rest)

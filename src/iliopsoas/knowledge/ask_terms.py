@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["asked_terms", "defining_passages"]
+__all__ = ["asked_terms", "concept_asked", "defining_passages", "named_concept"]
 
 _ARTICLE = r"(?:(?:a|an|the|its|their|your|one)\s+)?"
 _OWNER = r"(?:(?:a |the )?muscles?\s+|muscle s\s+)?"
@@ -80,3 +80,76 @@ def defining_passages(index: Any, terms: tuple[str, ...]) -> list[Any] | None:
             return None
         out.append(d)
     return out or None
+
+
+# -- named concepts: "what is the psoas paradox" ---------------------------------------------------
+
+_CONCEPT_FORMS = (
+    re.compile(rf"^(?:so |ok |okay |and )?(?:what (?:exactly |actually )?(?:is|are)(?: meant by)?|define|explain|describe|(?:can|could) you explain"
+               rf"|tell me about|what do you know about) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)(?: exactly| please)?$"),
+    re.compile(rf"^what (?:do|does) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?) mean$"),
+    re.compile(rf"^what is the (?:deal|story|idea|thing) (?:with|behind) {_ARTICLE}(?P<term>[a-z][a-z' -]{{2,40}}?)$"),
+    re.compile(rf"^{_ARTICLE}(?P<term>[a-z][a-z'-]+ [a-z][a-z'-]+)$"),  # "psoas paradox?" said bare
+)
+
+
+def concept_asked(text: str) -> str | None:
+    """The name asked about in a definition question ("what is the psoas paradox"), or None."""
+    for rx in _CONCEPT_FORMS:
+        m = rx.search(text.strip())
+        if m:
+            return m.group("term").strip()
+    return None
+
+
+def _label_clause(text: str, term: str) -> str | None:
+    """The clause of ``text`` that a parenthesised label ``(the 'term')`` names, without the label."""
+    label = re.compile(rf"\s*\((?:the |a |an )?['\u2018\"]?{re.escape(term)}['\u2019\"]?(?:;[^)]*)?\)", re.IGNORECASE)
+    for sentence in re.split(r"(?<=;)\s+|(?<=\.)\s+(?=[A-Z])(?<!\bal\.\s)", text):
+        if label.search(sentence):
+            clause = label.sub("", sentence).strip().rstrip(".;")
+            return clause[0].upper() + clause[1:] if clause else None
+    return None
+
+
+def named_concept(index: Any, text: str) -> tuple[Any, str] | None:
+    """A named concept the sources label but the atlas has no entry for ("the 'psoas paradox'"): the
+    passage whose statement note or claim gives the label, and a first sentence defining the name by
+    what that passage says. Atlas statements come before article claims; None when no passage labels it."""
+    asked = concept_asked(text)
+    if asked is None or len(asked.split()) < 2:
+        return None
+    atlas = index.atlas
+    if any(e.name.lower() == asked or asked in (x.lower() for x in e.synonyms) for e in atlas.entities.values()):
+        return None  # a structure of the atlas: its own definition answers
+    words = asked.split()
+    for n in range(len(words), 1, -1):  # "the deal with the psoas paradox": the name is at its end
+        got = _labelled(index, " ".join(words[-n:]))
+        if got is not None:
+            return got
+    return None
+
+
+def _labelled(index: Any, term: str) -> tuple[Any, str] | None:
+    atlas = index.atlas
+    found: list[tuple[int, Any, str]] = []
+    for sid, f in atlas.statements.items():
+        if term not in (f.note or "").lower():
+            continue
+        clause = _label_clause(f.note or "", term)
+        d = index.fact_docs.get(sid)
+        if clause and d is not None:
+            found.append((1 if d.seed else 0, d, clause))
+    for cid, c in atlas.claims.items():
+        if term not in c.text.lower():
+            continue
+        clause = _label_clause(c.text, term)
+        d = index.claim_docs.get(cid)
+        if clause and d is not None:
+            found.append((2, d, clause))
+    if not found:
+        return None
+    _, d, clause = min(found, key=lambda x: x[0])
+    about = atlas.entities[d.subject].name if d.subject in atlas.entities else None
+    where = f" about the {about}" if about else ""
+    return d, f"The {term} is the name for this finding{where}: {clause}."

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
 from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
+from iliopsoas.knowledge.ask_near import POSITION_WORDS, SOUGHT, neighbour_asked
 from iliopsoas.knowledge.ask_rank import aspect_bonus
 from iliopsoas.knowledge.ask_safety import Recognised
 from iliopsoas.knowledge.ask_text import EXPAND
@@ -177,6 +178,9 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
         for d, s in window[1:5]:
             if s >= top_s - 0.5 and aspect_bonus(q.aspects, d) > 0:
                 return d, s
+    near = neighbour_asked(index, q, ranked, top_s)
+    if near is not None:  # "the ureter crosses which muscle?": the neighbour statement, from either side
+        return near
     if q.qtype == "definition" and q.entities and q.entities[0] in index.definitions:
         d = index.definitions[q.entities[0]]
         return d, max(top_s, next((s for x, s in ranked if x is d), top_s))
@@ -202,6 +206,9 @@ def _asked_predicates(q: Query) -> set[str]:
     return preds
 
 
+_WHICH_OF_THEM = re.compile(r"\b(which|what) (\w+ )?(muscles?|hip flexors?|flexors?|structures?|bones?)\b")
+
+
 def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | None:
     """One sentence naming every recorded origin / insertion / nerve ... of the structure asked about.
 
@@ -213,13 +220,17 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
         return _variant_span(index, lead.subject)
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
+    sought = SOUGHT.search(q.asked)
+    if lead.predicate == "adjacent_to" and sought and not sought.group(1).endswith("s") and POSITION_WORDS.search(q.asked):
+        return None  # "which muscle does the sciatic nerve pass below": the one neighbour, not every relation
     listed = STRUCTURAL | {"action", "function", "associated_condition", "adjacent_to", "fascial_connection"}
     if lead.kind != "fact" or lead.predicate not in listed or q.qtype in ("yesno", "why") or "where_pain" in q.aspects:
         return None
     preds = ((_asked_predicates(q) | q.relations) & listed) | {lead.predicate}
     atlas, ents = index.atlas, index.atlas.entities
     wanted = set(q.entities) | set(q.related)
-    if lead.subject in wanted or not wanted:
+    reverse = bool(q.entities and q.entities[0] in lead.objects and _WHICH_OF_THEM.search(q.asked))
+    if (lead.subject in wanted or not wanted) and not reverse:  # "the femoral artery supplies which muscles": its list
         target, facts = lead.subject, atlas.facts_about(lead.subject)
     else:
         target = next((o for o in lead.objects if o in q.entities), None) or next(
@@ -306,6 +317,7 @@ def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None
 
 
 _DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
+               ("tempo", r"\btempo|slow|fast|quick|pace|speed"),
                ("week", r"often|week|days?\b|frequen"), ("every", r"break|sitting|often"))
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
+from iliopsoas.knowledge.ask_effect import effect_decision
 from iliopsoas.knowledge.ask_evidence import (
     NOT_CLEAR,
     asks_research,
@@ -36,7 +37,7 @@ from iliopsoas.knowledge.ask_evidence import (
     research_decision,
 )
 from iliopsoas.knowledge.ask_feel import feel_decision
-from iliopsoas.knowledge.ask_pairs import pair_decision
+from iliopsoas.knowledge.ask_pairs import distinct_decision, pair_decision, parts_decision
 from iliopsoas.knowledge.ask_predicate import (
     _EQUAL,
     _GENERIC_IDS,
@@ -82,7 +83,8 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         got = claim_decision(index, q, ranked, share=0.5)  # is what an article claims; its verdict answers
         if got is not None:
             return got
-    pair = pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
+    pair = distinct_decision(index, q, asked) or parts_decision(index, q, asked)  # "separate muscles?", "made of two?"
+    pair = pair or pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
     pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
         or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
     if pair is not None:
@@ -132,8 +134,9 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         swapped = replace(asked, subject=asked.objects[0], objects=(asked.subject, *asked.objects[1:]),
                           aliases={asked.subject: index.atlas.entities[asked.subject].name})
         first = _decide(index, swapped, ranked, fact_doc)
-    if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that
-        return claim_decision(index, q, ranked)
+    if first is None:  # "is prolonged sitting a sustained contraction?": an article claim that says just that;
+        # "can the iliopsoas cause groin pain": else a reference passage about it that speaks of the effect
+        return claim_decision(index, q, ranked) or effect_decision(index, q, asked.subject, ranked)
     if not asked.cosubjects:
         return first
     more = [_decide(index, replace(asked, subject=c, cosubjects=()), ranked, fact_doc) for c in asked.cosubjects]
