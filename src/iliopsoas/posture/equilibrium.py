@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from iliopsoas.mechanics import body_transforms, complete_coordinates, coupling_vectors, muscle_lengths
 from iliopsoas.mechanics.forces import muscle_state
 from iliopsoas.posture import passive
-from iliopsoas.posture.surrogate import Surrogate, cached_fit, source_digest
+from iliopsoas.posture.surrogate import Surrogate, cached_fit, one_blas_thread, source_digest
 from iliopsoas.posture.tightness import MuscleLoads
 
 Array = NDArray[np.float64]
@@ -694,6 +694,14 @@ class Problem:
     def solve(self, loads: MuscleLoads, *, z0: Array | None = None, heights: Array | None = None,
               max_iter: int = 40, homotopy: bool = True, polish: bool = True, lam0: Array | None = None,
               start_loads: MuscleLoads | None = None) -> Solution:
+        """:meth:`_solve` with the linear algebra on one thread (:func:`one_blas_thread`)."""
+        with one_blas_thread():
+            return self._solve(loads, z0=z0, heights=heights, max_iter=max_iter, homotopy=homotopy, polish=polish,
+                               lam0=lam0, start_loads=start_loads)
+
+    def _solve(self, loads: MuscleLoads, *, z0: Array | None = None, heights: Array | None = None,
+               max_iter: int = 40, homotopy: bool = True, polish: bool = True, lam0: Array | None = None,
+               start_loads: MuscleLoads | None = None) -> Solution:
         """Resting poses for every row of ``loads`` (``n`` problems solved as one batch).
 
         From the untightened rest pose the tightness is switched on in :data:`HOMOTOPY_STEPS`

@@ -119,6 +119,18 @@ def _least_squares(A: Array, y: Array) -> Array:
     return np.asarray(solve_triangular(R, Q.T @ y))
 
 
+def one_blas_thread() -> Any:
+    """A context in which BLAS/LAPACK (NumPy's and SciPy's OpenBLAS) run on one thread.
+
+    The posture problems are small (least squares of ~600 x 126, Newton systems of a few
+    unknowns). On a loaded machine OpenBLAS's worker threads wait for a free core on every call:
+    a 2000 x 330 QR took 0.7-6.8 s with 2 threads and 0.05 s with one (load average 12 on 2 cores).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def fit(
     func: Callable[[Array], Array],
     lo: Array,
@@ -130,8 +142,16 @@ def fit(
 ) -> Surrogate:
     """Fit every output of ``func`` (``(n, d) -> (n, F)``) over the box ``[lo, hi]``.
 
-    One call of ``func`` on all probes, samples and validation poses together.
+    One call of ``func`` on all probes, samples and validation poses together; the linear algebra
+    on one thread (:func:`one_blas_thread`).
     """
+    with one_blas_thread():
+        return _fit(func, np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), n_samples=n_samples,
+                    n_validate=n_validate, seed=seed)
+
+
+def _fit(func: Callable[[Array], Array], lo: Array, hi: Array, *, n_samples: int, n_validate: int,
+         seed: int) -> Surrogate:
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     d = lo.size

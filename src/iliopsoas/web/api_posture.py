@@ -96,15 +96,58 @@ def simulate(request: Request, body: PostureIn) -> dict[str, Any]:
     return out
 
 
+#: the order in which :func:`warm_up` prepares the scenarios: the page opens on standing
+WARM_ORDER = ("standing", "supine", "sitting", "thomas", "prone")
+
+
+def _baseline(posture: Any, settings: Any, scenario: str, side: str) -> Any:
+    """The untightened solve of ``scenario``, computed once per app (kept in ``settings.cache``)."""
+    key = f"posture-baseline:{scenario}:{side}"
+    baseline = settings.cache.get(key)
+    if baseline is None:
+        baseline = settings.cache[key] = posture.simulate(scenario, {}, side=side)
+    return baseline
+
+
+def warm_up(settings: Any, scenarios: tuple[str, ...] = WARM_ORDER, sides: tuple[str, ...] = ("right", "left")
+            ) -> list[str]:
+    """Prepare every scenario before the first person asks: the drawing's model, the fits, the
+    engine tables and each scenario's baseline.
+
+    Run by ``iliopsoas serve`` in a background thread. Each scenario takes the solver lock for its
+    own solve only, so a request waits at most for the one scenario being prepared (and finds its
+    own scenario ready if it was prepared already). The left side is prepared after all right
+    sides (the Thomas test solves the other leg's problem). Returns the scenarios prepared; a
+    scenario whose solve fails is skipped (the request will report the error itself).
+    """
+    try:
+        posture = _posture()
+    except HTTPException:
+        return []
+    try:
+        settings.posture_view()  # the bones and paths every answer draws
+    except Exception:  # noqa: BLE001 - the request reports a broken model itself
+        return []
+    done = []
+    for side in sides:
+        for scenario in scenarios:
+            if scenario not in posture.SCENARIOS:
+                continue
+            try:
+                with _SOLVE:
+                    _baseline(posture, settings, scenario, side)
+            except Exception:  # noqa: BLE001 - a warm-up never takes the app down
+                continue
+            done.append(f"{scenario}:{side}")
+    return done
+
+
 def _solve(posture: Any, settings: Any, body: PostureIn) -> tuple[Any, Any]:
     try:
         tight = {t: posture.Tightness(shortening=v.shortening_pct / 100.0, stiffness=v.stiffness)
                  for t, v in body.tightness.items() if v.shortening_pct > 0 or v.stiffness != 1.0}
         result = posture.simulate(body.scenario, tight, side=body.side)
-        key = f"posture-baseline:{body.scenario}:{body.side}"
-        baseline = settings.cache.get(key)
-        if baseline is None:
-            baseline = settings.cache[key] = posture.simulate(body.scenario, {}, side=body.side)
+        baseline = _baseline(posture, settings, body.scenario, body.side)
     except posture.TightnessError as exc:
         raise HTTPException(422, f"tightness: {exc}") from None
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver gave up on this input

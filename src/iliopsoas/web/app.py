@@ -100,7 +100,8 @@ class Settings:
 
     def warm_up(self) -> None:
         """Build the model and run one small moment-arm sweep, so that the engine's compiled
-        kernels are ready before the first page asks (the first call can take several seconds)."""
+        kernels are ready before the first page asks (the first call can take several seconds);
+        then prepare the posture scenarios (:func:`iliopsoas.web.api_posture.warm_up`)."""
         from iliopsoas.web.scene import moment_arm_sweep, pose_vector
 
         try:
@@ -109,7 +110,10 @@ class Settings:
                 coord = view.model.coordinates[view.sliders[0]].name
                 moment_arm_sweep(view, pose_vector(view, {}), next(iter(view.groups)), coord, n_points=2)
         except Exception:  # the page reports model errors itself; a warm-up never takes the app down
-            return
+            pass
+        from iliopsoas.web import api_posture
+
+        api_posture.warm_up(self)  # then every posture scenario, one solve at a time
 
 
 def _build_view(s: Settings) -> Any:
