@@ -152,7 +152,9 @@ def test_sensitivity_names_the_tight_psoas_for_lordosis_and_skips_what_the_model
 
     rep = report(runs / "small")
     lord = rep.sensitivity["standing.lumbar_lordosis_deg"]
-    assert not PARAMETERS["optimal_fiber_length_scale"].expressed and lord["fibre_length"] is None
+    assert not PARAMETERS["segment_length_scale"].expressed and lord["stature"] is None
+    assert PARAMETERS["optimal_fiber_length_scale"].expressed and lord["fibre_length"] is not None
+    assert PARAMETERS["segment_mass_scale"].expressed and lord["body_mass"] is not None
     assert max((v, k) for k, v in lord.items() if v is not None)[1] == "tight_psoas"
     tilt = next(s for s in rep.statistics if s.name == "standing pelvic tilt")
     assert tilt.n == 256 and tilt.published == 13.0 and tilt.published_ci is not None
