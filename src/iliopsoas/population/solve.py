@@ -337,7 +337,10 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     msg = np.full((n, len(scen)), "not solved", dtype=object)
     keys = np.stack([params["psoas_minor"], params["nutation_deg"]], axis=1)
     variants = sorted({(bool(a), float(b)) for a, b in keys})
-    for pm, nut in variants:
+    # chunks start at different variants, so workers warming up fit different problems at the same
+    # time (a batch's result does not depend on the order the batches are solved in)
+    k = (first // BLOCK) % len(variants) if variants else 0
+    for pm, nut in variants[k:] + variants[:k]:
         person = Person(psoas_minor=pm, pelvic_incidence_offset_deg=nut)
         in_variant = (keys[:, 0] == float(pm)) & (keys[:, 1] == nut)
         for j, sc in enumerate(scen):
