@@ -205,3 +205,22 @@ def test_population_page_lists_stored_runs_and_serves_their_figures(runs, monkey
         missing = c.get("/api/population/runs/not-there")
         assert missing.status_code == 404 and "no finished population run" in missing.json()["detail"]
         assert "C000-45" in c.get("/api/population/claims").json()
+
+
+def test_a_measurement_that_barely_varies_still_plots():
+    """A moment arm that depends on the model variant only can differ by a few ulps between
+    people; NumPy refuses to cut such a range into 40 bins (a 10,000-person report crashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iliopsoas.population.report import _bins
+
+    v = np.array([0.0512, np.nextafter(0.0512, 1.0), 0.0512])
+    with pytest.raises(ValueError):
+        np.histogram(v, bins=40)
+    fig, ax = plt.subplots()
+    ax.hist(v, bins=_bins(v))
+    plt.close(fig)
+    assert _bins(np.linspace(0, 1, 10)) == 40
