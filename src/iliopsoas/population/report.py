@@ -66,6 +66,15 @@ class PopulationReport(BaseModel):
     runs: list[dict[str, Any]] = []
 
 
+def _bins(v: Any) -> int:
+    """40 bins, or one when the values are (nearly) all the same: NumPy cannot cut a range of a few
+    ulps into 40 (a moment arm that depends on the model variant only, say)."""
+    if v.size == 0:
+        return 1
+    lo, hi = float(np.min(v)), float(np.max(v))
+    return 40 if hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)) else 1
+
+
 def _fingerprint(run: Path) -> str:
     st = (run / store.RESULTS).stat()
     return f"{REPORT_VERSION}:{st.st_size}:{st.st_mtime_ns}"
@@ -144,7 +153,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
     fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), squeeze=False)
     for ax, name in zip(axes.flat, measured, strict=False):
         v = vars_[name][np.isfinite(vars_[name])]
-        ax.hist(v, bins=40, color="#3b6ea5")
+        ax.hist(v, bins=_bins(v), color="#3b6ea5")
         ax.set_title(name, fontsize=9)
         ax.set_ylabel("people", fontsize=8)
     for ax in list(axes.flat)[len(measured):]:
@@ -171,7 +180,7 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 ax.set_title(f"{label}; published {_pub(out.published)}", fontsize=8)
             elif s.kind in ("mean", "proportion"):
                 v = stats._value(vars_, s.variable or "")
-                ax.hist(v[np.isfinite(v)], bins=40, color="#3b6ea5")
+                ax.hist(v[np.isfinite(v)], bins=_bins(v[np.isfinite(v)]), color="#3b6ea5")
                 if s.kind == "mean" and pub is not None:
                     ax.axvline(pub, color="#b5403a", lw=2, label="published mean")
                     ax.legend(fontsize=7)

@@ -19,9 +19,17 @@ How today's model expresses each parameter (:data:`PARAMETERS`):
   passive force of every muscle of the measured side (``Tightness.stiffness``).
 * ``shortening`` (with ``target``) -- habitual tightness: ``Tightness.shortening`` of the target's
   muscles on the measured side.
-* ``segment_mass_scale``, ``segment_length_scale``, ``optimal_fiber_length_scale`` -- sampled and
-  stored, but today's posture API has no per-person segment masses, lengths or fibre lengths:
-  they are marked *not expressed*, and the report gives them no sensitivity index.
+* ``segment_mass_scale`` -- every body's mass times this factor (segment masses as fixed
+  fractions of body mass, de Leva 1996), muscles unchanged: the posture model's gravity term
+  (``MuscleLoads.gravity_scale``); the centre of mass does not move.
+* ``optimal_fiber_length_scale`` -- every muscle's optimal fibre length times this factor, its
+  tendon slack length shorter by as much, so the path length at which a fibre is at its optimal
+  length is unchanged (``MuscleLoads.fiber_length_scale``): longer fibres stretch less, as a
+  fraction of their length, for the same joint motion. Tightness shortening stays a fraction of
+  the person's own optimal fibre length.
+* ``segment_length_scale`` -- sampled and stored, but *not expressed*: the posture problems are
+  fitted once per model geometry, and scaling the bones would need the muscle paths, contact
+  points and joint-tissue moments rescaled with them; the report gives it no sensitivity index.
 
 Solving: people are solved in fixed blocks of :data:`BLOCK` consecutive people (block ``b`` holds
 people ``b*BLOCK ... (b+1)*BLOCK-1``), and inside a block in one batch per model variant and
@@ -67,9 +75,12 @@ PARAMETERS: dict[str, Parameter] = {
                                          0.5, 3.0),
     "shortening": Parameter(True, "resting length shorter by this fraction of optimal fibre length (Tightness)",
                             0.0, 0.4, needs_target=True),
-    "segment_mass_scale": Parameter(False, "not expressed: the posture API has no per-person segment masses"),
-    "segment_length_scale": Parameter(False, "not expressed: the posture API has no per-person segment lengths"),
-    "optimal_fiber_length_scale": Parameter(False, "not expressed: the posture API has no per-person fibre lengths"),
+    "segment_mass_scale": Parameter(True, "every body's mass x this (gravity term; centre of mass unchanged)",
+                                    0.5, 2.0),
+    "segment_length_scale": Parameter(False, "not expressed: the posture problems are fitted once per bone "
+                                             "geometry; scaled bones would need rescaled paths, contacts and tissue"),
+    "optimal_fiber_length_scale": Parameter(True, "every muscle's optimal fibre length x this, tendon slack length "
+                                                  "shorter by as much (same length at optimum)", 0.5, 2.0),
 }
 
 SCENARIOS = ("supine", "standing", "sitting", "thomas", "prone")
@@ -227,7 +238,8 @@ def _by_parameter(spec: Spec, values: dict[str, Array], parameter: str, default:
 
 def model_parameters(spec: Spec, values: dict[str, Array]) -> dict[str, Array]:
     """What the model is given for each person: ``psoas_minor`` (0/1), ``nutation_deg``, ``stiffness``,
-    ``incidence_limited`` (0/1) and one ``shortening:<group>`` per shortened muscle group."""
+    ``incidence_limited`` (0/1), ``fiber_length_scale``, ``body_mass_scale`` and one
+    ``shortening:<group>`` per shortened muscle group."""
     pm = _by_parameter(spec, values, "psoas_minor_present", 1.0)
     pi = _by_parameter(spec, values, "pelvic_incidence_deg", REFERENCE_PELVIC_INCIDENCE_DEG)
     off = np.round((pi - REFERENCE_PELVIC_INCIDENCE_DEG) / NUTATION_STEP_DEG) * NUTATION_STEP_DEG
@@ -235,7 +247,9 @@ def model_parameters(spec: Spec, values: dict[str, Array]) -> dict[str, Array]:
     stiff = (_by_parameter(spec, values, "strength_scale", 1.0)
              * _by_parameter(spec, values, "passive_stiffness_scale", 1.0))
     out: dict[str, Array] = {"psoas_minor": (pm > 0.5).astype(float), "nutation_deg": nut + 0.0,
-                             "incidence_limited": (np.abs(off) > 4.0).astype(float), "stiffness": stiff}
+                             "incidence_limited": (np.abs(off) > 4.0).astype(float), "stiffness": stiff,
+                             "fiber_length_scale": _by_parameter(spec, values, "optimal_fiber_length_scale", 1.0),
+                             "body_mass_scale": _by_parameter(spec, values, "segment_mass_scale", 1.0)}
     for name, src in spec.sources.items():
         if src.parameter == "shortening" and src.target:
             for g in _groups_of_target(src.target):
@@ -308,7 +322,7 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     one ``moment_arms`` row when moment arms are measured), people in index order.
     """
     from iliopsoas.posture import Person
-    from iliopsoas.posture.scenarios import solve_batch
+    from iliopsoas.posture.scenarios import angles, loads_for
 
     if first % BLOCK:
         raise ValueError(f"a chunk must start at a multiple of {BLOCK} people, got {first}")
@@ -323,7 +337,10 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     msg = np.full((n, len(scen)), "not solved", dtype=object)
     keys = np.stack([params["psoas_minor"], params["nutation_deg"]], axis=1)
     variants = sorted({(bool(a), float(b)) for a, b in keys})
-    for pm, nut in variants:
+    # chunks start at different variants, so workers warming up fit different problems at the same
+    # time (a batch's result does not depend on the order the batches are solved in)
+    k = (first // BLOCK) % len(variants) if variants else 0
+    for pm, nut in variants[k:] + variants[:k]:
         person = Person(psoas_minor=pm, pelvic_incidence_offset_deg=nut)
         in_variant = (keys[:, 0] == float(pm)) & (keys[:, 1] == nut)
         for j, sc in enumerate(scen):
@@ -331,7 +348,10 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
                 rows = np.flatnonzero(in_variant[b0:b0 + BLOCK]) + b0
                 if rows.size == 0:
                     continue
-                prob, loads, sol, ang = solve_batch(sc, _tights(params, rows, pm), side=spec.side, person=person)
+                prob = _problem(sc, side, pm, nut)
+                loads = _person_scales(loads_for(prob, _tights(params, rows, pm), side, person), params, rows)
+                sol = prob.solve(loads)
+                ang = angles(prob.model, sol.q, sc, side)
                 conv[rows, j] = sol.converged
                 msg[rows, j] = sol.messages
                 for a in ms.scenarios[sc]:
@@ -349,7 +369,8 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     out["scenario"] = np.tile(np.array(scen + (["moment_arms"] if arms is not None else []), dtype=object), n)
     for name in spec.sources:
         out[name] = np.repeat(np.asarray(values[name], dtype=float), n_rows_pp)
-    for k in ("psoas_minor", "nutation_deg", "incidence_limited", "stiffness"):
+    for k in ("psoas_minor", "nutation_deg", "incidence_limited", "stiffness", "fiber_length_scale",
+              "body_mass_scale"):
         out[f"model_{k}"] = np.repeat(params[k], n_rows_pp)
     for c in cols:
         full = np.full((n, n_rows_pp), np.nan)
@@ -364,6 +385,30 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     out["converged"] = c_full.reshape(-1)
     out["message"] = m_full.reshape(-1)
     return out
+
+
+@lru_cache(maxsize=256)
+def _problem(scenario: str, side: str, psoas_minor: bool, nutation_deg: float) -> Any:
+    """The fitted problem of one model variant and scenario, kept for the life of the worker process.
+
+    The posture module keeps its 32 most recent problems; a population of the example spec needs
+    (2 psoas-minor variants x 9 nutations x 3 scenarios =) 54, visited in the same order in every
+    chunk, so without this each chunk would rebuild every one of them.
+    """
+    from iliopsoas.posture import Person
+    from iliopsoas.posture.scenarios import scenario_problem
+
+    return scenario_problem(scenario, side, Person(psoas_minor=psoas_minor, pelvic_incidence_offset_deg=nutation_deg))
+
+
+def _person_scales(loads: Any, params: dict[str, Array], rows: NDArray[np.intp]) -> Any:
+    """``loads`` with each row's fibre-length and body-mass scale (left as the model built when all are 1)."""
+    from dataclasses import replace
+
+    f, g = params["fiber_length_scale"][rows], params["body_mass_scale"][rows]
+    m = loads.length_offset.shape[1]
+    return replace(loads, fiber_length_scale=None if (f == 1.0).all() else np.repeat(f[:, None], m, axis=1),
+                   gravity_scale=None if (g == 1.0).all() else np.array(g, dtype=float))
 
 
 def _moment_arms(spec: Spec, params: dict[str, Array], side: str) -> dict[str, Array]:

@@ -364,6 +364,13 @@ class Problem:
     # -- forces -------------------------------------------------------------------------------
     def muscle_forces(self, L: Array, loads: MuscleLoads) -> Array:
         """Tendon forces ``(n, m)`` (N) for path lengths ``L`` ``(n, m)``."""
+        if loads.fiber_length_scale is not None:
+            # fibres f times as long with the tendon shorter by as much: the same forces as this
+            # model's muscle at the path length pivot + (L - pivot) / f (exact, pennation included)
+            p = self.params
+            pivot = p.tendon_slack_length + p.optimal_fiber_length * np.cos(p.pennation_angle_at_optimal)
+            f = loads.fiber_length_scale
+            L = np.where(f == 1.0, L, pivot + (L - pivot) / f)  # f = 1: the model as built, bit for bit
         Leff = L + loads.length_offset
         act = loads.activation
         ms = muscle_state(self.params, Leff, act, tendon="rigid")
@@ -424,6 +431,8 @@ class Problem:
         com_x /= self.total_mass
         dcom_x /= self.total_mass
         com_y /= self.total_mass
+        if loads.gravity_scale is not None:  # every mass scaled alike: the centre of mass stays put
+            dU_grav = dU_grav * loads.gravity_scale[:, None]
 
         dU_contact = np.zeros_like(z)
         fn = np.zeros((z.shape[0], ncp))
@@ -865,8 +874,10 @@ def _blend(loads: MuscleLoads, t: float) -> MuscleLoads:
     """Tightness switched on to the fraction ``t`` (offsets, stiffness and tone interpolated)."""
     if t >= 1.0:
         return loads
+    f, g = loads.fiber_length_scale, loads.gravity_scale
     return MuscleLoads(loads.length_offset * t, 1.0 + (loads.stiffness - 1.0) * t, loads.activation * t,
-                       loads.force_scale)
+                       loads.force_scale, None if f is None else 1.0 + (f - 1.0) * t,
+                       None if g is None else 1.0 + (g - 1.0) * t)
 
 
 def _between(a: MuscleLoads, b: MuscleLoads, t: float) -> MuscleLoads:
@@ -875,7 +886,16 @@ def _between(a: MuscleLoads, b: MuscleLoads, t: float) -> MuscleLoads:
         return b
     return MuscleLoads(a.length_offset + (b.length_offset - a.length_offset) * t,
                        a.stiffness + (b.stiffness - a.stiffness) * t, a.activation + (b.activation - a.activation) * t,
-                       b.force_scale)
+                       b.force_scale, _between_scale(a.fiber_length_scale, b.fiber_length_scale, t),
+                       _between_scale(a.gravity_scale, b.gravity_scale, t))
+
+
+def _between_scale(a: Array | None, b: Array | None, t: float) -> Array | None:
+    if a is None and b is None:
+        return None
+    a1 = 1.0 if a is None else a
+    b1 = 1.0 if b is None else b
+    return np.asarray(a1 + (b1 - a1) * t, dtype=float)
 
 
 def _repeat(loads: MuscleLoads, times: int) -> MuscleLoads:

@@ -10,6 +10,12 @@
   model's nutation range (+-4 deg, from RSA studies; see docs/model.md), far narrower than the
   spread of incidence between people (Vaz 2002: 51.7 +- 11 deg, range 33-85), so only small
   differences can be represented.
+* ``fiber_length_scale`` -- every muscle's optimal fibre length scaled by this factor (0.5 to 2.0),
+  its tendon shorter by as much, so the muscle-tendon length at which the fibre is at its
+  optimal length is unchanged: longer fibres are stretched less by the same joint motion
+  (between-person spread: Ward et al. 2009, psoas 11.69 +- 1.66 cm).
+* ``body_mass_scale`` -- every body's mass scaled by this factor (0.5 to 2.0), muscles unchanged
+  (segment masses as fixed fractions of body mass, as de Leva 1996 tabulates them).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from iliopsoas.posture.tightness import TightnessError
 
 MUSCLE_SIZE_RANGE = (0.5, 2.0)
 PELVIC_INCIDENCE_OFFSET_RANGE_DEG = (-4.0, 4.0)
+FIBER_LENGTH_SCALE_RANGE = (0.5, 2.0)
+BODY_MASS_SCALE_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,8 @@ class Person:
     psoas_minor: bool = True
     muscle_size: float = 1.0
     pelvic_incidence_offset_deg: float = 0.0
+    fiber_length_scale: float = 1.0
+    body_mass_scale: float = 1.0
 
     def __post_init__(self) -> None:
         lo, hi = MUSCLE_SIZE_RANGE
@@ -41,3 +51,8 @@ class Person:
                 f"pelvic_incidence_offset_deg must be between {lo:g} and {hi:g} (the model's sacroiliac "
                 f"nutation range); got {self.pelvic_incidence_offset_deg!r}"
             )
+        for name, (lo, hi), what in (("fiber_length_scale", FIBER_LENGTH_SCALE_RANGE, "optimal fibre length scale"),
+                                     ("body_mass_scale", BODY_MASS_SCALE_RANGE, "scale of every body's mass")):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and lo <= v <= hi):
+                raise TightnessError(f"{name} must be between {lo:g} and {hi:g} ({what}); got {v!r}")

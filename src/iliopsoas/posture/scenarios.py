@@ -250,7 +250,8 @@ def _side(side: str) -> str:
 def loads_for(prob: Problem, tight: Any, side: str, person: Person) -> MuscleLoads:
     p = prob.params
     return muscle_loads(tight, prob.model.muscle_names, _group_of(person.psoas_minor), p.optimal_fiber_length,
-                        p.tendon_slack_length, side=side, force_scale=person.muscle_size)
+                        p.tendon_slack_length, side=side, force_scale=person.muscle_size,
+                        fiber_length_scale=person.fiber_length_scale, gravity_scale=person.body_mass_scale)
 
 
 def scenario_problem(scenario: str, side: str, person: Person) -> Problem:

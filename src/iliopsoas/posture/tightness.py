@@ -156,12 +156,19 @@ class MuscleLoads:
     ``length_offset`` (m) is added to the path length (a shorter resting length = a longer
     effective length); ``stiffness`` scales the passive fibre force; ``activation`` is the
     resting tone (0 = passive only); ``force_scale`` scales every force (muscle size).
+    Two optional person properties (None = 1, the model as built):
+    ``fiber_length_scale`` ``(n, m)`` -- optimal fibre length times this factor, the tendon slack
+    length shorter by as much of it (``(f - 1) l_o cos(alpha_o)``), so the muscle-tendon length at
+    which the fibre is at its optimal length is unchanged: longer fibres stretch less per metre of
+    path length; ``gravity_scale`` ``(n,)`` -- every body's mass times this factor.
     """
 
     length_offset: Array
     stiffness: Array
     activation: Array
     force_scale: Array
+    fiber_length_scale: Array | None = None
+    gravity_scale: Array | None = None
 
     @property
     def n(self) -> int:
@@ -169,7 +176,9 @@ class MuscleLoads:
 
     def rows(self, idx: NDArray[np.intp]) -> MuscleLoads:
         return MuscleLoads(self.length_offset[idx], self.stiffness[idx], self.activation[idx],
-                           self.force_scale[idx])
+                           self.force_scale[idx],
+                           None if self.fiber_length_scale is None else self.fiber_length_scale[idx],
+                           None if self.gravity_scale is None else self.gravity_scale[idx])
 
 
 def muscle_loads(
@@ -181,8 +190,13 @@ def muscle_loads(
     *,
     side: str = "r",
     force_scale: float = 1.0,
+    fiber_length_scale: float = 1.0,
+    gravity_scale: float = 1.0,
 ) -> MuscleLoads:
-    """Turn one mapping (or a batch of mappings) of target -> Tightness into :class:`MuscleLoads`."""
+    """Turn one mapping (or a batch of mappings) of target -> Tightness into :class:`MuscleLoads`.
+
+    ``force_scale``, ``fiber_length_scale`` and ``gravity_scale`` are the person's (every row,
+    both sides; see :class:`MuscleLoads`)."""
     if side not in ("r", "l"):
         raise TightnessError(f"side must be 'r' or 'l', got {side!r}")
     batch = [tight] if isinstance(tight, Mapping) else list(tight)
@@ -202,4 +216,6 @@ def muscle_loads(
             off[row, ids] = t.shortening * optimal_fiber_length[ids] + t.tendon_shortening * tendon_slack_length[ids]
             stiff[row, ids] = t.stiffness
             act[row, ids] = t.tone
-    return MuscleLoads(off, stiff, act, np.full((n, m), float(force_scale)))
+    return MuscleLoads(off, stiff, act, np.full((n, m), float(force_scale)),
+                       None if fiber_length_scale == 1.0 else np.full((n, m), float(fiber_length_scale)),
+                       None if gravity_scale == 1.0 else np.full(n, float(gravity_scale)))
