@@ -369,9 +369,9 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     out["scenario"] = np.tile(np.array(scen + (["moment_arms"] if arms is not None else []), dtype=object), n)
     for name in spec.sources:
         out[name] = np.repeat(np.asarray(values[name], dtype=float), n_rows_pp)
-    for k in ("psoas_minor", "nutation_deg", "incidence_limited", "stiffness", "fiber_length_scale",
-              "body_mass_scale"):
-        out[f"model_{k}"] = np.repeat(params[k], n_rows_pp)
+    for key in ("psoas_minor", "nutation_deg", "incidence_limited", "stiffness", "fiber_length_scale",
+                "body_mass_scale"):
+        out[f"model_{key}"] = np.repeat(params[key], n_rows_pp)
     for c in cols:
         full = np.full((n, n_rows_pp), np.nan)
         full[:, :len(scen)] = meas[c]

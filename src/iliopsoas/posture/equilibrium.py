@@ -694,7 +694,11 @@ class Problem:
             small = np.abs(step[:, :k]).max(axis=1) < EFFORT_STEP_TOL
             done = hard_ok & ((np.abs(r_new).max(axis=1) <= loose) | (soft.any() & (small | ~moved)))
             ok[active[done]] = True
-            active = active[~done]
+            # with effort rows the step does not depend on mu: a row no step size improved would
+            # compute the same step again at the same point, so it stops here (not converged)
+            # instead of repeating that identical work until max_iter
+            stuck = ~done & ~moved & soft.any()
+            active = active[~(done | stuck)]
         if active.size:
             ok[active] = np.abs(r_all[active][:, hard]).max(axis=1) <= loose if soft.any() else \
                 np.abs(r_all[active]).max(axis=1) <= loose
