@@ -342,7 +342,7 @@ _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 def check_offline(query: str) -> None:
     """Refuse a query that would reach the network: ``SERVICE`` sends part of it to another endpoint."""
-    # SPARQL decodes \uXXXX / \UXXXXXXXX escapes anywhere in the query before parsing: so do we
+    # SPARQL decodes \u + 4 hex digits and \U + 8 hex digits anywhere in the query before parsing: so do we
     decoded = _CODEPOINT.sub(lambda m: chr(min(int(m.group(1) or m.group(2), 16), 0x10FFFF)), query)
     if _SERVICE.search(_INERT.sub(" ", decoded)):
         raise SparqlRefused("SERVICE is refused: queries run offline over the local atlas only "

@@ -180,7 +180,8 @@ def plot(run: str | Path, folder: str | Path) -> list[Path]:
                 ax.set_title(f"{label}; published {_pub(out.published)}", fontsize=8)
             elif s.kind in ("mean", "proportion"):
                 v = stats._value(vars_, s.variable or "")
-                ax.hist(v[np.isfinite(v)], bins=_bins(v[np.isfinite(v)]), color="#3b6ea5")
+                v = v[np.isfinite(v)]
+                ax.hist(v, bins=_bins(v), color="#3b6ea5")
                 if s.kind == "mean" and pub is not None:
                     ax.axvline(pub, color="#b5403a", lw=2, label="published mean")
                     ax.legend(fontsize=7)

@@ -152,8 +152,6 @@ def fit(
 
 def _fit(func: Callable[[Array], Array], lo: Array, hi: Array, *, n_samples: int, n_validate: int,
          seed: int) -> Surrogate:
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
     d = lo.size
     rng = np.random.default_rng(seed)
     # dependence is probed along each axis from two base points (the centre and an off-centre

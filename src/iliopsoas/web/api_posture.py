@@ -49,9 +49,10 @@ def _claims(request: Request) -> list[dict[str, Any]]:
 @router.get("")
 def info(request: Request) -> dict[str, Any]:
     """Scenarios, tightness targets and ranges, the seed claims about posture and population figures."""
-    from iliopsoas.web.posture_evidence import POPULATION
+    from iliopsoas.web.posture_evidence import population_rows
 
     posture = _posture()
+    from iliopsoas.posture.scenarios import pelvis_shape_tilt_deg
     from iliopsoas.posture.tightness import SHORTENING_RANGE, STIFFNESS_RANGE, TARGETS
 
     return {
@@ -60,7 +61,7 @@ def info(request: Request) -> dict[str, Any]:
         "all_targets": sorted(TARGETS),
         "shortening_pct": [SHORTENING_RANGE[0] * 100, SHORTENING_RANGE[1] * 100],
         "stiffness": list(STIFFNESS_RANGE),
-        "population": list(POPULATION),
+        "population": population_rows(pelvis_shape_tilt_deg()),
         "claims": _claims(request),
     }
 
