@@ -72,6 +72,12 @@ LM_MIN_ITER = 150  # least-squares iterations converge more slowly than Newton's
 TILT_ROW_SCALE = 1.0e-3  # rad: the bookkeeping row that pulls z's tilt onto the balanced tilt
 EFFORT_WEIGHT = 1.0e-2  # a postural torque of 1 N m weighs as much as a residual of 1e-6 N m of a passive joint
 EFFORT_STEP_TOL = 1.0e-7  # rad: least-effort iterations stop when the step is this small
+#: A least-squares row that rests against the edge of the scenario's range and has not lowered its
+#: merit by STALL_GAIN (relative) in STALL_ITERS iterations is stopped: its step points out of the
+#: range, the clipped step cannot reach a root, and further iterations only wander along the edge
+#: (such rows are reported as stopped at the edge, converged or not, either way).
+STALL_GAIN = 1.0e-2
+STALL_ITERS = 10
 ENGINE_MIN_BATCH = 256  # the engine's compiled path kernel runs from this many poses on
 
 #: The model has no feet; the foot is a point mass on the tibia. Mass = Rajagopal 2016 talus +
@@ -646,6 +652,8 @@ class Problem:
         # below the largest of the last NONMONOTONE_MEMORY merits, so that full Newton steps are
         # taken near the solution even where stiff rows briefly grow (plain descent crawls there)
         history = np.tile(merit(r_all)[:, None], (1, NONMONOTONE_MEMORY))
+        best = merit(r_all)
+        since = np.zeros(n, dtype=np.int64)
 
         for it in range(1, max_iter + 1):  # noqa: B007 - reported
             if active.size == 0:
@@ -688,7 +696,13 @@ class Problem:
                 if todo.size == 0:
                     break
             mu[active[todo]] = np.minimum(mu[active[todo]] * 10.0, 1e10)
-            history[active] = np.concatenate([history[active][:, 1:], merit(r_all[active])[:, None]], axis=1)
+            m_now = merit(r_all[active])
+            history[active] = np.concatenate([history[active][:, 1:], m_now[:, None]], axis=1)
+            gained = m_now < (1.0 - STALL_GAIN) * best[active]
+            best[active] = np.where(gained, m_now, best[active])
+            since[active] = np.where(gained, 0, since[active] + 1)
+            za_now = z[active]
+            at_edge = (np.isclose(za_now, self.z_lo) | np.isclose(za_now, self.z_hi)).any(axis=1)
             r_new = r_all[active]
             hard_ok = np.abs(r_new[:, hard]).max(axis=1) <= loose
             small = np.abs(step[:, :k]).max(axis=1) < EFFORT_STEP_TOL
@@ -697,7 +711,7 @@ class Problem:
             # with effort rows the step does not depend on mu: a row no step size improved would
             # compute the same step again at the same point, so it stops here (not converged)
             # instead of repeating that identical work until max_iter
-            stuck = ~done & ~moved & soft.any()
+            stuck = ~done & ((~moved & soft.any()) | (at_edge & (since[active] >= STALL_ITERS)))
             active = active[~(done | stuck)]
         if active.size:
             ok[active] = np.abs(r_all[active][:, hard]).max(axis=1) <= loose if soft.any() else \
