@@ -174,6 +174,11 @@ class Asker:
         if far is not None:  # "can a tight psoas cause shoulder pain": no passage speaks of the shoulder
             return self._refuse(question, rec, detail=f"My sources say nothing about the {far} in this connection.",
                                 clinician=_about_self(q.text))
+        if _figure_unanswered(q, feats):
+            # "how many fibres", "what percentage of people with back pain ...": a count or share asked, and
+            # the answer holds no figure of it (a length or a plain sentence answers another question)
+            return self._refuse(question, rec, detail="My sources give no figure for what you asked.",
+                                clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
@@ -327,6 +332,25 @@ class Asker:
         if self.calibration.probability(features(self.index, q, ranked, draft)) < limit:
             return None
         return draft
+
+
+_SHARE_ASKED = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction|ratio)\b|\bhow many (people|persons|"
+                          r"patients|adults|individuals|of (us|them|people))\b|\bhow (common|prevalent|often does)\b|"
+                          r"\b(what|which) (\w+ )?(number|count) of\b")
+# what a count of people or of structures can be answered by: a share of people, or the structures listed
+_LISTED_COUNTS = re.compile(r"\bhow many (people|persons|patients|adults|individuals|men|women|children|"
+                            r"muscles?|bones?|nerves?|arteries|vessels?|joints?|ligaments?|tendons?|heads?|parts?|"
+                            r"vertebrae|segments?|levels?|slips?|bellies)\b(?! (fib|cell|sarcom|spindle|unit|nucle))")
+
+
+def _figure_unanswered(q: Query, feats: dict[str, float]) -> bool:
+    """A count or share asked ("how many fibres", "what percentage of people ...") that the drafted answer
+    gives no figure of: a count answered with another measure (a length), or no figure at all."""
+    if q.qtype != "number":
+        return False
+    if feats.get("count_miss") and _LISTED_COUNTS.search(q.asked) is None:
+        return True
+    return bool(feats.get("number_miss")) and _SHARE_ASKED.search(q.asked) is not None
 
 
 def _flagging(rec: safety.Recognised) -> bool:
