@@ -57,6 +57,14 @@ _FRAME = frozenset("true correct right wrong accurate wording really actually ev
 _CAUSE = {"cause", "causes", "caus", "lead", "leads", "trigger", "link", "linked", "relat"}
 
 
+# How a claim says what a yes/no question asks in other words: a cause as what something "leads to", tightness
+# as "tension" ("does a tight psoas cause shallow breathing" / "psoas tension ... leads to shallow breathing")
+_CAUSAL_WORDS = ("cause", "causes", "leads", "lead", "trigger", "results", "produces", "makes")
+_CLAIM_SAYS = {"cause": _CAUSAL_WORDS, "caus": _CAUSAL_WORDS, "causi": _CAUSAL_WORDS, "lead": _CAUSAL_WORDS,
+               "leads": _CAUSAL_WORDS, "trigg": _CAUSAL_WORDS, "resul": _CAUSAL_WORDS,
+               "tight": ("tension", "tense"), "tensi": ("tight", "tightness"), "tense": ("tight", "tightness")}
+
+
 def asks_research(raw: str) -> bool:
     """True when the question asks what research found or whether evidence exists."""
     return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw))
@@ -100,7 +108,7 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     wanted = _wanted(q)
     if not ranked or not wanted:
         return None
-    alts = {stem(w): {stem(x) for x in EXPAND.get(w, ())} for w in q.key}
+    alts = {stem(w): {stem(x) for x in (*EXPAND.get(w, ()), *_CLAIM_SAYS.get(stem(w), ()))} for w in q.key}
     top = ranked[0][1]
     best: tuple[float, float, Any] | None = None
     for d, s in ranked[:10]:

@@ -21,6 +21,7 @@ from iliopsoas.knowledge.ask_near import POSITION_WORDS, SOUGHT, neighbour_asked
 from iliopsoas.knowledge.ask_rank import aspect_bonus
 from iliopsoas.knowledge.ask_safety import Recognised
 from iliopsoas.knowledge.ask_text import EXPAND
+from iliopsoas.knowledge.ask_variant import variant_span
 from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
@@ -217,7 +218,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     from iliopsoas.knowledge.ask_render import lead_sentence
 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
-        return _variant_span(index, lead.subject)
+        return variant_span(index, lead.subject)
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
     sought = SOUGHT.search(q.asked)
@@ -288,32 +289,6 @@ def _movers_asked(index: AskIndex, q: Query) -> tuple[str, list[str]] | None:
         return None
     sources = [x.source for fid in got[1] for x in index.atlas.statements[fid].sources]
     return got[0], list(dict.fromkeys(sources))
-
-
-def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
-    """"Present in 27–66% of people across 14 studies; reviews give 33–65%" from the variant statements."""
-    values: list[float] = []
-    ranges: list[str] = []
-    used: list[str] = []
-    for f in index.atlas.facts_about(subject, "variant"):
-        lit = f.literal
-        if lit is None or (lit.unit or "").strip() != "%" or f.qualifiers.get("measure", "presence") != "presence":
-            continue
-        if all(s.source.startswith("seed-") for s in f.sources):
-            continue
-        got = [v for v in (lit.min, lit.max) if v is not None]
-        if isinstance(lit.value, int | float):
-            got.append(float(lit.value))
-        if lit.min is not None and lit.max is not None:
-            ranges.append(f"{lit.min:g}\u2013{lit.max:g}%")
-        values += got
-        used.append(f.id)
-    if len(used) < 2:
-        return None
-    name = index.atlas.entities[subject].name
-    text = f"The {name} is present in {min(values):g}\u2013{max(values):g}% of people across {len(used)} studies and populations"
-    text += f"; summaries give {', '.join(dict.fromkeys(ranges))}." if ranges else "."
-    return text, used
 
 
 _DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),
