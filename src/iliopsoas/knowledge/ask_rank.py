@@ -79,6 +79,10 @@ def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
     return bool(words & set(tokens))
 
 
+_RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
+_RARE_W = 0.3
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
@@ -91,6 +95,9 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
     def share(d: Doc) -> float:
         have = index.doc_stems[d.id]
         return sum(1 for g in kgroups if g & have) / len(kgroups) if kgroups else 0.0
+    # the question's rare words ("heat", "ice", "performance", "PNF"): a passage using two or more of them speaks
+    # to what is asked even when it is about another structure than the one named
+    rare = {t for t in kstems if index.idf(t) >= _RARE_IDF}
     ents = set(q.entities)
     lead_parts: set[str] = set()
     if q.relations and q.entities:
@@ -140,6 +147,10 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
         if kgroups:  # how many of the question's own words the passage uses
             s += 0.3 * share(d)
+        said_rare = len(rare & index.doc_stems[d.id]) if len(rare) >= 2 and not about and not research \
+            and not {d.subject, *d.objects} & set(q.related) else 0
+        if said_rare >= 2:
+            s += _RARE_W * min(3, said_rare)
         aspect = aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
