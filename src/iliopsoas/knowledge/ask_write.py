@@ -134,7 +134,8 @@ def _compare(index: AskIndex, q: Query) -> list[Doc]:
 
 def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     d, s = _lead_choice(index, q, ranked)
-    if d.kind == "fact" and d.seed:
+    if d.kind == "fact" and d.seed and not _WHAT_IS.search(q.asked):
+        # ("what is contract-relax stretching": the statement describing it leads, the claim's verdict follows)
         # an article's statement is answered by its claim in the ledger: the verdict and why
         claim = next((c for c in index.claim_of.get(d.facts[0], ()) if c in index.claim_docs), None)
         if claim is not None:
@@ -142,6 +143,7 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
     return d, s
 
 
+_WHAT_IS = re.compile(r"^(what is|what are|whats|explain|describe|define)\b(?! (the )?(evidence|research|proof)\b)")
 _CARE_STEP_WORDS = frozenset("stretch stretching stretches strengthen strengthening exercise exercises release releasing "
                              "pressure massage tool ball".split())
 
