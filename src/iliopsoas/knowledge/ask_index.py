@@ -317,6 +317,18 @@ class AskIndex:
 
     # -- reading a question ---------------------------------------------------------------
 
+    def _shared_head(self, raw: list[str]) -> list[str]:
+        """Two names sharing one head noun ("ely vs ober test", "thomas and ober tests") each get the noun
+        when the name with it is one the atlas knows."""
+        out = list(raw)
+        for i in range(len(out) - 4, -1, -1):
+            first, link, _, head = out[i:i + 4]
+            noun = head[:-1] if head in ("tests",) else head
+            if link in ("vs", "versus", "and", "or", "v") and noun == "test" and out[i + 1 + 1] != noun \
+                    and first != noun and f"{first} {noun}" in self.alias.aliases:
+                out[i + 1:i + 1] = [noun]
+        return out
+
     def analyse(self, question: str) -> Query:
         question = plain_question(question)  # slang spelled out, fillers end a clause
         full = normalise(question)
@@ -324,6 +336,7 @@ class AskIndex:
         raw = strip_sides(text).split()
         raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
         raw = [w for t in raw for w in _ABBREVIATIONS.get(t, t).split()]  # "pcsa" as the passages write it
+        raw = self._shared_head(raw)  # "ely vs ober test": the Ely test and the Ober test
         # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
         # are repaired, so that "flexer" becomes "flexor" and not the nearer "flexed"
         first = [m for m in find_mentions([singular(t, self.alias.vocabulary) for t in raw], self.alias)
