@@ -407,7 +407,7 @@ def _claim_asked(q: Query, draft: Draft) -> bool:
 _CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
                       r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
 _EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble sound noise "
-                         "in of to and or".split())
+                         "in of to and or more less much greater higher lower bigger smaller extra increased reduced".split())
 
 
 def _effect_unsaid(q: Query, draft: Draft) -> bool:

@@ -65,9 +65,18 @@ _CLAIM_SAYS = {"cause": _CAUSAL_WORDS, "caus": _CAUSAL_WORDS, "causi": _CAUSAL_W
                "tight": ("tension", "tense"), "tensi": ("tight", "tightness"), "tense": ("tight", "tightness")}
 
 
+# "does stretching hurt performance", "does sitting reduce hip extension": an effect of something done, which a
+# study's result decides
+_EFFECT_OF = re.compile(r"^(does|do|did|can|could|will|would|is|are)\b[\w ]*\b(stretch\w*|sitting|sit|exercis\w*|"
+                        r"release|massage|foam rolling|rolling|strengthen\w*|warm up|warming up|training)\b[\w ]*\b"
+                        r"(hurt|hurts|harm|harms|impair\w*|reduce|reduces|worsen\w*|decrease\w*|ruin\w*|weaken\w*|"
+                        r"affect\w*|improve|improves|increase|increases|boost\w*|help|helps|change|changes)\b")
+
+
 def asks_research(raw: str) -> bool:
-    """True when the question asks what research found or whether evidence exists."""
-    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw))
+    """True when the question asks what research found or whether evidence exists (or an effect of something
+    done that a study measured)."""
+    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or _EFFECT_OF.search(raw))
 
 
 def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
@@ -171,9 +180,11 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     top = ranked[0][1]
     wanted = set(_wanted(q))
     cands = []
-    for n, (d, s) in enumerate(ranked[:8]):
+    for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
             continue
+        if n >= 8 and not (d.kind == "fact" and d.extra.get("result")):
+            continue  # further down, only a study's result (Heino 1990 on length and lordosis) still answers
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
