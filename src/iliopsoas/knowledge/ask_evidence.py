@@ -73,6 +73,28 @@ _EFFECT_OF = re.compile(r"^(does|do|did|can|could|will|would|is|are)\b[\w ]*\b(s
                         r"affect\w*|improve|improves|increase|increases|boost\w*|help|helps|change|changes)\b")
 
 
+_FINDING = re.compile(r"\b(correlat\w*|relationship|tendency|associat\w*|no link|linked)\b")
+_CAUSED = re.compile(r"\b(?:cause|causes|lead to|leads to|result in|results in|give you|gives you)\b((?: \w+){1,3})")
+_EFFECT_SKIP = frozenset("a an the your my more less much greater higher lower bigger smaller increased reduced extra "
+                         "what does do research say says studies show".split())
+
+
+def _effect_stems(raw: str) -> set[str]:
+    """The stems of the effect a causal question asks about ("cause more lumbar lordosis": lumbar, lordosis)."""
+    from iliopsoas.knowledge.ask_tables import stem
+
+    m = _CAUSED.search(raw)
+    if m is None:
+        return set()
+    words = []
+    for w in m.group(1).split():
+        if w in ("what", "does", "and", "or", "is", "are"):
+            break
+        if w not in _EFFECT_SKIP and len(w) > 2:
+            words.append(stem(w))
+    return set(words)
+
+
 def asks_research(raw: str) -> bool:
     """True when the question asks what research found or whether evidence exists (or an effect of something
     done that a study measured)."""
@@ -179,15 +201,18 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     evidence_for = _EVIDENCE_FOR.search(raw) is not None
     top = ranked[0][1]
     wanted = set(_wanted(q))
+    effect = _effect_stems(raw)
     cands = []
     for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
             continue
-        if n >= 8 and not (d.kind == "fact" and d.extra.get("result")):
+        if n >= 8 and not (d.kind == "fact" and (d.extra.get("result") or _FINDING.search(d.sentence.lower()))):
             continue  # further down, only a study's result (Heino 1990 on length and lordosis) still answers
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
+        if effect and not effect <= have:
+            continue  # "does X cause more lordosis": a result about lordosis, not about another effect
         got = len(have & wanted) / len(wanted) if wanted else 1.0
         if got >= 0.34:  # a result about something else ("performance" asked, range of motion found) is no answer
             cands.append((-got, n, d, s))
