@@ -202,6 +202,11 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     top = ranked[0][1]
     wanted = set(_wanted(q))
     effect = _effect_stems(raw)
+    from iliopsoas.knowledge.ask_tables import stem
+
+    # asked only as the effect of something done ("does foam rolling improve ..."): the result must be about it
+    done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies) else None
+    done_stem = stem(done.group(2).split()[-1]) if done is not None else None
     cands = []
     for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
@@ -211,6 +216,8 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
+        if done_stem is not None and done_stem not in have:
+            continue
         if effect and not effect <= have:
             continue  # "does X cause more lordosis": a result about lordosis, not about another effect
         got = len(have & wanted) / len(wanted) if wanted else 1.0

@@ -19,7 +19,7 @@ _ABSENT = re.compile(r"\b(not (have|having|got|has)|no|without|absent|absence|mi
 _EVERYONE = re.compile(r"\b(everyone|everybody|all people|every person|every body|all humans|always there)\b")
 _NORMAL = re.compile(r"\b(normal|common|usual|typical|ok|okay|fine|natural|variant|variation)\b")
 _ODD = re.compile(r"\b(rare|unusual|abnormal|weird|strange|odd|worry|worried|worrying|concern\w*|problem\w*|dangerous|"
-                  r"bad|harmful|serious|matter|issue|clinically (important|significant|relevant)|defect|deformity)\b")
+                  r"bad|harmful|serious|matter|issue|disease\w*|patholog\w*|sign of|symptom\w*|disorder|clinically (important|significant|relevant)|defect|deformity)\b")
 
 
 def variant_span(index: Any, subject: str) -> tuple[str, list[str]] | None:

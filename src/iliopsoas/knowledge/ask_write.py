@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from iliopsoas.knowledge.ask_docs import Doc
-from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
+from iliopsoas.knowledge.ask_evidence import NOT_CLEAR, claim_lead
 from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_near import POSITION_WORDS, SOUGHT, neighbour_asked
 from iliopsoas.knowledge.ask_rank import aspect_bonus
@@ -95,7 +95,14 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     """"Yes" / "No" for what the yes/no decider leaves (:mod:`ask_yesno`): a claim's verdict when
     the question asks whether that claim is true, and "one on each side" for a paired structure."""
     if d.kind in ("claim", "verdict"):  # an article's claim answers only "is it true that <the claim>"
-        return _VERDICT_LEAD.get(d.status) if q.claim else None
+        if q.claim:
+            return _VERDICT_LEAD.get(d.status)
+        claim = index.atlas.claims.get(d.claims[0]) if d.kind == "claim" and d.claims else None
+        if claim is None or claim.verdict == "consistent":
+            return None  # an agreeing claim that only resembles the question is no "Yes"
+        # a yes/no question the claim's words answer ("does a tight iliopsoas make the diaphragm weaker" and
+        # the disputed claim that it drags on the diaphragm): its verdict leads, in plain words
+        return claim_lead(d.status, claim.text, claim.basis or "", q.asked or q.text)
     if d.kind == "entity" and d.predicate == "laterality":
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
