@@ -67,16 +67,38 @@ _CLAIM_SAYS = {"cause": _CAUSAL_WORDS, "caus": _CAUSAL_WORDS, "causi": _CAUSAL_W
 
 # "does stretching hurt performance", "does sitting reduce hip extension": an effect of something done, which a
 # study's result decides
-_EFFECT_OF = re.compile(r"^(does|do|did|can|could|will|would|is|are)\b[\w ]*\b(stretch\w*|sitting|sit|exercis\w*|"
-                        r"release|massage|foam rolling|rolling|strengthen\w*|warm up|warming up|training)\b[\w ]*\b"
-                        r"(hurt|hurts|harm|harms|impair\w*|reduce|reduces|worsen\w*|decrease\w*|ruin\w*|weaken\w*|"
-                        r"affect\w*|improve|improves|increase|increases|boost\w*|help|helps|change|changes)\b")
+_HARM = ("hurt|hurts|harm|harms|impair|impairs|reduce|reduces|lower|lowers|worsen|worsens|decrease|decreases|ruin|"
+         "ruins|weaken|weakens|shorten|shortens|bad|harmful")
+_GAIN = "improve|improves|increase|increases|boost|boosts|help|helps|raise|raises|lengthen|lengthens|good|better"
+_EFFECT_OF = re.compile(rf"^(?:does|do|did|can|could|will|would|is|are) ([\w ]{{1,60}}?) ({_HARM}|{_GAIN}|affect|affects|"
+                        rf"change|changes)\b")
+_HARMFUL = re.compile(rf"^(?:{_HARM})$")
+# "is hip-flexor length related to the low-back curve": a relation a study measured
+_RELATED = re.compile(r"\b(related|linked|associated|correlated|connected) (to|with)\b|\bgo(es)? with\b")
 
 
 _FINDING = re.compile(r"\b(correlat\w*|relationship|tendency|associat\w*|no link|linked)\b")
 _CAUSED = re.compile(r"\b(?:cause|causes|lead to|leads to|result in|results in|give you|gives you)\b((?: \w+){1,3})")
 _EFFECT_SKIP = frozenset("a an the your my more less much greater higher lower bigger smaller increased reduced extra "
                          "what does do research say says studies show".split())
+
+
+# words after "does" that name no thing done ("does it", "does the psoas ...": a structure's own action)
+_NOT_DONE = frozenset("it this that they he she you i we there psoas iliacus iliopsoas hip hips muscle muscles".split())
+
+
+def _done_word(raw: str, content: Sequence[str] | None = None) -> str | None:
+    """The first word naming what is done in an effect question ("does a hip flexor stretch before sport hurt
+    ...": stretch), skipping structures (not in ``content``, the question's words outside names) and pronouns."""
+    m = _EFFECT_OF.search(raw)
+    if m is None:
+        return None
+    for w in m.group(1).split():
+        if w in _NOT_DONE or len(w) < 3 or w.isdigit() or w in ("the", "your", "doing", "flexor", "flexors"):
+            continue
+        if content is None or w in content:
+            return w
+    return None
 
 
 def _effect_stems(raw: str) -> set[str]:
@@ -98,7 +120,8 @@ def _effect_stems(raw: str) -> set[str]:
 def asks_research(raw: str) -> bool:
     """True when the question asks what research found or whether evidence exists (or an effect of something
     done that a study measured)."""
-    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or _EFFECT_OF.search(raw))
+    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or _RELATED.search(raw)
+                or _EFFECT_OF.search(raw) is not None and _done_word(raw) is not None)
 
 
 def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
@@ -205,8 +228,10 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     from iliopsoas.knowledge.ask_tables import stem
 
     # asked only as the effect of something done ("does foam rolling improve ..."): the result must be about it
-    done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies) else None
-    done_stem = stem(done.group(2).split()[-1]) if done is not None else None
+    done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies
+                                          or _RELATED.search(raw)) else None
+    done_word = _done_word(raw, q.content) if done is not None else None
+    done_stem = stem(done_word) if done_word is not None else None
     cands = []
     for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
@@ -244,6 +269,10 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
         if d.status == "disputed":
             return Decision(NOT_CLEAR, d)
         resultish = bool(d.extra.get("result")) or re.search(r"\b(valid|validity|reliab\w*|trials?|studies|study)\b", text)
+        if done is not None and d.kind == "fact" and resultish and _POS_RESULT.search(text):
+            # "does lying in the Thomas position increase hip extension": the study found it did; "does stretching
+            # hurt performance" and a study that found it helped: No
+            return Decision("No" if _HARMFUL.match(done.group(2)) else "Yes", d)
         if resultish and ((evidence_for and _TRIAL.search(f"{text} {d.body.lower()}")) or _STUDY_FOUND.search(raw)) \
                 and _POS_RESULT.search(text):
             return Decision("Yes", d)
