@@ -87,18 +87,14 @@ _EFFECT_SKIP = frozenset("a an the your my more less much greater higher lower b
 _NOT_DONE = frozenset("it this that they he she you i we there psoas iliacus iliopsoas hip hips muscle muscles".split())
 
 
-def _done_word(raw: str, content: Sequence[str] | None = None) -> str | None:
-    """The first word naming what is done in an effect question ("does a hip flexor stretch before sport hurt
-    ...": stretch), skipping structures (not in ``content``, the question's words outside names) and pronouns."""
+def _done_words(raw: str, content: Sequence[str] | None = None) -> list[str]:
+    """The words naming what is done in an effect question ("does a pre-game hip flexor stretch hurt ...": pre,
+    game, stretch), without structures (not in ``content``, the question's words outside names) and pronouns."""
     m = _EFFECT_OF.search(raw)
     if m is None:
-        return None
-    for w in m.group(1).split():
-        if w in _NOT_DONE or len(w) < 3 or w.isdigit() or w in ("the", "your", "doing", "flexor", "flexors"):
-            continue
-        if content is None or w in content:
-            return w
-    return None
+        return []
+    return [w for w in m.group(1).split() if w not in _NOT_DONE and len(w) >= 3 and not w.isdigit()
+            and w not in ("the", "your", "doing", "flexor", "flexors") and (content is None or w in content)]
 
 
 def _effect_stems(raw: str) -> set[str]:
@@ -121,7 +117,7 @@ def asks_research(raw: str) -> bool:
     """True when the question asks what research found or whether evidence exists (or an effect of something
     done that a study measured)."""
     return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or _RELATED.search(raw)
-                or _EFFECT_OF.search(raw) is not None and _done_word(raw) is not None)
+                or bool(_done_words(raw)))
 
 
 def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
@@ -230,8 +226,7 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     # asked only as the effect of something done ("does foam rolling improve ..."): the result must be about it
     done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies
                                           or _RELATED.search(raw)) else None
-    done_word = _done_word(raw, q.content) if done is not None else None
-    done_stem = stem(done_word) if done_word is not None else None
+    done_stems = {stem(w) for w in _done_words(raw, q.content)} if done is not None else set()
     cands = []
     for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
@@ -241,12 +236,12 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
-        if done_stem is not None and done_stem not in have:
+        if done is not None and not done_stems & have:
             continue
         if effect and not effect <= have:
             continue  # "does X cause more lordosis": a result about lordosis, not about another effect
         got = len(have & wanted) / len(wanted) if wanted else 1.0
-        if got >= 0.34:  # a result about something else ("performance" asked, range of motion found) is no answer
+        if got >= (0.25 if done is not None else 0.34):  # a result about something else ("performance" asked, range of motion found) is no answer
             cands.append((-got, n, d, s))
     for _, _, d, s in sorted(cands, key=lambda c: c[:2]):
         if d.kind == "claim":
