@@ -382,7 +382,7 @@ class AskIndex:
                                   r"origin\w*|start|starts|bone|bones)\b", text)
         if len(entities) >= 2 and _VERBLESS_SAME.search(text):
             qtype = "yesno"  # "iliacus and psoas: same muscle?"
-        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared|each)\b", text) \
                 and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
