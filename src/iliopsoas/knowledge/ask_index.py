@@ -77,7 +77,7 @@ PLAIN = frozenset(
     directly truly basically generally typically curious wondering wonder wondered interested interest asking
     anyway thanks thank""".split()
 )
-_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|would|was|were|has|have|did|am|isnt|doesnt)\b")
 # "when you pull along the psoas with the hip straight, does the thigh rotate?": the yes/no comes after the setting
 _LATE_YESNO = re.compile(r"^\s*(when|if|while|after|once|with|in|during|under)\b[^?]*,\s*(is|are|does|do|can|could|will|"
                          r"would|did|was|were|should)\b[^,]*\??\s*$", re.I)
@@ -382,7 +382,7 @@ class AskIndex:
                                   r"origin\w*|start|starts|bone|bones)\b", text)
         if len(entities) >= 2 and _VERBLESS_SAME.search(text):
             qtype = "yesno"  # "iliacus and psoas: same muscle?"
-        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared|each)\b", text) \
+        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared|each|what do they (look at|check|test|measure|assess|show))\b", text) \
                 and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
