@@ -141,8 +141,8 @@ def _compare(index: AskIndex, q: Query) -> list[Doc]:
 
 def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     d, s = _lead_choice(index, q, ranked)
-    if d.kind == "fact" and d.seed and not _WHAT_IS.search(q.asked):
-        # ("what is contract-relax stretching": the statement describing it leads, the claim's verdict follows)
+    if d.kind == "fact" and d.seed and not (_WHAT_IS.search(q.asked) and not q.entities):
+        # ("what is contract-relax stretching", no structure named: the statement describing it leads)
         # an article's statement is answered by its claim in the ledger: the verdict and why
         claim = next((c for c in index.claim_of.get(d.facts[0], ()) if c in index.claim_docs), None)
         if claim is not None:
