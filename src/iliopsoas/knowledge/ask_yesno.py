@@ -37,7 +37,6 @@ from iliopsoas.knowledge.ask_evidence import (
     research_decision,
 )
 from iliopsoas.knowledge.ask_feel import feel_decision
-from iliopsoas.knowledge.ask_variant import variant_decision
 from iliopsoas.knowledge.ask_pairs import distinct_decision, pair_decision, parts_decision
 from iliopsoas.knowledge.ask_predicate import (
     _EQUAL,
@@ -61,6 +60,7 @@ from iliopsoas.knowledge.ask_predicate import (
     fact_movement,
     read_predicate,
 )
+from iliopsoas.knowledge.ask_variant import variant_decision
 
 
 @dataclass(frozen=True)
