@@ -79,6 +79,7 @@ def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
     return bool(words & set(tokens))
 
 
+_FIGURE = re.compile(r"\b\d+(\.\d+)?\s?(deg|degrees|%|cm|mm|n|kg|s|min|hours?)\b")
 _RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
 _RARE_W = 0.3
 
@@ -191,8 +192,10 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s += 0.6 * share(d)  # "is sustained pressure a better release than stretching": the claim that says it
         if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
             s += 0.8
-        if q.qtype == "number" and d.number:
-            s += 0.3
+        if q.qtype == "number" and (d.number or _FIGURE.search(d.sentence)):
+            s += 0.3  # "how much less hip extension": a passage with a figure, also inside a care step's evidence
+        elif q.qtype == "number" and d.kind == "fact" and d.predicate == "action":
+            s -= 0.2  # a plain "acts in hip extension" holds no amount
         if d.kind == "safety":
             s -= 0.6  # screening items answer "what are the red flags", not anatomy
         if research and d.kind == "fact" and d.extra.get("result"):
