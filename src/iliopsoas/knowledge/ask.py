@@ -174,6 +174,11 @@ class Asker:
         if far is not None:  # "can a tight psoas cause shoulder pain": no passage speaks of the shoulder
             return self._refuse(question, rec, detail=f"My sources say nothing about the {far} in this connection.",
                                 clinician=_about_self(q.text))
+        if _figure_unanswered(q, feats) or _share_for_another_group(q, draft):
+            # "how many fibres", "what percentage of people with back pain ...": a count or share asked, and
+            # the answer holds no figure of it (a length or a plain sentence answers another question)
+            return self._refuse(question, rec, detail="My sources give no figure for what you asked.",
+                                clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
@@ -329,6 +334,45 @@ class Asker:
         return draft
 
 
+_SHARE_ASKED = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction|ratio)\b|\bhow many (people|persons|"
+                          r"patients|adults|individuals|of (us|them|people))\b|\bhow (common|prevalent|often does)\b|"
+                          r"\b(what|which) (\w+ )?(number|count) of\b")
+# what a count of people or of structures can be answered by: a share of people, or the structures listed
+_LISTED_COUNTS = re.compile(r"\bhow many (people|persons|patients|adults|individuals|men|women|children|"
+                            r"muscles?|bones?|nerves?|arteries|vessels?|joints?|ligaments?|tendons?|heads?|parts?|"
+                            r"vertebrae|segments?|levels?|slips?|bellies)\b(?! (fib|cell|sarcom|spindle|unit|nucle))")
+
+
+def _figure_unanswered(q: Query, feats: dict[str, float]) -> bool:
+    """A count or share asked ("how many fibres", "what percentage of people ...") that the drafted answer
+    gives no figure of: a count answered with another measure (a length), or no figure at all."""
+    if q.qtype != "number":
+        return False
+    if feats.get("count_miss") and _LISTED_COUNTS.search(q.asked) is None:
+        return True
+    return bool(feats.get("number_miss")) and _SHARE_ASKED.search(q.asked) is not None
+
+
+_SHARE_OF = re.compile(r"\b(?:percentage|percent|proportion|share|fraction) of ((?:\w+ ){0,3}?)(?:have|has|get|gets|who|with|"
+                       r"develop|develops|show|suffer|suffers|lack|lacks|end up)\b")
+_ANYONE = frozenset("people persons adults humans individuals the all us them population everyone men women".split())
+
+
+def _share_for_another_group(q: Query, draft: Draft) -> bool:
+    """"What percentage of office workers have ...": a share for a group that the figure's passage does not name
+    (a share of athletes with groin pain answers another question)."""
+    from iliopsoas.knowledge.ask_index import _stem
+    from iliopsoas.knowledge.ask_text import EXPAND
+
+    m = _SHARE_OF.search(q.asked) if q.qtype == "number" and draft.docs else None
+    if m is None:
+        return False
+    group = [w for w in m.group(1).split() if w not in _ANYONE and len(w) > 2]
+    lead = draft.docs[0]
+    said = {_stem(w) for w in re.findall(r"[a-z]+", f"{lead.sentence} {lead.body}".lower())}
+    return any(_stem(w) not in said and not any(_stem(x) in said for x in EXPAND.get(w, ())) for w in group)
+
+
 def _flagging(rec: safety.Recognised) -> bool:
     """Red flags and contraindications make an answer a safety answer; a "book a review" item does not."""
     return bool(rec.red_flags or rec.contraindications)
@@ -383,7 +427,7 @@ def _claim_asked(q: Query, draft: Draft) -> bool:
 _CAUSE_Q = re.compile(r"\b(?:cause|causes|caused|lead to|leads to|give you|gives you|result in|results in|trigger|triggers)"
                       r" (?:a |an |the |your |my )?((?:\w+ ?){1,3})")
 _EFFECT_SKIP = frozenset("a an the your my it this that problems problem issues issue pain pains ache aches trouble sound noise "
-                         "in of to and or".split())
+                         "in of to and or more less much greater higher lower bigger smaller extra increased reduced".split())
 
 
 def _effect_unsaid(q: Query, draft: Draft) -> bool:

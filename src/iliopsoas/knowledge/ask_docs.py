@@ -161,7 +161,16 @@ def _number_first(fact: Any, sentence: str, entities: Mapping[str, Any]) -> str 
     subject = entity_name(entities, fact.subject)
     measure = fact.qualifiers.get("measure")
     what = f"{measure} of the {subject}" if measure else f"the {subject}"
-    return f"{text}: {what}" + (f" ({fact.qualifiers['population']})" if fact.qualifiers.get("population") else "") + "."
+    # where, when and in what state the figure holds belong with it ("16.3 cm2 ... at level L4/L5"): a question
+    # asking "and at what level" needs the level from the same row
+    where = [f"{k}: {v}" for k in _FIGURE_CONDITIONS if isinstance(v := fact.qualifiers.get(k), str | int | float)
+             and len(str(v)) <= 40]
+    if fact.qualifiers.get("population"):
+        where.append(str(fact.qualifiers["population"]))
+    return f"{text}: {what}" + (f" ({'; '.join(where)})" if where else "") + "."
+
+
+_FIGURE_CONDITIONS = ("level", "posture", "condition", "when", "part")
 
 
 def fact_docs(atlas: Any, named_in: Callable[[str], list[str]]) -> Iterator[Doc]:

@@ -57,9 +57,67 @@ _FRAME = frozenset("true correct right wrong accurate wording really actually ev
 _CAUSE = {"cause", "causes", "caus", "lead", "leads", "trigger", "link", "linked", "relat"}
 
 
+# How a claim says what a yes/no question asks in other words: a cause as what something "leads to", tightness
+# as "tension" ("does a tight psoas cause shallow breathing" / "psoas tension ... leads to shallow breathing")
+_CAUSAL_WORDS = ("cause", "causes", "leads", "lead", "trigger", "results", "produces", "makes")
+_CLAIM_SAYS = {"cause": _CAUSAL_WORDS, "caus": _CAUSAL_WORDS, "causi": _CAUSAL_WORDS, "lead": _CAUSAL_WORDS,
+               "leads": _CAUSAL_WORDS, "trigg": _CAUSAL_WORDS, "resul": _CAUSAL_WORDS,
+               "tight": ("tension", "tense"), "tensi": ("tight", "tightness"), "tense": ("tight", "tightness")}
+
+
+# "does stretching hurt performance", "does sitting reduce hip extension": an effect of something done, which a
+# study's result decides
+_HARM = ("hurt|hurts|harm|harms|impair|impairs|reduce|reduces|lower|lowers|worsen|worsens|decrease|decreases|ruin|"
+         "ruins|weaken|weakens|shorten|shortens|bad|harmful")
+_GAIN = "improve|improves|increase|increases|boost|boosts|help|helps|raise|raises|lengthen|lengthens|good|better"
+_EFFECT_OF = re.compile(rf"^(?:does|do|did|can|could|will|would|is|are) ([\w ]{{1,60}}?) ({_HARM}|{_GAIN}|affect|affects|"
+                        rf"change|changes)\b")
+_HARMFUL = re.compile(rf"^(?:{_HARM})$")
+# "is hip-flexor length related to the low-back curve": a relation a study measured
+_RELATED = re.compile(r"\b(related|linked|associated|correlated|connected) (to|with)\b|\bgo(es)? with\b")
+
+
+_FINDING = re.compile(r"\b(correlat\w*|relationship|tendency|associat\w*|no link|linked)\b")
+_CAUSED = re.compile(r"\b(?:cause|causes|lead to|leads to|result in|results in|give you|gives you)\b((?: \w+){1,3})")
+_EFFECT_SKIP = frozenset("a an the your my more less much greater higher lower bigger smaller increased reduced extra "
+                         "what does do research say says studies show".split())
+
+
+# words after "does" that name no thing done ("does it", "does the psoas ...": a structure's own action)
+_NOT_DONE = frozenset("it this that they he she you i we there psoas iliacus iliopsoas hip hips muscle muscles".split())
+
+
+def _done_words(raw: str, content: Sequence[str] | None = None) -> list[str]:
+    """The words naming what is done in an effect question ("does a pre-game hip flexor stretch hurt ...": pre,
+    game, stretch), without structures (not in ``content``, the question's words outside names) and pronouns."""
+    m = _EFFECT_OF.search(raw)
+    if m is None:
+        return []
+    return [w for w in m.group(1).split() if w not in _NOT_DONE and len(w) >= 3 and not w.isdigit()
+            and w not in ("the", "your", "doing", "flexor", "flexors") and (content is None or w in content)]
+
+
+def _effect_stems(raw: str) -> set[str]:
+    """The stems of the effect a causal question asks about ("cause more lumbar lordosis": lumbar, lordosis)."""
+    from iliopsoas.knowledge.ask_tables import stem
+
+    m = _CAUSED.search(raw)
+    if m is None:
+        return set()
+    words = []
+    for w in m.group(1).split():
+        if w in ("what", "does", "and", "or", "is", "are"):
+            break
+        if w not in _EFFECT_SKIP and len(w) > 2:
+            words.append(stem(w))
+    return set(words)
+
+
 def asks_research(raw: str) -> bool:
-    """True when the question asks what research found or whether evidence exists."""
-    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw))
+    """True when the question asks what research found or whether evidence exists (or an effect of something
+    done that a study measured)."""
+    return bool(_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or _RELATED.search(raw)
+                or bool(_done_words(raw)))
 
 
 def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
@@ -100,7 +158,7 @@ def claim_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]], *, s
     wanted = _wanted(q)
     if not ranked or not wanted:
         return None
-    alts = {stem(w): {stem(x) for x in EXPAND.get(w, ())} for w in q.key}
+    alts = {stem(w): {stem(x) for x in (*EXPAND.get(w, ()), *_CLAIM_SAYS.get(stem(w), ()))} for w in q.key}
     top = ranked[0][1]
     best: tuple[float, float, Any] | None = None
     for d, s in ranked[:10]:
@@ -162,15 +220,28 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     evidence_for = _EVIDENCE_FOR.search(raw) is not None
     top = ranked[0][1]
     wanted = set(_wanted(q))
+    effect = _effect_stems(raw)
+    from iliopsoas.knowledge.ask_tables import stem
+
+    # asked only as the effect of something done ("does foam rolling improve ..."): the result must be about it
+    done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies
+                                          or _RELATED.search(raw)) else None
+    done_stems = {stem(w) for w in _done_words(raw, q.content)} if done is not None else set()
     cands = []
-    for n, (d, s) in enumerate(ranked[:8]):
+    for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
             continue
+        if n >= 8 and not (d.kind == "fact" and (d.extra.get("result") or _FINDING.search(d.sentence.lower()))):
+            continue  # further down, only a study's result (Heino 1990 on length and lordosis) still answers
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
+        if done is not None and not done_stems & have:
+            continue
+        if effect and not effect <= have:
+            continue  # "does X cause more lordosis": a result about lordosis, not about another effect
         got = len(have & wanted) / len(wanted) if wanted else 1.0
-        if got >= 0.34:  # a result about something else ("performance" asked, range of motion found) is no answer
+        if got >= (0.25 if done is not None else 0.34):  # a result about something else ("performance" asked, range of motion found) is no answer
             cands.append((-got, n, d, s))
     for _, _, d, s in sorted(cands, key=lambda c: c[:2]):
         if d.kind == "claim":
@@ -193,6 +264,10 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
         if d.status == "disputed":
             return Decision(NOT_CLEAR, d)
         resultish = bool(d.extra.get("result")) or re.search(r"\b(valid|validity|reliab\w*|trials?|studies|study)\b", text)
+        if done is not None and d.kind == "fact" and resultish and _POS_RESULT.search(text):
+            # "does lying in the Thomas position increase hip extension": the study found it did; "does stretching
+            # hurt performance" and a study that found it helped: No
+            return Decision("No" if _HARMFUL.match(done.group(2)) else "Yes", d)
         if resultish and ((evidence_for and _TRIAL.search(f"{text} {d.body.lower()}")) or _STUDY_FOUND.search(raw)) \
                 and _POS_RESULT.search(text):
             return Decision("Yes", d)

@@ -77,7 +77,7 @@ PLAIN = frozenset(
     directly truly basically generally typically curious wondering wonder wondered interested interest asking
     anyway thanks thank""".split()
 )
-_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|was|were|has|have|did|am|isnt|doesnt)\b")
+_YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|would|was|were|has|have|did|am|isnt|doesnt)\b")
 # "when you pull along the psoas with the hip straight, does the thigh rotate?": the yes/no comes after the setting
 _LATE_YESNO = re.compile(r"^\s*(when|if|while|after|once|with|in|during|under)\b[^?]*,\s*(is|are|does|do|can|could|will|"
                          r"would|did|was|were|should)\b[^,]*\??\s*$", re.I)
@@ -317,6 +317,18 @@ class AskIndex:
 
     # -- reading a question ---------------------------------------------------------------
 
+    def _shared_head(self, raw: list[str]) -> list[str]:
+        """Two names sharing one head noun ("ely vs ober test", "thomas and ober tests") each get the noun
+        when the name with it is one the atlas knows."""
+        out = list(raw)
+        for i in range(len(out) - 4, -1, -1):
+            first, link, _, head = out[i:i + 4]
+            noun = head[:-1] if head in ("tests",) else head
+            if link in ("vs", "versus", "and", "or", "v") and noun == "test" and out[i + 1 + 1] != noun \
+                    and first != noun and f"{first} {noun}" in self.alias.aliases:
+                out[i + 1:i + 1] = [noun]
+        return out
+
     def analyse(self, question: str) -> Query:
         question = plain_question(question)  # slang spelled out, fillers end a clause
         full = normalise(question)
@@ -324,6 +336,7 @@ class AskIndex:
         raw = strip_sides(text).split()
         raw = _DOES_TYPO.sub(r"\1 does", " ".join(raw)).split()  # "where dose the psoas attach"
         raw = [w for t in raw for w in _ABBREVIATIONS.get(t, t).split()]  # "pcsa" as the passages write it
+        raw = self._shared_head(raw)  # "ely vs ober test": the Ely test and the Ober test
         # names with a typo in one word ("hip flexer", "psoas majr") are found before single words
         # are repaired, so that "flexer" becomes "flexor" and not the nearer "flexed"
         first = [m for m in find_mentions([singular(t, self.alias.vocabulary) for t in raw], self.alias)
@@ -369,7 +382,7 @@ class AskIndex:
                                   r"origin\w*|start|starts|bone|bones)\b", text)
         if len(entities) >= 2 and _VERBLESS_SAME.search(text):
             qtype = "yesno"  # "iliacus and psoas: same muscle?"
-        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared)\b", text) \
+        elif len(entities) >= 2 and re.search(r"\b(difference|differences|differ|different|vs|versus|compare|compared|each|what do they (look at|check|test|measure|assess|show))\b", text) \
                 and not (_YESNO.search(text) and (pair_relation or _ONE_OR_TWO.search(text))):
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"

@@ -79,6 +79,11 @@ def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
     return bool(words & set(tokens))
 
 
+_FIGURE = re.compile(r"\b\d+(\.\d+)?\s?(deg|degrees|%|cm|mm|n|kg|s|min|hours?)\b")
+_RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
+_RARE_W = 0.3
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
@@ -91,6 +96,9 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
     def share(d: Doc) -> float:
         have = index.doc_stems[d.id]
         return sum(1 for g in kgroups if g & have) / len(kgroups) if kgroups else 0.0
+    # the question's rare words ("heat", "ice", "performance", "PNF"): a passage using two or more of them speaks
+    # to what is asked even when it is about another structure than the one named
+    rare = {t for t in kstems if index.idf(t) >= _RARE_IDF}
     ents = set(q.entities)
     lead_parts: set[str] = set()
     if q.relations and q.entities:
@@ -140,6 +148,10 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         s += 0.25 * min(2, len(index.cue_stems[d.id] & qstems))
         if kgroups:  # how many of the question's own words the passage uses
             s += 0.3 * share(d)
+        said_rare = len(rare & index.doc_stems[d.id]) if len(rare) >= 2 and not about and not research \
+            and not {d.subject, *d.objects} & set(q.related) else 0
+        if said_rare >= 2:
+            s += _RARE_W * min(3, said_rare)
         aspect = aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):
@@ -180,8 +192,10 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s += 0.6 * share(d)  # "is sustained pressure a better release than stretching": the claim that says it
         if q.qtype == "definition" and d.predicate == "definition" and d.subject == first:
             s += 0.8
-        if q.qtype == "number" and d.number:
-            s += 0.3
+        if q.qtype == "number" and (d.number or _FIGURE.search(d.sentence)):
+            s += 0.3  # "how much less hip extension": a passage with a figure, also inside a care step's evidence
+        elif q.qtype == "number" and d.kind == "fact" and d.predicate == "action":
+            s -= 0.2  # a plain "acts in hip extension" holds no amount
         if d.kind == "safety":
             s -= 0.6  # screening items answer "what are the red flags", not anatomy
         if research and d.kind == "fact" and d.extra.get("result"):

@@ -138,7 +138,10 @@ PERSONAL: dict[str, str] = {
     r"my (\w+ )?(mri|xray|scan|ultrasound)|(mri|xray|scan|ultrasound) (of|on) my|from my \w+ or|or from my)\b",
     "treatment decision": r"\b(should|do|will|would|need)\b[\w ]*\b(surgery|surgeon|operation|operate)\b|"
     r"\bhow (do|can|should|could) i (cure|heal|treat)\b|\b(cure|heal) my\b|"
-    r"\b(should i get(?! up\b)|should i see|do i need|should i stop|should i use|should i avoid|ice or heat|heat or ice)\b|"
+    r"\b(should i get(?! up\b)|should i see|do i need|should i stop|should i use|should i avoid)\b|"
+    # choosing heat or ice for oneself is a treatment decision; safety tips for using them are information
+    r"\b(should i|do i|can i|which|better|for my|on my)\b[\w ]*\b(ice or heat|heat or ice)\b(?! safely)|"
+    r"\b(ice or heat|heat or ice)\b[\w ]*\b(for my|on my|better|best)\b|"
     r"\b(after|since) (my |a |the )?(hip replacement|replacement|surgery|operation)\b",
     "prognosis": r"\bwill (my|it|the|this)\b.*\b(come back|return|recur|go away|heal|get better)\b|"
     r"\bhow long (will|does|until) (it|my|this)\b.*\b(heal|recover|get better|go away|resolve|settle)\b|"

@@ -103,6 +103,9 @@ EXPAND: dict[str, tuple[str, ...]] = {
     "first": ("before", "onset"), "kicks": ("active", "onset"),
     "runs": ("extends", "spans"), "run": ("extends", "spans"), "goes": ("extends", "passes"),
     "stiff": ("short", "tight"), "check": ("test",), "tuck": ("tilt", "posterior"), "tucked": ("tilt", "posterior"),
+    # which of two matters more, and when: told as a share of the torque, below or beyond an angle
+    "matter": ("share", "dominates"), "matters": ("share", "dominates"), "dominant": ("share", "dominates"),
+    "early": ("below", "initial"), "late": ("beyond", "after"),
 }
 # Words that never name an entity and must never be "repaired" into one.
 COMMON_WORDS = frozenset(

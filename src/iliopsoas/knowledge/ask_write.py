@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from iliopsoas.knowledge.ask_docs import Doc
-from iliopsoas.knowledge.ask_evidence import NOT_CLEAR
+from iliopsoas.knowledge.ask_evidence import NOT_CLEAR, claim_lead
 from iliopsoas.knowledge.ask_index import SYNONYMS, AskIndex, Query, _stem
 from iliopsoas.knowledge.ask_near import POSITION_WORDS, SOUGHT, neighbour_asked
 from iliopsoas.knowledge.ask_rank import aspect_bonus
 from iliopsoas.knowledge.ask_safety import Recognised
 from iliopsoas.knowledge.ask_text import EXPAND
+from iliopsoas.knowledge.ask_variant import variant_span
 from iliopsoas.knowledge.ask_yesno import decide
 
 MAX_FACTS = 6  # the direct answer plus at most five supporting facts
@@ -94,7 +95,14 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
     """"Yes" / "No" for what the yes/no decider leaves (:mod:`ask_yesno`): a claim's verdict when
     the question asks whether that claim is true, and "one on each side" for a paired structure."""
     if d.kind in ("claim", "verdict"):  # an article's claim answers only "is it true that <the claim>"
-        return _VERDICT_LEAD.get(d.status) if q.claim else None
+        if q.claim:
+            return _VERDICT_LEAD.get(d.status)
+        claim = index.atlas.claims.get(d.claims[0]) if d.kind == "claim" and d.claims else None
+        if claim is None or claim.verdict == "consistent":
+            return None  # an agreeing claim that only resembles the question is no "Yes"
+        # a yes/no question the claim's words answer ("does a tight iliopsoas make the diaphragm weaker" and
+        # the disputed claim that it drags on the diaphragm): its verdict leads, in plain words
+        return claim_lead(d.status, claim.text, claim.basis or "", q.asked or q.text)
     if d.kind == "entity" and d.predicate == "laterality":
         wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
@@ -133,7 +141,8 @@ def _compare(index: AskIndex, q: Query) -> list[Doc]:
 
 def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) -> tuple[Doc, float]:
     d, s = _lead_choice(index, q, ranked)
-    if d.kind == "fact" and d.seed:
+    if d.kind == "fact" and d.seed and not (_WHAT_IS.search(q.asked) and not q.entities):
+        # ("what is contract-relax stretching", no structure named: the statement describing it leads)
         # an article's statement is answered by its claim in the ledger: the verdict and why
         claim = next((c for c in index.claim_of.get(d.facts[0], ()) if c in index.claim_docs), None)
         if claim is not None:
@@ -141,6 +150,7 @@ def _lead_doc(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]]) ->
     return d, s
 
 
+_WHAT_IS = re.compile(r"^(what is|what are|whats|explain|describe|define)\b(?! (the )?(evidence|research|proof)\b)")
 _CARE_STEP_WORDS = frozenset("stretch stretching stretches strengthen strengthening exercise exercises release releasing "
                              "pressure massage tool ball".split())
 
@@ -217,7 +227,7 @@ def _aggregate(index: AskIndex, q: Query, lead: Doc) -> tuple[str, list[str]] | 
     from iliopsoas.knowledge.ask_render import lead_sentence
 
     if lead.kind == "fact" and lead.predicate == "variant" and lead.subject:
-        return _variant_span(index, lead.subject)
+        return variant_span(index, lead.subject)
     if lead.kind == "fact" and lead.predicate == "action" and q.seeking:
         return _movers(index, lead)
     sought = SOUGHT.search(q.asked)
@@ -288,32 +298,6 @@ def _movers_asked(index: AskIndex, q: Query) -> tuple[str, list[str]] | None:
         return None
     sources = [x.source for fid in got[1] for x in index.atlas.statements[fid].sources]
     return got[0], list(dict.fromkeys(sources))
-
-
-def _variant_span(index: AskIndex, subject: str) -> tuple[str, list[str]] | None:
-    """"Present in 27–66% of people across 14 studies; reviews give 33–65%" from the variant statements."""
-    values: list[float] = []
-    ranges: list[str] = []
-    used: list[str] = []
-    for f in index.atlas.facts_about(subject, "variant"):
-        lit = f.literal
-        if lit is None or (lit.unit or "").strip() != "%" or f.qualifiers.get("measure", "presence") != "presence":
-            continue
-        if all(s.source.startswith("seed-") for s in f.sources):
-            continue
-        got = [v for v in (lit.min, lit.max) if v is not None]
-        if isinstance(lit.value, int | float):
-            got.append(float(lit.value))
-        if lit.min is not None and lit.max is not None:
-            ranges.append(f"{lit.min:g}\u2013{lit.max:g}%")
-        values += got
-        used.append(f.id)
-    if len(used) < 2:
-        return None
-    name = index.atlas.entities[subject].name
-    text = f"The {name} is present in {min(values):g}\u2013{max(values):g}% of people across {len(used)} studies and populations"
-    text += f"; summaries give {', '.join(dict.fromkeys(ranges))}." if ranges else "."
-    return text, used
 
 
 _DOSE_ORDER = (("reps", r"\brep|repetition|how many times"), ("sets", r"\bsets?\b"), ("hold", r"hold|long|second"),

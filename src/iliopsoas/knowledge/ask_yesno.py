@@ -60,6 +60,7 @@ from iliopsoas.knowledge.ask_predicate import (
     fact_movement,
     read_predicate,
 )
+from iliopsoas.knowledge.ask_variant import variant_decision
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
         got = claim_decision(index, q, ranked, share=0.5)  # is what an article claims; its verdict answers
         if got is not None:
             return got
-    pair = distinct_decision(index, q, asked) or parts_decision(index, q, asked)  # "separate muscles?", "made of two?"
+    pair = variant_decision(index, q)  # "is it normal not to have a psoas minor?": how often the sources find it
+    pair = pair or distinct_decision(index, q, asked) or parts_decision(index, q, asked)  # "separate muscles?", "made of two?"
     pair = pair or pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
     pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
         or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
