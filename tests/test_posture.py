@@ -282,3 +282,14 @@ def test_supine_thorax_rests_on_the_table_and_the_low_back_keeps_its_gap() -> No
     assert forces["lower_thorax"] > 50.0
     assert forces["lumbar_l3"] < 1.0
     assert r.angles["lumbar_lordosis_deg"] is not None and r.angles["lumbar_lordosis_deg"] > 25.0
+
+
+def test_a_solve_against_the_edge_of_the_range_stops_instead_of_wandering_along_it() -> None:
+    """A person of high pelvic incidence: in the Thomas test the hanging leg ends at the edge of the
+    scenario's range. Every stage of the solver used to iterate to its limit there (homotopy, final,
+    slow-row and two exact polish passes: over 1,000 least-squares iterations); a row whose merit stops
+    falling at the edge now stops, and the answer still says it stopped at the edge."""
+    _, _, sol, _ = solve_batch("thomas", [{}], side="right", person=Person(pelvic_incidence_offset_deg=4.0))
+    assert not sol.converged[0]
+    assert "edge of the scenario's range" in sol.messages[0]
+    assert sol.iterations < eq.LM_MIN_ITER
