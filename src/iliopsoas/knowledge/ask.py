@@ -110,6 +110,16 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+
+#: An article claim as the index words it ("Claim C001-24 of article seed-001, "...", is disputed")
+#: is shown to readers as "The article's claim "..." is disputed": the ids stay in ``statements``,
+#: ``more`` and the citation, not in the sentence a person reads.
+_CLAIM_REF = re.compile(r"\b([Cc])laim C\d{3}-\d+ of article seed-\d{3}, (\u201c[^\u201d]*\u201d), is ")
+
+
+def _readable(text: str) -> str:
+    return _CLAIM_REF.sub(lambda m: f"{'T' if m.group(1) == 'C' else 't'}he article's claim {m.group(2)} is ", text)
+
 def load_calibration() -> Calibration:
     text = resources.files("iliopsoas.knowledge").joinpath("data/ask_calibration.json").read_text(encoding="utf-8")
     d = json.loads(text)
@@ -267,8 +277,9 @@ class Asker:
             src = self.atlas.sources.get(sid)
             sources.append(AnswerSource(id=sid, title=src.title if src else sid, citation=cite(src) if src else sid,
                                         link=link(src) if src else None))
-        return Answer(question=question, answered=answered, answer=d.text, statements=statements, sources=sources,
-                      confidence=round(max(0.0, min(1.0, confidence)), 2), short=d.short, urgent=urgent,
+        return Answer(question=question, answered=answered, answer=_readable(d.text), statements=statements,
+                      sources=sources, confidence=round(max(0.0, min(1.0, confidence)), 2),
+                      short=_readable(d.short) if d.short else d.short, urgent=urgent,
                       safety=rec.ids, kind="safety" if rec.items and kind == "answer" and _flagging(rec) else kind,
                       more=d.more)
 
