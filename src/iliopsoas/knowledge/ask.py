@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iliopsoas.knowledge import ask_safety as safety
 from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_count import counted
+from iliopsoas.knowledge.ask_docs import for_readers
 from iliopsoas.knowledge.ask_effect import SAID_AS
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
 from iliopsoas.knowledge.ask_pairs import shared_answer
@@ -110,15 +111,6 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-
-#: An article claim as the index words it ("Claim C001-24 of article seed-001, "...", is disputed")
-#: is shown to readers as "The article's claim "..." is disputed": the ids stay in ``statements``,
-#: ``more`` and the citation, not in the sentence a person reads.
-_CLAIM_REF = re.compile(r"\b([Cc])laim C\d{3}-\d+ of article seed-\d{3}, (\u201c[^\u201d]*\u201d), is ")
-
-
-def _readable(text: str) -> str:
-    return _CLAIM_REF.sub(lambda m: f"{'T' if m.group(1) == 'C' else 't'}he article's claim {m.group(2)} is ", text)
 
 def load_calibration() -> Calibration:
     text = resources.files("iliopsoas.knowledge").joinpath("data/ask_calibration.json").read_text(encoding="utf-8")
@@ -277,9 +269,9 @@ class Asker:
             src = self.atlas.sources.get(sid)
             sources.append(AnswerSource(id=sid, title=src.title if src else sid, citation=cite(src) if src else sid,
                                         link=link(src) if src else None))
-        return Answer(question=question, answered=answered, answer=_readable(d.text), statements=statements,
+        return Answer(question=question, answered=answered, answer=for_readers(d.text), statements=statements,
                       sources=sources, confidence=round(max(0.0, min(1.0, confidence)), 2),
-                      short=_readable(d.short) if d.short else d.short, urgent=urgent,
+                      short=for_readers(d.short) if d.short else d.short, urgent=urgent,
                       safety=rec.ids, kind="safety" if rec.items and kind == "answer" and _flagging(rec) else kind,
                       more=d.more)
 
@@ -372,7 +364,7 @@ _ANYONE = frozenset("people persons adults humans individuals the all us them po
 def _share_for_another_group(q: Query, draft: Draft) -> bool:
     """"What percentage of office workers have ...": a share for a group that the figure's passage does not name
     (a share of athletes with groin pain answers another question)."""
-    from iliopsoas.knowledge.ask_index import _stem
+    from iliopsoas.knowledge.ask_tables import stem
     from iliopsoas.knowledge.ask_text import EXPAND
 
     m = _SHARE_OF.search(q.asked) if q.qtype == "number" and draft.docs else None
@@ -380,8 +372,8 @@ def _share_for_another_group(q: Query, draft: Draft) -> bool:
         return False
     group = [w for w in m.group(1).split() if w not in _ANYONE and len(w) > 2]
     lead = draft.docs[0]
-    said = {_stem(w) for w in re.findall(r"[a-z]+", f"{lead.sentence} {lead.body}".lower())}
-    return any(_stem(w) not in said and not any(_stem(x) in said for x in EXPAND.get(w, ())) for w in group)
+    said = {stem(w) for w in re.findall(r"[a-z]+", f"{lead.sentence} {lead.body}".lower())}
+    return any(stem(w) not in said and not any(stem(x) in said for x in EXPAND.get(w, ())) for w in group)
 
 
 def _flagging(rec: safety.Recognised) -> bool:

@@ -273,6 +273,18 @@ def _short_verdict(verdict: str) -> str:
     return STATUS_WORDS.get(verdict, verdict)
 
 
+#: An article claim is indexed as "Claim C001-24 of article seed-001, "...", is disputed" (its ids are
+#: searched for, and retrieval was tuned on that wording); readers get "The article's claim "..." is
+#: disputed", the ids staying in the answer's statements, ``more`` and the citation.
+_CLAIM_AS_INDEXED = re.compile(r"\b([Cc])laim C\d{3}-\d+ of article seed-\d{3}, (\u201c[^\u201d]*\u201d), is ")
+
+
+def for_readers(text: str) -> str:
+    """``text`` with every claim sentence of :func:`claim_docs` in its reader's wording."""
+    return _CLAIM_AS_INDEXED.sub(lambda m: f"{'T' if m.group(1) == 'C' else 't'}he article's claim {m.group(2)} is ",
+                                 text)
+
+
 def claim_docs(atlas: Any) -> Iterator[Doc]:
     ents = atlas.entities
     for c in atlas.claims.values():

@@ -322,11 +322,10 @@ class AskIndex:
         when the name with it is one the atlas knows."""
         out = list(raw)
         for i in range(len(out) - 4, -1, -1):
-            first, link, _, head = out[i:i + 4]
-            noun = head[:-1] if head in ("tests",) else head
-            if link in ("vs", "versus", "and", "or", "v") and noun == "test" and out[i + 1 + 1] != noun \
-                    and first != noun and f"{first} {noun}" in self.alias.aliases:
-                out[i + 1:i + 1] = [noun]
+            first, link, second, head = out[i:i + 4]
+            if link in ("vs", "versus", "and", "or", "v") and head in ("test", "tests") and "test" not in (first, second) \
+                    and f"{first} test" in self.alias.aliases:
+                out[i + 1:i + 1] = ["test"]
         return out
 
     def analyse(self, question: str) -> Query:

@@ -651,8 +651,8 @@ class Problem:
         # non-monotone line search (Grippo et al. 1986): a step is accepted if it lowers the merit
         # below the largest of the last NONMONOTONE_MEMORY merits, so that full Newton steps are
         # taken near the solution even where stiff rows briefly grow (plain descent crawls there)
-        history = np.tile(merit(r_all)[:, None], (1, NONMONOTONE_MEMORY))
-        best = merit(r_all)
+        best = merit(r_all)  # each row's lowest merit so far (the stall test below)
+        history = np.tile(best[:, None], (1, NONMONOTONE_MEMORY))
         since = np.zeros(n, dtype=np.int64)
 
         for it in range(1, max_iter + 1):  # noqa: B007 - reported
