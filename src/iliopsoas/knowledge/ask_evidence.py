@@ -125,12 +125,14 @@ def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
     ``basis``) asked about in ``question``."""
     if status == "opinion":
         return "Not established"
-    if status == "disputed":
-        return "No" if _NO_EVIDENCE.search(basis.lower()) else NOT_CLEAR
+    flipped = bool(_DENIAL.search(text.lower())) != bool(_DENIAL.search(question.lower()))
+    if status == "disputed":  # a weakly supported denial ("stretches are said not to work") is no "no" to
+        # the question it denies ("does stretching work?")
+        return "No" if _NO_EVIDENCE.search(basis.lower()) and not flipped else NOT_CLEAR
     lead = {"consistent": "Yes", "contradicted": "No"}.get(status)
     if lead is None:
         return None
-    if bool(_DENIAL.search(text.lower())) != bool(_DENIAL.search(question.lower())):
+    if flipped:
         lead = "No" if lead == "Yes" else "Yes"  # the claim denies what the question asks (or the other way)
     return lead
 
