@@ -140,3 +140,19 @@ def test_a_weakly_supported_denial_is_not_a_no_to_the_question_it_denies() -> No
     # the article claims static stretches do not work well; the ledger finds that weakly supported
     a = ask("do static hip flexor stretches work at all?")
     assert a.answered and not a.short.lower().startswith("no"), a.short
+
+
+def test_a_claim_that_says_too_broad_to_reach_is_a_denial() -> None:
+    # "too broad and superficial to reach" says it does not reach: a consistent claim of it answers No
+    a = ask("can foam rolling reach my psoas?")
+    assert a.answered and a.short.lower().startswith("no"), a.short
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("which test screens iliopsoas length?", "thomas"),
+    ("what test assesses rectus femoris length?", "ely"),
+    ("what is contract relax stretching?", "tensed"),  # a rare word of the question names what is asked
+])
+def test_which_test_and_rare_words_find_their_passage(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert a.answered and wanted in a.answer.lower(), a.answer[:200]

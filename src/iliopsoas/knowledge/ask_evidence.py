@@ -31,7 +31,9 @@ NOT_CLEAR = "Not clearly"
 _NO_EVIDENCE = re.compile(r"\b(no evidence|no (supporting )?(source|study|studies|trial|trials)( \w+)? (found|has|have|"
                           r"support\w*|tested|show\w*)|not demonstrated|no study found|untested|not (been )?tested|"
                           r"no validated|no support|unsupported)\b")
-_DENIAL = re.compile(r"\b(no|not|never|cannot|can not|without|neither|nor|nothing|none)\b|n't\b")
+# a denial: a negation word, or "too broad to reach" / "unable to" / "fails to" (says that it does not)
+_DENIAL = re.compile(r"\b(no|not|never|cannot|can not|without|neither|nor|nothing|none|unable|fails? to|"
+                     r"too \w+( and \w+)? (to|for))\b|n't\b")
 _NEG_RESULT = re.compile(
     r"\b(no (studies|study|trials?|trial results|evidence|relationship|correlation|link|difference|(clear )?effect|"
     r"association|validity|change|extra gain)|not (a )?valid|not validated|(has|have) not been tested|"

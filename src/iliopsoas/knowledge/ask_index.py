@@ -186,8 +186,8 @@ def _asked_part(question: str, names: Any = None) -> str:
 _NOUN_KINDS = {"muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"), "bone": ("bone", "bony_landmark"),
                "joint": ("joint",), "organ": ("organ", "organ_system"), "ligament": ("ligament",),
                "tendon": ("tendon",), "vessel": ("vessel",), "arteri": ("vessel",), "artery": ("vessel",),
-               "structure": ()}
-_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
+               "structure": (), "test": ("clinical_test",)}
+_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?|tests?)\b")
 # Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
 SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
             "thickest": "largest", "biggest": "largest", "fibres": "fibre", "fibers": "fibre", "fiber": "fibre",
