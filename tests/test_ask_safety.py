@@ -238,3 +238,43 @@ def test_an_idiom_sets_its_own_words_aside_but_not_a_real_sign_beside_it() -> No
     assert recognise("I have a slipped disc, which stretch helps?").ids == []
     assert recognise("my pelvis falls forward when I stand").ids == []
     assert "trauma-bone-risk" in recognise("I have a slipped disc and I fell down the stairs yesterday").ids
+
+
+# -- negation traps (round 8): words of negation that assert, denials in other forms, units --------
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("the bump near my groin won't stop pulsing, is that my iliopsoas?", "pulsating-lump"),
+    ("my grandad wet himself this morning and his lower back is agony", "bladder-bowel-control"),
+    ("my foot won't lift properly when I walk, will stretching my hip flexors fix it?", "worsening-nerve-signs"),
+    ("my toes keep catching on the stairs since my back went", "worsening-nerve-signs"),
+    ("nothing has been done about the hernia in my groin yet, can I press on my psoas?", "hernia"),
+    ("I'm 15 and my hip hurts when I run", "age-of-onset"),
+])
+def test_negation_words_that_assert_still_raise_the_sign(question: str, wanted: str) -> None:
+    assert wanted in recognise(normalise(question)).ids
+
+
+@pytest.mark.parametrize(("question", "unwanted"), [
+    ("I'm 14 weeks pregnant, can I use a psoas ball?", "age-of-onset"),  # weeks of pregnancy are no age
+    ("free of clots for years now, can I use a psoas ball?", "clots"),
+    ("the scan ruled out an aneurysm, is psoas release ok?", "aneurysm-or-pulse"),
+    ("fever-free and feeling well, how long do I hold a lunge stretch?", "fever-with-pain"),
+    ("my sister has a hernia, but I don't - can I use the hip hook?", "hernia"),
+    ("I had my hernia repaired, can I use the hip hook?", "hernia"),  # a recent operation still counts
+])
+def test_denials_in_other_forms_raise_nothing(question: str, unwanted: str) -> None:
+    assert unwanted not in recognise(normalise(question)).ids
+
+
+def test_a_repaired_hernia_is_still_recent_surgery_and_a_present_one_beside_it_counts() -> None:
+    rec = recognise(normalise("I had my hernia repaired two weeks ago, can I use the hip hook?"))
+    assert "recent-abdominal-surgery" in rec.ids and "hernia" not in rec.ids
+    assert "hernia" in recognise(normalise("I've got a new hernia after my hernia repair, can I press on it?")).ids
+
+
+def test_context_before_a_named_question_is_set_aside_and_a_told_clearance_is_no_decision() -> None:
+    a = ask("my midwife cleared me and I'm not pregnant any more. how do I stretch my psoas?")
+    assert a.answered and a.kind == "answer" and not a.urgent and not a.safety
+    assert "kneel" in a.answer.lower() or "lunge" in a.answer.lower()
+    b = ask("no fever, no night pain, nothing like that. which nerve supplies the iliacus?")
+    assert b.answered and "femoral" in b.short.lower()

@@ -118,3 +118,41 @@ def test_what_contract_relax_stretching_is():
 def test_a_figure_keeps_its_level():
     a = ask("what is the biggest cross-sectional area of the psoas major and at which spinal level is it found")
     assert "16.3" in a.short and "L4/L5" in a.short, a.short
+
+
+# -- round 8: a nerve's name holding the word "nerves", tests and their targets, strength of evidence ----
+
+@pytest.mark.parametrize(("question", "verdict"), [
+    ("is the psoas major supplied by ventral rami of the lumbar nerves?", "yes"),  # "nerves" is part of the name
+    ("is the psoas major linked to the diaphragm?", "yes"),  # through fascia (the medial arcuate ligament)
+    ("does the Thomas test check for a short iliopsoas?", "yes"),
+    ("is the Ely test a test of the iliopsoas?", "no"),  # it reads the rectus femoris
+    ("is the Ober test used to find tight hip flexors?", "no"),  # TFL and iliotibial band
+    ("is there strong evidence for psoas pressure release?", "no"),  # very low
+    ("is the half-kneeling stretch effective for hip extension range?", "yes"),  # moderate
+])
+def test_round8_yes_no_verdicts(question: str, verdict: str) -> None:
+    a = ask(question)
+    assert a.answered and a.short.lower().startswith(verdict), a.short
+
+
+def test_a_weakly_supported_denial_is_not_a_no_to_the_question_it_denies() -> None:
+    # the article claims static stretches do not work well; the ledger finds that weakly supported
+    a = ask("do static hip flexor stretches work at all?")
+    assert a.answered and not a.short.lower().startswith("no"), a.short
+
+
+def test_a_claim_that_says_too_broad_to_reach_is_a_denial() -> None:
+    # "too broad and superficial to reach" says it does not reach: a consistent claim of it answers No
+    a = ask("can foam rolling reach my psoas?")
+    assert a.answered and a.short.lower().startswith("no"), a.short
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("which test screens iliopsoas length?", "thomas"),
+    ("what test assesses rectus femoris length?", "ely"),
+    ("what is contract relax stretching?", "tensed"),  # a rare word of the question names what is asked
+])
+def test_which_test_and_rare_words_find_their_passage(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert a.answered and wanted in a.answer.lower(), a.answer[:200]

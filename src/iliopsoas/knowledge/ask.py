@@ -132,7 +132,9 @@ class Asker:
             return self._safety(question, q, rec, urgent=True, threshold=threshold)
         if rec.blocked_techniques():
             return self._safety(question, q, rec, urgent=False)
-        personal = safety.personal_decisions(q.text)
+        # a decision is asked in the asking part: "cleared by my obstetrician, ... how do I stretch my
+        # psoas?" tells of a clearance and asks how to stretch
+        personal = safety.personal_decisions(q.asked or q.text)
         if rec.contraindications and rec.personal and _asks_permission(q.text):
             personal = personal or ["personal advice"]
         if personal:

@@ -31,7 +31,9 @@ NOT_CLEAR = "Not clearly"
 _NO_EVIDENCE = re.compile(r"\b(no evidence|no (supporting )?(source|study|studies|trial|trials)( \w+)? (found|has|have|"
                           r"support\w*|tested|show\w*)|not demonstrated|no study found|untested|not (been )?tested|"
                           r"no validated|no support|unsupported)\b")
-_DENIAL = re.compile(r"\b(no|not|never|cannot|can not|without|neither|nor|nothing|none)\b|n't\b")
+# a denial: a negation word, or "too broad to reach" / "unable to" / "fails to" (says that it does not)
+_DENIAL = re.compile(r"\b(no|not|never|cannot|can not|without|neither|nor|nothing|none|unable|fails? to|"
+                     r"too \w+( and \w+)? (to|for))\b|n't\b")
 _NEG_RESULT = re.compile(
     r"\b(no (studies|study|trials?|trial results|evidence|relationship|correlation|link|difference|(clear )?effect|"
     r"association|validity|change|extra gain)|not (a )?valid|not validated|(has|have) not been tested|"
@@ -125,12 +127,14 @@ def claim_lead(status: str, text: str, basis: str, question: str) -> str | None:
     ``basis``) asked about in ``question``."""
     if status == "opinion":
         return "Not established"
-    if status == "disputed":
-        return "No" if _NO_EVIDENCE.search(basis.lower()) else NOT_CLEAR
+    flipped = bool(_DENIAL.search(text.lower())) != bool(_DENIAL.search(question.lower()))
+    if status == "disputed":  # a weakly supported denial ("stretches are said not to work") is no "no" to
+        # the question it denies ("does stretching work?")
+        return "No" if _NO_EVIDENCE.search(basis.lower()) and not flipped else NOT_CLEAR
     lead = {"consistent": "Yes", "contradicted": "No"}.get(status)
     if lead is None:
         return None
-    if bool(_DENIAL.search(text.lower())) != bool(_DENIAL.search(question.lower())):
+    if flipped:
         lead = "No" if lead == "Yes" else "Yes"  # the claim denies what the question asks (or the other way)
     return lead
 

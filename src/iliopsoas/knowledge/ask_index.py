@@ -104,6 +104,8 @@ _SEEKING = re.compile(
     r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
 )
 _STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\b")
+_OPENS_ASK = re.compile(r"^(what|whats|which|where|when|why|how|who|is|are|does|do|can|could|should|will|would|was|"
+                        r"were|has|have|did|am)\b")
 _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
 
 
@@ -157,6 +159,12 @@ def _asked_part(question: str, names: Any = None) -> str:
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
+    if (len(clauses) >= 2 and names is not None and _OPENS_ASK.match(clauses[-1]) and len(clauses[-1].split()) >= 4
+            and names(clauses[-1]) and not any(_OPENS_ASK.match(c) for c in clauses[:-1])):
+        # "no fever, no numbness, just tight hips. what does the iliopsoas do?": statements, then a
+        # question that names what it asks about by itself: the statements are context (Ask's safety
+        # check reads the whole text)
+        return clauses[-1]
     # a statement that names a structure ("I'm not pregnant and want to stretch my hip flexors") is
     # part of what is asked; one that only speaks of the asker ("I have no fever") is context
     asking = [c for c in clauses if c and (not _STATEMENT.search(c) or (names is not None and names(c)))]
@@ -178,8 +186,8 @@ def _asked_part(question: str, names: Any = None) -> str:
 _NOUN_KINDS = {"muscle": ("muscle", "muscle_group"), "nerve": ("nerve", "nerve_plexus"), "bone": ("bone", "bony_landmark"),
                "joint": ("joint",), "organ": ("organ", "organ_system"), "ligament": ("ligament",),
                "tendon": ("tendon",), "vessel": ("vessel",), "arteri": ("vessel",), "artery": ("vessel",),
-               "structure": ()}
-_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?)\b")
+               "structure": (), "test": ("clinical_test",)}
+_WHICH = re.compile(r"^(what|which|name|list)( \w+)?( of the| of)? (muscles?|nerves?|bones?|arter\w*|ligaments?|joints?|organs?|structures?|vessels?|tendons?|tests?)\b")
 # Everyday words and the words the passages use for the same idea (a small thesaurus of the index).
 SYNONYMS = {"meet": "join", "meets": "join", "lack": "absent", "lacks": "absent", "missing": "absent",
             "thickest": "largest", "biggest": "largest", "fibres": "fibre", "fibers": "fibre", "fiber": "fibre",

@@ -158,6 +158,11 @@ def read_predicate(index: Any, q: Any) -> Asked:
         relations.add("action")
     if causal:  # "can a tight psoas cause back pain": what the sources say about the condition
         relations = {"associated_condition"}
+    if "connect" in relations:  # "do the psoas and diaphragm connect": through fascia, or as neighbours, too
+        relations |= {"fascial_connection", "adjacent_to"}
+    # "the ventral rami of lumbar nerves": the word "nerves" is part of the nerve's name, not the nervous system
+    kinds = {_kind(index, o) for o in objects}
+    objects = [o for o in objects if not (_kind(index, o) == "organ_system" and kinds & _SYSTEM_PARTS.get(o, frozenset()))]
     if "innervation" in relations:  # "supplied by L1" names a spinal level, not the vertebra
         objects = [o for o in objects if not (_LEVEL.fullmatch(aliases.get(o, "")) and _level_of(index, o))]
     terms = tuple(dict.fromkeys(t for rx, t in _LAY_PARTS if rx.search(raw)))
@@ -191,6 +196,8 @@ _QUESTION_WORDS = frozenset("true correct right wrong really actually book textb
 _CAUSAL = re.compile(r"\b(cause|causes|caused|causing|lead to|leads to|result in|results in|responsible for|"
                      r"to blame|trigger|triggers|give me|gives you)\b")
 _MOVE_CLASS = re.compile(r"\b(flexors?|extensors?|rotators?|abductors?|adductors?)\b")
+_SYSTEM_PARTS = {"nervous-system": frozenset({"nerve", "nerve_plexus", "nervous_structure"}),
+                 "digestive-system": frozenset({"organ"}), "urinary-system": frozenset({"organ"})}
 _GENERIC_IDS = frozenset({"hip", "thigh", "knee", "foot", "trunk", "abdomen", "groin", "buttock", "lower-back", "pelvis", "skin"})
 
 

@@ -152,6 +152,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             and not {d.subject, *d.objects} & set(q.related) else 0
         if said_rare >= 2:
             s += _RARE_W * min(3, said_rare)
+        elif len(rare) == 1 and not q.entities and rare & index.doc_stems[d.id]:
+            s += 2 * _RARE_W  # "what is PNF stretching": the one rare word names what is asked
         aspect = aspect_bonus(q.aspects, d)
         s += aspect
         if d.seed and not q.claim and not (d.subject in ents and set(d.objects) & ents):

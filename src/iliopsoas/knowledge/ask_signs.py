@@ -37,11 +37,22 @@ from rapidfuzz import fuzz, process
 from iliopsoas.knowledge.safety import SafetyData, sign_terms
 
 IGNORED = frozenset("a an the my your his her their our some any this that these those very really so quite just also".split())
-NEGATIONS = frozenset("no not never without nor neither none cannot deny denies denied nothing".split())
+NEGATIONS = frozenset("no not never without nor neither none cannot deny denies denied nothing excluded".split())
 HEDGES = ("not sure", "not certain", "not know if", "not know whether", "no idea if", "no idea whether", "not 100",
           "not entirely sure", "not quite sure", "unsure", "not know", "no idea", "cannot remember", "not remember",
-          "cannot tell if", "cannot tell whether")
-FINE = frozenset("fine ok okay normal normally good gone clear negative absent healthy".split())
+          "cannot tell if", "cannot tell whether",
+          # negation words that assert what follows (pseudo-negations, as in NegEx): "it doesn't stop
+          # throbbing", "nothing helps the night pain", "nothing has been done about my hernia"
+          "not stop", "cannot stop", "never stop", "will not stop", "not go away", "never go away", "nothing help",
+          "nothing work", "nothing ease", "nothing relieve", "nothing ... done", "no matter", "not only", "no better",
+          "no relief", "not get better", "not improve", "no longer able", "not yet treated", "not ... fixed yet")
+# after a sign, a word that says it is absent: "... is fine", "fever-free", "hernia excluded"
+FINE = frozenset("fine ok okay normal normally good gone clear negative absent healthy free excluded resolved".split())
+# units a number before them measures that are not years of age ("I'm 12 weeks pregnant" is no age)
+_NOT_AGE_UNITS = frozenset("week weeks month months day days hour hours minute minutes min mins second seconds "
+                           "sec secs times reps sets percent kg kgs kilos pounds lb lbs cm mm".split())
+# "my friend is pregnant, but I'm not": the asker denies, for themselves, what the clause before said
+_ELLIPTIC = (("i", "am", "not"), ("i", "do", "not"), ("i", "have", "not"), ("not", "me"))
 _FILLER = frozenset("is are was were feel feels felt seem seems look looks has have been just totally completely "
                     "perfectly all absolutely now back to".split())
 # a comma ends a denial when a new clause starts after it ("no fever, my leg is numb"), not in a list
@@ -83,6 +94,9 @@ def sentences(text: str) -> list[list[str]]:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"n't\b", " not", text.replace("can't", "cannot").replace("won't", "will not"))
     text = re.sub(r"'(ve|re|ll|m|d|s)\b", lambda m: {"ve": " have", "re": " are", "ll": " will", "m": " am"}.get(m.group(1), ""), text)
+    # two-word negation cues read as one: "free of a fever", "a hernia was ruled out", "negative for DVT"
+    text = re.sub(r"\b(free of|clear of|negative for)\b", " without ", text)
+    text = re.sub(r"\bruled out\b", " excluded ", text)
     text = re.sub(r"(\d)([a-z])", r"\1 \2", text)
     text = re.sub(r"(\d)p(\d)", r"\1.\2", text)  # a normalised decimal ("38p5") read back
     out = []
@@ -168,6 +182,8 @@ def _match(parts: Sequence[tuple[str, object]], toks: Sequence[str], i: int) -> 
             lo, hi = cast(tuple[float, float], value)
             if not lo <= number <= hi:
                 return None
+            if len(parts) == 1 and i + 1 < len(toks) and toks[i + 1] in _NOT_AGE_UNITS:
+                return None  # "i am {10-19}" does not take "I'm 12 weeks pregnant"
     return _match(parts[1:], toks, i + 1)
 
 
@@ -323,6 +339,13 @@ class SafetyMatcher:
                 if end is not None:
                     consumed.update(range(i, end))
         scope = _negation_scope(toks, consumed)
+        for j in range(len(toks)):  # "my friend is pregnant, but I'm not": denies the words before it
+            for tail in _ELLIPTIC:
+                end = j + len(tail)
+                if tuple(toks[j:end]) == tail and (end == len(toks) or toks[end] in (",", "though", "myself")
+                                                     or toks[end] in _QUESTION):
+                    for k in range(j):
+                        scope.setdefault(k, j)
         asking = bool(toks) and toks[0] in _QUESTION  # "is psoas massage ok?" denies nothing
         out = []
         for ph, i, end in raw:

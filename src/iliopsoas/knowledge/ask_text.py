@@ -95,6 +95,9 @@ LAY_WORDS: dict[str, str] = {
 # "tight after sitting" is told as "shortened ... when seated".
 EXPAND: dict[str, tuple[str, ...]] = {
     "tight": ("short", "shortened"), "tightness": ("short", "shortened"), "tighten": ("short", "shortened"),
+    # a test "screens", "assesses" or "measures": what the passages say a test does ("points to", "test")
+    "screen": ("test",), "screens": ("test",), "screening": ("test",), "assess": ("test",), "assesses": ("test",),
+    "measures": ("test",),
     "sitting": ("seated",), "sit": ("seated", "sitting"), "desk": ("sitting", "seated"), "office": ("sitting",),
     "chair": ("sitting",), "couch": ("sitting",), "sofa": ("sitting",), "seat": ("sitting",), "commute": ("sitting",),
     # a muscle "switching on" or "firing" is told as its activity and onset

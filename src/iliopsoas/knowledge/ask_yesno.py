@@ -87,7 +87,7 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
     pair = variant_decision(index, q)  # "is it normal not to have a psoas minor?": how often the sources find it
     pair = pair or distinct_decision(index, q, asked) or parts_decision(index, q, asked)  # "separate muscles?", "made of two?"
     pair = pair or pair_decision(index, q, asked) or feel_decision(index, q, ranked)  # "different nerves?", "normal to feel ...?"
-    pair = pair or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
+    pair = pair or _test_target(index, q) or _groups_compared(asked.raw, ranked, q.studies) or _at_home(index, asked, ranked) \
         or _two_names(index, q) or _opposing_movers(index, asked, fact_doc)
     if pair is not None:
         return pair
@@ -149,6 +149,30 @@ def decide(index: Any, q: Any, ranked: Sequence[tuple[Doc, float]]) -> Decision 
 
 
 _CAUSAL = re.compile(r"\b(because|since they|since it|due to|therefore|which is why|that is why|so that)\b")
+
+_TEST_USE = re.compile(r"\b(for|of|assess\w*|check\w*|test\w*|measur\w*|screen\w*|detect\w*|diagnos\w*|evaluat\w*|"
+                       r"examin\w*|used|show\w*|find\w*|identif\w*|pick\w* up|look\w* at)\b")
+
+
+def _test_target(index: Any, q: Any) -> Decision | None:
+    """"Is the Ober test for hip flexor tightness?": the structures a clinical test's reading points to,
+    against the structure asked about."""
+    ents = index.atlas.entities
+    tests = [e for e in q.entities if e in ents and ents[e].kind.value == "clinical_test"]
+    targets = [e for e in q.entities if e in ents and e not in tests and ents[e].kind.value in ("muscle", "muscle_group")]
+    if len(tests) != 1 or not targets or not _TEST_USE.search(q.asked or q.text):
+        return None
+    reads = [(f, d) for f in index.atlas.facts_about(tests[0])
+             if f.qualifiers.get("aspect") == "how it is read" and (d := index.fact_docs.get(f.id)) is not None]
+    if not reads:
+        return None
+    for f, d in reads:
+        text = d.sentence.lower()
+        for t in targets:
+            names = [n for c in (t, *index.children.get(t, ())) for n in _names(index, c) if len(n) > 3]
+            if any(re.search(rf"\b{re.escape(n)}", text) for n in names):
+                return Decision("Yes", d, statements=(f.id,))
+    return Decision("No", reads[0][1], tuple(d for _, d in reads[1:2]), statements=tuple(f.id for f, _ in reads[:2]))
 
 
 _GROUP = r"(women|men|girls|boys|children|adults|athletes|runners|dancers|elderly|older adults|young adults|controls)"
@@ -545,18 +569,28 @@ def _compare(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc
 _WORKS = re.compile(r"\b(work|works|working|help|helps|effective|effectiveness|worth it|any good|do anything|"
                     r"does anything|evidence for)\b")
 _GRADE_VERDICT = {"high": "Yes", "moderate": "Yes", "low": "Weakly supported", "very-low": "Not established"}
+# "is there strong evidence for ...": only a high grade is a yes
+_STRONG = re.compile(r"\b(strong|good|solid|high quality|robust|much|enough|real|convincing) evidence\b|"
+                     r"\bevidence based\b|\b(proven|well supported|backed by (research|evidence|science))\b")
+_STRONG_VERDICT = {"high": "Yes", "moderate": "Not strong", "low": "No", "very-low": "No"}
+# words that ask about a technique's effect even when a movement is named ("effective for hip extension")
+_EFFECT_ASKED = re.compile(r"\b(effective|effectiveness|worth it|evidence)\b")
 
 
 def _evidence(index: Any, a: Asked, ranked: Sequence[tuple[Doc, float]], fact_doc: Any) -> Decision | None:
     """"Does psoas massage work?": the evidence grade of the care step the question is about."""
-    if a.relations or a.movement is not None or not _WORKS.search(a.raw):
+    strong = _STRONG.search(a.raw) is not None
+    if a.relations - {"action"} or not (_WORKS.search(a.raw) or strong):
         return None
+    if (a.movement is not None or a.relations) and not (strong or _EFFECT_ASKED.search(a.raw)):
+        return None  # "does the psoas help flex the hip" asks about an action
     top = ranked[0][1] if ranked else 0.0
     for d, sc in ranked[:6]:  # "my psoas feels tight, does massaging it work": the feel is context, not the ask
         if d.kind == "care" and d.predicate == "evidence" and sc >= top - 0.6:
             grade = d.status.split(":", 1)[-1].strip()
-            if grade in _GRADE_VERDICT:
-                return Decision(_GRADE_VERDICT[grade], d)
+            verdicts = _STRONG_VERDICT if strong else _GRADE_VERDICT
+            if grade in verdicts:
+                return Decision(verdicts[grade], d)
     return None
 
 
