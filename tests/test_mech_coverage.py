@@ -137,8 +137,9 @@ def test_piecewise_linear_joint_functions_run_compiled_and_in_numpy(coverage_fil
 
 
 def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_path(tmp_path: Path) -> None:
-    torus = ('<WrapObjectSet><objects><WrapTorus name="ring"><translation>0 0 0</translation>'
-             "<inner_radius>0.01</inner_radius><outer_radius>0.05</outer_radius></WrapTorus></objects></WrapObjectSet>")
+    torus = ('<WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"><translation>0 0 0</translation>'
+             "<radiusUcyl>0.01</radiusUcyl><radiusVcyl>0.05</radiusVcyl></WrapDoubleCylinderObst></objects>"
+             "</WrapObjectSet>")
     on_torus = muscle("Thelen2003Muscle", "over_ring",
                       POINT.format(n="o", f="/ground", loc="0 0.1 0") + POINT.format(n="i", f="/bodyset/upper",
                                                                                     loc="0 -0.1 0"),
@@ -154,7 +155,8 @@ def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_
         load_osim(p)
     model = load_osim(p, strict=False)
     skipped = "\n".join(model.skipped)
-    assert "WrapTorus" in skipped and "'over_ring' skipped: its path wraps over the skipped WrapTorus 'ring'" in skipped
+    assert "WrapDoubleCylinderObst" in skipped
+    assert "'over_ring' skipped: its path wraps over the skipped WrapDoubleCylinderObst 'ring'" in skipped
     assert '<CustomJoint name="elbow">: joint skipped' in skipped and "unsupported function type Sine" in skipped
     assert "joints not connected to ground" in skipped and "wrist" in skipped
     # every path reaching past the skipped elbow (the forearm and hand and their coupler) is left out, by name
