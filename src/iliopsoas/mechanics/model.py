@@ -144,6 +144,8 @@ class WrapObject:
     type: ClassVar[str] = ""
     #: the compiled path kernel reproduces this surface's algorithm
     has_kernel: ClassVar[bool] = False
+    #: batches from this many poses up run the surface's compiled code (when allowed)
+    kernel_min_poses: ClassVar[int] = wrap.KERNEL_MIN_POSES
     #: the smooth kernel's code for this surface (``_smooth_kernels.CYLINDER`` ...; -1: none)
     smooth_code: ClassVar[int] = -1
 
@@ -238,6 +240,8 @@ class WrapTorus(WrapObject):
     outer_radius: float = 0.05
 
     type: ClassVar[str] = "WrapTorus"
+    #: its cylinder's tangent refinement runs up to 100 NumPy steps; the compiled one pays off at once
+    kernel_min_poses: ClassVar[int] = 1
 
     def size_vector(self) -> tuple[float, float, float]:
         return (float(self.inner_radius), float(self.outer_radius), 0.0)

@@ -292,7 +292,8 @@ def wrap_torus(
     """OpenSim ``WrapTorus::wrapLine`` for ``n`` segments ``p1 -> p2`` ``(n, 3)`` in the torus frame.
 
     Returns ``(status, r1, r2, wrap length)`` as :func:`~iliopsoas.mechanics.wrap.wrap_cylinder`.
-    As in OpenSim the status is ``NO_WRAP`` only when no circle point is found on the
+    ``compiled``: run the cylinder wrap compiled (None: when numba is available, at any batch
+    size). As in OpenSim the status is ``NO_WRAP`` only when no circle point is found on the
     constrained side, and ``WRAPPED`` otherwise, even when the cylinder at that point does not
     wrap: those rows carry NaN tangent points (OpenSim's unset wrap result), so the path never
     takes them, and a cylinder's mandatory wrap does not end the search over segments.
@@ -317,8 +318,9 @@ def wrap_torus(
     wlen = np.zeros(n)
     rows = np.flatnonzero(found)
     if rows.size:
+        use_kernel = wrapmod.cylinder_kernel_available() if compiled is None else compiled
         cc, c1, c2, wl = wrapmod.wrap_cylinder(q1[rows], q2[rows], inner_radius, CYLINDER_LENGTH, 0, 1,
-                                               single_wrap, compiled=compiled)
+                                               single_wrap, compiled=use_kernel)
         ok = (cc == wrapmod.WRAPPED) | (cc == wrapmod.MANDATORY_WRAP)
         Rt = R[rows]
         back1 = np.einsum("nji,nj->ni", Rt, c1 - origin[rows])
