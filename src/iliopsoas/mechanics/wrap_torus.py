@@ -23,10 +23,18 @@ twice the centre circle's radius; we evaluate it exactly as OpenSim does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.mechanics import wrap as wrapmod
+
+_KERNEL: Any
+try:  # the compiled kernel is optional: the NumPy code below is the reference
+    from iliopsoas.mechanics._torus_kernels import closest_circle_point_kernel as _KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _KERNEL = None
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -242,15 +250,24 @@ def _sign(v: Array) -> NDArray[np.int_]:
     return np.where(v >= 0.0, 1, -1)
 
 
-def closest_circle_point(p1: Array, p2: Array, radius: float, wrap_axis: int, wrap_sign: int
-                         ) -> tuple[BoolArray, Array]:
+def closest_circle_point(p1: Array, p2: Array, radius: float, wrap_axis: int, wrap_sign: int,
+                         *, compiled: bool = False) -> tuple[BoolArray, Array]:
     """``WrapTorus::findClosestPoint``: (found, point of the centre circle ``(n, 3)``).
 
     Two ``lmdif`` passes (from ``p1`` towards ``p2`` and back); unconstrained, the one that ends
     nearer the circle wins; constrained, the one whose line point lies on the ``wrap_sign`` side
-    of ``wrap_axis`` (the nearer if both; not found if neither).
+    of ``wrap_axis`` (the nearer if both; not found if neither). ``compiled``: the numba kernel
+    (same operations, one pose at a time) instead of this NumPy reference.
     """
     n = p1.shape[0]
+    if compiled:
+        if _KERNEL is None:
+            raise RuntimeError("the compiled torus kernel needs numba")
+        found_k = np.zeros(n, dtype=np.bool_)
+        c_k = np.zeros((n, 3))
+        _KERNEL(np.ascontiguousarray(p1, dtype=float), np.ascontiguousarray(p2, dtype=float), float(radius),
+                int(wrap_axis), int(wrap_sign), found_k, c_k)
+        return found_k, c_k
     u1, _ = lmdif_1d(_CircleResidual(p1, p2, radius), n)
     u2, _ = lmdif_1d(_CircleResidual(p2, p1, radius), n)
     d = p2 - p1
@@ -292,8 +309,8 @@ def wrap_torus(
     """OpenSim ``WrapTorus::wrapLine`` for ``n`` segments ``p1 -> p2`` ``(n, 3)`` in the torus frame.
 
     Returns ``(status, r1, r2, wrap length)`` as :func:`~iliopsoas.mechanics.wrap.wrap_cylinder`.
-    ``compiled``: run the cylinder wrap compiled (None: when numba is available, at any batch
-    size). As in OpenSim the status is ``NO_WRAP`` only when no circle point is found on the
+    ``compiled``: run the circle-point search and the cylinder wrap compiled (None: when numba
+    is available, at any batch size). As in OpenSim the status is ``NO_WRAP`` only when no circle point is found on the
     constrained side, and ``WRAPPED`` otherwise, even when the cylinder at that point does not
     wrap: those rows carry NaN tangent points (OpenSim's unset wrap result), so the path never
     takes them, and a cylinder's mandatory wrap does not end the search over segments.
@@ -301,7 +318,8 @@ def wrap_torus(
     p1 = np.ascontiguousarray(p1, dtype=float)
     p2 = np.ascontiguousarray(p2, dtype=float)
     n = p1.shape[0]
-    found, c = closest_circle_point(p1, p2, outer_radius, wrap_axis, wrap_sign)
+    use_kernel = wrapmod.cylinder_kernel_available() and _KERNEL is not None if compiled is None else compiled
+    found, c = closest_circle_point(p1, p2, outer_radius, wrap_axis, wrap_sign, compiled=use_kernel)
     # the cylinder frame: origin at c, x towards the ring's centre, y = -z of the torus,
     # z along the circle; R's rows are those axes in the torus frame
     neg = -c
@@ -318,7 +336,6 @@ def wrap_torus(
     wlen = np.zeros(n)
     rows = np.flatnonzero(found)
     if rows.size:
-        use_kernel = wrapmod.cylinder_kernel_available() if compiled is None else compiled
         cc, c1, c2, wl = wrapmod.wrap_cylinder(q1[rows], q2[rows], inner_radius, CYLINDER_LENGTH, 0, 1,
                                                single_wrap, compiled=use_kernel)
         ok = (cc == wrapmod.WRAPPED) | (cc == wrapmod.MANDATORY_WRAP)
