@@ -135,3 +135,8 @@ def test_synthetic_torus_matches_opensim_live(tmp_path: Path) -> None:
         om.realizePosition(s)
         assert abs(mu.getLength(s) - L[i]) < 1e-12, qi
         assert abs(mu.computeMomentArm(s, c) - r[i]) < 1e-12, qi
+
+
+def test_smooth_mode_refuses_a_torus_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"'flexor' wraps over WrapTorus 'ring'.*use wrapping='opensim'"):
+        load_osim(_with_torus(tmp_path, ""), wrapping="smooth")

@@ -355,6 +355,13 @@ class Model:
         if self.wrapping not in WRAPPING_MODES:
             raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, "
                              f"got {self.wrapping!r}")
+        if self.wrapping == "smooth":
+            for m in (*self.muscles, *self.path_forces):
+                for w in m.wraps:
+                    wo = self.wrap_objects[w.wrap_object]
+                    if wo.smooth_code < 0:
+                        raise ValueError(f"wrapping='smooth': path {m.name!r} wraps over {wo.type} {wo.name!r}, "
+                                         "which has no smooth-mode algorithm; use wrapping='opensim'")
 
     @cached_property
     def coordinate_names(self) -> tuple[str, ...]:

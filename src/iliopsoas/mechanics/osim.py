@@ -755,7 +755,8 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
     Raises
     ------
     OsimError : missing file, malformed or unsafe XML, unknown references, unsupported parts.
-    ValueError : ``wrapping`` is not one of ``"opensim"``, ``"smooth"``.
+    ValueError : ``wrapping`` is not one of ``"opensim"``, ``"smooth"``, or is ``"smooth"`` for a
+        model with a path over a surface without a smooth algorithm (``WrapTorus``).
     """
     if wrapping not in WRAPPING_MODES:
         raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, got {wrapping!r}")
