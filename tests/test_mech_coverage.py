@@ -137,10 +137,10 @@ def test_piecewise_linear_joint_functions_run_compiled_and_in_numpy(coverage_fil
 
 
 def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_path(tmp_path: Path) -> None:
-    torus = ('<WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"><translation>0 0 0</translation>'
+    obstacle = ('<WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"><translation>0 0 0</translation>'
              "<radiusUcyl>0.01</radiusUcyl><radiusVcyl>0.05</radiusVcyl></WrapDoubleCylinderObst></objects>"
              "</WrapObjectSet>")
-    on_torus = muscle("Thelen2003Muscle", "over_ring",
+    on_obstacle = muscle("Thelen2003Muscle", "over_ring",
                       POINT.format(n="o", f="/ground", loc="0 0.1 0") + POINT.format(n="i", f="/bodyset/upper",
                                                                                     loc="0 -0.1 0"),
                       '<PathWrapSet><objects><PathWrap name="pw"><wrap_object>ring</wrap_object></PathWrap>'
@@ -150,7 +150,7 @@ def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_
                "</coupled_coordinates_function><independent_coordinate_names>f_rx</independent_coordinate_names>"
                "<dependent_coordinate_name>wrist_rot</dependent_coordinate_name></CoordinateCouplerConstraint>")
     p = tmp_path / "lenient.osim"
-    p.write_text(coverage_model(extra_forces=on_torus, extra_joint_fn=sine, wrap_objects=torus, constraints=coupler))
+    p.write_text(coverage_model(extra_forces=on_obstacle, extra_joint_fn=sine, wrap_objects=obstacle, constraints=coupler))
     with pytest.raises(OsimError, match=r"unsupported .* \(load with strict=False to skip it\)"):
         load_osim(p)
     model = load_osim(p, strict=False)
