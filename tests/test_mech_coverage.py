@@ -138,13 +138,13 @@ def test_piecewise_linear_joint_functions_run_compiled_and_in_numpy(coverage_fil
 
 def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_path(tmp_path: Path) -> None:
     obstacle = ('<WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"><translation>0 0 0</translation>'
-             "<radiusUcyl>0.01</radiusUcyl><radiusVcyl>0.05</radiusVcyl></WrapDoubleCylinderObst></objects>"
-             "</WrapObjectSet>")
+                "<radiusUcyl>0.01</radiusUcyl><radiusVcyl>0.05</radiusVcyl></WrapDoubleCylinderObst></objects>"
+                "</WrapObjectSet>")
     on_obstacle = muscle("Thelen2003Muscle", "over_ring",
-                      POINT.format(n="o", f="/ground", loc="0 0.1 0") + POINT.format(n="i", f="/bodyset/upper",
-                                                                                    loc="0 -0.1 0"),
-                      '<PathWrapSet><objects><PathWrap name="pw"><wrap_object>ring</wrap_object></PathWrap>'
-                      "</objects></PathWrapSet>")
+                         POINT.format(n="o", f="/ground", loc="0 0.1 0")
+                         + POINT.format(n="i", f="/bodyset/upper", loc="0 -0.1 0"),
+                         '<PathWrapSet><objects><PathWrap name="pw"><wrap_object>ring</wrap_object></PathWrap>'
+                         "</objects></PathWrapSet>")
     sine = '<Sine name="function"><amplitude>0.01</amplitude><omega>1</omega><phase>0</phase></Sine>'
     coupler = ('<CoordinateCouplerConstraint name="odd"><coupled_coordinates_function>' + sine +
                "</coupled_coordinates_function><independent_coordinate_names>f_rx</independent_coordinate_names>"
