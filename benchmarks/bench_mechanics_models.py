@@ -8,7 +8,7 @@ empty cache, compiles -- the numba kernels) and the second call. ``--cold`` also
 with an empty numba cache (``NUMBA_CACHE_DIR`` set to a fresh folder), so that every kernel is
 compiled. The machine's load average is printed with the table (other jobs may share the cores).
 
-    .venv/bin/python benchmarks/bench_mechanics_models.py [--cold] [--shared ../shared]
+    .venv/bin/python benchmarks/bench_mechanics_models.py [--cold] [--shared ../shared] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -71,11 +71,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cold", action="store_true", help="also time one model with an empty numba cache")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--only", nargs="*", default=None, help="model names (file stems) to run; default: all")
     args = ap.parse_args()
     shared = args.shared if args.shared.is_dir() else None
     print("load average:", open("/proc/loadavg").read().split()[:3], "(other jobs may share the cores)")
     with tempfile.TemporaryDirectory() as d:
         files = models(shared, Path(d))
+        if args.only:
+            files = {k: v for k, v in files.items() if k in args.only}
         env = dict(os.environ)
         print(f"{'model':36s} {'strict':>6s} {'muscles':>7s} {'import':>7s} {'load':>6s} {'1st call':>8s} {'2nd call':>8s}")
         for name, path in files.items():

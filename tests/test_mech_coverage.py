@@ -137,24 +137,26 @@ def test_piecewise_linear_joint_functions_run_compiled_and_in_numpy(coverage_fil
 
 
 def test_lenient_loading_skips_what_it_cannot_reproduce_and_names_every_dropped_path(tmp_path: Path) -> None:
-    torus = ('<WrapObjectSet><objects><WrapTorus name="ring"><translation>0 0 0</translation>'
-             "<inner_radius>0.01</inner_radius><outer_radius>0.05</outer_radius></WrapTorus></objects></WrapObjectSet>")
-    on_torus = muscle("Thelen2003Muscle", "over_ring",
-                      POINT.format(n="o", f="/ground", loc="0 0.1 0") + POINT.format(n="i", f="/bodyset/upper",
-                                                                                    loc="0 -0.1 0"),
-                      '<PathWrapSet><objects><PathWrap name="pw"><wrap_object>ring</wrap_object></PathWrap>'
-                      "</objects></PathWrapSet>")
+    obstacle = ('<WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"><translation>0 0 0</translation>'
+                "<radiusUcyl>0.01</radiusUcyl><radiusVcyl>0.05</radiusVcyl></WrapDoubleCylinderObst></objects>"
+                "</WrapObjectSet>")
+    on_obstacle = muscle("Thelen2003Muscle", "over_ring",
+                         POINT.format(n="o", f="/ground", loc="0 0.1 0")
+                         + POINT.format(n="i", f="/bodyset/upper", loc="0 -0.1 0"),
+                         '<PathWrapSet><objects><PathWrap name="pw"><wrap_object>ring</wrap_object></PathWrap>'
+                         "</objects></PathWrapSet>")
     sine = '<Sine name="function"><amplitude>0.01</amplitude><omega>1</omega><phase>0</phase></Sine>'
     coupler = ('<CoordinateCouplerConstraint name="odd"><coupled_coordinates_function>' + sine +
                "</coupled_coordinates_function><independent_coordinate_names>f_rx</independent_coordinate_names>"
                "<dependent_coordinate_name>wrist_rot</dependent_coordinate_name></CoordinateCouplerConstraint>")
     p = tmp_path / "lenient.osim"
-    p.write_text(coverage_model(extra_forces=on_torus, extra_joint_fn=sine, wrap_objects=torus, constraints=coupler))
+    p.write_text(coverage_model(extra_forces=on_obstacle, extra_joint_fn=sine, wrap_objects=obstacle, constraints=coupler))
     with pytest.raises(OsimError, match=r"unsupported .* \(load with strict=False to skip it\)"):
         load_osim(p)
     model = load_osim(p, strict=False)
     skipped = "\n".join(model.skipped)
-    assert "WrapTorus" in skipped and "'over_ring' skipped: its path wraps over the skipped WrapTorus 'ring'" in skipped
+    assert "WrapDoubleCylinderObst" in skipped
+    assert "'over_ring' skipped: its path wraps over the skipped WrapDoubleCylinderObst 'ring'" in skipped
     assert '<CustomJoint name="elbow">: joint skipped' in skipped and "unsupported function type Sine" in skipped
     assert "joints not connected to ground" in skipped and "wrist" in skipped
     # every path reaching past the skipped elbow (the forearm and hand and their coupler) is left out, by name

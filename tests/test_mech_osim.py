@@ -179,10 +179,10 @@ def test_lenient_mode_lists_what_it_skipped(tmp_path: Path) -> None:
 def test_unsupported_wrap_surface_is_named(tmp_path: Path) -> None:
     text = MINI.format(joint="PinJoint", insertion_body="/bodyset/thigh").replace(
         '<Body name="thigh">',
-        '<Body name="thigh"><WrapObjectSet><objects><WrapTorus name="ring"/></objects></WrapObjectSet>',
+        '<Body name="thigh"><WrapObjectSet><objects><WrapDoubleCylinderObst name="ring"/></objects></WrapObjectSet>',
     )
-    p = tmp_path / "torus.osim"
+    p = tmp_path / "obstacle.osim"
     p.write_text(text)
-    with pytest.raises(OsimError, match=r'<WrapTorus name="ring">: unsupported wrap object type'):
+    with pytest.raises(OsimError, match=r'<WrapDoubleCylinderObst name="ring">: unsupported wrap object type'):
         load_osim(p)
-    assert any("WrapTorus" in s for s in load_osim(p, strict=False).skipped)
+    assert any("WrapDoubleCylinderObst" in s for s in load_osim(p, strict=False).skipped)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics import smooth_wrap, wrap
+from iliopsoas.mechanics import smooth_wrap, wrap, wrap_torus
 from iliopsoas.mechanics.functions import Function
 
 Array = NDArray[np.float64]
@@ -123,7 +123,7 @@ class WrapObject:
     """A wrap surface fixed to ``body``; its frame W is ``(rotation, translation)`` in the body.
 
     One subclass per OpenSim surface (:class:`WrapCylinder`, :class:`WrapSphere`,
-    :class:`WrapEllipsoid`) holds that surface's OpenSim class name (``type``), its size
+    :class:`WrapEllipsoid`, :class:`WrapTorus`) holds that surface's OpenSim class name (``type``), its size
     properties and its ``wrapLine`` algorithm (:meth:`wrap_line`); nothing else in the engine
     branches on the kind of surface.
     """
@@ -144,6 +144,8 @@ class WrapObject:
     type: ClassVar[str] = ""
     #: the compiled path kernel reproduces this surface's algorithm
     has_kernel: ClassVar[bool] = False
+    #: batches from this many poses up run the surface's compiled code (when allowed)
+    kernel_min_poses: ClassVar[int] = wrap.KERNEL_MIN_POSES
     #: the smooth kernel's code for this surface (``_smooth_kernels.CYLINDER`` ...; -1: none)
     smooth_code: ClassVar[int] = -1
 
@@ -227,6 +229,31 @@ class WrapEllipsoid(WrapObject):
         return {"dimensions": " ".join(_num_text(v) for v in self.dimensions)}
 
 
+@dataclass(frozen=True, eq=False)
+class WrapTorus(WrapObject):
+    """OpenSim ``WrapTorus``: centre circle of ``outer_radius`` in the frame's xy plane, tube of
+    ``inner_radius`` (m). OpenSim wraps over a cylinder of the tube's radius placed at a point of
+    the centre circle that MINPACK's ``lmdif`` finds (see :mod:`~iliopsoas.mechanics.wrap_torus`);
+    there is no smooth-mode algorithm for it."""
+
+    inner_radius: float = 0.01
+    outer_radius: float = 0.05
+
+    type: ClassVar[str] = "WrapTorus"
+    #: its cylinder's tangent refinement runs up to 100 NumPy steps; the compiled one pays off at once
+    kernel_min_poses: ClassVar[int] = 1
+
+    def size_vector(self) -> tuple[float, float, float]:
+        return (float(self.inner_radius), float(self.outer_radius), 0.0)
+
+    def wrap_line(self, p1: Array, p2: Array, *, single: bool, method: str, compiled: bool) -> WrapResult:
+        return wrap_torus.wrap_torus(p1, p2, self.inner_radius, self.outer_radius, self.wrap_axis, self.wrap_sign,
+                                     single, compiled=compiled)
+
+    def size_properties(self) -> dict[str, str]:
+        return {"inner_radius": _num_text(self.inner_radius), "outer_radius": _num_text(self.outer_radius)}
+
+
 #: the values of ``Model.wrapping`` (and of ``load_osim(..., wrapping=...)``)
 WRAPPING_MODES = ("opensim", "smooth")
 
@@ -240,7 +267,9 @@ def with_wrapping(model: Model, wrapping: str) -> Model:
 
 
 #: OpenSim class name -> wrap surface class
-WRAP_SURFACES: dict[str, type[WrapObject]] = {c.type: c for c in (WrapCylinder, WrapSphere, WrapEllipsoid)}
+WRAP_SURFACES: dict[str, type[WrapObject]] = {
+    c.type: c for c in (WrapCylinder, WrapSphere, WrapEllipsoid, WrapTorus)
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,6 +355,13 @@ class Model:
         if self.wrapping not in WRAPPING_MODES:
             raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, "
                              f"got {self.wrapping!r}")
+        if self.wrapping == "smooth":
+            for m in (*self.muscles, *self.path_forces):
+                for w in m.wraps:
+                    wo = self.wrap_objects[w.wrap_object]
+                    if wo.smooth_code < 0:
+                        raise ValueError(f"wrapping='smooth': path {m.name!r} wraps over {wo.type} {wo.name!r}, "
+                                         "which has no smooth-mode algorithm; use wrapping='opensim'")
 
     @cached_property
     def coordinate_names(self) -> tuple[str, ...]:

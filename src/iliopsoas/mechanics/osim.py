@@ -8,7 +8,7 @@ and ``PhysicalOffsetFrame``s; ``CustomJoint`` (SpatialTransform with Constant, L
 SimmSpline, PolynomialFunction, MultiplierFunction), ``PinJoint``, ``UniversalJoint``,
 ``WeldJoint``, ``SliderJoint``, ``GimbalJoint``, ``PlanarJoint``; ``CoordinateCouplerConstraint``;
 ``PathPoint``, ``ConditionalPathPoint``, ``MovingPathPoint``; ``WrapCylinder``,
-``WrapSphere``, ``WrapEllipsoid``; the path geometry of ``Millard2012EquilibriumMuscle``, ``Thelen2003Muscle``
+``WrapSphere``, ``WrapEllipsoid``, ``WrapTorus``; the path geometry of ``Millard2012EquilibriumMuscle``, ``Thelen2003Muscle``
 and ``DeGrooteFregly2016Muscle``. Anything else that changes kinematics or paths makes strict
 mode fail; lenient mode (``strict=False``) drops it and lists it in ``Model.skipped``.
 Components that do not change kinematics or paths (markers, contact geometry, coordinate
@@ -564,6 +564,7 @@ class _Loader:
                     raise self.doc.error(w, f"unknown quadrant {quad!r}")
                 if w.tag == "WrapSphere":
                     child_float(self.doc, w, "radius", kind="positive_length")  # present and not negative
+                extra = self._torus_radii(w) if w.tag == "WrapTorus" else {}
                 out.append(
                     WRAP_SURFACES[w.tag](
                         name=w.get("name", ""),
@@ -575,10 +576,11 @@ class _Loader:
                         wrap_axis=axis,
                         wrap_sign=sign,
                         radius=(child_float(self.doc, w, "radius", 0.0, kind="positive_length")
-                                if w.tag != "WrapEllipsoid" else 0.0),
+                                if w.tag in ("WrapCylinder", "WrapSphere") else 0.0),
                         length=child_float(self.doc, w, "length", 1.0, kind="positive_length") if w.tag == "WrapCylinder" else 0.0,
                         dimensions=frozen_array(self.vec(w, "dimensions", 3, "positive_length", np.zeros(3))),
                         active=_bool(w.find("active"), True),
+                        **extra,
                     )
                 )
         names = [w.name for w in out]
@@ -586,6 +588,16 @@ class _Loader:
             dup = sorted({n for n in names if names.count(n) > 1})
             raise OsimError(f"{self.doc.path}: duplicate wrap object names {dup}")
         return out
+
+    def _torus_radii(self, w: ET.Element) -> dict[str, float]:
+        """A WrapTorus' radii (OpenSim's defaults 0.01 / 0.05 m when absent), checked as OpenSim
+        checks them: both positive and the outer (centre circle) larger than the inner (tube)."""
+        inner = child_float(self.doc, w, "inner_radius", 0.01, kind="positive_length")
+        outer = child_float(self.doc, w, "outer_radius", 0.05, kind="positive_length")
+        if not 0.0 < inner < outer:
+            raise self.doc.error(w, f"inner_radius {inner!r} and outer_radius {outer!r}: expected "
+                                    "0 < inner_radius < outer_radius (m)")
+        return {"inner_radius": inner, "outer_radius": outer}
 
     # -------------------------------------------------------------------------------- muscles
     def load_muscles(self, wraps: list[WrapObject]) -> tuple[list[Muscle], list[ET.Element]]:
@@ -743,7 +755,8 @@ def load_osim(path: str | Path, *, strict: bool = True, limits: OsimLimits = LIM
     Raises
     ------
     OsimError : missing file, malformed or unsafe XML, unknown references, unsupported parts.
-    ValueError : ``wrapping`` is not one of ``"opensim"``, ``"smooth"``.
+    ValueError : ``wrapping`` is not one of ``"opensim"``, ``"smooth"``, or is ``"smooth"`` for a
+        model with a path over a surface without a smooth algorithm (``WrapTorus``).
     """
     if wrapping not in WRAPPING_MODES:
         raise ValueError(f"wrapping: expected one of {', '.join(map(repr, WRAPPING_MODES))}, got {wrapping!r}")

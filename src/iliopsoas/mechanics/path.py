@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 
 from iliopsoas.mechanics import wrap as wrapmod
 from iliopsoas.mechanics.model import Model, Muscle, WrapObject
-from iliopsoas.mechanics.wrap import KERNEL_MIN_POSES
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int_]
@@ -300,14 +299,15 @@ def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str,
     if type(wo).wrap_line is WrapObject.wrap_line:
         raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type or type(wo).__name__} "
                                    "is not supported by this engine")
-    return wo.wrap_line(a, b, single=single, method=method, compiled=compiled and a.shape[0] >= KERNEL_MIN_POSES)
+    return wo.wrap_line(a, b, single=single, method=method,
+                        compiled=compiled and a.shape[0] >= type(wo).kernel_min_poses)
 
 
 def compute_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array, *, use_kernel: bool = True) -> _PathState:
     """Current path of ``muscle`` for complete coordinates ``q`` and body poses ``R``, ``p``.
 
     ``use_kernel=False`` keeps every step in NumPy (the reference); otherwise a wrap whose
-    surface has a compiled ``wrapLine`` uses it for batches of ``KERNEL_MIN_POSES`` or more.
+    surface has a compiled ``wrapLine`` uses it for batches of its ``kernel_min_poses`` or more.
     """
     st = _PathState(model, muscle, q, R, p)
     nw = len(muscle.wraps)

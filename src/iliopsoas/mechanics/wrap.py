@@ -35,6 +35,11 @@ except ImportError:  # pragma: no cover - numba missing
     _KERNEL = None
 
 KERNEL_MIN_POSES = 256  # below this, NumPy is fast enough and no compilation is triggered
+
+
+def cylinder_kernel_available() -> bool:
+    """True when the compiled cylinder wrap (numba) can be used."""
+    return _KERNEL is not None
 _EPS = np.finfo(float).eps
 _LINE_EPSILON = 1e-5
 _ROUNDOFF = 2e-13
