@@ -69,3 +69,25 @@ def test_concurrent_calls_from_threads_give_the_same_numbers(lumbopelvic) -> Non
         t.join()
     assert len(out) == 3
     assert all(np.array_equal(o, ref) for o in out)
+
+
+@pytest.mark.parametrize("n", [0, 1, 15, 16, 17, 100, 1000])
+@pytest.mark.parametrize("count", [1, 2, 3, 8])
+def test_pose_slices_cover_every_pose_once_in_whole_blocks(n: int, count: int) -> None:
+    from iliopsoas.mechanics._parallel import pose_slices
+
+    slices = pose_slices(n, 16, count)
+    covered = [k for s in slices for k in range(s.start, s.stop)]
+    assert covered == list(range(n))
+    assert len(slices) <= max(1, count)
+    assert all(s.start % 16 == 0 for s in slices)
+
+
+def test_one_and_several_threads_give_identical_numbers(lumbopelvic, monkeypatch) -> None:
+    q = _poses(lumbopelvic, 700, 14)  # not a whole number of blocks
+    monkeypatch.setenv("ILIOPSOAS_THREADS", "1")
+    L1, r1 = lengths_and_moment_arms(lumbopelvic, q)
+    monkeypatch.setenv("ILIOPSOAS_THREADS", "3")
+    L3, r3 = lengths_and_moment_arms(lumbopelvic, q)
+    assert np.array_equal(L1, L3) and np.array_equal(r1, r3)
+    assert np.abs(r1).max() > 0.01

@@ -194,13 +194,10 @@ def test_parallel_launches_from_several_threads_take_turns() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_force_and_path_kernels_share_one_launch_lock() -> None:
-    import importlib
-
+def test_the_parallel_force_kernel_launches_under_the_shared_lock() -> None:
     from iliopsoas.mechanics import _parallel
 
-    ma = importlib.import_module("iliopsoas.mechanics.moment_arms")  # the package exports a function of that name
-    assert fz.KERNEL_LOCK is _parallel.KERNEL_LOCK and ma._KERNEL_LOCK is _parallel.KERNEL_LOCK
+    assert fz.KERNEL_LOCK is _parallel.KERNEL_LOCK
 
 
 def test_kernel_tables_are_built_once_per_parameter_set(every_kind: mus.MuscleParameters) -> None:

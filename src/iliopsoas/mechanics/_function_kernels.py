@@ -19,7 +19,7 @@ _ROUNDOFF = 2e-13  # SimmMacros ROUNDOFF_ERROR, as in functions.py
 _no_refcount = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _segment(par, off, nk, x):  # type: ignore[no-untyped-def]
     """SimmSpline's interval: ``searchsorted(knots, x, 'left') - 1`` clipped to ``[0, nk - 2]``.
 
@@ -37,7 +37,7 @@ def _segment(par, off, nk, x):  # type: ignore[no-untyped-def]
     return k
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _spline_value(par, off, nk, x, k):  # type: ignore[no-untyped-def]
     """SimmSpline value at ``x`` whose interval (see :func:`_segment`) is ``k``."""
     lo = par[off]
@@ -55,7 +55,7 @@ def _spline_value(par, off, nk, x, k):  # type: ignore[no-untyped-def]
     return par[y + k] + dx * (par[b + k] + dx * (par[c + k] + dx * par[d + k]))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _spline_derivative(par, off, nk, x, k):  # type: ignore[no-untyped-def]
     lo = par[off]
     hi = par[off + nk - 1]
@@ -68,7 +68,7 @@ def _spline_derivative(par, off, nk, x, k):  # type: ignore[no-untyped-def]
     return par[b + k] + dx * (2.0 * par[c + k] + 3.0 * dx * par[d + k])
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _horner(par, off, nk, x):  # type: ignore[no-untyped-def]
     """numpy.polyval's operations: ``y = y * x + c`` from the highest power, starting at 0."""
     out = 0.0
@@ -77,7 +77,7 @@ def _horner(par, off, nk, x):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _value(kind, par, off, nk, x):  # type: ignore[no-untyped-def]
     if kind == 0:
         return par[off]
@@ -88,7 +88,7 @@ def _value(kind, par, off, nk, x):  # type: ignore[no-untyped-def]
     return _horner(par, off, nk, x)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _derivative(kind, par, off, nk, doff, dnk, x):  # type: ignore[no-untyped-def]
     if kind == 0:
         return 0.0
@@ -99,7 +99,7 @@ def _derivative(kind, par, off, nk, doff, dnk, x):  # type: ignore[no-untyped-de
     return _horner(par, doff, dnk, x)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _scaled(v, scales, a):  # type: ignore[no-untyped-def]
     for s in range(scales.shape[1]):
         v = scales[a, s] * v

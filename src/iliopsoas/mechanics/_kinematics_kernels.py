@@ -16,7 +16,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def rotate_frame(rfm, rot, tmp, ang, ax0, ax1, ax2):  # type: ignore[no-untyped-def]
     """``rfm <- rfm @ rot`` with ``rot`` the rotation by ``ang`` about the unit axis ``(ax0, ax1, ax2)``
     (Rodrigues: I + s K + (1 - c) K^2, K the cross-product matrix of the axis); ``rot`` and ``tmp``
@@ -41,7 +41,7 @@ def rotate_frame(rfm, rot, tmp, ang, ax0, ax1, ax2):  # type: ignore[no-untyped-
             rfm[a, b] = tmp[a, b]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def active_range(active, m, start, end):  # type: ignore[no-untyped-def]
     """First and last active path point ``(jf, jr)`` of a wrap's point range (``start``/``end``
     1-based as OpenSim writes them, < 1 meaning the path's ends); ``-1`` where there is none."""

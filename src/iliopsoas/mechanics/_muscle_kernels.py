@@ -93,7 +93,7 @@ _NAN = math.nan
 # --------------------------------------------------------------------------------------------
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _bezier(x, c, i, P, nodes):  # pragma: no cover - compiled
     """Millard curve at column ``c`` of muscle ``i`` at ``x``: value and slope (BezierCurves.eval_at)."""
     e = c + CURVE_ENDS
@@ -124,7 +124,7 @@ def _bezier(x, c, i, P, nodes):  # pragma: no cover - compiled
     return y, d
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _thelen_fiber(x, i, P):  # pragma: no cover - compiled
     """Thelen active and passive multipliers at normalized fiber length x, with slopes."""
     k = P[i, COL_TH_KA]
@@ -138,7 +138,7 @@ def _thelen_fiber(x, i, P):  # pragma: no cover - compiled
     return fal, dfal, 0.0, 0.0
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _thelen_tendon(lt_n, i, P):  # pragma: no cover - compiled
     x = lt_n - 1.0
     e_toe, k_lin = P[i, COL_TH_ETOE], P[i, COL_TH_KLIN]
@@ -150,7 +150,7 @@ def _thelen_tendon(lt_n, i, P):  # pragma: no cover - compiled
     return 0.0, 0.0
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _degroote_bump(xs, total, b):  # pragma: no cover - compiled
     """``total`` plus one Gaussian-like term of the De Groote-Fregly active curve (the three
     terms are added by three calls, no loop)."""
@@ -158,7 +158,7 @@ def _degroote_bump(xs, total, b):  # pragma: no cover - compiled
     return total + b[0] * math.exp(-0.5 * ((xs - b[1]) * (xs - b[1])) / (den * den))
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _degroote_fiber(x, i, P):  # pragma: no cover - compiled
     """De Groote-Fregly active and passive multipliers at normalized fiber length x (no slopes)."""
     s = P[i, COL_DG_S]
@@ -171,13 +171,13 @@ def _degroote_fiber(x, i, P):  # pragma: no cover - compiled
     return fal, (ex - P[i, COL_DG_OFF]) / P[i, COL_DG_DEN]
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _degroote_fv(vn):  # pragma: no cover - compiled
     t = DGF_D2 * vn + DGF_D3
     return DGF_D1 * math.log(t + math.sqrt(t * t + 1.0)) + DGF_D4
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _pennation(lce, i, P):  # pragma: no cover - compiled
     """Fixed-width pennation (forces.pennation_angle): angle, cosine, sine."""
     if not P[i, COL_ALPHA0] > _EPS:
@@ -198,13 +198,13 @@ def _pennation(lce, i, P):  # pragma: no cover - compiled
 # --------------------------------------------------------------------------------------------
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _at(x, r, i):  # pragma: no cover - compiled
     """Entry (r, i) of an array of shape (1 or n, 1 or m) broadcast to (n, m)."""
     return x[r if x.shape[0] > 1 else 0, i if x.shape[1] > 1 else 0]
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _store(out, converged, r, i, lce, phi, tl, fal, fpe, fv, act, passive, fiber, tendon, lo,
            ok):  # pragma: no cover - compiled
     out[O_LCE, i, r] = lce
@@ -221,7 +221,7 @@ def _store(out, converged, r, i, lce, phi, tl, fal, fpe, fv, act, passive, fiber
     converged[i, r] = ok
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _rigid_fiber_length(L, i, code, P):  # pragma: no cover - compiled
     h = P[i, COL_H]
     along = L - P[i, COL_TSL]
@@ -285,7 +285,7 @@ def _rigid_rows(r0, r1, i, code, L, a, v, P, nodes, out, converged):  # pragma: 
         _store(out, converged, r, i, lce, phi, tl, fal, fpe, fv, act, passive, fm, fm * cos, lo, True)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _hill_geometry(lce, i, P):  # pragma: no cover - compiled
     """cos and sin of the pennation angle (as _pennation), 1/lce, h/lce and sqrt(1 - (h/lce)^2)
     (NaN when negative, as OpenSim's slope), sharing one division and, mostly, one square root."""
@@ -303,7 +303,7 @@ def _hill_geometry(lce, i, P):  # pragma: no cover - compiled
     return cos, sin, inv_lce, hl, (math.sqrt(r2) if r2 >= 0.0 else _NAN)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _hill_slope(lce, inv_lce, hl, root, cos, sin, a, dfal, dfpe, dfse, fm, F, h, inv_lo, inv_tsl,
                 thelen):  # pragma: no cover - compiled
     """Slope of the equilibrium error in fiber length (forces._hill_eval), written as OpenSim
@@ -318,7 +318,7 @@ def _hill_slope(lce, inv_lce, hl, root, cos, sin, a, dfal, dfpe, dfse, fm, F, h,
     return dfmat - dfse * F * inv_tsl * dtl
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _trial(lce_prev, ferr_prev, d_prev, step, lmin):  # pragma: no cover - compiled
     """Next iterate of the step-halving Newton iteration, and the step actually taken."""
     delta = -step * ferr_prev / d_prev
@@ -438,7 +438,7 @@ def _hill_rows(r0, r1, i, code, L, a, P, nodes, out, converged):  # pragma: no c
         _store(out, converged, r, i, lce, phi, tl, fal, fpe, fv, active, passive, fiber, tendon, lo, ok)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _degroote_lengths(L, ft, i, P):  # pragma: no cover - compiled
     tl = P[i, COL_TSL] * (math.log((ft + DGF_C3) / DGF_C1) / P[i, COL_DG_KT] + DGF_C2)
     along = L - tl

@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from iliopsoas.mechanics._geodesic_kernels import geodesic_steps, shoot
 from iliopsoas.mechanics._kinematics_kernels import active_range, body_frames
 
 _jit = njit(cache=True, error_model="numpy")
-_inline = njit(cache=True, error_model="numpy", inline="always")
+_inline = njit(cache=True, error_model="numpy")
 _no_refcount = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 
 PASS_TOLERANCE = 1e-13  # m, as smooth_path.PASS_TOLERANCE
@@ -754,7 +754,7 @@ def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
                                         + uz * (Dm[s, kk, 2] - Dm[s + 1, kk, 2]))
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def smooth_model_kernel(q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,  # type: ignore[no-untyped-def]
                         pint, pflt, mloc, mdloc, wint, wflt, n_bodies, cap, max_points, block, L, r):
     """Smooth-mode lengths ``L`` ``(n, M)`` and moment arms ``r`` ``(n, M, k)`` of muscles ``mus``.
@@ -767,7 +767,7 @@ def smooth_model_kernel(q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w
     """
     n = q.shape[0]
     nblk = (n + block - 1) // block
-    for bi in prange(nblk):
+    for bi in range(nblk):
         k0 = bi * block
         _block(k0, min(n, k0 + block), q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
                pint, pflt, mloc, mdloc, wint, wflt, n_bodies, cap, max_points, L, r)

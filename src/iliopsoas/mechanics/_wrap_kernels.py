@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from iliopsoas.mechanics._kinematics_kernels import active_range, rotate_frame
 
@@ -24,12 +24,12 @@ _TANGENCY = math.radians(0.1)
 _no_refcount = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _dot(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     return ax * bx + ay * by + az * bz
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _nz(x, y, z):  # type: ignore[no-untyped-def]
     """NormalizeOrZero: (unit x, y, z, magnitude)."""
     mag = math.sqrt(x * x + y * y + z * z)
@@ -38,12 +38,12 @@ def _nz(x, y, z):  # type: ignore[no-untyped-def]
     return 0.0, 0.0, 0.0, mag
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _cross(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     return ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _closest_on_line(px, py, pz, lx, ly, lz, dx, dy, dz):  # type: ignore[no-untyped-def]
     v1x, v1y, v1z, mag = _nz(px - lx, py - ly, pz - lz)
     v2x, v2y, v2z, _ = _nz(dx, dy, dz)
@@ -51,7 +51,7 @@ def _closest_on_line(px, py, pz, lx, ly, lz, dx, dy, dz):  # type: ignore[no-unt
     return lx + t * v2x, ly + t * v2y, lz + t * v2z
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _det3(a, b, c):  # type: ignore[no-untyped-def]
     cx, cy, cz = _cross(b[0], b[1], b[2], c[0], c[1], c[2])
     return a[0] * cx + a[1] * cy + a[2] * cz
@@ -76,7 +76,7 @@ def _intersect_lines(p1, p2, p3, p4):  # type: ignore[no-untyped-def]
     return pint1, s / mag1, pint2, t / mag2, True
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _sign(x):  # type: ignore[no-untyped-def]
     return 1 if x >= 0.0 else -1
 
@@ -128,7 +128,7 @@ def _adjust(pt, r, w):  # type: ignore[no-untyped-def]
 _TANGENCY_SURE = _TANGENCY * (1.0 + 1e-9)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _adjust_z(pt, r, w):  # type: ignore[no-untyped-def]
     """:func:`_adjust` for the case the refinement meets: the result has ``r``'s x and y and a new z.
 
@@ -228,7 +228,7 @@ def _rotz(v, ang):  # type: ignore[no-untyped-def]
     return (c * v[0] - s * v[1], s * v[0] + c * v[1], v[2])
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _tangent_candidates(p, pc, R):  # type: ignore[no-untyped-def]
     """The two points where lines from ``p`` touch the cylinder in the plane normal to its axis
     through ``p`` (``pc``: the closest point of the axis), and the distance of ``p`` from the axis."""
@@ -399,7 +399,7 @@ def cyl_one(p1, p2, R, length, wrap_axis, wrap_sign, single):  # type: ignore[no
 
 
 # ------------------------------------------------------------------ whole path, one muscle
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _mul(Rm, x):  # type: ignore[no-untyped-def]
     return (
         Rm[0, 0] * x[0] + Rm[0, 1] * x[1] + Rm[0, 2] * x[2],
@@ -408,7 +408,7 @@ def _mul(Rm, x):  # type: ignore[no-untyped-def]
     )
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _mul_t(Rm, x):  # type: ignore[no-untyped-def]
     return (
         Rm[0, 0] * x[0] + Rm[1, 0] * x[1] + Rm[2, 0] * x[2],
@@ -713,8 +713,10 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
 # One call computes, for a batch of poses, the body poses (and, with directions, the body
 # velocities along the coupling vectors) and then the length and OpenSim moment arms of every
 # requested muscle, without leaving compiled code: no Python loop over muscles, no
-# ``(n, k, n_bodies, 3)`` velocity arrays in memory, and poses spread over the cores with
-# ``prange`` (blocks of poses per thread, each thread with its own small workspaces).
+# ``(n, k, n_bodies, 3)`` velocity arrays in memory. It walks blocks of poses, each with its own
+# small workspaces, and releases the GIL: the caller spreads the poses over the cores by running
+# one call per thread on its own slice of them (``_parallel.run_sliced``). Serial code compiles
+# in a fraction of the time numba's ``parallel=True`` takes, which is most of a cold start.
 #
 # It schedules the per-pose kernels of :mod:`iliopsoas.mechanics._wrap_kernels` (``fk_pose`` and
 # ``muscle_path``, which the tests compare with the NumPy reference), so lengths are the same to
@@ -723,7 +725,7 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
 # directions along which a body can move at all.
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff, aff_list,  # type: ignore[no-untyped-def]
                  mus, p_off, pbody, ploc, pcoord, prange_,
                  w_off, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
@@ -746,7 +748,7 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
     smax = max_points + 2 * max_wraps + 2
     nwb = max(max_wraps, 1)
     nblk = (n + block - 1) // block
-    for bi in prange(nblk):
+    for bi in range(nblk):
         k0 = bi * block
         k1 = min(n, k0 + block)
         Rl = np.zeros((1, n_bodies, 3, 3))

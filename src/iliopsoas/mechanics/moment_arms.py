@@ -16,8 +16,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from iliopsoas.mechanics._parallel import KERNEL_LOCK as _KERNEL_LOCK
-from iliopsoas.mechanics._parallel import set_kernel_threads
+from iliopsoas.mechanics._parallel import run_sliced
 from iliopsoas.mechanics.data import model_data
 from iliopsoas.mechanics.kinematics import (
     body_coordinate_mask,
@@ -279,11 +278,14 @@ def _run_smooth_kernel(model: Model, qc: Array, C: Array | None, mus: list[int],
     nwr = w_off[mus_arr + 1] - w_off[mus_arr]
     cap = int((npts + 2 * nwr * (npts + 2 * nwr)).max(initial=0)) + 2
     mloc, mdloc = moving_point_locations(model, qc, exact=True)
-    with _KERNEL_LOCK:
-        set_kernel_threads()
-        _SMOOTH_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), d.joints, n_aff, aff_list, mus_arr, p_off, w_off,
-                       pint, pflt, mloc, mdloc, wint, wflt, len(model.bodies), cap, int(npts.max(initial=0)),
-                       _BLOCK, L_out, r_out)
+    qc, S, dF, C, mloc, mdloc = (np.ascontiguousarray(a) for a in (qc, S, dF, C, mloc, mdloc))
+
+    def call(s: slice, L: Array, r: Array) -> None:
+        _SMOOTH_KERNEL(qc[s], S[s], dF[s], axc, C[s], d.joints, n_aff, aff_list, mus_arr, p_off, w_off,
+                       pint, pflt, mloc[s], mdloc[s], wint, wflt, len(model.bodies), cap, int(npts.max(initial=0)),
+                       _BLOCK, L[s], r[s])
+
+    _into(L_out, r_out, call, qc.shape[0])
 
 
 def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], L_out: Array,
@@ -296,11 +298,27 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
     max_points = int((p_off[mus_arr + 1] - p_off[mus_arr]).max(initial=0))
     max_wraps = int((w_off[mus_arr + 1] - w_off[mus_arr]).max(initial=0))
     joint = d.joints
-    with _KERNEL_LOCK:
-        set_kernel_threads()
-        _MODEL_KERNEL(qc, S, dF, axc, np.ascontiguousarray(C), *joint, n_aff, aff_list, mus_arr,
+    qc, S, dF, C = (np.ascontiguousarray(a) for a in (qc, S, dF, C))
+
+    def call(s: slice, L: Array, r: Array) -> None:
+        _MODEL_KERNEL(qc[s], S[s], dF[s], axc, C[s], *joint, n_aff, aff_list, mus_arr,
                       p_off, *tab[:4], w_off, *tab[4:], len(model.bodies), max_points, max_wraps, _BLOCK,
-                      L_out, r_out)
+                      L[s], r[s])
+
+    _into(L_out, r_out, call, qc.shape[0])
+
+
+def _into(L_out: Array, r_out: Array, call: Callable[[slice, Array, Array], None], n: int) -> None:
+    """Run a whole-model kernel ``call(poses, L, r)`` over the poses, one slice per thread, into
+    ``L_out`` and ``r_out``: through C-ordered copies when they are views of another layout, so
+    that one compiled version of the kernel serves every call."""
+    L_c = L_out if L_out.flags.c_contiguous else np.ascontiguousarray(L_out)
+    r_c = r_out if r_out.flags.c_contiguous else np.ascontiguousarray(r_out)
+    run_sliced(lambda s: call(s, L_c, r_c), n, _BLOCK)
+    if L_c is not L_out:
+        L_out[...] = L_c
+    if r_c is not r_out:
+        r_out[...] = r_c
 
 
 def _fd_moment_arms(model: Model, qc: Array, C: Array, mids: list[int], use_kernel: bool = True) -> Array:
