@@ -22,17 +22,17 @@ _MAXFEV = 500
 _FACTOR = 0.2
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _resid(u, c2, c3, c4, c5, two_r):  # type: ignore[no-untyped-def]
     return c2 + 2.0 * u - two_r * (2.0 * c4 * u + 2.0 * c3) / math.sqrt(u * u * c4 + 2.0 * c3 * u + c5)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _dmax(a, b):  # type: ignore[no-untyped-def]
     return a if a >= b else b
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _dmin(a, b):  # type: ignore[no-untyped-def]
     return a if a <= b else b
 
@@ -189,7 +189,7 @@ def lmdif_1d(c2, c3, c4, c5, two_r):  # type: ignore[no-untyped-def]
                 break
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _coefficients(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     dx, dy, dz = bx - ax, by - ay, bz - az
     mag = math.sqrt(dx * dx + dy * dy + dz * dz)
@@ -201,7 +201,7 @@ def _coefficients(ax, ay, az, bx, by, bz):  # type: ignore[no-untyped-def]
     return c2, c3, c4, c5
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _distance(x, y, z, radius):  # type: ignore[no-untyped-def]
     rho = math.sqrt(x * x + y * y)
     return math.sqrt(x * x + y * y + z * z + radius * radius - 2.0 * radius * rho)
