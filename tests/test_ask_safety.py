@@ -278,3 +278,34 @@ def test_context_before_a_named_question_is_set_aside_and_a_told_clearance_is_no
     assert "kneel" in a.answer.lower() or "lunge" in a.answer.lower()
     b = ask("no fever, no night pain, nothing like that. which nerve supplies the iliacus?")
     assert b.answered and "femoral" in b.short.lower()
+
+
+# -- round 9 (a second blind set of red-flag phrasings): recency, slang, number words, metaphors, lists ---
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("my son shoots up and now has hip pain, is that his psoas?", "infection-risk"),
+    ("finished antibiotics for a chest infection last week and my hip aches now", "infection-risk"),
+    ("my appendix was taken out ten days ago and now my hip hurts", "infection-risk"),
+    ("I'm eighty-two and the ache in my groin only started this month", "age-of-onset"),
+    ("felt it go instantly in the centre of my back, lying flat eases it", "sudden-central-back-pain"),
+    ("one of my balls is swollen and my groin aches, hip flexor?", "visceral-signs"),
+    ("my legs have stopped working properly and I stagger about, is it my psoas?", "both-legs-weak"),
+    ("my foot has gone white and feels cold as ice, hip flexor?", "cold-pale-leg"),
+    ("the pain in my hip gets worse every day", "rapid-worsening"),
+])
+def test_red_flags_in_everyday_and_clinical_words(question: str, wanted: str) -> None:
+    assert wanted in recognise(question).ids
+
+
+def test_a_denied_list_stays_denied_after_and_but_a_new_clause_after_and_counts() -> None:
+    assert recognise("patient denies fever, sweats at night, weight loss and pain at night").ids == []
+    assert "fever-with-pain" in recognise("no injury and I have a fever with this hip pain").ids
+
+
+@pytest.mark.parametrize("question", [
+    "I'd like to know whether ice helps my sore hip flexors",
+    "I put ice on my leg after the run, is that ok?",
+    "what does a ball release do for the psoas?",
+])
+def test_everyday_words_near_the_new_signs_raise_nothing(question: str) -> None:
+    assert recognise(question).ids == []
