@@ -309,3 +309,62 @@ def test_a_denied_list_stays_denied_after_and_but_a_new_clause_after_and_counts(
 ])
 def test_everyday_words_near_the_new_signs_raise_nothing(question: str) -> None:
     assert recognise(question).ids == []
+
+
+# every urgent and emergency trigger of clinical.md, in phrasings written for this test (round 9)
+ROUND9_PHRASINGS = [
+    ("there's a bulge in my tummy that beats like a heart, is that my psoas?", 'pulsating-lump'),
+    ('I can feel something pulsing in my belly when I lie down, could it be a tight iliacus?', 'pulsating-lump'),
+    ('a lump above my groin that throbs with my pulse', 'pulsating-lump'),
+    ('my dad has a swelling in his abdomen that seems to pulse and his back hurts', 'pulsating-lump'),
+    ('there is a throbbing mass low in my tummy', 'pulsating-lump'),
+    ('my 13 year old has started limping and says his knee hurts', 'teen-limp'),
+    ('my teenage daughter is hobbling and complains of hip pain after football', 'teen-limp'),
+    ("my son is fourteen, he's been walking funny for a week and his thigh aches", 'teen-limp'),
+    ('12yo boy with a limp and groin pain, hip flexor strain?', 'teen-limp'),
+    ("my kid has a limp and knee pain, he's 11", 'teen-limp'),
+    ('my 15 year old is dragging her leg and says her hip hurts', 'teen-limp'),
+    ('my hips, shoulders and back all ache at the same time for no reason', 'pain-many-places'),
+    ('I hurt all over, hips, ribs and spine, for weeks', 'pain-many-places'),
+    ('pain in my back, both hips and my ribs, nothing explains it', 'pain-many-places'),
+    ('everything aches, my back, my hips, my neck and my arms', 'pain-many-places'),
+    ('I was in a car crash yesterday and now my hip hurts, is it my psoas?', 'trauma-bone-risk'),
+    ('came off my motorbike at speed and my groin is really sore', 'trauma-bone-risk'),
+    ('fell from a ladder onto my side and my hip hurts when I walk', 'trauma-bone-risk'),
+    ('got tackled hard in rugby and now my hip is agony', 'trauma-bone-risk'),
+    ('I have osteoporosis and slipped on the ice, my hip hurts', 'trauma-bone-risk'),
+    ("been on prednisolone for years and bumped my hip, now it's really painful", 'trauma-bone-risk'),
+    ('my nan tripped on the stairs and now her groin hurts, is it her hip flexor?', 'trauma-bone-risk'),
+    ('hit by a car on my bike last week, hip still sore', 'trauma-bone-risk'),
+    ("I've been burning up and shivering, and my lower back and hip really hurt", 'fever-with-pain'),
+    ('my temperature is 39 and my hip is sore', 'fever-with-pain'),
+    ('feel hot and cold with aching hips', 'fever-with-pain'),
+    ('my sheets are soaked every night and my back aches', 'fever-with-pain'),
+    ('I had breast cancer five years ago and now my hip aches', 'cancer-history'),
+    ('my mum had a tumour removed from her bowel and now has back pain', 'cancer-history'),
+    ("I've dropped two dress sizes without trying and my hip hurts", 'weight-loss'),
+    ("my clothes are falling off me and I'm not dieting, and my back aches", 'weight-loss'),
+    ('the pain wakes me every night and nothing eases it', 'night-pain'),
+    ("I can't get comfortable in any position at night because of my hip", 'night-pain'),
+    ('my thigh is getting more and more numb each week', 'worsening-nerve-signs'),
+    ('my leg is getting weaker and weaker', 'worsening-nerve-signs'),
+    ('my hip pain has doubled since yesterday', 'rapid-worsening'),
+    ('I keep throwing up and my groin hurts', 'visceral-signs'),
+    ("there's blood when I pee and my side hurts", 'visceral-signs'),
+    ('I drink a bottle of wine a night and my hip hurts deep inside', 'bone-blood-supply-risk'),
+    ('both my legs feel like jelly and give way', 'both-legs-weak'),
+    ("I haven't been able to pee since this morning and my back hurts", 'bladder-retention'),
+    ("I've had accidents with my bowels and my back hurts", 'bladder-bowel-control'),
+    ('it feels numb when I sit on the toilet seat', 'saddle-numbness'),
+    ("I fell and now I can't put my foot down", 'cannot-bear-weight'),
+    ('after the fall my leg looks shorter and turned out', 'cannot-bear-weight'),
+    ('my hip is red, hot and swollen and I feel feverish', 'hot-swollen-joint'),
+    ('my leg suddenly went cold and pale and it really hurts', 'cold-pale-leg'),
+]
+
+
+@pytest.mark.parametrize(("question", "wanted"), ROUND9_PHRASINGS)
+def test_each_trigger_in_several_new_phrasings_leads_with_the_urgent_line(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert a.urgent and wanted in a.safety, (a.kind, a.safety)
+    assert a.answer.startswith("Urgent")
