@@ -368,3 +368,16 @@ def test_each_trigger_in_several_new_phrasings_leads_with_the_urgent_line(questi
     a = ask(question)
     assert a.urgent and wanted in a.safety, (a.kind, a.safety)
     assert a.answer.startswith("Urgent")
+
+
+def test_a_question_after_told_context_is_answered_on_its_own_under_the_same_safety() -> None:
+    from iliopsoas.knowledge.ask import question_tail
+
+    assert question_tail("No fever, no numbness. How long do I hold the lunge stretch?") == "How long do I hold the lunge stretch?"
+    assert question_tail("What is the psoas? And what does it do?") is None  # two questions: read together
+    assert question_tail("How long do I hold the stretch?") is None
+    a = ask("never had cancer, weight steady, no fevers. what is contract relax stretching?")
+    assert a.answered and a.kind == "answer" and "tensed" in a.answer.lower()
+    # the statements still count for safety: a contraindication told before a technique question blocks it
+    b = ask("I'm 20 weeks pregnant. How long should I hold the psoas release?")
+    assert b.kind == "safety" and "pregnan" in b.answer.lower() and "90 s" not in b.answer
