@@ -278,3 +278,106 @@ def test_context_before_a_named_question_is_set_aside_and_a_told_clearance_is_no
     assert "kneel" in a.answer.lower() or "lunge" in a.answer.lower()
     b = ask("no fever, no night pain, nothing like that. which nerve supplies the iliacus?")
     assert b.answered and "femoral" in b.short.lower()
+
+
+# -- round 9 (a second blind set of red-flag phrasings): recency, slang, number words, metaphors, lists ---
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("my son shoots up and now has hip pain, is that his psoas?", "infection-risk"),
+    ("finished antibiotics for a chest infection last week and my hip aches now", "infection-risk"),
+    ("my appendix was taken out ten days ago and now my hip hurts", "infection-risk"),
+    ("I'm eighty-two and the ache in my groin only started this month", "age-of-onset"),
+    ("felt it go instantly in the centre of my back, lying flat eases it", "sudden-central-back-pain"),
+    ("one of my balls is swollen and my groin aches, hip flexor?", "visceral-signs"),
+    ("my legs have stopped working properly and I stagger about, is it my psoas?", "both-legs-weak"),
+    ("my foot has gone white and feels cold as ice, hip flexor?", "cold-pale-leg"),
+    ("the pain in my hip gets worse every day", "rapid-worsening"),
+])
+def test_red_flags_in_everyday_and_clinical_words(question: str, wanted: str) -> None:
+    assert wanted in recognise(question).ids
+
+
+def test_a_denied_list_stays_denied_after_and_but_a_new_clause_after_and_counts() -> None:
+    assert recognise("patient denies fever, sweats at night, weight loss and pain at night").ids == []
+    assert "fever-with-pain" in recognise("no injury and I have a fever with this hip pain").ids
+
+
+@pytest.mark.parametrize("question", [
+    "I'd like to know whether ice helps my sore hip flexors",
+    "I put ice on my leg after the run, is that ok?",
+    "what does a ball release do for the psoas?",
+])
+def test_everyday_words_near_the_new_signs_raise_nothing(question: str) -> None:
+    assert recognise(question).ids == []
+
+
+# every urgent and emergency trigger of clinical.md, in phrasings written for this test (round 9)
+ROUND9_PHRASINGS = [
+    ("there's a bulge in my tummy that beats like a heart, is that my psoas?", 'pulsating-lump'),
+    ('I can feel something pulsing in my belly when I lie down, could it be a tight iliacus?', 'pulsating-lump'),
+    ('a lump above my groin that throbs with my pulse', 'pulsating-lump'),
+    ('my dad has a swelling in his abdomen that seems to pulse and his back hurts', 'pulsating-lump'),
+    ('there is a throbbing mass low in my tummy', 'pulsating-lump'),
+    ('my 13 year old has started limping and says his knee hurts', 'teen-limp'),
+    ('my teenage daughter is hobbling and complains of hip pain after football', 'teen-limp'),
+    ("my son is fourteen, he's been walking funny for a week and his thigh aches", 'teen-limp'),
+    ('12yo boy with a limp and groin pain, hip flexor strain?', 'teen-limp'),
+    ("my kid has a limp and knee pain, he's 11", 'teen-limp'),
+    ('my 15 year old is dragging her leg and says her hip hurts', 'teen-limp'),
+    ('my hips, shoulders and back all ache at the same time for no reason', 'pain-many-places'),
+    ('I hurt all over, hips, ribs and spine, for weeks', 'pain-many-places'),
+    ('pain in my back, both hips and my ribs, nothing explains it', 'pain-many-places'),
+    ('everything aches, my back, my hips, my neck and my arms', 'pain-many-places'),
+    ('I was in a car crash yesterday and now my hip hurts, is it my psoas?', 'trauma-bone-risk'),
+    ('came off my motorbike at speed and my groin is really sore', 'trauma-bone-risk'),
+    ('fell from a ladder onto my side and my hip hurts when I walk', 'trauma-bone-risk'),
+    ('got tackled hard in rugby and now my hip is agony', 'trauma-bone-risk'),
+    ('I have osteoporosis and slipped on the ice, my hip hurts', 'trauma-bone-risk'),
+    ("been on prednisolone for years and bumped my hip, now it's really painful", 'trauma-bone-risk'),
+    ('my nan tripped on the stairs and now her groin hurts, is it her hip flexor?', 'trauma-bone-risk'),
+    ('hit by a car on my bike last week, hip still sore', 'trauma-bone-risk'),
+    ("I've been burning up and shivering, and my lower back and hip really hurt", 'fever-with-pain'),
+    ('my temperature is 39 and my hip is sore', 'fever-with-pain'),
+    ('feel hot and cold with aching hips', 'fever-with-pain'),
+    ('my sheets are soaked every night and my back aches', 'fever-with-pain'),
+    ('I had breast cancer five years ago and now my hip aches', 'cancer-history'),
+    ('my mum had a tumour removed from her bowel and now has back pain', 'cancer-history'),
+    ("I've dropped two dress sizes without trying and my hip hurts", 'weight-loss'),
+    ("my clothes are falling off me and I'm not dieting, and my back aches", 'weight-loss'),
+    ('the pain wakes me every night and nothing eases it', 'night-pain'),
+    ("I can't get comfortable in any position at night because of my hip", 'night-pain'),
+    ('my thigh is getting more and more numb each week', 'worsening-nerve-signs'),
+    ('my leg is getting weaker and weaker', 'worsening-nerve-signs'),
+    ('my hip pain has doubled since yesterday', 'rapid-worsening'),
+    ('I keep throwing up and my groin hurts', 'visceral-signs'),
+    ("there's blood when I pee and my side hurts", 'visceral-signs'),
+    ('I drink a bottle of wine a night and my hip hurts deep inside', 'bone-blood-supply-risk'),
+    ('both my legs feel like jelly and give way', 'both-legs-weak'),
+    ("I haven't been able to pee since this morning and my back hurts", 'bladder-retention'),
+    ("I've had accidents with my bowels and my back hurts", 'bladder-bowel-control'),
+    ('it feels numb when I sit on the toilet seat', 'saddle-numbness'),
+    ("I fell and now I can't put my foot down", 'cannot-bear-weight'),
+    ('after the fall my leg looks shorter and turned out', 'cannot-bear-weight'),
+    ('my hip is red, hot and swollen and I feel feverish', 'hot-swollen-joint'),
+    ('my leg suddenly went cold and pale and it really hurts', 'cold-pale-leg'),
+]
+
+
+@pytest.mark.parametrize(("question", "wanted"), ROUND9_PHRASINGS)
+def test_each_trigger_in_several_new_phrasings_leads_with_the_urgent_line(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert a.urgent and wanted in a.safety, (a.kind, a.safety)
+    assert a.answer.startswith("Urgent")
+
+
+def test_a_question_after_told_context_is_answered_on_its_own_under_the_same_safety() -> None:
+    from iliopsoas.knowledge.ask import question_tail
+
+    assert question_tail("No fever, no numbness. How long do I hold the lunge stretch?") == "How long do I hold the lunge stretch?"
+    assert question_tail("What is the psoas? And what does it do?") is None  # two questions: read together
+    assert question_tail("How long do I hold the stretch?") is None
+    a = ask("never had cancer, weight steady, no fevers. what is contract relax stretching?")
+    assert a.answered and a.kind == "answer" and "tensed" in a.answer.lower()
+    # the statements still count for safety: a contraindication told before a technique question blocks it
+    b = ask("I'm 20 weeks pregnant. How long should I hold the psoas release?")
+    assert b.kind == "safety" and "pregnan" in b.answer.lower() and "90 s" not in b.answer

@@ -128,6 +128,26 @@ class Asker:
 
     def answer(self, question: str, *, threshold: float | None = None) -> Answer:
         q, rec = self.read(question)
+        got = self._respond(question, q, rec, threshold)
+        tail = question_tail(question)
+        if got.kind != "refusal" or tail is None or safety.personal_decisions(q.asked or q.text):
+            return got
+        # "not losing weight, no fever either. what's contract relax stretching?": the statements before the
+        # question told the safety check about the asker; when, read together, they lose the question, the
+        # question is answered on its own (with the structures the statements named) - still under every
+        # safety item the whole text named
+        q2, rec2 = self.read(tail)
+        if not q2.entities and q.mentions:
+            named = " ".join(dict.fromkeys(m.alias for m in q.mentions if m.alias not in GENERIC_WORDS))
+            if named:
+                q2, rec2 = self.read(f"{tail} ({named})")
+        both = safety.Recognised(tuple(dict.fromkeys((*rec.items, *rec2.items))),
+                                 tuple(sorted({*rec.techniques, *rec2.techniques})), rec.personal or rec2.personal,
+                                 rec.sign_words | rec2.sign_words)
+        retry = self._respond(question, q2, both, threshold)
+        return retry if retry.kind == "answer" and retry.answered else got
+
+    def _respond(self, question: str, q: Query, rec: safety.Recognised, threshold: float | None) -> Answer:
         if rec.red_flags:
             return self._safety(question, q, rec, urgent=True, threshold=threshold)
         if rec.blocked_techniques():
@@ -472,6 +492,22 @@ def _far_effect(asked: str, draft: Draft) -> str | None:
 def _about_self(text: str) -> bool:
     """The asker speaks of their own body or symptoms: a refusal then points to a clinician."""
     return _SELF.search(text) is not None and _BODY.search(text) is not None
+
+
+_ASK_OPENING = re.compile(r"^(what|whats|what's|which|where|when|why|how|who|is|are|does|do|can|could|should|will|"
+                          r"would|was|were|has|have|did|any|am)\b", re.IGNORECASE)
+
+
+def question_tail(question: str) -> str | None:
+    """The last sentence of ``question`` when it asks something of its own after sentences that tell
+    ("No fever, no numbness. How long do I hold the stretch?"), else None."""
+    parts = [p.strip() for p in re.split(r"(?<=[.?!;])\s+|\s[-\u2013\u2014]\s", question.strip()) if p.strip()]
+    if len(parts) < 2:
+        return None
+    tail = parts[-1]
+    if any(_ASK_OPENING.match(p) for p in parts[:-1]) or not (_ASK_OPENING.match(tail) or tail.endswith("?")):
+        return None
+    return tail if len(re.findall(r"[A-Za-z]+", tail)) >= 3 else None
 
 
 def _asks_permission(text: str) -> bool:

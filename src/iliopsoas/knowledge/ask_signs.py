@@ -81,8 +81,9 @@ _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|,")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?:\s|$)|\s[-\u2013\u2014]\s")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-                "fifty": 50, "couple": 2, "few": 3, "several": 4, "half": 0.5}
+                "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+                "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+                "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "couple": 2, "few": 3, "several": 4, "half": 0.5}
 DEFAULT_WINDOW = 20
 
 __all__ = ["Found", "SafetyMatcher", "SemanticSigns", "sentences"]
@@ -365,7 +366,10 @@ def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
         k = j + 1
         while k < len(toks):
             w = toks[k]
-            if w in _BOUNDARY or (w == "," and k + 1 < len(toks) and toks[k + 1] in _NEW_CLAUSE):
+            nxt = toks[k + 1] if k + 1 < len(toks) else ""
+            if w in ("and", "or") and nxt not in _NEW_CLAUSE and nxt not in _BOUNDARY:
+                pass  # a list: "denies fever, night sweats and night pain" denies all three
+            elif w in _BOUNDARY or (w == "," and nxt in _NEW_CLAUSE):
                 break
             scope.setdefault(k, j)
             k += 1
