@@ -381,3 +381,10 @@ def test_a_question_after_told_context_is_answered_on_its_own_under_the_same_saf
     # the statements still count for safety: a contraindication told before a technique question blocks it
     b = ask("I'm 20 weeks pregnant. How long should I hold the psoas release?")
     assert b.kind == "safety" and "pregnan" in b.answer.lower() and "90 s" not in b.answer
+
+
+def test_belly_pain_with_a_temperature_is_urgent_and_stops_the_release() -> None:
+    a = ask("a sharp pain in the lower right of my tummy plus a temperature, can I use the psoas ball?")
+    assert a.urgent and {"fever-with-pain", "abdominal-inflammation"} <= set(a.safety)
+    assert "30-90" not in a.answer and "90 s" not in a.answer
+    assert recognise("what temperature should a heat pack be for sore hip flexors?").ids == []
