@@ -388,3 +388,41 @@ def test_belly_pain_with_a_temperature_is_urgent_and_stops_the_release() -> None
     assert a.urgent and {"fever-with-pain", "abdominal-inflammation"} <= set(a.safety)
     assert "30-90" not in a.answer and "90 s" not in a.answer
     assert recognise("what temperature should a heat pack be for sore hip flexors?").ids == []
+
+
+# a second batch of new phrasings, written before they were run (9 of 27 were missed before round 9c)
+ROUND9C_PHRASINGS = [
+    ("I've been sat on the loo for ages and nothing will come, and my lower back is killing me", 'bladder-retention'),
+    ("my bladder feels full to bursting but I just can't go, with sciatica down both legs", 'bladder-retention'),
+    ("I didn't make it to the toilet twice today, I didn't even feel it coming, my back is bad", 'bladder-bowel-control'),
+    ("when I wipe I can't feel the paper properly and my back has been bad all week", 'saddle-numbness'),
+    ('my bits feel numb and my lower back is in agony', 'saddle-numbness'),
+    ("both legs went to jelly on the stairs and my back's in bits", 'both-legs-weak'),
+    ("slipped in the bath and can't stand on my right leg at all now", 'cannot-bear-weight'),
+    ("my hip joint is swollen and angry red and I've got the shivers", 'hot-swollen-joint'),
+    ("my foot has no colour and it's freezing to touch, and the leg hurts badly", 'cold-pale-leg'),
+    ('I noticed a lump in my groin that kind of beats along with my heart', 'pulsating-lump'),
+    ("I've had a raging temperature since Sunday and my hip is killing me", 'fever-with-pain'),
+    ('night sweats soaking the bed and an aching lower back', 'fever-with-pain'),
+    ("I'm on chemo and my hip has started hurting", 'infection-risk'),
+    ("I had a cortisone jab in my hip last week and now it's hot and very painful", 'infection-risk'),
+    ("I'm in remission from lymphoma and my lower back aches", 'cancer-history'),
+    ("I've lost a stone without trying and my back aches", 'weight-loss'),
+    ("I'm 62 and I've never had hip pain before this month", 'age-of-onset'),
+    ('my hip pain is worst at 3am and no position helps', 'night-pain'),
+    ('my neck, shoulders, hips and lower back all started hurting together', 'pain-many-places'),
+    ('I was knocked off my bike by a car and my hip hurts', 'trauma-bone-risk'),
+    ('sharp sudden pain in the middle of my spine after a sneeze, better lying flat', 'sudden-central-back-pain'),
+    ('the numb patch on my thigh is getting bigger every day', 'worsening-nerve-signs'),
+    ('my hip pain went from a niggle to unbearable in two days', 'rapid-worsening'),
+    ('my 14 year old son limps after football and says his knee hurts', 'teen-limp'),
+    ("I've been on steroids for my asthma for years and now my hip aches deep in the groin", 'bone-blood-supply-risk'),
+    ('my groin hurts and I keep being sick', 'visceral-signs'),
+    ('my pee is the colour of cola and my side hurts', 'visceral-signs'),
+]
+
+
+@pytest.mark.parametrize(("question", "wanted"), ROUND9C_PHRASINGS)
+def test_a_second_batch_of_new_phrasings_is_escalated(question: str, wanted: str) -> None:
+    a = ask(question)
+    assert a.urgent and wanted in a.safety, (a.kind, a.safety)
