@@ -38,7 +38,7 @@ from iliopsoas.knowledge.ask_confidence import features
 from iliopsoas.knowledge.ask_count import counted
 from iliopsoas.knowledge.ask_docs import for_readers
 from iliopsoas.knowledge.ask_effect import SAID_AS
-from iliopsoas.knowledge.ask_index import GENERIC_WORDS, AskIndex, Query
+from iliopsoas.knowledge.ask_index import GENERIC_WORDS, OPENS_ASK, AskIndex, Query
 from iliopsoas.knowledge.ask_pairs import shared_answer
 from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
@@ -494,10 +494,6 @@ def _about_self(text: str) -> bool:
     return _SELF.search(text) is not None and _BODY.search(text) is not None
 
 
-_ASK_OPENING = re.compile(r"^(what|whats|what's|which|where|when|why|how|who|is|are|does|do|can|could|should|will|"
-                          r"would|was|were|has|have|did|any|am)\b", re.IGNORECASE)
-
-
 def question_tail(question: str) -> str | None:
     """The last sentence of ``question`` when it asks something of its own after sentences that tell
     ("No fever, no numbness. How long do I hold the stretch?"), else None."""
@@ -505,7 +501,7 @@ def question_tail(question: str) -> str | None:
     if len(parts) < 2:
         return None
     tail = parts[-1]
-    if any(_ASK_OPENING.match(p) for p in parts[:-1]) or not (_ASK_OPENING.match(tail) or tail.endswith("?")):
+    if any(OPENS_ASK.match(p) for p in parts[:-1]) or not (OPENS_ASK.match(tail) or tail.endswith("?")):
         return None
     return tail if len(re.findall(r"[A-Za-z]+", tail)) >= 3 else None
 

@@ -104,8 +104,9 @@ _SEEKING = re.compile(
     r"arteries|ligament|joint|organ|structure|tendon|vessel) (that|which|in|on|at|between|of|near|lying|running)\b"
 )
 _STATEMENT = re.compile(r"^(i|my|no|not|never|there is no|there are no|without)\b")
-_OPENS_ASK = re.compile(r"^(what|whats|which|where|when|why|how|who|is|are|does|do|can|could|should|will|would|was|"
-                        r"were|has|have|did|am)\b")
+#: a sentence or clause that opens as a question ("what ...", "is ...", "can ..."; raw or normalised text)
+OPENS_ASK = re.compile(r"^(what|whats|what's|which|where|when|why|how|who|is|are|does|do|can|could|should|will|would|"
+                       r"was|were|has|have|did|am|any)\b", re.IGNORECASE)
 _WH = re.compile(r"\b(what|which|where|when|why|how|who|whats)\b|^(is|are|does|do|can|could|should|will|was|were|has|have|did)\b")
 
 
@@ -159,8 +160,8 @@ def _asked_part(question: str, names: Any = None) -> str:
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
-    if (len(clauses) >= 2 and names is not None and _OPENS_ASK.match(clauses[-1]) and len(clauses[-1].split()) >= 4
-            and names(clauses[-1]) and not any(_OPENS_ASK.match(c) for c in clauses[:-1])):
+    if (len(clauses) >= 2 and names is not None and OPENS_ASK.match(clauses[-1]) and len(clauses[-1].split()) >= 4
+            and names(clauses[-1]) and not any(OPENS_ASK.match(c) for c in clauses[:-1])):
         # "no fever, no numbness, just tight hips. what does the iliopsoas do?": statements, then a
         # question that names what it asks about by itself: the statements are context (Ask's safety
         # check reads the whole text)
