@@ -50,7 +50,8 @@ HEDGES = ("not sure", "not certain", "not know if", "not know whether", "no idea
 FINE = frozenset("fine ok okay normal normally good gone clear negative absent healthy free excluded resolved".split())
 # units a number before them measures that are not years of age ("I'm 12 weeks pregnant" is no age)
 _NOT_AGE_UNITS = frozenset("week weeks month months day days hour hours minute minutes min mins second seconds "
-                           "sec secs times reps sets percent kg kgs kilos pounds lb lbs cm mm".split())
+                           "sec secs s times reps sets percent kg kgs kilos pounds lb lbs cm mm degrees degree deg "
+                           "n nm".split())
 # "my friend is pregnant, but I'm not": the asker denies, for themselves, what the clause before said
 _ELLIPTIC = (("i", "am", "not"), ("i", "do", "not"), ("i", "have", "not"), ("not", "me"))
 _FILLER = frozenset("is are was were feel feels felt seem seems look looks has have been just totally completely "
@@ -61,7 +62,7 @@ _NEW_CLAUSE = frozenset("i my it its the there but and now then he she we they w
                         "does do will could would why when who this that am".split())
 _BOUNDARY = frozenset("and but however although though yet so because then except while whereas since after "
                       "when which until".split())
-PERSONAL = frozenset("i me my mine myself im we our us son daughter child kid kids baby boy girl teen teenager "
+PERSONAL = frozenset("i me my mine myself im we our us son daughter child kid kids baby boy girl teen teenager pt here "
                      "mum mom mother dad father wife husband partner grandma granny grandad grandpa grandmother "
                      "grandfather patient friend brother sister he she his her".split())
 # ordinary words a question may use that lie close to a sign word ("performed" / "deformed")
@@ -105,6 +106,10 @@ def sentences(text: str) -> list[list[str]]:
         toks: list[str] = []
         for t in _TOKEN.findall(sent):
             toks += _CONTRACT.get(t, t).split()
+        for j in range(len(toks) - 2, -1, -1):  # "seventy one" -> 71
+            a, b = NUMBER_WORDS.get(toks[j]), NUMBER_WORDS.get(toks[j + 1])
+            if a in (20, 30, 40, 50, 60, 70, 80, 90) and b is not None and 1 <= b <= 9 and float(b).is_integer():
+                toks[j:j + 2] = [str(int(a + b))]
         if toks:
             out.append(toks)
     return out
@@ -390,7 +395,7 @@ def _fine_after(toks: Sequence[str], end: int) -> bool:
         if w in ("and", "or"):
             k += 2  # "bladder and bowels are fine"
             continue
-        if w not in _FILLER and w not in IGNORED:
+        if w not in _FILLER and w not in IGNORED and w != "but":  # "felt like jelly but were fine by the evening"
             return False
         k += 1
     return False
@@ -454,7 +459,7 @@ def _combination(options: Sequence[Sequence[_Occ]], window: int) -> list[_Occ] |
         if best is not None:
             return
         if i == len(options):
-            if max(o.end for o in chosen) - min(o.start for o in chosen) <= window + 1:
+            if not chosen or max(o.end for o in chosen) - min(o.start for o in chosen) <= window + 1:
                 best = list(chosen)
             return
         for o in options[i][:12]:
