@@ -548,14 +548,90 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
 
 
 @_no_refcount
+def _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):  # type: ignore[no-untyped-def]
+    """Whether the path slots (``ids``, ``g``, ``cnt``) are, to the bit, those wrap ``w`` was last applied to."""
+    if memo_m[w, 0] != cnt:
+        return False
+    for s in range(cnt):
+        if ids[s] != memo_ids[w, s]:
+            return False
+        for c in range(3):
+            a, b = g[s, c], memo_g[w, s, c]
+            if not (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)):  # NaN never matches
+                return False
+    return True
+
+
+@_no_refcount
+def _apply_wrap_memo(k, w, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
+                     wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo,
+                     memo_m, memo_ids, memo_g, memo_s):
+    """:func:`_apply_wrap` (several wraps, so with the tangent refinement) that reuses wrap ``w``'s last
+    application in this pose when its input is the same to the bit.
+
+    The application is a function of the slots it is given (``ids``, ``g``, ``cnt`` once ``w``'s own
+    points are removed), of the wrap's fixed data and of the tangent-point cache, which only ever
+    gains entries and never changes one within a pose: a query that filled an entry the first time
+    returns that entry the second time. So the same input gives the same output: the two points
+    inserted at the same slot, the same result code. In OpenSim's pass loop this happens whenever
+    one of two wraps does not touch the path: the second pass then repeats the first exactly.
+    ``memo_m[w]`` = (input slot count or -1, result, insertion slot or -1); ``memo_ids``/``memo_g``
+    the input slots; ``memo_s[w, e]`` the inserted slots' location, ground position and wrap length.
+    """
+    cnt = _remove(w, ids, body, loc, g, wl, cnt)
+    if _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):
+        at = memo_m[w, 2]
+        if at >= 0:
+            for t in range(cnt + 1, at + 1, -1):
+                ids[t] = ids[t - 2]
+                body[t] = body[t - 2]
+                wl[t] = wl[t - 2]
+                for c in range(3):
+                    loc[t, c] = loc[t - 2, c]
+                    g[t, c] = g[t - 2, c]
+            for e in range(2):
+                s = at + e
+                ids[s] = -1 - 2 * w - e
+                body[s] = wbody[wo + w]
+                wl[s] = memo_s[w, e, 6]
+                for c in range(3):
+                    loc[s, c] = memo_s[w, e, c]
+                    g[s, c] = memo_s[w, e, 3 + c]
+            cnt += 2
+        return memo_m[w, 1], cnt
+    memo_m[w, 0] = cnt
+    for s in range(cnt):
+        memo_ids[w, s] = ids[s]
+        for c in range(3):
+            memo_g[w, s, c] = g[s, c]
+    res, cnt = _apply_wrap(k, w, False, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+                           wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo)
+    at = -1
+    if cnt > memo_m[w, 0]:
+        for s in range(cnt):
+            if ids[s] == -1 - 2 * w:
+                at = s
+                break
+        for e in range(2):
+            memo_s[w, e, 6] = wl[at + e]
+            for c in range(3):
+                memo_s[w, e, c] = loc[at + e, c]
+                memo_s[w, e, 3 + c] = g[at + e, c]
+    memo_m[w, 1] = res
+    memo_m[w, 2] = at
+    return res, cnt
+
+
+@_no_refcount
 def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,
-                ids, body, loc, g, wl, active, cache_g, cache_ok, results, order):
+                ids, body, loc, g, wl, active, cache_g, cache_ok, results, order, memo_m, memo_ids, memo_g, memo_s):
     """Current path of one muscle in pose ``q[k]`` with body poses ``R[kp]``, ``p[kp]``.
 
     The muscle's ``m`` points are rows ``po:po+m`` of the point tables and its ``nw`` wraps rows
     ``wo:wo+nw`` of the wrap tables. Fills the workspace (``ids``, ``body``, ``loc``, ``g``,
-    ``wl``, the tangent-point cache) and returns ``(length, number of path slots)``.
+    ``wl``, the tangent-point cache, the record of each wrap's last application ``memo_*``, see
+    :func:`_apply_wrap_memo`) and returns ``(length, number of path slots)``.
     Semantics: see path.py.
     """
     cnt = 0
@@ -584,13 +660,14 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
     elif nw > 1:
         for i in range(nw):
             order[i] = i
+            memo_m[i, 0] = -1
         last = math.inf
         length = 0.0
         for kk in range(8):
             for i in range(nw):
-                res, cnt = _apply_wrap(kp, order[i], False, R, p, active, m, ids, body, loc, g, wl, cnt,
-                                       cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
-                                       wend, wobj, wact, wo)
+                res, cnt = _apply_wrap_memo(kp, order[i], R, p, active, m, ids, body, loc, g, wl, cnt,
+                                            cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
+                                            wend, wobj, wact, wo, memo_m, memo_ids, memo_g, memo_s)
                 results[i] = res
             length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
             if abs(length - last) < 0.0005:
@@ -777,6 +854,10 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
         cache_ok = np.empty((nwb, 2), dtype=np.bool_)
         results = np.zeros(nwb, dtype=np.int64)
         order = np.arange(nwb)
+        memo_m = np.empty((nwb, 3), dtype=np.int64)
+        memo_ids = np.empty((nwb, smax), dtype=np.int64)
+        memo_g = np.empty((nwb, smax, 3))
+        memo_s = np.empty((nwb, 2, 7))
         for k in range(k0, k1):
             for kk in range(kd):
                 for j in range(J):
@@ -819,7 +900,8 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                     length, cnt = muscle_path(
                         k, 0, q, Rl, pl, pbody, ploc, pcoord, prange_,
                         wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, a0, a1 - a0, b0, b1 - b0,
-                        ids, body, loc, g, wl, active, cache_g, cache_ok, results, order)
+                        ids, body, loc, g, wl, active, cache_g, cache_ok, results, order,
+                        memo_m, memo_ids, memo_g, memo_s)
                 L[k, t] = length
                 if kd == 0:
                     continue
