@@ -515,6 +515,18 @@ def _remove(w, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
 
 
 @_no_refcount
+def _open_two(at, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
+    """Move path slots ``at .. cnt-1`` two places up, freeing slots ``at`` and ``at + 1``."""
+    for t in range(cnt + 1, at + 1, -1):
+        ids[t] = ids[t - 2]
+        body[t] = body[t - 2]
+        wl[t] = wl[t - 2]
+        for c in range(3):
+            loc[t, c] = loc[t - 2, c]
+            g[t, c] = g[t - 2, c]
+
+
+@_no_refcount
 def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     i = ids[s]
     if i < 0:
@@ -608,13 +620,7 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
             min_change = change
     if best >= 0:
         at = best + 1
-        for t in range(cnt + 1, at + 1, -1):
-            ids[t] = ids[t - 2]
-            body[t] = body[t - 2]
-            wl[t] = wl[t - 2]
-            for c in range(3):
-                loc[t, c] = loc[t - 2, c]
-                g[t, c] = g[t - 2, c]
+        _open_two(at, ids, body, loc, g, wl, cnt)
         for e in range(2):
             lv = br1 if e == 0 else br2
             s = at + e
@@ -664,13 +670,7 @@ def _apply_wrap_memo(k, w, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g,
     if _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):
         at = memo_m[w, 2]
         if at >= 0:
-            for t in range(cnt + 1, at + 1, -1):
-                ids[t] = ids[t - 2]
-                body[t] = body[t - 2]
-                wl[t] = wl[t - 2]
-                for c in range(3):
-                    loc[t, c] = loc[t - 2, c]
-                    g[t, c] = g[t - 2, c]
+            _open_two(at, ids, body, loc, g, wl, cnt)
             for e in range(2):
                 s = at + e
                 ids[s] = -1 - 2 * w - e
