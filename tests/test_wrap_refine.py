@@ -1,8 +1,8 @@
 """The rewritten two-wrap tangent refinement (``_refine``) returns the old loop's bits.
 
-``_refine`` and ``_adjust_z`` in ``mechanics/_wrap_kernels.py`` replace a loop that called
+``_refine``, ``_step_z`` and ``_adjust_z`` in ``mechanics/_wrap_kernels.py`` replace a loop that called
 ``_adjust``, ``_rotz`` and ``_spiral_length`` at every step; they claim the same floating-point
-results to the last bit. The old loop is rebuilt here from those helpers (still in the module) and
+results to the last bit (``_step_z``: the same values as ``_adjust_z``, a zero's sign aside). The old loop is rebuilt here from those helpers (still in the module) and
 both are run on many wrapping segments: random endpoints around cylinders of 3-100 mm radius,
 short (< 4 mm, no step) and long (many steps) wraps, both wrap senses, endpoints whose line passes
 close to the axis, coordinates exactly 0.0 or -0.0 and tangent points with an exact zero x or y.
@@ -169,3 +169,52 @@ def test_adjust_z_is_adjust_on_random_and_degenerate_triples() -> None:
         assert adj_new == adj_old and np.array_equal(_bits(new), _bits(old)), (pt, r, w, new, old)
         adjusted += adj_new
     assert adjusted > 2000
+
+
+def _step(pt, r, w):  # type: ignore[no-untyped-def]
+    """``_step_z`` as ``_refine`` calls it (fixed parts precomputed), falling back to ``_adjust_z``."""
+    dx, dy = r[0] - pt[0], r[1] - pt[1]
+    ex, ey = w[0] - r[0], w[1] - r[1]
+    fx, fy = w[0] - pt[0], w[1] - pt[1]
+    z, adj, done = K._step_z(pt[2], r[2], w[2], dx, dy, dx * dx + dy * dy, ex * ex + ey * ey, fx, fy, fx * fx + fy * fy)
+    if not done:
+        return K._adjust_z(pt, r, w), False
+    return ((r[0] + 0.0, r[1] + 0.0, z) if adj else r, adj), True
+
+
+def test_step_z_gives_adjust_z_values_on_random_and_degenerate_triples() -> None:
+    """The step without the axis direction's square root and division has ``_adjust_z``'s values
+    (``==``, so a zero may differ in sign), and leaves degenerate input to ``_adjust_z``."""
+    rng = np.random.default_rng(5)
+    cases = []
+    for k in range(20000):
+        r = tuple(float(v) for v in rng.normal(0.0, 0.05, 3))
+        scale = 10.0 ** float(rng.uniform(-6, 0))
+        pt = tuple(float(v) for v in np.array(r) + rng.normal(0.0, scale, 3))
+        w = (float(rng.normal(0.0, 0.05)), float(rng.normal(0.0, 0.05)), r[2] + float(rng.normal(0.0, scale)))
+        if k % 7 == 0:  # exact zeros in the differences
+            j = int(rng.integers(0, 3))
+            pt = tuple(r[i] if i == j else pt[i] for i in range(3))
+        if k % 11 == 0:
+            w = (pt[0], w[1], w[2]) if k % 2 else (w[0], pt[1], pt[2])
+        cases.append((pt, r, w))
+    r = (0.03, 0.04, 0.01)
+    inf, nan = math.inf, math.nan
+    cases += [
+        (r, r, (0.05, 0.0, 0.02)), ((0.1, 0.0, 0.0), r, r), ((0.03, 0.04, -0.2), r, (0.03, 0.04, 0.3)),
+        ((0.1, 0.2, 0.01), r, (0.0, 0.05, 0.01)), ((0.1, 0.2, 0.3), r, (0.1, 0.2, -0.3)),
+        ((0.1, 0.2, 0.3), r, (0.0, 0.05, 0.01 + 1e-300)), ((0.1, 0.2, nan), r, (0.0, 0.05, 0.02)),
+        ((0.1, 0.2, 0.3), r, (0.0, 0.05, inf)), ((0.1, 0.2, 1e200), r, (0.0, 0.05, -1e200)),
+        ((0.1, 0.2, 1e140), r, (0.0, 0.05, -1e140)), ((0.1, 0.2, 1e160), r, (0.0, 0.05, 1e150)),
+        ((0.0, 0.2, 0.0), (0.0, 0.05, 0.0), (0.05, 0.0, 0.01)), ((0.2, 0.0, 0.3), (0.05, 0.0, 0.0), (0.0, 0.05, 0.0)),
+        ((0.03, 0.2, 0.3), r, (0.03, 0.05, 0.02)), ((0.1, 0.04, 0.3), r, (0.0, 0.04, 0.02)),
+    ]
+    adjusted = fast = 0
+    for pt, r, w in cases:
+        (new, adj_new), was_fast = _step(pt, r, w)
+        old, adj_old = K._adjust_z(pt, r, w)
+        same = all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(new, old, strict=True))
+        assert adj_new == adj_old and same, (pt, r, w, new, old)
+        adjusted += adj_new
+        fast += was_fast and adj_new
+    assert adjusted > 10000 and fast > 10000

@@ -176,24 +176,79 @@ def _adjust_z(pt, r, w):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy")
+def _step_z(ptz, rz, wz, dx, dy, dxy, exy, fx, fy, fxy):  # type: ignore[no-untyped-def]
+    """:func:`_adjust_z` once the parts that stay fixed during the refinement are known: returns
+    ``(new z, adjusted, done)``; ``done`` False means "ask :func:`_adjust_z`" (degenerate input).
+
+    ``dx, dy`` = ``r - pt`` and ``fx, fy`` = ``w - pt`` in x and y, ``dxy``, ``exy``, ``fxy`` the sums of
+    the squares of x and y of ``r - pt``, ``w - r``, ``w - pt`` (the first two terms of each squared
+    norm, summed in the same order). The direction of the axis line, ``v2 = (0, 0, gz / |gz|)``, is
+    exactly +1 or -1 (``sqrt(gz * gz)`` rounds to ``|gz|`` in binary floating point barring
+    over- and underflow, which go to :func:`_adjust_z`), and with ``s = v2z`` the cross products of
+    :func:`_adjust_z` are exact sign changes: ``c = s (v1y, -v1x, 0)``, ``denom = v1y^2 + v1x^2``,
+    ``b = s (v1z v1x, v1z v1y, -denom)``; the numerator of ``t`` is then ``s`` times
+    ``dx (v1z v1x) + dy (v1z v1y) - (p1az - ptz) denom`` (rounding is symmetric in sign) and
+    ``t * v2z`` is that over ``denom``. So the result equals :func:`_adjust_z`'s (a zero may differ
+    in sign, which nothing downstream reads), without the square root and division of ``|gz|`` and
+    ``gz / |gz|`` on the chain of dependent operations.
+    """
+    dz = rz - ptz
+    mag_p = math.sqrt(dxy + dz * dz)
+    ez = wz - rz
+    mag_w = math.sqrt(exy + ez * ez)
+    fz = wz - ptz
+    mag1 = math.sqrt(fxy + fz * fz)
+    if not (mag_p >= _EPS and mag_w >= _EPS and mag1 >= _EPS):
+        return rz, False, False
+    prz = dz / mag_p
+    rwz = ez / mag_w
+    if not (-1.0 <= prz <= 1.0 and -1.0 <= rwz <= 1.0):
+        return rz, False, True
+    if not (abs(prz - rwz) > _TANGENCY_SURE):
+        if not (abs(math.acos(prz) - math.acos(rwz)) > _TANGENCY):
+            return rz, False, True
+    p1az = rz + (-prz) * mag_p
+    gz = (rz + rwz * mag_w) - p1az
+    if not (abs(gz) >= _EPS and abs(gz) <= 1e150):
+        return rz, False, False
+    v1x, v1y, v1z = fx / mag1, fy / mag1, fz / mag1
+    denom = v1y * v1y + v1x * v1x
+    if not (denom > _ROUNDOFF):
+        return rz, False, False
+    num = (dx * (v1z * v1x) + dy * (v1z * v1y)) - (p1az - ptz) * denom
+    inter_z = p1az + num / denom
+    if not math.isfinite(inter_z):
+        return rz, False, False
+    return rz + 1.5 * (inter_z - rz), True, True
+
+
+@njit(cache=True, error_model="numpy")
 def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-untyped-def]
     """WrapCylinder's iterative tangent-point refinement for paths with several wraps.
 
     Step for step the loop of the reference (:func:`wrap.wrap_cylinder`): the first and last
     points of a spiral divided into 2 mm segments are tested for tangency and the tangent
     points moved along the axis until both are tangent within 0.1 degree (at most 100 steps).
-    Only the z of the tangent points changes, so the spiral angle and the rotated x, y of the
-    test points stay the same while the number of segments does; they are computed again only
-    when it changes (or when a degenerate step moves x or y).
+    Only the z of the tangent points changes, so the spiral angle, the rotated x, y of the
+    test points and the x, y parts of the distances stay the same while the number of segments
+    does; they are computed again only when it changes (or when a degenerate step, done by
+    :func:`_adjust_z`, moves x or y). Each step is :func:`_step_z` (the value of :func:`_adjust_z`).
 
-    The result is the old loop's to the last bit (``tests/test_wrap_refine.py``) provided no x or
-    y of ``r1``, ``r2`` is -0.0: the old loop turned such a zero into +0.0 at its first step and
-    recomputed the spiral angle, whose sign then flips when it is exactly pi. The tangent points
-    :func:`cyl_one` passes never hold a -0.0 (each coordinate is a sum whose first term is not -0.0).
+    The result is the old loop's (``tests/test_wrap_refine.py``; equal values, a zero's sign aside)
+    provided no x or y of ``r1``, ``r2`` is -0.0: the old loop turned such a zero into +0.0 at its
+    first step and recomputed the spiral angle, whose sign then flips when it is exactly pi. The
+    tangent points :func:`cyl_one` passes never hold a -0.0 (each coordinate is a sum whose first
+    term is not -0.0).
     """
     sense = -1.0 if long_wrap else 1.0
     seg = -1
     w1x = w1y = w2x = w2y = 0.0
+    dx1 = dy1 = d1 = e1 = fx1 = fy1 = f1 = 0.0
+    dx2 = dy2 = d2 = e2 = fx2 = fy2 = f2 = 0.0
+    x = R * theta
+    xx = x * x
+    r1x, r1y, r1z = r1
+    r2x, r2y, r2z = r2
     for _ in range(100):
         nseg = int(wl / 0.002)
         if nseg < 2:
@@ -201,25 +256,52 @@ def _refine(p1, p2, r1, r2, wl, theta, axial, long_wrap, R):  # type: ignore[no-
         tt = 1.0 / nseg
         if nseg != seg:
             seg = nseg
-            a1 = _rotz(r1, sense * tt * theta)
+            a1 = _rotz((r1x, r1y, r1z), sense * tt * theta)
             w1x, w1y = a1[0], a1[1]
-            r1n = (r1[0] + 0.0, r1[1] + 0.0, r1[2])
-            a2 = _rotz(r1n, sense * (1.0 - tt) * theta)
+            a2 = _rotz((r1x + 0.0, r1y + 0.0, r1z), sense * (1.0 - tt) * theta)
             w2x, w2y = a2[0], a2[1]
-        new1, adj1 = _adjust_z(p1, r1, (w1x, w1y, r1[2] + tt * axial))
-        new2, adj2 = _adjust_z(p2, r2, (w2x, w2y, new1[2] + (1.0 - tt) * axial))
-        moved = not (new1[0] == r1[0] and new1[1] == r1[1] and new2[0] == r2[0] and new2[1] == r2[1])
-        r1, r2 = new1, new2
+            dx1, dy1 = r1x - p1[0], r1y - p1[1]
+            d1 = dx1 * dx1 + dy1 * dy1
+            ex, ey = w1x - r1x, w1y - r1y
+            e1 = ex * ex + ey * ey
+            fx1, fy1 = w1x - p1[0], w1y - p1[1]
+            f1 = fx1 * fx1 + fy1 * fy1
+            dx2, dy2 = r2x - p2[0], r2y - p2[1]
+            d2 = dx2 * dx2 + dy2 * dy2
+            ex, ey = w2x - r2x, w2y - r2y
+            e2 = ex * ex + ey * ey
+            fx2, fy2 = w2x - p2[0], w2y - p2[1]
+            f2 = fx2 * fx2 + fy2 * fy2
+        moved = False
+        w1z = r1z + tt * axial
+        z1, adj1, done = _step_z(p1[2], r1z, w1z, dx1, dy1, d1, e1, fx1, fy1, f1)
+        if done:  # as _adjust_z: an adjusted point's x and y gain + 0.0
+            n1x, n1y = (r1x + 0.0, r1y + 0.0) if adj1 else (r1x, r1y)
+        else:
+            new1, adj1 = _adjust_z(p1, (r1x, r1y, r1z), (w1x, w1y, w1z))
+            n1x, n1y, z1 = new1
+            moved = not (n1x == r1x and n1y == r1y)
+        w2z = z1 + (1.0 - tt) * axial
+        z2, adj2, done = _step_z(p2[2], r2z, w2z, dx2, dy2, d2, e2, fx2, fy2, f2)
+        if done:  # as _adjust_z: an adjusted point's x and y gain + 0.0
+            n2x, n2y = (r2x + 0.0, r2y + 0.0) if adj2 else (r2x, r2y)
+        else:
+            new2, adj2 = _adjust_z(p2, (r2x, r2y, r2z), (w2x, w2y, w2z))
+            n2x, n2y, z2 = new2
+            moved = moved or not (n2x == r2x and n2y == r2y)
+        r1x, r1y, r1z = n1x, n1y, z1
+        r2x, r2y, r2z = n2x, n2y, z2
         if not (adj1 or adj2):
             break
         if moved:  # only a degenerate step changes x or y: start again from the full formulas
-            wl, theta, axial = _spiral_length(r1, r2, long_wrap, R)
+            wl, theta, axial = _spiral_length((r1x, r1y, r1z), (r2x, r2y, r2z), long_wrap, R)
+            x = R * theta
+            xx = x * x
             seg = -1
             continue
-        axial = r2[2] - r1[2]
-        x = R * theta
-        wl = math.sqrt(x * x + axial * axial)
-    return r1, r2, wl
+        axial = r2z - r1z
+        wl = math.sqrt(xx + axial * axial)
+    return (r1x, r1y, r1z), (r2x, r2y, r2z), wl
 
 
 @njit(cache=True, error_model="numpy")
@@ -433,6 +515,18 @@ def _remove(w, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
 
 
 @_no_refcount
+def _open_two(at, ids, body, loc, g, wl, cnt):  # type: ignore[no-untyped-def]
+    """Move path slots ``at .. cnt-1`` two places up, freeing slots ``at`` and ``at + 1``."""
+    for t in range(cnt + 1, at + 1, -1):
+        ids[t] = ids[t - 2]
+        body[t] = body[t - 2]
+        wl[t] = wl[t - 2]
+        for c in range(3):
+            loc[t, c] = loc[t - 2, c]
+            g[t, c] = g[t - 2, c]
+
+
+@_no_refcount
 def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     i = ids[s]
     if i < 0:
@@ -526,13 +620,7 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
             min_change = change
     if best >= 0:
         at = best + 1
-        for t in range(cnt + 1, at + 1, -1):
-            ids[t] = ids[t - 2]
-            body[t] = body[t - 2]
-            wl[t] = wl[t - 2]
-            for c in range(3):
-                loc[t, c] = loc[t - 2, c]
-                g[t, c] = g[t - 2, c]
+        _open_two(at, ids, body, loc, g, wl, cnt)
         for e in range(2):
             lv = br1 if e == 0 else br2
             s = at + e
@@ -548,14 +636,84 @@ def _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache
 
 
 @_no_refcount
+def _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):  # type: ignore[no-untyped-def]
+    """Whether the path slots (``ids``, ``g``, ``cnt``) are, to the bit, those wrap ``w`` was last applied to."""
+    if memo_m[w, 0] != cnt:
+        return False
+    for s in range(cnt):
+        if ids[s] != memo_ids[w, s]:
+            return False
+        for c in range(3):
+            a, b = g[s, c], memo_g[w, s, c]
+            if not (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)):  # NaN never matches
+                return False
+    return True
+
+
+@_no_refcount
+def _apply_wrap_memo(k, w, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
+                     wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo,
+                     memo_m, memo_ids, memo_g, memo_s):
+    """:func:`_apply_wrap` (several wraps, so with the tangent refinement) that reuses wrap ``w``'s last
+    application in this pose when its input is the same to the bit.
+
+    The application is a function of the slots it is given (``ids``, ``g``, ``cnt`` once ``w``'s own
+    points are removed), of the wrap's fixed data and of the tangent-point cache, which only ever
+    gains entries and never changes one within a pose: a query that filled an entry the first time
+    returns that entry the second time. So the same input gives the same output: the two points
+    inserted at the same slot, the same result code. In OpenSim's pass loop this happens whenever
+    one of two wraps does not touch the path: the second pass then repeats the first exactly.
+    ``memo_m[w]`` = (input slot count or -1, result, insertion slot or -1); ``memo_ids``/``memo_g``
+    the input slots; ``memo_s[w, e]`` the inserted slots' location, ground position and wrap length.
+    """
+    cnt = _remove(w, ids, body, loc, g, wl, cnt)
+    if _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):
+        at = memo_m[w, 2]
+        if at >= 0:
+            _open_two(at, ids, body, loc, g, wl, cnt)
+            for e in range(2):
+                s = at + e
+                ids[s] = -1 - 2 * w - e
+                body[s] = wbody[wo + w]
+                wl[s] = memo_s[w, e, 6]
+                for c in range(3):
+                    loc[s, c] = memo_s[w, e, c]
+                    g[s, c] = memo_s[w, e, 3 + c]
+            cnt += 2
+        return memo_m[w, 1], cnt
+    memo_m[w, 0] = cnt
+    for s in range(cnt):
+        memo_ids[w, s] = ids[s]
+        for c in range(3):
+            memo_g[w, s, c] = g[s, c]
+    res, cnt = _apply_wrap(k, w, False, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+                           wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo)
+    at = -1
+    if cnt > memo_m[w, 0]:
+        for s in range(cnt):
+            if ids[s] == -1 - 2 * w:
+                at = s
+                break
+        for e in range(2):
+            memo_s[w, e, 6] = wl[at + e]
+            for c in range(3):
+                memo_s[w, e, c] = loc[at + e, c]
+                memo_s[w, e, 3 + c] = g[at + e, c]
+    memo_m[w, 1] = res
+    memo_m[w, 2] = at
+    return res, cnt
+
+
+@_no_refcount
 def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,
-                ids, body, loc, g, wl, active, cache_g, cache_ok, results, order):
+                ids, body, loc, g, wl, active, cache_g, cache_ok, results, order, memo_m, memo_ids, memo_g, memo_s):
     """Current path of one muscle in pose ``q[k]`` with body poses ``R[kp]``, ``p[kp]``.
 
     The muscle's ``m`` points are rows ``po:po+m`` of the point tables and its ``nw`` wraps rows
     ``wo:wo+nw`` of the wrap tables. Fills the workspace (``ids``, ``body``, ``loc``, ``g``,
-    ``wl``, the tangent-point cache) and returns ``(length, number of path slots)``.
+    ``wl``, the tangent-point cache, the record of each wrap's last application ``memo_*``, see
+    :func:`_apply_wrap_memo`) and returns ``(length, number of path slots)``.
     Semantics: see path.py.
     """
     cnt = 0
@@ -584,13 +742,14 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
     elif nw > 1:
         for i in range(nw):
             order[i] = i
+            memo_m[i, 0] = -1
         last = math.inf
         length = 0.0
         for kk in range(8):
             for i in range(nw):
-                res, cnt = _apply_wrap(kp, order[i], False, R, p, active, m, ids, body, loc, g, wl, cnt,
-                                       cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
-                                       wend, wobj, wact, wo)
+                res, cnt = _apply_wrap_memo(kp, order[i], R, p, active, m, ids, body, loc, g, wl, cnt,
+                                            cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
+                                            wend, wobj, wact, wo, memo_m, memo_ids, memo_g, memo_s)
                 results[i] = res
             length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
             if abs(length - last) < 0.0005:
@@ -777,6 +936,10 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
         cache_ok = np.empty((nwb, 2), dtype=np.bool_)
         results = np.zeros(nwb, dtype=np.int64)
         order = np.arange(nwb)
+        memo_m = np.empty((nwb, 3), dtype=np.int64)
+        memo_ids = np.empty((nwb, smax), dtype=np.int64)
+        memo_g = np.empty((nwb, smax, 3))
+        memo_s = np.empty((nwb, 2, 7))
         for k in range(k0, k1):
             for kk in range(kd):
                 for j in range(J):
@@ -819,7 +982,8 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                     length, cnt = muscle_path(
                         k, 0, q, Rl, pl, pbody, ploc, pcoord, prange_,
                         wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, a0, a1 - a0, b0, b1 - b0,
-                        ids, body, loc, g, wl, active, cache_g, cache_ok, results, order)
+                        ids, body, loc, g, wl, active, cache_g, cache_ok, results, order,
+                        memo_m, memo_ids, memo_g, memo_s)
                 L[k, t] = length
                 if kd == 0:
                     continue
