@@ -431,9 +431,17 @@ def test_a_second_batch_of_new_phrasings_is_escalated(question: str, wanted: str
 # 301 phrasings written for round 9 by a helper who read only clinical.md (not the code): 230 with a red
 # flag of the emergency or urgent tier (every trigger, 10-11 ways each), 71 ordinary questions with
 # alarming-looking words. Tuned on (it is dev data); two misses remain, named here.
+# A second file of 194 (154 red flags, 40 ordinary) was written the same way at the end of round 9: 131/154
+# escalated before its words were added, 149/154 after.
 KNOWN_MISSES = {
     "first time ever getting hip flexor pain at 58, came on by itself a few weeks ago. dose for stretches?",  # no person
     "numb patch on my thigh used to be tiny now it's the size of my hand and the leg is weak, hip flexor pain too",
+    "Husband stood at the toilet for twenty minutes this morning and nothing came, he's had this groin and back ache "
+    "all week \u2014 can he keep doing the hip flexor routine?",  # the words lie too far apart
+    "i inject and now my hip n groin hurt heaps, just a strained psoas ya?",  # "inject" alone may be insulin
+    "62M, first-ever episode LBP + hip flexor pain, no trauma",  # shorthand with no person named
+    "first time hip pain at 67",
+    "Dad's suddenly sore in his hip, his ribs and his collarbone \u2014 could it all be tight hip flexors?",  # two regions
 }
 
 
@@ -441,14 +449,16 @@ def _phrasings() -> list[dict[str, str]]:
     import csv
     from pathlib import Path
 
-    path = Path(__file__).parent / "data" / "ask_redflag_phrasings.tsv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
+    rows: list[dict[str, str]] = []
+    for name in ("ask_redflag_phrasings.tsv", "ask_redflag_phrasings_2.tsv"):
+        with (Path(__file__).parent / "data" / name).open(encoding="utf-8", newline="") as fh:
+            rows += list(csv.DictReader(fh, delimiter="\t"))
+    return rows
 
 
 def test_red_flag_phrasings_escalate_and_alarming_ordinary_words_do_not() -> None:
     rows = _phrasings()
-    assert len(rows) >= 300
+    assert len(rows) >= 490
     missed = [r["question"] for r in rows if r["item"] != "none" and not ask(r["question"]).urgent]
     alarmed = [r["question"] for r in rows if r["item"] == "none" and ask(r["question"]).urgent]
     assert set(missed) <= KNOWN_MISSES, set(missed) - KNOWN_MISSES
