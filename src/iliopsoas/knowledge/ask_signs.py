@@ -345,13 +345,6 @@ class SafetyMatcher:
                 if end is not None:
                     consumed.update(range(i, end))
         scope = _negation_scope(toks, consumed)
-        for j in range(len(toks)):  # "my friend is pregnant, but I'm not": denies the words before it
-            for tail in _ELLIPTIC:
-                end = j + len(tail)
-                if tuple(toks[j:end]) == tail and (end == len(toks) or toks[end] in (",", "though", "myself")
-                                                     or toks[end] in _QUESTION):
-                    for k in range(j):
-                        scope.setdefault(k, j)
         asking = bool(toks) and toks[0] in _QUESTION  # "is psoas massage ok?" denies nothing
         out = []
         for ph, i, end in raw:
@@ -378,6 +371,13 @@ def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
                 break
             scope.setdefault(k, j)
             k += 1
+    for j in range(len(toks)):  # "my friend is pregnant, but I'm not": denies the words before it
+        for tail in _ELLIPTIC:
+            end = j + len(tail)
+            if tuple(toks[j:end]) == tail and (end == len(toks) or toks[end] in (",", "though", "myself")
+                                                 or toks[end] in _QUESTION):
+                for k in range(j):
+                    scope.setdefault(k, j)
     return scope
 
 
