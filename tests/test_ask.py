@@ -16,6 +16,7 @@ from iliopsoas.knowledge.ask import MAX_QUESTION_CHARS, Answer, ask
 from iliopsoas.knowledge.ask_render import compress_levels
 from iliopsoas.knowledge.ask_safety import personal_decisions, recognise
 from iliopsoas.knowledge.ask_text import normalise
+from iliopsoas.knowledge.ask_words import EnglishWords
 from iliopsoas.knowledge.store import load_atlas
 
 STATUSES = {"consistent", "contradicted", "disputed", "opinion"}
@@ -280,3 +281,19 @@ def test_a_figure_the_project_holds_for_that_study_level_and_group_is_answered()
     assert a.answered and "16.3" in a.answer
     a = ask("psoas minor prevalence in Brazilian fetuses")
     assert a.answered and "59.1" in a.answer
+
+
+def test_ordinary_english_words_are_not_repaired_into_atlas_words() -> None:
+    """Typo repair leaves English words alone ("weekend" is no "weakened", "aching" no "arching",
+    "bedside" no "beside") and still repairs misspellings ("illiacus", "strech")."""
+    from iliopsoas.knowledge.ask import asker
+    from iliopsoas.knowledge.store import load_atlas
+
+    index = asker(load_atlas()).index
+    assert len(EnglishWords.load()) > 100_000
+    read = index.analyse("aching at the weekend, lately a bedside test, then a strech of the illiacus")
+    assert {"aching", "weekend", "lately", "bedside"} <= set(read.tokens)
+    assert {"arching", "weakened", "laterally", "beside"}.isdisjoint(read.tokens)
+    assert {"stretch", "iliacus"} <= set(read.tokens)
+    # the test a clinician does at the bedside is found, not what lies beside the tendon
+    assert "Thomas" in ask("Which bedside test screens iliopsoas length?").answer.split(".")[0]

@@ -213,9 +213,8 @@ class Asker:
         """The question as the index reads it, and the safety items it names (signs about the asker
         set aside from what is asked)."""
         q = self.index.analyse(question)
-        embedder = self.index.embedder
         rec = safety.recognise(question, self.index.alias.vocabulary, matcher=self.index.matcher,
-                               is_word=embedder.is_word if embedder is not None else None)
+                               is_word=self.index.is_word)
         if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
             q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
                         key=tuple(t for t in q.key if t not in rec.sign_words))

@@ -50,6 +50,7 @@ from iliopsoas.knowledge.ask_text import (
     singular,
     strip_sides,
 )
+from iliopsoas.knowledge.ask_words import EnglishWords, word_test
 from iliopsoas.knowledge.safety import SafetyData
 
 # Words that name a structure only loosely; a question naming something more specific is about that.
@@ -269,6 +270,9 @@ class AskIndex:
         self.studies = StudyIndex(atlas.sources)
         self.dated = frozenset(sid for sid, src in atlas.sources.items() if src.year and src.kind.value == "research")
         self.embedder = ask_semantic.load()
+        #: "is this an ordinary English word" (never repaired as a typo): a word list, or a whole token of
+        #: the embedder's tokenizer
+        self.is_word = word_test(EnglishWords.load(), self.embedder.is_word if self.embedder is not None else None)
 
         def build() -> AskTables:
             return build_tables(atlas, load_protocols() if protocols is None else protocols, self.safety,
@@ -352,7 +356,7 @@ class AskIndex:
         for m in first:
             raw[m.start:m.end] = m.alias.split()
         tokens, repaired = repair(raw, self.alias, keep=frozenset(j for m in first for j in range(m.start, m.end)),
-                                  is_word=self.embedder.is_word if self.embedder is not None else None)
+                                  is_word=self.is_word)
         repaired += len(first)
         mentions = find_mentions(tokens, self.alias)
         specific = [m for m in mentions if m.alias not in GENERIC_WORDS]
