@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from iliopsoas.knowledge.ask import ask
@@ -446,9 +449,6 @@ KNOWN_MISSES = {
 
 
 def _phrasings() -> list[dict[str, str]]:
-    import csv
-    from pathlib import Path
-
     rows: list[dict[str, str]] = []
     for name in ("ask_redflag_phrasings.tsv", "ask_redflag_phrasings_2.tsv"):
         with (Path(__file__).parent / "data" / name).open(encoding="utf-8", newline="") as fh:
@@ -463,3 +463,41 @@ def test_red_flag_phrasings_escalate_and_alarming_ordinary_words_do_not() -> Non
     alarmed = [r["question"] for r in rows if r["item"] == "none" and ask(r["question"]).urgent]
     assert set(missed) <= KNOWN_MISSES, set(missed) - KNOWN_MISSES
     assert alarmed == []
+
+
+def test_contraindications_soon_items_and_someone_elses_condition_in_peoples_words() -> None:
+    """260 phrasings written from clinical.md alone (batch 3: contraindications with a pressure
+    technique, "soon" items, a few red flags, and 90 ordinary questions that name a condition in
+    passing, deny it or give it to someone else). Rows marked ``miss`` are the known failures."""
+    with (Path(__file__).parent / "data" / "ask_redflag_phrasings_3.tsv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert len(rows) == 260
+
+    def handled(row: dict[str, str]) -> bool:
+        a = ask(row["question"])
+        if row["tier"] == "none":
+            return not a.urgent and not a.safety
+        if row["tier"] in ("emergency", "urgent"):
+            return a.urgent
+        if row["tier"] == "contraindication":  # flagged, and neither the technique nor its dose given
+            return (bool(a.safety) or a.urgent) and a.kind in ("safety", "refusal") and "90 s" not in a.answer
+        return bool(a.safety) or a.urgent
+
+    failing = [r["question"] for r in rows if r["known"] != "miss" and not handled(r)]
+    assert failing == []
+    assert sum(r["known"] == "miss" for r in rows) <= 18
+
+
+@pytest.mark.parametrize(("question", "flagged"), [
+    ("My dad had a DVT last year; I've never had one. How often should I foam roll my hip flexors?", False),
+    ("My dad had a DVT last year. Can he foam roll his hip flexors?", True),
+    ("My dad had a DVT last year. How often should he foam roll?", True),
+    ("I'm on warfarin like my dad. Can I do psoas release on myself?", True),
+    ("My friend had a C-section last month so I'm covering her shifts. Psoas release for me?", False),
+    ("My wife is pregnant and asked me to massage her psoas, how deep?", True),
+    ("AAA patient here, under surveillance. Best psoas massage technique for me?", True),
+])
+def test_a_condition_is_set_aside_only_when_it_is_someone_elses_and_the_asker_says_so(question: str,
+                                                                                       flagged: bool) -> None:
+    a = ask(question)
+    assert bool(a.safety) is flagged, (a.safety, a.answer[:200])

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from iliopsoas.knowledge.ask_signs import SafetyMatcher
+from iliopsoas.knowledge.ask_signs import SafetyMatcher, set_apart
 from iliopsoas.knowledge.safety import SafetyItem, load_safety
 
 REFUSAL = "I don't know this from my sources."
@@ -87,10 +87,15 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
     """
     m = matcher or default_matcher()
     found = m.read(text, known_words, is_word)
+    theirs: set[str] = set()
+    if found.items:
+        split = set_apart(text)
+        if split is not None and split[1]:  # "my dad had a DVT; I've never had one": his, not the asker's
+            theirs = found.items - m.read(split[0], known_words, is_word).items
     techniques = tuple(sorted(found.techniques))
     items = []
     for item in m.data.items:
-        if item.id not in found.items:
+        if item.id not in found.items or item.id in theirs:
             continue
         if item.needs_person and not found.personal:
             continue  # "force of people over 70" is research; "I'm 72" is a person

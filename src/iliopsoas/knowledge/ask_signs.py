@@ -87,7 +87,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "couple": 2, "few": 3, "several": 4, "half": 0.5}
 DEFAULT_WINDOW = 20
 
-__all__ = ["Found", "SafetyMatcher", "SemanticSigns", "sentences"]
+__all__ = ["Found", "SafetyMatcher", "SemanticSigns", "sentences", "set_apart"]
 
 
 def sentences(text: str) -> list[list[str]]:
@@ -353,6 +353,64 @@ class SafetyMatcher:
                 not asking and not ph.key.startswith("technique:") and _fine_after(toks, end))
             out.append(_Occ(ph.key, n, i, end, negated))
         return out, bool(scope) or any(o.negated for o in out)
+
+
+# Someone else's condition: "my dad had a DVT; I've never had one. How often should I foam roll?"
+OTHERS = frozenset("sister sisters brother brothers dad father mum mom mother wife husband partner boyfriend girlfriend "
+                   "friend friends coworker coworkers colleague colleagues classmate classmates client clients patient "
+                   "patients grandma grandpa granny grandad grandmother grandfather son daughter aunt uncle cousin "
+                   "neighbour neighbor boss teammate roommate flatmate dog cat he she they".split())
+_FIRST_PERSON = frozenset("i me myself we us".split())
+_THIRD_PERSON = frozenset("he she him her his hers they them their theirs".split()) | OTHERS
+_CLAUSE_START = _BOUNDARY | {"who", "whose"}
+# the asker says the condition is not theirs: "for me", "my own", "I've never had one", "no health problems"
+_SELF_APART = re.compile(r"\b(my own|for me|for myself|myself|i have never|i never had|i am not|i do not have|i have not had|"
+                         r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy)\b")
+
+
+def _clauses(toks: Sequence[str]) -> list[list[str]]:
+    """A sentence cut before commas and clause words ("and", "but", "so", "who" ...)."""
+    out: list[list[str]] = [[]]
+    for t in toks:
+        if (t == "," or t in _CLAUSE_START) and out[-1]:
+            out.append([])
+        if t != ",":
+            out[-1].append(t)
+    return [c for c in out if c]
+
+
+def _others(clause: Sequence[str], before: str) -> bool:
+    """A clause about another person: it names one ("my sister is pregnant", "... a client who is
+    pregnant") and the asker is not in it ("I'm on warfarin like my dad" is the asker's)."""
+    if any(t in _FIRST_PERSON for t in clause) or clause[-1] == "here":  # "AAA patient here" is the asker
+        return False
+    return any(t in OTHERS for t in clause) or (clause[0] in ("who", "whose") and before in OTHERS)
+
+
+def set_apart(text: str) -> tuple[str, bool] | None:
+    """``text`` without its clauses about other people, and whether the asker sets themselves apart
+    from them in a question about themselves (None: no clause is about someone else).
+
+    The asker is set apart when they say so ("for me", "my own", "I've never had one", "no health
+    problems") and the last sentence (the question) speaks of nobody else ("can she ...?" asks for her).
+    """
+    sents = sentences(text)
+    kept: list[str] = []
+    dropped = False
+    for toks in sents:
+        before = ""
+        for c in _clauses(toks):
+            if _others(c, before):
+                dropped = True
+            else:
+                kept.append(" ".join(c))
+            before = c[-1]
+    if not dropped:
+        return None
+    flat = " ".join(" ".join(t for t in s if t != ",") for s in sents)
+    last = sents[-1] if sents else []
+    apart = _SELF_APART.search(flat) is not None and not any(t in _THIRD_PERSON for t in last)
+    return ". ".join(kept), apart
 
 
 def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
