@@ -297,3 +297,38 @@ def test_ordinary_english_words_are_not_repaired_into_atlas_words() -> None:
     assert {"stretch", "iliacus"} <= set(read.tokens)
     # the test a clinician does at the bedside is found, not what lies beside the tendon
     assert "Thomas" in ask("Which bedside test screens iliopsoas length?").answer.split(".")[0]
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("What is the fluid pouch under the hip flexor tendon called?", "iliopsoas bursa"),
+    ("What is the small muscle in front of the psoas major that many people lack?", "psoas minor"),
+    ("what is the network of nerves inside the psoas", "lumbar plexus"),
+    ("What's the name of the side-lying test for tightness of the band running down the outside of the thigh?",
+     "Ober test"),
+])
+def test_a_structure_described_instead_of_named_is_found(question: str, wanted: str) -> None:
+    assert wanted in ask(question).answer.split(".")[0]
+
+
+def test_a_description_asked_about_or_too_vague_names_nothing() -> None:
+    """A predicate ("is the quadriceps a muscle that ...") or a description two structures fit equally
+    ("the fan-shaped muscle": iliacus and gluteus medius) is not replaced by a name."""
+    from iliopsoas.knowledge.ask import asker
+    from iliopsoas.knowledge.ask_plain import plain_question
+
+    index = asker(load_atlas()).index
+    for q in ("Is the quadriceps a muscle that runs from the hip to below the knee?", "the muscle I stretch most",
+              "what is the fan shaped muscle", "Where is the hip joint?"):
+        assert index.describe.resolve(plain_question(q), index._names_in) == [], q
+
+
+@pytest.mark.parametrize(("request_", "question"), [
+    ("Walk me through the Ober test.", "how is the Ober test done?"),
+    ("Explain the psoas paradox", "what is the psoas paradox?"),
+    ("Could you tell me about the iliacus please", "what is the iliacus?"),
+    ("I'd like to know how long to hold a stretch", "how long to hold a stretch"),
+])
+def test_requests_said_as_commands_are_read_as_questions(request_: str, question: str) -> None:
+    from iliopsoas.knowledge.ask_plain import plain_question
+
+    assert plain_question(request_) == question

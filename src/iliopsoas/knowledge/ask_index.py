@@ -50,6 +50,7 @@ from iliopsoas.knowledge.ask_text import (
     singular,
     strip_sides,
 )
+from iliopsoas.knowledge.ask_describe import DescriptionIndex, name_descriptions
 from iliopsoas.knowledge.ask_words import EnglishWords, word_test
 from iliopsoas.knowledge.safety import SafetyData
 
@@ -297,6 +298,7 @@ class AskIndex:
         self.name_stems: frozenset[str] = frozenset(
             stem(w) for e in atlas.entities.values() for n in (e.name, *e.synonyms) for w in n.lower().split())
         self.doc_vecs = tables.doc_vecs if self.embedder is not None else None
+        self.describe = DescriptionIndex(atlas.entities, stem, self.embedder)  # "the muscle lining the pelvic bowl"
         self.cue_stems = {d.id: st for d, st in zip(self.docs, tables.cue_stems, strict=True)}
         self.doc_stems = {d.id: st for d, st in zip(self.docs, tables.doc_stems, strict=True)}
         self._df = tables.df
@@ -330,6 +332,10 @@ class AskIndex:
 
     # -- reading a question ---------------------------------------------------------------
 
+    def _names_in(self, text: str) -> set[str]:
+        """The structures ``text`` names outright."""
+        return {m.entity for m in find_mentions(normalise(text).split(), self.alias)}
+
     def _shared_head(self, raw: list[str]) -> list[str]:
         """Two names sharing one head noun ("ely vs ober test", "thomas and ober tests") each get the noun
         when the name with it is one the atlas knows."""
@@ -343,6 +349,9 @@ class AskIndex:
 
     def analyse(self, question: str) -> Query:
         question = plain_question(question)  # slang spelled out, fillers end a clause
+        described = self.describe.resolve(question, self._names_in)
+        if described:  # "the fluid pouch under the hip flexor tendon": the iliopsoas bursa
+            question = name_descriptions(question, described)
         full = normalise(question)
         text = _asked_part(question, self._names_something)  # ``full`` keeps what the asker says about themselves
         raw = strip_sides(text).split()

@@ -64,6 +64,17 @@ _SEATED = re.compile(r"\b(after|from|during) (?:a |my |the |all |long |all[- ]da
                      r"driving|commute|commuting|flights?|car rides?|road trips?|gaming|video games|game sessions?|"
                      r"binge[- ]watching|movie marathons?|desk work|studying|office work|computer work|work at a desk)\b",
                      re.I)
+# a request said as a command asks a question: "walk me through the Ober test" asks how it is done,
+# "explain the psoas paradox" what it is; "I'd like to know how ..." asks how
+_WALK = re.compile(r"(^|[.!?;]\s+)(?:(?:can|could|would|will) you |please |pls |plz )?(?:walk|talk|take|run|guide) me "
+                   r"(?:through|thru)\s+(?:how (?:to do |you do |i do |is |are )?)?(?:the |a |an )?(.+?)\s*(?:please|pls|plz)?[?.!]*$",
+                   re.I)
+_TELL = re.compile(r"(^|[.!?;]\s+)(?:(?:can|could|would|will) you |please |pls |plz )?(?:explain|describe|define|outline|"
+                   r"summari[sz]e|tell me (?:about|what)|tell me|give me an overview of|i(?: would|'d) like to know about|"
+                   r"i want to know about)\s+(?!how\b|why\b|what\b|whether\b|if\b|which\b|where\b|when\b)"
+                   r"(?:is |are )?(?:the |a |an )?(.+?)\s*(?:please|pls|plz)?[?.!]*$", re.I)
+_WANT = re.compile(r"(^|[.!?;]\s+)(?:(?:can|could|would|will) you )?(?:please )?(?:explain|tell me|describe|i(?: would|'d) "
+                   r"like to know|i want to know|i wonder|i am wondering|i'm wondering)\s+(?=(?:how|why|what|which|where|when)\b)", re.I)
 
 
 def plain_question(question: str) -> str:
@@ -75,6 +86,9 @@ def plain_question(question: str) -> str:
     if tagged:  # a question already asks; a statement with the tag asks whether it is true
         head = text[: tagged.start()].rstrip(" ,;")
         text = head + ("?" if _ASKS.match(head.strip()) else ", is that true?")
+    text = _WALK.sub(lambda m: f"{m.group(1)}how is the {m.group(2)} done?", text)
+    text = _TELL.sub(lambda m: f"{m.group(1)}what is the {m.group(2)}?", text)
+    text = _WANT.sub(lambda m: m.group(1), text)
     text = _EVEN.sub(" ", text)
     text = _SO_LIKE.sub(lambda m: m.group(1), text)
     text = _WAY.sub("how can i ", text)
