@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from iliopsoas.knowledge.ask_describe import DescriptionIndex, name_descriptions
 from iliopsoas.knowledge.ask_docs import KIND_WORDS, Doc, entity_token, load_protocols
 from iliopsoas.knowledge.ask_plain import plain_question
 from iliopsoas.knowledge.ask_predicate import relations_asked
@@ -50,7 +51,6 @@ from iliopsoas.knowledge.ask_text import (
     singular,
     strip_sides,
 )
-from iliopsoas.knowledge.ask_describe import DescriptionIndex, name_descriptions
 from iliopsoas.knowledge.ask_words import EnglishWords, word_test
 from iliopsoas.knowledge.safety import SafetyData
 
