@@ -332,3 +332,16 @@ def test_requests_said_as_commands_are_read_as_questions(request_: str, question
     from iliopsoas.knowledge.ask_plain import plain_question
 
     assert plain_question(request_) == question
+
+
+def test_overdoing_it_gets_the_overuse_guidance_not_a_refusal() -> None:
+    a = ask("I overdid squats and now my hip flexors feel irritated. What should I do first?")
+    assert a.answered and "rest" in a.answer.split(".")[0].lower()
+    # with a red flag, the urgent line still comes first
+    assert ask("I overdid squats, now my hip hurts and I have a fever and chills. What should I do?").urgent
+
+
+def test_a_figure_asked_in_a_unit_the_sources_do_not_give_is_refused() -> None:
+    a = ask("What mean standing pelvic tilt angle in degrees did Herrington 2011 report?")
+    assert not a.answered and "degrees" in a.answer
+    assert ask("How many degrees of passive hip extension do healthy children have?").answered

@@ -155,6 +155,8 @@ class Asker:
         # a decision is asked in the asking part: "cleared by my obstetrician, ... how do I stretch my
         # psoas?" tells of a clearance and asks how to stretch
         personal = safety.personal_decisions(q.asked or q.text)
+        if safety.overuse_question(q.text):  # "overdid squats, hip flexors sore: what should I do first?"
+            personal = [p for p in personal if p not in ("personal advice", "treatment decision")]
         if rec.contraindications and rec.personal and _asks_permission(q.text):
             personal = personal or ["personal advice"]
         if personal:
@@ -202,6 +204,10 @@ class Asker:
             # "how many fibres", "what percentage of people with back pain ...": a count or share asked, and
             # the answer holds no figure of it (a length or a plain sentence answers another question)
             return self._refuse(question, rec, detail="My sources give no figure for what you asked.",
+                                clinician=_about_self(q.text))
+        unit = _unit_unanswered(q, draft)
+        if unit is not None:  # "what mean tilt angle in degrees did Herrington report": they gave shares
+            return self._refuse(question, rec, detail=f"My sources give no figure in {unit} for what you asked.",
                                 clinician=_about_self(q.text))
         confidence = self.calibration.probability(feats)
         limit = self.calibration.threshold if threshold is None else threshold
@@ -375,6 +381,29 @@ def _figure_unanswered(q: Query, feats: dict[str, float]) -> bool:
     if feats.get("count_miss") and _LISTED_COUNTS.search(q.asked) is None:
         return True
     return bool(feats.get("number_miss")) and _SHARE_ASKED.search(q.asked) is not None
+
+
+# a figure asked in a unit ("what mean tilt angle in degrees", "how many seconds") that the lead passage
+# does not give in that unit answers another question (a share, a count)
+_UNIT_ASKED = {
+    "degrees": (re.compile(r"\b(?:in|how many|number of) (?:degrees?|deg)\b"), re.compile(r"\b(?:deg|degrees?)\b|\u00b0")),
+    "millimetres": (re.compile(r"\b(?:in|how many) (?:mm|millimet\w+)\b"), re.compile(r"\d ?mm\b|\bmillimet")),
+    "centimetres": (re.compile(r"\b(?:in|how many) (?:cm|centimet\w+)\b"), re.compile(r"\d ?cm\b|\bcentimet")),
+    "newtons": (re.compile(r"\b(?:in|how many) newtons?\b"), re.compile(r"\d ?n\b|\bnewton")),
+    "seconds": (re.compile(r"\b(?:in|how many) (?:seconds?|secs?)\b"), re.compile(r"\d ?(?:s|secs?|seconds?)\b")),
+}
+
+
+def _unit_unanswered(q: Query, draft: Draft) -> str | None:
+    """The unit a figure is asked in, when the lead passage gives no figure in it (None otherwise)."""
+    if not draft.docs:
+        return None
+    lead = draft.docs[0]
+    said = (lead.number or lead.sentence).lower()
+    for unit, (asked, given) in _UNIT_ASKED.items():
+        if asked.search(q.text) and not given.search(said):
+            return unit
+    return None
 
 
 _SHARE_OF = re.compile(r"\b(?:percentage|percent|proportion|share|fraction) of ((?:\w+ ){0,3}?)(?:have|has|get|gets|who|with|"

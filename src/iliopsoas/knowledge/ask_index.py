@@ -42,6 +42,7 @@ from iliopsoas.knowledge.ask_specifics import StudyIndex
 from iliopsoas.knowledge.ask_tables import AskTables, TableCache, build_tables, load_tables, stem
 from iliopsoas.knowledge.ask_text import (
     COMMON_WORDS,
+    SEARCHED_AS,
     AliasIndex,
     Mention,
     compounds,
@@ -478,6 +479,7 @@ class AskIndex:
         terms = [entity_token(e) for e in (*q.entities, *q.related, *(m.entity for m in q.mentions))]
         terms += list(q.content)
         terms += [SYNONYMS.get(t, "") for t in q.content]
+        terms += [x for t in q.content for x in SEARCHED_AS.get(t, ())]  # "overdid" is told as overuse
         for m in q.mentions:
             terms += m.alias.split()
         hits = self._fts(terms, limit)
