@@ -87,9 +87,16 @@ class DescriptionIndex:
             for s in st:
                 df[s] = df.get(s, 0) + 1
         self.idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
-        self.vecs: dict[str, np.ndarray] = {}
-        if embedder is not None:
-            self.vecs = {eid: embedder.embed_words(ws) for eid, ws in texts.items() if ws}
+        self._texts = texts
+        self._vecs: dict[str, np.ndarray] | None = None
+
+    @property
+    def vecs(self) -> dict[str, np.ndarray]:
+        """Each structure's summary as a meaning vector, computed on the first description met."""
+        if self._vecs is None:
+            self._vecs = {} if self.embedder is None else {
+                eid: self.embedder.embed_words(ws) for eid, ws in self._texts.items() if ws}
+        return self._vecs
 
     def score(self, words: Sequence[str], kinds: Sequence[str], exclude: set[str]) -> list[tuple[float, float, str]]:
         """``(score, lexical, entity)`` of every structure of ``kinds``, best first."""

@@ -17,44 +17,46 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 
 #: Real English words that a question about this region nearly always means as the anatomical word.
 ANATOMY_MISSPELLINGS = frozenset({"lumber"})
 
 
-@dataclass(frozen=True)
 class EnglishWords:
-    """The set of ordinary English words (lower case)."""
+    """Ordinary English words (lower case), read from the word list on first use."""
 
-    words: frozenset[str]
+    def __init__(self, counts: dict[str, int] | None = None):
+        self._counts = counts
+
+    @property
+    def counts(self) -> dict[str, int]:
+        if self._counts is None:
+            try:
+                raw = resources.files("spellchecker").joinpath("resources", "en.json.gz").read_bytes()
+                self._counts = json.loads(gzip.decompress(raw))
+            except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError):
+                self._counts = {}
+        return self._counts
 
     @classmethod
     def load(cls) -> EnglishWords:
-        """The English list of the installed ``pyspellchecker``; empty when it is not installed."""
-        try:
-            raw = resources.files("spellchecker").joinpath("resources", "en.json.gz").read_bytes()
-        except (ModuleNotFoundError, FileNotFoundError, OSError):
-            return cls(frozenset())
-        counts = json.loads(gzip.decompress(raw))
-        return cls(frozenset(w for w in counts if w.isalpha() and w not in ANATOMY_MISSPELLINGS))
+        """The English list of the installed ``pyspellchecker`` (empty when it is not installed)."""
+        return cls()
 
     def __contains__(self, word: object) -> bool:
-        return word in self.words
+        return isinstance(word, str) and word in self.counts and word not in ANATOMY_MISSPELLINGS
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.counts)
 
 
-def word_test(english: EnglishWords, *others: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
+def word_test(english: EnglishWords, *others: Callable[[str], bool] | None) -> Callable[[str], bool]:
     """One test "is this an ordinary English word": the list, or any of ``others`` (e.g. a tokenizer's
-    whole-word tokens); None when nothing can tell."""
+    whole-word tokens)."""
     tests = [t for t in others if t is not None]
-    if not english.words and not tests:
-        return None
 
     def is_word(word: str) -> bool:
-        return word in english.words or any(t(word) for t in tests)
+        return word in english or any(t(word) for t in tests)
 
     return is_word
