@@ -501,3 +501,13 @@ def test_a_condition_is_set_aside_only_when_it_is_someone_elses_and_the_asker_sa
                                                                                        flagged: bool) -> None:
     a = ask(question)
     assert bool(a.safety) is flagged, (a.safety, a.answer[:200])
+
+
+def test_advice_about_ones_own_pain_ends_with_the_warning_signs_of_the_safety_file() -> None:
+    net = load_safety().safety_net
+    assert "fever" in net and "urine" in net
+    a = ask("my hip has been hurting for a week, how long should I hold a hip flexor stretch?")
+    assert a.answered and not a.urgent and net in a.answer
+    assert net not in ask("How long should I hold a hip flexor stretch?").answer  # nobody's pain
+    with pytest.raises(ValueError, match="safety_net: expected a sentence"):
+        parse_safety({"items": [], "safety_net": ["fever"]})

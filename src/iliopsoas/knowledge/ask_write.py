@@ -43,8 +43,8 @@ ASKS_FOR = {
     "function": {"actio", "funct", "job", "role", "stabi", "do"},
 }
 _KIND_LABEL = {"stretch": "Stretch", "strengthen": "Strengthen", "habit": "Move more", "release": "Pressure release (optional)"}
-PERSONAL_NOTE = ("This describes what the sources say, not your body: if it keeps happening, hurts or limits "
-                 "you, see a clinician (a doctor or physiotherapist) who can examine you.")
+_OWN_PAIN = re.compile(r"\b(hurt\w*|pain\w*|ach(e|es|ing|y)|sore\w*|throb\w*|twinge\w*|strain(ed)?|injur\w*)\b")
+PERSONAL_NOTE = "Not a diagnosis: see a clinician if it keeps up or limits you."
 _VERDICT_LEAD = {"consistent": "Yes", "contradicted": "No", "disputed": "Not clearly", "opinion": "Not established"}
 _STATUS_SHORT = {"consistent": "consistent", "contradicted": "contradicted", "disputed": "disputed",
                  "opinion": "opinion, not evidence"}
@@ -508,6 +508,12 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
             ranked = [*places, *ranked]
     broad_q = q.qtype in ("why", "how", "overview", "which_of") or re.search(r"\b(else|all|list|everything)\b", q.asked)
     limit = SOFT_LIMIT if broad_q or lead.kind == "care" else SHORT_LIMIT
+    # advice about one's own pain is safety-netted with the red flags' warning signs (the one safety file);
+    # the facts shown make room for it
+    own_pain = q.personal and (q.qtype in ("why", "overview", "which_of") or _OWN_PAIN.search(q.text))
+    net = " ".join(x for x in (PERSONAL_NOTE, index.safety.safety_net) if x) if own_pain else ""
+    if q.qtype != "overview":  # "what can I do" lists the options and their stop signs in full
+        limit -= len(net) // 2
     for d, s in ranked:
         if len(lines) >= MAX_FACTS - 1 or size > limit:
             break
@@ -562,8 +568,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         blocks.append(note)
     if any(d.technique == "pressure" for d in shown):
         blocks.append(_pressure_caution(index))
-    if q.personal and (q.qtype in ("why", "overview", "which_of") or re.search(r"\b(hurt|hurts|pain|painful|ache|aches|sore)\b", q.text)):
-        blocks.append(PERSONAL_NOTE)
+    if net:
+        blocks.append(net)
     more_lines = [f"- {d.sentence}{_tag(index, d)}" for d, _ in ranked[:12] if d.kind != "safety"]
     statements: list[str] = []
     for d in shown:

@@ -86,6 +86,8 @@ class SafetyData(_Strict):
     techniques: Mapping[str, Technique]
     items: tuple[SafetyItem, ...]
     concepts: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: the warning signs, in plain words, that advice about one's own pain ends with (safety-netting)
+    safety_net: str = ""
 
     def item(self, item_id: str) -> SafetyItem:
         for i in self.items:
@@ -134,7 +136,10 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
                 raise ValueError(f"{at}: sign term {term!r} names no concept; known: {', '.join(sorted(concepts))}")
         seen.add(item.id)
         items.append(item)
-    return SafetyData(techniques=techniques, items=tuple(items), concepts=concepts)
+    net = doc.get("safety_net", "")
+    if not isinstance(net, str):
+        raise ValueError(f"{where}: safety_net: expected a sentence, got {type(net).__name__}")
+    return SafetyData(techniques=techniques, items=tuple(items), concepts=concepts, safety_net=net.strip())
 
 
 def sign_terms(sign: str) -> list[str]:
