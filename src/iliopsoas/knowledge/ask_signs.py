@@ -364,7 +364,7 @@ _FIRST_PERSON = frozenset("i me myself we us".split())
 _THIRD_PERSON = frozenset("he she him her his hers they them their theirs".split()) | OTHERS
 _CLAUSE_START = _BOUNDARY | {"who", "whose"}
 # the asker says the condition is not theirs: "for me", "my own", "I've never had one", "no health problems"
-_SELF_APART = re.compile(r"\b(my own|for me|for myself|myself|i have never|i never had|i am not|i do not have|i have not had|"
+_SELF_APART = re.compile(r"\b(my own|for me|for myself|i have never|i never had|i am not|i do not have|i have not had|"
                          r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy)\b")
 
 
@@ -392,7 +392,7 @@ def set_apart(text: str) -> tuple[str, bool] | None:
     from them in a question about themselves (None: no clause is about someone else).
 
     The asker is set apart when they say so ("for me", "my own", "I've never had one", "no health
-    problems") and the last sentence (the question) speaks of nobody else ("can she ...?" asks for her).
+    problems") and nothing outside those clauses speaks of anyone else ("can she ...?", "on her").
     """
     sents = sentences(text)
     kept: list[str] = []
@@ -408,8 +408,9 @@ def set_apart(text: str) -> tuple[str, bool] | None:
     if not dropped:
         return None
     flat = " ".join(" ".join(t for t in s if t != ",") for s in sents)
-    last = sents[-1] if sents else []
-    apart = _SELF_APART.search(flat) is not None and not any(t in _THIRD_PERSON for t in last)
+    # "... I want to do psoas release on her": the other person is spoken of again, so it may be for them
+    again = any(t in _THIRD_PERSON for c in kept for t in c.split())
+    apart = _SELF_APART.search(flat) is not None and not again
     return ". ".join(kept), apart
 
 
