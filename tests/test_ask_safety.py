@@ -525,3 +525,24 @@ def test_a_contraindication_in_other_words_never_gets_the_technique_or_its_dose(
     a = ask(question)
     assert a.safety and a.kind == "safety", a.answer[:200]
     assert "90 s" not in a.answer and "Lie face down" not in a.answer
+
+
+@pytest.mark.parametrize(("question", "flagged"), [
+    ("My dad fell and could not get up, I am fine myself. Can he stretch?", True),
+    ("My grandmother broke her hip in a fall years ago and could not walk afterwards. I'm 30 and fine myself. "
+     "Which muscles oppose the hip flexors?", False),
+    ("My son fell off his bike and cannot walk. What stretches help?", True),
+])
+def test_who_the_question_is_for_decides_whether_their_red_flag_counts(question: str, flagged: bool) -> None:
+    assert ask(question).urgent is flagged
+
+
+@pytest.mark.parametrize(("question", "blocked"), [
+    ("My client is pregnant (I'm not). How long is the psoas release hold?", True),  # may be for the client
+    ("My wife is pregnant. I'm not, obviously. How long do I hold psoas release?", True),
+    ("my friend is pregnant but I'm not, how long should I hold the psoas release on my belly?", False),
+    ("I'm not pregnant, how long do I hold psoas release?", False),
+])
+def test_a_technique_that_may_be_for_the_person_with_the_condition_is_not_given(question: str, blocked: bool) -> None:
+    a = ask(question)
+    assert (a.kind == "safety" and "pregnancy" in a.safety) is blocked, a.answer[:200]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from iliopsoas.knowledge.ask_signs import SafetyMatcher, set_apart
+from iliopsoas.knowledge.ask_signs import SafetyMatcher, for_me, set_apart, without_elliptic_denials
 from iliopsoas.knowledge.safety import SafetyItem, load_safety
 
 REFUSAL = "I don't know this from my sources."
@@ -92,6 +92,14 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
         split = set_apart(text)
         if split is not None and split[1]:  # "my dad had a DVT; I've never had one": his, not the asker's
             theirs = found.items - m.read(split[0], known_words, is_word).items
+            if not split[2]:  # a technique may be meant for them ("my client is pregnant; I never was"): keep
+                theirs = {i for i in theirs if m.data.item(i).tier != "contraindication"}
+    if found.techniques and not for_me(text):
+        # "my client is pregnant (I'm not). How long is the release hold?": the technique may be for the client
+        plain = without_elliptic_denials(text)
+        if plain != text:
+            found.items |= {i for i in m.read(plain, known_words, is_word).items - found.items
+                            if m.data.item(i).tier == "contraindication"}
     techniques = tuple(sorted(found.techniques))
     items = []
     for item in m.data.items:

@@ -87,7 +87,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "couple": 2, "few": 3, "several": 4, "half": 0.5}
 DEFAULT_WINDOW = 20
 
-__all__ = ["Found", "SafetyMatcher", "SemanticSigns", "sentences", "set_apart"]
+__all__ = ["Found", "SafetyMatcher", "SemanticSigns", "for_me", "sentences", "set_apart", "without_elliptic_denials"]
 
 
 def sentences(text: str) -> list[list[str]]:
@@ -363,9 +363,27 @@ OTHERS = frozenset("sister sisters brother brothers dad father mum mom mother wi
 _FIRST_PERSON = frozenset("i me myself we us".split())
 _THIRD_PERSON = frozenset("he she him her his hers they them their theirs".split()) | OTHERS
 _CLAUSE_START = _BOUNDARY | {"who", "whose"}
+_PEOPLE = _FIRST_PERSON | _THIRD_PERSON | {"my", "our", "i", "it", "this", "that", "there"}
 # the asker says the condition is not theirs: "for me", "my own", "I've never had one", "no health problems"
-_SELF_APART = re.compile(r"\b(my own|for me|for myself|i have never|i never had|i am not|i do not have|i have not had|"
+_SELF_APART = re.compile(r"\b(my own|for me|for myself|(fine|healthy|well|ok|okay|good) myself|i have never|i never had|i am not|i do not have|i have not had|"
                          r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy)\b")
+
+# the asker receives what is asked about: "for me", "my own", "on myself"
+_FOR_ME = re.compile(r"\b(my own|for me|for myself|on myself|on me|my (hip flexors?|hips?|psoas|iliacus|belly|stomach|tummy|"
+                     r"abdomen|groin|quads?|thighs?|legs?|back|glutes?))\b")
+# "my client is pregnant (I'm not)": a clause-final denial by the asker of what the clause before said
+_ELLIPTIC_TEXT = re.compile(r"(?:,|\(|\bbut|\band)\s*(?:i'?m|i am|i do|i don'?t|i have|i haven'?t)\s*(?:not)?\b(?=\s*(?:[,.;:!?)]|$|"
+                            r"though|myself|obviously))|\bnot me\b", re.I)
+
+
+def for_me(text: str) -> bool:
+    """The asker says they receive what is asked about ("for me", "my hip flexors")."""
+    return _FOR_ME.search(" ".join(" ".join(t for t in s if t != ",") for s in sentences(text))) is not None
+
+
+def without_elliptic_denials(text: str) -> str:
+    """``text`` without the asker's clause-final denials ("my client is pregnant (I'm not)")."""
+    return _ELLIPTIC_TEXT.sub(" ", text)
 
 
 def _clauses(toks: Sequence[str]) -> list[list[str]]:
@@ -382,14 +400,15 @@ def _clauses(toks: Sequence[str]) -> list[list[str]]:
 def _others(clause: Sequence[str], before: str) -> bool:
     """A clause about another person: it names one ("my sister is pregnant", "... a client who is
     pregnant") and the asker is not in it ("I'm on warfarin like my dad" is the asker's)."""
-    if any(t in _FIRST_PERSON for t in clause) or clause[-1] == "here":  # "AAA patient here" is the asker
-        return False
+    if any(t in _FIRST_PERSON for t in clause) or clause[-1] == "here" or clause[0] in _QUESTION:
+        return False  # "AAA patient here" is the asker; "can he stretch?" is the question asked
     return any(t in OTHERS for t in clause) or (clause[0] in ("who", "whose") and before in OTHERS)
 
 
-def set_apart(text: str) -> tuple[str, bool] | None:
-    """``text`` without its clauses about other people, and whether the asker sets themselves apart
-    from them in a question about themselves (None: no clause is about someone else).
+def set_apart(text: str) -> tuple[str, bool, bool] | None:
+    """``text`` without its clauses about other people, whether the asker sets themselves apart from them
+    in a question about themselves, and whether they also say they receive what is asked about ("for
+    me", "my own": a technique is not for the other person) (None: no clause is about someone else).
 
     The asker is set apart when they say so ("for me", "my own", "I've never had one", "no health
     problems") and nothing outside those clauses speaks of anyone else ("can she ...?", "on her").
@@ -398,20 +417,22 @@ def set_apart(text: str) -> tuple[str, bool] | None:
     kept: list[str] = []
     dropped = False
     for toks in sents:
-        before = ""
+        before, theirs = "", False
         for c in _clauses(toks):
-            if _others(c, before):
-                dropped = True
+            # "my grandmother broke her hip and could not walk": a clause with no subject goes on about them
+            if _others(c, before) or (theirs and c[0] in _BOUNDARY and not any(t in _PEOPLE for t in c)):
+                dropped = theirs = True
             else:
                 kept.append(" ".join(c))
+                theirs = False
             before = c[-1]
     if not dropped:
         return None
     flat = " ".join(" ".join(t for t in s if t != ",") for s in sents)
     # "... I want to do psoas release on her": the other person is spoken of again, so it may be for them
-    again = any(t in _THIRD_PERSON for c in kept for t in c.split())
+    again = any(t in _THIRD_PERSON for c in kept for t in c.split()) or any(t in _THIRD_PERSON for t in sents[-1])
     apart = _SELF_APART.search(flat) is not None and not again
-    return ". ".join(kept), apart
+    return ". ".join(kept), apart, apart and _FOR_ME.search(flat) is not None
 
 
 def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
