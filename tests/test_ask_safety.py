@@ -546,3 +546,13 @@ def test_who_the_question_is_for_decides_whether_their_red_flag_counts(question:
 def test_a_technique_that_may_be_for_the_person_with_the_condition_is_not_given(question: str, blocked: bool) -> None:
     a = ask(question)
     assert (a.kind == "safety" and "pregnancy" in a.safety) is blocked, a.answer[:200]
+
+
+@pytest.mark.parametrize(("question", "recent"), [
+    ("I had my appendix out as a kid, more than 20 years ago. Is psoas release with a ball fine for me now?", False),
+    ("My C-section was 7 years ago and I've been back running for years. How do I do a psoas release?", False),
+    ("I had a C-section 5 weeks ago; my first C-section was 3 years ago. How long do I hold psoas release?", True),
+    ("I had a C-section 3 weeks ago, years ago I did yoga. Psoas release?", True),
+])
+def test_surgery_long_ago_is_set_aside_only_in_its_own_sentence(question: str, recent: bool) -> None:
+    assert ("recent-abdominal-surgery" in ask(question).safety) is recent

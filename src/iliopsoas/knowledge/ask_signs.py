@@ -288,9 +288,14 @@ class SafetyMatcher:
         # no fall); one elsewhere cancels the item ("lost 5 kg on a diet")
         cancelled: set[str] = set()
         set_aside: set[_Occ] = set()
+        # "appendix out 20 years ago": a mention in a sentence that dates it long ago (and not recently) is set aside
+        recent = {o.sentence for o in by_key.get("concept:recent_time", []) if not o.negated}
+        old_sents = {i.id: {o.sentence for u in i.unless_near for o in by_key.get(f"concept:{u}", [])
+                            if not o.negated and o.sentence not in recent} for i in self.data.items if i.unless_near}
         for i in self.data.items:
             unless = [o for u in i.unless for o in by_key.get(f"concept:{u}", []) if not o.negated]
             mine = by_key.get(f"lay:{i.id}", [])
+            set_aside |= {o for o in mine if o.sentence in old_sents.get(i.id, ())}
             covered = {o for o in mine for u in unless if u.sentence == o.sentence and u.start < o.end and o.start < u.end}
             set_aside |= covered
             if any(not any(u.sentence == o.sentence and u.start < o.end and o.start < u.end for o in mine) for u in unless):
@@ -307,7 +312,7 @@ class SafetyMatcher:
             if item_id in found.items or item_id in cancelled:
                 continue
             for sign in signs:
-                hit = _sign_hit(sign, by_key, sents, negation=True)
+                hit = _sign_hit(sign, by_key, sents, negation=True, skip=old_sents.get(item_id, set()))
                 if hit is not None:
                     found.items.add(item_id)
                     found.sign_words.update(hit)
@@ -316,7 +321,8 @@ class SafetyMatcher:
                 if denied is not None:
                     found.sign_words.update(denied)
         if self.semantic is not None:
-            for item_id in self.semantic.recognise(sents, denying, by_key, found.items | cancelled):
+            dated = {i for i, olds in old_sents.items() if olds}  # told as long ago: words only, no meaning check
+            for item_id in self.semantic.recognise(sents, denying, by_key, found.items | cancelled | dated):
                 found.items.add(item_id)
                 found.semantic.add(item_id)
         found.sign_words -= IGNORED | {","}
@@ -504,9 +510,9 @@ def _parse_sign(sign: str) -> _Sign:
 
 
 def _sign_hit(sign: _Sign, by_key: dict[str, list[_Occ]], sents: Sequence[Sequence[str]], *,
-              negation: bool) -> list[str] | None:
-    """The words of a match of ``sign`` (None when there is none); denied occurrences count only
-    when ``negation`` is False."""
+              negation: bool, skip: set[int] | frozenset[int] = frozenset()) -> list[str] | None:
+    """The words of a match of ``sign`` (None when there is none) outside the sentences ``skip``; denied
+    occurrences count only when ``negation`` is False."""
     def occs(concept: str) -> list[_Occ]:
         return [o for o in by_key.get(f"concept:{concept}", []) if not (negation and o.negated)]
 
@@ -517,6 +523,8 @@ def _sign_hit(sign: _Sign, by_key: dict[str, list[_Occ]], sents: Sequence[Sequen
             return None
         words += sents[hits[0].sentence][hits[0].start:hits[0].end]
     for n, toks in enumerate(sents):
+        if n in skip:
+            continue
         if sign.regions:
             kinds = {k for k, lst in by_key.items() if k.startswith("concept:region_")
                      for o in lst if o.sentence == n and not (negation and o.negated)}

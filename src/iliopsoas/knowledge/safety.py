@@ -56,6 +56,9 @@ class SafetyItem(_Strict):
     lay: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
+    #: concepts that set aside a mention of the item in their own sentence only ("appendix out 20 years
+    #: ago" is no recent surgery; a C-section three weeks ago in the next sentence still is)
+    unless_near: tuple[str, ...] = ()
     describe: tuple[str, ...] = ()
     needs_person: bool = False
     refs: tuple[str, ...] = ()
@@ -130,7 +133,7 @@ def parse_safety(doc: Any, where: str = SAFETY_FILE) -> SafetyData:
         unknown = [t for t in item.contraindicates if t not in techniques]
         if unknown:
             raise ValueError(f"{at}: contraindicates unknown technique(s) {unknown}; known: {sorted(techniques)}")
-        for term in [t for sign in item.signs for t in sign_terms(sign)] + list(item.unless):
+        for term in [t for sign in item.signs for t in sign_terms(sign)] + list(item.unless) + list(item.unless_near):
             name = term.lstrip("@")
             if name not in concepts and not term.startswith("regions>="):
                 raise ValueError(f"{at}: sign term {term!r} names no concept; known: {', '.join(sorted(concepts))}")
