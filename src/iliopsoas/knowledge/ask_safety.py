@@ -91,9 +91,10 @@ def recognise(text: str, known_words: Iterable[str] = (), matcher: SafetyMatcher
     if found.items:
         split = set_apart(text)
         if split is not None and split[1]:  # "my dad had a DVT; I've never had one": his, not the asker's
-            theirs = found.items - m.read(split[0], known_words, is_word).items
-            if not split[2]:  # a technique may be meant for them ("my client is pregnant; I never was"): keep
-                theirs = {i for i in theirs if m.data.item(i).tier != "contraindication"}
+            # a contraindication always stays: the technique may be meant for them, or done by the asker on
+            # them ("my client is pregnant; is it OK for me to do the release?")
+            theirs = {i for i in found.items - m.read(split[0], known_words, is_word).items
+                      if m.data.item(i).tier != "contraindication"}
     if found.techniques and not for_me(text):
         # "my client is pregnant (I'm not). How long is the release hold?": the technique may be for the client
         plain = without_elliptic_denials(text)

@@ -411,10 +411,9 @@ def _others(clause: Sequence[str], before: str) -> bool:
     return any(t in OTHERS for t in clause) or (clause[0] in ("who", "whose") and before in OTHERS)
 
 
-def set_apart(text: str) -> tuple[str, bool, bool] | None:
-    """``text`` without its clauses about other people, whether the asker sets themselves apart from them
-    in a question about themselves, and whether they also say they receive what is asked about ("for
-    me", "my own": a technique is not for the other person) (None: no clause is about someone else).
+def set_apart(text: str) -> tuple[str, bool] | None:
+    """``text`` without its clauses about other people, and whether the asker sets themselves apart from
+    them in a question about themselves (None: no clause is about someone else).
 
     The asker is set apart when they say so ("for me", "my own", "I've never had one", "no health
     problems") and nothing outside those clauses speaks of anyone else ("can she ...?", "on her").
@@ -438,7 +437,7 @@ def set_apart(text: str) -> tuple[str, bool, bool] | None:
     # "... I want to do psoas release on her": the other person is spoken of again, so it may be for them
     again = any(t in _THIRD_PERSON for c in kept for t in c.split()) or any(t in _THIRD_PERSON for t in sents[-1])
     apart = _SELF_APART.search(flat) is not None and not again
-    return ". ".join(kept), apart, apart and _FOR_ME.search(flat) is not None
+    return ". ".join(kept), apart
 
 
 def _negation_scope(toks: Sequence[str], consumed: set[int]) -> dict[int, int]:
