@@ -219,8 +219,11 @@ class Asker:
         """The question as the index reads it, and the safety items it names (signs about the asker
         set aside from what is asked)."""
         q = self.index.analyse(question)
+        # the safety matcher repairs towards its own words more boldly than retrieval does: only the tokenizer's
+        # whole words are kept from it (a misspelling that is also a rare English word may still be a red flag)
+        embedder = self.index.embedder
         rec = safety.recognise(question, self.index.alias.vocabulary, matcher=self.index.matcher,
-                               is_word=self.index.is_word)
+                               is_word=embedder.is_word if embedder is not None else None)
         if rec.sign_words:  # "I have no fever, ...": the sign says who asks, not what is asked
             q = replace(q, content=tuple(t for t in q.content if t not in rec.sign_words),
                         key=tuple(t for t in q.key if t not in rec.sign_words))
