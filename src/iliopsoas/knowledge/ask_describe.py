@@ -100,10 +100,10 @@ class DescriptionIndex:
 
     def score(self, words: Sequence[str], kinds: Sequence[str], exclude: set[str]) -> list[tuple[float, float, str]]:
         """``(score, lexical, entity)`` of every structure of ``kinds``, best first."""
-        stems = [self.stem(w) for w in words if w not in _STOPWORDS]
-        weights = {s: self.idf.get(s, math.log(len(self.stems) + 1)) for s in stems}
+        content = [w for w in words if w not in _STOPWORDS]
+        weights = {s: self.idf.get(s, math.log(len(self.stems) + 1)) for s in map(self.stem, content)}
         total = sum(weights.values()) or 1.0
-        qv = self.embedder.embed_words([w for w in words if w not in _STOPWORDS]) if self.embedder is not None else None
+        qv = self.embedder.embed_words(content) if self.embedder is not None else None
         out = []
         for eid, kind in self.kinds.items():
             if kind not in kinds or eid in exclude:

@@ -217,15 +217,14 @@ _CARE_CHOICE = re.compile(
     # the program's own equipment: "do I need a fancy tool or can I just use a ball"
     r"\bdo i need (a |an |the |any )?(\w+ ){0,2}(tool|ball|band|roller|mat|equipment|weights?)\b")
 # ... unless another decision is asked: sport, work, a medicine, a scan, surgery
-# overdone and sore, what now: the care guidance for overuse (rest a few days, then restart gently) answers, with
-# the clinician pointer - "I overdid squats and my hip flexors feel irritated, what should I do first?"
-_OVERUSE_WHAT = re.compile(r"\b(overdid|overdo|overdone|overdoing|overused|overuse|overworked|overtrained|too much|"
-                           r"irritated|sore|soreness|achy|aching|tweaked|flared|strained)\b.*\bwhat (should|do|can|could) i "
-                           r"(do|try)( first| now| about it| next)?\b|\bwhat (should|do|can|could) i (do|try)( first| now| about it|"
-                           r" next)?\b.*\b(overdid|overdo|overdone|overused|irritated|sore|achy|aching|tweaked|strained)\b")
 _NOT_CARE = re.compile(r"\b(running|run|sport|sports|football|soccer|rugby|training|train|gym|work|job|play|playing|"
                        r"race|match|game|surgery|operation|injection|scan|mri|xray|ibuprofen|medicine\w*|medication\w*|"
                        r"pills?|tablets?|heat|ice|brace|crutches)\b")
+# overdone and sore, what now: the care guidance for overuse (rest a few days, then restart gently) answers, with
+# the clinician pointer - "I overdid squats and my hip flexors feel irritated, what should I do first?"
+_OVERDONE = re.compile(r"\b(overdid|overdo|overdone|overdoing|overused|overuse|overworked|overtrained|too much|"
+                       r"irritated|sore|soreness|achy|aching|tweaked|flared|strained)\b")
+_WHAT_DO = re.compile(r"\bwhat (should|do|can|could) i (do|try)\b")
 
 
 # "how can I tell if my hip flexors are tight": a way to check what the self-tests measure (length, tightness,
@@ -258,7 +257,7 @@ def personal_decisions(text: str) -> list[str]:
 
 def overuse_question(text: str) -> bool:
     """"I overdid squats and my hip flexors are sore, what should I do?": the care guidance for overuse answers."""
-    return _OVERUSE_WHAT.search(text) is not None
+    return _OVERDONE.search(text) is not None and _WHAT_DO.search(text) is not None
 
 
 def off_topic(text: str) -> bool:

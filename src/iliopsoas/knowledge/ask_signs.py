@@ -369,7 +369,7 @@ OTHERS = frozenset("sister sisters brother brothers dad father mum mom mother wi
 _FIRST_PERSON = frozenset("i me myself we us".split())
 _THIRD_PERSON = frozenset("he she him her his hers they them their theirs".split()) | OTHERS
 _CLAUSE_START = _BOUNDARY | {"who", "whose"}
-_PEOPLE = _FIRST_PERSON | _THIRD_PERSON | {"my", "our", "i", "it", "this", "that", "there"}
+_PEOPLE = _FIRST_PERSON | _THIRD_PERSON | {"my", "our", "it", "this", "that", "there"}
 # the asker says the condition is not theirs: "for me", "my own", "I've never had one", "no health problems"
 _SELF_APART = re.compile(r"\b(my own|for me|for myself|(fine|healthy|well|ok|okay|good) myself|i have never|i never had|i am not|i do not have|i have not had|"
                          r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy)\b")
@@ -382,9 +382,14 @@ _ELLIPTIC_TEXT = re.compile(r"(?:,|\(|\bbut|\band)\s*(?:i'?m|i am|i do|i don'?t|
                             r"though|myself|obviously))|\bnot me\b", re.I)
 
 
+def _flat(sents: Sequence[Sequence[str]]) -> str:
+    """Sentences as one line of words (commas dropped), for phrase patterns."""
+    return " ".join(" ".join(t for t in s if t != ",") for s in sents)
+
+
 def for_me(text: str) -> bool:
     """The asker says they receive what is asked about ("for me", "my hip flexors")."""
-    return _FOR_ME.search(" ".join(" ".join(t for t in s if t != ",") for s in sentences(text))) is not None
+    return _FOR_ME.search(_flat(sentences(text))) is not None
 
 
 def without_elliptic_denials(text: str) -> str:
@@ -433,7 +438,7 @@ def set_apart(text: str) -> tuple[str, bool] | None:
             before = c[-1]
     if not dropped:
         return None
-    flat = " ".join(" ".join(t for t in s if t != ",") for s in sents)
+    flat = _flat(sents)
     # "... I want to do psoas release on her": the other person is spoken of again, so it may be for them
     again = any(t in _THIRD_PERSON for c in kept for t in c.split()) or any(t in _THIRD_PERSON for t in sents[-1])
     apart = _SELF_APART.search(flat) is not None and not again

@@ -113,7 +113,7 @@ EXPAND: dict[str, tuple[str, ...]] = {
 # Doing too much is told as overuse, and its care as rest: these are searched for too (the passages on
 # overuse share no word with "I overdid squats").
 SEARCHED_AS: dict[str, tuple[str, ...]] = {
-    **{w: ("overuse", "rest") for w in "overdid overdo overdone overdoing overused overtrained overworked".split()},
+    w: ("overuse", "rest") for w in "overdid overdo overdone overdoing overused overtrained overworked".split()
 }
 EXPAND.update(SEARCHED_AS)
 # Words that never name an entity and must never be "repaired" into one.
