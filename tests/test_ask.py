@@ -37,6 +37,19 @@ def test_answer_json_keeps_the_old_keys_and_adds_the_new_ones() -> None:
     json.dumps(d)  # serialisable as is
 
 
+def test_a_definition_asked_with_a_second_question_is_defined_first_then_answered() -> None:
+    # "what is X, and how ... it": the definition leads; the facts answering the second clause follow it
+    a = ask("What is the psoas minor and how common is it?")
+    assert a.short.startswith("The psoas minor is a small")
+    assert "40" in a.answer.split(a.short, 1)[1]  # its prevalence, after the definition
+    b = ask("What is the lumbar plexus, and how is it related to the psoas?")
+    assert b.short.startswith("The lumbar plexus is the network")
+    assert "lies in the psoas major" in b.answer
+    # a first clause that is not a structure alone is not split ("what is the best way ..., and ...")
+    c = ask("What is the best stretch for tight hip flexors, and how long should I hold it?")
+    assert not c.short.startswith("The iliopsoas is")
+
+
 def test_the_first_sentence_answers_the_question() -> None:
     assert ask("Is the iliacus supplied by the femoral nerve?").short.startswith("Yes:")
     assert ask("Does the psoas major insert on the greater trochanter?").short.startswith("No:")

@@ -234,6 +234,11 @@ class Asker:
         ranked = self.index.search(q)
         if not ranked:
             return None
+        then = self.index.then_asked(q)
+        if then is not None:  # "what is X, and how common is it": X defined, then the best answers to the rest
+            found = [d for d, _ in self.index.search(then)[:4] if d.predicate != "definition"][:2]
+            top = ranked[0][1]
+            ranked = [*((d, top - 0.05) for d in found), *((d, s) for d, s in ranked if d not in found)]
         draft = compose(self.index, q, ranked, rec)
         return draft, features(self.index, q, ranked, draft)
 

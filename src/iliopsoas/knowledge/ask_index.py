@@ -95,6 +95,7 @@ _NUMBER = re.compile(
 _VERBLESS_SAME = re.compile(r"^(the )?\w+( \w+)? (and|&) (the )?\w+( \w+)? (the )?(same|separate|different|distinct) (muscles?|things?)$")
 _ONE_OR_TWO = re.compile(r"\b(different|separate|distinct|same) (muscles?|structures?|things?)\b|\bdifferent from\b")
 _DEFINE = re.compile(r"^(what is|what are|define|describe|explain|tell me about|what do you know about|who is)\b")
+_AND_ASK = re.compile(r",? and (how|what|where|why|which|who|does|do|is|are|can|could|should)\b")
 _DEFINE_WORDS = frozenset("what define describe explain who".split())
 # "what is the small muscle in front of the psoas major ...": the question seeks a structure it
 # does not name, so passages about other structures must not be pushed down.
@@ -409,8 +410,8 @@ class AskIndex:
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
         elif (_DEFINE.search(text) or re.match(r"what (do|does) .+ mean$", text)) and entities \
-                and not set(key) - {"meant", "mean"}:  # "what is meant by the tailbone" asks what it is
-            qtype = "definition"
+                and (not set(key) - {"meant", "mean"} or self._defines_first(text)):
+            qtype = "definition"  # "what is meant by the tailbone" asks what it is
         elif _NUMBER.search(text):
             qtype = "number"
         elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question) \
@@ -506,6 +507,27 @@ class AskIndex:
         if not hits:
             return []
         return rerank(self, q, hits, sem)
+
+    def _defined_first(self, text: str) -> str | None:
+        """"What is the lumbar plexus, and how is it related to the psoas?": a structure named alone in a
+        first "what is" clause (returned) is defined first; the second clause is answered by the facts that
+        follow (:meth:`then_asked`)."""
+        m = _AND_ASK.search(text)
+        first = re.sub(r"^(what is|what are|define|describe|explain|who is) (the |a |an )?", "", text[:m.start()]) if m else ""
+        first = first.strip(" ,")
+        return first if first and first in self.alias.aliases else None
+
+    def _defines_first(self, text: str) -> bool:
+        return self._defined_first(text) is not None
+
+    def then_asked(self, q: Query) -> Query | None:
+        """The second clause of "what is X, and how common is it?" read as its own question ("it" is X)."""
+        name = self._defined_first(q.text) if q.qtype == "definition" else None
+        m = _AND_ASK.search(q.text)
+        if name is None or m is None:
+            return None
+        rest = q.text[m.start():].lstrip(" ,")[len("and "):]
+        return self.analyse(re.sub(r"\b(it|they|them)\b", name, rest) + "?")
 
     def idf(self, stem: str) -> float:
         """How rare a word stem is among the passages (a stem no passage uses is the rarest)."""
