@@ -358,3 +358,10 @@ def test_a_figure_asked_in_a_unit_the_sources_do_not_give_is_refused() -> None:
     a = ask("What mean standing pelvic tilt angle in degrees did Herrington 2011 report?")
     assert not a.answered and "degrees" in a.answer
     assert ask("How many degrees of passive hip extension do healthy children have?").answered
+
+
+def test_a_game_or_a_race_is_read_as_performance_which_studies_answer() -> None:
+    # "before a game ... slower": the study of a single hip-flexor stretch on performance, not the stretch's steps
+    a = ask("will stretching my hip flexors right before a game make me weaker or slower")
+    assert a.answered and "performance" in a.short
+    assert "KONRAD2021" in {s.id for s in a.sources}

@@ -13,7 +13,7 @@ from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_tables import stem as _stem
-from iliopsoas.knowledge.ask_text import EXPAND
+from iliopsoas.knowledge.ask_text import EXPAND, SEARCHED_AS
 
 __all__ = ["aspect_bonus", "rerank"]
 
@@ -120,7 +120,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         if d.kind == "fact" and d.subject and d.subject not in ents and d.predicate == "property"
         and _kind(index, d.subject) == "clinical_test" and share(d) >= 0.5 and share(d) * len(kgroups) >= 3
         and not _named_in(index, d.subject, q.tokens)}  # a test named ("the Thomas position") is matched as named
-    research = _RESEARCH.search(q.text) is not None
+    # "before a game", "slower in a race": performance, which studies answer
+    research = _RESEARCH.search(q.text) is not None or any("performance" in SEARCHED_AS.get(t, ()) for t in q.content)
     out = []
     for row, bm in hits:
         d = index.docs[row]

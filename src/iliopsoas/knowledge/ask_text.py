@@ -115,6 +115,9 @@ EXPAND: dict[str, tuple[str, ...]] = {
 SEARCHED_AS: dict[str, tuple[str, ...]] = {
     w: ("overuse", "rest") for w in "overdid overdo overdone overdoing overused overtrained overworked".split()
 }
+# a game, a race or a sprint is told as performance ("will stretching before a game make me slower")
+SEARCHED_AS.update({w: ("performance",) for w in "game games match matches race races sprint sprints sprinting "
+                    "competition competing slower".split()})
 EXPAND.update(SEARCHED_AS)
 # Words that never name an entity and must never be "repaired" into one.
 COMMON_WORDS = frozenset(
