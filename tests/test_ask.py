@@ -365,3 +365,13 @@ def test_a_game_or_a_race_is_read_as_performance_which_studies_answer() -> None:
     a = ask("will stretching my hip flexors right before a game make me weaker or slower")
     assert a.answered and "performance" in a.short
     assert "KONRAD2021" in {s.id for s in a.sources}
+
+
+def test_outcome_measures_say_the_smallest_change_that_is_more_than_noise() -> None:
+    # the measures the care log keeps (NPRS, PSFS, ODI) are atlas entries too, with their change thresholds
+    a = ask("how much does my pain score need to change to count")
+    assert a.answered and "2 points" in a.short and "CHILDS2005" in {s.id for s in a.sources}
+    b = ask("what is the PSFS")
+    assert b.short.startswith("The patient-specific functional scale is")
+    c = ask("what is a meaningful change on the Oswestry")
+    assert "10 points" in c.short
