@@ -35,6 +35,13 @@ HEADS: dict[str, tuple[str, ...]] = {
     "artery": ("vessel",), "vessel": ("vessel",), "bump": ("bony_landmark",), "knob": ("bony_landmark",),
     "ridge": ("bony_landmark",), "notch": ("bony_landmark",),
 }
+# lay words and the words the atlas's summaries use for them
+LAY: dict[str, tuple[str, ...]] = {
+    "leg": ("thigh", "femur"), "legs": ("thigh", "femur"), "spine": ("vertebrae", "lumbar", "spinal"),
+    "backbone": ("vertebrae", "spine", "lumbar"), "back": ("lumbar", "spine"), "belly": ("abdominal", "abdomen"),
+    "tummy": ("abdominal", "abdomen"), "stomach": ("abdominal", "abdomen"), "groin": ("inguinal",),
+    "tailbone": ("coccyx",), "thighbone": ("femur",), "kneecap": ("patella",),
+}
 _DET = r"(?:the|a|an|that|this|those|these|your|my|our|their)"
 _LINK = (r"(?:that|which|who|in|inside|within|under|beneath|below|lining|lines|running|runs|run|from|at|on|of|connecting|"
          r"connects|joining|joins|between|along|near|behind|across|attached|attaching|filling|fills|going|goes|linking|"
@@ -99,16 +106,18 @@ class DescriptionIndex:
         return self._vecs
 
     def score(self, words: Sequence[str], kinds: Sequence[str], exclude: set[str]) -> list[tuple[float, float, str]]:
-        """``(score, lexical, entity)`` of every structure of ``kinds``, best first."""
+        """``(score, lexical, entity)`` of every structure of ``kinds``, best first. A lay word also
+        matches the words the summaries use for it (:data:`LAY`: "leg" is the thigh or femur)."""
         content = [w for w in words if w not in _STOPWORDS]
         weights = {s: self.idf.get(s, math.log(len(self.stems) + 1)) for s in map(self.stem, content)}
+        said_as = {self.stem(w): {self.stem(w), *(self.stem(x) for x in LAY.get(w, ()))} for w in content}
         total = sum(weights.values()) or 1.0
         qv = self.embedder.embed_words(content) if self.embedder is not None else None
         out = []
         for eid, kind in self.kinds.items():
             if kind not in kinds or eid in exclude:
                 continue
-            lexical = sum(w for s, w in weights.items() if s in self.stems[eid]) / total
+            lexical = sum(w for s, w in weights.items() if said_as.get(s, {s}) & self.stems[eid]) / total
             semantic = float(self.vecs[eid] @ qv) if qv is not None and eid in self.vecs else 0.0
             out.append((lexical + semantic, lexical, eid))
         return sorted(out, reverse=True)
