@@ -375,3 +375,12 @@ def test_outcome_measures_say_the_smallest_change_that_is_more_than_noise() -> N
     assert b.short.startswith("The patient-specific functional scale is")
     c = ask("what is a meaningful change on the Oswestry")
     assert "10 points" in c.short
+
+
+def test_how_many_have_asks_for_a_share_of_people() -> None:
+    # "how many have X" is "how many people have X": the prevalence, not another percentage of the structure
+    a = ask("how many have a psoas minor")
+    assert a.answered and "of people" in a.short
+    # "what does the iliacus pull on instead" asks what it moves, not what to do instead of a technique
+    b = ask("When my foot is planted and the thigh can't move, what does the iliacus pull on instead?")
+    assert not b.short.lower().startswith("iliacus pressure release")

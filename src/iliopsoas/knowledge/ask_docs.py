@@ -60,8 +60,7 @@ CUES: dict[str, str] = {
     "conflict": "disagree disagreement debate debated disputed controversy",
     "how": "how do perform done steps technique position",
     "dose": "how long how many how often hold seconds reps repetitions sets times days week tempo",
-    "stop": "stop when stop if avoid warning sign pain what if what now what do i do elsewhere somewhere else other "
-            "than instead",
+    "stop": "stop if avoid warning sign pain what if what now what do i do elsewhere somewhere else other than",
     "evidence": "evidence grade strong research trial trials effective proven",
     "safety": "red flag danger safe unsafe",
 }

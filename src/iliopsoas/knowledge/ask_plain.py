@@ -77,6 +77,10 @@ _WANT = re.compile(r"(^|[.!?;]\s+)(?:(?:can|could|would|will) you )?(?:please )?
                    r"like to know|i want to know|i wonder|i am wondering|i'm wondering)\s+(?=(?:how|why|what|which|where|when)\b)", re.I)
 
 
+# "how many have a psoas minor": how many people
+_HOW_MANY = re.compile(r"\b(how many)\s+(have|has|are|get|stand|sit|lack)\b", re.I)
+
+
 def plain_question(question: str) -> str:
     """``question`` with slang spelled out, fillers as clause breaks and tag questions as "is that true"."""
     text = question.replace("\u2019", "'")
@@ -99,5 +103,6 @@ def plain_question(question: str) -> str:
     text = _CRANKY.sub("irritated", text)
     text = _SEATED.sub(lambda m: f"{m.group(1)} sitting", text)
     text = _ROTATED.sub(lambda m: f"{m.group(1)} {m.group(2) or ''}{m.group(3)} forward", text)
+    text = _HOW_MANY.sub(lambda m: f"{m.group(1)} people {m.group(2)}", text)
     text = re.sub(r"\s*,(\s*,)+", ",", text)
     return re.sub(r"\s+", " ", text).strip(" ,")

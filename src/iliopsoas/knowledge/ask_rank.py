@@ -37,7 +37,9 @@ _DOSE_ASKED = re.compile(r"\b(hold|holds|holding|reps?|repetitions?|sets?|how lo
 # what a care question asks about, and the passages that speak to it ("rest or keep stretching?" -> rest)
 ASPECTS: dict[str, re.Pattern[str]] = {
     "rest": re.compile(r"\b(rest|resting|overuse|overused|overdid|overdo\w*|overdoing|time off|take a break)\b"),
-    "stop": re.compile(r"\b(stop|stopping|what now|what do i do|what if|elsewhere|somewhere else|other than|instead)\b"),
+    # "what should I do instead" asks what to do; "what does it pull on instead" does not
+    "stop": re.compile(r"\b(stop|stopping|what now|what do i do|what if|elsewhere|somewhere else|other than|"
+                       r"(do|try|use) instead)\b"),
     "feel": re.compile(r"\bwhat (should|will|do|would|can) (i|you|one) feel\b|\bwhere (should|will|do) (i|you) feel\b|"
                        r"\bwhat (does|should) (it|this) feel like\b"),
     "where_pain": re.compile(r"\bwhere\b.*\b(hurt|hurts|pain|painful|ache|aches|sore|felt)\b|"
@@ -79,6 +81,10 @@ def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
     return bool(words & set(tokens))
 
 
+# a share of people asked ("how many have their pelvis tipped forward", "what percentage of adults")
+_SHARE_Q = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction)\b|\bhow (common|prevalent)\b|"
+                      r"\bhow many (people|persons|patients|adults|individuals|men|women|of (us|them|people))\b")
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b")
 _FIGURE = re.compile(r"\b\d+(\.\d+)?\s?(deg|degrees|%|cm|mm|n|kg|s|min|hours?)\b")
 _RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
 _RARE_W = 0.3
@@ -121,6 +127,7 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         and _kind(index, d.subject) == "clinical_test" and share(d) >= 0.5 and share(d) * len(kgroups) >= 3
         and not _named_in(index, d.subject, q.tokens)}  # a test named ("the Thomas position") is matched as named
     # "before a game", "slower in a race": performance, which studies answer
+    share_asked = _SHARE_Q.search(q.asked) is not None
     research = _RESEARCH.search(q.text) is not None or any("performance" in SEARCHED_AS.get(t, ()) for t in q.content)
     out = []
     for row, bm in hits:
@@ -197,6 +204,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s += 0.8
         if q.qtype == "number" and (d.number or _FIGURE.search(d.sentence)):
             s += 0.3  # "how much less hip extension": a passage with a figure, also inside a care step's evidence
+            if share_asked and _PERCENT.search(d.sentence):
+                s += 0.3  # a share asked: a passage giving one
         elif q.qtype == "number" and d.kind == "fact" and d.predicate == "action":
             s -= 0.2  # a plain "acts in hip extension" holds no amount
         if d.kind == "safety":

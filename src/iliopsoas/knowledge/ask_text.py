@@ -109,6 +109,10 @@ EXPAND: dict[str, tuple[str, ...]] = {
     # which of two matters more, and when: told as a share of the torque, below or beyond an angle
     "matter": ("share", "dominates"), "matters": ("share", "dominates"), "dominant": ("share", "dominates"),
     "early": ("below", "initial"), "late": ("beyond", "after"),
+    # a foot planted or a thigh that cannot move is what the passages call fixed ("on the fixed thigh")
+    "planted": ("fixed",), "anchored": ("fixed",),
+    # bending the hip backward is extension ("backward range at the hip")
+    "backward": ("extension",), "backwards": ("extension",),
 }
 # Doing too much is told as overuse, and its care as rest: these are searched for too (the passages on
 # overuse share no word with "I overdid squats").
