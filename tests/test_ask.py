@@ -384,3 +384,10 @@ def test_how_many_have_asks_for_a_share_of_people() -> None:
     # "what does the iliacus pull on instead" asks what it moves, not what to do instead of a technique
     b = ask("When my foot is planted and the thigh can't move, what does the iliacus pull on instead?")
     assert not b.short.lower().startswith("iliacus pressure release")
+
+
+def test_two_structures_named_get_the_same_measure_of_each() -> None:
+    a = ask("Which makes up more of total leg muscle volume, the psoas or the iliacus, and by how much?")
+    assert "3.8" in a.answer and "2.48" in a.answer
+    b = ask("what is the pennation angle of the psoas and the iliacus")
+    assert "10.6" in b.answer and "14.3" in b.answer

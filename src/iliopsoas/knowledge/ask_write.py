@@ -208,6 +208,14 @@ def _lead_choice(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]])
     return top, top_s
 
 
+def _measure_key(d: Doc) -> str | None:
+    """What a fact measures, the same for every structure: its statement id without the subject
+    ("psoas-major.property.volume-fraction" and "iliacus.property.volume-fraction" -> "property.volume-fraction")."""
+    if d.kind != "fact" or not d.subject or len(d.facts) != 1 or not d.facts[0].startswith(d.subject + "."):
+        return None
+    return d.facts[0][len(d.subject) + 1:]
+
+
 def _asked_predicates(q: Query) -> set[str]:
     stems = {_stem(t) for t in q.content}
     preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
@@ -488,6 +496,9 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     size = len(short)
     seen = {lead.sentence}
     group = (lead.subject, lead.predicate)
+    # "the psoas or the iliacus, by how much": the same recorded measure of the other structure named
+    lead_measure = _measure_key(lead)
+    others = set(q.entities[:3]) - {lead.subject} if len(q.entities) >= 2 and lead_measure else set()
     if aggregate is not None or (decision is not None and decision.text):
         lines.append(f"- {lead.sentence}{_tag(index, lead)}")  # the summary first, then its details
         size += len(lines[0])
@@ -520,6 +531,7 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         backing = decision is not None and d in decision.support  # what the verdict rests on is shown
         kin = backing or d.predicate == lead.predicate and d.predicate in STRUCTURAL and d.subject in q.related
         same_measure = q.qtype == "number" and d.number and (d.subject, d.predicate) == group and s >= lead_s - 0.8
+        kin = kin or bool(d.subject in others and _measure_key(d) == lead_measure)
         if d in shown or d.sentence in seen or d.kind == "safety" or (s < lead_s - 0.45 and not kin and not same_measure) or not d.sources:
             continue
         if d.facts and set(d.facts) <= covered:
