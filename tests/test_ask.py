@@ -391,3 +391,10 @@ def test_two_structures_named_get_the_same_measure_of_each() -> None:
     assert "3.8" in a.answer and "2.48" in a.answer
     b = ask("what is the pennation angle of the psoas and the iliacus")
     assert "10.6" in b.answer and "14.3" in b.answer
+
+
+def test_a_question_pointing_back_at_what_was_told_keeps_it() -> None:
+    # "why shouldn't I call that ...": "that" is the tingling during Ely's test told just before
+    a = ask("I'm a physio. During Ely's test my patient felt sharp pain along the front of the thigh and some "
+            "tingling. Why shouldn't I just call that a tight rectus femoris?")
+    assert "nerve" in a.short and "also called" not in a.short

@@ -146,6 +146,12 @@ def _ends_yesno(question: str) -> bool:
     return bool(_YESNO.search(last)) and len(last.split()) > 2 and " or " not in f" {last} "
 
 
+# a question that points back at what was just told ("why shouldn't I call that a tight rectus femoris",
+# "is this a sign of ...") is about that too
+_BACK_REF = re.compile(r"\b(call|calling|is|was|explain|explains|cause|causes|mean|means|make|makes) (that|this)\b"
+                       r"(?! (muscle|test|stretch|exercise|bone|nerve|one)s?\b)")
+
+
 def _asked_part(question: str, names: Any = None) -> str:
     """The question without leading statements about the asker ("I have no fever, what ...?").
 
@@ -165,7 +171,8 @@ def _asked_part(question: str, names: Any = None) -> str:
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
     if (len(clauses) >= 2 and names is not None and OPENS_ASK.match(clauses[-1]) and len(clauses[-1].split()) >= 4
-            and names(clauses[-1]) and not any(OPENS_ASK.match(c) for c in clauses[:-1])):
+            and names(clauses[-1]) and not any(OPENS_ASK.match(c) for c in clauses[:-1])
+            and not _BACK_REF.search(clauses[-1])):
         # "no fever, no numbness, just tight hips. what does the iliopsoas do?": statements, then a
         # question that names what it asks about by itself: the statements are context (Ask's safety
         # check reads the whole text)
