@@ -556,3 +556,13 @@ def test_a_technique_that_may_be_for_the_person_with_the_condition_is_not_given(
 ])
 def test_surgery_long_ago_is_set_aside_only_in_its_own_sentence(question: str, recent: bool) -> None:
     assert ("recent-abdominal-surgery" in ask(question).safety) is recent
+
+
+def test_someone_elses_old_fracture_is_set_apart_when_the_asker_says_what_they_have() -> None:
+    # "but I'm 30 and I only have tight hip flexors ... a stretch for them": "them" are the hip flexors
+    a = ask("My grandad broke his hip in a fall years ago, but I'm 30 and I only have tight hip flexors from "
+            "cycling. What's a good stretch for them?")
+    assert a.answered and not a.urgent
+    # the same story asked about him is still escalated
+    b = ask("My grandad broke his hip in a fall and now can't put weight on it. What stretch should he do?")
+    assert b.urgent

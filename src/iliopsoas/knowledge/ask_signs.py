@@ -372,7 +372,10 @@ _CLAUSE_START = _BOUNDARY | {"who", "whose"}
 _PEOPLE = _FIRST_PERSON | _THIRD_PERSON | {"my", "our", "it", "this", "that", "there"}
 # the asker says the condition is not theirs: "for me", "my own", "I've never had one", "no health problems"
 _SELF_APART = re.compile(r"\b(my own|for me|for myself|(fine|healthy|well|ok|okay|good) myself|i have never|i never had|i am not|i do not have|i have not had|"
-                         r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy)\b")
+                         r"not me|i have no|no (health|medical) (problems?|issues?|conditions?)|i am (fit and )?healthy|"
+                         r"i (only|just) have|all i have is)\b")
+# "they" and "them" after the asker's own plural body parts ("my hip flexors ... a stretch for them") are those parts
+_PLURAL_PARTS = frozenset("flexors hips legs muscles quads hamstrings glutes thighs tendons".split())
 
 # the asker receives what is asked about: "for me", "my own", "on myself"
 _FOR_ME = re.compile(r"\b(my own|for me|for myself|on myself|on me|my (hip flexors?|hips?|psoas|iliacus|belly|stomach|tummy|"
@@ -440,7 +443,10 @@ def set_apart(text: str) -> tuple[str, bool] | None:
         return None
     flat = _flat(sents)
     # "... I want to do psoas release on her": the other person is spoken of again, so it may be for them
-    again = any(t in _THIRD_PERSON for c in kept for t in c.split()) or any(t in _THIRD_PERSON for t in sents[-1])
+    said = [t for c in kept for t in c.split()]
+    parts = any(t in _PLURAL_PARTS for t in said)
+    third = _THIRD_PERSON - {"they", "them", "their"} if parts else _THIRD_PERSON
+    again = any(t in third for t in said) or any(t in third for t in sents[-1])
     apart = _SELF_APART.search(flat) is not None and not again
     return ". ".join(kept), apart
 
