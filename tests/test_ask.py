@@ -398,3 +398,12 @@ def test_a_question_pointing_back_at_what_was_told_keeps_it() -> None:
     a = ask("I'm a physio. During Ely's test my patient felt sharp pain along the front of the thigh and some "
             "tingling. Why shouldn't I just call that a tight rectus femoris?")
     assert "nerve" in a.short and "also called" not in a.short
+
+
+def test_a_link_asked_between_two_measures_is_answered_by_the_study_that_measured_it() -> None:
+    # not by an anatomical relation between the structures named ("inserts on the lesser trochanter, not the pelvis")
+    for q in ("Has research shown a strong link between hip flexor length and pelvic tilt?",
+              "In healthy adults, does hip extension range correlate strongly with standing pelvic tilt?"):
+        a = ask(q)
+        assert a.short.startswith("No:") and "-0.04" in a.short, q
+        assert "HEINO1990" in {s.id for s in a.sources}

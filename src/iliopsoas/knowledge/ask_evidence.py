@@ -47,7 +47,8 @@ _EVIDENCE_FOR = re.compile(
     r"\b(is there|are there|was there|were there|has there been|have there been|any|got any|know of any)\b"
     r"( \w+){0,3} (evidence|studies|study|research|trials?|rcts?|randomised controlled trials?|proof|science|data)\b|"
     r"\b(well |properly |scientifically |clinically )?(validated|proven)\b|\bvalid (test|measure|way)\b|"
-    r"\b(research|studies|science|evidence|trials?) (show|shows|showed|find|found|prove|proves|say|says|support|backs?)\b")
+    r"\b(research|studies|science|evidence|trials?) (show|shows|showed|shown|find|found|prove|proves|proven|proved|"
+    r"established|demonstrated|say|says|support|backs?)\b")
 _STUDY_FOUND = re.compile(r"\b(did|does|do)\b( \w+){1,6} (find|found|show|shows|report|conclude|demonstrate)\w* that\b|"
                           r"^(did|does|do) (\w+ ){1,4}(19|20)\d\d (find|found|show|report|conclude)\w*\b")
 _FRAME = frozenset("true correct right wrong accurate wording really actually evidence actual real any good there "
@@ -76,10 +77,14 @@ _EFFECT_OF = re.compile(rf"^(?:does|do|did|can|could|will|would|is|are) ([\w ]{{
                         rf"change|changes)\b")
 _HARMFUL = re.compile(rf"^(?:{_HARM})$")
 # "is hip-flexor length related to the low-back curve": a relation a study measured
-_RELATED = re.compile(r"\b(related|linked|associated|correlated|connected) (to|with)\b|\bgo(es)? with\b")
+_RELATED = re.compile(r"\b(related|linked|associated|correlated?|correlates|connected)( (strongly|closely|at all|really))? "
+                      r"(to|with)\b|\bgo(es)? with\b|"
+                      r"\b(link|relationship|correlation|association|connection) between\b")
 
 
 _FINDING = re.compile(r"\b(correlat\w*|relationship|tendency|associat\w*|no link|linked)\b")
+_LINK_WORDS = "link links linked relationship relation related correlation correlate correlated association associated " \
+    "connection connected"
 _CAUSED = re.compile(r"\b(?:cause|causes|lead to|leads to|result in|results in|give you|gives you)\b((?: \w+){1,3})")
 _EFFECT_SKIP = frozenset("a an the your my more less much greater higher lower bigger smaller increased reduced extra "
                          "what does do research say says studies show".split())
@@ -240,6 +245,8 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
+        if _FINDING.search(d.sentence.lower()):
+            have |= _stems(_LINK_WORDS)  # a correlation found (or not) speaks to a "link" asked
         if done is not None and not done_stems & have:
             continue
         if effect and not effect <= have:
