@@ -407,3 +407,13 @@ def test_a_link_asked_between_two_measures_is_answered_by_the_study_that_measure
         a = ask(q)
         assert a.short.startswith("No:") and "-0.04" in a.short, q
         assert "HEINO1990" in {s.id for s in a.sources}
+
+
+def test_them_in_the_question_points_at_what_the_sentence_before_names() -> None:
+    a = ask("My hip flexor area is sore after a long run. I have a heat pack and an ice pack at home. "
+            "How do I use them safely?")
+    assert "cover" in a.short.lower()
+    # a dose count ("how many sessions a week") is answered by a dose figure ("3 x 10 min a week")
+    b = ask("My physio wants to copy the Thorborg band training study for my hip flexors. How many sessions a week, "
+            "and how long was each one?")
+    assert b.answered and "3 x 10 min a week" in b.short

@@ -27,7 +27,8 @@ _QUANTITY_KINDS = tuple((re.compile(a), re.compile(b)) for a, b in (
     (r"\b(how many calories|calories|energy use)\b", r"\b(calories|kcal|joules)\b"),
     (r"\b(type i|type 1|type ii|type 2|fibre type|fiber type|slow twitch|fast twitch)\b", r"\b(type i|type 1|twitch)\b"),
 ))
-_DOSE_COUNTS = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees".split())
+_DOSE_COUNTS = frozenset("times reps repetitions sets minutes seconds hours days weeks degrees sessions session rounds "
+                         "holds".split())
 # Groups of people a figure can be about (a question's group must be the one the figure describes).
 _POPULATION = {w: g for g, words in {
     "child": "child children kid kids infant infants baby babies toddler toddlers boy boys girl girls",

@@ -149,7 +149,8 @@ def _ends_yesno(question: str) -> bool:
 # a question that points back at what was just told ("why shouldn't I call that a tight rectus femoris",
 # "is this a sign of ...") is about that too
 _BACK_REF = re.compile(r"\b(call|calling|is|was|explain|explains|cause|causes|mean|means|make|makes) (that|this)\b"
-                       r"(?! (muscle|test|stretch|exercise|bone|nerve|one)s?\b)")
+                       r"(?! (muscle|test|stretch|exercise|bone|nerve|one)s?\b)|"
+                       r"\b(use|using|apply|applying|put|wear|take) (them|these|those|both)\b")
 
 
 def _asked_part(question: str, names: Any = None) -> str:
@@ -167,6 +168,9 @@ def _asked_part(question: str, names: Any = None) -> str:
         head, sep, tail = clauses[0].partition(" and why ")
         if sep and names(head) and not names(tail) and _HEARSAY.search(tail):
             return head
+    if len(clauses) >= 2 and _BACK_REF.search(clauses[-1]) and not _BACK_REF.search(clauses[-2]):
+        # "I have a heat pack and an ice pack. How do I use them safely?": what "them" points at is asked too
+        return f"{clauses[-2]} {clauses[-1]}"
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
