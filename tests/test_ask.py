@@ -417,3 +417,10 @@ def test_them_in_the_question_points_at_what_the_sentence_before_names() -> None
     b = ask("My physio wants to copy the Thorborg band training study for my hip flexors. How many sessions a week, "
             "and how long was each one?")
     assert b.answered and "3 x 10 min a week" in b.short
+
+
+def test_the_standing_pelvic_tilt_measurement_is_an_atlas_test() -> None:
+    a = ask("How can I measure how far my pelvis tips forward at home using my phone?")
+    assert "phone" in a.short and "ASIS" in a.short
+    b = ask("is the PALM meter reliable")
+    assert "3.6 deg" in b.short and "HAGINS1998" in {s.id for s in b.sources}
