@@ -424,3 +424,13 @@ def test_the_standing_pelvic_tilt_measurement_is_an_atlas_test() -> None:
     assert "phone" in a.short and "ASIS" in a.short
     b = ask("is the PALM meter reliable")
     assert "3.6 deg" in b.short and "HAGINS1998" in {s.id for s in b.sources}
+
+
+def test_which_checks_for_tight_hip_flexors_lists_the_muscle_length_tests() -> None:
+    a = ask("What checks would a physio do to see if the muscles at the front of my hip are short?")
+    assert a.short.startswith("Muscle length is checked with the Thomas test")
+    for name in ("modified Thomas test", "Ely test", "Ober test"):
+        assert name in a.short
+    assert "functional scale" not in a.short  # an outcome questionnaire is not a length test
+    # a test named is answered about that test
+    assert not ask("how is the Ely test done?").short.startswith("Muscle length is checked")

@@ -216,6 +216,44 @@ def _measure_key(d: Doc) -> str | None:
     return d.facts[0][len(d.subject) + 1:]
 
 
+# "what checks would a physio do", "which tests are there for tight hip flexors", "how would a physio test my hips"
+_TESTS_ASKED = re.compile(r"\b(what|which)( \w+){0,2} (tests?|checks?|exams?|examinations?|assessments?)\b|"
+                          r"\bhow (would|do|does|can|could|will|should) (a |the |my |your )?(physio|physiotherapist|"
+                          r"doctor|clinician|therapist|you|they|i|one) (test|check|assess|examine|measure)\b")
+_LENGTH_WORDS = re.compile(r"\b(length|tight|tightness|short|shortened|stiff|flexible|flexibility)\b")
+# what a muscle-length test's summary says it tests
+_LENGTH_TESTED = re.compile(r"\blength\b|\b(tight|short|shortened) (hip|iliopsoas|rectus|tensor|one-joint|two-joint|muscle)")
+
+
+def _test_docs(index: AskIndex) -> list[Doc]:
+    """The definitions of the atlas's muscle-length tests (clinical tests whose summary speaks of length or a
+    tight or short muscle; the outcome measures are not among them), in atlas order."""
+    ents = index.atlas.entities
+    return [index.definitions[e] for e, x in ents.items() if x.kind.value == "clinical_test" and e in index.definitions
+            and _LENGTH_TESTED.search((x.summary or "").lower())]
+
+
+def _tests_listed(index: AskIndex, q: Query) -> tuple[str, Doc] | None:
+    """One sentence naming each muscle-length test with the first clause of its summary, when the question asks
+    which tests or checks there are for tight or short muscles and names no test itself."""
+    ents = index.atlas.entities
+    if not _TESTS_ASKED.search(q.asked) or any(ents[e].kind.value == "clinical_test" for e in q.entities if e in ents):
+        return None
+    if not (_LENGTH_WORDS.search(q.text) or {"iliopsoas", "psoas-major", "iliacus", "rectus-femoris"} & set(q.entities)):
+        return None
+    docs = _test_docs(index)
+    if len(docs) < 2:
+        return None
+    parts = []
+    for d in docs:
+        x = ents[d.subject]
+        clause = re.split(r"[:;]", (x.summary or "").strip(), maxsplit=1)[0].strip().rstrip(".")
+        parts.append(f"the {x.name} ({clause[0].lower() + clause[1:]})")
+    sentence = "Muscle length is checked with " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
+    sources = tuple(dict.fromkeys(src for d in docs for src in d.sources))
+    return sentence, replace(docs[0], sources=sources)
+
+
 def _asked_predicates(q: Query) -> set[str]:
     stems = {_stem(t) for t in q.content}
     preds = {p for p, keys in ASKS_FOR.items() if keys & stems}
@@ -479,6 +517,10 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
     else:
         polarity = _polarity(index, q, lead) if q.qtype == "yesno" else None
         short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
+    listed = _tests_listed(index, q) if decision is None else None
+    if listed is not None:  # "what checks would a physio do": the muscle-length tests, each in a few words
+        short, lead = listed
+        ranked = [(d, lead_s) for d in _test_docs(index) if d.predicate == "definition"] + list(ranked)
     pair = _compare(index, q) if q.qtype == "compare" else []
     places: list[tuple[Doc, float]] = []
     if len(pair) == 2 and pair[0].kind == "care":
