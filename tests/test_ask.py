@@ -434,3 +434,9 @@ def test_which_checks_for_tight_hip_flexors_lists_the_muscle_length_tests() -> N
     assert "functional scale" not in a.short  # an outcome questionnaire is not a length test
     # a test named is answered about that test
     assert not ask("how is the Ely test done?").short.startswith("Muscle length is checked")
+
+
+def test_a_body_whose_figures_the_sources_lack_is_refused_by_name() -> None:
+    a = ask("What are the CDC normal values for passive hip extension in adults aged 20 to 44?")
+    assert not a.answered and "figures from the CDC" in a.answer
+    assert ask("WHO SHOULD STRETCH THEIR HIP FLEXORS").answered  # capitals typed, no body named

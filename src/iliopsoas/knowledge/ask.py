@@ -188,7 +188,9 @@ class Asker:
             return self._refuse(question, rec, detail=f"My sources do not describe the {unnamed}.",
                                 clinician=_about_self(q.text))
         if q.other_studies and not q.studies:  # "what did Smith et al. 2010 find": a study the atlas does not cite
-            return self._refuse(question, rec, detail=f"My sources do not include the study by {q.other_studies[0]}.",
+            named = q.other_studies[0]
+            what = f"figures from {named}" if named.startswith("the ") else f"the study by {named}"
+            return self._refuse(question, rec, detail=f"My sources do not include {what}.",
                                 clinician=_about_self(q.text))
         missing = unmatched(question, draft.docs, self.atlas.sources)
         if missing is not None:  # a neighbouring study, level, angle or group would answer another question

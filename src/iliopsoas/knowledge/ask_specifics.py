@@ -237,6 +237,8 @@ def _angle_words(text: str) -> list[str]:
 
 # Source-id prefixes that name a publisher or a kind of source, not a study ("WP-PM" is Wikipedia).
 _GENERIC_PREFIXES = frozenset("wp wd tma rp kh sp pmc nct irct credo kjr bm ah seed fd ob dc aa pp ima gait the".split())
+# bodies that publish norms or guidelines, named by their capitals ("CDC normal values", "the WHO guideline")
+_BODIES = frozenset("CDC WHO NIH NHS NICE AAOS APTA ACSM FDA CDPH".split())
 _STRONG_CUES = _AUTHOR_CUES[:2]  # an author with a year or "et al": a study is named, held or not
 
 
@@ -290,6 +292,11 @@ class StudyIndex:
                 if (isinstance(name, str) and ln not in _NOT_NAMES and ln not in self.by_name and not _YEAR.fullmatch(name)
                         and not (is_word is not None and is_word(ln))):  # "adults (2015)" names no author
                     missing.append(name[0].upper() + name[1:])
+        letters = [c for c in question if c.isalpha()]
+        if sum(c.isupper() for c in letters) < 0.5 * len(letters):  # a question in capitals names no body by its capitals
+            # "the CDC normal values": a body's figures, which no source the atlas cites gives
+            missing += [f"the {w}" for w in dict.fromkeys(re.findall(r"\b[A-Z]{3,5}\b", question))
+                        if w in _BODIES and w.lower() not in self.by_name]
         if not found and years and not missing:  # "the 1995 fine-wire EMG study": the studies of that year
             found = {s for y in years for s in self.by_year.get(y, ())}
         when = f" ({', '.join(str(y) for y in sorted(years))})" if years else ""
