@@ -440,3 +440,9 @@ def test_a_body_whose_figures_the_sources_lack_is_refused_by_name() -> None:
     a = ask("What are the CDC normal values for passive hip extension in adults aged 20 to 44?")
     assert not a.answered and "figures from the CDC" in a.answer
     assert ask("WHO SHOULD STRETCH THEIR HIP FLEXORS").answered  # capitals typed, no body named
+
+
+def test_who_talks_about_a_described_structure_is_not_part_of_its_description() -> None:
+    q = ("You know that deep muscle people keep talking about that runs from your lower back down to your thigh? "
+         "Where exactly is it?")
+    assert ask(q).short.startswith("The psoas major")

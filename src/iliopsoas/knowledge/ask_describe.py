@@ -50,6 +50,9 @@ _STOP_AT = re.compile(r"\b(?:and|or|but)\s+(?:the|a|an|my|your|its|their|is|are|
                       r"\b(?:how|what|why|is it|does it|do they|are they|can i|should i|do i)\b|[,.;:?!()\u2013\u2014]| - ")
 SPAN = re.compile(rf"\b{_DET}\s+((?:(?!{_DET}\b|is\b|are\b)[a-z][a-z-]*\s+){{0,3}}?)({'|'.join(HEADS)})\b((?:\s+{_LINK}\b[^,.;:?!()]*)?)", re.I)
 _WORD = re.compile(r"[a-z]+")
+# who talks about a structure says nothing about it ("that deep muscle people keep talking about that runs ...")
+_HEARSAY_IN = re.compile(r"\b(people|everyone|everybody|they|you) (keep |keeps |always |often )?(talk|talking|talks|"
+                         r"mention|mentions|mentioning|hear|hearing|go on) (about|of)\b", re.I)
 _STOPWORDS = frozenset(
     "the a an that this those these your my our their which who in inside within of at on to from by with and or is "
     "are was were be it its you i we they people many some there here what how where called named known one two "
@@ -134,6 +137,7 @@ class DescriptionIndex:
             cut = _STOP_AT.search(clause)
             if cut is not None:
                 clause = clause[: cut.start()]
+            clause = _HEARSAY_IN.sub(" ", clause)  # "that people keep talking about": not a description
             words = _WORD.findall(f"{m.group(1)} {clause}".lower())
             if len([w for w in words if w not in _STOPWORDS]) < 2:
                 continue  # "the muscle" alone, "this test" - nothing described
