@@ -446,3 +446,10 @@ def test_who_talks_about_a_described_structure_is_not_part_of_its_description() 
     q = ("You know that deep muscle people keep talking about that runs from your lower back down to your thigh? "
          "Where exactly is it?")
     assert ask(q).short.startswith("The psoas major")
+
+
+def test_a_back_reference_keeps_the_earlier_clauses_that_name_a_structure() -> None:
+    q = ("My anatomy book says the psoas flexes the lumbar spine, but another source says it helps extend it. "
+         "What is this contradiction called and what's going on?")
+    a = ask(q)
+    assert a.answered and "psoas" in a.short.lower()

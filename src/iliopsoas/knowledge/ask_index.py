@@ -169,8 +169,11 @@ def _asked_part(question: str, names: Any = None) -> str:
         if sep and names(head) and not names(tail) and _HEARSAY.search(tail):
             return head
     if len(clauses) >= 2 and _BACK_REF.search(clauses[-1]) and not _BACK_REF.search(clauses[-2]):
-        # "I have a heat pack and an ice pack. How do I use them safely?": what "them" points at is asked too
-        return f"{clauses[-2]} {clauses[-1]}"
+        # "I have a heat pack and an ice pack. How do I use them safely?": what "them" points at is asked too,
+        # with every earlier clause that names a structure ("my book says the psoas flexes the spine, another
+        # source says it extends it; what is this contradiction called")
+        told = [c for c in clauses[:-2] if names is not None and names(c)]
+        return " ".join([*told, clauses[-2], clauses[-1]])
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
         return f"is it true that {claim}"  # a yes/no question about the statement: is it true
