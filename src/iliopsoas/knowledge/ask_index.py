@@ -170,9 +170,10 @@ def _asked_part(question: str, names: Any = None) -> str:
             return head
     if len(clauses) >= 2 and _BACK_REF.search(clauses[-1]) and not _BACK_REF.search(clauses[-2]):
         # "I have a heat pack and an ice pack. How do I use them safely?": what "them" points at is asked too,
-        # with every earlier clause that names a structure ("my book says the psoas flexes the spine, another
-        # source says it extends it; what is this contradiction called")
-        told = [c for c in clauses[:-2] if names is not None and names(c)]
+        # with the earlier clauses that name a structure when that one points back too ("my book says the psoas
+        # flexes the spine, another source says it extends it; what is this contradiction called")
+        told = [c for c in clauses[:-2] if names is not None and names(c)] \
+            if re.search(r"\b(it|its|they|them|this|that)\b", clauses[-2]) else []  # "... says it helps extend it"
         return " ".join([*told, clauses[-2], clauses[-1]])
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
