@@ -453,3 +453,8 @@ def test_a_back_reference_keeps_the_earlier_clauses_that_name_a_structure() -> N
          "What is this contradiction called and what's going on?")
     a = ask(q)
     assert a.answered and "psoas" in a.short.lower()
+
+
+def test_the_muscles_at_the_front_of_the_hip_are_the_hip_flexors() -> None:
+    assert ask("what do the muscles at the front of my hip do").short.startswith("The iliopsoas")
+    assert ask("where do the muscles at the front of the hip attach").short.startswith("The iliopsoas")

@@ -77,6 +77,8 @@ _WANT = re.compile(r"(^|[.!?;]\s+)(?:(?:can|could|would|will) you )?(?:please )?
                    r"like to know|i want to know|i wonder|i am wondering|i'm wondering)\s+(?=(?:how|why|what|which|where|when)\b)", re.I)
 
 
+# "the muscles at the front of my hip" are the hip flexors
+_FRONT_HIP = re.compile(r"\b(muscles?) (at|in|on|across) (the )?front of (the |my |your |his |her |our )?hips?\b", re.I)
 # "how many have a psoas minor": how many people
 _HOW_MANY = re.compile(r"\b(how many)\s+(have|has|are|get|stand|sit|lack)\b", re.I)
 
@@ -104,5 +106,6 @@ def plain_question(question: str) -> str:
     text = _SEATED.sub(lambda m: f"{m.group(1)} sitting", text)
     text = _ROTATED.sub(lambda m: f"{m.group(1)} {m.group(2) or ''}{m.group(3)} forward", text)
     text = _HOW_MANY.sub(lambda m: f"{m.group(1)} people {m.group(2)}", text)
+    text = _FRONT_HIP.sub(lambda m: "hip flexors" if m.group(1).lower().endswith("s") else "hip flexor", text)
     text = re.sub(r"\s*,(\s*,)+", ",", text)
     return re.sub(r"\s+", " ", text).strip(" ,")
