@@ -33,7 +33,6 @@ R = math.radians
 APP_ASIS = (0.0, 0.0, 0.1208)
 APP_PUBIC_SYMPHYSIS = (0.0, -0.0837, 0.0049)
 
-
 KNEE_SUPPORT_HEIGHTS = tuple(np.round(np.arange(0.0, 0.3001, 0.02), 3))
 RELAX_TOLERANCE_DEG = 1.0
 
