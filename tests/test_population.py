@@ -31,8 +31,8 @@ def _small() -> dict:
 # ----------------------------------------------------------------------------- spec
 def test_example_spec_is_valid_and_every_source_carries_a_citation():
     spec = example_spec()
-    assert {"psoas_minor_present", "pelvic_incidence_deg", "segment_mass_scale", "segment_length_scale",
-            "strength_scale", "optimal_fiber_length_scale", "passive_stiffness_scale", "shortening"} == {
+    assert {"psoas_minor_present", "pelvic_incidence_deg", "pelvis_shape_deg", "segment_mass_scale",
+            "segment_length_scale", "strength_scale", "optimal_fiber_length_scale", "passive_stiffness_scale", "shortening"} == {
         s.parameter for s in spec.sources.values()}
     assert all(len(s.citation) > 10 for s in spec.sources.values())
     heino = [s for s in spec.statistics if s.published.value == -0.04]

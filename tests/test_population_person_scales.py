@@ -111,3 +111,18 @@ def test_a_population_with_every_scale_one_solves_the_model_as_built():
     assert np.array_equal(varied["model_fiber_length_scale"], np.full(n, 1.3))
     assert varied["converged"].all()
     assert not np.allclose(varied["lumbar_lordosis_deg"], a["lumbar_lordosis_deg"], atol=1e-3)
+
+
+def test_a_persons_pelvis_shape_moves_only_their_measured_tilt():
+    """Preece 2008's bone shape (ASIS-PSIS angle with the pelvic plane vertical) adds to each
+    person's pelvic tilt and changes nothing else; without the source every person has the mean."""
+    n = 8
+    sh = np.linspace(0.0, 0.2, n)
+    shapes = np.linspace(3.0, 21.0, n)
+    spec = _spec({"shape": {"parameter": "pelvis_shape_deg", "citation": "Preece et al. 2008",
+                            "distribution": {"type": "normal", "mean": 13.0, "sd": 5.0, "low": 0.0, "high": 23.0}}})
+    a = solve_people(spec, {"tight_psoas": sh, "shape": shapes}, 0)
+    b = solve_people(_spec({}), {"tight_psoas": sh}, 0)
+    assert np.allclose(a["pelvic_tilt_deg"] - shapes, b["pelvic_tilt_deg"] - 13.0, atol=1e-9)
+    assert np.array_equal(a["lumbar_lordosis_deg"], b["lumbar_lordosis_deg"])
+    assert np.array_equal(a["model_pelvis_shape_deg"], shapes) and np.all(b["model_pelvis_shape_deg"] == 13.0)

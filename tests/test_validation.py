@@ -43,17 +43,16 @@ def test_validate_cli_json_and_plots(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "unknown group" in res.output
 
 
-def test_pelvis_shape_angle_is_the_tilt_with_the_pelvic_plane_vertical() -> None:
+def test_pelvic_tilt_is_the_pelvic_planes_lean_plus_the_bone_shape() -> None:
     import math
 
     import numpy as np
 
     from iliopsoas.mechanics import body_transforms, complete_coordinates
     from iliopsoas.models import load
-    from iliopsoas.posture import scenarios
+    from iliopsoas.posture import Person, TightnessError, scenarios
 
     model = load("lumbopelvic")
-    shape = scenarios.pelvis_shape_tilt_deg()
     for tilt_deg in (0.0, -12.0):  # pelvis_tilt + = posterior
         q = np.zeros((1, len(model.coordinates)))
         q[0, model.coordinate_index("pelvis_tilt")] = math.radians(tilt_deg)
@@ -63,7 +62,18 @@ def test_pelvis_shape_angle_is_the_tilt_with_the_pelvic_plane_vertical() -> None
         a = Rm[0, inn] @ np.array(scenarios.APP_ASIS) + p[0, inn]
         ps = Rm[0, inn] @ np.array(scenarios.APP_PUBIC_SYMPHYSIS) + p[0, inn]
         app_lean = math.degrees(math.atan2(a[0] - ps[0], a[1] - ps[1]))  # forward lean of the pelvic plane
-        measured = float(scenarios.angles(model, q, "standing")["pelvic_tilt_deg"][0])
-        # the tilt measure = bone shape + the plane's forward lean
-        assert abs(measured - (shape + app_lean)) < 1e-6, (tilt_deg, measured, shape, app_lean)
-    assert 0.0 <= shape <= 23.0  # inside Preece's range of 30 pelves (their mean +- SD is 13 +- 5)
+        assert abs(app_lean + tilt_deg) < 1e-6  # the frame's vertical is the plane
+        for shape in (scenarios.PELVIS_SHAPE_DEG, 5.9):
+            measured = float(scenarios.angles(model, q, "standing", pelvis_shape_deg=shape)["pelvic_tilt_deg"][0])
+            assert abs(measured - (shape + app_lean)) < 1e-9, (tilt_deg, measured, shape, app_lean)
+    assert scenarios.PELVIS_SHAPE_DEG == 13.0  # Preece et al. 2008: 13 +- 5 deg (range 0-23) in 30 pelves
+    # a person's bone shape moves every reported tilt by the same amount and changes no force
+    base, other = scenarios.simulate("standing"), scenarios.simulate("standing", person=Person(pelvis_shape_deg=8.0))
+    assert abs(other.angles["pelvic_tilt_deg"] - (base.angles["pelvic_tilt_deg"] - 5.0)) < 2e-3  # rounded to 1e-3
+    assert other.muscle_forces_n == base.muscle_forces_n
+    try:
+        Person(pelvis_shape_deg=60.0)
+    except TightnessError as e:
+        assert "pelvis_shape_deg must be between" in str(e)
+    else:
+        raise AssertionError("a pelvis shape of 60 deg was accepted")

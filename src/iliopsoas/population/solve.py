@@ -27,6 +27,8 @@ How today's model expresses each parameter (:data:`PARAMETERS`):
   length is unchanged (``MuscleLoads.fiber_length_scale``): longer fibres stretch less, as a
   fraction of their length, for the same joint motion. Tightness shortening stays a fraction of
   the person's own optimal fibre length.
+* ``pelvis_shape_deg`` -- the ASIS-PSIS angle of the bone with the anterior pelvic plane vertical
+  (``Person.pelvis_shape_deg``): added to every pelvic tilt measured, no force changes.
 * ``segment_length_scale`` -- sampled and stored, but *not expressed*: the posture problems are
   fitted once per model geometry, and scaling the bones would need the muscle paths, contact
   points and joint-tissue moments rescaled with them; the report gives it no sensitivity index.
@@ -77,6 +79,8 @@ PARAMETERS: dict[str, Parameter] = {
                             0.0, 0.4, needs_target=True),
     "segment_mass_scale": Parameter(True, "every body's mass x this (gravity term; centre of mass unchanged)",
                                     0.5, 2.0),
+    "pelvis_shape_deg": Parameter(True, "ASIS-PSIS angle of the bone with the pelvic plane vertical: added to every "
+                                        "pelvic tilt measured (no force changes)", -10.0, 40.0),
     "segment_length_scale": Parameter(False, "not expressed: the posture problems are fitted once per bone "
                                              "geometry; scaled bones would need rescaled paths, contacts and tissue"),
     "optimal_fiber_length_scale": Parameter(True, "every muscle's optimal fibre length x this, tendon slack length "
@@ -238,8 +242,10 @@ def _by_parameter(spec: Spec, values: dict[str, Array], parameter: str, default:
 
 def model_parameters(spec: Spec, values: dict[str, Array]) -> dict[str, Array]:
     """What the model is given for each person: ``psoas_minor`` (0/1), ``nutation_deg``, ``stiffness``,
-    ``incidence_limited`` (0/1), ``fiber_length_scale``, ``body_mass_scale`` and one
+    ``incidence_limited`` (0/1), ``fiber_length_scale``, ``body_mass_scale``, ``pelvis_shape_deg`` and one
     ``shortening:<group>`` per shortened muscle group."""
+    from iliopsoas.posture.people import PELVIS_SHAPE_DEG
+
     pm = _by_parameter(spec, values, "psoas_minor_present", 1.0)
     pi = _by_parameter(spec, values, "pelvic_incidence_deg", REFERENCE_PELVIC_INCIDENCE_DEG)
     off = np.round((pi - REFERENCE_PELVIC_INCIDENCE_DEG) / NUTATION_STEP_DEG) * NUTATION_STEP_DEG
@@ -249,7 +255,8 @@ def model_parameters(spec: Spec, values: dict[str, Array]) -> dict[str, Array]:
     out: dict[str, Array] = {"psoas_minor": (pm > 0.5).astype(float), "nutation_deg": nut + 0.0,
                              "incidence_limited": (np.abs(off) > 4.0).astype(float), "stiffness": stiff,
                              "fiber_length_scale": _by_parameter(spec, values, "optimal_fiber_length_scale", 1.0),
-                             "body_mass_scale": _by_parameter(spec, values, "segment_mass_scale", 1.0)}
+                             "body_mass_scale": _by_parameter(spec, values, "segment_mass_scale", 1.0),
+                             "pelvis_shape_deg": _by_parameter(spec, values, "pelvis_shape_deg", PELVIS_SHAPE_DEG)}
     for name, src in spec.sources.items():
         if src.parameter == "shortening" and src.target:
             for g in _groups_of_target(src.target):
@@ -351,7 +358,8 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
                 prob = _problem(sc, side, pm, nut)
                 loads = _person_scales(loads_for(prob, _tights(params, rows, pm), side, person), params, rows)
                 sol = prob.solve(loads)
-                ang = angles(prob.model, sol.q, sc, side)
+                ang = angles(prob.model, sol.q, sc, side, pelvis_shape_deg=0.0)
+                ang["pelvic_tilt_deg"] = ang["pelvic_tilt_deg"] + params["pelvis_shape_deg"][rows]
                 conv[rows, j] = sol.converged
                 msg[rows, j] = sol.messages
                 for a in ms.scenarios[sc]:
@@ -370,7 +378,7 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
     for name in spec.sources:
         out[name] = np.repeat(np.asarray(values[name], dtype=float), n_rows_pp)
     for key in ("psoas_minor", "nutation_deg", "incidence_limited", "stiffness", "fiber_length_scale",
-                "body_mass_scale"):
+                "body_mass_scale", "pelvis_shape_deg"):
         out[f"model_{key}"] = np.repeat(params[key], n_rows_pp)
     for c in cols:
         full = np.full((n, n_rows_pp), np.nan)

@@ -14,6 +14,9 @@
   its tendon shorter by as much, so the muscle-tendon length at which the fibre is at its
   optimal length is unchanged: longer fibres are stretched less by the same joint motion
   (between-person spread: Ward et al. 2009, psoas 11.69 +- 1.66 cm).
+* ``pelvis_shape_deg`` -- the ASIS-PSIS angle of the bone with the anterior pelvic plane
+  vertical (Preece et al. 2008: 13 +- 5 deg, range 0-23, in 30 pelves): it adds to every pelvic
+  tilt the model reports (the clinical ASIS-PSIS measure) and changes no force.
 * ``body_mass_scale`` -- every body's mass scaled by this factor (0.5 to 2.0), muscles unchanged
   (segment masses as fixed fractions of body mass, as de Leva 1996 tabulates them).
 """
@@ -25,6 +28,14 @@ from dataclasses import dataclass
 
 from iliopsoas.posture.tightness import TightnessError
 
+#: The ASIS-PSIS angle of the pelvis's bone shape (deg, + = PSIS higher than ASIS) with the APP
+#: vertical: the mean of 30 pelves, 13 +- 5 deg, range 0-23 (Preece et al. 2008, J Man Manip Ther
+#: 16:113-117). The tilt clinicians measure (ASIS-PSIS line against the horizontal) is this bone
+#: shape plus the APP's own forward tilt, which is what the posture model solves; one specimen's
+#: landmarks (Rajagopal 2016's RASI/RPSI skin markers give 5.9 deg) would stand for one pelvis, not
+#: for the average person the model is. :class:`Person` varies it (``pelvis_shape_deg``).
+PELVIS_SHAPE_DEG = 13.0
+PELVIS_SHAPE_RANGE_DEG = (-10.0, 40.0)
 MUSCLE_SIZE_RANGE = (0.5, 2.0)
 PELVIC_INCIDENCE_OFFSET_RANGE_DEG = (-4.0, 4.0)
 FIBER_LENGTH_SCALE_RANGE = (0.5, 2.0)
@@ -40,6 +51,7 @@ class Person:
     pelvic_incidence_offset_deg: float = 0.0
     fiber_length_scale: float = 1.0
     body_mass_scale: float = 1.0
+    pelvis_shape_deg: float = PELVIS_SHAPE_DEG
 
     def __post_init__(self) -> None:
         lo, hi = MUSCLE_SIZE_RANGE
@@ -52,7 +64,9 @@ class Person:
                 f"nutation range); got {self.pelvic_incidence_offset_deg!r}"
             )
         for name, (lo, hi), what in (("fiber_length_scale", FIBER_LENGTH_SCALE_RANGE, "optimal fibre length scale"),
-                                     ("body_mass_scale", BODY_MASS_SCALE_RANGE, "scale of every body's mass")):
+                                     ("body_mass_scale", BODY_MASS_SCALE_RANGE, "scale of every body's mass"),
+                                     ("pelvis_shape_deg", PELVIS_SHAPE_RANGE_DEG,
+                                      "ASIS-PSIS angle of the bone with the pelvic plane vertical, deg")):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and lo <= v <= hi):
                 raise TightnessError(f"{name} must be between {lo:g} and {hi:g} ({what}); got {v!r}")

@@ -18,22 +18,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from iliopsoas.posture.equilibrium import Problem, Setup, Solution
-from iliopsoas.posture.people import Person
+from iliopsoas.posture.people import PELVIS_SHAPE_DEG, Person
 from iliopsoas.posture.setups import build
 from iliopsoas.posture.tightness import MuscleLoads, Tightness, TightnessError, muscle_loads
 
 Array = NDArray[np.float64]
 R = math.radians
 
-#: ASIS and PSIS: the Rajagopal 2016 RASI/RPSI marker positions in the pelvis frame (skin markers,
-#: so slightly off the bony landmarks).
-ASIS = (0.00953047, 0.0180816, 0.128464)
-PSIS = (-0.155, 0.035, 0.045)
-#: Bony points of the anterior pelvic plane (APP) in the same frame: the ASIS and the front of the
-#: pubic symphysis, the anterior-most vertices of OpenSim's generic ``r_pelvis.vtp`` (the gait2392 /
-#: Rajagopal 2016 pelvis geometry) at the iliac spine and within 1 cm of the midline. Both lie at
-#: x = 0: the pelvis frame's vertical is the APP (Delp et al. 1990 place the frame's origin at the
-#: midpoint of the ASISs).
+#: Bony points of the anterior pelvic plane (APP) in the innominate's frame: the ASIS and the front
+#: of the pubic symphysis, the anterior-most vertices of OpenSim's generic ``r_pelvis.vtp`` (the
+#: gait2392 / Rajagopal 2016 pelvis geometry, whose frame the model's innominates share) at the iliac
+#: spine and within 1 cm of the midline. Both lie at x = 0: the pelvis frame's vertical is the APP
+#: (Delp et al. 1990 place the frame's origin at the midpoint of the ASISs).
 APP_ASIS = (0.0, 0.0, 0.1208)
 APP_PUBIC_SYMPHYSIS = (0.0, -0.0837, 0.0049)
 
@@ -43,12 +39,12 @@ RELAX_TOLERANCE_DEG = 1.0
 SCENARIOS = ("supine", "standing", "sitting", "thomas", "prone")
 
 __all__ = [
+    "PELVIS_SHAPE_DEG",
     "SCENARIOS",
     "ScenarioResult",
     "angles",
     "knee_support_height",
     "loads_for",
-    "pelvis_shape_tilt_deg",
     "problem",
     "scenario_problem",
     "simulate",
@@ -116,26 +112,14 @@ def _reference_rotation(name: str) -> float:
     return 0.0
 
 
-def pelvis_shape_tilt_deg() -> float:
-    """The model's ASIS-PSIS angle (deg, + anterior) in Preece et al.'s anatomical reference position.
-
-    Preece et al. 2008 set each pelvis with its anterior pelvic plane (ASISs and pubic symphysis)
-    vertical and measured the ASIS-PSIS line against the horizontal: bone shape alone. Here the
-    same is done with the model's bony APP points and the ASIS/PSIS landmarks its tilt angle uses,
-    so ``standing tilt - this`` is the part of the standing tilt that is posture (the APP's own
-    forward tilt).
-    """
-    a, ps = np.array(APP_ASIS), np.array(APP_PUBIC_SYMPHYSIS)
-    app = math.atan2(a[0] - ps[0], a[1] - ps[1])  # forward lean of the APP in the pelvis frame
-    dx, dy = ASIS[0] - PSIS[0], PSIS[1] - ASIS[1]
-    return math.degrees(math.atan2(dy, dx) - app)
-
-
-def angles(model: Any, q: Array, scenario: str, side: str = "r") -> dict[str, Array]:
+def angles(model: Any, q: Array, scenario: str, side: str = "r",
+           pelvis_shape_deg: float = PELVIS_SHAPE_DEG) -> dict[str, Array]:
     """Clinical angles (deg) at poses ``q`` ``(n, n_coordinates)`` computed with the engine's kinematics.
 
     Lying postures are read in a body-aligned frame (the table's normal taken as the standing
-    'anterior'), so 0 deg of pelvic tilt means the same pelvis orientation in every posture.
+    'anterior'), so 0 deg of pelvic tilt means the same pelvis orientation in every posture. The
+    pelvic tilt (ASIS-PSIS line against the horizontal, + anterior) is the APP's forward tilt plus
+    the bone shape ``pelvis_shape_deg`` (:data:`PELVIS_SHAPE_DEG`).
     """
     from iliopsoas.mechanics import body_transforms
 
@@ -149,9 +133,10 @@ def angles(model: Any, q: Array, scenario: str, side: str = "r") -> dict[str, Ar
 
     mirror = np.array([1.0, 1.0, 1.0 if side == "r" else -1.0])
     inn = model.body_index(f"innominate_{side}")
-    asis = upright(np.einsum("nij,j->ni", Rm[:, inn], np.array(ASIS) * mirror) + p[:, inn])
-    psis = upright(np.einsum("nij,j->ni", Rm[:, inn], np.array(PSIS) * mirror) + p[:, inn])
-    tilt = np.degrees(np.arctan2(psis[:, 1] - asis[:, 1], asis[:, 0] - psis[:, 0]))
+    asis = upright(np.einsum("nij,j->ni", Rm[:, inn], np.array(APP_ASIS) * mirror) + p[:, inn])
+    pubis = upright(np.einsum("nij,j->ni", Rm[:, inn], np.array(APP_PUBIC_SYMPHYSIS) * mirror) + p[:, inn])
+    # the APP's forward lean (top ahead of the pubis) plus the bone shape
+    tilt = np.degrees(np.arctan2(asis[:, 0] - pubis[:, 0], asis[:, 1] - pubis[:, 1])) + pelvis_shape_deg
     jc = {j: upright(_joint_centre(model, Rm, p, j)) for j in ("L5_S1", "L4_L5", "L1_L2", "T12_L1")}
     a1 = jc["T12_L1"] - jc["L1_L2"]
     a5 = jc["L4_L5"] - jc["L5_S1"]
@@ -269,7 +254,7 @@ def solve_batch(scenario: str, tights: list[dict[str, Tightness]], *, side: str 
     prob = scenario_problem(scenario, s, person)
     loads = loads_for(prob, tights, s, person)
     sol = prob.solve(loads)
-    ang = angles(prob.model, sol.q, scenario, s)
+    ang = angles(prob.model, sol.q, scenario, s, person.pelvis_shape_deg)
     return prob, loads, sol, ang
 
 

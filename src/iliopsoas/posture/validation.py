@@ -248,19 +248,16 @@ def capsule_comparison() -> Comparison:
 
 
 def posture_comparisons() -> list[Comparison]:
-    from iliopsoas.posture.scenarios import pelvis_shape_tilt_deg, simulate
+    from iliopsoas.posture.scenarios import PELVIS_SHAPE_DEG, simulate
 
     out: list[Comparison] = []
     st = simulate("standing")
     tilt = st.angles["pelvic_tilt_deg"]
-    shape = pelvis_shape_tilt_deg()
     out.append(_row("posture.standing.pelvic_tilt", "posture", "standing pelvic tilt (ASIS-PSIS, + anterior)",
                     tilt, 8.0, 18.0, "deg", PREECE_2008, published="13 +- 5 (range 0-23)",
-                    note=(f"bone shape {shape:.1f} deg (next row) + posture {(tilt or 0.0) - shape:.1f} deg "
-                          "(the anterior pelvic plane's own forward tilt)")))
-    out.append(_row("posture.pelvis_shape.asis_psis", "posture", "pelvis bone shape: ASIS-PSIS angle with the "
-                    "anterior pelvic plane vertical (Preece's reference position)", shape, 8.0, 18.0, "deg",
-                    PREECE_2008, published="13 +- 5 (range 0-23)"))
+                    note=(f"bone shape {PELVIS_SHAPE_DEG:.1f} deg (Preece's mean, an input of the model) + posture "
+                          f"{(tilt or 0.0) - PELVIS_SHAPE_DEG:.1f} deg (the anterior pelvic plane's own forward tilt, "
+                          "solved)")))
     bal = st.balance
     for key, mean, sd, what in (("hip_anterior_to_ankle_m", 0.062, 0.013, "hip joint in front of the ankle"),
                                 ("knee_anterior_to_ankle_m", 0.038, 0.020, "knee joint in front of the ankle"),

@@ -52,7 +52,7 @@ def info(request: Request) -> dict[str, Any]:
     from iliopsoas.web.posture_evidence import population_rows
 
     posture = _posture()
-    from iliopsoas.posture.scenarios import pelvis_shape_tilt_deg
+    from iliopsoas.posture.scenarios import PELVIS_SHAPE_DEG
     from iliopsoas.posture.tightness import SHORTENING_RANGE, STIFFNESS_RANGE, TARGETS
 
     return {
@@ -61,7 +61,7 @@ def info(request: Request) -> dict[str, Any]:
         "all_targets": sorted(TARGETS),
         "shortening_pct": [SHORTENING_RANGE[0] * 100, SHORTENING_RANGE[1] * 100],
         "stiffness": list(STIFFNESS_RANGE),
-        "population": population_rows(pelvis_shape_tilt_deg()),
+        "population": population_rows(PELVIS_SHAPE_DEG),
         "claims": _claims(request),
     }
 

@@ -14,9 +14,9 @@ POPULATION: tuple[dict[str, Any], ...] = (
      "value": 13.0, "spread": "SD 5, range 0-23", "unit": "deg", "population": "30 cadaver pelves",
      "source": "Preece et al. 2008, J Man Manip Ther 16(2):113-117",
      "comparable": "same landmarks (ASIS-PSIS line against the horizontal), but measured on dry pelves set with "
-                   "the anterior pelvic plane vertical: bone shape, not posture. The model's pelvis gives "
-                   "{pelvis_shape_deg:.1f} deg in that position; its standing value minus that is the part that "
-                   "is posture"},
+                   "the anterior pelvic plane vertical: bone shape, not posture. The model takes this mean, "
+                   "{pelvis_shape_deg:.1f} deg, as its bone shape; its standing value minus that is the part that "
+                   "is posture (solved)"},
     {"angle": "pelvic_tilt_deg", "scenario": "standing", "measure": "share of people standing in anterior tilt",
      "value": 85.0, "spread": "women 75 %", "unit": "% of men", "population": "120 healthy adults (PALM meter)",
      "source": "Herrington 2011, Man Ther",
@@ -51,7 +51,7 @@ CLAIM_PATTERN = r"\btilt|lordos|\barch|posture|\bsway|pelvis forward|tips? (the 
 
 
 def population_rows(pelvis_shape_deg: float) -> list[dict[str, Any]]:
-    """:data:`POPULATION` with the model's own pelvis-shape angle written into the texts that cite it
-    (:func:`iliopsoas.posture.scenarios.pelvis_shape_tilt_deg`)."""
+    """:data:`POPULATION` with the model's pelvis-shape angle written into the texts that cite it
+    (:data:`iliopsoas.posture.scenarios.PELVIS_SHAPE_DEG`)."""
     return [{k: v.format(pelvis_shape_deg=pelvis_shape_deg) if isinstance(v, str) and "{pelvis_shape_deg" in v else v
              for k, v in row.items()} for row in POPULATION]
