@@ -40,6 +40,7 @@ from iliopsoas.knowledge.ask_docs import for_readers
 from iliopsoas.knowledge.ask_effect import SAID_AS
 from iliopsoas.knowledge.ask_index import GENERIC_WORDS, OPENS_ASK, AskIndex, Query
 from iliopsoas.knowledge.ask_pairs import shared_answer
+from iliopsoas.knowledge.ask_rank import SHARE_ASKED
 from iliopsoas.knowledge.ask_specifics import unmatched
 from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
 from iliopsoas.knowledge.ask_write import Draft, compose
@@ -374,9 +375,6 @@ class Asker:
         return draft
 
 
-_SHARE_ASKED = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction|ratio)\b|\bhow many (people|persons|"
-                          r"patients|adults|individuals|of (us|them|people))\b|\bhow (common|prevalent|often does)\b|"
-                          r"\b(what|which) (\w+ )?(number|count) of\b")
 # what a count of people or of structures can be answered by: a share of people, or the structures listed
 _LISTED_COUNTS = re.compile(r"\bhow many (people|persons|patients|adults|individuals|men|women|children|"
                             r"muscles?|bones?|nerves?|arteries|vessels?|joints?|ligaments?|tendons?|heads?|parts?|"
@@ -390,7 +388,7 @@ def _figure_unanswered(q: Query, feats: dict[str, float]) -> bool:
         return False
     if feats.get("count_miss") and _LISTED_COUNTS.search(q.asked) is None:
         return True
-    return bool(feats.get("number_miss")) and _SHARE_ASKED.search(q.asked) is not None
+    return bool(feats.get("number_miss")) and SHARE_ASKED.search(q.asked) is not None
 
 
 # a figure asked in a unit ("what mean tilt angle in degrees", "how many seconds") that the lead passage

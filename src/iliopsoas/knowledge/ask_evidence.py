@@ -25,6 +25,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from iliopsoas.knowledge.ask_text import FINDING
+
 __all__ = ["NOT_CLEAR", "asks_research", "claim_decision", "claim_lead", "research_decision"]
 
 NOT_CLEAR = "Not clearly"
@@ -82,7 +84,6 @@ _RELATED = re.compile(r"\b(related|linked|associated|correlated?|correlates|conn
                       r"\b(link|relationship|correlation|association|connection) between\b")
 
 
-_FINDING = re.compile(r"\b(correlat\w*|relationship|tendency|associat\w*|no link|linked)\b")
 _LINK_WORDS = "link links linked relationship relation related correlation correlate correlated association associated " \
     "connection connected"
 _CAUSED = re.compile(r"\b(?:cause|causes|lead to|leads to|result in|results in|give you|gives you)\b((?: \w+){1,3})")
@@ -236,17 +237,18 @@ def research_decision(index: Any, q: Any, ranked: Sequence[tuple[Any, float]]) -
     done = _EFFECT_OF.search(raw) if not (_EVIDENCE_FOR.search(raw) or _STUDY_FOUND.search(raw) or q.studies
                                           or _RELATED.search(raw)) else None
     done_stems = {stem(w) for w in _done_words(raw, q.content)} if done is not None else set()
+    link_stems = _stems(_LINK_WORDS)
     cands = []
     for n, (d, s) in enumerate(ranked[:25]):
         if s < top - 1.2 or d.kind not in ("claim", "care", "fact") or (d.kind == "fact" and d.seed):
             continue
-        if n >= 8 and not (d.kind == "fact" and (d.extra.get("result") or _FINDING.search(d.sentence.lower()))):
+        if n >= 8 and not (d.kind == "fact" and (d.extra.get("result") or FINDING.search(d.sentence.lower()))):
             continue  # further down, only a study's result (Heino 1990 on length and lordosis) still answers
         if d.kind == "care" and d.predicate != "evidence":
             continue
         have = _stems(f"{d.sentence} {d.body}") | (_CAUSE if d.predicate == "associated_condition" else set())
-        if _FINDING.search(d.sentence.lower()):
-            have |= _stems(_LINK_WORDS)  # a correlation found (or not) speaks to a "link" asked
+        if FINDING.search(d.sentence.lower()):
+            have |= link_stems  # a correlation found (or not) speaks to a "link" asked
         if done is not None and not done_stems & have:
             continue
         if effect and not effect <= have:

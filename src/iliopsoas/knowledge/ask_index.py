@@ -425,7 +425,7 @@ class AskIndex:
             # "do psoas and iliacus get different nerves", "is the iliacus a different muscle from the psoas": yes/no
             qtype = "compare"
         elif (_DEFINE.search(text) or re.match(r"what (do|does) .+ mean$", text)) and entities \
-                and (not set(key) - {"meant", "mean"} or self._defines_first(text)):
+                and (not set(key) - {"meant", "mean"} or self._defined_first(text) is not None):
             qtype = "definition"  # "what is meant by the tailbone" asks what it is
         elif _NUMBER.search(text):
             qtype = "number"
@@ -523,25 +523,23 @@ class AskIndex:
             return []
         return rerank(self, q, hits, sem)
 
-    def _defined_first(self, text: str) -> str | None:
+    def _defined_first(self, text: str) -> tuple[str, str] | None:
         """"What is the lumbar plexus, and how is it related to the psoas?": a structure named alone in a
-        first "what is" clause (returned) is defined first; the second clause is answered by the facts that
-        follow (:meth:`then_asked`)."""
+        first "what is" clause is defined first; returns its name and the second clause, answered by the
+        facts that follow (:meth:`then_asked`)."""
         m = _AND_ASK.search(text)
-        first = re.sub(r"^(what is|what are|define|describe|explain|who is) (the |a |an )?", "", text[:m.start()]) if m else ""
-        first = first.strip(" ,")
-        return first if first and first in self.alias.aliases else None
-
-    def _defines_first(self, text: str) -> bool:
-        return self._defined_first(text) is not None
+        if m is None:
+            return None
+        first = re.sub(r"^(what is|what are|define|describe|explain|who is) (the |a |an )?", "", text[:m.start()]).strip(" ,")
+        rest = text[m.start():].lstrip(" ,")[len("and "):]
+        return (first, rest) if first and first in self.alias.aliases else None
 
     def then_asked(self, q: Query) -> Query | None:
         """The second clause of "what is X, and how common is it?" read as its own question ("it" is X)."""
-        name = self._defined_first(q.text) if q.qtype == "definition" else None
-        m = _AND_ASK.search(q.text)
-        if name is None or m is None:
+        split = self._defined_first(q.text) if q.qtype == "definition" else None
+        if split is None:
             return None
-        rest = q.text[m.start():].lstrip(" ,")[len("and "):]
+        name, rest = split
         return self.analyse(re.sub(r"\b(it|they|them)\b", name, rest) + "?")
 
     def idf(self, stem: str) -> float:

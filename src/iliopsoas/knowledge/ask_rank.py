@@ -13,9 +13,9 @@ from typing import Any
 
 from iliopsoas.knowledge.ask_docs import Doc
 from iliopsoas.knowledge.ask_tables import stem as _stem
-from iliopsoas.knowledge.ask_text import EXPAND, SEARCHED_AS
+from iliopsoas.knowledge.ask_text import EXPAND, FINDING, SEARCHED_AS
 
-__all__ = ["aspect_bonus", "rerank"]
+__all__ = ["SHARE_ASKED", "aspect_bonus", "rerank"]
 
 _SEM_W = float(os.environ.get("ASK_SEM_W", "1"))
 STOP = frozenset(
@@ -81,14 +81,14 @@ def _named_in(index: Any, entity: str, tokens: Sequence[str]) -> bool:
     return bool(words & set(tokens))
 
 
-# a share of people asked ("how many have their pelvis tipped forward", "what percentage of adults")
-_SHARE_Q = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction)\b|\bhow (common|prevalent)\b|"
-                      r"\bhow many (people|persons|patients|adults|individuals|men|women|of (us|them|people))\b")
-# a link between two things asked ("has research shown a link between hip flexor length and pelvic tilt"), and
-# the passages that report one (a correlation, a relationship or its absence)
+# a share or count of people asked ("how many have their pelvis tipped forward", "what percentage of adults")
+SHARE_ASKED = re.compile(r"\b(what|which) (percentage|percent|proportion|share|fraction|ratio)\b|\bhow many (people|persons|"
+                         r"patients|adults|individuals|men|women|of (us|them|people))\b|\bhow (common|prevalent|often does)\b|"
+                         r"\b(what|which) (\w+ )?(number|count) of\b")
+# a link between two things asked ("has research shown a link between hip flexor length and pelvic tilt"); the
+# passages that report one, or its absence, are ask_text.FINDING
 _LINK_ASKED = re.compile(r"\b(link|links|linked|relationship|relation|related|relate|correlat\w*|associat\w*|connection|"
                          r"connected)\b")
-_LINK_SAID = re.compile(r"\bcorrelat\w*|\brelationship\b|\bno relation\b|\bassociat\w*|\blinked\b|\br = ?-?\d|\(r -?\d")
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b")
 _FIGURE = re.compile(r"\b\d+(\.\d+)?\s?(deg|degrees|%|cm|mm|n|kg|s|min|hours?)\b")
 _RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
@@ -132,7 +132,7 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
         and _kind(index, d.subject) == "clinical_test" and share(d) >= 0.5 and share(d) * len(kgroups) >= 3
         and not _named_in(index, d.subject, q.tokens)}  # a test named ("the Thomas position") is matched as named
     # "before a game", "slower in a race": performance, which studies answer
-    share_asked = _SHARE_Q.search(q.asked) is not None
+    share_asked = SHARE_ASKED.search(q.asked) is not None
     link_asked = _LINK_ASKED.search(q.asked) is not None
     research = _RESEARCH.search(q.text) is not None or any("performance" in SEARCHED_AS.get(t, ()) for t in q.content)
     out = []
@@ -216,7 +216,7 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s -= 0.2  # a plain "acts in hip extension" holds no amount
         if d.kind == "safety":
             s -= 0.6  # screening items answer "what are the red flags", not anatomy
-        if link_asked and d.kind == "fact" and _LINK_SAID.search(d.sentence):
+        if link_asked and d.kind == "fact" and FINDING.search(d.sentence):
             s += 0.5  # a link asked: a passage that reports one, or none
         if research and d.kind == "fact" and d.extra.get("result"):
             s += 0.5  # "what did the trial find", "is A better than B": a study's result

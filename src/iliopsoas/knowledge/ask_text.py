@@ -114,6 +114,9 @@ EXPAND: dict[str, tuple[str, ...]] = {
     # bending the hip backward is extension ("backward range at the hip")
     "backward": ("extension",), "backwards": ("extension",),
 }
+# a passage reporting a relation between two measures (a correlation, a tendency, or none): "correlated with
+# lordosis at r = 0.69", "so no relationship (r -0.04 with pelvic tilt)"
+FINDING = re.compile(r"\b(correlat\w*|relationship|no relation|tendency|associat\w*|no link|linked)\b|\br = ?-?\d|\(r -?\d")
 # Doing too much is told as overuse, and its care as rest: these are searched for too (the passages on
 # overuse share no word with "I overdid squats").
 SEARCHED_AS: dict[str, tuple[str, ...]] = {

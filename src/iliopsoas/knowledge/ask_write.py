@@ -233,9 +233,10 @@ def _test_docs(index: AskIndex) -> list[Doc]:
             and _LENGTH_TESTED.search((x.summary or "").lower())]
 
 
-def _tests_listed(index: AskIndex, q: Query) -> tuple[str, Doc] | None:
-    """One sentence naming each muscle-length test with the first clause of its summary, when the question asks
-    which tests or checks there are for tight or short muscles and names no test itself."""
+def _tests_listed(index: AskIndex, q: Query) -> tuple[str, Doc, list[Doc]] | None:
+    """One sentence naming each muscle-length test with the first clause of its summary, the lead it stands for
+    and the tests' definitions, when the question asks which tests or checks there are for tight or short
+    muscles and names no test itself."""
     ents = index.atlas.entities
     if not _TESTS_ASKED.search(q.asked) or any(ents[e].kind.value == "clinical_test" for e in q.entities if e in ents):
         return None
@@ -251,7 +252,7 @@ def _tests_listed(index: AskIndex, q: Query) -> tuple[str, Doc] | None:
         parts.append(f"the {x.name} ({clause[0].lower() + clause[1:]})")
     sentence = "Muscle length is checked with " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
     sources = tuple(dict.fromkeys(src for d in docs for src in d.sources))
-    return sentence, replace(docs[0], sources=sources)
+    return sentence, replace(docs[0], sources=sources), docs
 
 
 def _asked_predicates(q: Query) -> set[str]:
@@ -519,8 +520,8 @@ def compose(index: AskIndex, q: Query, ranked: Sequence[tuple[Doc, float]], rec:
         short = f"{polarity}: {body[0].lower() + body[1:]}" if polarity else body
     listed = _tests_listed(index, q) if decision is None else None
     if listed is not None:  # "what checks would a physio do": the muscle-length tests, each in a few words
-        short, lead = listed
-        ranked = [(d, lead_s) for d in _test_docs(index) if d.predicate == "definition"] + list(ranked)
+        short, lead, tests = listed
+        ranked = [(d, lead_s) for d in tests] + list(ranked)
     pair = _compare(index, q) if q.qtype == "compare" else []
     places: list[tuple[Doc, float]] = []
     if len(pair) == 2 and pair[0].kind == "care":
