@@ -358,8 +358,7 @@ def solve_people(spec: Spec, values: dict[str, Array], first: int) -> dict[str, 
                 prob = _problem(sc, side, pm, nut)
                 loads = _person_scales(loads_for(prob, _tights(params, rows, pm), side, person), params, rows)
                 sol = prob.solve(loads)
-                ang = angles(prob.model, sol.q, sc, side, pelvis_shape_deg=0.0)
-                ang["pelvic_tilt_deg"] = ang["pelvic_tilt_deg"] + params["pelvis_shape_deg"][rows]
+                ang = angles(prob.model, sol.q, sc, side, pelvis_shape_deg=params["pelvis_shape_deg"][rows])
                 conv[rows, j] = sol.converged
                 msg[rows, j] = sol.messages
                 for a in ms.scenarios[sc]:

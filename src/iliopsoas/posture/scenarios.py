@@ -113,13 +113,13 @@ def _reference_rotation(name: str) -> float:
 
 
 def angles(model: Any, q: Array, scenario: str, side: str = "r",
-           pelvis_shape_deg: float = PELVIS_SHAPE_DEG) -> dict[str, Array]:
+           pelvis_shape_deg: float | Array = PELVIS_SHAPE_DEG) -> dict[str, Array]:
     """Clinical angles (deg) at poses ``q`` ``(n, n_coordinates)`` computed with the engine's kinematics.
 
     Lying postures are read in a body-aligned frame (the table's normal taken as the standing
     'anterior'), so 0 deg of pelvic tilt means the same pelvis orientation in every posture. The
     pelvic tilt (ASIS-PSIS line against the horizontal, + anterior) is the APP's forward tilt plus
-    the bone shape ``pelvis_shape_deg`` (:data:`PELVIS_SHAPE_DEG`).
+    the bone shape ``pelvis_shape_deg`` (:data:`PELVIS_SHAPE_DEG`; one value, or one per pose).
     """
     from iliopsoas.mechanics import body_transforms
 
