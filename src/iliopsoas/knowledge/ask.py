@@ -172,8 +172,9 @@ class Asker:
         if count is not None:  # "how many lumbar vertebrae": the count the passages give, first
             return self._with_lead(question, q, rec, count, threshold)
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
-        if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
-            return self._general(question, q, rec, terms, threshold)
+        general = self._general(question, q, rec, terms, threshold) if terms else None
+        if general is not None:  # "what is the difference between a muscle's origin and insertion": a general word
+            return general
         if safety.off_topic(q.text) or len(q.tokens) < 2:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
@@ -246,9 +247,13 @@ class Asker:
         return draft, features(self.index, q, ranked, draft)
 
     def _general(self, question: str, q: Query, rec: safety.Recognised, terms: tuple[str, ...],
-                 threshold: float | None) -> Answer:
-        """A general term: answered from the passages that define it (never a structure's details), or refused."""
+                 threshold: float | None) -> Answer | None:
+        """A general term: answered from the passages that define it (never a structure's details), or refused;
+        None when no passage defines the one term asked ("what is the Hip Hook": the passages that speak of it
+        may still answer)."""
         docs = defining_passages(self.index, terms)
+        if not docs and len(terms) == 1:
+            return None
         if not docs:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         ranked = self.index.search(q)

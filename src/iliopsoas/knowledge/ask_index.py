@@ -84,7 +84,10 @@ _YESNO = re.compile(r"^(is|are|does|do|can|could|should|will|would|was|were|has|
 # "when you pull along the psoas with the hip straight, does the thigh rotate?": the yes/no comes after the setting
 _LATE_YESNO = re.compile(r"^\s*(when|if|while|after|once|with|in|during|under)\b[^?]*,\s*(is|are|does|do|can|could|will|"
                          r"would|did|was|were|should)\b[^,]*\??\s*$", re.I)
-_CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really)\b")
+_CLAIM = re.compile(r"\b(true|myth|i (read|heard)|they say|people say|claim|claims|correct that|really|"
+                    # what one of the articles says: "according to the Ultimate Guide", "the Verywell article"
+                    r"according to|(the|this|that|an|one) (article|guide|blog|blog post|author|writer)s?|verywell|"
+                    r"ultimate guide|deep dive|anatomy guide)\b")
 _NUMBER = re.compile(
     r"\bhow (long|many|much|often|big|thick|heavy|common|active|far|strong|fast|quick|quickly|old|tall|wide|deep)\b|"
     r"\b(speed|velocity|percentage|percent|share(?! (?:the|a|an|one|same|their|its|common|nerves?|tendons?))|average|typical|"
@@ -138,6 +141,10 @@ _SOCIAL = re.compile(r"^(everyone|everybody|people|they|all|my|i|we|someone|some
                      r"\b(says|said|blame|blames|blamed|keeps? (saying|telling)|told me|tells me|always)\b")
 
 
+# "do I have one iliopsoas, or one on each side?": a choice between two answers, not a yes/no question
+_CHOICE = re.compile(r",\s*or (?!not\b|no\b|false\b|true\b|is it\b|does it\b|do they\b|are they\b|is that\b)\w", re.I)
+
+
 def _ends_yesno(question: str) -> bool:
     """"my psoas feels knotted up, does massaging it actually work?": a statement, then a yes/no question
     (not a choice: "should I rest or stretch them" asks which)."""
@@ -174,6 +181,8 @@ def _asked_part(question: str, names: Any = None) -> str:
         # flexes the spine, another source says it extends it; what is this contradiction called")
         told = [c for c in clauses[:-2] if names is not None and names(c)] \
             if re.search(r"\b(it|its|they|them|this|that)\b", clauses[-2]) else []  # "... says it helps extend it"
+        if not told and len(clauses) >= 3 and len(clauses[-2].split()) <= 3:
+            told = [clauses[-3]]  # "I feel it in my knee, not my hip. Is that OK?": a short aside ends what is told
         return " ".join([*told, clauses[-2], clauses[-1]])
     if len(clauses) >= 2 and _CONFIRM.match(clauses[-1]):
         claim = _REPORTED.sub("", " ".join(clauses[:-1]))
@@ -407,7 +416,9 @@ class AskIndex:
         if len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
             content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
-            content += ("lateral", "rotation", "external")  # "my leg turns out" is lateral rotation
+            content += ("lateral", "rotation", "external", "turn", "outward")  # "my leg turns out" is lateral rotation
+        if re.search(r"\b(just |only )?(one|a single) side\b|\bone[- ]sided\b|\bunilateral\w*", text):
+            content += ("lateral", "flexion", "same", "side")  # "contracts on one side": side-bending to that side
         family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()),
                                                 *self.variants.get(e, ()))]
         implied = False
@@ -429,10 +440,11 @@ class AskIndex:
             qtype = "definition"  # "what is meant by the tailbone" asks what it is
         elif _NUMBER.search(text):
             qtype = "number"
-        elif _YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question) \
-                or _ends_yesno(question):
+        elif (_YESNO.search(text) or text.endswith(" true") or " true or false" in text or _LATE_YESNO.search(question)
+              or _ends_yesno(question)) and not _CHOICE.search(question):
             qtype = "yesno"
-        elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text):
+        elif text.startswith("why ") or re.search(r"\bwhy\b", text) and re.search(r"\b(my|i)\b", text) \
+                or re.search(r"\bwhy (is|are|do|does|did|should|must|would|can) (the|a|an|one|it|they|you)\b", text):
             qtype = "why"
         elif len(entities) >= 2 and re.search(r"\b(know|tell|which|whether|if)\b.*\bor\b", text):
             qtype = "which_of"  # "how do I know if it is my psoas or my iliacus" asks how to tell them apart

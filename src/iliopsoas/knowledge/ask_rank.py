@@ -95,6 +95,25 @@ _RARE_IDF = 5.0  # idf of a word found in about 1 passage in 150
 _RARE_W = 0.3
 
 
+# the four seed articles named by their titles: "according to the Ultimate Guide" prefers that article's claims
+_ARTICLES = {"000": re.compile(r"\bdeep dive\b"), "001": re.compile(r"\b(complete )?anatomy guide\b"),
+             "002": re.compile(r"\bverywell\b"), "003": re.compile(r"\bultimate guide\b")}
+
+
+# a reason or a purpose given in a passage, what a "why" question asks for
+_PURPOSE = re.compile(r"\b(because|so that|so as to|in order to|due to|as a result|which (is )?why|to (flatten|keep|stop|"
+                      r"prevent|avoid|lock|fix|hold|steady|stabili[sz]e|remove|rule out|isolate|take up))\b", re.I)
+
+
+# a question about why something is risky or unsafe: the safety file's reasons answer it
+_RISK_ASKED = re.compile(r"\b(risky|risks?|dangerous|danger|unsafe|harmful|contraindicat\w*)\b")
+
+
+def named_articles(text: str) -> set[str]:
+    """The seed articles a question names by title ("the Verywell article": {"002"})."""
+    return {a for a, rx in _ARTICLES.items() if rx.search(text)}
+
+
 def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> list[tuple[Doc, float]]:
     """``hits`` (row, BM25 score) re-scored for ``q``, best first."""
     top = max(s for _, s in hits) or 1.0
@@ -135,10 +154,17 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
     share_asked = SHARE_ASKED.search(q.asked) is not None
     link_asked = _LINK_ASKED.search(q.asked) is not None
     research = _RESEARCH.search(q.text) is not None or any("performance" in SEARCHED_AS.get(t, ()) for t in q.content)
+    articles = named_articles(q.text)
+    # a phrase of two or more words the question names ("pinched nerve", "snapping hip"), said as such by a passage
+    phrases = {m.alias for m in q.mentions if " " in m.alias}
     out = []
     for row, bm in hits:
         d = index.docs[row]
         s = bm / top
+        if phrases and any(p in d.sentence.lower() for p in phrases):
+            s += 0.4
+        if articles and any(c[1:4] in articles for c in d.claims):
+            s += 0.4
         about = {d.subject, *d.objects} & ents
         if q.seeking == 2:
             s += 0.2 if about else 0.0
@@ -178,6 +204,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
             s -= 0.5
         if q.qtype == "why" and d.kind in ("claim", "conflict", "verdict"):
             s += 0.15
+        if q.qtype == "why" and _PURPOSE.search(d.sentence):
+            s += 0.5  # "why is the other knee hugged": the passage giving a reason or purpose ("to flatten the low back")
         if d.predicate == "associated_condition" and index.pain_words & set(q.content):
             s += 0.3
         elif q.qtype == "why" and d.kind == "care" and d.predicate != "evidence":
@@ -214,8 +242,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
                 s += 0.3  # a share asked: a passage giving one
         elif q.qtype == "number" and d.kind == "fact" and d.predicate == "action":
             s -= 0.2  # a plain "acts in hip extension" holds no amount
-        if d.kind == "safety":
-            s -= 0.6  # screening items answer "what are the red flags", not anatomy
+        if d.kind == "safety" and not _RISK_ASKED.search(q.text):
+            s -= 0.6  # screening items answer "what are the red flags" or "why is it risky", not anatomy
         if link_asked and d.kind == "fact" and FINDING.search(d.sentence):
             s += 0.5  # a link asked: a passage that reports one, or none
         if research and d.kind == "fact" and d.extra.get("result"):

@@ -144,7 +144,8 @@ PERSONAL: dict[str, str] = {
     r"pain relievers?|medications?|medicines?|drugs?|pills?|tablets?|muscle relaxants?|opioids?|antibiotics?|"
     r"supplements?|turmeric|vitamins?|herbal|cbd|remed(y|ies)|anti inflammator\w*|prescri\w*|cortisone|"
     r"dose of|dosage of)\b",
-    "diagnosis": r"\b(do i have|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
+    # "do I have one iliopsoas or one on each side": a count of the body's parts, not a diagnosis
+    "diagnosis": r"\b(do i have(?! (one|two|both|a pair|\d+)\b)|have i got|diagnos\w*|what is wrong with (me|my)|is (it|this|that) (my|a|an)\b"
     r"(?! (myth|fact|true))|is my \w+( \w+)? (a|an|from|caused|due)\b|caused by my\b|is that my\b|"
     r"is my \w+( \w+)? (tight|weak|short|injured|torn|damaged|strained|inflamed|normal)\b|"
     r"(is|are|could|might) my \w+( \w+)? (be )?(the )?(reason|cause|culprit|source|root)\b|"
@@ -182,8 +183,14 @@ OFF_TOPIC = re.compile(
     r"\b(origin of the word|etymology|word come from|name come from|translate|latin poetry|horse|horses|dog|"
     r"dogs|cat|cats|animal|animals|cost|price|buy|brand|poem|story|joke|calories?|diet|protein|weather|"
     r"mattress\w*|best (shoes?|trainers|sneakers|chair|office chair|pillow|cream|gel|app|brand|product) for|"
+    r"(which|what) (\w+ ){0,2}(shoes?|trainers|sneakers|insoles?|brands?|products?) (is|are) (the )?best|"
     r"cells?|cellular|molecular|genetic|genes?|embryolog\w*|who (first )?(discovered|described|named)|"
-    r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name))\b"
+    r"what does (the word )?(?!it\b|this\b|that\b|a\b)\w+ mean|meaning of (the )?(word|name)|"
+    # other languages and coding systems: no source gives them
+    r"(word|name|term|say|said|called|spell|spelled|written)\b.{0,40}\b(in|into) (japanese|chinese|mandarin|cantonese|"
+    r"korean|spanish|french|german|italian|portuguese|russian|arabic|hindi|dutch|swedish|polish|turkish|greek|hebrew|"
+    r"vietnamese|thai)|icd[ -]?(9|10|11)?( code)?|cpt code|"
+    r"billing code|(diagnosis|diagnostic|insurance|medical) code)\b"
 )
 
 

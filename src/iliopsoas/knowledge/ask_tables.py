@@ -42,10 +42,23 @@ QUESTION_WORDS = (
 ).split()
 
 
+# irregular forms people ask with ("felt", "lying", "sat") and the form the passages use
+_IRREGULAR = {"felt": "feel", "lying": "lie", "lain": "lie", "sat": "sit", "stood": "stand", "ran": "run",
+              "bent": "bend", "went": "go", "gone": "go", "torn": "tear", "tore": "tear", "held": "hold",
+              "kept": "keep", "knelt": "kneel", "slept": "sleep", "worse": "bad", "worst": "bad"}
+
+
 def stem(word: str) -> str:
-    """A crude stem for matching question words to passage words: endings off, five letters kept."""
+    """A crude stem for matching question words to passage words: endings off ("sitting" and "sits" as
+    "sit"), irregular forms to their base ("felt": "feel"), five letters kept."""
+    word = _IRREGULAR.get(word, word)
     if len(word) > 4:
-        word = _SUFFIX.sub("", word)
+        cut = word if word.endswith("ss") else _SUFFIX.sub("", word)  # "press", "stress" keep their s
+        if cut != word and len(cut) >= 3 and cut[-1] == cut[-2] and cut[-1] in "bdgmnpt":
+            cut = cut[:-1]  # "sitting", "stopped", "running": the doubled consonant goes too
+        word = cut
+    elif len(word) == 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # "hips", "legs", "sits", "lies"
     return word[:5]
 
 
