@@ -454,7 +454,7 @@ def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw):  # type: ig
     s = 0
     while s < cnt:  # remove
         if si[s, _ID] == -1 - 2 * w or si[s, _ID] == -2 - 2 * w:
-            _shift(s + 1, -1, cnt, si, sf)
+            _shift(s + 1, np.int64(-1), cnt, si, sf)
             cnt -= 1
         else:
             s += 1
@@ -498,7 +498,7 @@ def _apply(kp, w, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw):  # type: ig
         if code < 2 or cnt + 2 > cap:
             j += 1
             continue
-        _shift(j + 1, 2, cnt, si, sf)
+        _shift(j + 1, np.int64(2), cnt, si, sf)
         for e in range(2):
             rr = r1 if e == 0 else r2
             uu = u1 if e == 0 else u2
@@ -618,7 +618,8 @@ def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # 
     Points are rows ``po:po+m`` of the point tables (a MovingPathPoint's body-frame location this
     pose is ``mloc[k, column]``), wraps rows ``wo:wo+nw``; body poses are ``R[kp]``, ``p[kp]``.
     """
-    cnt = 0
+    # np.int64, not literal 0: numba would compile each callee again for the literal types (cold start)
+    cnt = np.int64(0)
     for i in range(m):
         row = po + i
         c = pint[row, 1]
@@ -647,7 +648,7 @@ def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # 
         sf[cnt, _WL] = 0.0
         cnt += 1
     if nw == 1:
-        cnt = _apply(kp, 0, R, p, active, m, si, sf, cnt, wint, wflt, wo, gw)
+        cnt = _apply(kp, np.int64(0), R, p, active, m, si, sf, cnt, wint, wflt, wo, gw)
     elif nw > 1:
         cnt = _passes(kp, R, p, active, m, si, sf, cnt, wint, wflt, wo, nw, prev_ids, hist, gw)
     total = 0.0
@@ -661,6 +662,55 @@ def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # 
 
 
 # ------------------------------------------------------------------ whole model, all poses
+@_no_refcount
+def _straight(k, q, Rl, pl, pint, pflt, a0, a1, n_aff, aff_list, Wt, Vo, kd, r, t, sf, si):  # type: ignore[no-untyped-def]
+    """Length of a muscle without wraps or moving points in pose ``k``, and its moment arms added to
+    ``r[k, t]`` (ground positions kept in ``sf[:, _G:_G+3]``, bodies in ``si[:, _BODY]``)."""
+    cnt = 0
+    length = 0.0
+    for row in range(a0, a1):
+        c = pint[row, 1]
+        if c >= 0:
+            v = q[k, c]
+            if not ((v >= pflt[row, 3] - 1e-5) and (v <= pflt[row, 4] + 1e-5)):
+                continue
+        b = pint[row, 0]
+        gv = _mul(Rl[0, b], (pflt[row, 0], pflt[row, 1], pflt[row, 2]))
+        si[cnt, _BODY] = b
+        for c3 in range(3):
+            sf[cnt, _G + c3] = gv[c3] + pl[0, b, c3]
+        if cnt > 0:
+            length += math.sqrt((sf[cnt, _G] - sf[cnt - 1, _G]) ** 2 + (sf[cnt, _G + 1] - sf[cnt - 1, _G + 1]) ** 2
+                                + (sf[cnt, _G + 2] - sf[cnt - 1, _G + 2]) ** 2)
+        cnt += 1
+    if kd == 0:
+        return length
+    for s in range(cnt - 1):
+        ba, bb = si[s, _BODY], si[s + 1, _BODY]
+        if ba == bb:
+            continue
+        dx = sf[s + 1, _G] - sf[s, _G]
+        dy = sf[s + 1, _G + 1] - sf[s, _G + 1]
+        dz = sf[s + 1, _G + 2] - sf[s, _G + 2]
+        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if not (dist > 0.0):
+            continue
+        ux, uy, uz = dx / dist, dy / dist, dz / dist
+        gx, gy, gz = sf[s, _G], sf[s, _G + 1], sf[s, _G + 2]
+        ma = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
+        gx, gy, gz = sf[s + 1, _G], sf[s + 1, _G + 1], sf[s + 1, _G + 2]
+        mb = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
+        for jj in range(n_aff[ba]):
+            j = aff_list[ba, jj]
+            r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
+                           + ma[0] * Wt[ba, j, 0] + ma[1] * Wt[ba, j, 1] + ma[2] * Wt[ba, j, 2])
+        for jj in range(n_aff[bb]):
+            j = aff_list[bb, jj]
+            r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
+                           + mb[0] * Wt[bb, j, 0] + mb[1] * Wt[bb, j, 1] + mb[2] * Wt[bb, j, 2])
+    return length
+
+
 @_jit
 def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,  # type: ignore[no-untyped-def]
            pint, pflt, mloc, mdloc, wint, wflt, n_bodies, cap, max_points, L, r):
@@ -694,6 +744,15 @@ def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
             mi = mus[t]
             a0, a1 = p_off[mi], p_off[mi + 1]
             b0, b1 = w_off[mi], w_off[mi + 1]
+            fixed = b1 == b0
+            for row in range(a0, a1):
+                if pint[row, 2] >= 0:
+                    fixed = False
+            if fixed:
+                # no wrap and no moving point: the straight line through the active points, summed here
+                # (the same operations as smooth_path and the loop below, without the slot bookkeeping)
+                L[k, t] = _straight(k, q, Rl, pl, pint, pflt, a0, a1, n_aff, aff_list, Wt, Vo, kd, r, t, sf, si)
+                continue
             length, cnt = smooth_path(k, 0, q, Rl, pl, pint, pflt, mloc, wint, wflt, a0, a1 - a0, b0, b1 - b0,
                                       si, sf, active, prev_ids, hist, gw)
             L[k, t] = length

@@ -543,7 +543,7 @@ def _query(s, ids, g, cache_g, cache_ok):  # type: ignore[no-untyped-def]
 @_no_refcount
 def _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok):  # type: ignore[no-untyped-def]
     total = 0.0
-    prev = _query(0, ids, g, cache_g, cache_ok)
+    prev = _query(np.int64(0), ids, g, cache_g, cache_ok)  # not a literal 0: see muscle_path
     for s in range(1, cnt):
         cur = _query(s, ids, g, cache_g, cache_ok)
         a, b = ids[s - 1], ids[s]
@@ -651,7 +651,7 @@ def _same_input(w, ids, g, cnt, memo_m, memo_ids, memo_g):  # type: ignore[no-un
 
 
 @_no_refcount
-def _apply_wrap_memo(k, w, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
+def _apply_wrap_memo(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,  # type: ignore[no-untyped-def]
                      wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo,
                      memo_m, memo_ids, memo_g, memo_s):
     """:func:`_apply_wrap` (several wraps, so with the tangent refinement) that reuses wrap ``w``'s last
@@ -686,7 +686,7 @@ def _apply_wrap_memo(k, w, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g,
         memo_ids[w, s] = ids[s]
         for c in range(3):
             memo_g[w, s, c] = g[s, c]
-    res, cnt = _apply_wrap(k, w, False, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+    res, cnt = _apply_wrap(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
                            wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo)
     at = -1
     if cnt > memo_m[w, 0]:
@@ -716,7 +716,11 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
     :func:`_apply_wrap_memo`) and returns ``(length, number of path slots)``.
     Semantics: see path.py.
     """
-    cnt = 0
+    # np.int64(0), not 0, wherever a callee gets it: a literal 0 (or True/False) would make numba
+    # compile the callee once more for the literal type (cold start, issue 17)
+    cnt = np.int64(0)
+    zero = np.int64(0)
+    single = nw == 1
     cache_ok[:, :] = False
     for i in range(m):
         c = pcoord[po + i]
@@ -736,7 +740,7 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
                 g[cnt, cc] = gv[cc] + p[kp, b, cc]
             cnt += 1
     if nw == 1:
-        _, cnt = _apply_wrap(kp, 0, True, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
+        _, cnt = _apply_wrap(kp, zero, single, R, p, active, m, ids, body, loc, g, wl, cnt, cache_g, cache_ok,
                              wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, wo)
         length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
     elif nw > 1:
@@ -747,7 +751,7 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
         length = 0.0
         for kk in range(8):
             for i in range(nw):
-                res, cnt = _apply_wrap_memo(kp, order[i], R, p, active, m, ids, body, loc, g, wl, cnt,
+                res, cnt = _apply_wrap_memo(kp, order[i], single, R, p, active, m, ids, body, loc, g, wl, cnt,
                                             cache_g, cache_ok, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart,
                                             wend, wobj, wact, wo, memo_m, memo_ids, memo_g, memo_s)
                 results[i] = res
@@ -758,7 +762,7 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
             if kk == 0 and results[0] == 0 and results[1] == 1:
                 order[0] = 1
                 order[1] = 0
-                cnt = _remove(0, ids, body, loc, g, wl, cnt)
+                cnt = _remove(zero, ids, body, loc, g, wl, cnt)
     else:
         length = _length(ids, g, wl, cnt, wobj, wo, cache_g, cache_ok)
     return length, cnt
