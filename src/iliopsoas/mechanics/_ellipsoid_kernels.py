@@ -673,18 +673,28 @@ def ellipsoid_kernel(p1, p2, dims, wrap_axis, wrap_sign, method, code, r1o, r2o,
         ex, ey, ez = Ax - c1x, Ay - c1y, Az - c1z
         vs[0], vs[1], vs[2], _ = _normalize(Py * ez - Pz * ey, Pz * ex - Px * ez, Px * ey - Py * ex)
         vs4 = -_dot3(vs[0], vs[1], vs[2], c1x, c1y, c1z)
-        r1[0], r1[1], r1[2] = _tangent_point(p1e, r1x, r1y, r1z, Ax, Ay, Az, a, vs, vs4, ws_r, ws_p, ee, ded, ded2,
-                                             m2, inv, lu, piv, col, v, vt)
-        r2[0], r2[1], r2[2] = _tangent_point(p2e, r2x, r2y, r2z, Bx, By, Bz, a, vs, vs4, ws_r, ws_p, ee, ded, ded2,
-                                             m2, inv, lu, piv, col, v, vt)
-        length, npts, w1x, w1y, w1z, w2x, w2y, w2z = _surface_path(r1, r2, a, vs, vs4, False, factor, seg)
-        if wrap_sign != 0 and npts > 2:
+        # one call site each for the tangent search and the surface path (fewer inlined copies to compile)
+        for e in range(2):
+            if e == 0:
+                pe, tx, ty, tz, ox, oy, oz, out = p1e, r1x, r1y, r1z, Ax, Ay, Az, r1
+            else:
+                pe, tx, ty, tz, ox, oy, oz, out = p2e, r2x, r2y, r2z, Bx, By, Bz, r2
+            out[0], out[1], out[2] = _tangent_point(pe, tx, ty, tz, ox, oy, oz, a, vs, vs4, ws_r, ws_p, ee, ded,
+                                                    ded2, m2, inv, lu, piv, col, v, vt)
+        far = False
+        length = 0.0
+        for _ in range(2):
+            res = _surface_path(r1, r2, a, vs, vs4, far, factor, seg)
+            length = res[0]
+            if far or wrap_sign == 0 or res[1] <= 2:
+                break
             d10, d11, d12, _ = _normalize(Ax - r1[0], Ay - r1[1], Az - r1[2])
-            e10, e11, e12, _ = _normalize(w1x - r1[0], w1y - r1[1], w1z - r1[2])
+            e10, e11, e12, _ = _normalize(res[2] - r1[0], res[3] - r1[1], res[4] - r1[2])
             d20, d21, d22, _ = _normalize(Bx - r2[0], By - r2[1], Bz - r2[2])
-            e20, e21, e22, _ = _normalize(w2x - r2[0], w2y - r2[1], w2z - r2[2])
-            if _dot3(d10, d11, d12, e10, e11, e12) > 0.0 or _dot3(d20, d21, d22, e20, e21, e22) > 0.0:
-                length = _surface_path(r1, r2, a, vs, vs4, True, factor, seg)[0]
+            e20, e21, e22, _ = _normalize(res[5] - r2[0], res[6] - r2[1], res[7] - r2[2])
+            if not (_dot3(d10, d11, d12, e10, e11, e12) > 0.0 or _dot3(d20, d21, d22, e20, e21, e22) > 0.0):
+                break
+            far = True  # the long way round
         code[k] = MANDATORY_WRAP
         for i in range(3):
             r1o[k, i] = r1[i] / factor

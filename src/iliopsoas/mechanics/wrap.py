@@ -756,8 +756,10 @@ def wrap_ellipsoid(
             raise RuntimeError("the compiled ellipsoid kernel needs numba")
         code_c = np.zeros(n, dtype=np.int64)
         r1c, r2c, wl_c = np.zeros((n, 3)), np.zeros((n, 3)), np.zeros(n)
-        _ELL_KERNEL(np.ascontiguousarray(p1), np.ascontiguousarray(p2), np.ascontiguousarray(dims),
-                    int(wrap_axis), int(wrap_sign), _ELL_METHODS.get(method, 1), code_c, r1c, r2c, wl_c)
+        # writable C arrays always (a model's dimensions are read-only): one compiled specialisation
+        _ELL_KERNEL(np.require(p1, np.float64, ("C", "W")), np.require(p2, np.float64, ("C", "W")),
+                    np.array(dims, dtype=np.float64), int(wrap_axis), int(wrap_sign), _ELL_METHODS.get(method, 1),
+                    code_c, r1c, r2c, wl_c)
         return code_c.astype(int), r1c, r2c, wl_c
     factor = 3.0 / float(dims.sum())
     a = dims * factor
