@@ -163,7 +163,7 @@ def main() -> None:
     lengths_and_moment_arms(arm_s, qa[:50], None, muscles=ell)
     t_s = _median(lambda: lengths_and_moment_arms(arm_s, qa, None, muscles=ell), max(1, args.repeats // 2))
     print(f"  {'ellipsoid':14s} {len(ell):3d} muscles: {1e9 * t / qa.shape[0] / len(ell):8.0f} / "
-          f"{1e9 * t_s / qa.shape[0] / len(ell):8.0f} ns (arm26; OpenSim mode on the NumPy path, smooth mode compiled)")
+          f"{1e9 * t_s / qa.shape[0] / len(ell):8.0f} ns (arm26; both modes compiled; the OpenSim-mode cylinder refinement of these muscles runs in NumPy)")
     print(f"load average after: {_load_avg()}")
 
 

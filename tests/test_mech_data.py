@@ -97,7 +97,7 @@ def test_use_kernel_false_never_calls_compiled_code(rajagopal: mech.Model, arm26
     wrap = importlib.import_module("iliopsoas.mechanics.wrap")
     ma = importlib.import_module("iliopsoas.mechanics.moment_arms")  # the package exports a function of that name
 
-    for mod, names in ((kinematics, ("_FK_KERNEL", "_EVAL", "_COMPLETE", "_COUPLING")), (wrap, ("_KERNEL",)),
+    for mod, names in ((kinematics, ("_FK_KERNEL", "_EVAL", "_COMPLETE", "_COUPLING")), (wrap, ("_KERNEL", "_ELL_KERNEL")),
                        (ma, ("_MODEL_KERNEL", "_SMOOTH_KERNEL"))):
         for name in names:
             monkeypatch.setattr(mod, name, refuse)

@@ -34,12 +34,25 @@ try:  # the compiled kernel is optional: the NumPy code below is the reference
 except ImportError:  # pragma: no cover - numba missing
     _KERNEL = None
 
+_ELL_KERNEL: Any
+try:
+    from iliopsoas.mechanics._ellipsoid_kernels import ellipsoid_kernel as _ELL_KERNEL
+except ImportError:  # pragma: no cover - numba missing
+    _ELL_KERNEL = None
+
 KERNEL_MIN_POSES = 256  # below this, NumPy is fast enough and no compilation is triggered
+# _ellipsoid_kernels.HYBRID, MIDPOINT, AXIAL; any other name runs as "midpoint", as in wrap_ellipsoid
+_ELL_METHODS = {"hybrid": 0, "midpoint": 1, "axial": 2}
 
 
 def cylinder_kernel_available() -> bool:
     """True when the compiled cylinder wrap (numba) can be used."""
     return _KERNEL is not None
+
+
+def ellipsoid_kernel_available() -> bool:
+    """True when the compiled ellipsoid wrap (numba) can be used."""
+    return _ELL_KERNEL is not None
 _EPS = np.finfo(float).eps
 _LINE_EPSILON = 1e-5
 _ROUNDOFF = 2e-13
@@ -724,17 +737,30 @@ def _ellipsoid_surface_path(
 
 
 def wrap_ellipsoid(
-    p1: Array, p2: Array, dimensions: Array, wrap_axis: int, wrap_sign: int, method: str = "hybrid"
+    p1: Array, p2: Array, dimensions: Array, wrap_axis: int, wrap_sign: int, method: str = "hybrid",
+    *, compiled: bool = False,
 ) -> tuple[NDArray[np.int_], Array, Array, Array]:
     """OpenSim ``WrapEllipsoid::wrapLine`` for ``n`` segments ``p1 -> p2`` ``(n, 3)`` in the wrap frame.
 
     ``dimensions`` are the three radii (m). ``method`` is the PathWrap's "hybrid", "midpoint" or
-    "axial". Returns ``(status (n,), r1 (n, 3), r2 (n, 3), wrap_length (n,))``.
+    "axial". Returns ``(status (n,), r1 (n, 3), r2 (n, 3), wrap_length (n,))``. ``compiled``: run
+    the numba port (:mod:`~iliopsoas.mechanics._ellipsoid_kernels`, one segment at a time) instead
+    of this NumPy code, which is the reference it is tested against.
     """
     p1 = np.asarray(p1, dtype=float)
     p2 = np.asarray(p2, dtype=float)
     n = p1.shape[0]
     dims = np.asarray(dimensions, dtype=float)
+    if compiled:
+        if _ELL_KERNEL is None:
+            raise RuntimeError("the compiled ellipsoid kernel needs numba")
+        code_c = np.zeros(n, dtype=np.int64)
+        r1c, r2c, wl_c = np.zeros((n, 3)), np.zeros((n, 3)), np.zeros(n)
+        # writable C arrays always (a model's dimensions are read-only): one compiled specialisation
+        _ELL_KERNEL(np.require(p1, np.float64, ("C", "W")), np.require(p2, np.float64, ("C", "W")),
+                    np.array(dims, dtype=np.float64), int(wrap_axis), int(wrap_sign), _ELL_METHODS.get(method, 1),
+                    code_c, r1c, r2c, wl_c)
+        return code_c.astype(int), r1c, r2c, wl_c
     factor = 3.0 / float(dims.sum())
     a = dims * factor
     P1, P2 = p1 * factor, p2 * factor
