@@ -4,8 +4,8 @@ A literal argument (``0``, ``True``) passed from one compiled function to anothe
 compile the callee again for the literal's type, and a variable that starts as a literal and
 changes later makes it compile once per intermediate type; before this was fixed, the OpenSim-mode
 wrap step compiled three times and the smooth-mode one four (22 s of a 22 s cold start went to
-compiling). The test compiles both modes' kernels in a fresh process with an empty cache and
-counts the compilations of each of our functions.
+compiling). The test compiles both modes' kernels and the ellipsoid wrap in a fresh process with
+an empty cache and counts the compilations of each of our functions.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ lo, hi = m.coordinate_ranges.T
 q = complete_coordinates(m, lo + (hi - lo) * np.random.default_rng(0).random((300, len(lo))))
 for mode in ("opensim", "smooth"):
     lengths_and_moment_arms(with_wrapping(m, mode), q, [0, 1])
+from iliopsoas.mechanics import wrap  # the ellipsoid kernel, called as the path code calls it
+rng = np.random.default_rng(1)
+dims = np.array([0.05, 0.04, 0.03]); dims.flags.writeable = False  # a model's dimensions are read-only
+for method, sign in (("hybrid", 1), ("midpoint", 0), ("axial", -1)):
+    wrap.wrap_ellipsoid(rng.normal(0, 0.1, (5, 3)), rng.normal(0, 0.1, (5, 3)), dims, 1, sign, method, compiled=True)
 print(json.dumps(counts))
 """
 
@@ -44,5 +49,6 @@ def test_every_kernel_function_compiles_once_from_an_empty_cache(tmp_path) -> No
     assert res.returncode == 0, res.stderr[-2000:]
     counts = json.loads(res.stdout.strip().splitlines()[-1])
     assert any("model_kernel" in k for k in counts) and any("smooth_model_kernel" in k for k in counts), counts
+    assert any("_ellipsoid_kernels" in k for k in counts), counts
     again = {k: n for k, n in counts.items() if n > 1}
     assert not again, f"compiled more than once (a literal or changing argument type): {again}"

@@ -158,9 +158,9 @@ def _pairwise_sum(x, n):  # type: ignore[no-untyped-def]
     (blocks of at most 128 summed with eight running sums, halves split at multiples of 8;
     unrolled without recursion, three levels cover ``n < 1000`` and ``n`` is at most 499)."""
     if n <= 128:
-        return 0.0 + _pairwise_leaf(x, 0, n)
+        return 0.0 + _pairwise_leaf(x, np.int64(0), n)  # not a literal 0: one compilation
     n2 = _split(n)
-    return 0.0 + (_pairwise3(x, 0, n2) + _pairwise3(x, n2, n - n2))
+    return 0.0 + (_pairwise3(x, np.int64(0), n2) + _pairwise3(x, n2, n - n2))
 
 
 # ----------------------------------------------------------------------------- closest points
@@ -259,7 +259,7 @@ def _closest_fan(a, b, c, s0, s1, s2, fan, ws):  # type: ignore[no-untyped-def]
     for j in range(m):
         u, v, w = fan[0, j], fan[1, j], fan[2, j]
         if abs(u) <= _ROUNDOFF or abs(v) <= _ROUNDOFF or abs(w) <= _ROUNDOFF:
-            fan[3, j], fan[4, j], fan[5, j] = _closest(a, b, c, s0, s1, s2, u, v, w, -1)
+            fan[3, j], fan[4, j], fan[5, j] = _closest(a, b, c, s0, s1, s2, u, v, w, np.int64(-1))
             live[j] = -1.0  # done (a point in a coordinate plane)
             continue
         a2u2[j], b2v2[j], c2w2[j] = a2 * u * u, b2 * v * v, c2 * w * w
@@ -633,17 +633,17 @@ def ellipsoid_kernel(p1, p2, dims, wrap_axis, wrap_sign, method, code, r1o, r2o,
                     sy += e1
                     sz += e2
                 e0, e1, e2, _ = _normalize(sx, sy, sz)
-                fx, fy, fz = _closest(a0, a1, a2, s0, s1, s2, midx + e0, midy + e1, midz + e2, -1)
+                fx, fy, fz = _closest(a0, a1, a2, s0, s1, s2, midx + e0, midy + e1, midz + e2, np.int64(-1))
                 if mub <= _MU_BLEND_MIN:
                     c1x, c1y, c1z = fx, fy, fz
                     fan_weight = 1.0
                 else:
                     ttb = (mub - _MU_BLEND_MIN) / _MU_BLEND_SPAN
                     c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, ttb * c1x + (1.0 - ttb) * fx,
-                                             ttb * c1y + (1.0 - ttb) * fy, ttb * c1z + (1.0 - ttb) * fz, -1)
+                                             ttb * c1y + (1.0 - ttb) * fy, ttb * c1z + (1.0 - ttb) * fz, np.int64(-1))
                     fan_weight = 1.0 - ttb
         else:
-            c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, r1x + 0.5 * dx, r1y + 0.5 * dy, r1z + 0.5 * dz, -1)
+            c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, r1x + 0.5 * dx, r1y + 0.5 * dy, r1z + 0.5 * dz, np.int64(-1))
         use_c1 = True if method != AXIAL else (tb > 0.0) and (tb < 1.0)
         if use_c1:
             r1x, r1y, r1z = c1x, c1y, c1z
@@ -665,11 +665,11 @@ def ellipsoid_kernel(p1, p2, dims, wrap_axis, wrap_sign, method, code, r1o, r2o,
                     bis = (cax + flipped) / 2.0
                     moved = flipped + fw * (bis - flipped)
                     if wrap_axis == 0:
-                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, moved, c1y, c1z, -1)
+                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, moved, c1y, c1z, np.int64(-1))
                     elif wrap_axis == 1:
-                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, c1x, moved, c1z, -1)
+                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, c1x, moved, c1z, np.int64(-1))
                     else:
-                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, c1x, c1y, moved, -1)
+                        c1x, c1y, c1z = _closest(a0, a1, a2, s0, s1, s2, c1x, c1y, moved, np.int64(-1))
         ex, ey, ez = Ax - c1x, Ay - c1y, Az - c1z
         vs[0], vs[1], vs[2], _ = _normalize(Py * ez - Pz * ey, Pz * ex - Px * ez, Px * ey - Py * ex)
         vs4 = -_dot3(vs[0], vs[1], vs[2], c1x, c1y, c1z)
