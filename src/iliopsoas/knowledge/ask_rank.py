@@ -105,6 +105,7 @@ _PURPOSE = re.compile(r"\b(because|so that|so as to|in order to|due to|as a resu
                       r"prevent|avoid|lock|fix|hold|steady|stabili[sz]e|remove|rule out|isolate|take up))\b", re.I)
 
 
+_STRUCTURE_KINDS = ("muscle", "muscle_group", "bone", "bony_landmark", "joint", "ligament", "tendon")
 # a question about why something is risky or unsafe: the safety file's reasons answer it
 _RISK_ASKED = re.compile(r"\b(risky|risks?|dangerous|danger|unsafe|harmful|contraindicat\w*)\b")
 
@@ -156,7 +157,8 @@ def rerank(index: Any, q: Any, hits: Sequence[tuple[int, float]], sem: Any) -> l
     research = _RESEARCH.search(q.text) is not None or any("performance" in SEARCHED_AS.get(t, ()) for t in q.content)
     articles = named_articles(q.text)
     # a phrase of two or more words the question names ("pinched nerve", "snapping hip"), said as such by a passage
-    phrases = {m.alias for m in q.mentions if " " in m.alias}
+    # (not a structure's own name: "hip flexor" is the iliopsoas, asked about through its passages anyway)
+    phrases = {m.alias for m in q.mentions if " " in m.alias and index.kind_of(m.entity) not in _STRUCTURE_KINDS}
     out = []
     for row, bm in hits:
         d = index.docs[row]
