@@ -28,6 +28,19 @@ SHAPES = [
 METHODS = ("hybrid", "midpoint", "axial")
 
 
+def _spy_on_kernel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Replace the compiled kernel by a wrapper that records each call's batch size."""
+    calls: list[int] = []
+    kernel = wrapmod._ELL_KERNEL
+
+    def spy(*args: Any) -> None:
+        calls.append(args[0].shape[0])
+        kernel(*args)
+
+    monkeypatch.setattr(wrapmod, "_ELL_KERNEL", spy)
+    return calls
+
+
 def _assert_same(ref: tuple[Any, ...], got: tuple[Any, ...], label: str) -> None:
     np.testing.assert_array_equal(got[0], ref[0], err_msg=f"status, {label}")
     for k, name in ((1, "r1"), (2, "r2"), (3, "length")):
@@ -137,14 +150,7 @@ def test_compiled_ellipsoid_wrap_is_row_independent() -> None:
 
 
 def test_wrap_ellipsoid_dispatches_on_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    kernel = wrapmod._ELL_KERNEL
-
-    def spy(*args: Any) -> None:
-        calls.append(args[0].shape[0])
-        kernel(*args)
-
-    monkeypatch.setattr(wrapmod, "_ELL_KERNEL", spy)
+    calls = _spy_on_kernel(monkeypatch)
     wo = WrapEllipsoid(name="e", body=0, xyz_body_rotation=np.zeros(3), translation=np.zeros(3),
                        rotation=np.eye(3), dimensions=np.array([0.03, 0.05, 0.08]))
     p1 = np.array([[0.1, 0.01, 0.0]])
@@ -164,14 +170,7 @@ def test_arm26_lengths_and_moment_arms_with_and_without_the_kernel(models_dir: P
     lo = np.maximum(model.coordinate_ranges[:, 0], -1.5)
     hi = np.minimum(model.coordinate_ranges[:, 1], 1.5)
     q = np.random.default_rng(3).uniform(lo, hi, size=(40, len(lo)))
-    calls: list[int] = []
-    kernel = wrapmod._ELL_KERNEL
-
-    def spy(*args: Any) -> None:
-        calls.append(args[0].shape[0])
-        kernel(*args)
-
-    monkeypatch.setattr(wrapmod, "_ELL_KERNEL", spy)
+    calls = _spy_on_kernel(monkeypatch)
     L_ref, r_ref = lengths_and_moment_arms(model, q, use_kernel=False)
     assert calls == []  # use_kernel=False keeps the ellipsoid in NumPy
     L, r = lengths_and_moment_arms(model, q)

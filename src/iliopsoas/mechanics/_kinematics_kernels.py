@@ -152,3 +152,21 @@ def body_frames(k, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff
             W[ch, kk, 0] = wcx
             W[ch, kk, 1] = wcy
             W[ch, kk, 2] = wcz
+
+
+@njit(cache=True, error_model="numpy")
+def add_tension(r, k, t, ux, uy, uz, gax, gay, gaz, gbx, gby, gbz, ba, bb, n_aff, aff_list, Wt, Vo):  # type: ignore[no-untyped-def]
+    """Moment arms ``r[k, t]`` of a unit tension ``u`` pulling the point at ground position ``ga`` on
+    body ``ba`` towards ``gb`` on body ``bb``: ``u . (Vo + W x ga)`` added along each direction that
+    moves ``ba``, ``u . (Vo + W x gb)`` taken off along each that moves ``bb`` (written as
+    ``(g x u) . W``). Shared by both modes' whole-model kernels, so they sum the same way."""
+    ma0, ma1, ma2 = gay * uz - gaz * uy, gaz * ux - gax * uz, gax * uy - gay * ux
+    mb0, mb1, mb2 = gby * uz - gbz * uy, gbz * ux - gbx * uz, gbx * uy - gby * ux
+    for jj in range(n_aff[ba]):
+        j = aff_list[ba, jj]
+        r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
+                       + ma0 * Wt[ba, j, 0] + ma1 * Wt[ba, j, 1] + ma2 * Wt[ba, j, 2])
+    for jj in range(n_aff[bb]):
+        j = aff_list[bb, jj]
+        r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
+                       + mb0 * Wt[bb, j, 0] + mb1 * Wt[bb, j, 1] + mb2 * Wt[bb, j, 2])

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from iliopsoas.mechanics._geodesic_kernels import geodesic_steps, shoot
-from iliopsoas.mechanics._kinematics_kernels import active_range, body_frames
+from iliopsoas.mechanics._kinematics_kernels import active_range, add_tension, body_frames
 
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy")
@@ -662,6 +662,17 @@ def smooth_path(k, kp, q, R, p, pint, pflt, mloc, wint, wflt, po, m, wo, nw,  # 
 
 
 # ------------------------------------------------------------------ whole model, all poses
+@_jit
+def _towards_next(sf, s):  # type: ignore[no-untyped-def]
+    """Unit direction from slot ``s`` to slot ``s + 1`` and their distance (the direction is NaN
+    when the distance is 0; callers skip such a pair)."""
+    dx = sf[s + 1, _G] - sf[s, _G]
+    dy = sf[s + 1, _G + 1] - sf[s, _G + 1]
+    dz = sf[s + 1, _G + 2] - sf[s, _G + 2]
+    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return dx / dist, dy / dist, dz / dist, dist
+
+
 @_no_refcount
 def _straight(k, q, Rl, pl, pint, pflt, a0, a1, n_aff, aff_list, Wt, Vo, kd, r, t, sf, si):  # type: ignore[no-untyped-def]
     """Length of a muscle without wraps or moving points in pose ``k``, and its moment arms added to
@@ -689,25 +700,11 @@ def _straight(k, q, Rl, pl, pint, pflt, a0, a1, n_aff, aff_list, Wt, Vo, kd, r, 
         ba, bb = si[s, _BODY], si[s + 1, _BODY]
         if ba == bb:
             continue
-        dx = sf[s + 1, _G] - sf[s, _G]
-        dy = sf[s + 1, _G + 1] - sf[s, _G + 1]
-        dz = sf[s + 1, _G + 2] - sf[s, _G + 2]
-        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+        ux, uy, uz, dist = _towards_next(sf, s)
         if not (dist > 0.0):
             continue
-        ux, uy, uz = dx / dist, dy / dist, dz / dist
-        gx, gy, gz = sf[s, _G], sf[s, _G + 1], sf[s, _G + 2]
-        ma = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
-        gx, gy, gz = sf[s + 1, _G], sf[s + 1, _G + 1], sf[s + 1, _G + 2]
-        mb = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
-        for jj in range(n_aff[ba]):
-            j = aff_list[ba, jj]
-            r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
-                           + ma[0] * Wt[ba, j, 0] + ma[1] * Wt[ba, j, 1] + ma[2] * Wt[ba, j, 2])
-        for jj in range(n_aff[bb]):
-            j = aff_list[bb, jj]
-            r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
-                           + mb[0] * Wt[bb, j, 0] + mb[1] * Wt[bb, j, 1] + mb[2] * Wt[bb, j, 2])
+        add_tension(r, k, t, ux, uy, uz, sf[s, _G], sf[s, _G + 1], sf[s, _G + 2], sf[s + 1, _G], sf[s + 1, _G + 1],
+                    sf[s + 1, _G + 2], ba, bb, n_aff, aff_list, Wt, Vo)
     return length
 
 
@@ -788,25 +785,11 @@ def _block(k0, k1, q, S, dF, axc, C, joints, n_aff, aff_list, mus, p_off, w_off,
                                                      or sf[s, _PULL + 2] != 0.0):
                     ux, uy, uz = sf[s, _PULL], sf[s, _PULL + 1], sf[s, _PULL + 2]
                 else:
-                    dx = sf[s + 1, _G] - sf[s, _G]
-                    dy = sf[s + 1, _G + 1] - sf[s, _G + 1]
-                    dz = sf[s + 1, _G + 2] - sf[s, _G + 2]
-                    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+                    ux, uy, uz, dist = _towards_next(sf, s)
                     if not (dist > 0.0):
                         continue
-                    ux, uy, uz = dx / dist, dy / dist, dz / dist
-                gx, gy, gz = sf[s, _G], sf[s, _G + 1], sf[s, _G + 2]
-                ma = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
-                gx, gy, gz = sf[s + 1, _G], sf[s + 1, _G + 1], sf[s + 1, _G + 2]
-                mb = (gy * uz - gz * uy, gz * ux - gx * uz, gx * uy - gy * ux)
-                for jj in range(n_aff[ba]):
-                    j = aff_list[ba, jj]
-                    r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
-                                   + ma[0] * Wt[ba, j, 0] + ma[1] * Wt[ba, j, 1] + ma[2] * Wt[ba, j, 2])
-                for jj in range(n_aff[bb]):
-                    j = aff_list[bb, jj]
-                    r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
-                                   + mb[0] * Wt[bb, j, 0] + mb[1] * Wt[bb, j, 1] + mb[2] * Wt[bb, j, 2])
+                add_tension(r, k, t, ux, uy, uz, sf[s, _G], sf[s, _G + 1], sf[s, _G + 2], sf[s + 1, _G],
+                            sf[s + 1, _G + 1], sf[s + 1, _G + 2], ba, bb, n_aff, aff_list, Wt, Vo)
                 if moving:
                     for kk in range(kd):
                         r[k, t, kk] += (ux * (Dm[s, kk, 0] - Dm[s + 1, kk, 0]) + uy * (Dm[s, kk, 1] - Dm[s + 1, kk, 1])

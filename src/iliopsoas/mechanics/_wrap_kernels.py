@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from iliopsoas.mechanics._kinematics_kernels import active_range, rotate_frame
+from iliopsoas.mechanics._kinematics_kernels import active_range, add_tension, rotate_frame
 
 _EPS = float(np.finfo(float).eps)
 _LINE_EPSILON = 1e-5
@@ -1003,13 +1003,5 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                     dist = math.sqrt(dx * dx + dy * dy + dz * dz)
                     ux, uy, uz = dx / dist, dy / dist, dz / dist
                     # moments use the latest (not cached) positions, as OpenSim's force directions do
-                    ma = _cross(g[s, 0], g[s, 1], g[s, 2], ux, uy, uz)
-                    mb = _cross(g[s + 1, 0], g[s + 1, 1], g[s + 1, 2], ux, uy, uz)
-                    for jj in range(n_aff[ba]):
-                        j = aff_list[ba, jj]
-                        r[k, t, j] += (ux * Vo[ba, j, 0] + uy * Vo[ba, j, 1] + uz * Vo[ba, j, 2]
-                                       + ma[0] * Wt[ba, j, 0] + ma[1] * Wt[ba, j, 1] + ma[2] * Wt[ba, j, 2])
-                    for jj in range(n_aff[bb]):
-                        j = aff_list[bb, jj]
-                        r[k, t, j] -= (ux * Vo[bb, j, 0] + uy * Vo[bb, j, 1] + uz * Vo[bb, j, 2]
-                                       + mb[0] * Wt[bb, j, 0] + mb[1] * Wt[bb, j, 1] + mb[2] * Wt[bb, j, 2])
+                    add_tension(r, k, t, ux, uy, uz, g[s, 0], g[s, 1], g[s, 2], g[s + 1, 0], g[s + 1, 1], g[s + 1, 2],
+                                ba, bb, n_aff, aff_list, Wt, Vo)
