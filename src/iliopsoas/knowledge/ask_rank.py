@@ -105,6 +105,7 @@ _PURPOSE = re.compile(r"\b(because|so that|so as to|in order to|due to|as a resu
                       r"prevent|avoid|lock|fix|hold|steady|stabili[sz]e|remove|rule out|isolate|take up))\b", re.I)
 
 
+# kinds of entity whose names are not phrases to lift (see rerank: "hip flexor" names the iliopsoas)
 _STRUCTURE_KINDS = ("muscle", "muscle_group", "bone", "bony_landmark", "joint", "ligament", "tendon")
 # a question about why something is risky or unsafe: the safety file's reasons answer it
 _RISK_ASKED = re.compile(r"\b(risky|risks?|dangerous|danger|unsafe|harmful|contraindicat\w*)\b")
