@@ -42,6 +42,7 @@ from iliopsoas.knowledge.ask_index import GENERIC_WORDS, OPENS_ASK, AskIndex, Qu
 from iliopsoas.knowledge.ask_pairs import shared_answer
 from iliopsoas.knowledge.ask_rank import SHARE_ASKED
 from iliopsoas.knowledge.ask_specifics import unmatched
+from iliopsoas.knowledge.ask_tables import stem
 from iliopsoas.knowledge.ask_terms import asked_terms, defining_passages, named_concept
 from iliopsoas.knowledge.ask_write import Draft, compose
 
@@ -172,9 +173,8 @@ class Asker:
         if count is not None:  # "how many lumbar vertebrae": the count the passages give, first
             return self._with_lead(question, q, rec, count, threshold)
         terms = None if any(m.alias not in GENERIC_WORDS for m in q.mentions) else asked_terms(q.asked)
-        general = self._general(question, q, rec, terms, threshold) if terms else None
-        if general is not None:  # "what is the difference between a muscle's origin and insertion": a general word
-            return general
+        if terms:  # "what is the difference between a muscle's origin and insertion": a general word, defined or not
+            return self._general(question, q, rec, terms, threshold)
         if safety.off_topic(q.text) or len(q.tokens) < 2:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         scored = self.assess(q, rec)
@@ -247,13 +247,17 @@ class Asker:
         return draft, features(self.index, q, ranked, draft)
 
     def _general(self, question: str, q: Query, rec: safety.Recognised, terms: tuple[str, ...],
-                 threshold: float | None) -> Answer | None:
-        """A general term: answered from the passages that define it (never a structure's details), or refused;
-        None when no passage defines the one term asked ("what is the Hip Hook": the passages that speak of it
-        may still answer)."""
+                 threshold: float | None) -> Answer:
+        """A general term: answered from the passages that define it (never a structure's details); a single
+        term no passage defines, from the passage that uses every word of it ("what is the Hip Hook": the
+        claim naming the tool), best ranked first; otherwise refused."""
         docs = defining_passages(self.index, terms)
         if not docs and len(terms) == 1:
-            return None
+            words = {stem(w) for w in terms[0].split()}
+            ranked = self.index.search(q)
+            using = [d for d, _ in ranked if words <= self.index.doc_stems[d.id]]
+            if using:
+                return self._with_lead(question, q, rec, using[0], threshold)
         if not docs:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         ranked = self.index.search(q)
