@@ -705,13 +705,14 @@ def _apply_wrap_memo(k, w, single, R, p, active, m, ids, body, loc, g, wl, cnt, 
 
 
 @_no_refcount
-def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-untyped-def]
+def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange, pmove, mloc,  # type: ignore[no-untyped-def]
                 wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, po, m, wo, nw,
                 ids, body, loc, g, wl, active, cache_g, cache_ok, results, order, memo_m, memo_ids, memo_g, memo_s):
     """Current path of one muscle in pose ``q[k]`` with body poses ``R[kp]``, ``p[kp]``.
 
     The muscle's ``m`` points are rows ``po:po+m`` of the point tables and its ``nw`` wraps rows
-    ``wo:wo+nw`` of the wrap tables. Fills the workspace (``ids``, ``body``, ``loc``, ``g``,
+    ``wo:wo+nw`` of the wrap tables; a MovingPathPoint (``pmove[row, 0]`` >= 0) is at ``mloc[k,
+    pmove[row, 0]]`` in its body this pose (``ploc`` otherwise). Fills the workspace (``ids``, ``body``, ``loc``, ``g``,
     ``wl``, the tangent-point cache, the record of each wrap's last application ``memo_*``, see
     :func:`_apply_wrap_memo`) and returns ``(length, number of path slots)``.
     Semantics: see path.py.
@@ -731,12 +732,17 @@ def muscle_path(k, kp, q, R, p, pbody, ploc, pcoord, prange,  # type: ignore[no-
         active[i] = act
         if act:
             b = pbody[po + i]
-            gv = _mul(R[kp, b], (ploc[po + i, 0], ploc[po + i, 1], ploc[po + i, 2]))
+            mc = pmove[po + i, 0]
+            if mc >= 0:
+                lv = (mloc[k, mc, 0], mloc[k, mc, 1], mloc[k, mc, 2])
+            else:
+                lv = (ploc[po + i, 0], ploc[po + i, 1], ploc[po + i, 2])
+            gv = _mul(R[kp, b], lv)
             ids[cnt] = i
             body[cnt] = b
             wl[cnt] = 0.0
             for cc in range(3):
-                loc[cnt, cc] = ploc[po + i, cc]
+                loc[cnt, cc] = lv[cc]
                 g[cnt, cc] = gv[cc] + p[kp, b, cc]
             cnt += 1
     if nw == 1:
@@ -890,7 +896,7 @@ def fk_pose(t, td, S, dS, axes, parent, child, rpf, ppf, rbm, pbm, R, p, W, V,  
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_aff, aff_list,  # type: ignore[no-untyped-def]
-                 mus, p_off, pbody, ploc, pcoord, prange_,
+                 mus, p_off, pbody, ploc, pcoord, prange_, pmove, mloc, mdloc,
                  w_off, wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact,
                  n_bodies, max_points, max_wraps, block, L, r):
     """Lengths ``L`` ``(n, M)`` and moment arms ``r`` ``(n, M, k)`` of muscles ``mus`` ``(M,)``.
@@ -901,8 +907,11 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
     coupling vectors (k = 0: lengths only); body ``b`` can move only along the ``n_aff[b]``
     directions ``aff_list[b, :n_aff[b]]`` (the velocities along the others are exactly zero).
     Muscle ``i``'s points are rows ``p_off[i]:p_off[i+1]`` of the point tables and its wraps rows
-    ``w_off[i]:w_off[i+1]`` of the wrap tables (see path.py). Muscles without wraps are summed
-    inline; the others go through ``muscle_path``.
+    ``w_off[i]:w_off[i+1]`` of the wrap tables (see path.py). A MovingPathPoint's row has its column
+    and coordinate in ``pmove`` (-1 otherwise); ``mloc``/``mdloc`` ``(n, n_moving, 3)`` are each
+    moving point's body-frame location this pose and its derivative along its coordinate
+    (``moment_arms.moving_point_locations``, OpenSim's convention). Muscles without wraps are
+    summed inline; the others go through ``muscle_path``.
     """
     n = q.shape[0]
     J = S.shape[1]
@@ -973,7 +982,11 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                             if not ((v >= prange_[i, 0] - 1e-5) and (v <= prange_[i, 1] + 1e-5)):
                                 continue
                         b = pbody[i]
-                        gv = _mul(Rl[0, b], (ploc[i, 0], ploc[i, 1], ploc[i, 2]))
+                        mc = pmove[i, 0]
+                        if mc >= 0:
+                            gv = _mul(Rl[0, b], (mloc[k, mc, 0], mloc[k, mc, 1], mloc[k, mc, 2]))
+                        else:
+                            gv = _mul(Rl[0, b], (ploc[i, 0], ploc[i, 1], ploc[i, 2]))
                         ids[cnt] = i - a0
                         body[cnt] = b
                         for cc in range(3):
@@ -984,7 +997,7 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                         cnt += 1
                 else:
                     length, cnt = muscle_path(
-                        k, 0, q, Rl, pl, pbody, ploc, pcoord, prange_,
+                        k, 0, q, Rl, pl, pbody, ploc, pcoord, prange_, pmove, mloc,
                         wbody, wR, wp, wrad, wlen, waxis, wsign, wstart, wend, wobj, wact, a0, a1 - a0, b0, b1 - b0,
                         ids, body, loc, g, wl, active, cache_g, cache_ok, results, order,
                         memo_m, memo_ids, memo_g, memo_s)
@@ -1005,3 +1018,20 @@ def model_kernel(q, S, dF, axc, C, axes, parent, child, rpf, ppf, rbm, pbm, n_af
                     # moments use the latest (not cached) positions, as OpenSim's force directions do
                     add_tension(r, k, t, ux, uy, uz, g[s, 0], g[s, 1], g[s, 2], g[s + 1, 0], g[s + 1, 1], g[s + 1, 2],
                                 ba, bb, n_aff, aff_list, Wt, Vo)
+                    # a MovingPathPoint also moves within its body: R dloc/dq times the direction's
+                    # component along its coordinate (any direction, not only those moving the body)
+                    for e in range(2):
+                        i = ids[s + e]
+                        if i < 0:
+                            continue
+                        mc = pmove[a0 + i, 0]
+                        if mc < 0:
+                            continue
+                        cm = pmove[a0 + i, 1]
+                        dv = _mul(Rl[0, body[s + e]], (mdloc[k, mc, 0], mdloc[k, mc, 1], mdloc[k, mc, 2]))
+                        ud = ux * dv[0] + uy * dv[1] + uz * dv[2]
+                        sg = 1.0 if e == 0 else -1.0
+                        for j in range(kd):
+                            f = C[k, j, cm]
+                            if f != 0.0:
+                                r[k, t, j] += sg * (ud * f)

@@ -159,10 +159,8 @@ def build_model_data(model: Model) -> ModelData:
 
 
 def _kernel_handles(model: Model, muscle: Muscle) -> bool:
-    """True when the compiled path kernel reproduces this muscle's path (no moving points, and
-    only surfaces whose algorithm it knows)."""
-    if any(pt.kind == "moving" for pt in muscle.points):
-        return False
+    """True when the compiled path kernel reproduces this muscle's path: only surfaces whose
+    algorithm it knows (fixed, conditional and moving points all run there)."""
     return all(model.wrap_objects[w.wrap_object].has_kernel for w in muscle.wraps)
 
 
@@ -182,16 +180,20 @@ def _joint_arrays(model: Model) -> tuple[NDArray[Any], ...]:
     )
 
 
-def _muscle_tables(model: Model, muscle: Muscle) -> tuple[NDArray[Any], ...]:
-    """One muscle's point table (body, location, conditional coordinate, range) and wrap table
-    (body, R_BW, p_BW, radius, length, quadrant axis and sign, point range, object, active)."""
+def _muscle_tables(model: Model, muscle: Muscle, columns: list[int]) -> tuple[NDArray[Any], ...]:
+    """One muscle's point table (body, location, conditional coordinate, range, MovingPathPoint
+    column and coordinate) and wrap table (body, R_BW, p_BW, radius, length, quadrant axis and
+    sign, point range, object, active). ``columns``: each point's column in
+    ``ModelData.moving_points`` order (-1 for points that do not move)."""
     pts = muscle.points
     wos = [model.wrap_objects[w.wrap_object] for w in muscle.wraps]
     return (
         np.array([pt.body for pt in pts], dtype=np.int64),
-        np.array([pt.location for pt in pts], dtype=float).reshape(-1, 3),
+        np.array([pt.location if pt.kind != "moving" else np.zeros(3) for pt in pts], dtype=float).reshape(-1, 3),
         np.array([pt.coordinate if pt.kind == "conditional" else -1 for pt in pts], dtype=np.int64),
         np.array([pt.range for pt in pts], dtype=float).reshape(-1, 2),
+        np.array([[c, pt.coordinate if c >= 0 else -1] for pt, c in zip(pts, columns, strict=True)],
+                 dtype=np.int64).reshape(-1, 2),
         np.array([wo.body for wo in wos], dtype=np.int64),
         np.array([wo.rotation for wo in wos], dtype=float).reshape(-1, 3, 3),
         np.array([wo.translation for wo in wos], dtype=float).reshape(-1, 3),
@@ -209,17 +211,27 @@ def _muscle_tables(model: Model, muscle: Muscle) -> tuple[NDArray[Any], ...]:
 def _empty_tables() -> tuple[NDArray[Any], ...]:
     f, i, b = float, np.int64, np.bool_
     return (
-        np.zeros(0, i), np.zeros((0, 3), f), np.zeros(0, i), np.zeros((0, 2), f),
+        np.zeros(0, i), np.zeros((0, 3), f), np.zeros(0, i), np.zeros((0, 2), f), np.zeros((0, 2), i),
         np.zeros(0, i), np.zeros((0, 3, 3), f), np.zeros((0, 3), f), np.zeros(0, f), np.zeros(0, f),
         np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, i), np.zeros(0, b),
     )
 
 
 def _path_tables(model: Model, kernel: tuple[bool, ...]) -> tuple[NDArray[Any], ...]:
+    """``(p_off, w_off, pbody, ploc, pcoord, prange, pmove, wbody, ...)`` (see :func:`_muscle_tables`;
+    ``pmove`` ``(P, 2)``: MovingPathPoint column and coordinate, -1 otherwise)."""
     empty = _empty_tables()
-    rows = [_muscle_tables(model, mu) if ok else empty for mu, ok in zip(model.muscles, kernel, strict=True)]
+    columns: list[list[int]] = []
+    n_moving = 0
+    for mu in model.muscles:  # the order of ModelData.moving_points
+        columns.append([])
+        for pt in mu.points:
+            columns[-1].append(n_moving if pt.kind == "moving" else -1)
+            n_moving += pt.kind == "moving"
+    rows = [_muscle_tables(model, mu, cols) if ok else empty
+            for mu, ok, cols in zip(model.muscles, kernel, columns, strict=True)]
     p_off = np.cumsum([0] + [r[0].shape[0] for r in rows]).astype(np.int64)
-    w_off = np.cumsum([0] + [r[4].shape[0] for r in rows]).astype(np.int64)
+    w_off = np.cumsum([0] + [r[5].shape[0] for r in rows]).astype(np.int64)
     tables = tuple(np.ascontiguousarray(np.concatenate([r[i] for r in rows] + [empty[i]], axis=0))
                    for i in range(len(empty)))
     return (p_off, w_off, *tables)

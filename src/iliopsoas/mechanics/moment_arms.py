@@ -151,7 +151,7 @@ def _paths(model: Model, qq: Array, mids: list[int], cids: list[int] | None, chu
            use_kernel: bool) -> tuple[Array, Array | None]:
     """Lengths ``(n, M)`` and, when ``cids`` is given, OpenSim moment arms ``(n, M, k)``.
 
-    Muscles the whole-model kernel handles (fixed/conditional points, cylinder wraps) are computed
+    Muscles the whole-model kernel handles (fixed, conditional and moving points, cylinder wraps) are computed
     in one compiled call per chunk; the others (and small batches) by the NumPy reference.
     ``use_kernel=False`` runs the NumPy reference for everything (the one switch between the two).
     """
@@ -298,12 +298,14 @@ def _run_model_kernel(model: Model, qc: Array, C: Array | None, mus: list[int], 
     max_points = int((p_off[mus_arr + 1] - p_off[mus_arr]).max(initial=0))
     max_wraps = int((w_off[mus_arr + 1] - w_off[mus_arr]).max(initial=0))
     joint = d.joints
-    qc, S, dF, C = (np.ascontiguousarray(a) for a in (qc, S, dF, C))
+    # MovingPathPoints in OpenSim's convention, as path.py: the derivative at the unclamped coordinate
+    mloc, mdloc = moving_point_locations(model, qc, exact=False)
+    qc, S, dF, C, mloc, mdloc = (np.ascontiguousarray(a) for a in (qc, S, dF, C, mloc, mdloc))
 
     def call(s: slice, L: Array, r: Array) -> None:
         _MODEL_KERNEL(qc[s], S[s], dF[s], axc, C[s], *joint, n_aff, aff_list, mus_arr,
-                      p_off, *tab[:4], w_off, *tab[4:], len(model.bodies), max_points, max_wraps, _BLOCK,
-                      L[s], r[s])
+                      p_off, *tab[:5], mloc[s], mdloc[s], w_off, *tab[5:], len(model.bodies), max_points,
+                      max_wraps, _BLOCK, L[s], r[s])
 
     _into(L_out, r_out, call, qc.shape[0])
 
