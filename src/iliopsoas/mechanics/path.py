@@ -299,8 +299,10 @@ def _wrap_line(wo: WrapObject, a: Array, b: Array, single: bool, method: str,
     if type(wo).wrap_line is WrapObject.wrap_line:
         raise UnsupportedWrapError(f"wrap object {wo.name!r} of type {wo.type or type(wo).__name__} "
                                    "is not supported by this engine")
+    # a wrap among several refines its tangent points step by step, far slower in NumPy than compiled,
+    # so it runs compiled whatever the batch size (MoBL-ARMS's cylinder-and-sphere paths: 17 s -> see docs)
     return wo.wrap_line(a, b, single=single, method=method,
-                        compiled=compiled and a.shape[0] >= type(wo).kernel_min_poses)
+                        compiled=compiled and (a.shape[0] >= type(wo).kernel_min_poses or not single))
 
 
 def compute_path(model: Model, muscle: Muscle, q: Array, R: Array, p: Array, *, use_kernel: bool = True) -> _PathState:
