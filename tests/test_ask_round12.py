@@ -77,3 +77,16 @@ def test_a_named_condition_said_by_a_passage_leads() -> None:
 def test_articles_named_by_title() -> None:
     assert named_articles("according to the ultimate guide, what is best?") == {"003"}
     assert named_articles("the verywell article says") == {"002"} and named_articles("what is the psoas") == set()
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    ("Does everyone have two iliopsoas muscles, or just one?", "one on each side"),
+    ("are there two psoas muscles?", "yes"),
+    ("do we have a left and a right psoas?", "yes"),
+    ("is there only one iliacus?", "no"),
+    ("is the iliacus on both sides?", "yes"),
+])
+def test_how_many_of_a_structure_a_person_has_is_answered_by_its_laterality(question: str, lead: str) -> None:
+    a = ask(question)
+    assert a.answered and "paired" in a.short and (lead in a.short.lower() if " " in lead
+                                                   else a.short.lower().startswith(lead)), a.short

@@ -260,7 +260,7 @@ def entity_docs(atlas: Any) -> Iterator[Doc]:
                 kind="entity",
                 sentence=f"The {e.name} is {_LATERALITY[e.laterality.value]}.",
                 names=f"{_ent_tokens(e.id)} {_names(atlas, e.id)}",
-                cues="side sides each both left right paired pair single midline",
+                cues="side sides each both left right paired pair single midline two",
                 body=e.laterality.value,
                 subject=e.id,
                 predicate="laterality",

@@ -417,6 +417,9 @@ class AskIndex:
             content += ("attribute", "distinguish", "separate", "validated", "symptoms")  # telling two apart
         if re.search(r"\b(rotat|turn|roll|flop|point|fall|fell)\w* (\w+ )?out(ward|wards)?\b", text):
             content += ("lateral", "rotation", "external", "turn", "outward")  # "my leg turns out" is lateral rotation
+        if re.search(r"\bleft and (a |the )?right\b|\bon (each|both) sides?\b|\bone (on|per|for) each\b|\b(a )?pair of\b|"
+                     r"\b(is there|are there|do (we|i|you|people|humans) have) (only |just )?(one|two|a single)\b", text):
+            content += ("paired",)  # "do we have a left and a right psoas": whether the structure is paired
         if re.search(r"\b(just |only )?(one|a single) side\b|\bone[- ]sided\b|\bunilateral\w*", text):
             content += ("lateral", "flexion", "same", "side")  # "contracts on one side": side-bending to that side
         family = [p for e in entities for p in (*self.parents.get(e, ()), *self.children.get(e, ()),

@@ -104,7 +104,7 @@ def _polarity(index: AskIndex, q: Query, d: Doc) -> str | None:
         # the disputed claim that it drags on the diaphragm): its verdict leads, in plain words
         return claim_lead(d.status, claim.text, claim.basis or "", q.asked or q.text)
     if d.kind == "entity" and d.predicate == "laterality":
-        wants_two = bool(re.search(r"\b(both|each|two|left and right|pair)\b", q.asked))
+        wants_two = bool(re.search(r"\b(both|each|two|left and (a |the )?right|pair|paired)\b", q.asked))
         return ("Yes" if wants_two else "No") if "paired" in d.sentence else None
     return None
 
