@@ -27,6 +27,12 @@ def test_a_single_general_term_no_passage_defines_is_led_by_a_passage_using_it(q
     assert a.answered and "hip hook" in a.short.lower(), a.short
 
 
+def test_a_term_no_passage_defines_is_supported_only_by_passages_that_use_it() -> None:
+    a = ask("What is the Hip Hook?")  # not the hip's other names, the pectineus or the iliacus's actions
+    facts = [line for line in a.answer.splitlines() if line.startswith("- ")]
+    assert facts and all("hip hook" in line.lower() for line in facts), facts
+
+
 def test_a_general_comparison_nothing_defines_is_still_refused() -> None:
     assert not ask("what is the difference between a tendon and a ligament in general?").answered
 

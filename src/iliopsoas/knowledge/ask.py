@@ -256,8 +256,15 @@ class Asker:
             words = {stem(w) for w in terms[0].split()}
             ranked = self.index.search(q)
             using = [d for d, _ in ranked if words <= self.index.doc_stems[d.id]]
-            if using:
-                return self._with_lead(question, q, rec, using[0], threshold)
+            if using:  # only what speaks of the term: "hip" alone would bring the hip's other passages
+                top = max((s for _, s in ranked), default=1.0)
+                ranked = [(d, top - 0.01 * i) for i, d in enumerate(using)]
+                draft = compose(self.index, q, ranked, rec)
+                confidence = self.calibration.probability(features(self.index, q, ranked, draft))
+                limit = self.calibration.threshold if threshold is None else threshold
+                if confidence < limit:
+                    return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
+                return self._finish(question, draft, confidence, rec)
         if not docs:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         ranked = self.index.search(q)
