@@ -258,19 +258,19 @@ class Asker:
             using = [d for d, _ in ranked if words <= self.index.doc_stems[d.id]]
             if using:  # only what speaks of the term: "hip" alone would bring the hip's other passages
                 top = max((s for _, s in ranked), default=1.0)
-                ranked = [(d, top - 0.01 * i) for i, d in enumerate(using)]
-                draft = compose(self.index, q, ranked, rec)
-                confidence = self.calibration.probability(features(self.index, q, ranked, draft))
-                limit = self.calibration.threshold if threshold is None else threshold
-                if confidence < limit:
-                    return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
-                return self._finish(question, draft, confidence, rec)
+                return self._composed(question, q, rec, [(d, top - 0.01 * i) for i, d in enumerate(using)], threshold)
         if not docs:
             return self._refuse(question, rec, clinician=_about_self(q.text))
         ranked = self.index.search(q)
         top = max((s for _, s in ranked), default=1.0) + 0.5
         ranked = [(d, top) for d in docs] + [(d, s) for d, s in ranked if d not in docs]
-        draft = compose(self.index, replace(q, qtype="definition"), ranked, rec)
+        return self._composed(question, q, rec, ranked, threshold, written_as=replace(q, qtype="definition"))
+
+    def _composed(self, question: str, q: Query, rec: safety.Recognised, ranked: list[tuple[Any, float]],
+                  threshold: float | None, *, written_as: Query | None = None) -> Answer:
+        """The answer composed from ``ranked`` (written as the question ``written_as``, ``q`` by default), or
+        a refusal when its confidence is under the threshold."""
+        draft = compose(self.index, written_as or q, ranked, rec)
         confidence = self.calibration.probability(features(self.index, q, ranked, draft))
         limit = self.calibration.threshold if threshold is None else threshold
         if confidence < limit:
@@ -291,12 +291,7 @@ class Asker:
         ranked = self.index.search(q)
         top = max((s for _, s in ranked), default=1.0)
         ranked = [(lead, top), *((d, s) for d, s in ranked if d.id != lead.id and d.kind not in ("conflict", "care"))]
-        draft = compose(self.index, q, ranked, rec)
-        confidence = self.calibration.probability(features(self.index, q, ranked, draft))
-        limit = self.calibration.threshold if threshold is None else threshold
-        if confidence < limit:
-            return self._refuse(question, rec, confidence=confidence, clinician=_about_self(q.text))
-        return self._finish(question, draft, confidence, rec)
+        return self._composed(question, q, rec, ranked, threshold)
 
     def _outside(self, q: Query) -> bool:
         """A body part outside the hip region named without any structure the atlas holds."""
